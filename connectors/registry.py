@@ -1,0 +1,53 @@
+"""Format detection: which connector reads this path, from its content.
+
+Each connector's ``sniff`` looks at the path (a file, zip or folder) and the
+file's first bytes. Order matters: specific formats come before the generic
+CSV/text readers, which would otherwise claim almost anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .base import Connector, ConnectorError
+from .plain import HeartRateCsv, PolarSensorLogger, RrCsv, RrText
+
+HEAD_BYTES = 64 * 1024
+
+CONNECTORS: tuple[Connector, ...] = (
+    PolarSensorLogger(),
+    RrCsv(),
+    HeartRateCsv(),
+    RrText(),
+)
+
+
+def get_connector(name: str) -> Connector:
+    for connector in CONNECTORS:
+        if connector.name == name:
+            return connector
+    raise ConnectorError(name, f"unknown format {name!r}; supported formats: {supported()}")
+
+
+def supported() -> str:
+    return ", ".join(c.name for c in CONNECTORS)
+
+
+def read_head(path: Path) -> bytes:
+    if path.is_dir():
+        return b""
+    with path.open("rb") as handle:
+        return handle.read(HEAD_BYTES)
+
+
+def detect(path: Path) -> Connector:
+    """The connector for ``path``, decided by content; raises with the supported list."""
+    if not path.exists():
+        raise ConnectorError(path, "no such file or folder")
+    head = read_head(path)
+    for connector in CONNECTORS:
+        if connector.sniff(path, head):
+            return connector
+    raise ConnectorError(
+        path, f"format not recognised; supported formats: {supported()} "
+        "(pass --format to choose one explicitly)")
