@@ -1,0 +1,156 @@
+"""Tests for signal_processing.stats: each checks a property that a wrong implementation would break."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from signal_processing.stats import (
+    bootstrap_hl_ci,
+    dersimonian_laird,
+    hedges_g,
+    hodges_lehmann,
+    holm,
+    wilcoxon_p,
+)
+
+
+def _hl_brute_force(x: list[float]) -> float:
+    walsh = [(x[i] + x[j]) / 2 for i in range(len(x)) for j in range(i, len(x))]
+    return float(np.median(walsh))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_hodges_lehmann_is_median_of_walsh_averages(seed: int) -> None:
+    x = list(np.random.default_rng(seed).normal(size=9))
+    assert hodges_lehmann(x) == pytest.approx(_hl_brute_force(x))
+
+
+def test_hodges_lehmann_shift_equivariant_and_robust() -> None:
+    x = np.random.default_rng(3).normal(size=10)
+    assert hodges_lehmann(x + 5.0) == pytest.approx(hodges_lehmann(x) + 5.0)
+    spoiled = np.append(x, 1000.0)
+    # one wild session moves the mean by ~90, the HL estimate by a fraction of one SD
+    assert abs(hodges_lehmann(spoiled) - hodges_lehmann(x)) < 0.5
+    assert abs(np.mean(spoiled) - np.mean(x)) > 50
+
+
+def test_hodges_lehmann_ignores_missing_and_handles_empty() -> None:
+    assert hodges_lehmann([1.0, None, float("nan"), 3.0]) == pytest.approx(2.0)
+    assert hodges_lehmann([]) is None
+
+
+def test_bootstrap_ci_none_for_too_few_or_constant() -> None:
+    assert bootstrap_hl_ci([0.1, 0.2]) is None
+    assert bootstrap_hl_ci([0.3] * 8) is None
+    assert bootstrap_hl_ci([]) is None
+
+
+def test_bootstrap_ci_deterministic_brackets_estimate_and_narrows() -> None:
+    rng = np.random.default_rng(4)
+    small = rng.normal(0.2, 0.1, 8)
+    a = bootstrap_hl_ci(small, seed=11)
+    b = bootstrap_hl_ci(small, seed=11)
+    assert a is not None and a == b
+    assert a.method == "BCa" and a.low < hodges_lehmann(small) < a.high
+    large = rng.normal(0.2, 0.1, 60)
+    c = bootstrap_hl_ci(large, seed=11)
+    assert c is not None and (c.high - c.low) < (a.high - a.low)
+    assert c.standard_error > 0
+
+
+def test_bootstrap_ci_coverage_is_roughly_nominal() -> None:
+    # Loose bound: BCa is known to under-cover a little at small n; 150 reps keep this fast.
+    rng = np.random.default_rng(5)
+    hits = 0
+    reps = 150
+    for r in range(reps):
+        x = rng.normal(1.0, 2.0, 12)
+        ci = bootstrap_hl_ci(x, seed=r, n_resamples=999)
+        hits += ci.low <= 1.0 <= ci.high
+    assert 0.82 <= hits / reps <= 1.0
+
+
+def test_hedges_g_matches_definition_and_shrinks_cohens_dz() -> None:
+    x = np.array([0.1, 0.3, 0.2, 0.5, -0.1, 0.4])
+    n = x.size
+    dz = x.mean() / x.std(ddof=1)
+    g = hedges_g(x)
+    assert g == pytest.approx(dz * (1 - 3 / (4 * (n - 1) - 1)))
+    assert 0 < g < dz
+    assert hedges_g(-x) == pytest.approx(-g)
+    assert hedges_g([1.0]) is None
+    assert hedges_g([2.0, 2.0, 2.0]) is None
+
+
+@pytest.mark.parametrize("n", [6, 8, 10])
+def test_wilcoxon_exact_when_all_changes_share_sign(n: int) -> None:
+    # exact two-sided null probability of the most extreme rank sum: 2 / 2**n
+    x = np.arange(1, n + 1) * 0.01
+    assert wilcoxon_p(x) == pytest.approx(2 / 2**n)
+    assert wilcoxon_p(-x) == pytest.approx(2 / 2**n)
+
+
+def test_wilcoxon_drops_zero_changes_and_none_when_nothing_left() -> None:
+    x = [0.3, 0.1, -0.2, 0.5, 0.4, 0.25]
+    assert wilcoxon_p(x + [0.0, 0.0]) == pytest.approx(wilcoxon_p(x))
+    assert wilcoxon_p([0.0, 0.0, 0.0]) is None
+
+
+def test_holm_against_brute_force_definition() -> None:
+    ps = [0.01, 0.04, None, 0.03, 0.2]
+    got = holm(ps)
+    assert got[2] is None
+    valid = [(i, p) for i, p in enumerate(ps) if p is not None]
+    m = len(valid)
+    order = sorted(valid, key=lambda t: t[1])
+    for rank, (i, _) in enumerate(order):
+        expected = max(min(1.0, (m - r) * order[r][1]) for r in range(rank + 1))
+        assert got[i] == pytest.approx(expected)
+    assert all(got[i] >= ps[i] for i, _ in valid)
+    assert holm([]) == []
+
+
+def test_holm_never_exceeds_one_and_is_order_preserving() -> None:
+    ps = list(np.random.default_rng(6).uniform(size=7))
+    adj = holm(ps)
+    assert max(adj) <= 1.0
+    for (p1, a1), (p2, a2) in itertools.combinations(zip(ps, adj), 2):
+        if p1 < p2:
+            assert a1 <= a2
+
+
+def test_dersimonian_laird_homogeneous_gives_fixed_effect() -> None:
+    y = [0.1, 0.1, 0.1, 0.1]
+    v = [0.01, 0.02, 0.04, 0.01]
+    res = dersimonian_laird(y, v)
+    assert res is not None
+    assert res.tau2 == 0.0 and res.i2 == 0.0 and res.q == pytest.approx(0.0)
+    assert res.estimate == pytest.approx(0.1)
+    assert res.standard_error == pytest.approx(math.sqrt(1 / sum(1 / vi for vi in v)))
+
+
+def test_dersimonian_laird_heterogeneous_matches_moment_formulae() -> None:
+    y = np.array([-0.2, 0.05, 0.3, 0.6, 0.1])
+    v = np.array([0.01, 0.02, 0.015, 0.01, 0.03])
+    w = 1 / v
+    q = float(np.sum(w * (y - np.sum(w * y) / np.sum(w)) ** 2))
+    tau2 = (q - 4) / (w.sum() - (w**2).sum() / w.sum())
+    res = dersimonian_laird(y, v)
+    assert res.q == pytest.approx(q)
+    assert res.tau2 == pytest.approx(tau2) and res.tau2 > 0
+    assert res.i2 == pytest.approx(100 * (q - 4) / q)
+    w_re = 1 / (v + tau2)
+    assert res.estimate == pytest.approx(np.sum(w_re * y) / w_re.sum())
+    assert res.ci_low < res.estimate < res.ci_high
+    # random effects widen the interval relative to fixed effect
+    assert res.standard_error > math.sqrt(1 / w.sum())
+
+
+def test_dersimonian_laird_single_person_and_bad_variances() -> None:
+    one = dersimonian_laird([0.2], [0.01])
+    assert one.k == 1 and one.i2 is None and one.tau2 == 0.0
+    assert dersimonian_laird([0.2, 0.3], [0.0, float("nan")]) is None
