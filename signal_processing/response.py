@@ -1,0 +1,292 @@
+"""Session response: window choice and control-adjusted (difference-in-differences) change.
+
+Pure functions over per-window metric values that the service layer has already
+computed (HRV of a 5-minute window, mean HR, indices). Nothing here reads a
+database. The method is described in ``docs/method.md`` ("Evidence and statistics")
+and DESIGN.md §6:
+
+    session effect = (post − pre on the session day) − median(post − pre on control days)
+
+where control days are nearby days without a session, measured at the same local
+clock times, so that the time-of-day rhythm (HR rises and HRV falls over the
+afternoon, for example) is not mistaken for an effect of the massage.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+import numpy as np
+
+__all__ = [
+    "BEAT_DATA_KINDS",
+    "METRICS",
+    "PRIMARY_METRIC",
+    "CandidateWindow",
+    "DayWindows",
+    "MetricResponse",
+    "MetricSpec",
+    "WindowSelection",
+    "WindowValues",
+    "control_days",
+    "metric_response",
+    "select_best_window",
+    "session_response",
+    "smallest_worthwhile_change",
+]
+
+Better = Literal["higher", "lower"]
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """What a metric is and which direction counts as an improvement (towards rest)."""
+
+    name: str
+    unit: str
+    better: Better
+    description: str
+    # Used only when the person has too few control days to estimate their own SWC.
+    default_swc: float
+
+
+# Direction of "improvement" = the direction of a shift towards parasympathetic
+# (rest-and-digest) predominance, which is what a relaxing massage is claimed to cause.
+METRICS: dict[str, MetricSpec] = {
+    m.name: m
+    for m in (
+        MetricSpec("ln_rmssd", "ln(ms)", "higher", "natural log of RMSSD (vagal tone marker)", 0.05),
+        MetricSpec("mean_hr", "bpm", "lower", "mean heart rate", 1.0),
+        MetricSpec("rmssd", "ms", "higher", "root mean square of successive RR differences", 2.0),
+        MetricSpec("hf", "ms²", "higher", "high-frequency power 0.15–0.4 Hz", 50.0),
+        MetricSpec("stress_index", "", "lower", "Baevsky stress index (square root, as Kubios)", 0.5),
+        MetricSpec("sns_index", "", "lower", "Kubios-style sympathetic index", 0.1),
+        MetricSpec("pns_index", "", "higher", "Kubios-style parasympathetic index", 0.1),
+    )
+}
+PRIMARY_METRIC = "ln_rmssd"
+
+# Data kinds that carry beat-to-beat timing, i.e. that can give HRV at all.
+BEAT_DATA_KINDS = frozenset({"rr", "ecg", "ppg_beats"})
+
+
+# --------------------------------------------------------------------------- windows
+
+
+@dataclass(frozen=True)
+class CandidateWindow:
+    """One candidate 5-minute window with its quality figures (never its HRV value)."""
+
+    start: datetime
+    end: datetime
+    coverage: float  # sum of RR / window length, 0..1
+    artifact_share: float  # share of beats flagged by the first artifact pass, 0..1
+    data_kind: str = "rr"  # rr | ecg | ppg_beats | heart_rate | device_hrv
+
+
+@dataclass(frozen=True)
+class WindowSelection:
+    """The chosen window, or ``None`` with the reason no window qualified."""
+
+    window: CandidateWindow | None
+    reason: str | None = None
+
+
+def select_best_window(
+    candidates: Sequence[CandidateWindow],
+    *,
+    search_start: datetime,
+    search_end: datetime,
+    length: timedelta = timedelta(minutes=5),
+    min_coverage: float = 0.90,
+    max_artifact_share: float = 0.05,
+    prefer: Literal["latest", "earliest"] = "latest",
+) -> WindowSelection:
+    """Pick the best-quality window of ``length`` lying inside ``[search_start, search_end]``.
+
+    Quality is judged only from coverage and artifact share — never from the HRV value,
+    which would bias the result towards whatever we hope to find. Among windows that
+    pass both thresholds (DESIGN.md §5 defaults), the one with the largest share of the
+    window covered by clean beats, ``coverage * (1 - artifact_share)``, wins; ties go to
+    the window closest to the session (``prefer="latest"`` for ``pre``, ``"earliest"``
+    for ``post``), which best reflects the state right around it.
+    """
+    tolerance = timedelta(seconds=1)
+    inside = [
+        c for c in candidates
+        if c.start >= search_start and c.end <= search_end and abs((c.end - c.start) - length) <= tolerance
+    ]
+    if not inside:
+        return WindowSelection(None, "no data")
+    beats = [c for c in inside if c.data_kind in BEAT_DATA_KINDS]
+    if not beats:
+        return WindowSelection(None, "only heart rate" if any(c.data_kind == "heart_rate" for c in inside)
+                               else "only device HRV")
+    covered = [c for c in beats if c.coverage >= min_coverage]
+    if not covered:
+        best = max(c.coverage for c in beats)
+        return WindowSelection(None, f"low coverage (best {best:.0%} < {min_coverage:.0%})")
+    clean = [c for c in covered if c.artifact_share <= max_artifact_share]
+    if not clean:
+        best = min(c.artifact_share for c in covered)
+        return WindowSelection(None, f"too many artifacts (best {best:.1%} > {max_artifact_share:.1%})")
+    sign = 1 if prefer == "latest" else -1
+    chosen = max(
+        clean,
+        key=lambda c: (round(c.coverage * (1.0 - c.artifact_share), 6), sign * c.start.timestamp()),
+    )
+    return WindowSelection(chosen)
+
+
+def control_days(
+    session_day: date,
+    available_days: Iterable[date],
+    session_days: Iterable[date],
+    *,
+    max_distance_days: int = 14,
+) -> list[date]:
+    """Days within ``±max_distance_days`` of ``session_day`` that have no session, nearest first.
+
+    ``available_days`` are the days with any data; the caller then measures the same
+    local clock-time windows on each returned day.
+    """
+    busy = set(session_days) | {session_day}
+    days = {d for d in available_days if d not in busy and abs((d - session_day).days) <= max_distance_days}
+    return sorted(days, key=lambda d: (abs((d - session_day).days), d))
+
+
+# --------------------------------------------------------------------------- responses
+
+
+@dataclass(frozen=True)
+class WindowValues:
+    """Metric values of one window, or why it has none.
+
+    ``insufficient_reason`` applies to the whole window (``"no data"``, ``"low coverage"``,
+    ``"too many artifacts"``, ``"only heart rate"``); ``missing`` gives per-metric reasons
+    (for example HF absent because of a gap longer than 10 s).
+    """
+
+    values: Mapping[str, float | None] = field(default_factory=dict)
+    insufficient_reason: str | None = None
+    missing: Mapping[str, str] = field(default_factory=dict)
+    data_kind: str | None = None
+
+    def value(self, metric: str) -> float | None:
+        if self.insufficient_reason is not None:
+            return None
+        v = self.values.get(metric)
+        return float(v) if v is not None and math.isfinite(v) else None
+
+    def reason(self, metric: str) -> str:
+        return self.insufficient_reason or self.missing.get(metric) or f"{metric} not computed"
+
+
+@dataclass(frozen=True)
+class DayWindows:
+    """The ``pre`` and ``post`` windows of one day (session day or control day)."""
+
+    day: date
+    pre: WindowValues
+    post: WindowValues
+
+    def change(self, metric: str) -> float | None:
+        pre, post = self.pre.value(metric), self.post.value(metric)
+        return None if pre is None or post is None else post - pre
+
+
+@dataclass(frozen=True)
+class MetricResponse:
+    """Pre, post and change of one metric around one session."""
+
+    metric: str
+    better: Better
+    pre: float | None
+    post: float | None
+    change: float | None  # post − pre on the session day
+    control_change: float | None  # median post − pre over control days
+    n_controls: int  # control days with a usable change for this metric
+    control_adjusted_change: float | None
+    control_adjusted: bool
+    reason: str | None  # why a number is missing, or why it is not control-adjusted
+
+    @property
+    def delta(self) -> float | None:
+        """The session's effect as used for evidence: adjusted when possible, else raw change."""
+        return self.control_adjusted_change if self.control_adjusted else self.change
+
+    @property
+    def improved(self) -> bool | None:
+        d = self.delta
+        if d is None or d == 0.0:
+            return None
+        return (d > 0) == (self.better == "higher")
+
+
+def metric_response(
+    session: DayWindows, controls: Sequence[DayWindows], metric: str, *, min_controls: int = 3
+) -> MetricResponse:
+    """Difference-in-differences change of ``metric`` for one session.
+
+    The control term is the **median** of the control days' (post − pre) changes.
+    Control days are free-living days: a workout, a coffee or a bad meeting can move one
+    day's change far more than a massage would, and the quality gate cannot catch such
+    physiological outliers; the median ignores up to half of them. The price is small:
+    with the ~15–25 control days of a ±14-day search, the median's extra variance
+    (≈ π/2 × that of the mean) adds only a few percent to the variance of the session
+    delta, which is dominated by the session day itself.
+
+    With fewer than ``min_controls`` usable control days, the raw change is returned,
+    ``control_adjusted=False``, with the reason.
+    """
+    spec = METRICS.get(metric)
+    better: Better = spec.better if spec else "higher"
+    pre, post = session.pre.value(metric), session.post.value(metric)
+    change = None if pre is None or post is None else post - pre
+    ctrl = [c for c in (d.change(metric) for d in controls) if c is not None]
+    n = len(ctrl)
+    reason: str | None = None
+    if change is None:
+        missing = session.pre if pre is None else session.post
+        reason = f"{'pre' if pre is None else 'post'} window: {missing.reason(metric)}"
+    control_change = float(np.median(ctrl)) if n else None
+    adjusted = n >= min_controls
+    if not adjusted and reason is None:
+        reason = f"only {n} control day(s) with usable data (need {min_controls}): raw change, not control-adjusted"
+    adj = change - control_change if adjusted and change is not None and control_change is not None else None
+    return MetricResponse(metric, better, pre, post, change, control_change, n, adj,
+                          adjusted and change is not None, reason)
+
+
+def session_response(
+    session: DayWindows,
+    controls: Sequence[DayWindows],
+    metrics: Iterable[str] = tuple(METRICS),
+    *,
+    min_controls: int = 3,
+) -> dict[str, MetricResponse]:
+    """:func:`metric_response` for each metric, keyed by metric name."""
+    return {m: metric_response(session, controls, m, min_controls=min_controls) for m in metrics}
+
+
+def smallest_worthwhile_change(
+    control_changes: Sequence[float], *, factor: float = 0.2, min_days: int = 3
+) -> float | None:
+    """Person-specific smallest worthwhile change of a session delta: ``factor × SD``.
+
+    SD is the standard deviation of (post − pre) on control days: the person's own
+    day-to-day scatter of the same pre/post contrast. ``factor = 0.2`` is the
+    conventional smallest "small" standardised effect (Cohen 1988; Hopkins 2004,
+    *Sportscience* 8:1–7), appropriate because the evidence is an *average* over
+    sessions, as in a trial. (The 0.5 × SD rule of Plews et al. 2012, *Eur. J. Appl.
+    Physiol.* 112:3729–3741, judges a *single* morning reading and is used for the
+    recovery claim instead.) Returns ``None`` with fewer than ``min_days`` values.
+    """
+    x = np.asarray([c for c in control_changes if c is not None and math.isfinite(c)], dtype=float)
+    if x.size < min_days:
+        return None
+    return factor * float(np.std(x, ddof=1))

@@ -1,0 +1,152 @@
+"""Tests for signal_processing.response: window choice and difference-in-differences."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from signal_processing.response import (
+    METRICS,
+    PRIMARY_METRIC,
+    CandidateWindow,
+    DayWindows,
+    WindowValues,
+    control_days,
+    metric_response,
+    select_best_window,
+    session_response,
+    smallest_worthwhile_change,
+)
+
+T0 = datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)
+FIVE = timedelta(minutes=5)
+
+
+def _win(offset_min: int, coverage: float, artifacts: float, kind: str = "rr") -> CandidateWindow:
+    start = T0 + timedelta(minutes=offset_min)
+    return CandidateWindow(start, start + FIVE, coverage, artifacts, kind)
+
+
+def _day(d: date, pre: float | None, post: float | None, **extra_post: float) -> DayWindows:
+    return DayWindows(
+        d,
+        WindowValues({"ln_rmssd": pre, "mean_hr": 70.0}),
+        WindowValues({"ln_rmssd": post, "mean_hr": 68.0, **extra_post}),
+    )
+
+
+def test_metric_directions_follow_parasympathetic_shift() -> None:
+    assert PRIMARY_METRIC == "ln_rmssd"
+    higher = {m for m, s in METRICS.items() if s.better == "higher"}
+    lower = {m for m, s in METRICS.items() if s.better == "lower"}
+    assert {"ln_rmssd", "rmssd", "hf", "pns_index"} <= higher
+    assert {"mean_hr", "stress_index", "sns_index"} <= lower
+
+
+def test_select_prefers_clean_coverage_not_position() -> None:
+    cands = [_win(0, 0.95, 0.04), _win(10, 0.99, 0.0), _win(20, 0.92, 0.01)]
+    sel = select_best_window(cands, search_start=T0, search_end=T0 + timedelta(minutes=30))
+    assert sel.window == cands[1] and sel.reason is None
+
+
+def test_select_tie_goes_to_window_closest_to_session() -> None:
+    cands = [_win(0, 1.0, 0.0), _win(10, 1.0, 0.0), _win(20, 1.0, 0.0)]
+    rng = dict(search_start=T0, search_end=T0 + timedelta(minutes=30))
+    assert select_best_window(cands, prefer="latest", **rng).window == cands[2]
+    assert select_best_window(cands, prefer="earliest", **rng).window == cands[0]
+
+
+def test_select_ignores_windows_outside_range_or_wrong_length() -> None:
+    outside = _win(-10, 1.0, 0.0)
+    too_long = CandidateWindow(T0, T0 + timedelta(minutes=7), 1.0, 0.0)
+    inside = _win(5, 0.91, 0.02)
+    sel = select_best_window([outside, too_long, inside], search_start=T0, search_end=T0 + timedelta(minutes=30))
+    assert sel.window == inside
+
+
+@pytest.mark.parametrize(
+    ("cands", "reason_start"),
+    [
+        ([], "no data"),
+        ([_win(0, 1.0, 0.0, "heart_rate")], "only heart rate"),
+        ([_win(0, 0.70, 0.0), _win(10, 0.85, 0.0)], "low coverage"),
+        ([_win(0, 0.97, 0.08)], "too many artifacts"),
+    ],
+)
+def test_select_says_why_nothing_qualified(cands: list[CandidateWindow], reason_start: str) -> None:
+    sel = select_best_window(cands, search_start=T0, search_end=T0 + timedelta(minutes=30))
+    assert sel.window is None and sel.reason.startswith(reason_start)
+
+
+def test_control_days_exclude_sessions_and_far_days_nearest_first() -> None:
+    s = date(2026, 3, 15)
+    avail = [s + timedelta(days=k) for k in range(-20, 21)]
+    other_sessions = [s + timedelta(days=7), s - timedelta(days=7)]
+    got = control_days(s, avail, other_sessions, max_distance_days=14)
+    assert s not in got and not set(other_sessions) & set(got)
+    assert all(abs((d - s).days) <= 14 for d in got)
+    assert len(got) == 28 - 2
+    dist = [abs((d - s).days) for d in got]
+    assert dist == sorted(dist)
+
+
+def test_difference_in_differences_removes_daily_rhythm() -> None:
+    # Every day lnRMSSD drops 0.2 from pre to post (rhythm); the session day drops only 0.05.
+    s = date(2026, 3, 15)
+    session = _day(s, 3.5, 3.45)
+    controls = [_day(s + timedelta(days=k), 3.6, 3.4) for k in (1, 2, 3, 4)]
+    r = metric_response(session, controls, "ln_rmssd")
+    assert r.change == pytest.approx(-0.05)
+    assert r.control_change == pytest.approx(-0.2)
+    assert r.control_adjusted and r.control_adjusted_change == pytest.approx(0.15)
+    assert r.delta == pytest.approx(0.15) and r.improved is True
+    assert r.n_controls == 4 and r.reason is None
+
+
+def test_control_term_is_median_robust_to_one_wild_day() -> None:
+    s = date(2026, 3, 15)
+    session = _day(s, 3.5, 3.6)
+    controls = [_day(s + timedelta(days=k), 3.5, 3.5) for k in (1, 2, 3, 4)]
+    wild = controls + [_day(s + timedelta(days=5), 3.5, 1.5)]
+    assert metric_response(session, wild, "ln_rmssd").control_change == pytest.approx(0.0)
+
+
+def test_fallback_to_raw_change_with_too_few_controls() -> None:
+    s = date(2026, 3, 15)
+    session = _day(s, 3.5, 3.7)
+    controls = [_day(s + timedelta(days=1), 3.5, 3.4), _day(s + timedelta(days=2), None, 3.4)]
+    r = metric_response(session, controls, "ln_rmssd")
+    assert not r.control_adjusted and r.control_adjusted_change is None
+    assert r.n_controls == 1 and "not control-adjusted" in r.reason
+    assert r.delta == pytest.approx(0.2)
+
+
+def test_missing_window_gives_reason_not_number() -> None:
+    s = date(2026, 3, 15)
+    session = DayWindows(s, WindowValues(insufficient_reason="too many artifacts"), WindowValues({"ln_rmssd": 3.5}))
+    controls = [_day(s + timedelta(days=k), 3.5, 3.4) for k in (1, 2, 3)]
+    r = metric_response(session, controls, "ln_rmssd")
+    assert r.change is None and r.delta is None and r.improved is None
+    assert r.reason == "pre window: too many artifacts"
+    assert not r.control_adjusted
+
+
+def test_lower_is_better_metric_direction() -> None:
+    s = date(2026, 3, 15)
+    session = _day(s, 3.5, 3.5)
+    controls = [DayWindows(s + timedelta(days=k), WindowValues({"mean_hr": 70.0}), WindowValues({"mean_hr": 71.0}))
+                for k in (1, 2, 3)]
+    r = session_response(session, controls, ["mean_hr", "hf"])
+    assert r["mean_hr"].control_adjusted_change == pytest.approx(-3.0)
+    assert r["mean_hr"].improved is True  # HR fell relative to control days
+    assert r["hf"].delta is None and "hf not computed" in r["hf"].reason
+
+
+def test_smallest_worthwhile_change_scales_with_spread() -> None:
+    rng = np.random.default_rng(0)
+    narrow = rng.normal(0, 0.1, 20)
+    assert smallest_worthwhile_change(narrow) == pytest.approx(0.2 * np.std(narrow, ddof=1))
+    assert smallest_worthwhile_change(narrow * 3) == pytest.approx(3 * smallest_worthwhile_change(narrow))
+    assert smallest_worthwhile_change([0.1, 0.2]) is None
