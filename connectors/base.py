@@ -104,6 +104,8 @@ class SampleBatch:
     ``ts`` holds UTC instants as int64 microseconds since the Unix epoch;
     ``value`` holds float64 values in the metric's normalised unit.
     ``utc_offset_s`` is the wall-clock offset the format recorded, if any.
+    ``tags`` qualifies every sample of the batch where the format says more
+    (for example Apple's heart-rate motion context), without a new metric.
     """
 
     source: SourceInfo
@@ -111,6 +113,7 @@ class SampleBatch:
     ts: np.ndarray
     value: np.ndarray
     utc_offset_s: int | None = None
+    tags: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         self.ts = np.asarray(self.ts, dtype=np.int64)
