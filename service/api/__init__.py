@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): thin endpoints over repositories and services."""

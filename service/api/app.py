@@ -1,0 +1,45 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from psycopg_pool import ConnectionPool
+
+from .. import __version__
+from ..config import Settings, get_settings
+from ..db import connect, migrate
+from . import problems
+from .routes import health, imports, observations, persons
+
+DESCRIPTION = """What a massage session does to a person's body, measured by the wearable they
+already wear. Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457
+problem documents; lists use cursor pagination."""
+
+
+def create_app(settings: Settings | None = None, pool: ConnectionPool | None = None) -> FastAPI:
+    """The API. Without a pool, one is opened (and migrations applied) at startup."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        own_pool = pool is None
+        if own_pool:
+            url = connect.database_url(settings)
+            migrate.upgrade(url, settings.migrations_dir)
+            app.state.pool = connect.create_pool(url, settings.pool_size)
+        try:
+            yield
+        finally:
+            if own_pool:
+                app.state.pool.close()
+
+    app = FastAPI(title="Vagus", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    if pool is not None:
+        app.state.pool = pool
+    problems.install(app)
+    for module in (health, persons, imports, observations):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,74 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``)."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_TYPE_BASE = "https://vagus.dev/problems/"
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class ProblemError(Exception):
+    """Raise from anywhere in a request to answer with a problem document."""
+
+    def __init__(self, status: int, slug: str, detail: str | None = None, *,
+                 headers: dict[str, str] | None = None) -> None:
+        self.status = status
+        self.slug = slug
+        self.detail = detail
+        self.headers = headers or {}
+        super().__init__(detail or slug)
+
+
+def problem_response(request: Request, status: int, slug: str, detail: str | None = None,
+                     *, errors: list[dict[str, Any]] | None = None,
+                     headers: dict[str, str] | None = None) -> JSONResponse:
+    body = Problem(type=PROBLEM_TYPE_BASE + slug, title=HTTPStatus(status).phrase, status=status,
+                   detail=detail, instance=request.url.path, errors=errors)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status,
+                        media_type="application/problem+json", headers=headers)
+
+
+#: Responses every endpoint may give, for the OpenAPI document.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "content": {"application/problem+json": {}},
+           "description": HTTPStatus(code).phrase}
+    for code in (400, 401, 403, 404, 413, 422)
+}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(request, exc.status, exc.slug, exc.detail, headers=exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-")
+        return problem_response(request, exc.status_code, slug, str(exc.detail),
+                                headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+                  for e in exc.errors()]
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) for e in errors)
+        return problem_response(request, 422, "validation-error",
+                                f"invalid request: {fields}", errors=errors)

@@ -1,0 +1,111 @@
+"""Uploading exports and following their imports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from ... import uploads
+from ...ingest import run_import
+from ...repositories import imports
+from .. import cursor
+from ..deps import Caller, Db, person_or_404
+from ..problems import PROBLEM_RESPONSES, ProblemError
+from ..schemas import ImportPage, ImportRecord
+
+router = APIRouter(tags=["imports"], responses=PROBLEM_RESPONSES)
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The export file itself as the raw request body (zip, xml, fit, csv, txt).",
+        "content": {"application/octet-stream": {"schema": {"type": "string",
+                                                            "format": "binary"}}},
+    }
+}
+
+
+def _record(conn, row: dict) -> ImportRecord:
+    same = None
+    if row["status"] == "completed" and row["sha256"]:
+        same = imports.earlier_same_file(conn, str(row["person_id"]), row["sha256"], row["id"])
+    return ImportRecord(**{k: v for k, v in row.items() if k != "stored_path"}, same_file_as=same)
+
+
+@router.post("/v1/persons/{person_id}/imports", response_model=ImportRecord, status_code=201,
+             openapi_extra=_UPLOAD_BODY)
+async def upload(
+    person_id: UUID, request: Request, caller: Caller,
+    filename: Annotated[str, Query(min_length=1, max_length=255,
+                                   description="The file's name (its extension helps detection).")],
+    format: Annotated[str | None, Query(description="Skip detection: the connector to use.")] = None,
+    start: Annotated[dt.datetime | None, Query(
+        description="Recording start, for files without absolute times (plain RR lists).")] = None,
+) -> ImportRecord:
+    """Upload an export as the raw body; it is stored, imported, and its record returned.
+
+    Re-uploading the same file inserts nothing (every row is reported as a
+    duplicate) and `same_file_as` names the earlier import.
+    """
+    app = request.app
+    settings = app.state.settings
+    pool = app.state.pool
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes:
+        raise ProblemError(413, "upload-too-large",
+                           f"the upload limit is {settings.max_upload_bytes} bytes")
+    with pool.connection() as conn:
+        person_or_404(conn, caller, str(person_id))
+        row = imports.create(conn, person_id=str(person_id), file_name=uploads.safe_name(filename),
+                             start_hint=start)
+        conn.commit()
+    target = uploads.path_for(settings.upload_dir, str(person_id), row["id"], filename)
+    received = 0
+    try:
+        with target.open("wb") as out:
+            async for chunk in request.stream():
+                received += len(chunk)
+                if received > settings.max_upload_bytes:
+                    raise ProblemError(413, "upload-too-large",
+                                       f"the upload limit is {settings.max_upload_bytes} bytes")
+                out.write(chunk)
+    except BaseException as exc:
+        target.unlink(missing_ok=True)
+        reason = str(exc) if isinstance(exc, ProblemError) else "upload interrupted"
+        with pool.connection() as conn:
+            imports.fail(conn, row["id"], f"{filename}: {reason}")
+        raise
+    if received == 0:
+        with pool.connection() as conn:
+            imports.fail(conn, row["id"], f"{filename}: empty upload")
+        raise ProblemError(400, "empty-upload", "the request body is empty: send the file itself")
+    with pool.connection() as conn:
+        conn.execute("UPDATE import SET stored_path = %s WHERE id = %s", (str(target), row["id"]))
+    await run_in_threadpool(run_import, pool, row["id"], target, format_name=format, start=start)
+    with pool.connection() as conn:
+        return _record(conn, imports.get(conn, row["id"]))
+
+
+@router.get("/v1/persons/{person_id}/imports", response_model=ImportPage)
+def list_imports(person_id: UUID, conn: Db, caller: Caller,
+                 limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                 cursor_: Annotated[str | None, Query(alias="cursor")] = None) -> ImportPage:
+    """A person's imports, newest first."""
+    person_or_404(conn, caller, str(person_id))
+    before = int(cursor.decode(cursor_, 1)[0]) if cursor_ else None
+    rows = imports.list_for_person(conn, str(person_id), limit=limit, before_id=before)
+    next_cursor = cursor.encode([rows[-1]["id"]]) if len(rows) == limit else None
+    return ImportPage(items=[_record(conn, r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/v1/imports/{import_id}", response_model=ImportRecord)
+def get_import(import_id: int, conn: Db, caller: Caller) -> ImportRecord:
+    """One import, with its progress while it runs."""
+    row = imports.get(conn, import_id)
+    if row is None or not caller.can_access_person(str(row["person_id"])):
+        raise ProblemError(404, "not-found", f"no import {import_id} visible to this token")
+    return _record(conn, row)

@@ -1,0 +1,1 @@
+"""Database access: connection setup, the embedded server, migrations, capability probe."""

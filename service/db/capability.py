@@ -1,0 +1,79 @@
+"""What the database can do: plain PostgreSQL, or TimescaleDB (Apache or Timescale licence).
+
+This and the migrations are the only places that know TimescaleDB exists
+(DESIGN.md section 3). The probe:
+
+1. ``timescaledb`` is listed in ``pg_available_extensions`` and
+   ``CREATE EXTENSION`` succeeds inside a savepoint (it fails unless the
+   library is preloaded);
+2. ``current_setting('timescaledb.license', true)`` tells the tier:
+   ``timescale`` has compression, continuous aggregates and policies;
+   ``apache`` has hypertables and ``time_bucket`` only.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import psycopg
+
+Tier = Literal["timescale", "apache", "postgres"]
+TIERS: tuple[Tier, ...] = ("timescale", "apache", "postgres")
+
+
+def probe(conn: psycopg.Connection) -> Tier:
+    """The best tier this database offers, creating the extension when it can."""
+    available = conn.execute(
+        "SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'").fetchone()
+    if not available:
+        return "postgres"
+    try:
+        with conn.transaction():
+            conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+    except psycopg.Error:
+        return "postgres"  # available but not preloaded (shared_preload_libraries)
+    return _licence_tier(conn)
+
+
+def current_tier(conn: psycopg.Connection) -> Tier:
+    """The tier in use, without creating anything."""
+    installed = conn.execute(
+        "SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'").fetchone()
+    return _licence_tier(conn) if installed else "postgres"
+
+
+def _licence_tier(conn: psycopg.Connection) -> Tier:
+    row = conn.execute("SELECT current_setting('timescaledb.license', true) AS licence").fetchone()
+    licence = (row["licence"] if isinstance(row, dict) else row[0]) or ""
+    return "timescale" if licence == "timescale" else "apache"
+
+
+def bucket_expression(tier: Tier, width: str, column: str = "ts") -> str:
+    """SQL for the start of the ``width`` bucket holding ``column``.
+
+    ``width`` must be a trusted interval literal such as ``'1 hour'`` (it is
+    placed into the SQL text). ``date_bin`` (PostgreSQL 14+) and ``time_bucket``
+    agree for widths that divide a day when both are aligned to 2000-01-03,
+    which is ``time_bucket``'s default origin.
+    """
+    if tier == "postgres":
+        return f"date_bin(interval '{width}', {column}, timestamptz '2000-01-03 00:00:00+00')"
+    return f"time_bucket(interval '{width}', {column})"
+
+
+def refresh_rollups(conn: psycopg.Connection, tier: Tier) -> bool:
+    """Refresh the hourly rollup where nothing refreshes it by itself.
+
+    On the Timescale licence a continuous aggregate policy does it; elsewhere
+    ``observation_hourly`` is a materialised view refreshed here. Returns
+    whether a refresh ran.
+    """
+    if tier == "timescale":
+        return False
+    row = conn.execute("SELECT relispopulated FROM pg_class "
+                       "WHERE oid = 'observation_hourly'::regclass").fetchone()
+    populated = row["relispopulated"] if isinstance(row, dict) else row[0]
+    # CONCURRENTLY keeps the view readable, but needs a first plain refresh.
+    mode = "CONCURRENTLY " if populated else ""
+    conn.execute(f"REFRESH MATERIALIZED VIEW {mode}observation_hourly")
+    return True

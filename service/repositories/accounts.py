@@ -1,0 +1,45 @@
+"""Accounts (who calls the API) and their hashed tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import psycopg
+
+
+def create(conn: psycopg.Connection, *, role: str, name: str,
+           person_id: str | None = None) -> dict[str, Any]:
+    return conn.execute(
+        "INSERT INTO account (role, name, person_id) VALUES (%s, %s, %s) "
+        "RETURNING id, role, name, person_id, created_at", (role, name, person_id)).fetchone()
+
+
+def patient_account(conn: psycopg.Connection, person_id: str) -> dict[str, Any]:
+    """The patient account of a person, created on first use."""
+    row = conn.execute(
+        "SELECT id, role, name, person_id FROM account WHERE person_id = %s AND role = 'patient'",
+        (person_id,)).fetchone()
+    if row:
+        return row
+    name = conn.execute("SELECT name FROM person WHERE id = %s", (person_id,)).fetchone()
+    if name is None:
+        raise LookupError(f"person {person_id} does not exist")
+    return create(conn, role="patient", name=name["name"], person_id=person_id)
+
+
+def insert_token(conn: psycopg.Connection, *, account_id: str, token_hash: bytes, prefix: str,
+                 name: str | None, expires_at: dt.datetime | None) -> dict[str, Any]:
+    return conn.execute(
+        "INSERT INTO api_token (account_id, token_hash, prefix, name, expires_at) "
+        "VALUES (%s, %s, %s, %s, %s) RETURNING id, account_id, prefix, name, created_at, expires_at",
+        (account_id, token_hash, prefix, name, expires_at)).fetchone()
+
+
+def principal_for_token(conn: psycopg.Connection, token_hash: bytes) -> dict[str, Any] | None:
+    return conn.execute(
+        """SELECT a.id AS account_id, a.role, a.person_id
+           FROM api_token t JOIN account a ON a.id = t.account_id
+           WHERE t.token_hash = %s AND t.revoked_at IS NULL
+             AND (t.expires_at IS NULL OR t.expires_at > now())""",
+        (token_hash,)).fetchone()
