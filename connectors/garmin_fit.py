@@ -69,9 +69,9 @@ _BLE_HEART_RATE = 1  # ble_device_type heart_rate
 _SOURCE_LOCAL, _SOURCE_BLE = 5, 3
 
 
-def fit_time_us(seconds: float) -> int:
-    """A FIT ``date_time`` (seconds since 1989-12-31 UTC) as Unix microseconds."""
-    return round((seconds + FIT_EPOCH_S) * 1_000_000)
+def fit_time_us(seconds: int) -> int:
+    """A FIT ``date_time`` (whole seconds since 1989-12-31 UTC) as Unix microseconds."""
+    return (seconds + FIT_EPOCH_S) * 1_000_000
 
 
 def expand_timestamp_16(last_full_s: int, t16: int) -> int:
@@ -180,20 +180,21 @@ class _FileState:
     sensor: _Device | None = None
     utc_offset_s: int | None = None
     last_full_s: int | None = None  # last full timestamp, for timestamp_16
-    floor_s: float | None = None  # latest record/event time: the file's wall clock
+    floor_s: int | None = None  # latest record/event time: the file's wall clock
     first_record_s: int | None = None
     timer_start_s: int | None = None
     created_s: int | None = None
-    beat_clock_s: float | None = None
-    hr_anchor: tuple[float, int] | None = None  # (UTC seconds, event counter) of hr
+    # Integer microseconds, so that summed intervals carry no rounding drift.
+    beat_clock_us: int | None = None
+    hr_anchor: tuple[int, int] | None = None  # (Unix us, event counter) of hr
     hr_event: int | None = None
-    # (role, metric) -> ([fit seconds], [values]); role "sensor" or "creator"
-    series: dict[tuple[str, Metric], tuple[list[float], list[float]]] = field(
+    # (role, metric) -> ([Unix us], [values]); role "sensor" or "creator"
+    series: dict[tuple[str, Metric], tuple[list[int], list[float]]] = field(
         default_factory=lambda: defaultdict(lambda: ([], [])))
 
-    def add(self, role: str, metric: Metric, seconds: float, value: float) -> None:
+    def add(self, role: str, metric: Metric, ts_us: int, value: float) -> None:
         times, values = self.series[(role, metric)]
-        times.append(seconds)
+        times.append(ts_us)
         values.append(value)
 
 
@@ -262,7 +263,7 @@ class _Decoder:
         if raw.get(0) == 0 and raw.get(1) == 0 and self.state.timer_start_s is None:
             self.state.timer_start_s = stamp  # event timer, type start
 
-    def _advance_floor(self, stamp: float) -> None:
+    def _advance_floor(self, stamp: int) -> None:
         floor = self.state.floor_s
         self.state.floor_s = stamp if floor is None else max(floor, stamp)
 
@@ -298,7 +299,7 @@ class _Decoder:
             return
         stamp = self._utc(raw)
         if stamp is not None:
-            self.state.add("sensor", "heart_rate", stamp, float(bpm))
+            self.state.add("sensor", "heart_rate", fit_time_us(stamp), float(bpm))
 
     def _monitoring(self, message: fitdecode.FitDataMessage, raw: dict[int, Any]) -> None:
         self._offset_from(raw.get(11), raw.get(TIMESTAMP))
@@ -312,7 +313,7 @@ class _Decoder:
         if not (isinstance(stamp, int) and stamp >= FIT_DATETIME_MIN):
             self.report.reject("FIT monitoring heart_rate without a full timestamp before it")
             return
-        self.state.add("creator", "heart_rate", stamp, float(bpm))
+        self.state.add("creator", "heart_rate", fit_time_us(stamp), float(bpm))
 
     def _hr(self, message: fitdecode.FitDataMessage, raw: dict[int, Any]) -> None:
         """``hr`` (132): per-beat times from an HRM's memory, with filtered bpm.
@@ -326,8 +327,8 @@ class _Decoder:
         events = [int(e) for e in _as_list(raw.get(9)) if e is not None]
         stamp = raw.get(TIMESTAMP)
         if events and isinstance(stamp, int) and stamp >= FIT_DATETIME_MIN:
-            fraction = (raw.get(0) or 0) / 32768
-            self.state.hr_anchor = (stamp + fraction, events[0])
+            fraction_us = round((raw.get(0) or 0) * 1_000_000 / 32768)
+            self.state.hr_anchor = (fit_time_us(stamp) + fraction_us, events[0])
         packed = raw.get(10)
         if packed is not None:
             if self.state.hr_event is None:
@@ -344,7 +345,7 @@ class _Decoder:
             self.report.reject("FIT hr beat times before any anchoring event_timestamp",
                                len(events))
             return
-        anchor_s, anchor_event = self.state.hr_anchor
+        anchor_us, anchor_event = self.state.hr_anchor
         previous = self.state.hr_event
         for index, event in enumerate(events):
             if previous is not None and event == previous:
@@ -353,19 +354,19 @@ class _Decoder:
             previous = event
             value = bpm[index] if index < len(bpm) else None
             if value is not None:
-                self.state.add("sensor", "heart_rate",
-                               anchor_s + (event - anchor_event) / 1024, float(value))
+                beat_us = anchor_us + round((event - anchor_event) * 1_000_000 / 1024)
+                self.state.add("sensor", "heart_rate", beat_us, float(value))
         self.state.hr_event = events[-1]
 
     def _resting_hr(self, message: fitdecode.FitDataMessage, raw: dict[int, Any]) -> None:
         value = raw.get(0)
         stamp = self._utc(raw) if value is not None else None
         if stamp is not None:
-            self.state.add("creator", "resting_heart_rate", stamp, float(value))
+            self.state.add("creator", "resting_heart_rate", fit_time_us(stamp), float(value))
 
     # -- beat to beat -------------------------------------------------------------
 
-    def _hrv_start(self) -> float | None:
+    def _hrv_start_us(self) -> int | None:
         """Where the ``hrv`` beat clock starts: the recording's start.
 
         The first timer start is when recording began; files without one fall
@@ -374,7 +375,7 @@ class _Decoder:
         state = self.state
         for candidate in (state.timer_start_s, state.first_record_s, state.created_s):
             if candidate is not None:
-                return float(candidate)
+                return fit_time_us(candidate)
         return None
 
     def _hrv(self, message: fitdecode.FitDataMessage, raw: dict[int, Any]) -> None:
@@ -392,19 +393,22 @@ class _Decoder:
         if not values:
             return
         state = self.state
-        if state.beat_clock_s is None:
-            state.beat_clock_s = self._hrv_start()
-            if state.beat_clock_s is None:
+        if state.beat_clock_us is None:
+            state.beat_clock_us = self._hrv_start_us()
+            if state.beat_clock_us is None:
                 self.report.reject("FIT hrv without a recording start time", len(values))
                 return
-        if state.floor_s is not None and state.beat_clock_s < state.floor_s - RESYNC_TOLERANCE_S:
-            state.beat_clock_s = state.floor_s
-            self.report.note("FIT hrv beat clock re-anchored to the file clock after lost beats")
+        if state.floor_s is not None:
+            floor_us = fit_time_us(state.floor_s)
+            if state.beat_clock_us < floor_us - RESYNC_TOLERANCE_S * 1_000_000:
+                state.beat_clock_us = floor_us
+                self.report.note("FIT hrv beat clock re-anchored to the file clock "
+                                 "after lost beats")
         low, high = RR_BOUNDS_MS
         for value_ms in values:
             if low <= value_ms <= high:
-                state.beat_clock_s += value_ms / 1000
-            state.add("sensor", "rr_interval", state.beat_clock_s, float(value_ms))
+                state.beat_clock_us += value_ms * 1000
+            state.add("sensor", "rr_interval", state.beat_clock_us, float(value_ms))
 
     def _raw_bbi(self, message: fitdecode.FitDataMessage, raw: dict[int, Any]) -> None:
         """``raw_bbi`` (372): the watch's optical beat intervals with flags.
@@ -419,18 +423,18 @@ class _Decoder:
         if stamp is None:
             return
         times, quality, gaps = self._bbi_entries(raw)
-        clock = stamp + (raw.get(0) or 0) / 1000
+        clock_us = fit_time_us(stamp) + (raw.get(0) or 0) * 1000
         for index, interval in enumerate(times):
             if interval is None:
                 continue
-            clock += interval / 1000
+            clock_us += interval * 1000
             if index < len(gaps) and gaps[index]:
                 self.report.note("FIT raw_bbi gap entries")
                 continue
             if index < len(quality) and quality[index] == 0:
                 self.report.reject("FIT raw_bbi interval flagged low quality by the device")
                 continue
-            self.state.add("creator", "rr_interval", clock, float(interval))
+            self.state.add("creator", "rr_interval", clock_us, float(interval))
 
     @staticmethod
     def _bbi_entries(raw: dict[int, Any]) -> tuple[list[Any], list[Any], list[Any]]:
@@ -453,7 +457,7 @@ class _Decoder:
             return
         stamp = self._utc(raw, 1)
         if stamp is not None:
-            self.state.add("creator", "vendor_stress", stamp, float(value))
+            self.state.add("creator", "vendor_stress", fit_time_us(stamp), float(value))
 
     def _respiration(self, message: fitdecode.FitDataMessage, raw: dict[int, Any]) -> None:
         """``respiration_rate`` (297): breaths/min x 100; negative values are sentinels."""
@@ -465,14 +469,14 @@ class _Decoder:
             return
         stamp = self._utc(raw)
         if stamp is not None:
-            self.state.add("creator", "respiratory_rate", stamp, value / 100)
+            self.state.add("creator", "respiratory_rate", fit_time_us(stamp), value / 100)
 
     def _hrv_value(self, message: fitdecode.FitDataMessage, raw: dict[int, Any]) -> None:
         """``hrv_value`` (371): the watch's 5-minute RMSSD during sleep, ms x 128."""
         value = raw.get(0)
         stamp = self._utc(raw) if value is not None else None
         if stamp is not None:
-            self.state.add("creator", "hrv_rmssd", stamp, value / 128)
+            self.state.add("creator", "hrv_rmssd", fit_time_us(stamp), value / 128)
 
     def _hrv_summary(self, message: fitdecode.FitDataMessage, raw: dict[int, Any]) -> None:
         # A nightly average of the hrv_value RMSSDs plus Garmin's own baseline
@@ -488,9 +492,9 @@ def _batches(state: _FileState, report: ReadReport) -> Iterator[SampleBatch]:
     sources["sensor"] = (sensor.source(_sensor_kind(sensor, state.creator)) if sensor
                          else sources["creator"])
     for (role, metric), (times, values) in sorted(state.series.items()):
-        seconds = np.asarray(times, dtype=np.float64)
-        order = np.argsort(seconds, kind="stable")
-        ts = np.round((seconds[order] + FIT_EPOCH_S) * 1_000_000).astype(np.int64)
+        stamps = np.asarray(times, dtype=np.int64)
+        order = np.argsort(stamps, kind="stable")
+        ts = stamps[order]
         value = np.asarray(values, dtype=np.float64)[order]
         source = sources[role]
         if metric == "rr_interval":
