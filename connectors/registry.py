@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .apple_health import AppleHealth
 from .base import Connector, ConnectorError
 from .plain import HeartRateCsv, PolarSensorLogger, RrCsv, RrText
 
 HEAD_BYTES = 64 * 1024
 
 CONNECTORS: tuple[Connector, ...] = (
+    AppleHealth(),
     PolarSensorLogger(),
     RrCsv(),
     HeartRateCsv(),

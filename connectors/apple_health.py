@@ -1,0 +1,596 @@
+"""Apple Health exports: ``export.zip``, ``apple_health_export/`` or its ``export.xml``.
+
+The XML is one ``<HealthData>`` element holding millions of ``<Record>``
+children, behind an internal DTD. It is streamed with lxml ``iterparse``: each
+top-level element is handled when it ends and then removed, so memory stays
+flat however large the file is. Entities are never expanded and nothing is
+fetched: the prolog is checked before parsing and any entity declaration is
+refused (real exports declare none), and the parser runs with entity
+resolution, DTD loading and network access off.
+
+What is read (everything else is skipped and counted by type):
+
+=====================================================  ======================
+record type                                            stored as
+=====================================================  ======================
+``HKQuantityTypeIdentifierHeartRate`` (count/min)      ``heart_rate``, tagged
+                                                       with the motion context
+``HKQuantityTypeIdentifierHeartRateVariabilitySDNN``   ``hrv_sdnn`` (ms), and
+                                                       its beat list as
+                                                       ``rr_interval``
+``HKQuantityTypeIdentifierRestingHeartRate``           ``resting_heart_rate``
+``HKQuantityTypeIdentifierRespiratoryRate``            ``respiratory_rate``
+``HKQuantityTypeIdentifierOxygenSaturation`` (0-1)     ``spo2`` (percent)
+``HKCategoryTypeIdentifierSleepAnalysis``              sleep :class:`Episode`
+``HKCategoryTypeIdentifierMindfulSession``             ``mindful`` episode
+``electrocardiograms/*.csv``                           ``rr_interval`` (ECG)
+=====================================================  ======================
+
+Samples are timed by ``startDate``. Dates (``2024-05-04 07:00:00 +0200``) are
+parsed in bulk with numpy when a batch is flushed, not one by one: on a
+gigabyte export that is the difference between seconds and minutes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from lxml import etree
+
+from . import archive as zipsafe
+from .apple_beats import BeatTimeError, parse_beat_time, place_beats
+from .apple_ecg import ecg_beats, parse_ecg
+from .base import (
+    HEART_RATE_BOUNDS_BPM,
+    ConnectorError,
+    Episode,
+    Item,
+    Metric,
+    ReadContext,
+    ReadReport,
+    SampleBatch,
+    SourceInfo,
+    SourceKind,
+    keep_within,
+    rr_batch,
+)
+
+#: Samples per (source, metric, tags) before a batch is flushed.
+BATCH_SIZE = 50_000
+#: Progress is reported at least every this many bytes of XML.
+PROGRESS_BYTES = 8 << 20
+#: The prolog (XML declaration + internal DTD, about 10 KB in real exports)
+#: must end within this many bytes.
+MAX_PROLOG_BYTES = 4 << 20
+
+_HR = "HKQuantityTypeIdentifierHeartRate"
+_SDNN = "HKQuantityTypeIdentifierHeartRateVariabilitySDNN"
+_SLEEP = "HKCategoryTypeIdentifierSleepAnalysis"
+_MINDFUL = "HKCategoryTypeIdentifierMindfulSession"
+_MOTION_KEY = "HKMetadataKeyHeartRateMotionContext"
+_MOTION = {"0": "not_set", "1": "sedentary", "2": "active"}
+
+#: Quantity types read as samples: metric, expected unit, factor to Vagus' unit.
+QUANTITIES: dict[str, tuple[Metric, str, float]] = {
+    _HR: ("heart_rate", "count/min", 1.0),
+    _SDNN: ("hrv_sdnn", "ms", 1.0),
+    "HKQuantityTypeIdentifierRestingHeartRate": ("resting_heart_rate", "count/min", 1.0),
+    "HKQuantityTypeIdentifierRespiratoryRate": ("respiratory_rate", "count/min", 1.0),
+    # HealthKit stores saturation as a fraction even though the unit says "%".
+    "HKQuantityTypeIdentifierOxygenSaturation": ("spo2", "%", 100.0),
+}
+#: Plausibility bounds per metric; values outside are rejected and counted.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "heart_rate": HEART_RATE_BOUNDS_BPM,
+    "resting_heart_rate": HEART_RATE_BOUNDS_BPM,
+    "hrv_sdnn": (1.0, 1000.0),
+    "respiratory_rate": (2.0, 80.0),
+    "spo2": (50.0, 100.0),
+}
+SLEEP_STAGES = {
+    "HKCategoryValueSleepAnalysisInBed": "in_bed",
+    "HKCategoryValueSleepAnalysisAsleep": "asleep",  # before iOS 16
+    "HKCategoryValueSleepAnalysisAsleepUnspecified": "asleep",
+    "HKCategoryValueSleepAnalysisAsleepCore": "asleep_core",
+    "HKCategoryValueSleepAnalysisAsleepDeep": "asleep_deep",
+    "HKCategoryValueSleepAnalysisAsleepREM": "asleep_rem",
+    "HKCategoryValueSleepAnalysisAwake": "awake",
+}
+#: Top-level elements that get a parse event; others are counted when removed.
+_TAGS = ("Record", "Correlation", "Workout", "ActivitySummary", "ExportDate", "Me")
+_DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
+
+
+class AppleHealth:
+    """The Apple Health export connector (see the module docstring)."""
+
+    name = "apple_health"
+    description = "Apple Health export (export.zip, apple_health_export/ or export.xml)"
+    #: Ceiling for a zip's declared uncompressed total (see ``archive``).
+    max_total_bytes = zipsafe.MAX_TOTAL_BYTES
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        if path.is_dir():
+            return _xml_in_folder(path) is not None
+        if zipsafe.is_zip(path):
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    return _xml_member(archive) is not None
+            except (zipfile.BadZipFile, OSError):
+                return False
+        return b"<HealthData" in head or b"<!DOCTYPE HealthData" in head
+
+    def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
+        with ExitStack() as stack:
+            if path.is_dir():
+                xml_path = _xml_in_folder(path)
+                if xml_path is None:
+                    raise ConnectorError(path, "no export.xml in this folder")
+                ecgs = sorted((xml_path.parent / "electrocardiograms").glob("*.csv"))
+                report.bytes_total = xml_path.stat().st_size + sum(p.stat().st_size
+                                                                   for p in ecgs)
+                raw = stack.enter_context(xml_path.open("rb"))
+                yield from _read_xml(path, raw, report)
+                for ecg in ecgs:
+                    yield from _read_ecg(ecg.read_bytes(), str(ecg), report)
+            elif zipsafe.is_zip(path):
+                archive = stack.enter_context(zipsafe.open_checked(path, self.max_total_bytes))
+                info = _xml_member(archive)
+                if info is None:
+                    raise ConnectorError(path, "no apple_health_export/export.xml in this zip")
+                ecgs = [m for m in zipsafe.members(archive, ".csv")
+                        if "/electrocardiograms/" in f"/{m.filename}"]
+                report.bytes_total = info.file_size + sum(m.file_size for m in ecgs)
+                raw = stack.enter_context(archive.open(info))
+                yield from _read_xml(path, raw, report)
+                for member in ecgs:
+                    with archive.open(member) as handle:
+                        data = handle.read()
+                    yield from _read_ecg(data, f"{path}:{member.filename}", report)
+            else:
+                report.bytes_total = path.stat().st_size
+                raw = stack.enter_context(path.open("rb"))
+                yield from _read_xml(path, raw, report)
+                for ecg in sorted((path.parent / "electrocardiograms").glob("*.csv")):
+                    yield from _read_ecg(ecg.read_bytes(), str(ecg), report)
+            report.progress(report.bytes_total or report.bytes_read)
+
+
+def _xml_in_folder(folder: Path) -> Path | None:
+    for candidate in (folder / "export.xml", folder / "apple_health_export" / "export.xml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _xml_member(archive: zipfile.ZipFile) -> zipfile.ZipInfo | None:
+    """The export's main XML (not ``export_cda.xml``, the clinical document)."""
+    for info in archive.infolist():
+        if info.filename.replace("\\", "/").rsplit("/", 1)[-1] == "export.xml":
+            return info
+    return None
+
+
+# -- the byte stream ----------------------------------------------------------
+
+
+class _CheckedStream:
+    """The XML bytes, with the prolog checked for entities and bytes counted."""
+
+    def __init__(self, name: Path, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.count = 0
+        self.note: str | None = None
+        self._head = self._read_prolog(name)
+
+    def _read_prolog(self, name: Path) -> bytes:
+        head = b""
+        while True:
+            root = head.find(b"<HealthData")
+            if root >= 0:
+                break
+            chunk = self.raw.read(64 * 1024)
+            if not chunk or len(head) > MAX_PROLOG_BYTES:
+                raise ConnectorError(name, "no <HealthData> element at the start: "
+                                           "not an Apple Health export.xml")
+            head += chunk
+        prolog = head[:root]
+        # Entities are how XML bombs and external-file reads work; an Apple
+        # export never declares any, so any declaration is refused outright.
+        if b"<!ENTITY" in prolog:
+            raise ConnectorError(name, "refused: the document type declares entities "
+                                       "(Apple exports never do; this is how XML bombs and "
+                                       "external-file reads work)", line=prolog.count(b"\n") + 1)
+        if re.search(rb"<!DOCTYPE\s+\w+\s+(SYSTEM|PUBLIC)", prolog):
+            self.note = "external DTD reference ignored (never loaded)"
+        return head
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            data, self._head = self._head, b""
+        else:
+            data = self.raw.read(size if size and size > 0 else 1 << 16)
+        self.count += len(data)
+        return data
+
+
+# -- sources ------------------------------------------------------------------
+
+_DEVICE_FIELD = re.compile(r"(?:^|,\s*)(name|manufacturer|model|hardware|software|firmware|"
+                           r"localIdentifier|UDIDeviceIdentifier):")
+_STRAPS = ("h10", "h9", "h7", "hrm", "tickr", "strap", "chest")
+_WATCH_MAKERS = ("garmin", "fitbit", "suunto", "coros", "amazfit", "withings", "whoop", "polar")
+
+
+def parse_device(device: str) -> dict[str, str]:
+    """Fields of an ``<<HKDevice: 0x...>, name:..., hardware:Watch6,2, ...>`` string.
+
+    Values may hold commas (``Watch6,2``), so fields are split at the known keys.
+    """
+    body = device.strip()
+    if body.startswith("<<"):
+        body = body.partition(">")[2]
+    body = body.rstrip(">").strip().lstrip(",").strip()
+    fields: dict[str, str] = {}
+    matches = list(_DEVICE_FIELD.finditer(body))
+    for index, match in enumerate(matches):
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(body)
+        fields[match.group(1)] = body[match.end():end].strip()
+    return fields
+
+
+def guess_kind(source_name: str, fields: dict[str, str]) -> SourceKind:
+    """watch / phone / chest strap / app, from the device fields or the source name."""
+    model = fields.get("model", "").lower()
+    text = " ".join((fields.get("name", ""), model, fields.get("hardware", ""))).lower()
+    maker = fields.get("manufacturer", "").lower()
+    if any(word in text.split() or word in model for word in _STRAPS):
+        return "chest_strap"
+    if "watch" in model or fields.get("hardware", "").startswith("Watch"):
+        return "watch"
+    if "iphone" in model or "iphone" in text:
+        return "phone"
+    if "ring" in text or "oura" in maker:
+        return "ring"
+    if any(name in maker for name in _WATCH_MAKERS):
+        return "watch"
+    if not fields:
+        lowered = " ".join(source_name.lower().split())  # real names hold U+00A0
+        if "apple watch" in lowered:
+            return "watch"
+        if "iphone" in lowered:
+            return "phone"
+        return "app"
+    return "unknown"
+
+
+def make_source(source_name: str, device: str | None) -> SourceInfo:
+    """A source from ``sourceName`` and ``device``.
+
+    The key leaves out the device's memory address and software version,
+    which change between records and exports, so it stays stable.
+    """
+    fields = parse_device(device) if device else {}
+    identity = [fields[k] for k in ("name", "manufacturer", "model", "hardware") if k in fields]
+    key = f"apple_health:{source_name}" + (f" [{'; '.join(identity)}]" if identity else "")
+    label = ", ".join(identity) if identity else None
+    return SourceInfo(key=key, name=source_name, kind=guess_kind(source_name, fields),
+                      device=label)
+
+
+class _Sources:
+    """Caches sources by name and device, the address stripped (it varies per record)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, str], SourceInfo] = {}
+
+    def get(self, source_name: str | None, device: str | None) -> SourceInfo:
+        stable = device.partition(">")[2] if device else ""
+        found = self._cache.get((source_name or "", stable))
+        if found is None:
+            found = make_source(source_name or "unknown source", device)
+            self._cache[(source_name or "", stable)] = found
+        return found
+
+
+# -- dates --------------------------------------------------------------------
+
+_DATE_LEN = 25  # "2024-05-04 07:00:00 +0200"
+_DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 21, 22, 23, 24])
+_SEPARATORS = {4: ord("-"), 7: ord("-"), 10: ord(" "), 13: ord(":"), 16: ord(":"), 19: ord(" ")}
+
+
+def parse_dates(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vectorised ``YYYY-MM-DD hh:mm:ss ±hhmm`` parsing.
+
+    Returns UTC epoch microseconds, UTC offsets in seconds, and a mask of the
+    strings that parsed (the others hold zeros).
+    """
+    n = len(texts)
+    if n == 0:
+        empty = np.empty(0, np.int64)
+        return empty, empty.copy(), np.empty(0, bool)
+    joined = "".join(texts)
+    if len(joined) == n * _DATE_LEN and joined.isascii():
+        chars = np.frombuffer(joined.encode("ascii"), np.uint8).reshape(n, _DATE_LEN)
+    else:  # some strings are malformed: parse the well-shaped ones
+        chars = np.zeros((n, _DATE_LEN), np.uint8)
+        for row, text in enumerate(texts):
+            if len(text) == _DATE_LEN and text.isascii():
+                chars[row] = np.frombuffer(text.encode("ascii"), np.uint8)
+    digits = chars.astype(np.int64) - ord("0")
+    ok = ((digits[:, _DIGITS] >= 0) & (digits[:, _DIGITS] <= 9)).all(axis=1)
+    for position, byte in _SEPARATORS.items():
+        ok &= chars[:, position] == byte
+    sign = np.where(chars[:, 20] == ord("-"), -1, 1)
+    ok &= (chars[:, 20] == ord("+")) | (chars[:, 20] == ord("-"))
+
+    def number(*cols: int) -> np.ndarray:
+        value = np.zeros(n, np.int64)
+        for col in cols:
+            value = value * 10 + digits[:, col]
+        return value
+
+    year, month, day = number(0, 1, 2, 3), number(5, 6), number(8, 9)
+    hour, minute, second = number(11, 12), number(14, 15), number(17, 18)
+    offset = sign * (number(21, 22) * 3600 + number(23, 24) * 60)
+    ok &= ((month >= 1) & (month <= 12) & (day >= 1) & (day <= 31) & (hour <= 23)
+           & (minute <= 59) & (second <= 60))
+    # Days since 1970-01-01 from a civil date (H. Hinnant, "chrono-Compatible
+    # Low-Level Date Algorithms", days_from_civil).
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    days = era * 146097 + doe - 719468
+    seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset
+    seconds[~ok] = 0
+    offset[~ok] = 0
+    return seconds * 1_000_000, offset, ok
+
+
+def parse_date(text: str) -> dt.datetime:
+    """One date as an aware datetime (for the few records that need one)."""
+    return dt.datetime.strptime(text, _DATE_FORMAT)
+
+
+def _floats(texts: list[str]) -> np.ndarray:
+    """Values as float64; unparseable ones become NaN (and are rejected later)."""
+    try:
+        return np.asarray(texts, dtype=np.float64)
+    except ValueError:
+        out = np.full(len(texts), np.nan)
+        for i, text in enumerate(texts):
+            try:
+                out[i] = float(text)
+            except (TypeError, ValueError):
+                pass
+        return out
+
+
+# -- batching -----------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    """Raw strings of one (source, metric, tags) waiting to be parsed in bulk."""
+
+    source: SourceInfo
+    metric: Metric
+    factor: float
+    tags: dict[str, str] | None
+    starts: list[str] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)
+
+
+def _flush(pending: _Pending, report: ReadReport) -> Iterator[SampleBatch]:
+    """Parse a pending batch, reject what does not parse or fit, split by UTC offset."""
+    ts, offsets, ok = parse_dates(pending.starts)
+    report.reject("unparseable date", int(ok.size - np.count_nonzero(ok)))
+    values = _floats(pending.values)[ok] * pending.factor
+    ts, offsets = ts[ok], offsets[ok]
+    metric = pending.metric
+    keep = keep_within(values, BOUNDS[metric], f"{metric} out of physiological bounds", report)
+    ts, offsets, values = ts[keep], offsets[keep], values[keep]
+    pending.starts, pending.values = [], []
+    for offset in np.unique(offsets):
+        same = offsets == offset
+        yield SampleBatch(pending.source, metric, ts[same], values[same],
+                          utc_offset_s=int(offset), tags=pending.tags)
+
+
+@dataclass
+class _Beats:
+    """RR intervals of one source from HRV beat lists, waiting to be yielded."""
+
+    ts: list[np.ndarray] = field(default_factory=list)
+    rr: list[np.ndarray] = field(default_factory=list)
+    size: int = 0
+
+
+# -- the XML ------------------------------------------------------------------
+
+
+def _read_xml(name: Path, raw: BinaryIO, report: ReadReport) -> Iterator[Item]:
+    stream = _CheckedStream(name, raw)
+    if stream.note:
+        report.note(stream.note)
+    reader = _RecordReader(name, report)
+    events = etree.iterparse(
+        stream, events=("end",), tag=_TAGS,
+        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+        remove_comments=True, remove_pis=True, collect_ids=False)
+    root = None
+    reported = 0
+    try:
+        for count, (_event, elem) in enumerate(events):
+            parent = elem.getparent()
+            if root is None:
+                root = parent
+                if root is None or root.tag != "HealthData":
+                    raise ConnectorError(name, "the root element is not <HealthData>")
+            if parent is not root:
+                continue  # inside a Correlation; its records also appear at top level
+            # Elements without a parse event (unknown kinds) precede this one.
+            while (previous := elem.getprevious()) is not None:
+                reader.skipped[str(previous.tag)] += 1
+                root.remove(previous)
+            tag = elem.tag
+            if tag == "Record":
+                yield from reader.record(elem)
+            elif tag not in ("ExportDate", "Me"):
+                reader.skipped[tag] += 1
+            root.remove(elem)
+            if count & 0xFFF == 0 and stream.count - reported >= PROGRESS_BYTES:
+                reported = stream.count
+                report.progress(stream.count)
+    except etree.XMLSyntaxError as exc:
+        raise ConnectorError(name, f"malformed XML: {exc.msg}", line=exc.lineno) from exc
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise ConnectorError(name, f"could not read the export: {exc}") from exc
+    if root is not None:
+        for leftover in root:
+            reader.skipped[str(leftover.tag)] += 1
+    yield from reader.finish()
+    report.progress(stream.count)
+
+
+class _RecordReader:
+    """Turns ``<Record>`` elements into pending batches, beats and episodes."""
+
+    def __init__(self, name: Path, report: ReadReport) -> None:
+        self.name = name
+        self.report = report
+        self.sources = _Sources()
+        self.pending: dict[tuple[str, str, str | None], _Pending] = {}
+        self.beats: dict[tuple[SourceInfo, int], _Beats] = {}
+        self.skipped: Counter[str] = Counter()
+
+    def record(self, elem: etree._Element) -> Iterator[Item]:
+        kind = elem.get("type")
+        quantity = QUANTITIES.get(kind)  # type: ignore[arg-type]
+        if quantity is not None:
+            yield from self._quantity(elem, kind, quantity)  # type: ignore[arg-type]
+        elif kind == _SLEEP or kind == _MINDFUL:
+            episode = self._episode(elem, kind)
+            if episode is not None:
+                yield episode
+        else:
+            self.skipped[kind or "Record without type"] += 1
+
+    def _quantity(self, elem: etree._Element, kind: str,
+                  quantity: tuple[Metric, str, float]) -> Iterator[Item]:
+        metric, unit, factor = quantity
+        if elem.get("unit") != unit:
+            self.report.reject(f"{metric} in unexpected unit {elem.get('unit')!r}")
+            return
+        source = self.sources.get(elem.get("sourceName"), elem.get("device"))
+        context = None
+        if kind == _HR and len(elem):
+            for child in elem:
+                if child.get("key") == _MOTION_KEY:
+                    context = _MOTION.get(child.get("value") or "", "unknown")
+        key = (source.key, metric, context)
+        pending = self.pending.get(key)
+        if pending is None:
+            tags = {"motion_context": context} if context else None
+            pending = self.pending[key] = _Pending(source, metric, factor, tags)
+        pending.starts.append(elem.get("startDate") or "")
+        pending.values.append(elem.get("value") or "")
+        if kind == _SDNN:
+            yield from self._beat_list(elem, source)
+        if len(pending.starts) >= BATCH_SIZE:
+            yield from _flush(pending, self.report)
+
+    def _beat_list(self, elem: etree._Element, source: SourceInfo) -> Iterator[Item]:
+        """RR intervals from the ``InstantaneousBeatsPerMinute`` times of an SDNN record."""
+        lists = elem.findall("HeartRateVariabilityMetadataList")
+        if not lists:
+            return
+        times = [beat.get("time") or "" for beat in lists[0].iter("InstantaneousBeatsPerMinute")]
+        if len(times) < 2:
+            return
+        start_text, end_text = elem.get("startDate") or "", elem.get("endDate") or ""
+        try:
+            start, end = parse_date(start_text), parse_date(end_text)
+            placed = place_beats([parse_beat_time(t) for t in times],
+                                 start_of_day_ms=(start.hour * 3600 + start.minute * 60
+                                                  + start.second) * 1000,
+                                 duration_ms=int((end - start).total_seconds() * 1000))
+        except (ValueError, BeatTimeError) as exc:
+            self.report.reject("beat list unreadable", len(times) - 1)
+            self.report.note(f"beat list dropped: {str(exc)[:80]}")
+            return
+        if placed.hour_shift:
+            self.report.note("beat times one hour off startDate (daylight saving), corrected")
+        start_us = int(start.timestamp()) * 1_000_000
+        offset = start.utcoffset()
+        key = (source, int(offset.total_seconds()) if offset else 0)
+        beats = self.beats.setdefault(key, _Beats())
+        beats.ts.append(start_us + placed.offsets_ms[1:] * 1000)
+        beats.rr.append(placed.rr_ms())
+        beats.size += len(times) - 1
+        if beats.size >= BATCH_SIZE:
+            yield self._rr(key)
+
+    def _rr(self, key: tuple[SourceInfo, int]) -> SampleBatch:
+        beats = self.beats.pop(key)
+        return rr_batch(key[0], np.concatenate(beats.ts), np.concatenate(beats.rr),
+                        self.report, utc_offset_s=key[1])
+
+    def _episode(self, elem: etree._Element, kind: str) -> Episode | None:
+        stage = "mindful" if kind == _MINDFUL else SLEEP_STAGES.get(elem.get("value") or "")
+        if stage is None:
+            self.report.reject(f"unknown sleep value {elem.get('value')!r}")
+            return None
+        try:
+            start = parse_date(elem.get("startDate") or "")
+            end = parse_date(elem.get("endDate") or "")
+        except ValueError:
+            self.report.reject("unparseable date")
+            return None
+        if end < start:
+            self.report.reject("episode ends before it starts")
+            return None
+        source = self.sources.get(elem.get("sourceName"), elem.get("device"))
+        return Episode(source, stage, start, end)  # type: ignore[arg-type]
+
+    def finish(self) -> Iterator[Item]:
+        """Flush every pending batch and hand the skip counts to the report."""
+        for pending in self.pending.values():
+            if pending.starts:
+                yield from _flush(pending, self.report)
+        for key in list(self.beats):
+            yield self._rr(key)
+        for reason, count in self.skipped.items():
+            self.report.skip(reason, count)
+
+
+# -- electrocardiograms -------------------------------------------------------
+
+
+def _read_ecg(data: bytes, name: str, report: ReadReport) -> Iterator[Item]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConnectorError(name, f"ECG file is not UTF-8 ({exc.reason})") from exc
+    recording = parse_ecg(text, name)
+    beat_us, rr_ms = ecg_beats(recording)
+    report.progress(report.bytes_read + len(data))
+    if rr_ms.size == 0:
+        report.skip("ECG without detectable beats")
+        return
+    hardware = recording.hardware or "unknown model"
+    source = SourceInfo(key=f"apple_health:ECG [Apple Watch; {hardware}]",
+                        name="Apple Watch ECG", kind="ecg", device=f"Apple Watch {hardware}")
+    yield rr_batch(source, beat_us, rr_ms, report, recording.utc_offset_s)
