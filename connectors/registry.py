@@ -11,12 +11,16 @@ from pathlib import Path
 
 from .apple_health import AppleHealth
 from .base import Connector, ConnectorError
+from .empatica import EmpaticaE4
+from .garmin_fit import GarminFit
 from .plain import HeartRateCsv, PolarSensorLogger, RrCsv, RrText
 
 HEAD_BYTES = 64 * 1024
 
 CONNECTORS: tuple[Connector, ...] = (
     AppleHealth(),
+    GarminFit(),
+    EmpaticaE4(),
     PolarSensorLogger(),
     RrCsv(),
     HeartRateCsv(),
