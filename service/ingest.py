@@ -232,7 +232,7 @@ def run_import(pool: ConnectionPool, import_id: int, path: Path, *,
             digest, size = sha256_of(path)
             connector = get_connector(format_name) if format_name else detect(path)
         except (ConnectorError, OSError) as exc:
-            return _fail(progress_conn, import_id, _describe(path, exc))
+            return _fail(progress_conn, import_id, _describe(path, exc), path)
         import_repo.mark_running(progress_conn, import_id, connector=connector.name,
                                  sha256=digest, size_bytes=size)
         report = ReadReport()
@@ -256,10 +256,10 @@ def run_import(pool: ConnectionPool, import_id: int, path: Path, *,
             _fail_quietly(progress_conn, import_id, "database connection lost during import")
             raise
         except ConnectorError as exc:
-            return _fail(progress_conn, import_id, str(exc))
+            return _fail(progress_conn, import_id, str(exc), path)
         except Exception as exc:  # a connector bug on odd input must not take the process down
             log.exception("import %s of %s failed unexpectedly", import_id, path)
-            return _fail(progress_conn, import_id, _describe(path, exc))
+            return _fail(progress_conn, import_id, _describe(path, exc), path)
         log.info("import %s: %s", import_id, outcome)
         return outcome
 
@@ -304,7 +304,11 @@ def _describe(path: Path, exc: BaseException) -> str:
     return f"{path}: {type(exc).__name__}: {exc}"
 
 
-def _fail(conn: psycopg.Connection, import_id: int, reason: str) -> ImportOutcome:
+def _fail(conn: psycopg.Connection, import_id: int, reason: str,
+          path: Path | None = None) -> ImportOutcome:
+    if path is not None:
+        # Name the file as the user knows it, not by where the server keeps it.
+        reason = reason.replace(str(path.parent) + "/", "")
     import_repo.fail(conn, import_id, reason)
     return ImportOutcome(import_id=import_id, status="failed", error=reason)
 
