@@ -536,12 +536,13 @@ class _RecordReader:
         start_us = int(start.timestamp()) * 1_000_000
         offset = start.utcoffset()
         key = (source, int(offset.total_seconds()) if offset else 0)
+        waiting = self.beats.get(key)
+        if waiting is not None and waiting.size + len(times) - 1 > BATCH_SIZE:
+            yield self._rr(key)  # keep batches within the size
         beats = self.beats.setdefault(key, _Beats())
         beats.ts.append(start_us + placed.offsets_ms[1:] * 1000)
         beats.rr.append(placed.rr_ms())
         beats.size += len(times) - 1
-        if beats.size >= BATCH_SIZE:
-            yield self._rr(key)
 
     def _rr(self, key: tuple[SourceInfo, int]) -> SampleBatch:
         beats = self.beats.pop(key)
