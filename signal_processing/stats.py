@@ -25,6 +25,7 @@ __all__ = [
     "PooledEffect",
     "bootstrap_hl_ci",
     "dersimonian_laird",
+    "expanded_level",
     "hedges_g",
     "hodges_lehmann",
     "holm",
@@ -71,9 +72,24 @@ class BootstrapCI:
     low: float
     high: float
     standard_error: float
-    confidence_level: float
+    confidence_level: float  # nominal level the interval is reported at
+    bootstrap_level: float  # level actually requested from the bootstrap (after expansion)
     n_resamples: int
     method: str
+
+
+def expanded_level(n: int, confidence_level: float = 0.95) -> float:
+    """Bootstrap level that corrects the known small-sample narrowness of bootstrap intervals.
+
+    Hesterberg's "expanded" interval (Hesterberg 2015, *Am. Stat.* 69:371–386): bootstrap
+    intervals behave like z-intervals with the plug-in (divide-by-n) standard error, so
+    for small n they are too narrow. Asking the bootstrap for level
+    ``2 Φ(sqrt(n / (n − 1)) · t_{n−1, (1+level)/2}) − 1`` makes the width match a
+    t-interval with the usual standard error. For n = 8 a nominal 95 % becomes ≈ 98.8 %;
+    the effect fades as n grows (n = 30: ≈ 96 %).
+    """
+    t = stats.t.ppf(0.5 + confidence_level / 2.0, df=n - 1)
+    return float(2.0 * stats.norm.cdf(math.sqrt(n / (n - 1)) * t) - 1.0)
 
 
 def bootstrap_hl_ci(
@@ -82,18 +98,23 @@ def bootstrap_hl_ci(
     confidence_level: float = 0.95,
     n_resamples: int = 2000,
     seed: int = 0,
+    expand: bool = True,
 ) -> BootstrapCI | None:
     """BCa bootstrap confidence interval of the Hodges–Lehmann estimate.
 
     Uses ``scipy.stats.bootstrap(method="BCa")`` (Efron 1987, *JASA* 82:171–185;
     Efron & Tibshirani 1993, ch. 14) with a fixed ``seed`` so that the same data
-    always give the same interval. Returns ``None`` when the interval is undefined:
+    always give the same interval. With ``expand`` (default) the bootstrap is asked for
+    :func:`expanded_level` instead of the nominal level: plain BCa covered only ~87 %
+    at n = 6–8 in our simulations (docs/validation.md). Returns ``None`` when the
+    interval is undefined:
     fewer than 3 values, all values equal (no sampling variability to resample), or
     a BCa computation that degenerates to NaN (scipy warns in that case).
     """
     x = _clean(values)
     if x.size < MIN_BOOTSTRAP_N or np.ptp(x) == 0.0:
         return None
+    level = expanded_level(x.size, confidence_level) if expand else confidence_level
     with warnings.catch_warnings():
         # scipy signals a degenerate bootstrap distribution with a warning and NaN bounds;
         # we turn that into None below instead of letting it leak to the user.
@@ -103,7 +124,7 @@ def bootstrap_hl_ci(
             _walsh_medians,
             vectorized=True,
             axis=-1,
-            confidence_level=confidence_level,
+            confidence_level=level,
             n_resamples=n_resamples,
             method="BCa",
             rng=np.random.default_rng(seed),
@@ -112,7 +133,7 @@ def bootstrap_hl_ci(
     se = float(res.standard_error)
     if not (math.isfinite(low) and math.isfinite(high) and math.isfinite(se)):
         return None
-    return BootstrapCI(low, high, se, confidence_level, n_resamples, "BCa")
+    return BootstrapCI(low, high, se, confidence_level, level, n_resamples, "BCa")
 
 
 def hedges_g(values: Sequence[float] | np.ndarray) -> float | None:

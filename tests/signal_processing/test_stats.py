@@ -11,6 +11,7 @@ import pytest
 from signal_processing.stats import (
     bootstrap_hl_ci,
     dersimonian_laird,
+    expanded_level,
     hedges_g,
     hodges_lehmann,
     holm,
@@ -154,3 +155,19 @@ def test_dersimonian_laird_single_person_and_bad_variances() -> None:
     one = dersimonian_laird([0.2], [0.01])
     assert one.k == 1 and one.i2 is None and one.tau2 == 0.0
     assert dersimonian_laird([0.2, 0.3], [0.0, float("nan")]) is None
+
+
+def test_expanded_level_widens_small_samples_and_fades_with_n() -> None:
+    levels = [expanded_level(n) for n in (4, 8, 16, 64, 1000)]
+    assert all(level > 0.95 for level in levels)
+    assert levels == sorted(levels, reverse=True)
+    assert levels[-1] == pytest.approx(0.95, abs=0.002)
+
+
+def test_expanded_interval_is_wider_than_plain_bca() -> None:
+    x = np.random.default_rng(7).normal(0.1, 0.2, 8)
+    wide = bootstrap_hl_ci(x, seed=3)
+    plain = bootstrap_hl_ci(x, seed=3, expand=False)
+    assert wide.low < plain.low and wide.high > plain.high
+    assert wide.confidence_level == plain.confidence_level == 0.95
+    assert wide.bootstrap_level == pytest.approx(expanded_level(8)) and plain.bootstrap_level == 0.95
