@@ -61,6 +61,8 @@ FIT_DATETIME_MIN = 0x10000000
 RESYNC_TOLERANCE_S = 5.0
 #: Bounds for ``respiration_rate`` (breaths/min); negative values are sentinels.
 RESPIRATION_BOUNDS = (2.0, 80.0)
+#: Member paths of a Garmin Connect data export (the outer zip).
+GARMIN_EXPORT_PREFIX = "DI_CONNECT/"
 #: A zip member larger than this is not a FIT file we can hold in memory.
 MAX_MEMBER_BYTES = 256 << 20
 
@@ -188,7 +190,7 @@ class _FileState:
     beat_clock_us: int | None = None
     hr_anchor: tuple[int, int] | None = None  # (Unix us, event counter) of hr
     hr_event: int | None = None
-    # (role, metric) -> ([Unix us], [values]); role "sensor" or "creator"
+    # (role, metric) -> ([Unix us], [values]); role "creator", "sensor" or "hrm"
     series: dict[tuple[str, Metric], tuple[list[int], list[float]]] = field(
         default_factory=lambda: defaultdict(lambda: ([], [])))
 
@@ -355,7 +357,7 @@ class _Decoder:
             value = bpm[index] if index < len(bpm) else None
             if value is not None:
                 beat_us = anchor_us + round((event - anchor_event) * 1_000_000 / 1024)
-                self.state.add("sensor", "heart_rate", beat_us, float(value))
+                self.state.add("hrm", "heart_rate", beat_us, float(value))
         self.state.hr_event = events[-1]
 
     def _resting_hr(self, message: fitdecode.FitDataMessage, raw: dict[int, Any]) -> None:
@@ -486,11 +488,18 @@ class _Decoder:
 
 def _batches(state: _FileState, report: ReadReport) -> Iterator[SampleBatch]:
     """The collected series as batches, sorted by time, with sources resolved."""
-    creator = state.creator or _Device("unknown", f"FIT file {state.name}", None)
+    creator = state.creator or _Device("unknown", "unknown device", None)
     sources = {"creator": creator.source("watch")}
     sensor = state.sensor
     sources["sensor"] = (sensor.source(_sensor_kind(sensor, state.creator)) if sensor
                          else sources["creator"])
+    # ``hr`` messages only ever hold an HRM strap's stored beats (the watch
+    # could not receive them live, as when swimming). When device_info does
+    # not name the strap, it is still a strap: keyed by the watch it paired with.
+    watch = sources["creator"]
+    sources["hrm"] = sources["sensor"] if sensor else SourceInfo(
+        key=f"{watch.key}:hrm", name=f"HRM paired with {watch.name}", kind="chest_strap",
+        device=f"heart-rate strap paired with {watch.device}")
     for (role, metric), (times, values) in sorted(state.series.items()):
         stamps = np.asarray(times, dtype=np.int64)
         order = np.argsort(stamps, kind="stable")
@@ -561,6 +570,18 @@ def _has_fit_file(folder: Path) -> bool:
     return False
 
 
+def _no_fit_problem(zipped: zipfile.ZipFile) -> str:
+    """Why a zip gave nothing, and what to import instead."""
+    nested = [i.filename for i in archive.members(zipped, ".zip")]
+    if nested:
+        # Reading a zip inside a zip would mean holding it in memory or
+        # extracting it to disk: neither is acceptable for GB-sized parts.
+        return ("no .fit files at the top level of this zip; a Garmin Connect export keeps "
+                f"them in nested zips such as {nested[0]!r}: extract the outer zip and "
+                "import those zips (or their folder)")
+    return "no .fit files in this zip"
+
+
 class GarminFit:
     """Connector for FIT files, folders of FIT files and zips of FIT files."""
 
@@ -575,9 +596,11 @@ class GarminFit:
         if head[:4] == b"PK\x03\x04" and archive.is_zip(path):
             try:
                 with zipfile.ZipFile(path) as zipped:
-                    return any(n.lower().endswith(".fit") for n in zipped.namelist())
+                    names = zipped.namelist()
             except (zipfile.BadZipFile, OSError):
                 return False
+            return any(n.lower().endswith(".fit") or n.startswith(GARMIN_EXPORT_PREFIX)
+                       for n in names)
         return False
 
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
@@ -606,6 +629,8 @@ class GarminFit:
     def _read_zip(path: Path, report: ReadReport) -> Iterator[Item]:
         with archive.open_checked(path) as zipped:
             fits = list(archive.members(zipped, ".fit"))
+            if not fits:
+                raise ConnectorError(path, _no_fit_problem(zipped))
             report.skip("zip member that is not a .fit file",
                         sum(1 for i in zipped.infolist() if not i.is_dir()) - len(fits))
             report.bytes_total = sum(i.file_size for i in fits)

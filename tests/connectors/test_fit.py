@@ -284,3 +284,26 @@ def test_damaged_member_of_a_zip_is_named(tmp_path):
     with pytest.raises(ConnectorError) as caught:
         list(GarminFit().read(bundle, ReadContext(), ReadReport()))
     assert caught.value.file == f"{bundle}!sub/bad.fit"
+
+
+def test_garmin_connect_export_zip_says_which_inner_zips_to_import(tmp_path):
+    inner = tmp_path / "UploadedFiles_0-_Part1.zip"
+    with zipfile.ZipFile(inner, "w") as archive:
+        archive.writestr("a.fit", fit_activity(seed=0, minutes=0.2)[0])
+    outer = tmp_path / "export.zip"
+    member = "DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip"
+    with zipfile.ZipFile(outer, "w") as archive:
+        archive.write(inner, member)
+        archive.writestr("DI_CONNECT/DI-Connect-User/user_profile.json", "{}")
+    assert detect(outer).name == "garmin_fit"
+    with pytest.raises(ConnectorError) as caught:
+        list(GarminFit().read(outer, ReadContext(), ReadReport()))
+    assert member in str(caught.value)
+    assert detect(inner).name == "garmin_fit"  # the inner zip itself imports
+
+
+def test_stored_hr_beats_without_a_named_strap_belong_to_a_paired_hrm():
+    batches, _ = _decode(_hr_file(1_700_000_000, 0.0, 100.0, [0.8, 1.6]))
+    source = _one(batches, "heart_rate").source
+    assert source.kind == "chest_strap"
+    assert source.key == "fit:garmin:sn77:hrm"

@@ -123,6 +123,8 @@ def test_hr_messages_give_per_beat_heart_rate(shared_data):
         assert np.median(np.abs(instant - batch.value[1:])) < 5
     assert {b.utc_offset_s for b in batches} == {-4 * 3600}  # activity local_timestamp
     assert report.skipped["FIT hr padding (repeated beat time)"] > 0
+    # Stored hr beats come from the swim strap paired with the FR735XT.
+    assert {b.source.kind for b in heart} == {"chest_strap"}
 
 
 def test_monitoring_file_timestamp_16(shared_data):
