@@ -33,7 +33,7 @@ from scipy.ndimage import median_filter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from signal_processing.evidence import EndpointData, assess_endpoint  # noqa: E402
+from signal_processing.evidence import EndpointData, assess_cohort, assess_endpoint  # noqa: E402
 from signal_processing.stats import bootstrap_hl_ci  # noqa: E402
 from signal_processing.response import (  # noqa: E402
     METRICS,
@@ -193,16 +193,36 @@ def simulate_person(seed: int | Sequence[int], cfg: SimConfig, scenario: Scenari
     return out
 
 
+def _cohorts(persons: dict[str, tuple[list[float], float]], metric: str, truth: float, size: int,
+             n_resamples: int) -> dict[str, list[float]]:
+    """Split persons into cohorts of ``size`` and pool each with DerSimonian-Laird."""
+    ids = list(persons)
+    out: dict[str, list[float]] = {"cohort_covered": [], "cohort_supported": [], "cohort_i2": []}
+    for start in range(0, len(ids) - size + 1, size):
+        members = ids[start:start + size]
+        swc = float(np.median([persons[p][1] for p in members]))
+        r = assess_cohort("acute_stress", metric, {p: persons[p][0] for p in members}, swc=swc,
+                          n_resamples=n_resamples)
+        if r.ci_low is not None:
+            out["cohort_covered"].append(r.ci_low <= truth <= r.ci_high)
+            out["cohort_supported"].append(r.verdict == "supported")
+            out["cohort_i2"].append(r.i2 if r.i2 is not None else float("nan"))
+    return out
+
+
 def run(n_persons: int, scenarios: Sequence[Scenario], cfg: SimConfig, *, seed: int = 1,
-        n_resamples: int = 2000) -> list[dict[str, float]]:
-    """Per scenario and metric: supported/contradicted rate, CI coverage, mean n, CI width."""
+        n_resamples: int = 2000, cohort_size: int = 10) -> list[dict[str, float]]:
+    """Per scenario and metric: supported/contradicted rate, CI coverage, mean n, CI width,
+    and the same for cohorts of ``cohort_size`` persons pooled with DerSimonian-Laird."""
     rows = []
     for sc in scenarios:
         acc: dict[str, dict[str, list[float]]] = {"ln_rmssd": {}, "mean_hr": {}}
+        by_person: dict[str, dict[str, tuple[list[float], float]]] = {"ln_rmssd": {}, "mean_hr": {}}
         for i in range(n_persons):
             person = simulate_person([seed, i], cfg, sc)
             for metric, truth in (("ln_rmssd", sc.d_ln_rmssd), ("mean_hr", sc.d_hr)):
                 deltas, swc, n_adj = person[metric]  # type: ignore[misc]
+                by_person[metric][f"p{i}"] = (deltas, swc)
                 r = assess_endpoint(EndpointData("acute_stress", metric, deltas, swc, n_control_adjusted=n_adj),
                                     n_resamples=n_resamples, seed=i)
                 a = acc[metric]
@@ -223,6 +243,8 @@ def run(n_persons: int, scenarios: Sequence[Scenario], cfg: SimConfig, *, seed: 
                     a.setdefault("width", []).append(r.ci_high - r.ci_low)
                     a.setdefault("swc", []).append(swc)
         for metric, a in acc.items():
+            truth = sc.d_ln_rmssd if metric == "ln_rmssd" else sc.d_hr
+            a.update(_cohorts(by_person[metric], metric, truth, cohort_size, n_resamples))
             rows.append({
                 "scenario": sc.name, "metric": metric,
                 "effect": sc.d_ln_rmssd if metric == "ln_rmssd" else sc.d_hr,
@@ -236,6 +258,10 @@ def run(n_persons: int, scenarios: Sequence[Scenario], cfg: SimConfig, *, seed: 
                 "coverage_plain": float(np.mean(a["covered_plain"])) if a.get("covered_plain") else float("nan"),
                 "ci_width": float(np.median(a["width"])) if a.get("width") else float("nan"),
                 "swc": float(np.median(a["swc"])) if a.get("swc") else float("nan"),
+                "cohorts": len(a["cohort_covered"]),
+                "cohort_coverage": float(np.mean(a["cohort_covered"])) if a["cohort_covered"] else float("nan"),
+                "cohort_supported": float(np.mean(a["cohort_supported"])) if a["cohort_supported"] else float("nan"),
+                "cohort_i2": float(np.median(a["cohort_i2"])) if a["cohort_i2"] else float("nan"),
             })
     return rows
 
@@ -258,6 +284,11 @@ def _table(rows: list[dict[str, float]], n_sessions: int) -> str:
             f"| {n_sessions} | {r['scenario']} | {r['metric']} | {r['effect']:+g} | {r['mean_sessions']:.1f} "
             f"| {r['insufficient']:.1%} | {r['supported']:.1%} | {r['significant']:.1%} | {r['contradicted']:.1%} "
             f"| {r['coverage']:.1%} ({r['n_ci']}) | {r['coverage_plain']:.1%} | {r['ci_width']:.3f} | {r['swc']:.3f} |")
+    lines += ["", "| sessions | scenario | metric | injected | cohorts of 10 | pooled CI coverage | pooled supported "
+              "| median I² |", "|" + "---|" * 8]
+    for r in rows:
+        lines.append(f"| {n_sessions} | {r['scenario']} | {r['metric']} | {r['effect']:+g} | {r['cohorts']} "
+                     f"| {r['cohort_coverage']:.0%} | {r['cohort_supported']:.0%} | {r['cohort_i2']:.0f} % |")
     return "\n".join(lines)
 
 

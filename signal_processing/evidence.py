@@ -607,18 +607,22 @@ class CohortResult:
 
 def person_effect(person_id: str, deltas: Sequence[float | None], *, n_resamples: int = 2000,
                   seed: int = 0) -> PersonEffect | None:
-    """HL estimate with variance = squared standard error of the BCa bootstrap distribution.
+    """HL estimate with variance from the bootstrap: ``(SE_boot · expansion_factor(n))²``.
 
     The bootstrap SE is used (rather than one derived from the Wilcoxon/Hodges–Lehmann
-    interval) because it is available from the same resampling that gives the CI and
-    needs no symmetry assumption. ``None`` below 3 sessions or with no spread.
+    interval) because it comes from the same resampling that gives the CI and needs no
+    symmetry assumption. Like the interval, it is widened by the small-sample factor
+    ``sqrt(n/(n−1)) · t_{n−1} / z`` (:func:`stats.expansion_factor`): the plug-in
+    bootstrap SE is too small at n ≈ 6–12, which would make Q and I² report
+    heterogeneity that is not there. ``None`` below 3 sessions or with no spread.
     """
     x = [float(v) for v in deltas if v is not None and math.isfinite(v)]
     ci = stats.bootstrap_hl_ci(x, n_resamples=n_resamples, seed=seed)
     est = stats.hodges_lehmann(x)
     if ci is None or est is None or ci.standard_error <= 0:
         return None
-    return PersonEffect(person_id, len(x), est, ci.standard_error**2)
+    se = ci.standard_error * stats.expansion_factor(len(x))
+    return PersonEffect(person_id, len(x), est, se**2)
 
 
 def assess_cohort(

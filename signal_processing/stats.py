@@ -26,6 +26,7 @@ __all__ = [
     "bootstrap_hl_ci",
     "dersimonian_laird",
     "expanded_level",
+    "expansion_factor",
     "hedges_g",
     "hodges_lehmann",
     "holm",
@@ -63,6 +64,16 @@ def hodges_lehmann(values: Sequence[float] | np.ndarray) -> float | None:
     if x.size == 0:
         return None
     return float(_walsh_medians(x))
+
+
+def expansion_factor(n: int, confidence_level: float = 0.95) -> float:
+    """Ratio of the expanded to the nominal normal quantile: ``sqrt(n/(n−1)) · t_{n−1} / z``.
+
+    Multiplying a bootstrap standard error by this factor gives the same small-sample
+    correction as :func:`expanded_level` gives the interval.
+    """
+    q = 0.5 + confidence_level / 2.0
+    return float(math.sqrt(n / (n - 1)) * stats.t.ppf(q, df=n - 1) / stats.norm.ppf(q))
 
 
 @dataclass(frozen=True)

@@ -174,3 +174,14 @@ def test_cohort_breakdowns_are_flagged_exploratory() -> None:
     assert ("pressure", "moderate") in groups and ("duration", "46-75 min") in groups
     assert all(r.exploratory for r in out)
     assert all(any("Exploratory" in c for c in r.caveats) for r in out)
+
+
+def test_person_effect_variance_is_expanded_bootstrap_variance() -> None:
+    from signal_processing.evidence import person_effect
+    from signal_processing.stats import bootstrap_hl_ci, expansion_factor
+
+    d = list(np.random.default_rng(8).normal(0.1, 0.2, 8))
+    pe = person_effect("p", d, n_resamples=999, seed=2)
+    ci = bootstrap_hl_ci(d, n_resamples=999, seed=2)
+    assert pe.variance == pytest.approx((ci.standard_error * expansion_factor(8)) ** 2)
+    assert person_effect("q", [0.1, 0.2], n_resamples=999) is None

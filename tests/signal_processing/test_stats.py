@@ -12,6 +12,7 @@ from signal_processing.stats import (
     bootstrap_hl_ci,
     dersimonian_laird,
     expanded_level,
+    expansion_factor,
     hedges_g,
     hodges_lehmann,
     holm,
@@ -171,3 +172,13 @@ def test_expanded_interval_is_wider_than_plain_bca() -> None:
     assert wide.low < plain.low and wide.high > plain.high
     assert wide.confidence_level == plain.confidence_level == 0.95
     assert wide.bootstrap_level == pytest.approx(expanded_level(8)) and plain.bootstrap_level == 0.95
+
+
+def test_expansion_factor_matches_expanded_level() -> None:
+    from scipy.stats import norm
+
+    for n in (5, 8, 20):
+        z_expanded = norm.ppf(0.5 + expanded_level(n) / 2)
+        assert expansion_factor(n) == pytest.approx(z_expanded / norm.ppf(0.975))
+        assert expansion_factor(n) > 1
+    assert expansion_factor(5) > expansion_factor(20)
