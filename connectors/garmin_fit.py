@@ -111,6 +111,8 @@ def _own_fields(message: fitdecode.FitDataMessage) -> dict[int, Any]:
     """
     values: dict[int, Any] = {}
     for data in message.fields:
+        if data.field_def is not None and data.field_def.is_dev:
+            continue  # developer (Connect IQ) fields have their own numbering
         number = data.field_def.def_num if data.field_def is not None else (
             TIMESTAMP if data.field is not None and data.field.def_num == TIMESTAMP else None)
         if number is not None and number not in values:
@@ -121,7 +123,8 @@ def _own_fields(message: fitdecode.FitDataMessage) -> dict[int, Any]:
 def _field_value(message: fitdecode.FitDataMessage, number: int) -> Any:
     """fitdecode's decoded value (names for enums, e.g. ``garmin_product``)."""
     for data in message.fields:
-        if data.field_def is not None and data.field_def.def_num == number:
+        if (data.field_def is not None and not data.field_def.is_dev
+                and data.field_def.def_num == number):
             return data.value
     return None
 
@@ -177,7 +180,6 @@ def _sensor_kind(device: _Device, creator: _Device | None) -> SourceKind:
 class _FileState:
     """Everything collected from one FIT file before its batches are built."""
 
-    name: str
     creator: _Device | None = None
     sensor: _Device | None = None
     utc_offset_s: int | None = None
@@ -535,7 +537,7 @@ def decode_fit(stream: IO[bytes], name: str, report: ReadReport) -> Iterator[Sam
             for frame in reader:
                 if isinstance(frame, fitdecode.FitHeader):
                     previous = state
-                    state = _FileState(name)
+                    state = _FileState()
                     if previous is not None:
                         yield from _batches(previous, report)
                         # A chained file without its own file_id (Garmin appends
