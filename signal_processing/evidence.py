@@ -35,6 +35,7 @@ __all__ = [
     "Literature",
     "Measure",
     "SessionDelta",
+    "assess_claim",
     "assess_cohort",
     "assess_endpoint",
     "assess_person",
@@ -518,6 +519,33 @@ def _claim_result(claim: Claim, eps: list[EndpointResult], min_sessions: int) ->
         literature=[asdict(lit) for lit in claim.literature],
         endpoints=eps,
     )
+
+
+def assess_claim(
+    claim: str,
+    deltas: Sequence[float | None],
+    swc: float,
+    *,
+    metric: str | None = None,
+    p_adjusted: float | None = None,
+    n_control_adjusted: int | None = None,
+    min_sessions: int = MIN_SESSIONS,
+    alpha: float = ALPHA,
+    n_resamples: int = 2000,
+    seed: int = 0,
+) -> ClaimResult:
+    """Evidence for one claim from its per-session deltas (headline metric unless ``metric`` is given).
+
+    For a single claim on its own; :func:`assess_person` does all claims with Holm across
+    the secondary endpoints. Claims with ``evidence_kind`` "none" ignore the deltas.
+    """
+    c = CLAIMS[claim]
+    if not c.measures:
+        return _claim_result(c, [], min_sessions)
+    data = EndpointData(claim, metric or c.measures[0].metric, deltas, swc, n_control_adjusted)
+    ep = assess_endpoint(data, p_adjusted=p_adjusted, min_sessions=min_sessions, alpha=alpha,
+                         n_resamples=n_resamples, seed=seed)
+    return _claim_result(c, [ep], min_sessions)
 
 
 def assess_person(

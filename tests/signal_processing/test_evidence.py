@@ -185,3 +185,18 @@ def test_person_effect_variance_is_expanded_bootstrap_variance() -> None:
     ci = bootstrap_hl_ci(d, n_resamples=999, seed=2)
     assert pe.variance == pytest.approx((ci.standard_error * expansion_factor(8)) ** 2)
     assert person_effect("q", [0.1, 0.2], n_resamples=999) is None
+
+
+def test_assess_claim_single_claim_result_fields() -> None:
+    from signal_processing.evidence import assess_claim
+
+    d = list(np.random.default_rng(9).normal(-1.5, 0.8, 9))
+    r = assess_claim("anxiety", d, swc=0.5, n_resamples=999).to_dict()
+    for key in ("claim", "verdict", "evidence_kind", "n_sessions", "estimate", "ci_low", "ci_high", "hedges_g",
+                "p_value", "p_adjusted", "swc", "summary", "caveats", "literature"):
+        assert key in r
+    assert r["claim"] == "anxiety" and r["evidence_kind"] == "self_report" and r["n_sessions"] == 9
+    assert r["verdict"] == "supported" and r["estimate"] < 0
+    assert all({"citation", "finding"} <= set(lit) for lit in r["literature"])
+    none = assess_claim("posture", [0.1] * 10, swc=0.1)
+    assert none.evidence_kind == "none" and none.n_sessions == 0 and none.verdict == "insufficient data"
