@@ -172,9 +172,9 @@ class _Loader:
                 copy.write(encode_copy_binary(*columns))
             cur.execute("""
                 INSERT INTO observation (person_id, metric, source_id, ts, value, import_id)
-                SELECT %s, (enum_range(NULL::metric))[metric_code], source_id, ts, value, %s
+                SELECT %s, (%s::metric[])[metric_code], source_id, ts, value, %s
                 FROM stage_observation
-                ON CONFLICT DO NOTHING""", (self.person_id, self.import_id))
+                ON CONFLICT DO NOTHING""", (self.person_id, list(METRICS), self.import_id))
             self.inserted += cur.rowcount
             cur.execute("TRUNCATE stage_observation")
         self.staged += columns[0].size

@@ -122,3 +122,10 @@ def describe_server(url: str) -> str:
     """Host or socket and database of a URL, for messages."""
     info = conninfo_to_dict(url)
     return f"{info.get('host', 'localhost')}/{info.get('dbname', '')}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs a database, so CI can rerun just those on another server."""
+    for item in items:
+        if "server_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.database)
