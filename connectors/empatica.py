@@ -10,8 +10,8 @@ An E4 Connect session download is a folder or zip of CSV files. Vagus reads:
   many), and a session may run for days.
 * ``HR.csv`` - first line the start (Unix seconds, UTC), second the sample
   rate (Hz), then one heart rate (bpm) per line; sample *i* is at
-  start + i / rate. The E4 derives it from 10 s of PPG, so it starts 10 s
-  after the session.
+  start + i / rate. Each value is derived from a window of PPG, so in real
+  sessions it starts 10 s after ``IBI.csv``.
 
 The other files (ACC, BVP, EDA, TEMP, tags) are not in the metric vocabulary
 and are skipped, counted. A lone ``IBI.csv`` or ``HR.csv`` is read too.
