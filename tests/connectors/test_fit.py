@@ -307,3 +307,42 @@ def test_stored_hr_beats_without_a_named_strap_belong_to_a_paired_hrm():
     source = _one(batches, "heart_rate").source
     assert source.kind == "chest_strap"
     assert source.key == "fit:garmin:sn77:hrm"
+
+
+def test_generators_are_deterministic_for_a_seed():
+    assert fit_activity(seed=9, minutes=0.5)[0] == fit_activity(seed=9, minutes=0.5)[0]
+    assert fit_activity(seed=9, minutes=0.5)[0] != fit_activity(seed=10, minutes=0.5)[0]
+    assert fit_wellness(seed=9, hours=0.2)[0] == fit_wellness(seed=9, hours=0.2)[0]
+
+
+def test_bluetooth_heart_rate_strap_is_the_beat_source():
+    from fit_tool.profile.messages.device_info_message import DeviceInfoMessage
+    from fit_tool.profile.messages.hrv_message import HrvMessage
+    from fit_tool.profile.profile_type import SourceType
+
+    builder = FitFileBuilder(auto_define=True)
+    file_id = FileIdMessage()
+    file_id.type = FileType.ACTIVITY
+    file_id.manufacturer = Manufacturer.GARMIN.value
+    file_id.product = 1
+    file_id.serial_number = 42
+    file_id.time_created = 1_700_000_000_000
+    builder.add(file_id)
+    strap = DeviceInfoMessage(local_id=1)
+    strap.timestamp = 1_700_000_000_000
+    strap.device_index = 1
+    strap.source_type = SourceType.BLUETOOTH_LOW_ENERGY
+    strap.ble_device_type = 1  # heart rate
+    strap.manufacturer = Manufacturer.POLAR_ELECTRO.value
+    strap.product = 7
+    strap.serial_number = 31337
+    builder.add(strap)
+    beats = HrvMessage(local_id=2)
+    beats.time = [0.8, 0.82, None, None, None]
+    builder.add(beats)
+    batches, _ = _decode(builder.build().to_bytes())
+    rr = _one(batches, "rr_interval")
+    assert rr.source.kind == "chest_strap"
+    assert "31337" in rr.source.key
+    # No timer event and no record: the clock starts at file_id.time_created.
+    assert rr.ts.tolist() == [1_700_000_000_800_000, 1_700_000_001_620_000]
