@@ -22,6 +22,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from fit_tool.fit_file_builder import FitFileBuilder
@@ -167,7 +168,7 @@ def fit_activity(*, seed: int = 0, minutes: float = 5.0, start: dt.datetime = _D
     return builder.build().to_bytes(), truth
 
 
-def write_fit_activity(path: Path, **options) -> FitActivityTruth:
+def write_fit_activity(path: Path, **options: Any) -> FitActivityTruth:
     """:func:`fit_activity` written to ``path``."""
     data, truth = fit_activity(**options)
     path.write_bytes(data)
@@ -299,8 +300,12 @@ def fit_wellness(*, seed: int = 0, hours: float = 2.0, start: dt.datetime = _DEF
 
 
 def _raw_bbi_events(rng: np.random.Generator, start_ms: int, end_ms: int,
-                    events: list[tuple[int, int, object]]):
-    """raw_bbi messages of 15 entries over the first 10 minutes; returns the truth.
+                    events: list[tuple[int, int, object]]
+                    ) -> tuple[list[int], list[int], int, int]:
+    """raw_bbi messages of 15 entries over the first 10 minutes, added to ``events``.
+
+    Returns the truth: beat times (us) and intervals (ms) of the good entries,
+    and the counts of low-quality and gap entries.
 
     The message time is the beat opening its first interval; a gap entry's
     time is the length of a span without beats.
@@ -336,7 +341,7 @@ def _raw_bbi_events(rng: np.random.Generator, start_ms: int, end_ms: int,
     return beat_ts, beat_ms, low, gaps
 
 
-def write_fit_wellness(path: Path, **options) -> FitWellnessTruth:
+def write_fit_wellness(path: Path, **options: Any) -> FitWellnessTruth:
     """:func:`fit_wellness` written to ``path``."""
     data, truth = fit_wellness(**options)
     path.write_bytes(data)
