@@ -572,7 +572,7 @@ def assess_person(
               if r.role == "secondary" and r.n_sessions >= min_sessions and r.p_value is not None]
     adjusted = stats.holm([raw[i].p_value for i in family])
     results = list(raw)
-    for i, p_adj in zip(family, adjusted):
+    for i, p_adj in zip(family, adjusted, strict=True):
         results[i] = assess_endpoint(data[i], p_adjusted=p_adj, min_sessions=min_sessions, alpha=alpha,
                                      n_resamples=n_resamples, seed=seed)
     grouped: dict[str, list[EndpointResult]] = defaultdict(list)

@@ -38,7 +38,7 @@ def test_same_person_same_data_across_scenarios(sim) -> None:
     da, db = a["ln_rmssd"][0], b["ln_rmssd"][0]
     assert len(da) == len(db) >= 1
     # injected post-session effect moves every session delta by about the effect
-    shifts = [y - x for x, y in zip(da, db)]
+    shifts = [y - x for x, y in zip(da, db, strict=True)]
     assert all(0.1 < s < 0.3 for s in shifts)
 
 

@@ -120,7 +120,7 @@ def test_holm_never_exceeds_one_and_is_order_preserving() -> None:
     ps = list(np.random.default_rng(6).uniform(size=7))
     adj = holm(ps)
     assert max(adj) <= 1.0
-    for (p1, a1), (p2, a2) in itertools.combinations(zip(ps, adj), 2):
+    for (p1, a1), (p2, a2) in itertools.combinations(zip(ps, adj, strict=True), 2):
         if p1 < p2:
             assert a1 <= a2
 
