@@ -34,6 +34,7 @@ gigabyte export that is the difference between seconds and minutes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import zipfile
 from collections import Counter
@@ -107,7 +108,6 @@ SLEEP_STAGES = {
 }
 #: Top-level elements that get a parse event; others are counted when removed.
 _TAGS = ("Record", "Correlation", "Workout", "ActivitySummary", "ExportDate", "Me")
-_DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 
 
 class AppleHealth:
@@ -359,9 +359,27 @@ def parse_dates(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return seconds * 1_000_000, offset, ok
 
 
+_ONE_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) "
+                       r"([+-])([0-9]{2})([0-9]{2})\Z", re.ASCII)
+
+
+@functools.lru_cache(maxsize=256)
+def _zone(sign: str, hours: str, minutes: str) -> dt.timezone:
+    offset = dt.timedelta(hours=int(hours), minutes=int(minutes))
+    return dt.timezone(-offset if sign == "-" else offset)
+
+
 def parse_date(text: str) -> dt.datetime:
-    """One date as an aware datetime (for the few records that need one)."""
-    return dt.datetime.strptime(text, _DATE_FORMAT)
+    """One date as an aware datetime, for the records that need one (episodes, beat lists).
+
+    A regular expression and a cached zone: several times faster than ``strptime``.
+    """
+    match = _ONE_DATE.match(text)
+    if match is None:
+        raise ValueError(f"date {text[:40]!r} is not 'YYYY-MM-DD hh:mm:ss +hhmm'")
+    year, month, day, hour, minute, second, sign, off_h, off_m = match.groups()
+    return dt.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
+                       tzinfo=_zone(sign, off_h, off_m))
 
 
 def _floats(texts: list[str]) -> np.ndarray:
@@ -447,7 +465,10 @@ def _read_xml(name: Path, raw: BinaryIO, report: ReadReport) -> Iterator[Item]:
                 root.remove(previous)
             tag = elem.tag
             if tag == "Record":
-                yield from reader.record(elem)
+                reader.record(elem)
+                if reader.ready:
+                    ready, reader.ready = reader.ready, []
+                    yield from ready
             elif tag not in ("ExportDate", "Me"):
                 reader.skipped[tag] += 1
             root.remove(elem)
@@ -466,7 +487,11 @@ def _read_xml(name: Path, raw: BinaryIO, report: ReadReport) -> Iterator[Item]:
 
 
 class _RecordReader:
-    """Turns ``<Record>`` elements into pending batches, beats and episodes."""
+    """Turns ``<Record>`` elements into pending batches, beats and episodes.
+
+    Called once per record on the hot path, so it is a plain method (no
+    generator per record): finished items collect in ``ready``.
+    """
 
     def __init__(self, name: Path, report: ReadReport) -> None:
         self.name = name
@@ -475,21 +500,22 @@ class _RecordReader:
         self.pending: dict[tuple[str, str, str | None], _Pending] = {}
         self.beats: dict[tuple[SourceInfo, int], _Beats] = {}
         self.skipped: Counter[str] = Counter()
+        self.ready: list[Item] = []
 
-    def record(self, elem: etree._Element) -> Iterator[Item]:
+    def record(self, elem: etree._Element) -> None:
         kind = elem.get("type")
         quantity = QUANTITIES.get(kind)  # type: ignore[arg-type]
         if quantity is not None:
-            yield from self._quantity(elem, kind, quantity)  # type: ignore[arg-type]
+            self._quantity(elem, kind, quantity)  # type: ignore[arg-type]
         elif kind == _SLEEP or kind == _MINDFUL:
             episode = self._episode(elem, kind)
             if episode is not None:
-                yield episode
+                self.ready.append(episode)
         else:
             self.skipped[kind or "Record without type"] += 1
 
     def _quantity(self, elem: etree._Element, kind: str,
-                  quantity: tuple[Metric, str, float]) -> Iterator[Item]:
+                  quantity: tuple[Metric, str, float]) -> None:
         metric, unit, factor = quantity
         if elem.get("unit") != unit:
             self.report.reject(f"{metric} in unexpected unit {elem.get('unit')!r}")
@@ -508,11 +534,11 @@ class _RecordReader:
         pending.starts.append(elem.get("startDate") or "")
         pending.values.append(elem.get("value") or "")
         if kind == _SDNN:
-            yield from self._beat_list(elem, source)
+            self._beat_list(elem, source)
         if len(pending.starts) >= BATCH_SIZE:
-            yield from _flush(pending, self.report)
+            self.ready.extend(_flush(pending, self.report))
 
-    def _beat_list(self, elem: etree._Element, source: SourceInfo) -> Iterator[Item]:
+    def _beat_list(self, elem: etree._Element, source: SourceInfo) -> None:
         """RR intervals from the ``InstantaneousBeatsPerMinute`` times of an SDNN record."""
         lists = elem.findall("HeartRateVariabilityMetadataList")
         if not lists:
@@ -538,7 +564,7 @@ class _RecordReader:
         key = (source, int(offset.total_seconds()) if offset else 0)
         waiting = self.beats.get(key)
         if waiting is not None and waiting.size + len(times) - 1 > BATCH_SIZE:
-            yield self._rr(key)  # keep batches within the size
+            self.ready.append(self._rr(key))  # keep batches within the size
         beats = self.beats.setdefault(key, _Beats())
         beats.ts.append(start_us + placed.offsets_ms[1:] * 1000)
         beats.rr.append(placed.rr_ms())

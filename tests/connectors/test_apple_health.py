@@ -13,7 +13,13 @@ import pytest
 from lxml import etree
 
 from connectors import apple_health
-from connectors.apple_health import AppleHealth, make_source, parse_dates, parse_device
+from connectors.apple_health import (
+    AppleHealth,
+    make_source,
+    parse_date,
+    parse_dates,
+    parse_device,
+)
 from connectors.base import ConnectorError, Episode, ReadContext, ReadReport, SampleBatch
 from connectors.generators.apple import AppleTruth, write_export
 from connectors.registry import detect
@@ -320,6 +326,11 @@ def test_bulk_date_parsing_agrees_with_datetime() -> None:
     ts, offsets, ok = parse_dates(texts)
     assert ok.tolist() == [True] * 500 + [False] * 5
     assert list(zip(ts[:500].tolist(), offsets[:500].tolist(), strict=True)) == expected
+    for text in texts[:500]:  # the one-at-a-time parser agrees with strptime
+        assert parse_date(text) == dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z")
+    for text in texts[500:]:
+        with pytest.raises(ValueError):
+            parse_date(text)
 
 
 # -- the real third-party samples ---------------------------------------------

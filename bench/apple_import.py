@@ -1,0 +1,244 @@
+"""Apple Health import benchmark: throughput and peak memory against two baselines.
+
+Builds synthetic ``export.zip`` files of about the requested sizes (their
+``export.xml`` size, in MB) with :mod:`connectors.generators.apple`, then
+measures on each, every run in its own subprocess:
+
+a. ``floor``: lxml ``iterparse`` alone over the zip member, touching every
+   element and clearing as it goes (the parse-only floor);
+b. ``healthkit-to-sqlite``: the PyPI tool people use today, loading the same
+   zip into SQLite (``pip install healthkit-to-sqlite``);
+c. ``vagus``: ``vagus import PATH --person ID --json`` with ``--vagus``
+   (a person is created unless ``--person`` is given); otherwise ``connector``:
+   the Apple Health connector alone, iterating every item it yields.
+
+Throughput is XML megabytes (10^6 bytes of uncompressed ``export.xml``) per
+second of wall time; peak RSS is the child's own maximum resident set, from
+``os.wait4``. Run from the repository root::
+
+    .venv/bin/python bench/apple_import.py --sizes 100 1000
+    .venv/bin/python bench/apple_import.py --sizes 100 --vagus
+
+Exports are cached in ``bench/out/`` (gitignored) and reused when the same
+size and seed are asked again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+OUT = ROOT / "bench" / "out"
+SEED = 2024
+
+
+@dataclass
+class Measure:
+    size_mb: int
+    tool: str
+    seconds: float
+    xml_mb: float
+    mb_per_s: float
+    peak_rss_mb: float
+    ok: bool
+    detail: str
+
+
+# -- building the exports ------------------------------------------------------
+
+
+def build(size_mb: int, out: Path) -> tuple[Path, int]:
+    """An export.zip whose export.xml is about ``size_mb`` MB; cached with its size."""
+    from connectors.generators.apple import write_export
+
+    path = out / f"export-{size_mb}mb-seed{SEED}.zip"
+    meta = path.with_suffix(".json")
+    if path.exists() and meta.exists():
+        return path, json.loads(meta.read_text())["xml_bytes"]
+    probe = write_export(out / "probe.xml", days=4, seed=SEED, layout="xml")
+    (out / "probe.xml").unlink()
+    days = max(1, round(size_mb * 1e6 / (probe.xml_bytes / 4)))
+    started = time.perf_counter()
+    truth = write_export(path, days=days, seed=SEED, ecg_count=0)
+    print(f"built {path.name}: {days} days, {truth.xml_bytes / 1e6:.0f} MB XML, "
+          f"{path.stat().st_size / 1e6:.0f} MB zipped in {time.perf_counter() - started:.0f} s",
+          flush=True)
+    meta.write_text(json.dumps({"days": days, "xml_bytes": truth.xml_bytes,
+                                "samples": dict(truth.samples)}))
+    return path, truth.xml_bytes
+
+
+# -- what the children run -----------------------------------------------------
+
+
+def child_floor(path: Path) -> str:
+    """Every element through iterparse, cleared as it goes: nothing else."""
+    import zipfile
+
+    from lxml import etree
+
+    with zipfile.ZipFile(path) as archive, archive.open("apple_health_export/export.xml") as raw:
+        count = 0
+        for _event, elem in etree.iterparse(raw, events=("end",), resolve_entities=False,
+                                            no_network=True, load_dtd=False):
+            count += 1
+            parent = elem.getparent()
+            if parent is not None and parent.getparent() is None:
+                elem.clear()
+                while elem.getprevious() is not None:
+                    del parent[0]
+    return f"{count} elements"
+
+
+def child_connector(path: Path) -> str:
+    """The Apple Health connector alone, every item consumed."""
+    from connectors.apple_health import AppleHealth
+    from connectors.base import ReadContext, ReadReport, SampleBatch
+
+    report = ReadReport()
+    samples = episodes = 0
+    for item in AppleHealth().read(path, ReadContext(), report):
+        if isinstance(item, SampleBatch):
+            samples += len(item)
+        else:
+            episodes += 1
+    return f"{samples} samples, {episodes} episodes, {sum(report.skipped.values())} skipped"
+
+
+CHILDREN = {"floor": child_floor, "connector": child_connector}
+
+
+# -- measuring -----------------------------------------------------------------
+
+
+def measure(command: list[str], size_mb: int, tool: str, xml_bytes: int) -> Measure:
+    """Run ``command`` as a child; its wall time and its own peak RSS (``wait4``)."""
+    # Output goes to files, not pipes: nothing can block the child while it runs.
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdout=stdout, stderr=stderr, cwd=ROOT)
+        # wait4 reports this child's rusage alone, unlike RUSAGE_CHILDREN's running maximum.
+        _pid, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = code = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        stderr.seek(0)
+        out_text = stdout.read().decode(errors="replace")
+        err_text = stderr.read().decode(errors="replace")
+    ok = code == 0
+    detail = (out_text.strip().splitlines() or [""])[-1]
+    if not ok:
+        detail = f"exit {code}: " + err_text[-400:]
+    mb = xml_bytes / 1e6
+    return Measure(size_mb, tool, round(seconds, 2), round(mb, 1), round(mb / seconds, 1),
+                   round(usage.ru_maxrss / 1024, 1), ok, detail[:300])
+
+
+def vagus_person(vagus: str) -> str:
+    done = subprocess.run([vagus, "person", "create", "--name", "bench", "--tz",
+                           "Europe/Berlin", "--json"], capture_output=True, text=True, cwd=ROOT,
+                          check=True)
+    return json.loads(done.stdout)["id"]
+
+
+def run(sizes: list[int], out: Path, use_vagus: bool, person: str | None,
+        skip_hk: bool) -> list[Measure]:
+    out.mkdir(parents=True, exist_ok=True)
+    python = sys.executable
+    bindir = Path(python).parent
+    hk = shutil.which("healthkit-to-sqlite", path=str(bindir)) or shutil.which(
+        "healthkit-to-sqlite")
+    vagus = shutil.which("vagus", path=str(bindir)) or shutil.which("vagus")
+    if use_vagus and vagus and person is None:
+        person = vagus_person(vagus)
+    results: list[Measure] = []
+    for size in sizes:
+        path, xml_bytes = build(size, out)
+        plan: list[tuple[str, list[str]]] = [
+            ("floor (lxml iterparse)", [python, __file__, "--child", "floor", str(path)])]
+        if hk and not skip_hk:
+            db = out / f"healthkit-{size}mb.db"
+            db.unlink(missing_ok=True)
+            plan.append(("healthkit-to-sqlite", [hk, str(path), str(db), "--silent"]))
+        if use_vagus and vagus:
+            plan.append(("vagus import", [vagus, "import", str(path), "--person", str(person),
+                                          "--json", "-q"]))
+        else:
+            plan.append(("connector (no database)",
+                         [python, __file__, "--child", "connector", str(path)]))
+        for tool, command in plan:
+            result = measure(command, size, tool, xml_bytes)
+            results.append(result)
+            print(f"{size:>6} MB  {tool:<24} {result.seconds:>8.1f} s {result.mb_per_s:>7.1f} MB/s "
+                  f"{result.peak_rss_mb:>8.1f} MB RSS  {'ok' if result.ok else 'FAILED'}  "
+                  f"{result.detail}", flush=True)
+        db_file = out / f"healthkit-{size}mb.db"
+        db_file.unlink(missing_ok=True)
+    return results
+
+
+def summarise(results: list[Measure]) -> list[str]:
+    """The acceptance checks of issue 3, as lines of text."""
+    lines = []
+    ours = [r for r in results if r.tool.startswith(("vagus", "connector"))]
+    for mine in ours:
+        same = {r.tool: r for r in results if r.size_mb == mine.size_mb}
+        floor = same.get("floor (lxml iterparse)")
+        hk = same.get("healthkit-to-sqlite")
+        if hk and hk.ok:
+            lines.append(f"{mine.size_mb} MB: {mine.tool} is {mine.mb_per_s / hk.mb_per_s:.1f}x "
+                         "healthkit-to-sqlite (target >= 2x)")
+        if floor:
+            lines.append(f"{mine.size_mb} MB: {mine.tool} takes {floor.mb_per_s / mine.mb_per_s:.1f}x "
+                         "the parse-only floor's time (target <= 3x)")
+        lines.append(f"{mine.size_mb} MB: {mine.tool} peak RSS {mine.peak_rss_mb:.0f} MB "
+                     "(target < 300 MB)")
+    if len(ours) >= 2:
+        small, large = min(ours, key=lambda r: r.size_mb), max(ours, key=lambda r: r.size_mb)
+        growth = large.peak_rss_mb / small.peak_rss_mb - 1
+        lines.append(f"peak RSS {large.size_mb} MB vs {small.size_mb} MB: {growth:+.0%} "
+                     "(target within 20 %)")
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000],
+                        help="export.xml sizes in MB (default: 100 1000)")
+    parser.add_argument("--out", type=Path, default=OUT, help="where exports are cached")
+    parser.add_argument("--vagus", action="store_true",
+                        default=bool(os.environ.get("VAGUS_BENCH_IMPORT")),
+                        help="measure `vagus import` (needs the database) instead of the "
+                             "connector alone; also VAGUS_BENCH_IMPORT=1")
+    parser.add_argument("--person", help="person id for `vagus import` (default: create one)")
+    parser.add_argument("--skip-healthkit", action="store_true",
+                        help="leave out healthkit-to-sqlite (it is slow on large files)")
+    parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
+    parser.add_argument("path", nargs="?", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(CHILDREN[args.child](Path(args.path)))
+        return 0
+    results = run(args.sizes, args.out, args.vagus, args.person, args.skip_healthkit)
+    print()
+    for line in summarise(results):
+        print(line)
+    report = args.out / "apple_import.json"
+    report.write_text(json.dumps([asdict(r) for r in results], indent=2))
+    print(f"\nfigures written to {report}")
+    return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
