@@ -229,9 +229,11 @@ Vagus demo is ready.
   admin token:   {loaded.admin_token}
   imported:      {len(loaded.imports)} files, {inserted} new rows
 
-Try:
-  export VAGUS_TOKEN={loaded.patient_token}
-  curl -H "Authorization: Bearer $VAGUS_TOKEN" {base}/v1/persons/{loaded.person_id}/imports
+Paste these into another terminal to follow the README's tour:
+export VAGUS_URL={base}
+export VAGUS_PERSON={loaded.person_id}
+export VAGUS_TOKEN={loaded.patient_token}
+export VAGUS_ADMIN_TOKEN={loaded.admin_token}
 """
     _emit(args, payload, human)
     sys.stdout.flush()
