@@ -38,7 +38,7 @@ import functools
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +69,8 @@ from .base import (
 BATCH_SIZE = 50_000
 #: Progress is reported at least every this many bytes of XML.
 PROGRESS_BYTES = 8 << 20
+#: An ECG CSV larger than this is skipped (a real one is about 150-300 KB).
+MAX_ECG_BYTES = 16 << 20
 #: The prolog (XML declaration + internal DTD, about 10 KB in real exports)
 #: must end within this many bytes.
 MAX_PROLOG_BYTES = 4 << 20
@@ -131,38 +133,43 @@ class AppleHealth:
 
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         with ExitStack() as stack:
-            if path.is_dir():
-                xml_path = _xml_in_folder(path)
-                if xml_path is None:
-                    raise ConnectorError(path, "no export.xml in this folder")
-                ecgs = sorted((xml_path.parent / "electrocardiograms").glob("*.csv"))
-                report.bytes_total = xml_path.stat().st_size + sum(p.stat().st_size
-                                                                   for p in ecgs)
-                raw = stack.enter_context(xml_path.open("rb"))
-                yield from _read_xml(path, raw, report)
-                for ecg in ecgs:
-                    yield from _read_ecg(ecg.read_bytes(), str(ecg), report)
-            elif zipsafe.is_zip(path):
-                archive = stack.enter_context(zipsafe.open_checked(path, self.max_total_bytes))
-                info = _xml_member(archive)
-                if info is None:
-                    raise ConnectorError(path, "no apple_health_export/export.xml in this zip")
-                ecgs = [m for m in zipsafe.members(archive, ".csv")
-                        if "/electrocardiograms/" in f"/{m.filename}"]
-                report.bytes_total = info.file_size + sum(m.file_size for m in ecgs)
-                raw = stack.enter_context(archive.open(info))
-                yield from _read_xml(path, raw, report)
-                for member in ecgs:
-                    with archive.open(member) as handle:
-                        data = handle.read()
-                    yield from _read_ecg(data, f"{path}:{member.filename}", report)
-            else:
-                report.bytes_total = path.stat().st_size
-                raw = stack.enter_context(path.open("rb"))
-                yield from _read_xml(path, raw, report)
-                for ecg in sorted((path.parent / "electrocardiograms").glob("*.csv")):
-                    yield from _read_ecg(ecg.read_bytes(), str(ecg), report)
-            report.progress(report.bytes_total or report.bytes_read)
+            raw, xml_size, ecgs = self._open(path, stack)
+            report.bytes_total = xml_size + sum(ecg.size for ecg in ecgs)
+            yield from _read_xml(path, raw, report)
+            for ecg in ecgs:
+                if ecg.size > MAX_ECG_BYTES:  # 30 s at 512 Hz is about 150 KB
+                    report.skip("ECG file too large to be a 30-second recording")
+                    continue
+                yield from _read_ecg(ecg.load(), ecg.name, report)
+            report.progress(report.bytes_total)
+
+    def _open(self, path: Path, stack: ExitStack) -> tuple[BinaryIO, int, list[_EcgFile]]:
+        """The XML byte stream, its size, and the ECG files beside it."""
+        if zipsafe.is_zip(path):
+            archive = stack.enter_context(zipsafe.open_checked(path, self.max_total_bytes))
+            info = _xml_member(archive)
+            if info is None:
+                raise ConnectorError(path, "no apple_health_export/export.xml in this zip")
+            ecgs = [_EcgFile(f"{path}:{m.filename}", m.file_size,
+                             functools.partial(archive.read, m))
+                    for m in zipsafe.members(archive, ".csv")
+                    if "/electrocardiograms/" in f"/{m.filename}"]
+            return stack.enter_context(archive.open(info)), info.file_size, ecgs
+        xml_path = _xml_in_folder(path) if path.is_dir() else path
+        if xml_path is None:
+            raise ConnectorError(path, "no export.xml in this folder")
+        ecgs = [_EcgFile(str(csv), csv.stat().st_size, csv.read_bytes)
+                for csv in sorted((xml_path.parent / "electrocardiograms").glob("*.csv"))]
+        return stack.enter_context(xml_path.open("rb")), xml_path.stat().st_size, ecgs
+
+
+@dataclass(frozen=True, slots=True)
+class _EcgFile:
+    """An ``electrocardiograms/*.csv``: its name for messages, size, and how to read it."""
+
+    name: str
+    size: int
+    load: Callable[[], bytes]
 
 
 def _xml_in_folder(folder: Path) -> Path | None:
@@ -183,6 +190,19 @@ def _xml_member(archive: zipfile.ZipFile) -> zipfile.ZipInfo | None:
 # -- the byte stream ----------------------------------------------------------
 
 
+ENTITIES_REFUSED = ("refused: the document type declares entities (Apple exports never do; "
+                    "this is how XML bombs and external-file reads work)")
+_COMMENTS_AND_PIS = re.compile(rb"<!--.*?-->|<\?.*?\?>", re.DOTALL)
+_ROOT_TAG = re.compile(rb"<HealthData[\s>/]")
+
+
+def _refuse_entities(name: Path, elem: etree._Element) -> None:
+    """Second line of defence: entities the parser saw in the internal DTD."""
+    dtd = elem.getroottree().docinfo.internalDTD
+    if dtd is not None and next(iter(dtd.iterentities()), None) is not None:
+        raise ConnectorError(name, ENTITIES_REFUSED)
+
+
 class _CheckedStream:
     """The XML bytes, with the prolog checked for entities and bytes counted."""
 
@@ -193,23 +213,25 @@ class _CheckedStream:
         self._head = self._read_prolog(name)
 
     def _read_prolog(self, name: Path) -> bytes:
+        """Bytes up to and past the root start tag, after refusing entity declarations."""
         head = b""
         while True:
-            root = head.find(b"<HealthData")
-            if root >= 0:
+            visible = _COMMENTS_AND_PIS.sub(b"", head)
+            root = _ROOT_TAG.search(visible)
+            if root is not None and b"<!--" not in visible[:root.start()]:
                 break
             chunk = self.raw.read(64 * 1024)
             if not chunk or len(head) > MAX_PROLOG_BYTES:
                 raise ConnectorError(name, "no <HealthData> element at the start: "
                                            "not an Apple Health export.xml")
             head += chunk
-        prolog = head[:root]
+        prolog = visible[:root.start()]
         # Entities are how XML bombs and external-file reads work; an Apple
         # export never declares any, so any declaration is refused outright.
+        # (A declaration hidden from this scan is caught by _refuse_entities.)
         if b"<!ENTITY" in prolog:
-            raise ConnectorError(name, "refused: the document type declares entities "
-                                       "(Apple exports never do; this is how XML bombs and "
-                                       "external-file reads work)", line=prolog.count(b"\n") + 1)
+            raise ConnectorError(name, ENTITIES_REFUSED,
+                                 line=head[:head.find(b"<!ENTITY")].count(b"\n") + 1)
         if re.search(rb"<!DOCTYPE\s+\w+\s+(SYSTEM|PUBLIC)", prolog):
             self.note = "external DTD reference ignored (never loaded)"
         return head
@@ -457,6 +479,7 @@ def _read_xml(name: Path, raw: BinaryIO, report: ReadReport) -> Iterator[Item]:
                 root = parent
                 if root is None or root.tag != "HealthData":
                     raise ConnectorError(name, "the root element is not <HealthData>")
+                _refuse_entities(name, elem)
             if parent is not root:
                 continue  # inside a Correlation; its records also appear at top level
             # Elements without a parse event (unknown kinds) precede this one.

@@ -144,3 +144,17 @@ def test_zip_slip_is_refused(tmp_path: Path, member: str) -> None:
                          "<HealthData>" + RECORD.format(name="w", value="72") + "</HealthData>")
         archive.writestr(zipfile.ZipInfo(member), "x")
     assert_refused(path, "zip-slip")
+
+
+@pytest.mark.parametrize("decoy", [
+    "<!-- <HealthData> -->",  # a root tag inside a comment
+    '<?decoy <HealthData> ?>',  # ... inside a processing instruction
+    '<!NOTATION n SYSTEM "<HealthData>">',  # ... inside a literal
+])
+def test_entity_declared_after_a_decoy_root_tag_is_refused(tmp_path: Path, decoy: str) -> None:
+    path = tmp_path / "export.xml"
+    path.write_text(f'<?xml version="1.0"?>\n<!DOCTYPE HealthData [\n{decoy}\n'
+                    '<!ENTITY xxe SYSTEM "file:///etc/passwd">\n<!ENTITY lol "lol">\n]>\n'
+                    '<HealthData><ExportDate value="x"/>'
+                    + RECORD.format(name="&lol;", value="72") + "&xxe;</HealthData>\n")
+    assert_refused(path, "declares entities")
