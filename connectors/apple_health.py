@@ -569,16 +569,21 @@ class _RecordReader:
         times = [beat.get("time") or "" for beat in lists[0].iter("InstantaneousBeatsPerMinute")]
         if len(times) < 2:
             return
-        start_text, end_text = elem.get("startDate") or "", elem.get("endDate") or ""
+        intervals = len(times) - 1
         try:
-            start, end = parse_date(start_text), parse_date(end_text)
-            placed = place_beats([parse_beat_time(t) for t in times],
-                                 start_of_day_ms=(start.hour * 3600 + start.minute * 60
-                                                  + start.second) * 1000,
+            start = parse_date(elem.get("startDate") or "")
+            end = parse_date(elem.get("endDate") or "")
+            times_ms = [parse_beat_time(t) for t in times]
+        except ValueError:  # BeatTimeError included
+            self.report.reject("rr_interval: unreadable beat time or record date", intervals)
+            return
+        try:
+            placed = place_beats(times_ms, start_of_day_ms=(start.hour * 3600 + start.minute * 60
+                                                            + start.second) * 1000,
                                  duration_ms=int((end - start).total_seconds() * 1000))
-        except (ValueError, BeatTimeError) as exc:
-            self.report.reject("beat list unreadable", len(times) - 1)
-            self.report.note(f"beat list dropped: {str(exc)[:80]}")
+        except BeatTimeError:
+            self.report.reject("rr_interval: beat times disagree with the record's startDate",
+                               intervals)
             return
         if placed.hour_shift:
             self.report.note("beat times one hour off startDate (daylight saving), corrected")

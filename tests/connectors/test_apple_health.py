@@ -354,3 +354,28 @@ def test_real_sample_imports_its_heart_rate(shared_data: Path, name: str) -> Non
     assert sorted(got) == sorted(expected)
     assert all(b.source.kind == "watch" for b in result.batches)
     assert result.report.skipped["Workout"] >= 1
+
+
+def sdnn(times: list[str], start: str = "2024-05-04 07:00:00 +0200",
+         end: str = "2024-05-04 07:01:00 +0200") -> str:
+    beats = "".join(f'<InstantaneousBeatsPerMinute bpm="60" time="{t}"/>' for t in times)
+    return (f'<Record type="HKQuantityTypeIdentifierHeartRateVariabilitySDNN" sourceName="W" '
+            f'unit="ms" startDate="{start}" endDate="{end}" value="41.5">'
+            f"<HeartRateVariabilityMetadataList>{beats}</HeartRateVariabilityMetadataList>"
+            "</Record>\n")
+
+
+def test_beat_lists_that_cannot_be_placed_are_rejected_and_counted(tmp_path: Path) -> None:
+    body = (sdnn(["7:00:01.10 AM", "7:00:02.00 AM", "7:00:02.95 AM"])  # good: 2 intervals
+            + sdnn(["7:00:01.10 AM", "7:00:02.00 XM"])  # unreadable marker
+            + sdnn(["7:30:01.10", "7:30:02.00", "7:30:03.00"])  # 30 minutes off
+            + sdnn(["8:00:01.10", "8:00:02.00"]))  # one hour off: daylight saving
+    result = read(export(tmp_path, body))
+    rr = [b for b in result.batches if b.metric == "rr_interval"]
+    assert sorted(np.concatenate([b.value for b in rr]).tolist()) == [900.0, 900.0, 950.0]
+    assert result.samples()["hrv_sdnn"] == 4
+    assert result.report.rejected == Counter({
+        "rr_interval: unreadable beat time or record date": 1,
+        "rr_interval: beat times disagree with the record's startDate": 2,
+    })
+    assert sum(result.report.notes.values()) == 1
