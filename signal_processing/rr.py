@@ -9,11 +9,12 @@ The pipeline (docs/method.md, "RR cleaning"):
    beat by its own RR interval (within ``gap_tolerance_s``) starts a new segment: beats were lost
    in between. Gaps are never interpolated across here; they are reported.
 3. **Artifacts.** Each segment is converted to peak positions with
-   :func:`neurokit2.intervals_to_peaks` and corrected with :func:`neurokit2.signal_fixpeaks`
-   (``method="kubios"``; Lipponen & Tarvainen, 2019). The artifact share comes from the first,
-   non-iterative pass; correction then iterates exactly as neurokit2's ``iterative=True`` does
-   (repeat while the number of detected artifacts decreases), but through the public
-   ``iterative=False`` call so the first pass is not computed twice.
+   :func:`neurokit2.intervals_to_peaks`; beats are classified with :func:`neurokit2.signal_fixpeaks`
+   (``method="kubios"``, ``iterative=False``; Lipponen & Tarvainen, 2019). The artifact share
+   comes from this first, non-iterative pass. Correction (:func:`correct_peaks`) then repeats
+   detection + correction while the number of detected artifacts decreases, the stopping rule
+   of neurokit2's ``iterative=True``. The correction step is ours, not neurokit2's: see
+   :func:`correct_peaks` for why.
 
 References
 ----------
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 
 import neurokit2 as nk
 import numpy as np
+import pandas as pd
 
 #: Plausible RR range in ms: 300 ms = 200 bpm, 2000 ms = 30 bpm.
 PHYSIOLOGICAL_MIN_MS = 300.0
@@ -206,35 +208,115 @@ def _merge_short(
 
 
 def _fix_segment(rr: np.ndarray, *, correct: bool) -> tuple[np.ndarray, dict[str, list[int]]]:
-    """Kubios-method correction of one contiguous segment.
+    """Kubios-method detection and correction of one contiguous segment.
 
     Returns the corrected NN intervals (ms) and the first-pass artifact indices (peak indices).
     """
     peaks = np.asarray(nk.intervals_to_peaks(rr, sampling_rate=PEAK_SAMPLING_RATE), dtype=np.int64)
-    first, fixed = _fixpeaks_once(peaks)
+    first = _detect(peaks)
+    fixed = peaks
     if correct:
         n_current = _n_artifacts(first)
+        fixed = correct_peaks(peaks, first)
         # Same stopping rule as neurokit2's iterative=True loop: keep correcting while the
         # number of detected artifacts decreases.
         while n_current > 0:
-            info, candidate = _fixpeaks_once(fixed)
+            info = _detect(fixed)
             n_new = _n_artifacts(info)
             if n_new >= n_current:
                 break
-            n_current, fixed = n_new, candidate
-    else:
-        fixed = peaks
+            n_current, fixed = n_new, correct_peaks(fixed, info)
     nn = np.diff(fixed).astype(float) * (1000.0 / PEAK_SAMPLING_RATE)
     return nn, {k: list(first[k]) for k in ARTIFACT_KINDS}
 
 
-def _fixpeaks_once(peaks: np.ndarray) -> tuple[dict, np.ndarray]:
+def _detect(peaks: np.ndarray) -> dict:
+    """Lipponen & Tarvainen (2019) beat classification, as implemented by neurokit2."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        info, fixed = nk.signal_fixpeaks(
+        info, _ = nk.signal_fixpeaks(
             peaks, sampling_rate=PEAK_SAMPLING_RATE, iterative=False, method="kubios"
         )
-    return info, np.asarray(fixed, dtype=np.int64)
+    return info
+
+
+#: A flagged misplaced beat is moved only when the two intervals around it differ by more than
+#: this share of the local median interval (the "20 % rule", Malik et al. 1989).
+MISALIGNED_MIN_ASYMMETRY = 0.20
+#: A flagged beat whose two surrounding intervals sum to the local median (within this share)
+#: is a spurious detection: it is deleted rather than moved.
+EXTRA_SUM_TOLERANCE = 0.25
+#: Both intervals around a displaced beat deviate from the local median, in opposite directions,
+#: by at least this share; a step change of rhythm (normal, then long) is left alone.
+MISALIGNED_MIN_DEVIATION = 0.10
+LOCAL_MEDIAN_BEATS = 11  # as in Lipponen & Tarvainen (2019)
+
+
+def correct_peaks(peaks: np.ndarray, info: dict) -> np.ndarray:
+    """Correct peaks given neurokit2's Kubios-method classification ``info``.
+
+    Why not neurokit2's own correction: neurokit2 0.3.0 flags one premature beat at two peaks
+    (``longshort`` at the beat, ``ectopic`` at the next one) and moves *both* to the midpoint of
+    their neighbours, which displaces the correct peak too (RMSSD +29 % after 1 % injected
+    ectopic beats in our tests). Here, as in the paper:
+
+    * ``extra`` peaks are deleted and ``missed`` peaks inserted at the midpoint (as neurokit2),
+      the latter only when the interval is near twice the local median (each half within 20 %
+      of it); neurokit2 also flags intervals of ~1.4 x the median as missed in variable
+      recordings, which would create two implausibly short intervals;
+    * for each ``ectopic``/``longshort`` flag at peak i (not next to an extra/missed one), the
+      misplaced beat is the one of peaks i-1, i whose two surrounding intervals differ most.
+      It is deleted when both intervals are short and add up to the local median (an extra
+      beat classified as long/short); it is moved to the midpoint of its neighbours when one
+      interval is short and the other long (each off the local median by > 10 %, in opposite
+      directions) and they differ by > 20 % of the median (the "20 % rule"). Anything else,
+      e.g. a genuine step change of rhythm, is left as recorded (it still counts in the
+      artifact share). Moves are applied one at a time, so a later
+      flag sees the earlier correction.
+    """
+    p = np.asarray(peaks, dtype=float).copy()
+    n = p.size
+    if n < 4:
+        return np.asarray(peaks, dtype=np.int64)
+    median = _rolling_median(np.diff(p), LOCAL_MEDIAN_BEATS)
+    # A missed beat leaves an interval near twice the local median: its halves must pass the
+    # 20 % rule, otherwise the long interval is handled as a misplaced beat below.
+    missed, long_only = [], []
+    for i in info["missed"]:
+        if 1 <= i < n:
+            half, local = (p[i] - p[i - 1]) / 2.0, median[i - 1]
+            (missed if abs(half - local) < MISALIGNED_MIN_ASYMMETRY * local else long_only).append(i)
+    structural = sorted(set(info["extra"]) | set(missed))
+    struct_arr = np.asarray(structural, dtype=np.int64)
+
+    def near_structural(i: int) -> bool:
+        return bool(struct_arr.size) and bool(np.min(np.abs(struct_arr - i)) <= 1)
+
+    drop: set[int] = {int(i) for i in info["extra"] if 0 < i < n}
+    misaligned = sorted(set(info["ectopic"]) | set(info["longshort"]) | set(long_only))
+    for i in misaligned:
+        cands = [c for c in (i - 1, i) if 1 <= c <= n - 2 and c not in drop and not near_structural(c)]
+        if not cands:
+            continue
+        asym = [abs((p[c] - p[c - 1]) - (p[c + 1] - p[c])) for c in cands]
+        c = cands[int(np.argmax(asym))]
+        local = median[min(c - 1, median.size - 1)]
+        da, db = p[c] - p[c - 1] - local, p[c + 1] - p[c] - local
+        if da < 0 and db < 0 and abs((p[c + 1] - p[c - 1]) - local) < EXTRA_SUM_TOLERANCE * local:
+            drop.add(c)  # two short intervals adding up to one normal one
+        elif (da * db < 0 and min(abs(da), abs(db)) > MISALIGNED_MIN_DEVIATION * local
+              and max(asym) > MISALIGNED_MIN_ASYMMETRY * local):
+            p[c] = (p[c - 1] + p[c + 1]) / 2.0  # short-long or long-short: a displaced beat
+    added = [(p[i - 1] + p[i]) / 2.0 for i in missed]
+    keep = np.ones(n, dtype=bool)
+    keep[list(drop)] = False
+    out = np.sort(np.concatenate((p[keep], np.asarray(added, dtype=float))))
+    return np.round(out).astype(np.int64)
+
+
+def _rolling_median(x: np.ndarray, width: int) -> np.ndarray:
+    """Centred rolling median with shrinking edges (pandas, as neurokit2 computes medRR)."""
+    return pd.Series(x).rolling(width, center=True, min_periods=1).median().to_numpy()
 
 
 def _n_artifacts(info: dict) -> int:
@@ -249,3 +331,72 @@ def fixpeaks_reference(rr_ms: np.ndarray) -> np.ndarray:
         _, fixed = nk.signal_fixpeaks(peaks, sampling_rate=PEAK_SAMPLING_RATE, iterative=True,
                                       method="kubios")
     return np.diff(np.asarray(fixed, dtype=np.int64)).astype(float) * (1000.0 / PEAK_SAMPLING_RATE)
+
+
+# --- Validation helpers: synthetic series and artifact injection --------------------------------
+
+ArtifactKind = str  # "ectopic" | "missed" | "extra"
+
+
+def simulate_rr(
+    duration_s: float,
+    *,
+    mean_ms: float = 850.0,
+    lf_amplitude_ms: float = 40.0,
+    lf_hz: float = 0.1,
+    hf_amplitude_ms: float = 30.0,
+    hf_hz: float = 0.25,
+    noise_ms: float = 8.0,
+    seed: int = 0,
+) -> np.ndarray:
+    """A clean synthetic RR series (ms): mean + LF and HF sinusoids sampled at the beats + noise.
+
+    Each interval takes the modulation's value at the time the interval starts, so the
+    oscillations are in real time (Hz), like respiratory sinus arrhythmia and Mayer waves.
+    """
+    rng = np.random.default_rng(seed)
+    n = int(duration_s * 1000.0 / mean_ms * 1.2) + 10
+    out = np.empty(n)
+    t = rng.uniform(0, 10.0)  # random phase
+    for i in range(n):
+        rr = (mean_ms + lf_amplitude_ms * np.sin(2 * np.pi * lf_hz * t)
+              + hf_amplitude_ms * np.sin(2 * np.pi * hf_hz * t))
+        out[i] = rr
+        t += rr / 1000.0
+    out += rng.normal(0.0, noise_ms, n)
+    return out[np.cumsum(out) <= duration_s * 1000.0]
+
+
+def inject_artifacts(
+    rr_ms: np.ndarray, rate: float, kinds: tuple[ArtifactKind, ...] = ("ectopic", "missed", "extra"),
+    *, seed: int = 0, prematurity: float = 0.3,
+) -> np.ndarray:
+    """Corrupt ``rate`` of the beats with ectopic, missed or extra beats (kinds chosen at random).
+
+    * ectopic: a premature beat shortens one interval by ``prematurity`` and the compensatory
+      pause lengthens the next by the same amount (sum preserved);
+    * missed: a beat is not detected, two intervals merge into one;
+    * extra: a spurious detection splits one interval at a random point (30-70 %).
+
+    Positions are at least 3 beats apart so artifacts do not overlap.
+    """
+    rng = np.random.default_rng(seed)
+    rr = list(np.asarray(rr_ms, dtype=float))
+    n_art = int(round(rate * len(rr)))
+    spacing = 4
+    candidates = np.arange(2, len(rr) - 3, spacing)
+    pos = np.sort(rng.choice(candidates, size=min(n_art, candidates.size), replace=False))[::-1]
+    for p in pos:  # from the end, so earlier positions stay valid
+        kind = kinds[rng.integers(len(kinds))]
+        if kind == "ectopic":
+            d = prematurity * rr[p]
+            rr[p] -= d
+            rr[p + 1] += d
+        elif kind == "missed":
+            rr[p: p + 2] = [rr[p] + rr[p + 1]]
+        elif kind == "extra":
+            f = rng.uniform(0.3, 0.7)
+            rr[p: p + 1] = [f * rr[p], (1 - f) * rr[p]]
+        else:
+            raise ValueError(f"unknown artifact kind {kind!r}")
+    return np.asarray(rr)
