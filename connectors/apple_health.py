@@ -237,10 +237,11 @@ class _CheckedStream:
         return head
 
     def read(self, size: int = -1) -> bytes:
-        if self._head:
-            data, self._head = self._head, b""
+        size = size if size and size > 0 else 1 << 16
+        if self._head:  # the prolog, already read, is served first
+            data, self._head = self._head[:size], self._head[size:]
         else:
-            data = self.raw.read(size if size and size > 0 else 1 << 16)
+            data = self.raw.read(size)
         self.count += len(data)
         return data
 
@@ -495,7 +496,7 @@ def _read_xml(name: Path, raw: BinaryIO, report: ReadReport) -> Iterator[Item]:
             elif tag not in ("ExportDate", "Me"):
                 reader.skipped[tag] += 1
             root.remove(elem)
-            if count & 0xFFF == 0 and stream.count - reported >= PROGRESS_BYTES:
+            if count & 0xFF == 0 and stream.count - reported >= PROGRESS_BYTES:
                 reported = stream.count
                 report.progress(stream.count)
     except etree.XMLSyntaxError as exc:
