@@ -48,6 +48,8 @@ INTERPOLATION_RATE_HZ = 4.0
 MIN_SECONDS_HF = 60.0
 MIN_SECONDS_LF = 120.0
 MIN_SECONDS_LF_HF = 300.0
+#: A recording "of 5 minutes" rarely sums to exactly 300 s: allow this much short of a limit.
+DURATION_TOLERANCE_S = 2.0
 #: DFA alpha1 box sizes in beats (Peng 1995; Kubios and pyhrv use 4-16).
 DFA_ALPHA1_SCALES = np.arange(4, 17)
 #: Fewest contiguous intervals for DFA alpha1: the largest box must fit at least 4 times.
@@ -123,7 +125,7 @@ def compute_hrv(
     td = time_domain(nn, same)
     sd1, sd2 = poincare(nn, same)
     span = float(t[-1] - t[0] + nn[0] / 1000.0)
-    duration = span if duration_s is None else float(duration_s)
+    duration = (span if duration_s is None else float(duration_s)) + DURATION_TOLERANCE_S
     lf = hf = lf_hf = hf_nu = None
     if frequency and duration >= MIN_SECONDS_HF:
         lf_raw, hf_raw = band_powers(nn, t, detrend=detrend)
