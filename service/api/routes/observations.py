@@ -66,7 +66,7 @@ def _ndjson(pool, person_id: str, metric, start, end) -> Iterator[bytes]:
             lines = []
             for row in observations.stream(conn, person_id=person_id, metric=metric,
                                            start=start, end=end):
-                row["ts"] = row["ts"].isoformat()
+                row["ts"] = row["ts"].isoformat().replace("+00:00", "Z")
                 lines.append(json.dumps(row))
                 if len(lines) >= 5000:
                     yield ("\n".join(lines) + "\n").encode()
