@@ -231,13 +231,109 @@ def _fix_segment(rr: np.ndarray, *, correct: bool) -> tuple[np.ndarray, dict[str
 
 
 def _detect(peaks: np.ndarray) -> dict:
-    """Lipponen & Tarvainen (2019) beat classification, as implemented by neurokit2."""
+    """Lipponen & Tarvainen (2019) beat classification (fast equivalent of neurokit2's)."""
+    return detect_artifacts(peaks)
+
+
+def detect_artifacts_neurokit(peaks: np.ndarray) -> dict:
+    """neurokit2's own classification, ``signal_fixpeaks(method="kubios", iterative=False)``."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         info, _ = nk.signal_fixpeaks(
             peaks, sampling_rate=PEAK_SAMPLING_RATE, iterative=False, method="kubios"
         )
     return info
+
+
+# Lipponen & Tarvainen (2019) constants, as in neurokit2 0.3.0.
+_C1, _C2, _ALPHA, _WINDOW, _MEDFILT = 0.13, 0.17, 5.2, 91, 11
+
+
+def detect_artifacts(peaks: np.ndarray) -> dict[str, list[int]]:
+    """Classify beats as ectopic / missed / extra / long-short (Lipponen & Tarvainen 2019).
+
+    A vectorised transcription of neurokit2 0.3.0's ``_find_artifacts`` (same constants, same
+    rolling statistics, same branch order), about 20 times faster: neurokit2 walks every beat
+    in Python, here only beats whose successive difference exceeds the threshold are visited.
+    The tests check that the result is identical to neurokit2's on artifact-laden series.
+    Indices are peak indices (peak i ends interval i - 1).
+    """
+    peaks = np.asarray(peaks, dtype=float)
+    rr = np.ediff1d(peaks, to_begin=0) / PEAK_SAMPLING_RATE
+    if rr.size > 1:
+        rr[0] = np.mean(rr[1:])
+    elif rr.size == 1:
+        rr[0] = 1.0
+    drrs = np.ediff1d(rr, to_begin=0)
+    if drrs.size > 1:
+        drrs[0] = np.mean(drrs[1:])
+    elif drrs.size == 1:
+        drrs[0] = 0.0
+    th1 = _threshold(drrs)
+    drrs = _normalise(drrs, th1)
+
+    pad = np.pad(drrs, 2, "reflect") if drrs.size > 2 else np.pad(drrs, 2, "edge")
+    centre, prev1, next1, next2 = pad[2:-2], pad[1:-3], pad[3:-1], pad[4:]
+    with np.errstate(invalid="ignore"):
+        s12 = np.where(centre > 0, np.maximum(prev1, next1),
+                       np.where(centre < 0, np.minimum(prev1, next1), 0.0))
+        s22 = np.where(centre >= 0, np.minimum(next1, next2),
+                       np.where(centre < 0, np.maximum(next1, next2), 0.0))
+
+    medrr = _rolling_median(rr, _MEDFILT)
+    mrrs = rr - medrr
+    mrrs[mrrs < 0] = mrrs[mrrs < 0] * 2
+    th2 = _threshold(mrrs)
+    mrrs = _normalise(mrrs, th2)
+
+    out: dict[str, list[int]] = {"ectopic": [], "missed": [], "extra": [], "longshort": []}
+    n = rr.size
+    with np.errstate(invalid="ignore"):
+        interesting = np.flatnonzero(~(np.abs(drrs[: max(n - 2, 0)]) <= 1))
+    next_i = 0
+    for i in interesting.tolist():
+        if i < next_i:
+            continue
+        d = drrs[i]
+        if (d > 1 and s12[i] < -_C1 * d - _C2) or (d < -1 and s12[i] > -_C1 * d + _C2):
+            out["ectopic"].append(i)
+            next_i = i + 1
+            continue
+        if not (abs(d) > 1 or abs(mrrs[i]) > 3):
+            next_i = i + 1
+            continue
+        cands = [i]
+        if abs(drrs[i + 1]) < abs(drrs[i + 2]):
+            cands.append(i + 1)
+        for j in cands:
+            eq3 = drrs[j] > 1 and s22[j] < -1
+            eq4 = abs(mrrs[j]) > 3
+            eq5 = drrs[j] < -1 and s22[j] > 1
+            if not (eq3 or eq4 or eq5):
+                continue
+            eq6 = abs(rr[j] / 2 - medrr[j]) < th2[j]
+            eq7 = abs(rr[j] + rr[j + 1] - medrr[j]) < th2[j]
+            if eq5 and eq7:
+                out["extra"].append(j)
+            elif eq3 and eq6:
+                out["missed"].append(j)
+            else:
+                out["longshort"].append(j)
+        # neurokit2 advances once per candidate examined.
+        next_i = i + len(cands)
+    return out
+
+
+def _threshold(x: np.ndarray) -> np.ndarray:
+    """alpha x quartile deviation of |x| over a centred 91-beat window (Lipponen 2019)."""
+    r = pd.Series(np.abs(x)).rolling(_WINDOW, center=True, min_periods=1)
+    return _ALPHA * ((r.quantile(0.75).to_numpy() - r.quantile(0.25).to_numpy()) / 2)
+
+
+def _normalise(x: np.ndarray, th: np.ndarray) -> np.ndarray:
+    out = np.divide(x, th, out=x.copy(), where=th != 0)
+    out[th == 0] = np.nan
+    return out
 
 
 #: A flagged misplaced beat is moved only when the two intervals around it differ by more than

@@ -82,3 +82,30 @@ def test_inject_artifacts_kinds_change_the_beat_count_as_expected():
     assert inject_artifacts(rr, 0.02, ("extra",), seed=0).size > rr.size
     ect = inject_artifacts(rr, 0.02, ("ectopic",), seed=0)
     assert ect.size == rr.size and ect.sum() == pytest.approx(rr.sum())
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.02, 0.10])
+def test_fast_detection_identical_to_neurokit2(rate):
+    import neurokit2 as nk
+
+    from signal_processing.rr import detect_artifacts, detect_artifacts_neurokit
+
+    for seed in range(4):
+        rr = inject_artifacts(simulate_rr(600, seed=seed), rate, seed=seed)
+        peaks = np.asarray(nk.intervals_to_peaks(rr, sampling_rate=1000))
+        ours, theirs = detect_artifacts(peaks), detect_artifacts_neurokit(peaks)
+        for kind in ("ectopic", "missed", "extra", "longshort"):
+            assert list(ours[kind]) == list(theirs[kind]), (seed, kind)
+
+
+def test_neurokit2_own_correction_is_worse_on_ectopic_beats():
+    """Why correct_peaks exists: nk moves both flagged peaks of one premature beat."""
+    from signal_processing.rr import fixpeaks_reference
+
+    rr = simulate_rr(300, seed=7)
+    truth = compute_hrv(rr).rmssd
+    bad = inject_artifacts(rr, 0.02, ("ectopic",), seed=7)
+    nk_err = abs(compute_hrv(fixpeaks_reference(bad)).rmssd / truth - 1)
+    c = clean_rr(bad)
+    ours_err = abs(compute_hrv(c.nn_ms, c.times_s, c.segment_id).rmssd / truth - 1)
+    assert ours_err < 0.05 < nk_err
