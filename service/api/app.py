@@ -12,6 +12,7 @@ from ..config import Settings, get_settings
 from ..db import connect, migrate
 from . import problems
 from .routes import health, imports, observations, persons
+from .routes import lab_results, self_reports, sessions
 
 DESCRIPTION = """What a massage session does to a person's body, measured by the wearable they
 already wear. Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457
@@ -41,5 +42,7 @@ def create_app(settings: Settings | None = None, pool: ConnectionPool | None = N
         app.state.pool = pool
     problems.install(app)
     for module in (health, persons, imports, observations):
+        app.include_router(module.router)
+    for module in (sessions, self_reports, lab_results):
         app.include_router(module.router)
     return app

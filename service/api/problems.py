@@ -29,11 +29,13 @@ class ProblemError(Exception):
     """Raise from anywhere in a request to answer with a problem document."""
 
     def __init__(self, status: int, slug: str, detail: str | None = None, *,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None,
+                 errors: list[dict[str, Any]] | None = None) -> None:
         self.status = status
         self.slug = slug
         self.detail = detail
         self.headers = headers or {}
+        self.errors = errors  # per-field details, shaped like validation errors
         super().__init__(detail or slug)
 
 
@@ -57,7 +59,8 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-        return problem_response(request, exc.status, exc.slug, exc.detail, headers=exc.headers)
+        return problem_response(request, exc.status, exc.slug, exc.detail, headers=exc.headers,
+                                errors=exc.errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -1,0 +1,68 @@
+"""Lab results: cortisol in the unit reported, and in nmol/L."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+
+from ... import care
+from ...repositories import lab_results
+from ...units import ANALYTES
+from ..deps import Caller, Db, person_or_404
+from ..problems import PROBLEM_RESPONSES, ProblemError
+from ..schemas_sessions import LabResult, LabResultCreate, LabResultPage, RowId
+from .sessions import (CursorQuery, FromQuery, LimitQuery, RowIdPath, ToQuery, VisiblePerson,
+                       care_problem, next_cursor, page_after, time_range)
+
+router = APIRouter(tags=["lab-results"], responses=PROBLEM_RESPONSES)
+
+
+@router.post("/v1/persons/{person_id}/lab-results", response_model=LabResult, status_code=201)
+def create_lab_result(person: VisiblePerson, body: LabResultCreate, conn: Db) -> LabResult:
+    """Record a cortisol result; the value is also stored converted to nmol/L."""
+    try:
+        return LabResult(**care.add_lab(conn, person, body))
+    except care.CareError as exc:
+        care_problem(exc)
+
+
+@router.get("/v1/persons/{person_id}/lab-results", response_model=LabResultPage)
+def list_lab_results(person: VisiblePerson, conn: Db, from_: FromQuery = None,
+                     to: ToQuery = None,
+                     analyte: Literal[ANALYTES] | None = None,  # type: ignore[valid-type]
+                     session_id: RowId | None = None, limit: LimitQuery = 100,
+                     cursor_: CursorQuery = None) -> LabResultPage:
+    """Results sampled in [from, to), oldest first."""
+    start, end = time_range(person, from_, to)
+    rows = lab_results.page(conn, person_id=str(person["id"]), start=start, end=end,
+                            analyte=analyte, session_id=session_id, limit=limit,
+                            after=page_after(cursor_))
+    return LabResultPage(items=[LabResult(**care.lab_out(r, person["tz"])) for r in rows],
+                         next_cursor=next_cursor(rows, limit, "ts"))
+
+
+def _result_and_person(conn, caller, result_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    row = lab_results.get(conn, result_id)
+    missing = ProblemError(404, "not-found", f"no lab result {result_id}")
+    if row is None:
+        raise missing
+    try:
+        return row, person_or_404(conn, caller, str(row["person_id"]))
+    except ProblemError as exc:
+        raise (missing if exc.status == 404 else exc) from None
+
+
+@router.get("/v1/lab-results/{result_id}", response_model=LabResult)
+def get_lab_result(result_id: RowIdPath, conn: Db, caller: Caller) -> LabResult:
+    """One lab result."""
+    row, person = _result_and_person(conn, caller, result_id)
+    return LabResult(**care.lab_out(row, person["tz"]))
+
+
+@router.delete("/v1/lab-results/{result_id}", response_model=LabResult)
+def delete_lab_result(result_id: RowIdPath, conn: Db, caller: Caller) -> LabResult:
+    """Delete a lab result and return it."""
+    row, person = _result_and_person(conn, caller, result_id)
+    lab_results.delete(conn, result_id)
+    return LabResult(**care.lab_out(row, person["tz"]))

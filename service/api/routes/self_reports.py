@@ -1,0 +1,64 @@
+"""Self-reported scores (pain, stress, anxiety, headache, sleep quality)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from ... import care
+from ...repositories import self_reports
+from ..deps import Caller, Db, person_or_404
+from ..problems import PROBLEM_RESPONSES, ProblemError
+from ..schemas_sessions import ReportKind, RowId, SelfReport, SelfReportCreate, SelfReportPage
+from .sessions import (CursorQuery, FromQuery, LimitQuery, RowIdPath, ToQuery, VisiblePerson,
+                       care_problem, next_cursor, page_after, time_range)
+
+router = APIRouter(tags=["self-reports"], responses=PROBLEM_RESPONSES)
+
+
+@router.post("/v1/persons/{person_id}/self-reports", response_model=SelfReport, status_code=201)
+def create_report(person: VisiblePerson, body: SelfReportCreate, conn: Db) -> SelfReport:
+    """Record one score, at any time or before/after one of the person's sessions."""
+    try:
+        return SelfReport(**care.add_report(conn, person, body))
+    except care.CareError as exc:
+        care_problem(exc)
+
+
+@router.get("/v1/persons/{person_id}/self-reports", response_model=SelfReportPage)
+def list_reports(person: VisiblePerson, conn: Db, from_: FromQuery = None, to: ToQuery = None,
+                 kind: ReportKind | None = None, session_id: RowId | None = None,
+                 limit: LimitQuery = 100, cursor_: CursorQuery = None) -> SelfReportPage:
+    """Reports in [from, to), oldest first; optionally one kind or one session's."""
+    start, end = time_range(person, from_, to)
+    rows = self_reports.page(conn, person_id=str(person["id"]), start=start, end=end, kind=kind,
+                             session_id=session_id, limit=limit, after=page_after(cursor_))
+    return SelfReportPage(items=[SelfReport(**care.report_out(r, person["tz"])) for r in rows],
+                          next_cursor=next_cursor(rows, limit, "ts"))
+
+
+def _report_and_person(conn, caller, report_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    row = self_reports.get(conn, report_id)
+    missing = ProblemError(404, "not-found", f"no self-report {report_id}")
+    if row is None:
+        raise missing
+    try:
+        return row, person_or_404(conn, caller, str(row["person_id"]))
+    except ProblemError as exc:
+        raise (missing if exc.status == 404 else exc) from None
+
+
+@router.get("/v1/self-reports/{report_id}", response_model=SelfReport)
+def get_report(report_id: RowIdPath, conn: Db, caller: Caller) -> SelfReport:
+    """One self-report."""
+    row, person = _report_and_person(conn, caller, report_id)
+    return SelfReport(**care.report_out(row, person["tz"]))
+
+
+@router.delete("/v1/self-reports/{report_id}", response_model=SelfReport)
+def delete_report(report_id: RowIdPath, conn: Db, caller: Caller) -> SelfReport:
+    """Delete a self-report and return it."""
+    row, person = _report_and_person(conn, caller, report_id)
+    self_reports.delete(conn, report_id)
+    return SelfReport(**care.report_out(row, person["tz"]))
