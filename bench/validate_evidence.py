@@ -197,16 +197,19 @@ def _cohorts(persons: dict[str, tuple[list[float], float]], metric: str, truth: 
              n_resamples: int) -> dict[str, list[float]]:
     """Split persons into cohorts of ``size`` and pool each with DerSimonian-Laird."""
     ids = list(persons)
-    out: dict[str, list[float]] = {"cohort_covered": [], "cohort_supported": [], "cohort_i2": []}
+    out: dict[str, list[float]] = {"cohort_covered": [], "cohort_supported": [], "cohort_i2": [],
+                                   "cohort_covered_wald": [], "cohort_supported_wald": []}
     for start in range(0, len(ids) - size + 1, size):
         members = ids[start:start + size]
         swc = float(np.median([persons[p][1] for p in members]))
-        r = assess_cohort("acute_stress", metric, {p: persons[p][0] for p in members}, swc=swc,
-                          n_resamples=n_resamples)
-        if r.ci_low is not None:
-            out["cohort_covered"].append(r.ci_low <= truth <= r.ci_high)
-            out["cohort_supported"].append(r.verdict == "supported")
-            out["cohort_i2"].append(r.i2 if r.i2 is not None else float("nan"))
+        for hk, suffix in ((True, ""), (False, "_wald")):
+            r = assess_cohort("acute_stress", metric, {p: persons[p][0] for p in members}, swc=swc,
+                              n_resamples=n_resamples, hartung_knapp=hk)
+            if r.ci_low is not None:
+                out["cohort_covered" + suffix].append(r.ci_low <= truth <= r.ci_high)
+                out["cohort_supported" + suffix].append(r.verdict == "supported")
+                if hk:
+                    out["cohort_i2"].append(r.i2 if r.i2 is not None else float("nan"))
     return out
 
 
@@ -262,6 +265,10 @@ def run(n_persons: int, scenarios: Sequence[Scenario], cfg: SimConfig, *, seed: 
                 "cohort_coverage": float(np.mean(a["cohort_covered"])) if a["cohort_covered"] else float("nan"),
                 "cohort_supported": float(np.mean(a["cohort_supported"])) if a["cohort_supported"] else float("nan"),
                 "cohort_i2": float(np.median(a["cohort_i2"])) if a["cohort_i2"] else float("nan"),
+                "cohort_coverage_wald": float(np.mean(a["cohort_covered_wald"])) if a["cohort_covered_wald"]
+                else float("nan"),
+                "cohort_supported_wald": float(np.mean(a["cohort_supported_wald"])) if a["cohort_supported_wald"]
+                else float("nan"),
             })
     return rows
 
@@ -274,7 +281,7 @@ DEFAULT_SCENARIOS = (
 )
 
 
-def _table(rows: list[dict[str, float]], n_sessions: int) -> str:
+def _table(rows: list[dict[str, float]], n_sessions: int, cohort_size: int) -> str:
     head = ("| sessions | scenario | metric | injected | mean usable sessions | insufficient | supported "
             "| CI∌0 & p<.05 (no SWC gate) | contradicted | 95 % CI coverage (n) | plain BCa coverage "
             "| median CI width | median SWC |")
@@ -284,11 +291,12 @@ def _table(rows: list[dict[str, float]], n_sessions: int) -> str:
             f"| {n_sessions} | {r['scenario']} | {r['metric']} | {r['effect']:+g} | {r['mean_sessions']:.1f} "
             f"| {r['insufficient']:.1%} | {r['supported']:.1%} | {r['significant']:.1%} | {r['contradicted']:.1%} "
             f"| {r['coverage']:.1%} ({r['n_ci']}) | {r['coverage_plain']:.1%} | {r['ci_width']:.3f} | {r['swc']:.3f} |")
-    lines += ["", "| sessions | scenario | metric | injected | cohorts of 10 | pooled CI coverage | pooled supported "
-              "| median I² |", "|" + "---|" * 8]
+    lines += ["", f"| sessions | scenario | metric | injected | cohorts of {cohort_size} | pooled CI coverage (HK) "
+              "| pooled supported (HK) | coverage (Wald) | supported (Wald) | median I² |", "|" + "---|" * 10]
     for r in rows:
         lines.append(f"| {n_sessions} | {r['scenario']} | {r['metric']} | {r['effect']:+g} | {r['cohorts']} "
-                     f"| {r['cohort_coverage']:.0%} | {r['cohort_supported']:.0%} | {r['cohort_i2']:.0f} % |")
+                     f"| {r['cohort_coverage']:.1%} | {r['cohort_supported']:.1%} | {r['cohort_coverage_wald']:.1%} "
+                     f"| {r['cohort_supported_wald']:.1%} | {r['cohort_i2']:.0f} % |")
     return "\n".join(lines)
 
 
@@ -298,12 +306,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--sessions", type=int, nargs="+", default=[8, 12])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--resamples", type=int, default=2000)
+    ap.add_argument("--cohort-size", type=int, default=10)
     args = ap.parse_args(argv)
     for n_sessions in args.sessions:
         t = time.perf_counter()
         rows = run(args.persons, DEFAULT_SCENARIOS, SimConfig(n_sessions=n_sessions), seed=args.seed,
-                   n_resamples=args.resamples)
-        print(_table(rows, n_sessions))
+                   n_resamples=args.resamples, cohort_size=args.cohort_size)
+        print(_table(rows, n_sessions, args.cohort_size))
         print(f"\n({args.persons} persons per scenario, {n_sessions} planned sessions each, seed {args.seed}, "
               f"{args.resamples} bootstrap resamples; {time.perf_counter() - t:.0f} s)\n")
 

@@ -665,11 +665,14 @@ def assess_cohort(
     n_resamples: int = 2000,
     seed: int = 0,
     group: Mapping[str, str] | None = None,
+    hartung_knapp: bool = True,
 ) -> CohortResult:
     """Pool per-person HL effects with DerSimonian–Laird; verdict by the same rule as n-of-1.
 
-    Persons with fewer than ``min_sessions_per_person`` usable sessions are left out;
-    fewer than ``min_persons`` remaining → ``insufficient data``.
+    The interval and p-value use the Hartung–Knapp adjustment by default (t with k − 1 df):
+    a therapist's cohort is a handful of persons, where the plain DerSimonian–Laird Wald
+    interval is too narrow. Persons with fewer than ``min_sessions_per_person`` usable
+    sessions are left out; fewer than ``min_persons`` remaining → ``insufficient data``.
     """
     m = _measure(claim, metric)
     persons = []
@@ -678,14 +681,19 @@ def assess_cohort(
             pe = person_effect(pid, d, n_resamples=n_resamples, seed=seed)
             if pe is not None:
                 persons.append(pe)
-    pooled = stats.dersimonian_laird([p.estimate for p in persons], [p.variance for p in persons])
+    pooled = stats.dersimonian_laird([p.estimate for p in persons], [p.variance for p in persons],
+                                     hartung_knapp=hartung_knapp)
     k = len(persons)
     v = verdict(n=k, estimate=pooled.estimate if pooled else None, ci_low=pooled.ci_low if pooled else None,
                 ci_high=pooled.ci_high if pooled else None, p_value=pooled.p_value if pooled else None,
                 swc=swc, better=m.better, min_sessions=min_persons, alpha=alpha)
     caveats = list(GENERAL_CAVEATS)
-    caveats.append("Random-effects (DerSimonian-Laird) interval; with few persons it is too narrow "
-                   "(IntHout et al. 2014), so read it as optimistic.")
+    if hartung_knapp:
+        caveats.append("Random-effects model (DerSimonian-Laird) with the Hartung-Knapp interval; with few "
+                       "persons the interval is wide, as it should be.")
+    else:
+        caveats.append("Random-effects (DerSimonian-Laird) Wald interval; with few persons it is too narrow "
+                       "(IntHout et al. 2014), so read it as optimistic.")
     if pooled and pooled.i2 is not None and pooled.i2 >= 50:
         caveats.append(f"Persons differ a lot (I² = {pooled.i2:.0f} %): the average may describe nobody well.")
     if group:

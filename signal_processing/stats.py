@@ -220,19 +220,29 @@ class PooledEffect:
 
 
 def dersimonian_laird(
-    effects: Sequence[float], variances: Sequence[float], *, confidence_level: float = 0.95
+    effects: Sequence[float],
+    variances: Sequence[float],
+    *,
+    confidence_level: float = 0.95,
+    hartung_knapp: bool = False,
 ) -> PooledEffect | None:
     """DerSimonian–Laird random-effects pooling of per-person effects.
 
     Method-of-moments between-person variance
     ``tau² = max(0, (Q − (k − 1)) / (Σw − Σw² / Σw))`` with fixed-effect weights
-    ``w = 1 / v`` and Cochran's ``Q = Σ w (y − ȳ_FE)²``; then weights ``1 / (v + tau²)``,
-    a normal-theory (Wald) interval and z-test (DerSimonian & Laird 1986,
-    *Control. Clin. Trials* 7:177–188). ``I² = max(0, (Q − df) / Q)`` in percent
-    (Higgins & Thompson 2002, *Stat. Med.* 21:1539–1558). With few persons the Wald
-    interval is too narrow (IntHout et al. 2014, *BMC Med. Res. Methodol.* 14:25); the
-    caller should say so. Persons with a missing or non-positive variance are skipped.
-    Returns ``None`` when no person remains.
+    ``w = 1 / v`` and Cochran's ``Q = Σ w (y − ȳ_FE)²``; then weights ``w* = 1 / (v + tau²)``
+    (DerSimonian & Laird 1986, *Control. Clin. Trials* 7:177–188).
+    ``I² = max(0, (Q − df) / Q)`` in percent (Higgins & Thompson 2002, *Stat. Med.*
+    21:1539–1558).
+
+    Interval and test: by default the classic normal-theory (Wald) ones, which are too
+    narrow with few persons (IntHout et al. 2014, *BMC Med. Res. Methodol.* 14:25). With
+    ``hartung_knapp=True`` the Hartung–Knapp–Sidik–Jonkman variant is used instead:
+    ``se² = max(1, q*) / Σw*`` with ``q* = Σ w* (y − μ)² / (k − 1)`` and a t distribution
+    with k − 1 df (Hartung & Knapp 2001, *Stat. Med.* 20:3875–3889; the ``max(1, ·)``
+    guard keeps it from ever being narrower than the Wald interval, Knapp & Hartung 2003).
+    Persons with a missing or non-positive variance are skipped. Returns ``None`` when no
+    person remains.
     """
     y = np.asarray(effects, dtype=float)
     v = np.asarray(variances, dtype=float)
@@ -250,7 +260,14 @@ def dersimonian_laird(
     w_re = 1.0 / (v + tau2)
     est = float(np.sum(w_re * y) / np.sum(w_re))
     se = float(math.sqrt(1.0 / np.sum(w_re)))
-    z = float(stats.norm.ppf(0.5 + confidence_level / 2.0))
-    p = float(2.0 * stats.norm.sf(abs(est) / se))
+    q_level = 0.5 + confidence_level / 2.0
+    if hartung_knapp and df > 0:
+        q_star = float(np.sum(w_re * (y - est) ** 2) / df)
+        se *= math.sqrt(max(1.0, q_star))
+        crit = float(stats.t.ppf(q_level, df))
+        p = float(2.0 * stats.t.sf(abs(est) / se, df))
+    else:
+        crit = float(stats.norm.ppf(q_level))
+        p = float(2.0 * stats.norm.sf(abs(est) / se))
     i2 = (max(0.0, (q - df) / q) * 100.0 if q > 0 else 0.0) if df > 0 else None
-    return PooledEffect(est, est - z * se, est + z * se, se, p, tau2, i2, q, k)
+    return PooledEffect(est, est - crit * se, est + crit * se, se, p, tau2, i2, q, k)

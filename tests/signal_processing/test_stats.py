@@ -182,3 +182,18 @@ def test_expansion_factor_matches_expanded_level() -> None:
         assert expansion_factor(n) == pytest.approx(z_expanded / norm.ppf(0.975))
         assert expansion_factor(n) > 1
     assert expansion_factor(5) > expansion_factor(20)
+
+
+def test_hartung_knapp_widens_with_t_and_same_point_estimate() -> None:
+    from scipy.stats import t as t_dist
+
+    y = np.array([-0.2, 0.05, 0.3, 0.6, 0.1])
+    v = np.array([0.01, 0.02, 0.015, 0.01, 0.03])
+    dl = dersimonian_laird(y, v)
+    hk = dersimonian_laird(y, v, hartung_knapp=True)
+    assert hk.estimate == pytest.approx(dl.estimate) and hk.tau2 == pytest.approx(dl.tau2)
+    w = 1 / (v + dl.tau2)
+    q_star = np.sum(w * (y - dl.estimate) ** 2) / 4
+    assert hk.standard_error == pytest.approx(dl.standard_error * math.sqrt(max(1.0, q_star)))
+    assert hk.ci_high - hk.estimate == pytest.approx(t_dist.ppf(0.975, 4) * hk.standard_error)
+    assert (hk.ci_high - hk.ci_low) > (dl.ci_high - dl.ci_low) and hk.p_value > dl.p_value
