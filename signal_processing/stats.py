@@ -240,7 +240,8 @@ def dersimonian_laird(
     ``hartung_knapp=True`` the Hartung–Knapp–Sidik–Jonkman variant is used instead:
     ``se² = max(1, q*) / Σw*`` with ``q* = Σ w* (y − μ)² / (k − 1)`` and a t distribution
     with k − 1 df (Hartung & Knapp 2001, *Stat. Med.* 20:3875–3889; the ``max(1, ·)``
-    guard keeps it from ever being narrower than the Wald interval, Knapp & Hartung 2003).
+    guard, the "ad hoc" modification discussed by Röver et al. 2015, *BMC Med. Res. Methodol.*
+    15:99, keeps it from ever being narrower than the Wald interval).
     Persons with a missing or non-positive variance are skipped. Returns ``None`` when no
     person remains.
     """
