@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Literal
 
@@ -225,6 +225,10 @@ class MetricResponse:
         if d is None or d == 0.0:
             return None
         return (d > 0) == (self.better == "higher")
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dict including the derived ``delta`` and ``improved``."""
+        return {**asdict(self), "delta": self.delta, "improved": self.improved}
 
 
 def metric_response(

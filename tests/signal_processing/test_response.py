@@ -150,3 +150,11 @@ def test_smallest_worthwhile_change_scales_with_spread() -> None:
     assert smallest_worthwhile_change(narrow) == pytest.approx(0.2 * np.std(narrow, ddof=1))
     assert smallest_worthwhile_change(narrow * 3) == pytest.approx(3 * smallest_worthwhile_change(narrow))
     assert smallest_worthwhile_change([0.1, 0.2]) is None
+
+
+def test_metric_response_to_dict_carries_derived_fields() -> None:
+    s = date(2026, 3, 15)
+    controls = [_day(s + timedelta(days=k), 3.5, 3.4) for k in (1, 2, 3)]
+    d = metric_response(_day(s, 3.5, 3.6), controls, "ln_rmssd").to_dict()
+    assert d["delta"] == pytest.approx(0.2) and d["improved"] is True and d["control_adjusted"] is True
+    assert {"pre", "post", "change", "control_change", "n_controls", "reason"} <= set(d)
