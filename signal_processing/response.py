@@ -28,11 +28,13 @@ __all__ = [
     "PRIMARY_METRIC",
     "CandidateWindow",
     "DayWindows",
+    "LevelResponse",
     "MetricResponse",
     "MetricSpec",
     "WindowSelection",
     "WindowValues",
     "control_days",
+    "level_response",
     "metric_response",
     "select_best_window",
     "session_response",
@@ -275,6 +277,55 @@ def session_response(
 ) -> dict[str, MetricResponse]:
     """:func:`metric_response` for each metric, keyed by metric name."""
     return {m: metric_response(session, controls, m, min_controls=min_controls) for m in metrics}
+
+
+@dataclass(frozen=True)
+class LevelResponse:
+    """A single-window measure (the night after a session) against the same measure on control nights."""
+
+    metric: str
+    better: Better
+    value: float | None  # after the session
+    control_median: float | None
+    n_controls: int
+    difference: float | None  # value − control median; None with too few controls
+    reason: str | None
+
+    @property
+    def delta(self) -> float | None:
+        return self.difference
+
+    def to_dict(self) -> dict[str, object]:
+        return {**asdict(self), "delta": self.delta}
+
+
+def level_response(
+    session_window: WindowValues,
+    control_windows: Sequence[WindowValues],
+    metric: str,
+    *,
+    better: Better | None = None,
+    min_controls: int = 3,
+) -> LevelResponse:
+    """``value − median(control values)`` for measures with no pre/post pair (next night, next morning).
+
+    Control windows are the same windows on nights/mornings that follow no session (the
+    caller picks them, for example with :func:`control_days`). Median for the same reason
+    as in :func:`metric_response`. Unlike a pre/post change there is no raw fallback: a
+    night on its own says nothing about the session, so fewer than ``min_controls``
+    control values give no difference, with the reason.
+    """
+    spec = METRICS.get(metric)
+    direction: Better = better or (spec.better if spec else "higher")
+    value = session_window.value(metric)
+    ctrl = [v for v in (w.value(metric) for w in control_windows) if v is not None]
+    med = float(np.median(ctrl)) if ctrl else None
+    if value is None:
+        return LevelResponse(metric, direction, None, med, len(ctrl), None, session_window.reason(metric))
+    if len(ctrl) < min_controls:
+        return LevelResponse(metric, direction, value, med, len(ctrl), None,
+                             f"only {len(ctrl)} control value(s) (need {min_controls})")
+    return LevelResponse(metric, direction, value, med, len(ctrl), value - med, None)
 
 
 def smallest_worthwhile_change(

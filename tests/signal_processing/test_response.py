@@ -158,3 +158,17 @@ def test_metric_response_to_dict_carries_derived_fields() -> None:
     d = metric_response(_day(s, 3.5, 3.6), controls, "ln_rmssd").to_dict()
     assert d["delta"] == pytest.approx(0.2) and d["improved"] is True and d["control_adjusted"] is True
     assert {"pre", "post", "change", "control_change", "n_controls", "reason"} <= set(d)
+
+
+def test_level_response_against_control_nights() -> None:
+    from signal_processing.response import level_response
+
+    nights = [WindowValues({"night_ln_rmssd": v}) for v in (3.9, 4.0, 4.1, 2.0)]
+    r = level_response(WindowValues({"night_ln_rmssd": 4.2}), nights, "night_ln_rmssd", better="higher")
+    assert r.control_median == pytest.approx(3.95) and r.delta == pytest.approx(0.25) and r.n_controls == 4
+    few = level_response(WindowValues({"night_ln_rmssd": 4.2}), nights[:2], "night_ln_rmssd")
+    assert few.delta is None and "need 3" in few.reason
+    missing = level_response(WindowValues(insufficient_reason="no data"), nights, "night_ln_rmssd")
+    assert missing.delta is None and missing.reason == "no data"
+    hr = level_response(WindowValues({"mean_hr": 60.0}), [WindowValues({"mean_hr": 62.0})] * 3, "mean_hr")
+    assert hr.better == "lower" and hr.delta == pytest.approx(-2.0)
