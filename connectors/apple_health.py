@@ -35,8 +35,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import re
 import zipfile
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -339,9 +341,6 @@ def parse_dates(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     strings that parsed (the others hold zeros).
     """
     n = len(texts)
-    if n == 0:
-        empty = np.empty(0, np.int64)
-        return empty, empty.copy(), np.empty(0, bool)
     joined = "".join(texts)
     if len(joined) == n * _DATE_LEN and joined.isascii():
         chars = np.frombuffer(joined.encode("ascii"), np.uint8).reshape(n, _DATE_LEN)
@@ -350,8 +349,14 @@ def parse_dates(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         for row, text in enumerate(texts):
             if len(text) == _DATE_LEN and text.isascii():
                 chars[row] = np.frombuffer(text.encode("ascii"), np.uint8)
-    digits = chars.astype(np.int64) - ord("0")
-    ok = ((digits[:, _DIGITS] >= 0) & (digits[:, _DIGITS] <= 9)).all(axis=1)
+    return parse_date_rows(chars)
+
+
+def parse_date_rows(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`parse_dates` on an ``(n, 25)`` uint8 array of ASCII dates, one per row."""
+    n = chars.shape[0]
+    digits = chars - np.uint8(ord("0"))  # non-digits wrap around to values over 9
+    ok = (digits[:, _DIGITS] <= 9).all(axis=1)
     for position, byte in _SEPARATORS.items():
         ok &= chars[:, position] == byte
     sign = np.where(chars[:, 20] == ord("-"), -1, 1)
@@ -360,7 +365,7 @@ def parse_dates(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     def number(*cols: int) -> np.ndarray:
         value = np.zeros(n, np.int64)
         for col in cols:
-            value = value * 10 + digits[:, col]
+            value = value * 10 + digits[:, col].astype(np.int64)
         return value
 
     year, month, day = number(0, 1, 2, 3), number(5, 6), number(8, 9)
@@ -405,45 +410,37 @@ def parse_date(text: str) -> dt.datetime:
                        tzinfo=_zone(sign, off_h, off_m))
 
 
-def _floats(texts: list[str]) -> np.ndarray:
-    """Values as float64; unparseable ones become NaN (and are rejected later)."""
-    try:
-        return np.asarray(texts, dtype=np.float64)
-    except ValueError:
-        out = np.full(len(texts), np.nan)
-        for i, text in enumerate(texts):
-            try:
-                out[i] = float(text)
-            except (TypeError, ValueError):
-                pass
-        return out
-
-
 # -- batching -----------------------------------------------------------------
 
 
 @dataclass
 class _Pending:
-    """Raw strings of one (source, metric, tags) waiting to be parsed in bulk."""
+    """Samples of one (source, metric, tags) waiting to be parsed in bulk.
+
+    Kept compact (25 ASCII bytes of date and 8 bytes of value per sample,
+    not two Python strings) so that full batches cost little memory.
+    """
 
     source: SourceInfo
     metric: Metric
     factor: float
     tags: dict[str, str] | None
-    starts: list[str] = field(default_factory=list)
-    values: list[str] = field(default_factory=list)
+    starts: bytearray = field(default_factory=bytearray)
+    values: array[float] = field(default_factory=lambda: array("d"))
 
 
 def _flush(pending: _Pending, report: ReadReport) -> Iterator[SampleBatch]:
     """Parse a pending batch, reject what does not parse or fit, split by UTC offset."""
-    ts, offsets, ok = parse_dates(pending.starts)
+    chars = np.frombuffer(pending.starts, np.uint8).reshape(-1, _DATE_LEN)
+    ts, offsets, ok = parse_date_rows(chars)
+    del chars  # releases the bytearray's buffer
     report.reject("unparseable date", int(ok.size - np.count_nonzero(ok)))
-    values = _floats(pending.values)[ok] * pending.factor
+    values = np.array(pending.values, dtype=np.float64)[ok] * pending.factor
     ts, offsets = ts[ok], offsets[ok]
     metric = pending.metric
     keep = keep_within(values, BOUNDS[metric], f"{metric} out of physiological bounds", report)
     ts, offsets, values = ts[keep], offsets[keep], values[keep]
-    pending.starts, pending.values = [], []
+    pending.starts, pending.values = bytearray(), array("d")
     for offset in np.unique(offsets):
         same = offsets == offset
         yield SampleBatch(pending.source, metric, ts[same], values[same],
@@ -555,11 +552,19 @@ class _RecordReader:
         if pending is None:
             tags = {"motion_context": context} if context else None
             pending = self.pending[key] = _Pending(source, metric, factor, tags)
-        pending.starts.append(elem.get("startDate") or "")
-        pending.values.append(elem.get("value") or "")
+        start = elem.get("startDate") or ""
+        if len(start) != _DATE_LEN or not start.isascii():
+            self.report.reject("unparseable date")
+            return
+        try:
+            value = float(elem.get("value"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            value = math.nan  # rejected with the out-of-bounds values
+        pending.starts += start.encode("ascii")
+        pending.values.append(value)
         if kind == _SDNN:
             self._beat_list(elem, source)
-        if len(pending.starts) >= BATCH_SIZE:
+        if len(pending.values) >= BATCH_SIZE:
             self.ready.extend(_flush(pending, self.report))
 
     def _beat_list(self, elem: etree._Element, source: SourceInfo) -> None:
@@ -624,7 +629,7 @@ class _RecordReader:
     def finish(self) -> Iterator[Item]:
         """Flush every pending batch and hand the skip counts to the report."""
         for pending in self.pending.values():
-            if pending.starts:
+            if pending.values:
                 yield from _flush(pending, self.report)
         for key in list(self.beats):
             yield self._rr(key)
