@@ -29,8 +29,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from signal_processing.rr import clean_rr, inject_artifacts, simulate_rr  # noqa: E402
-from signal_processing.windows import analyze_windows, tile_starts  # noqa: E402
+from signal_processing.rr import clean_rr, inject_artifacts, simulate_rr
+from signal_processing.windows import analyze_windows, tile_starts
 
 WINDOW_S = 300.0
 PERSON_YEAR_BEATS = 35_000_000
@@ -143,7 +143,7 @@ def reference_check() -> None:
 
     files = Path(importlib.util.find_spec("pyhrv").origin).parent / "files"
     report = (files / "SampleReport.txt").read_text()
-    expected = {k: float(re.search(p, report, re.M).group(1)) for k, p in {
+    expected = {k: float(re.search(p, report, re.MULTILINE).group(1)) for k, p in {
         "sdnn": r"^SDNN \(ms\)\s*;\s*([\d.]+)", "rmssd": r"^RMSSD \(ms\)\s*;\s*([\d.]+)",
         "sd1": r"^SD1 \(ms\)\s*;\s*([\d.]+)", "sd2": r"^SD2 \(ms\)\s*;\s*([\d.]+)",
         "lf_hf": r"^LF/HF Ratio \(-\)\s*;\s*([\d.]+)"}.items()}

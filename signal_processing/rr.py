@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import neurokit2 as nk
 import numpy as np
@@ -139,7 +140,7 @@ def clean_rr(
     out_seg: list[np.ndarray] = []
     spans: list[tuple[float, float]] = []
     bounds = np.flatnonzero(~successive).tolist() + [rr.size]
-    for a, b in zip(bounds[:-1], bounds[1:]):
+    for a, b in pairwise(bounds):
         if b - a < MIN_SEGMENT_INTERVALS:
             flagged.append(t[a:b])
             counts["short_segment"] = counts.get("short_segment", 0) + (b - a)
@@ -478,7 +479,7 @@ def inject_artifacts(
     """
     rng = np.random.default_rng(seed)
     rr = list(np.asarray(rr_ms, dtype=float))
-    n_art = int(round(rate * len(rr)))
+    n_art = round(rate * len(rr))
     spacing = 4
     candidates = np.arange(2, len(rr) - 3, spacing)
     pos = np.sort(rng.choice(candidates, size=min(n_art, candidates.size), replace=False))[::-1]

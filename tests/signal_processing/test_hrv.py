@@ -10,8 +10,14 @@ import numpy as np
 import pytest
 
 from signal_processing import hrv
-from signal_processing.hrv import ALGORITHM_VERSION, METRIC_NAMES, HRVMetrics, compute_hrv
+from signal_processing.hrv import (
+    ALGORITHM_VERSION,
+    METRIC_NAMES,
+    HRVMetrics,
+    compute_hrv,
+)
 from signal_processing.rr import clean_rr, simulate_rr
+
 
 def _pyhrv_files() -> Path:
     """pyhrv's package folder without importing pyhrv (its import pulls in biosppy/peakutils)."""

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from signal_processing.hrv import compute_hrv
-from signal_processing.indices import NORMS, baevsky_stress_index, pns_index, sns_index, stress_indices
+from signal_processing.indices import (
+    NORMS,
+    baevsky_stress_index,
+    pns_index,
+    sns_index,
+    stress_indices,
+)
 from signal_processing.rr import simulate_rr
 
 
