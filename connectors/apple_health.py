@@ -463,7 +463,7 @@ def _read_xml(name: Path, raw: BinaryIO, report: ReadReport) -> Iterator[Item]:
     stream = _CheckedStream(name, raw)
     if stream.note:
         report.note(stream.note)
-    reader = _RecordReader(name, report)
+    reader = _RecordReader(report)
     events = etree.iterparse(
         stream, events=("end",), tag=_TAGS,
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
@@ -474,8 +474,8 @@ def _read_xml(name: Path, raw: BinaryIO, report: ReadReport) -> Iterator[Item]:
         for count, (_event, elem) in enumerate(events):
             parent = elem.getparent()
             if root is None:
-                root = parent
-                if root is None or root.tag != "HealthData":
+                root = elem.getroottree().getroot()
+                if root.tag != "HealthData" or parent is None:
                     raise ConnectorError(name, "the root element is not <HealthData>")
                 _refuse_entities(name, elem)
             if parent is not root:
@@ -514,8 +514,7 @@ class _RecordReader:
     generator per record): finished items collect in ``ready``.
     """
 
-    def __init__(self, name: Path, report: ReadReport) -> None:
-        self.name = name
+    def __init__(self, report: ReadReport) -> None:
         self.report = report
         self.sources = _Sources()
         self.pending: dict[tuple[str, str, str | None], _Pending] = {}

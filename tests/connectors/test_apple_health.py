@@ -379,3 +379,24 @@ def test_beat_lists_that_cannot_be_placed_are_rejected_and_counted(tmp_path: Pat
         "rr_interval: beat times disagree with the record's startDate": 2,
     })
     assert sum(result.report.notes.values()) == 1
+
+
+def test_correlation_first_and_records_inside_it_are_not_read_twice(tmp_path: Path) -> None:
+    inner = hr("121", kind="HKQuantityTypeIdentifierBloodPressureSystolic", unit="mmHg")
+    body = (f'<Correlation type="HKCorrelationTypeIdentifierBloodPressure" sourceName="P" '
+            f'startDate="2024-05-04 07:00:00 +0200" endDate="2024-05-04 07:00:00 +0200">'
+            f"{hr('70')}{inner}</Correlation>\n{inner}{hr('71')}")
+    path = export(tmp_path, body, prolog="")
+    path.write_text(path.read_text().replace('<ExportDate value="2024-05-05 10:00:00 +0200"/>\n',
+                                             ""))
+    result = read(path)
+    assert [v for b in result.batches for v in b.value.tolist()] == [71.0]
+    assert result.report.skipped == Counter({"Correlation": 1,
+                                             "HKQuantityTypeIdentifierBloodPressureSystolic": 1})
+
+
+def test_generator_is_deterministic(tmp_path: Path) -> None:
+    one, two, other = tmp_path / "1.xml", tmp_path / "2.xml", tmp_path / "3.xml"
+    for path, seed in ((one, 4), (two, 4), (other, 5)):
+        write_export(path, days=1, seed=seed, layout="xml")
+    assert one.read_bytes() == two.read_bytes() != other.read_bytes()
