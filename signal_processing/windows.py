@@ -232,3 +232,59 @@ def _blocking_reasons(q: WindowQuality, th: QualityThresholds) -> tuple[str, ...
     if q.artifact_share is not None and q.artifact_share > th.max_artifact_share:
         reasons.append("too_many_artifacts")
     return tuple(reasons)
+
+
+Series = tuple[np.ndarray, np.ndarray]  # (times_s, values)
+
+
+def summarize_window(
+    start_s: float,
+    end_s: float,
+    *,
+    clean: CleanedRR | None = None,
+    heart_rate: Series | None = None,
+    device_sdnn: Series | None = None,
+    device_rmssd: Series | None = None,
+    thresholds: QualityThresholds = QualityThresholds(),
+) -> WindowResult:
+    """The best result the window's data support, beat-to-beat first.
+
+    When beat-to-beat data are missing or fail the quality gate, falls back to device HRV
+    readings and/or heart-rate samples (``status="limited"``); the beat-to-beat reasons are kept
+    in ``reasons`` so the caller can say why no HRV was computed.
+    """
+    reasons: tuple[str, ...] = ()
+    quality = WindowQuality(duration_s=float(end_s - start_s))
+    if clean is not None:
+        beat = analyze_window(clean, start_s, end_s, thresholds=thresholds)
+        if beat.status != "insufficient":
+            return beat
+        reasons, quality = beat.reasons, beat.quality
+    hr = summarize_heart_rate(*heart_rate, start_s, end_s) if heart_rate is not None else None
+    hr_summary = hr.heart_rate if hr is not None else None
+    dev = {}
+    for kind, series in (("sdnn", device_sdnn), ("rmssd", device_rmssd)):
+        if series is not None:
+            r = summarize_device_hrv(*series, kind, start_s, end_s)
+            if r.device_hrv is not None:
+                dev[kind] = r.device_hrv
+    if dev:
+        merged = DeviceHRVSummary(
+            sdnn=dev["sdnn"].sdnn if "sdnn" in dev else None,
+            rmssd=dev["rmssd"].rmssd if "rmssd" in dev else None,
+            n_readings=sum(d.n_readings for d in dev.values()),
+        )
+        return WindowResult(start_s, end_s, "device_hrv", "limited",
+                            _merge_reasons(reasons, "device_hrv_only"), quality,
+                            heart_rate=hr_summary, device_hrv=merged)
+    if hr_summary is not None:
+        return WindowResult(start_s, end_s, "heart_rate_only", "limited",
+                            _merge_reasons(reasons, "heart_rate_only"), quality,
+                            heart_rate=hr_summary)
+    return WindowResult(start_s, end_s, "beat_to_beat" if quality.n_intervals else "none",
+                        "insufficient", reasons or ("no_data",), quality)
+
+
+def _merge_reasons(reasons: tuple[str, ...], extra: str) -> tuple[str, ...]:
+    # "no_data" for beat-to-beat is implied by the fallback kind.
+    return tuple(r for r in reasons if r != "no_data") + (extra,)

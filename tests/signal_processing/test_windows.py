@@ -113,3 +113,21 @@ def test_analyze_windows_tiles(clean_series):
     assert list(starts) == [0.0, 300.0, 600.0]
     results = analyze_windows(clean_series, starts, 300.0)
     assert len(results) == 3 and all(r.end_s - r.start_s == 300.0 for r in results)
+
+
+def test_summarize_window_falls_back_and_keeps_reasons():
+    from signal_processing.windows import summarize_window
+
+    bad = clean_rr(inject_artifacts(simulate_rr(400, seed=6), 0.10, ("ectopic", "extra"), seed=6))
+    t = np.arange(0, 400, 5.0)
+    hr = (t, np.full(t.size, 70.0))
+    r = summarize_window(20.0, 320.0, clean=bad, heart_rate=hr)
+    assert r.status == "limited" and r.data_kind == "heart_rate_only" and r.hrv is None
+    assert r.reasons == ("too_many_artifacts", "heart_rate_only")
+    r = summarize_window(20.0, 320.0, clean=bad, heart_rate=hr,
+                         device_rmssd=(np.array([100.0]), np.array([35.0])))
+    assert r.data_kind == "device_hrv" and r.device_hrv.rmssd == 35.0 and r.device_hrv.sdnn is None
+    assert r.heart_rate.mean_hr == 70.0
+    good = clean_rr(simulate_rr(400, seed=6))
+    assert summarize_window(20.0, 320.0, clean=good, heart_rate=hr).data_kind == "beat_to_beat"
+    assert summarize_window(20.0, 320.0).reasons == ("no_data",)
