@@ -186,6 +186,226 @@ class _ProgressBar:
         sys.stderr.write("\n")
 
 
+# --- sessions, self-reports, lab results ----------------------------------------------------
+
+#: Body field -> the flag that sets it, so refusals name what the user typed.
+_CARE_FLAGS = {"start": "--start", "end": "--end", "modality": "--modality",
+               "pressure": "--pressure", "therapist_id": "--therapist",
+               "body_areas": "--body-areas", "notes": "--notes", "time": "--time",
+               "kind": "--kind", "value": "--value", "session_id": "--session",
+               "phase": "--phase", "analyte": "--analyte", "unit": "--unit",
+               "specimen": "--specimen", "from": "--from", "to": "--to"}
+
+
+def _care_body(model: type, **fields: Any) -> Any:
+    """A validated request body built from flags (unset flags left out)."""
+    from pydantic import ValidationError
+
+    try:
+        return model(**{k: v for k, v in fields.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{_CARE_FLAGS.get(str(e['loc'][0]), e['loc'][0]) if e['loc'] else 'input'}: "
+            f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+        raise CliError(problems) from None
+
+
+def _care_person(conn, person: str) -> dict[str, Any]:
+    row = persons.get(conn, _person_id(person))
+    if row is None:
+        raise CliError(f"no person {person}")
+    return row
+
+
+def _care_refused(exc: Any) -> CliError:
+    return CliError(f"{_CARE_FLAGS.get(exc.field, exc.field)}: {exc.message}")
+
+
+def _care_range(person: dict[str, Any], args: argparse.Namespace) -> tuple[Any, Any]:
+    from . import care, localtime
+
+    bounds = []
+    for name in ("from", "to"):
+        text = getattr(args, name.replace("from", "from_"))
+        if text is None:
+            bounds.append(None)
+            continue
+        try:
+            bounds.append(care.resolve(localtime.parse(text), person["tz"], name, []))
+        except (localtime.LocalTimeError, care.CareError) as exc:
+            raise CliError(f"--{name}: {getattr(exc, 'message', exc)}") from None
+    return bounds[0], bounds[1]
+
+
+def cmd_session_add(args: argparse.Namespace, settings: Settings) -> int:
+    from . import care
+    from .api.schemas_sessions import Session, SessionCreate
+
+    body = _care_body(SessionCreate, start=args.start, end=args.end, modality=args.modality,
+                      pressure=args.pressure, therapist_id=args.therapist,
+                      body_areas=args.body_areas, notes=args.notes)
+    with _pool(settings) as pool, pool.connection() as conn:
+        person = _care_person(conn, args.person)
+        try:
+            out = Session(**care.add_session(conn, person, body)).model_dump(mode="json")
+        except care.CareError as exc:
+            raise _care_refused(exc) from None
+    _emit(args, out, f"session {out['id']}: {out['start_local']} to {out['end_local']}, "
+          f"{out['modality']}" + "".join(f"\nwarning: {w}" for w in out["warnings"]))
+    return 0
+
+
+def cmd_session_list(args: argparse.Namespace, settings: Settings) -> int:
+    from . import care
+    from .api.schemas_sessions import Session
+    from .repositories import sessions
+
+    with _pool(settings) as pool, pool.connection() as conn:
+        person = _care_person(conn, args.person)
+        start, end = _care_range(person, args)
+        rows = sessions.in_range(conn, person_id=str(person["id"]), start=start, end=end)
+        items = [Session(**care.session_out(r, person["tz"])).model_dump(mode="json")
+                 for r in rows]
+    _emit(args, {"sessions": items, "count": len(items)},
+          "\n".join(f"{s['id']}\t{s['start_local']}\t{s['duration_minutes']:g} min\t"
+                    f"{s['modality']}\t{s['pressure'] or '-'}" for s in items) or "no sessions")
+    return 0
+
+
+def cmd_session_delete(args: argparse.Namespace, settings: Settings) -> int:
+    from .repositories import sessions
+
+    with _pool(settings) as pool, pool.connection() as conn:
+        if not sessions.delete(conn, args.id):
+            raise CliError(f"no session {args.id}")
+    _emit(args, {"id": args.id, "deleted": True}, f"session {args.id} deleted")
+    return 0
+
+
+def cmd_report_add(args: argparse.Namespace, settings: Settings) -> int:
+    from . import care
+    from .api.schemas_sessions import SelfReport, SelfReportCreate
+
+    body = _care_body(SelfReportCreate, time=args.time, kind=args.kind, value=args.value,
+                      session_id=args.session, phase=args.phase)
+    with _pool(settings) as pool, pool.connection() as conn:
+        person = _care_person(conn, args.person)
+        try:
+            out = SelfReport(**care.add_report(conn, person, body)).model_dump(mode="json")
+        except care.CareError as exc:
+            raise _care_refused(exc) from None
+    _emit(args, out, f"self-report {out['id']}: {out['kind']} {out['value']:g} at "
+          f"{out['time_local']}" + "".join(f"\nwarning: {w}" for w in out["warnings"]))
+    return 0
+
+
+def cmd_report_list(args: argparse.Namespace, settings: Settings) -> int:
+    from . import care
+    from .api.schemas_sessions import SelfReport
+    from .repositories import self_reports
+
+    with _pool(settings) as pool, pool.connection() as conn:
+        person = _care_person(conn, args.person)
+        start, end = _care_range(person, args)
+        rows = self_reports.in_range(conn, person_id=str(person["id"]), start=start, end=end,
+                                     kinds=(args.kind,) if args.kind else None)
+        items = [SelfReport(**care.report_out(r, person["tz"])).model_dump(mode="json")
+                 for r in rows]
+    _emit(args, {"reports": items, "count": len(items)},
+          "\n".join(f"{r['id']}\t{r['time_local']}\t{r['kind']}\t{r['value']:g}\t"
+                    f"{r['phase'] or '-'}" for r in items) or "no self-reports")
+    return 0
+
+
+def cmd_lab_add(args: argparse.Namespace, settings: Settings) -> int:
+    from . import care
+    from .api.schemas_sessions import LabResult, LabResultCreate
+
+    body = _care_body(LabResultCreate, time=args.time, analyte=args.analyte, value=args.value,
+                      unit=args.unit, specimen=args.specimen, session_id=args.session,
+                      phase=args.phase)
+    with _pool(settings) as pool, pool.connection() as conn:
+        person = _care_person(conn, args.person)
+        try:
+            out = LabResult(**care.add_lab(conn, person, body)).model_dump(mode="json")
+        except care.CareError as exc:
+            raise _care_refused(exc) from None
+    _emit(args, out, f"lab result {out['id']}: {out['analyte']} {out['value']:g} {out['unit']} "
+          f"= {out['value_nmol_l']:.1f} nmol/L at {out['time_local']}"
+          + "".join(f"\nwarning: {w}" for w in out["warnings"]))
+    return 0
+
+
+def cmd_lab_list(args: argparse.Namespace, settings: Settings) -> int:
+    from . import care
+    from .api.schemas_sessions import LabResult
+    from .repositories import lab_results
+
+    with _pool(settings) as pool, pool.connection() as conn:
+        person = _care_person(conn, args.person)
+        start, end = _care_range(person, args)
+        rows = lab_results.cortisol(conn, person_id=str(person["id"]), start=start, end=end)
+        items = [LabResult(**care.lab_out(r, person["tz"])).model_dump(mode="json")
+                 for r in rows]
+    _emit(args, {"lab_results": items, "count": len(items)},
+          "\n".join(f"{r['id']}\t{r['time_local']}\t{r['analyte']}\t{r['value_nmol_l']:.1f} "
+                    f"nmol/L\t{r['phase'] or '-'}" for r in items) or "no lab results")
+    return 0
+
+
+def _add_care_parsers(commands: Any, add: Callable) -> None:
+    """`vagus session|report|lab ...`: times without an offset are in the person's zone."""
+    def group(name: str, help_: str) -> Any:
+        return commands.add_parser(name, help=help_).add_subparsers(dest=f"{name}_cmd",
+                                                                    required=True)
+
+    def range_flags(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--person", required=True, help="person id")
+        p.add_argument("--from", dest="from_", help="inclusive, ISO 8601")
+        p.add_argument("--to", help="exclusive, ISO 8601")
+
+    def attach_flags(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--session", type=int, help="a session of the same person")
+        p.add_argument("--phase", help="before|after (with --session)")
+
+    session = group("session", "massage sessions")
+    p = add(session, "add", cmd_session_add, "log a massage session")
+    p.add_argument("--person", required=True, help="person id")
+    p.add_argument("--start", required=True, help="ISO 8601; no offset = the person's zone")
+    p.add_argument("--end", required=True, help="ISO 8601; at most 6 hours after --start")
+    p.add_argument("--modality", required=True, help="swedish, deep tissue, myofascial release, "
+                   "lymphatic drainage, sports, trigger point, hot stone, other")
+    p.add_argument("--pressure", required=True, help="light|moderate|deep")
+    p.add_argument("--therapist", help="account id of the therapist")
+    p.add_argument("--body-areas", help="comma-separated, e.g. neck,shoulders,upper_back")
+    p.add_argument("--notes")
+    range_flags(add(session, "list", cmd_session_list, "list a person's sessions"))
+    p = add(session, "delete", cmd_session_delete, "delete a session (its reports stay)")
+    p.add_argument("id", type=int)
+
+    report = group("report", "self-reported scores")
+    p = add(report, "add", cmd_report_add, "record a score 0-10 (headache: 0 = none)")
+    p.add_argument("--person", required=True, help="person id")
+    p.add_argument("--time", required=True, help="ISO 8601; no offset = the person's zone")
+    p.add_argument("--kind", required=True, help="pain|stress|anxiety|headache|sleep_quality")
+    p.add_argument("--value", required=True, type=float, help="0-10")
+    attach_flags(p)
+    p = add(report, "list", cmd_report_list, "list a person's self-reports")
+    range_flags(p)
+    p.add_argument("--kind")
+
+    lab = group("lab", "lab results")
+    p = add(lab, "add", cmd_lab_add, "record a cortisol result")
+    p.add_argument("--person", required=True, help="person id")
+    p.add_argument("--time", required=True, help="sample time, ISO 8601")
+    p.add_argument("--analyte", default="cortisol")
+    p.add_argument("--value", required=True, type=float)
+    p.add_argument("--unit", required=True, help="nmol/L or ug/dL (µg/dL, mcg/dL)")
+    p.add_argument("--specimen", help="saliva|serum")
+    attach_flags(p)
+    range_flags(add(lab, "list", cmd_lab_list, "list a person's cortisol results"))
+
+
 # --- serve and demo -------------------------------------------------------------------------
 
 def _serve(settings: Settings, pool: ConnectionPool | None = None) -> None:
@@ -288,6 +508,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", help="connector name; default: detect from content")
     p.add_argument("--start", help="recording start (ISO 8601) for files without times")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    _add_care_parsers(commands, add)
 
     for name, handler, help_ in (("serve", cmd_serve, "run the API"),
                                  ("demo", cmd_demo, "load demo data, then run the API")):
