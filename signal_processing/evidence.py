@@ -34,12 +34,14 @@ __all__ = [
     "EndpointResult",
     "Literature",
     "Measure",
+    "PersonEffect",
     "SessionDelta",
     "assess_claim",
     "assess_cohort",
     "assess_endpoint",
     "assess_person",
     "cohort_breakdowns",
+    "person_effect",
     "verdict",
 ]
 
