@@ -30,10 +30,32 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=8 << 30, description="Largest accepted upload.")
     pool_size: int = Field(default=10, description="Database connections per process.")
     log_level: str = Field(default="INFO")
+    # Background jobs (service/jobs, docs/deploy.md).
+    inbox: Path | None = Field(
+        default=None, description="Inbox root (VAGUS_INBOX): files in <root>/<person-id>/ are "
+                                  "imported. Default: data_dir/inbox.")
+    job_lease_s: float = Field(default=60.0, description="A claimed job's lease; a worker "
+                               "silent this long is presumed dead and its job re-claimed.")
+    job_poll_s: float = Field(default=1.0, description="Idle worker's polling interval.")
+    job_retry_base_s: float = Field(default=10.0, description="First retry delay (doubles).")
+    job_retry_max_s: float = Field(default=3600.0, description="Longest retry delay.")
+    job_retention_days: int = Field(default=14, description="Keep succeeded jobs this long.")
+    inbox_every_s: float = Field(default=60.0, description="Inbox scan period.")
+    recompute_every_s: float = Field(default=60.0, description="Recompute sweep period.")
+    baselines_every_s: float = Field(default=900.0, description="Nightly-baseline sweep period.")
+    maintenance_every_s: float = Field(default=3600.0, description="Maintenance period.")
+    nightly_hour: int = Field(default=3, ge=0, le=23,
+                              description="Local hour after which a person's night is done.")
+    scheduler_election_s: float = Field(default=5.0, description="Scheduler election period.")
+    webhook_timeout_s: float = Field(default=10.0, description="Webhook receiver timeout.")
 
     @property
     def upload_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.inbox or self.data_dir / "inbox"
 
     @property
     def embedded_dir(self) -> Path:

@@ -1,0 +1,140 @@
+"""The built-in job kinds.
+
+| kind | enqueued by | does |
+|---|---|---|
+| ``import`` | upload endpoint, inbox sync | runs ``service.ingest.run_import`` for one import row |
+| ``inbox_sync`` | scheduler, every ``inbox_every_s`` | scans ``VAGUS_INBOX`` (see ``inbox.py``) |
+| ``recompute_sweep`` | scheduler, every ``recompute_every_s`` | one ``recompute_person`` job per person with new data |
+| ``recompute_person`` | ``recompute_sweep`` | **the analysis hook** (lead): session responses, baselines, evidence |
+| ``baseline_sweep`` | scheduler, every ``baselines_every_s`` | one ``nightly_baselines`` job per person and local night |
+| ``nightly_baselines`` | ``baseline_sweep`` | **the analysis hook** (lead): the person's baselines for that night |
+| ``maintenance`` | scheduler, every ``maintenance_every_s`` | refresh rollups (plain PostgreSQL), prune old jobs |
+| ``webhook_deliver`` | ``webhooks.emit`` | one signed POST to one subscription |
+
+Every handler is idempotent (see ``registry``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any
+
+from ..db import capability, connect
+from ..ingest import run_import
+from ..repositories import imports as import_repo
+from ..repositories import jobs as job_repo
+from . import inbox, webhooks
+from .context import job_connection_setup
+from .queue import enqueue
+from .registry import JobContext, register
+
+log = logging.getLogger(__name__)
+
+
+@register("import", max_attempts=5)
+def import_file(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Run one queued import; a re-run after a crash starts it over (it is all-or-nothing)."""
+    import_id = int(payload["import_id"])
+    with ctx.pool.connection() as conn:
+        job_connection_setup(conn)
+        row = import_repo.get(conn, import_id)
+        if row is None:
+            return {"import_id": import_id, "skipped": "import no longer exists"}
+        if row["status"] != "completed":
+            # An earlier attempt may have died midway: its transaction was rolled
+            # back, so only the progress shown on the row needs resetting.
+            conn.execute("UPDATE import SET status = 'running', bytes_read = 0, read = 0, "
+                         "error = NULL WHERE id = %s", (import_id,))
+    if row["status"] != "completed":
+        start = payload.get("start")
+        run_import(ctx.pool, import_id, Path(row["stored_path"]),
+                   format_name=payload.get("format"),
+                   start=dt.datetime.fromisoformat(start) if start else row["start_hint"])
+    with ctx.pool.connection() as conn:
+        job_connection_setup(conn)
+        row = import_repo.get(conn, import_id)
+        person_id = str(row["person_id"])
+        if row["status"] == "completed" and row["inserted"] > 0:
+            job_repo.mark_person_changed(conn, person_id, import_id)
+        event = "import.completed" if row["status"] == "completed" else "import.failed"
+        webhooks.emit(conn, event, person_id=person_id, subject=f"import:{import_id}",
+                      data=webhooks.import_event_data(row))
+    if payload.get("inbox"):
+        inbox.file_away(Path(row["stored_path"]), row)
+    return {"import_id": import_id, "status": row["status"], "inserted": row["inserted"]}
+
+
+@register("inbox_sync", max_attempts=1)
+def inbox_sync(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    return inbox.sync(ctx.pool, ctx.settings).as_dict()
+
+
+@register("recompute_sweep", max_attempts=3)
+def recompute_sweep(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Turn 'persons with new data' into recompute jobs, atomically (nothing lost or doubled)."""
+    with ctx.pool.connection() as conn:
+        job_connection_setup(conn)
+        changed = job_repo.take_changed_persons(conn)
+        for row in changed:
+            enqueue(conn, "recompute_person", {
+                "person_id": str(row["person_id"]),
+                "import_ids": [int(i) for i in row["import_ids"]]})
+    return {"persons": len(changed)}
+
+
+@register("recompute_person", max_attempts=5)
+def recompute_person(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Hook for the analysis (the lead fills this in): recompute what new data touches.
+
+    Payload: ``person_id`` and ``import_ids``, the imports that added data since
+    the last recompute; ``observation.import_id`` finds the time span they
+    touched, hence the session windows, baselines and evidence to redo. When a
+    session response or the evidence changes, call ``webhooks.emit(conn,
+    'session.response.ready' | 'evidence.updated', person_id=..., subject=...,
+    data=...)`` in the same transaction that stores it. Must stay idempotent.
+    Replace it with ``registry.register('recompute_person')(your_function)``
+    or by editing this body.
+    """
+    return {"person_id": payload["person_id"], "import_ids": payload.get("import_ids", []),
+            "recomputed": False, "note": "no analysis hook installed yet"}
+
+
+@register("baseline_sweep", max_attempts=3)
+def baseline_sweep(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Queue each person's nightly baseline once their local clock passes ``nightly_hour``."""
+    with ctx.pool.connection() as conn:
+        job_connection_setup(conn)
+        queued = job_repo.enqueue_nightly(conn, kind="nightly_baselines",
+                                          after_local_hour=ctx.settings.nightly_hour,
+                                          max_attempts=3)
+    return {"queued": queued}
+
+
+@register("nightly_baselines", max_attempts=3)
+def nightly_baselines(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Hook for the analysis (the lead fills this in): one person's baselines for one night.
+
+    Payload: ``person_id`` and ``local_date`` (the person's local calendar date
+    whose night just ended). Queued once per person and local date.
+    """
+    return {**payload, "computed": False, "note": "no baseline hook installed yet"}
+
+
+@register("maintenance", max_attempts=3)
+def maintenance(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Refresh the hourly rollup where TimescaleDB does not, and prune finished jobs."""
+    # Refreshing a materialised view needs its owner: the migration role, not
+    # the restricted service role the pool uses.
+    with connect.connect(connect.database_url(ctx.settings), autocommit=True) as owner:
+        refreshed = capability.refresh_rollups(owner, capability.current_tier(owner))
+    with ctx.pool.connection() as conn:
+        job_connection_setup(conn)
+        pruned = job_repo.prune(conn, older_than_days=ctx.settings.job_retention_days)
+    return {"rollups_refreshed": refreshed, "jobs_pruned": pruned}
+
+
+@register("webhook_deliver", max_attempts=8)
+def webhook_deliver(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    return webhooks.deliver(ctx, payload)

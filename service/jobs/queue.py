@@ -1,0 +1,28 @@
+"""Putting work on the queue: the one call other code needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import psycopg
+
+from ..repositories import jobs as job_repo
+from . import registry
+
+
+def enqueue(conn: psycopg.Connection, kind: str, payload: dict[str, Any] | None = None, *,
+            unique_key: str | None = None, delay_s: float = 0.0) -> dict[str, Any] | None:
+    """Queue a job of a registered ``kind`` on ``conn`` (in the caller's transaction).
+
+    With ``unique_key`` the job is queued at most once for that key, ever:
+    the return value is None when it already was.
+    """
+    from . import handlers  # noqa: F401  (registers the built-in kinds)
+
+    spec = registry.get(kind)
+    if spec is None:
+        raise ValueError(f"unknown job kind {kind!r}; known: {', '.join(registry.names())}")
+    run_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay_s) if delay_s else None
+    return job_repo.enqueue(conn, kind, payload, unique_key=unique_key,
+                            max_attempts=spec.max_attempts, run_at=run_at)

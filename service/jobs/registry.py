@@ -1,0 +1,60 @@
+"""Job kinds and their handlers.
+
+A handler is a plain function ``handler(ctx, payload) -> result`` registered
+under a kind name. It must be idempotent: a job is retried after an error and
+re-run after its worker dies, so running it twice must leave the same state
+as running it once. Raise to fail the attempt (it is retried with backoff);
+return a JSON-able result to succeed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg_pool import ConnectionPool
+
+from ..config import Settings
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a handler gets besides its payload."""
+
+    pool: ConnectionPool
+    settings: Settings
+    job: dict[str, Any]
+
+    @property
+    def attempt(self) -> int:
+        return int(self.job["attempts"])
+
+
+Handler = Callable[[JobContext, dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    handler: Handler
+    max_attempts: int
+
+
+_KINDS: dict[str, Kind] = {}
+
+
+def register(name: str, *, max_attempts: int = 5) -> Callable[[Handler], Handler]:
+    """Decorator: run ``handler`` for jobs of kind ``name`` (replacing an earlier one)."""
+    def wrap(handler: Handler) -> Handler:
+        _KINDS[name] = Kind(name, handler, max_attempts)
+        return handler
+    return wrap
+
+
+def get(name: str) -> Kind | None:
+    return _KINDS.get(name)
+
+
+def names() -> list[str]:
+    return sorted(_KINDS)

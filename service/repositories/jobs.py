@@ -1,0 +1,159 @@
+"""The job table: enqueue, claim under a lease, heartbeat, finish, retry."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+COLUMNS = """id, kind, payload, state, unique_key, attempts, max_attempts, run_at, locked_by,
+             lease_until, last_error, result, created_at, started_at, finished_at"""
+
+
+def enqueue(conn: psycopg.Connection, kind: str, payload: dict[str, Any] | None = None, *,
+            unique_key: str | None = None, max_attempts: int = 5,
+            run_at: dt.datetime | None = None) -> dict[str, Any] | None:
+    """Add a job; with ``unique_key``, None when a job with that key already exists."""
+    return conn.execute(
+        f"INSERT INTO job (kind, payload, unique_key, max_attempts, run_at) "
+        f"VALUES (%s, %s, %s, %s, coalesce(%s, now())) "
+        f"ON CONFLICT (unique_key) DO NOTHING RETURNING {COLUMNS}",
+        (kind, Jsonb(payload or {}), unique_key, max_attempts, run_at)).fetchone()
+
+
+def claim(conn: psycopg.Connection, *, worker: str, kinds: list[str],
+          lease_s: float) -> dict[str, Any] | None:
+    """Take the next ready job (or one whose lease lapsed) and lease it to ``worker``.
+
+    SKIP LOCKED lets any number of workers poll at once without waiting on
+    each other; each job goes to exactly one of them.
+    """
+    return conn.execute(
+        f"""UPDATE job SET state = 'running', attempts = attempts + 1, locked_by = %(worker)s,
+                   lease_until = now() + make_interval(secs => %(lease)s),
+                   started_at = now(), last_error = CASE WHEN state = 'running'
+                       THEN 'lease expired: the worker ' || locked_by || ' was lost'
+                       ELSE last_error END
+            WHERE id = (
+                SELECT id FROM job
+                WHERE kind = ANY(%(kinds)s)
+                  AND ((state = 'queued' AND run_at <= now())
+                       OR (state = 'running' AND lease_until < now()
+                           AND attempts < max_attempts))
+                ORDER BY run_at, id
+                LIMIT 1
+                FOR UPDATE SKIP LOCKED)
+            RETURNING {COLUMNS}""",
+        {"worker": worker, "kinds": kinds, "lease": lease_s}).fetchone()
+
+
+def bury_exhausted(conn: psycopg.Connection) -> int:
+    """Lapsed leases of jobs with no attempts left become 'dead' (their worker kept dying)."""
+    return conn.execute(
+        """UPDATE job SET state = 'dead', finished_at = now(), locked_by = NULL,
+                  last_error = 'lease expired on the last attempt: the worker ' || locked_by
+                               || ' was lost'
+           WHERE id IN (SELECT id FROM job WHERE state = 'running' AND lease_until < now()
+                        AND attempts >= max_attempts FOR UPDATE SKIP LOCKED)""").rowcount
+
+
+def heartbeat(conn: psycopg.Connection, *, worker: str, job_ids: list[int],
+              lease_s: float) -> list[int]:
+    """Extend the leases this worker still holds; returns the ids it still holds."""
+    rows = conn.execute(
+        """UPDATE job SET lease_until = now() + make_interval(secs => %s)
+           WHERE id = ANY(%s) AND locked_by = %s AND state = 'running' RETURNING id""",
+        (lease_s, job_ids, worker)).fetchall()
+    return [r["id"] for r in rows]
+
+
+def succeed(conn: psycopg.Connection, job: dict[str, Any], result: Any = None) -> bool:
+    """Mark a claimed job done; False when the claim was lost to another worker meanwhile."""
+    return conn.execute(
+        """UPDATE job SET state = 'succeeded', result = %s, finished_at = now(),
+                  lease_until = NULL, locked_by = NULL
+           WHERE id = %s AND locked_by = %s AND attempts = %s AND state = 'running'""",
+        (Jsonb(result), job["id"], job["locked_by"], job["attempts"])).rowcount == 1
+
+
+def fail(conn: psycopg.Connection, job: dict[str, Any], error: str, *,
+         retry_in_s: float | None) -> bool:
+    """Record a failed attempt: back to 'queued' after ``retry_in_s``, or 'dead' when None."""
+    if retry_in_s is None:
+        sql = """UPDATE job SET state = 'dead', last_error = %s, finished_at = now(),
+                        lease_until = NULL, locked_by = NULL
+                 WHERE id = %s AND locked_by = %s AND attempts = %s AND state = 'running'"""
+        params: tuple = (error, job["id"], job["locked_by"], job["attempts"])
+    else:
+        sql = """UPDATE job SET state = 'queued', last_error = %s, lease_until = NULL,
+                        locked_by = NULL, run_at = now() + make_interval(secs => %s)
+                 WHERE id = %s AND locked_by = %s AND attempts = %s AND state = 'running'"""
+        params = (error, retry_in_s, job["id"], job["locked_by"], job["attempts"])
+    return conn.execute(sql, params).rowcount == 1
+
+
+def requeue(conn: psycopg.Connection, job_id: int) -> dict[str, Any] | None:
+    """A dead job gets a fresh set of attempts, now."""
+    return conn.execute(
+        f"""UPDATE job SET state = 'queued', attempts = 0, run_at = now(), finished_at = NULL
+            WHERE id = %s AND state = 'dead' RETURNING {COLUMNS}""", (job_id,)).fetchone()
+
+
+def get(conn: psycopg.Connection, job_id: int) -> dict[str, Any] | None:
+    return conn.execute(f"SELECT {COLUMNS} FROM job WHERE id = %s", (job_id,)).fetchone()
+
+
+def list_jobs(conn: psycopg.Connection, *, state: str | None, kind: str | None, limit: int,
+              before_id: int | None = None) -> list[dict[str, Any]]:
+    return conn.execute(
+        f"""SELECT {COLUMNS} FROM job
+            WHERE (%(state)s::job_state IS NULL OR state = %(state)s::job_state)
+              AND (%(kind)s::text IS NULL OR kind = %(kind)s)
+              AND (%(before)s::bigint IS NULL OR id < %(before)s)
+            ORDER BY id DESC LIMIT %(limit)s""",
+        {"state": state, "kind": kind, "before": before_id, "limit": limit}).fetchall()
+
+
+def mark_person_changed(conn: psycopg.Connection, person_id: str, import_id: int) -> None:
+    """Note that an import added data for a person, for the next recompute sweep."""
+    conn.execute(
+        """INSERT INTO recompute_pending (person_id, import_ids) VALUES (%s, ARRAY[%s::bigint])
+           ON CONFLICT (person_id) DO UPDATE
+              SET import_ids = CASE WHEN %s::bigint = ANY(recompute_pending.import_ids)
+                                    THEN recompute_pending.import_ids
+                                    ELSE recompute_pending.import_ids || %s::bigint END""",
+        (person_id, import_id, import_id, import_id))
+
+
+def take_changed_persons(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Empty the pending-recompute list and return what was on it (call inside a transaction)."""
+    return conn.execute(
+        "DELETE FROM recompute_pending RETURNING person_id, import_ids, since").fetchall()
+
+
+def enqueue_nightly(conn: psycopg.Connection, *, kind: str, after_local_hour: int,
+                    max_attempts: int) -> int:
+    """One ``kind`` job per person whose local clock is past ``after_local_hour`` today.
+
+    Keyed by person and local date, so it is queued once per local night however
+    often this runs, and on whichever replica.
+    """
+    return conn.execute(
+        """INSERT INTO job (kind, payload, unique_key, max_attempts)
+           SELECT %(kind)s,
+                  jsonb_build_object('person_id', id, 'local_date', local_date::text),
+                  %(kind)s || ':' || id || ':' || local_date, %(max)s
+           FROM (SELECT id, (now() AT TIME ZONE tz)::date AS local_date,
+                        (now() AT TIME ZONE tz)::time AS local_time FROM person) p
+           WHERE local_time >= make_time(%(hour)s, 0, 0)
+           ON CONFLICT (unique_key) DO NOTHING""",
+        {"kind": kind, "max": max_attempts, "hour": after_local_hour}).rowcount
+
+
+def prune(conn: psycopg.Connection, *, older_than_days: int) -> int:
+    """Delete succeeded jobs finished long ago (dead ones stay until someone looks)."""
+    return conn.execute(
+        "DELETE FROM job WHERE state = 'succeeded' "
+        "AND finished_at < now() - make_interval(days => %s)", (older_than_days,)).rowcount

@@ -1,0 +1,48 @@
+"""Webhook subscriptions and their delivery log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+COLUMNS = "id, account_id, url, events, person_id, active, created_at"
+
+
+def create(conn: psycopg.Connection, *, account_id: str, url: str, secret: str,
+           events: list[str], person_id: str | None) -> dict[str, Any]:
+    return conn.execute(
+        f"INSERT INTO webhook_subscription (account_id, url, secret, events, person_id) "
+        f"VALUES (%s, %s, %s, %s, %s) RETURNING {COLUMNS}",
+        (account_id, url, secret, events, person_id)).fetchone()
+
+
+def get(conn: psycopg.Connection, subscription_id: int) -> dict[str, Any] | None:
+    return conn.execute(f"SELECT {COLUMNS} FROM webhook_subscription WHERE id = %s",
+                        (subscription_id,)).fetchone()
+
+
+def list_for(conn: psycopg.Connection, account_id: str | None) -> list[dict[str, Any]]:
+    """An account's subscriptions, or every subscription when ``account_id`` is None."""
+    return conn.execute(
+        f"SELECT {COLUMNS} FROM webhook_subscription "
+        f"WHERE %(a)s::uuid IS NULL OR account_id = %(a)s::uuid ORDER BY id",
+        {"a": account_id}).fetchall()
+
+
+def delete(conn: psycopg.Connection, subscription_id: int) -> dict[str, Any] | None:
+    return conn.execute(f"DELETE FROM webhook_subscription WHERE id = %s RETURNING {COLUMNS}",
+                        (subscription_id,)).fetchone()
+
+
+def deliveries(conn: psycopg.Connection, subscription_id: int, *,
+               limit: int) -> list[dict[str, Any]]:
+    return conn.execute(
+        "SELECT id, event_id, event_type, job_id, attempt, status_code, error, succeeded, "
+        "attempted_at FROM webhook_delivery WHERE subscription_id = %s "
+        "ORDER BY id DESC LIMIT %s", (subscription_id, limit)).fetchall()
+
+
+def account_role(conn: psycopg.Connection, account_id: str) -> str | None:
+    row = conn.execute("SELECT role FROM account WHERE id = %s", (account_id,)).fetchone()
+    return row["role"] if row else None
