@@ -52,7 +52,7 @@ def add_session(conn: psycopg.Connection, person: dict[str, Any], body: SessionC
     start = resolve(body.start, person["tz"], "start", warnings)
     end = resolve(body.end, person["tz"], "end", warnings)
     therapist = str(body.therapist_id) if body.therapist_id else None
-    _check_session(conn, str(person["id"]), start, end, therapist, exclude_id=None)
+    _check_session(conn, person, start, end, therapist, exclude_id=None)
     row = sessions.create(conn, person_id=str(person["id"]), starts_at=start, ends_at=end,
                           modality=body.modality, pressure=body.pressure, therapist_id=therapist,
                           body_areas=body.body_areas, notes=body.notes)
@@ -79,26 +79,26 @@ def edit_session(conn: psycopg.Connection, person: dict[str, Any], current: dict
     start = changes.get("starts_at", current["starts_at"])
     end = changes.get("ends_at", current["ends_at"])
     therapist = changes["therapist_id"] if "therapist_id" in changes else None
-    _check_session(conn, str(person["id"]), start, end, therapist, exclude_id=current["id"])
+    _check_session(conn, person, start, end, therapist, exclude_id=current["id"])
     row = sessions.update(conn, current["id"], changes)
     return session_out(row, person["tz"], warnings)
 
 
-def _check_session(conn: psycopg.Connection, person_id: str, start: dt.datetime,
+def _check_session(conn: psycopg.Connection, person: dict[str, Any], start: dt.datetime,
                    end: dt.datetime, therapist_id: str | None, *, exclude_id: int | None) -> None:
+    tz = person["tz"]
     if end <= start:
-        raise CareError("end", f"must be after start ({localtime.utc(start).isoformat()})")
+        raise CareError("end", f"must be after start ({_shown(start, tz)})")
     if end - start > MAX_SESSION:
         raise CareError("end", f"a session lasts at most {MAX_SESSION.seconds // 3600} hours; "
                         f"this one lasts {(end - start).total_seconds() / 3600:.1f}")
     if therapist_id is not None and not sessions.therapist_exists(conn, therapist_id):
         raise CareError("therapist_id", f"no therapist account {therapist_id}")
-    other = sessions.overlapping(conn, person_id=person_id, starts_at=start, ends_at=end,
-                                 exclude_id=exclude_id)
+    other = sessions.overlapping(conn, person_id=str(person["id"]), starts_at=start,
+                                 ends_at=end, exclude_id=exclude_id)
     if other is not None:
-        raise CareError("start", f"overlaps session {other['id']} "
-                        f"({localtime.utc(other['starts_at']).isoformat()} to "
-                        f"{localtime.utc(other['ends_at']).isoformat()})", status=409)
+        raise CareError("start", f"overlaps session {other['id']} ({_shown(other['starts_at'], tz)}"
+                        f" to {_shown(other['ends_at'], tz)})", status=409)
 
 
 def session_out(row: dict[str, Any], tz: str, warnings: list[str] | None = None
@@ -123,7 +123,7 @@ def add_report(conn: psycopg.Connection, person: dict[str, Any], body: SelfRepor
                ) -> dict[str, Any]:
     warnings: list[str] = []
     ts = resolve(body.time, person["tz"], "time", warnings)
-    _check_attachment(conn, str(person["id"]), ts, body.session_id, body.phase)
+    _check_attachment(conn, person, ts, body.session_id, body.phase)
     row = self_reports.create(conn, person_id=str(person["id"]), ts=ts, kind=body.kind,
                               value=body.value, session_id=body.session_id, phase=body.phase)
     return report_out(row, person["tz"], warnings)
@@ -145,7 +145,7 @@ def add_lab(conn: psycopg.Connection, person: dict[str, Any], body: LabResultCre
             ) -> dict[str, Any]:
     warnings: list[str] = []
     ts = resolve(body.time, person["tz"], "time", warnings)
-    _check_attachment(conn, str(person["id"]), ts, body.session_id, body.phase)
+    _check_attachment(conn, person, ts, body.session_id, body.phase)
     row = lab_results.create(conn, person_id=str(person["id"]), ts=ts, analyte=body.analyte,
                              value=body.value, unit=body.unit, specimen=body.specimen,
                              value_nmol_l=units.cortisol_nmol_l(body.value, body.unit),
@@ -164,7 +164,7 @@ def lab_out(row: dict[str, Any], tz: str, warnings: list[str] | None = None) -> 
     }
 
 
-def _check_attachment(conn: psycopg.Connection, person_id: str, ts: dt.datetime,
+def _check_attachment(conn: psycopg.Connection, person: dict[str, Any], ts: dt.datetime,
                       session_id: int | None, phase: str | None) -> None:
     """A session link needs a phase, a session of the same person, and a time that fits it."""
     if session_id is None:
@@ -174,13 +174,18 @@ def _check_attachment(conn: psycopg.Connection, person_id: str, ts: dt.datetime,
     if phase is None:
         raise CareError("phase", "give before or after with session_id")
     session = sessions.get(conn, session_id)
-    if session is None or str(session["person_id"]) != person_id:
+    if session is None or str(session["person_id"]) != str(person["id"]):
         raise CareError("session_id", f"no session {session_id} of this person")
     start, end = session["starts_at"], session["ends_at"]
+    span = f"session {session_id}: {_shown(start, person['tz'])} to {_shown(end, person['tz'])}"
     if phase == "before" and not start - ATTACH_MARGIN <= ts <= end:
-        raise CareError("time", "a 'before' time lies in the 24 hours up to the session's end "
-                        f"({localtime.utc(start).isoformat()} to {localtime.utc(end).isoformat()})")
+        raise CareError("time", f"a 'before' time lies in the 24 hours up to the session's end "
+                        f"({span})")
     if phase == "after" and not start <= ts <= end + ATTACH_MARGIN:
-        raise CareError("time", "an 'after' time lies between the session's start and 24 hours "
-                        f"after its end ({localtime.utc(start).isoformat()} to "
-                        f"{localtime.utc(end).isoformat()})")
+        raise CareError("time", f"an 'after' time lies between the session's start and 24 hours "
+                        f"after its end ({span})")
+
+
+def _shown(instant: dt.datetime, tz: str) -> str:
+    """An instant as the person reads it, for messages."""
+    return localtime.local(instant, tz).isoformat()
