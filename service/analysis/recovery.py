@@ -1,0 +1,165 @@
+"""Daily recovery: one measure per local day, against the person's own baseline.
+
+The day's measure comes from the main sleep episode that ends that day (the
+longest run of asleep stages, gaps under an hour merged): the median lnRMSSD
+of its valid 5-minute windows, and the lowest 5-minute mean heart rate as
+resting heart rate. Without sleep data it is the first valid 5-minute window
+of the local morning (05:00-11:00). Baseline, normal range and status come
+from ``signal_processing.baseline``; vendor scores are passed through beside.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import psycopg
+
+from signal_processing.baseline import NORMAL_DAYS, ROLLING_DAYS, daily_recovery
+
+from . import data as person_data
+from . import windows
+
+WINDOW = dt.timedelta(minutes=5)
+MORNING_HOURS = (5, 11)
+SLEEP_GAP = dt.timedelta(hours=1)
+ASLEEP = ("asleep", "asleep_core", "asleep_deep", "asleep_rem")
+#: Days of history needed before the first requested day for its baseline.
+HISTORY_DAYS = NORMAL_DAYS + ROLLING_DAYS
+
+
+@dataclass
+class DayMeasure:
+    day: dt.date
+    ln_rmssd: float | None
+    resting_hr: float | None
+    measured_from: str | None  # "main_sleep" or "morning_window"
+    window: tuple[dt.datetime, dt.datetime] | None
+    source: dict[str, Any] | None
+
+
+def main_sleep_blocks(rows: list[dict[str, Any]], tz: ZoneInfo) -> dict[dt.date, tuple]:
+    """The longest merged asleep block per local end date."""
+    spans = sorted((r["starts_at"], r["ends_at"]) for r in rows if r["stage"] in ASLEEP)
+    if not spans:
+        spans = sorted((r["starts_at"], r["ends_at"]) for r in rows if r["stage"] == "in_bed")
+    blocks: list[list[dt.datetime]] = []
+    for start, end in spans:
+        if blocks and start - blocks[-1][1] <= SLEEP_GAP:
+            blocks[-1][1] = max(blocks[-1][1], end)
+        else:
+            blocks.append([start, end])
+    best: dict[dt.date, tuple] = {}
+    for start, end in blocks:
+        day = end.astimezone(tz).date()
+        if day not in best or end - start > best[day][1] - best[day][0]:
+            best[day] = (start, end)
+    return best
+
+
+def _tiles(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    out = []
+    while start + WINDOW <= end:
+        out.append((start, start + WINDOW))
+        start += WINDOW
+    return out
+
+
+def _measure_block(pdata, start, end) -> tuple[float | None, float | None, dict | None]:
+    ln_values, hr_values, source = [], [], None
+    for a, b in _tiles(start, end):
+        w = windows.analyze(pdata, a, b)
+        if w["hrv"] and w["hrv"]["ln_rmssd"] is not None:
+            ln_values.append(w["hrv"]["ln_rmssd"])
+            hr_values.append(w["hrv"]["mean_hr"])
+            source = source or w["source"]
+        elif w["heart_rate"]:
+            hr_values.append(w["heart_rate"]["mean_hr"])
+    ln = float(np.median(ln_values)) if ln_values else None
+    rhr = float(min(hr_values)) if hr_values else None
+    return ln, rhr, source
+
+
+def _measure_morning(pdata, day: dt.date, tz: ZoneInfo):
+    start = dt.datetime.combine(day, dt.time(MORNING_HOURS[0]), tzinfo=tz)
+    end = dt.datetime.combine(day, dt.time(MORNING_HOURS[1]), tzinfo=tz)
+    for a, b in _tiles(start, end):
+        w = windows.analyze(pdata, a, b)
+        if w["hrv"] and w["hrv"]["ln_rmssd"] is not None:
+            return w["hrv"]["ln_rmssd"], w["hrv"]["mean_hr"], (a, b), w["source"]
+    return None
+
+
+def daily_measures(conn: psycopg.Connection, person_id: str, tz_name: str,
+                   first: dt.date, last: dt.date) -> list[DayMeasure]:
+    tz = ZoneInfo(tz_name)
+    start = dt.datetime.combine(first - dt.timedelta(days=1), dt.time(12), tzinfo=tz)
+    end = dt.datetime.combine(last, dt.time(MORNING_HOURS[1]), tzinfo=tz)
+    pdata = person_data.load(conn, person_id, start, end)
+    sleep_rows = conn.execute(
+        "SELECT starts_at, ends_at, stage FROM sleep_episode WHERE person_id = %s "
+        "AND ends_at >= %s AND starts_at < %s", (person_id, start, end)).fetchall()
+    blocks = main_sleep_blocks(sleep_rows, tz)
+    out = []
+    day = first
+    while day <= last:
+        measure = DayMeasure(day, None, None, None, None, None)
+        if day in blocks:
+            a, b = blocks[day]
+            ln, rhr, source = _measure_block(pdata, a, b)
+            if ln is not None or rhr is not None:
+                measure = DayMeasure(day, ln, rhr, "main_sleep", (a, b), source)
+        if measure.ln_rmssd is None:
+            found = _measure_morning(pdata, day, tz)
+            if found:
+                ln, rhr, window, source = found
+                measure = DayMeasure(day, ln, rhr, "morning_window", window, source)
+        out.append(measure)
+        day += dt.timedelta(days=1)
+    return out
+
+
+def vendor_scores(conn: psycopg.Connection, person_id: str, tz_name: str, first: dt.date,
+                  last: dt.date) -> dict[str, dict[dt.date, float]]:
+    """The vendor's own daily scores (last value of each local day), as recorded."""
+    rows = conn.execute(
+        "SELECT metric::text AS metric, (ts AT TIME ZONE %s)::date AS day, value FROM observation "
+        "WHERE person_id = %s AND metric IN ('vendor_readiness', 'vendor_recovery') "
+        "AND ts >= %s AND ts < %s ORDER BY ts",
+        (tz_name, person_id, dt.datetime.combine(first, dt.time(), tzinfo=ZoneInfo(tz_name)),
+         dt.datetime.combine(last + dt.timedelta(days=1), dt.time(),
+                             tzinfo=ZoneInfo(tz_name)))).fetchall()
+    scores: dict[str, dict[dt.date, float]] = {}
+    for row in rows:
+        scores.setdefault(row["metric"], {})[row["day"]] = row["value"]
+    return scores
+
+
+def recovery(conn: psycopg.Connection, person_id: str, tz_name: str, first: dt.date,
+             last: dt.date) -> list[dict[str, Any]]:
+    """Daily baseline and status for ``first``..``last`` (local dates)."""
+    history_start = first - dt.timedelta(days=HISTORY_DAYS)
+    measures = daily_measures(conn, person_id, tz_name, history_start, last)
+    vendor = vendor_scores(conn, person_id, tz_name, history_start, last)
+    days = np.array([m.day for m in measures], dtype="datetime64[D]")
+    vendor_arrays = {k: np.array([v.get(m.day, np.nan) for m in measures], dtype=float)
+                     for k, v in vendor.items()}
+    statuses = daily_recovery(
+        days, np.array([np.nan if m.ln_rmssd is None else m.ln_rmssd for m in measures]),
+        np.array([np.nan if m.resting_hr is None else m.resting_hr for m in measures]),
+        vendor_arrays)
+    out = []
+    for measure, status in zip(measures, statuses, strict=True):
+        if measure.day < first:
+            continue
+        body = status.as_dict()
+        body["date"] = measure.day.isoformat()
+        body["measured_from"] = measure.measured_from
+        body["window"] = ({"start": measure.window[0], "end": measure.window[1]}
+                          if measure.window else None)
+        body["source"] = measure.source
+        out.append(body)
+    return out

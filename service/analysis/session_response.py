@@ -1,0 +1,287 @@
+"""What changed around one massage session, against what would have happened anyway.
+
+Windows (DESIGN.md section 6, defaults in :class:`WindowConfig`):
+
+* ``pre``: the best-quality 5-minute window in the 30 minutes before the start;
+* ``during``: the session itself, descriptive only (touch, talk and movement confound it);
+* ``post``: the best-quality 5-minute window from 5 to 35 minutes after the end;
+* ``night``: the main sleep episode after the session (local 00:00-06:00 without sleep data);
+* ``next_days``: the daily recovery status for the 3 days after.
+
+Control days are the nearby days (within ``control_days`` days) without a session, measured
+at the same local clock times; each metric's effect is the difference in differences
+computed by :mod:`signal_processing.response`. Quality decides which window is used, never
+the HRV value. Everything is computed on read from the stored samples, so data that arrives
+late changes the response the next time it is read; the algorithm version is in the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import psycopg
+
+from signal_processing import response as sp_response
+from signal_processing.hrv import ALGORITHM_VERSION
+from signal_processing.windows import window_quality
+
+from ..repositories import sessions as session_repo
+from . import data as person_data
+from . import recovery, windows
+
+RESPONSE_VERSION = f"response-1+{ALGORITHM_VERSION}"
+WINDOW = dt.timedelta(minutes=5)
+STEP = dt.timedelta(minutes=1)
+#: Response metrics taken from a window's HRV, indices or heart-rate summary.
+WINDOW_METRICS = tuple(sp_response.METRICS)
+#: Source kinds whose beats come from an ECG-grade sensor vs a PPG beat list.
+_BEAT_KIND = {"chest_strap": "rr", "ecg": "ecg"}
+
+
+@dataclass(frozen=True)
+class WindowConfig:
+    pre_search: dt.timedelta = dt.timedelta(minutes=30)
+    post_offset: dt.timedelta = dt.timedelta(minutes=5)
+    post_search: dt.timedelta = dt.timedelta(minutes=30)
+    control_days: int = 14
+    min_controls: int = 3
+    next_days: int = 3
+
+
+@dataclass(frozen=True)
+class Spans:
+    """Search ranges of one day's pre and post windows."""
+
+    pre: tuple[dt.datetime, dt.datetime]
+    post: tuple[dt.datetime, dt.datetime]
+
+
+def spans_for(start: dt.datetime, end: dt.datetime, cfg: WindowConfig) -> Spans:
+    return Spans(pre=(start - cfg.pre_search, start),
+                 post=(end + cfg.post_offset, end + cfg.post_offset + cfg.post_search))
+
+
+def shift_to_day(moment: dt.datetime, day: dt.date, tz: ZoneInfo) -> dt.datetime:
+    """The same local clock time on another day."""
+    local = moment.astimezone(tz)
+    return dt.datetime.combine(day, local.time().replace(tzinfo=None), tzinfo=tz)
+
+
+def _data_kind(pdata: person_data.PersonData, window: dict[str, Any]) -> str:
+    if window["data_kind"] == "beat_to_beat":
+        kind = window["source"]["kind"] if window["source"] else "unknown"
+        return _BEAT_KIND.get(kind, "ppg_beats")
+    return {"heart_rate_only": "heart_rate", "device_hrv": "device_hrv"}.get(
+        window["data_kind"], "none")
+
+
+def _candidates(pdata, search: tuple[dt.datetime, dt.datetime]) -> list:
+    """Every 5-minute window in the search range (1-minute steps) with its quality only."""
+    out = []
+    cursor = search[0]
+    while cursor + WINDOW <= search[1]:
+        a, b = cursor, cursor + WINDOW
+        quality = None
+        kind = "none"
+        for source_id, _ in pdata.by_source(pdata.rr):
+            clean = pdata.cleaned(source_id)
+            q = window_quality(clean, a.timestamp(), b.timestamp())
+            if q.n_input_beats >= 3:
+                quality = q
+                kind = _BEAT_KIND.get(pdata.sources[source_id]["kind"], "ppg_beats")
+                break
+        if quality is None:
+            has_hr = any(np.any((own.ts_us >= a.timestamp() * 1e6) & (own.ts_us < b.timestamp() * 1e6))
+                         for _, own in pdata.by_source(pdata.heart_rate))
+            out.append(sp_response.CandidateWindow(a, b, 0.0, 1.0,
+                                                   "heart_rate" if has_hr else "device_hrv"))
+        else:
+            out.append(sp_response.CandidateWindow(
+                a, b, quality.coverage,
+                quality.artifact_share if quality.artifact_share is not None else 1.0, kind))
+        cursor += STEP
+    return out
+
+
+def _values(window: dict[str, Any]) -> dict[str, float | None]:
+    hrv = window.get("hrv") or {}
+    idx = window.get("indices") or {}
+    hr = window.get("heart_rate") or {}
+    return {"ln_rmssd": hrv.get("ln_rmssd"), "rmssd": hrv.get("rmssd"), "hf": hrv.get("hf"),
+            "mean_hr": hrv.get("mean_hr") if hrv else hr.get("mean_hr"),
+            "stress_index": idx.get("sqrt_stress_index"), "sns_index": idx.get("sns_index"),
+            "pns_index": idx.get("pns_index")}
+
+
+def measure_window(pdata, search: tuple[dt.datetime, dt.datetime], prefer: str
+                   ) -> tuple[sp_response.WindowValues, dict[str, Any] | None]:
+    """The chosen window's values (or why there is none), and the window itself."""
+    candidates = _candidates(pdata, search)
+    selection = sp_response.select_best_window(candidates, search_start=search[0],
+                                               search_end=search[1], prefer=prefer)
+    if selection.window is None:
+        if selection.reason == "only heart rate":
+            # Heart rate still gives mean HR; HRV metrics are missing with the reason.
+            window = windows.analyze(pdata, search[1] - WINDOW, search[1]) if prefer == "latest" \
+                else windows.analyze(pdata, search[0], search[0] + WINDOW)
+            if window["heart_rate"]:
+                values = {"mean_hr": window["heart_rate"]["mean_hr"]}
+                missing = {m: "only heart rate" for m in WINDOW_METRICS if m != "mean_hr"}
+                return sp_response.WindowValues(values, None, missing, "heart_rate"), window
+        return sp_response.WindowValues({}, selection.reason, {}, None), None
+    chosen = selection.window
+    window = windows.analyze(pdata, chosen.start, chosen.end)
+    missing = {m: ", ".join(window["reasons"]) or "not computable"
+               for m, v in _values(window).items() if v is None}
+    return (sp_response.WindowValues(_values(window), None, missing, chosen.data_kind), window)
+
+
+def _day_windows(conn, person_id: str, day: dt.date, spans: Spans
+                 ) -> tuple[sp_response.DayWindows, dict[str, Any]]:
+    pdata = person_data.load(conn, person_id, spans.pre[0], spans.post[1])
+    pre, pre_window = measure_window(pdata, spans.pre, "latest")
+    post, post_window = measure_window(pdata, spans.post, "earliest")
+    return sp_response.DayWindows(day, pre, post), {"pre": pre_window, "post": post_window}
+
+
+def _night(conn, person_id: str, tz: ZoneInfo, night_of: dt.date) -> dict[str, Any]:
+    """Main sleep after ``night_of`` (ending the next day): lnRMSSD, resting HR, duration."""
+    next_day = night_of + dt.timedelta(days=1)
+    start = dt.datetime.combine(night_of, dt.time(18), tzinfo=tz)
+    end = dt.datetime.combine(next_day, dt.time(14), tzinfo=tz)
+    rows = conn.execute(
+        "SELECT starts_at, ends_at, stage FROM sleep_episode WHERE person_id = %s "
+        "AND ends_at >= %s AND starts_at < %s", (person_id, start, end)).fetchall()
+    block = recovery.main_sleep_blocks(rows, tz).get(next_day)
+    if block is None:
+        block = (dt.datetime.combine(next_day, dt.time(0), tzinfo=tz),
+                 dt.datetime.combine(next_day, dt.time(6), tzinfo=tz))
+        source = "local 00:00-06:00 (no sleep data)"
+    else:
+        source = "main sleep episode"
+    pdata = person_data.load(conn, person_id, block[0], block[1])
+    ln, rhr, _ = recovery._measure_block(pdata, block[0], block[1])
+    asleep = sum(((min(r["ends_at"], block[1]) - max(r["starts_at"], block[0])).total_seconds()
+                  for r in rows if r["stage"] in recovery.ASLEEP
+                  and r["ends_at"] > block[0] and r["starts_at"] < block[1]), 0.0)
+    in_bed = (block[1] - block[0]).total_seconds()
+    has_sleep = source == "main sleep episode"
+    return {"start": block[0], "end": block[1], "from": source,
+            "values": {"night_ln_rmssd": ln, "night_hr": rhr,
+                       "sleep_duration_min": asleep / 60 if has_sleep and asleep else None,
+                       "sleep_efficiency": asleep / in_bed if has_sleep and asleep else None}}
+
+
+def _level(session_night: dict, control_nights: list[dict], metric: str, better: str,
+           min_controls: int) -> dict[str, Any]:
+    def wv(night):
+        value = night["values"].get(metric)
+        return sp_response.WindowValues({metric: value}, None if value is not None else "no data")
+
+    level = sp_response.level_response(wv(session_night), [wv(n) for n in control_nights],
+                                       metric, better=better, min_controls=min_controls)
+    control_values = [n["values"][metric] for n in control_nights
+                      if n["values"].get(metric) is not None]
+    return {**level.to_dict(), "control_values": control_values}
+
+
+NIGHT_METRICS = {"night_ln_rmssd": "higher", "night_hr": "lower",
+                 "sleep_duration_min": "higher", "sleep_efficiency": "higher"}
+
+
+def session_response(conn: psycopg.Connection, session: dict[str, Any], tz_name: str,
+                     cfg: WindowConfig = WindowConfig(), *, include_night: bool = True
+                     ) -> dict[str, Any]:
+    """The full response of one session, JSON-ready."""
+    tz = ZoneInfo(tz_name)
+    person_id = str(session["person_id"])
+    start, end = session["starts_at"], session["ends_at"]
+    day = start.astimezone(tz).date()
+    spans = spans_for(start, end, cfg)
+    session_day, chosen = _day_windows(conn, person_id, day, spans)
+
+    nearby = session_repo.in_range(conn, person_id=person_id,
+                                   start=start - dt.timedelta(days=cfg.control_days + 1),
+                                   end=start + dt.timedelta(days=cfg.control_days + 1))
+    busy = {s["starts_at"].astimezone(tz).date() for s in nearby}
+    candidates = [day + dt.timedelta(days=k) for k in range(-cfg.control_days, cfg.control_days + 1)]
+    control_dates = sp_response.control_days(day, candidates, busy,
+                                             max_distance_days=cfg.control_days)
+    controls = []
+    for other in control_dates:
+        shifted = Spans(pre=tuple(shift_to_day(t, other, tz) for t in spans.pre),
+                        post=tuple(shift_to_day(t, other, tz) for t in spans.post))
+        day_windows, _ = _day_windows(conn, person_id, other, shifted)
+        if day_windows.pre.insufficient_reason is None or day_windows.post.insufficient_reason is None:
+            controls.append(day_windows)
+    metrics = sp_response.session_response(session_day, controls, WINDOW_METRICS,
+                                           min_controls=cfg.min_controls)
+    during_data = person_data.load(conn, person_id, start, end)
+    during = windows.analyze(during_data, start, end)
+
+    result: dict[str, Any] = {
+        "session_id": session["id"], "person_id": person_id,
+        "algorithm_version": RESPONSE_VERSION,
+        "computed_at": dt.datetime.now(dt.UTC),
+        "windows": {
+            "pre": _describe(session_day.pre, chosen["pre"], spans.pre),
+            "during": {"descriptive_only": True, "start": start, "end": end,
+                       "data_kind": during["data_kind"], "status": during["status"],
+                       "reasons": during["reasons"],
+                       "mean_hr": (during["hrv"] or during["heart_rate"] or {}).get("mean_hr")},
+            "post": _describe(session_day.post, chosen["post"], spans.post),
+        },
+        "controls": {"days": [c.day.isoformat() for c in controls],
+                     "n_days": len(controls), "window_days": cfg.control_days},
+        "metrics": {name: {**r.to_dict(),
+                           "control_changes": [c.change(name) for c in controls
+                                               if c.change(name) is not None]}
+                    for name, r in metrics.items()},
+    }
+    if include_night:
+        night = _night(conn, person_id, tz, day)
+        control_nights = [_night(conn, person_id, tz, d) for d in control_dates]
+        result["night"] = {
+            "start": night["start"], "end": night["end"], "from": night["from"],
+            "metrics": {m: _level(night, control_nights, m, better, cfg.min_controls)
+                        for m, better in NIGHT_METRICS.items()}}
+        result["next_days"] = _next_days(conn, person_id, tz_name, day, cfg)
+    return result
+
+
+def _describe(values: sp_response.WindowValues, window: dict[str, Any] | None,
+              search: tuple[dt.datetime, dt.datetime]) -> dict[str, Any]:
+    body: dict[str, Any] = {"search": {"start": search[0], "end": search[1]},
+                            "data_kind": values.data_kind,
+                            "insufficient_reason": values.insufficient_reason}
+    if window is not None:
+        body.update(start=window["start"], end=window["end"], source=window["source"],
+                    status=window["status"], quality=window["quality"])
+    return body
+
+
+def _next_days(conn, person_id: str, tz_name: str, day: dt.date, cfg: WindowConfig
+               ) -> dict[str, Any]:
+    """Morning lnRMSSD on the days after, against the mean of the 7 days up to the session."""
+    measures = recovery.daily_measures(conn, person_id, tz_name, day - dt.timedelta(days=6),
+                                       day + dt.timedelta(days=cfg.next_days))
+    before = [m.ln_rmssd for m in measures if m.day <= day and m.ln_rmssd is not None]
+    baseline = float(np.mean(before)) if len(before) >= 3 else None
+    after = [m for m in measures if m.day > day]
+    morning = after[0].ln_rmssd if after else None
+    return {
+        "baseline_ln_rmssd_7d": baseline,
+        "baseline_days": len(before),
+        "morning_ln_rmssd": morning,
+        "morning_vs_baseline": (morning - baseline
+                                if morning is not None and baseline is not None else None),
+        "days": [{"date": m.day.isoformat(), "ln_rmssd": m.ln_rmssd, "resting_hr": m.resting_hr,
+                  "measured_from": m.measured_from,
+                  "vs_baseline": (m.ln_rmssd - baseline
+                                  if m.ln_rmssd is not None and baseline is not None else None)}
+                 for m in after],
+    }

@@ -1,0 +1,95 @@
+"""HRV per window and daily recovery."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from ...analysis import data as person_data
+from ...analysis import evidence as evidence_analysis
+from ...analysis import recovery as recovery_analysis
+from ...analysis import session_response as response_analysis
+from ...analysis import windows
+from ...repositories import sessions
+from ..deps import Caller, Db, person_or_404
+from ..problems import PROBLEM_RESPONSES, ProblemError
+from ..schemas_analysis import (
+    HRVResponse,
+    PersonEvidence,
+    RecoveryResponse,
+    SessionResponse,
+)
+
+router = APIRouter(tags=["analysis"], responses=PROBLEM_RESPONSES)
+
+MAX_RANGE = dt.timedelta(days=31)
+MAX_WINDOWS = 5000
+MAX_RECOVERY_DAYS = 366
+
+
+def _aware(name: str, value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ProblemError(422, "validation-error", f"{name} needs a UTC offset")
+    return value
+
+
+@router.get("/v1/persons/{person_id}/hrv", response_model=HRVResponse,
+            response_model_by_alias=True)
+def hrv(person_id: UUID, conn: Db, caller: Caller,
+        from_: Annotated[dt.datetime, Query(alias="from", description="ISO 8601 with offset")],
+        to: Annotated[dt.datetime, Query(description="ISO 8601 with offset (exclusive)")],
+        window: Annotated[int | None, Query(ge=60, le=86_400, description=(
+            "window length in seconds; omitted = one window over the whole range"))] = None):
+    """Quality-gated HRV, stress indices or the measures the data support, per window."""
+    person_or_404(conn, caller, str(person_id))
+    start, end = _aware("from", from_), _aware("to", to)
+    if end <= start:
+        raise ProblemError(422, "validation-error", "to must be after from")
+    if end - start > MAX_RANGE:
+        raise ProblemError(422, "range-too-long", f"at most {MAX_RANGE.days} days per request")
+    step = dt.timedelta(seconds=window) if window else end - start
+    if (end - start) / step > MAX_WINDOWS:
+        raise ProblemError(422, "too-many-windows",
+                           f"at most {MAX_WINDOWS} windows: use a longer window or a shorter range")
+    pdata = person_data.load(conn, str(person_id), start, end)
+    results = []
+    cursor = start
+    while cursor + step <= end + dt.timedelta(microseconds=1):
+        results.append(windows.analyze(pdata, cursor, min(cursor + step, end)))
+        cursor += step
+    return {"person_id": person_id, "from": start, "to": end, "window_s": window,
+            "windows": results}
+
+
+@router.get("/v1/persons/{person_id}/recovery", response_model=RecoveryResponse)
+def recovery(person_id: UUID, conn: Db, caller: Caller,
+             from_: Annotated[dt.date, Query(alias="from", description="first local date")],
+             to: Annotated[dt.date, Query(description="last local date (inclusive)")]):
+    """Daily lnRMSSD and resting HR against the person's 7-day baseline and 60-day normal range."""
+    person = person_or_404(conn, caller, str(person_id))
+    if to < from_:
+        raise ProblemError(422, "validation-error", "to must not be before from")
+    if (to - from_).days + 1 > MAX_RECOVERY_DAYS:
+        raise ProblemError(422, "range-too-long", f"at most {MAX_RECOVERY_DAYS} days per request")
+    days = recovery_analysis.recovery(conn, str(person_id), person["tz"], from_, to)
+    return {"person_id": person_id, "days": days}
+
+
+@router.get("/v1/sessions/{session_id}/response", response_model=SessionResponse)
+def session_response(session_id: int, conn: Db, caller: Caller):
+    """Pre, post, change and control-adjusted change per metric; the night after; the next days."""
+    session = sessions.get(conn, session_id)
+    if session is None or not caller.can_access_person(str(session["person_id"])):
+        raise ProblemError(404, "not-found", f"no session {session_id} visible to this token")
+    person = person_or_404(conn, caller, str(session["person_id"]))
+    return response_analysis.session_response(conn, session, person["tz"])
+
+
+@router.get("/v1/persons/{person_id}/evidence", response_model=PersonEvidence)
+def person_evidence(person_id: UUID, conn: Db, caller: Caller):
+    """For each claim massage makes: this person's measured effect, verdict and the literature."""
+    person = person_or_404(conn, caller, str(person_id))
+    return evidence_analysis.person_evidence(conn, person)
