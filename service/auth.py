@@ -15,6 +15,7 @@ from typing import Literal
 
 import psycopg
 
+from .db import rls
 from .repositories import accounts
 
 Role = Literal["admin", "patient", "therapist", "app"]
@@ -56,8 +57,27 @@ def authenticate(conn: psycopg.Connection, token: str) -> Principal | None:
     """The principal behind a live (unexpired, unrevoked) token, or None."""
     if not token.startswith(TOKEN_PREFIX):
         return None
+    # No principal exists yet: the lookup itself is a deliberate system read.
+    rls.act_as_system(conn)
     row = accounts.principal_for_token(conn, hash_token(token))
     if row is None:
         return None
     return Principal(account_id=str(row["account_id"]), role=row["role"],
                      person_id=str(row["person_id"]) if row["person_id"] else None)
+
+
+def rotate_token(conn: psycopg.Connection, token_id: int, *,
+                 expires_at: dt.datetime | None = None) -> tuple[str, dict] | None:
+    """Replace a live token with a new one for the same account (the old one stops at once).
+
+    Returns (plain new token, stored row), or None when the token is unknown,
+    revoked or not visible to the connection's principal.
+    """
+    old = accounts.revoke_token(conn, token_id)
+    if old is None:
+        return None
+    if old["expires_at"] is not None and expires_at is None:
+        # Keep the old token's lifetime, counted from now.
+        expires_at = dt.datetime.now(dt.UTC) + (old["expires_at"] - old["created_at"])
+    return issue_token(conn, account_id=str(old["account_id"]), name=old["name"],
+                       expires_at=expires_at)

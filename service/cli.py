@@ -22,7 +22,7 @@ from psycopg_pool import ConnectionPool
 
 from . import auth
 from .config import Settings, get_settings
-from .db import connect, migrate
+from .db import connect, migrate, rls
 from .repositories import accounts, imports, persons
 
 EXIT_FAILED = 1
@@ -51,8 +51,9 @@ def _ready_url(settings: Settings) -> str:
     return url
 
 
-def _pool(settings: Settings, size: int = 2) -> ConnectionPool:
-    return connect.create_pool(_ready_url(settings), size)
+def _pool(settings: Settings, size: int = 2, *, system: bool = True) -> ConnectionPool:
+    """The operator's pool: CLI commands act in the system context (every person)."""
+    return connect.create_pool(_ready_url(settings), size, system=system)
 
 
 # --- db -------------------------------------------------------------------------------------
@@ -83,7 +84,7 @@ def cmd_person_create(args: argparse.Namespace, settings: Settings) -> int:
         body = PersonCreate(name=args.name, tz=args.tz)
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    with _pool(settings) as pool, pool.connection() as conn:
+    with _pool(settings) as pool, rls.system_connection(pool) as conn:
         person = persons.create(conn, name=body.name, tz=body.tz)
         accounts.patient_account(conn, str(person["id"]))
     _emit(args, {"id": str(person["id"]), "name": person["name"], "tz": person["tz"]},
@@ -94,18 +95,25 @@ def cmd_person_create(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_token_create(args: argparse.Namespace, settings: Settings) -> int:
     if args.role == "patient" and not args.person:
         raise CliError("a patient token needs --person ID")
-    if args.role == "admin" and args.person:
-        raise CliError("an admin token acts for no person: drop --person")
+    if args.role != "patient" and args.person:
+        raise CliError(f"a {args.role} token acts for no single person: drop --person "
+                       "(the patient grants it access)")
+    if args.account and args.role == "patient":
+        raise CliError("a patient token belongs to the person's account: use --person")
     expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=args.expires_days)
                if args.expires_days else None)
-    with _pool(settings) as pool, pool.connection() as conn:
+    with _pool(settings) as pool, rls.system_connection(pool) as conn:
         if args.role == "patient":
             try:
                 account = accounts.patient_account(conn, _person_id(args.person))
             except LookupError as exc:
                 raise CliError(str(exc)) from None
+        elif args.account:
+            account = accounts.get(conn, _uuid(args.account, "account"))
+            if account is None or account["role"] != args.role:
+                raise CliError(f"no {args.role} account {args.account}")
         else:
-            account = accounts.create(conn, role="admin", name=args.name or "admin")
+            account = accounts.create(conn, role=args.role, name=args.name or args.role)
         token, row = auth.issue_token(conn, account_id=str(account["id"]), name=args.name,
                                       expires_at=expires)
     _emit(args, {"token": token, "token_id": row["id"], "role": args.role,
@@ -113,6 +121,58 @@ def cmd_token_create(args: argparse.Namespace, settings: Settings) -> int:
                  "expires_at": row["expires_at"]},
           f"{token}\n(shown once: store it now; role {args.role})")
     return 0
+
+
+def cmd_token_list(args: argparse.Namespace, settings: Settings) -> int:
+    account = _uuid(args.account, "account") if args.account else None
+    with _pool(settings) as pool, rls.system_connection(pool) as conn:
+        rows = accounts.list_tokens(conn, account)
+    tokens = [{**{k: (str(v) if k in ("account_id", "person_id") and v else v)
+                  for k, v in row.items()},
+               "state": _token_state(row)} for row in rows]
+    human = "\n".join(f"{t['id']:>5}  {t['prefix']}...  {t['role']:<9} {t['state']:<8} "
+                      f"{t['account_name']}" + (f" ({t['name']})" if t["name"] else "")
+                      for t in tokens) or "no tokens"
+    _emit(args, {"tokens": tokens}, human)
+    return 0
+
+
+def _token_state(row: dict[str, Any]) -> str:
+    if row["revoked_at"] is not None:
+        return "revoked"
+    if row["expires_at"] is not None and row["expires_at"] <= dt.datetime.now(dt.UTC):
+        return "expired"
+    return "live"
+
+
+def cmd_token_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    with _pool(settings) as pool, rls.system_connection(pool) as conn:
+        row = accounts.revoke_token(conn, args.token_id)
+    if row is None:
+        raise CliError(f"no live token {args.token_id}")
+    _emit(args, {"token_id": args.token_id, "revoked": True}, f"token {args.token_id} revoked")
+    return 0
+
+
+def cmd_token_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=args.expires_days)
+               if args.expires_days else None)
+    with _pool(settings) as pool, rls.system_connection(pool) as conn:
+        rotated = auth.rotate_token(conn, args.token_id, expires_at=expires)
+    if rotated is None:
+        raise CliError(f"no live token {args.token_id}")
+    token, row = rotated
+    _emit(args, {"token": token, "token_id": row["id"], "replaces": args.token_id,
+                 "account_id": str(row["account_id"]), "expires_at": row["expires_at"]},
+          f"{token}\n(shown once: store it now; token {args.token_id} is revoked)")
+    return 0
+
+
+def _uuid(text: str, what: str) -> str:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise CliError(f"{text!r} is not an {what} id (a UUID)") from None
 
 
 # --- import ---------------------------------------------------------------------------------
@@ -126,7 +186,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     start = _parse_start(args.start)
     person_id = _person_id(args.person)
     with _pool(settings) as pool:
-        with pool.connection() as conn:
+        with rls.system_connection(pool) as conn:
             if persons.get(conn, person_id) is None:
                 raise CliError(f"no person {person_id}")
             row = imports.create(conn, person_id=person_id, file_name=path.name,
@@ -136,7 +196,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                              on_progress=bar.update if bar else None)
         if bar:
             bar.close()
-        with pool.connection() as conn:
+        with rls.system_connection(pool) as conn:
             record = imports.get(conn, row["id"])
     payload = {"import_id": outcome.import_id, "status": outcome.status, "read": outcome.read,
                "inserted": outcome.inserted, "duplicates": outcome.duplicates,
@@ -408,7 +468,8 @@ def _add_care_parsers(commands: Any, add: Callable) -> None:
 
 # --- serve and demo -------------------------------------------------------------------------
 
-def _serve(settings: Settings, pool: ConnectionPool | None = None) -> None:
+def _serve(settings: Settings, pool: ConnectionPool | None = None, *,
+           background: bool = True) -> None:
     import uvicorn
 
     from .api.app import create_app
@@ -417,8 +478,8 @@ def _serve(settings: Settings, pool: ConnectionPool | None = None) -> None:
     # action that would end the process before exit handlers run, leaving the
     # embedded PostgreSQL running. Turn it into a normal exit instead.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    uvicorn.run(create_app(settings, pool=pool), host=settings.host, port=settings.port,
-                log_level=settings.log_level.lower())
+    uvicorn.run(create_app(settings, pool=pool, background=background), host=settings.host,
+                port=settings.port, log_level=settings.log_level.lower())
 
 
 def _apply_host_port(args: argparse.Namespace, settings: Settings) -> Settings:
@@ -430,7 +491,32 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     settings = _apply_host_port(args, settings)
     _ready_url(settings)
     print(f"Vagus API on {settings.base_url} (OpenAPI: {settings.base_url}/docs)", file=sys.stderr)
-    _serve(settings)
+    _serve(settings, background=not args.api_only)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Run job threads (and a scheduler candidate) until SIGTERM or Ctrl-C."""
+    import threading
+
+    from .jobs import runtime
+
+    if args.concurrency < 1:
+        raise CliError("--concurrency must be at least 1")
+    url = _ready_url(settings)
+    # Each import holds two connections (data and progress); one more per thread
+    # for claiming, plus the heartbeat's and the scheduler's.
+    pool = connect.create_pool(url, args.concurrency * 3 + 2)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    jobs = runtime.start(pool, settings, url, scheduler=not args.no_scheduler,
+                         concurrency=args.concurrency)
+    print(f"vagus worker {jobs.worker.name}: {args.concurrency} thread(s)"
+          + ("" if args.no_scheduler else ", scheduler candidate"), file=sys.stderr)
+    stop.wait()
+    jobs.stop()
+    pool.close()
     return 0
 
 
@@ -438,7 +524,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from . import demo
 
     settings = _apply_host_port(args, settings)
-    pool = _pool(settings, size=settings.pool_size)
+    # This pool also serves the API: an ordinary one (the demo loader acts as system).
+    pool = _pool(settings, size=settings.pool_size, system=False)
     print("Loading demo data (first run takes a little longer)...", file=sys.stderr)
     loaded = demo.load(pool, settings.data_dir)
     inserted = sum(o.inserted for o in loaded.imports)
@@ -497,10 +584,20 @@ def build_parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="API tokens").add_subparsers(dest="token_cmd",
                                                                            required=True)
     p = add(token, "create", cmd_token_create, "create an API token (shown once)")
-    p.add_argument("--role", required=True, choices=["admin", "patient"])
+    p.add_argument("--role", required=True, choices=["admin", "patient", "therapist", "app"])
     p.add_argument("--person", help="the person a patient token acts for")
-    p.add_argument("--name", help="a label for the token")
+    p.add_argument("--account", help="an existing therapist/app/admin account (default: a new "
+                                     "account named --name)")
+    p.add_argument("--name", help="a label for the token (and a new account's name)")
     p.add_argument("--expires-days", type=int, help="expire after this many days")
+    p = add(token, "list", cmd_token_list, "list tokens (never the secrets)")
+    p.add_argument("--account", help="only this account's tokens")
+    p = add(token, "revoke", cmd_token_revoke, "revoke a token at once")
+    p.add_argument("token_id", type=int)
+    p = add(token, "rotate", cmd_token_rotate,
+            "replace a token: the old one is revoked, the new one shown once")
+    p.add_argument("token_id", type=int)
+    p.add_argument("--expires-days", type=int, help="the new token's lifetime (default: as old)")
 
     p = add(commands, "import", cmd_import, "import an export file or folder")
     p.add_argument("path")
@@ -518,6 +615,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--port", type=int)
         if name == "demo":
             p.add_argument("--no-serve", action="store_true", help="load the data and exit")
+        else:
+            p.add_argument("--api-only", action="store_true",
+                           help="no scheduler or worker in this process (scaled-out layout)")
+
+    p = add(commands, "worker", cmd_worker, "run background jobs (imports, inbox, webhooks)",
+            json_flag=False)
+    p.add_argument("--concurrency", type=int, default=1, help="job threads (default 1)")
+    p.add_argument("--no-scheduler", action="store_true",
+                   help="never run the clock here (another process campaigns for it)")
     return parser
 
 

@@ -19,6 +19,7 @@ from psycopg_pool import ConnectionPool
 from connectors.generators.rr import daily_mean_rr, rr_series_fast
 
 from . import auth
+from .db import rls
 from .ingest import ImportOutcome, run_import
 from .repositories import accounts, imports, persons
 
@@ -82,7 +83,7 @@ def load(pool: ConnectionPool, data_dir: Path) -> Demo:
     folder = data_dir / "demo"
     folder.mkdir(parents=True, exist_ok=True)
     start = demo_start()
-    with pool.connection() as conn:
+    with rls.system_connection(pool) as conn:
         person = persons.find_by_name(conn, DEMO_NAME) or persons.create(
             conn, name=DEMO_NAME, tz=DEMO_TZ)
         person_id = str(person["id"])
@@ -101,7 +102,7 @@ def load(pool: ConnectionPool, data_dir: Path) -> Demo:
         files.append(path)
     outcomes = []
     for path in files:
-        with pool.connection() as conn:
+        with rls.system_connection(pool) as conn:
             row = imports.create(conn, person_id=person_id, file_name=path.name,
                                  stored_path=str(path))
         outcomes.append(run_import(pool, row["id"], path))

@@ -29,6 +29,7 @@ from connectors import ConnectorError, Episode, ReadContext, ReadReport, SampleB
 from connectors.base import METRICS, to_epoch_us
 from connectors.registry import detect, get_connector
 
+from .db import rls
 from .repositories import imports as import_repo
 
 log = logging.getLogger(__name__)
@@ -222,10 +223,14 @@ def run_import(pool: ConnectionPool, import_id: int, path: Path, *,
     """
     with pool.connection() as progress_conn:
         progress_conn.autocommit = True
+        # Finding the import's person is a system read; from then on both
+        # connections act for that person only (row-level security).
+        rls.act_as_system(progress_conn)
         record = import_repo.get(progress_conn, import_id)
         if record is None:
             raise LookupError(f"import {import_id} does not exist")
         person_id = str(record["person_id"])
+        rls.act_for_person(progress_conn, person_id)
         tz = import_repo.person_tz(progress_conn, person_id)
         started = time.monotonic()
         try:
@@ -240,6 +245,7 @@ def run_import(pool: ConnectionPool, import_id: int, path: Path, *,
         try:
             with pool.connection() as data_conn:
                 with data_conn.transaction():
+                    rls.act_for_person(data_conn, person_id)
                     loader = _Loader(data_conn, person_id, import_id)
                     report.on_progress = _progress_writer(progress_conn, import_id, loader,
                                                           on_progress)

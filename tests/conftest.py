@@ -92,9 +92,16 @@ def pool(database_url: str):
 
 @pytest.fixture
 def conn(pool) -> Iterator[psycopg.Connection]:
-    """A connection in a transaction that is rolled back after the test."""
+    """A connection in a transaction that is rolled back after the test.
+
+    It acts in the system context (row-level security bypassed on purpose):
+    repository tests set up several people's rows.
+    """
+    from service.db import rls
+
     with pool.connection() as connection:
         with connection.transaction(force_rollback=True):
+            rls.act_as_system(connection)
             yield connection
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import psycopg
@@ -10,9 +11,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg_pool import ConnectionPool
 
+from .. import authz
 from ..auth import Principal, authenticate
 from ..config import Settings
-from ..repositories import persons
+from ..db import rls
 from .problems import ProblemError
 
 _bearer = HTTPBearer(auto_error=False, description="A Vagus API token (`vgs_...`).")
@@ -24,13 +26,6 @@ def get_pool(request: Request) -> ConnectionPool:
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
-
-
-def get_db(pool: Annotated[ConnectionPool, Depends(get_pool)]) -> Iterator[psycopg.Connection]:
-    """A connection inside a transaction, committed when the endpoint returns normally."""
-    with pool.connection() as conn:
-        with conn.transaction():
-            yield conn
 
 
 def get_principal(
@@ -48,6 +43,37 @@ def get_principal(
     return principal
 
 
+def get_db(pool: Annotated[ConnectionPool, Depends(get_pool)], request: Request,
+           principal: Annotated[Principal, Depends(get_principal)]) -> Iterator[psycopg.Connection]:
+    """A connection inside a transaction, committed when the endpoint returns normally.
+
+    It acts for the caller (row-level security shows only the persons the
+    caller may see) and carries the request's origin for audit rows.
+    """
+    with pool.connection() as conn:
+        with conn.transaction():
+            scope_connection(conn, principal, request)
+            yield conn
+
+
+@contextmanager
+def scoped_connection(pool: ConnectionPool, principal: Principal,
+                      request: Request) -> Iterator[psycopg.Connection]:
+    """A pooled connection acting for the caller, committed on normal exit (for endpoints
+    that need several short transactions or a connection that outlives the request)."""
+    with pool.connection() as conn:
+        scope_connection(conn, principal, request)
+        yield conn
+
+
+def scope_connection(conn: psycopg.Connection, principal: Principal, request: Request) -> None:
+    """Make ``conn`` act for the caller; for endpoints that borrow their own connections."""
+    rls.act_as(conn, principal.account_id)
+    rls.set_request_info(conn, client_ip=request.client.host if request.client else None,
+                         user_agent=request.headers.get("user-agent"),
+                         request=f"{request.method} {request.url.path}")
+
+
 Db = Annotated[psycopg.Connection, Depends(get_db)]
 Caller = Annotated[Principal, Depends(get_principal)]
 
@@ -58,11 +84,15 @@ def require_admin(principal: Caller) -> Principal:
     return principal
 
 
-def person_or_404(conn: psycopg.Connection, principal: Principal, person_id: str) -> dict:
-    """The person, if it exists and the caller may see it; 404 otherwise (no existence leak)."""
-    if not principal.can_access_person(person_id):
-        raise ProblemError(404, "not-found", f"no person {person_id} visible to this token")
-    person = persons.get(conn, person_id)
-    if person is None:
-        raise ProblemError(404, "not-found", f"no person {person_id}")
-    return person
+def person_or_404(conn: psycopg.Connection, principal: Principal, person_id: str,
+                  scope: str = authz.READ_PERSON) -> dict:
+    """The person, when the caller holds ``scope`` on it (see :func:`service.authz.require`).
+
+    404 when the caller has no access to the person at all (no existence leak),
+    403 when it may see the person but lacks the scope. Audited unless self-access.
+    """
+    try:
+        return authz.require(conn, principal, str(person_id), scope)
+    except authz.AccessDenied as exc:
+        slug = "not-found" if exc.status == 404 else "forbidden"
+        raise ProblemError(exc.status, slug, str(exc)) from None

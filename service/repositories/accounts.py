@@ -43,3 +43,33 @@ def principal_for_token(conn: psycopg.Connection, token_hash: bytes) -> dict[str
            WHERE t.token_hash = %s AND t.revoked_at IS NULL
              AND (t.expires_at IS NULL OR t.expires_at > now())""",
         (token_hash,)).fetchone()
+
+
+TOKEN_COLUMNS = """t.id, t.account_id, a.role::text AS role, a.name AS account_name, a.person_id,
+                   t.prefix, t.name, t.created_at, t.expires_at, t.revoked_at, t.last_used_at"""
+
+
+def list_tokens(conn: psycopg.Connection, account_id: str | None = None) -> list[dict[str, Any]]:
+    """Token metadata (never hashes), of one account or of every account visible."""
+    return conn.execute(
+        f"SELECT {TOKEN_COLUMNS} FROM api_token t JOIN account a ON a.id = t.account_id "
+        "WHERE (%s::uuid IS NULL OR t.account_id = %s::uuid) ORDER BY t.id",
+        (account_id, account_id)).fetchall()
+
+
+def get_token(conn: psycopg.Connection, token_id: int) -> dict[str, Any] | None:
+    return conn.execute(
+        f"SELECT {TOKEN_COLUMNS} FROM api_token t JOIN account a ON a.id = t.account_id "
+        "WHERE t.id = %s", (token_id,)).fetchone()
+
+
+def revoke_token(conn: psycopg.Connection, token_id: int) -> dict[str, Any] | None:
+    """Revoke a token that is not revoked yet; returns it as it was, or None."""
+    return conn.execute(
+        "UPDATE api_token SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL "
+        "RETURNING id, account_id, name, created_at, expires_at", (token_id,)).fetchone()
+
+
+def get(conn: psycopg.Connection, account_id: str) -> dict[str, Any] | None:
+    return conn.execute("SELECT id, role::text AS role, name, person_id, created_at FROM account "
+                        "WHERE id = %s", (account_id,)).fetchone()

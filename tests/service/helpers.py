@@ -5,24 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 
 from service import auth
+from service.db.rls import system_connection
 from service.repositories import accounts, persons
 
 
 def new_person(pool, name: str = "Test person", tz: str = "Europe/Berlin") -> str:
-    with pool.connection() as conn:
+    with system_connection(pool) as conn:
         person = persons.create(conn, name=name, tz=tz)
         return str(person["id"])
 
 
 def patient_token(pool, person_id: str) -> str:
-    with pool.connection() as conn:
+    with system_connection(pool) as conn:
         account = accounts.patient_account(conn, person_id)
         token, _ = auth.issue_token(conn, account_id=str(account["id"]))
         return token
 
 
 def admin_token(pool) -> str:
-    with pool.connection() as conn:
+    with system_connection(pool) as conn:
         account = accounts.create(conn, role="admin", name="test admin")
         token, _ = auth.issue_token(conn, account_id=str(account["id"]))
         return token

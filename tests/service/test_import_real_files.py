@@ -11,6 +11,7 @@ from lxml import etree
 from connectors.base import RR_BOUNDS_MS
 from service.ingest import run_import
 from service.repositories import imports
+from service.db.rls import system_connection
 from tests.service.helpers import new_person
 
 FIT_FILES = ["garmin-edge-820-bike.fit", "garmin-fenix-5-run.fit", "garmin-fenix-5-walk.fit",
@@ -18,13 +19,13 @@ FIT_FILES = ["garmin-edge-820-bike.fit", "garmin-fenix-5-run.fit", "garmin-fenix
 
 
 def _import(pool, person: str, path: Path):
-    with pool.connection() as conn:
+    with system_connection(pool) as conn:
         row = imports.create(conn, person_id=person, file_name=path.name)
     return run_import(pool, row["id"], path)
 
 
 def _stored(pool, person: str, metric: str) -> int:
-    with pool.connection() as conn:
+    with system_connection(pool) as conn:
         return conn.execute("SELECT count(*) AS n FROM observation WHERE person_id = %s "
                             "AND metric = %s", (person, metric)).fetchone()["n"]
 

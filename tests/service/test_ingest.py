@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from service.db.rls import system_connection
 from service.ingest import BATCH_ROWS, encode_copy_binary, run_import
 from service.repositories import imports
 from tests.service.helpers import new_person, write_rr_text
@@ -16,13 +17,13 @@ START = dt.datetime(2024, 5, 4, 7, 0, tzinfo=dt.UTC)
 
 
 def _import(pool, person_id: str, path: Path, **kwargs):
-    with pool.connection() as conn:
+    with system_connection(pool) as conn:
         row = imports.create(conn, person_id=person_id, file_name=path.name)
     return run_import(pool, row["id"], path, **kwargs)
 
 
 def _count(pool, person_id: str, metric: str = "rr_interval") -> int:
-    with pool.connection() as conn:
+    with system_connection(pool) as conn:
         return conn.execute("SELECT count(*) AS n FROM observation WHERE person_id = %s "
                             "AND metric = %s", (person_id, metric)).fetchone()["n"]
 
@@ -60,7 +61,7 @@ def test_garbage_after_a_full_batch_leaves_nothing_and_names_the_line(pool, tmp_
     assert outcome.status == "failed"
     assert "broken.txt" in outcome.error and f"line {BATCH_ROWS + 12}" in outcome.error
     assert _count(pool, person) == 0
-    with pool.connection() as conn:
+    with system_connection(pool) as conn:
         record = imports.get(conn, outcome.import_id)
         sources = conn.execute("SELECT count(*) AS n FROM source WHERE person_id = %s",
                                (person,)).fetchone()["n"]
@@ -93,7 +94,7 @@ def test_stored_beats_keep_their_times_and_values(pool, tmp_path):
     person = new_person(pool)
     path = write_rr_text(tmp_path / "rr.txt", [800.5, 1000.25, 900])
     _import(pool, person, path, start=START)
-    with pool.connection() as conn:
+    with system_connection(pool) as conn:
         rows = conn.execute("SELECT ts, value FROM observation WHERE person_id = %s ORDER BY ts",
                             (person,)).fetchall()
     assert [r["value"] for r in rows] == [800.5, 1000.25, 900.0]

@@ -13,7 +13,8 @@ from ... import uploads
 from ...ingest import run_import
 from ...repositories import imports
 from .. import cursor
-from ..deps import Caller, Db, person_or_404
+from ... import authz
+from ..deps import Caller, Db, person_or_404, scoped_connection
 from ..problems import PROBLEM_RESPONSES, ProblemError
 from ..schemas import ImportPage, ImportRecord
 
@@ -58,8 +59,8 @@ async def upload(
     if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes:
         raise ProblemError(413, "upload-too-large",
                            f"the upload limit is {settings.max_upload_bytes} bytes")
-    with pool.connection() as conn:
-        person_or_404(conn, caller, str(person_id))
+    with scoped_connection(pool, caller, request) as conn:
+        person_or_404(conn, caller, str(person_id), authz.WRITE_IMPORTS)
         row = imports.create(conn, person_id=str(person_id), file_name=uploads.safe_name(filename),
                              start_hint=start)
         conn.commit()
@@ -76,17 +77,17 @@ async def upload(
     except BaseException as exc:
         target.unlink(missing_ok=True)
         reason = str(exc) if isinstance(exc, ProblemError) else "upload interrupted"
-        with pool.connection() as conn:
+        with scoped_connection(pool, caller, request) as conn:
             imports.fail(conn, row["id"], f"{filename}: {reason}")
         raise
     if received == 0:
-        with pool.connection() as conn:
+        with scoped_connection(pool, caller, request) as conn:
             imports.fail(conn, row["id"], f"{filename}: empty upload")
         raise ProblemError(400, "empty-upload", "the request body is empty: send the file itself")
-    with pool.connection() as conn:
+    with scoped_connection(pool, caller, request) as conn:
         conn.execute("UPDATE import SET stored_path = %s WHERE id = %s", (str(target), row["id"]))
     await run_in_threadpool(run_import, pool, row["id"], target, format_name=format, start=start)
-    with pool.connection() as conn:
+    with scoped_connection(pool, caller, request) as conn:
         return _record(conn, imports.get(conn, row["id"]))
 
 
@@ -95,7 +96,7 @@ def list_imports(person_id: UUID, conn: Db, caller: Caller,
                  limit: Annotated[int, Query(ge=1, le=500)] = 50,
                  cursor_: Annotated[str | None, Query(alias="cursor")] = None) -> ImportPage:
     """A person's imports, newest first."""
-    person_or_404(conn, caller, str(person_id))
+    person_or_404(conn, caller, str(person_id), authz.READ_OBSERVATIONS)
     before = int(cursor.decode(cursor_, 1)[0]) if cursor_ else None
     rows = imports.list_for_person(conn, str(person_id), limit=limit, before_id=before)
     next_cursor = cursor.encode([rows[-1]["id"]]) if len(rows) == limit else None
@@ -105,7 +106,8 @@ def list_imports(person_id: UUID, conn: Db, caller: Caller,
 @router.get("/v1/imports/{import_id}", response_model=ImportRecord)
 def get_import(import_id: int, conn: Db, caller: Caller) -> ImportRecord:
     """One import, with its progress while it runs."""
-    row = imports.get(conn, import_id)
-    if row is None or not caller.can_access_person(str(row["person_id"])):
+    row = imports.get(conn, import_id)  # row-level security hides other persons' imports
+    if row is None:
         raise ProblemError(404, "not-found", f"no import {import_id} visible to this token")
+    person_or_404(conn, caller, str(row["person_id"]), authz.READ_OBSERVATIONS)
     return _record(conn, row)

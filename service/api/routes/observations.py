@@ -11,6 +11,8 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
+from ... import authz
+from ...db import rls
 from ...repositories import observations
 from .. import cursor
 from ..deps import Caller, Db, person_or_404
@@ -36,7 +38,7 @@ def list_observations(
         description="ndjson streams every row in the range (also chosen by Accept)")] = None,
 ):
     """Samples of one person in key order (metric, source, time)."""
-    person_or_404(conn, caller, str(person_id))
+    person_or_404(conn, caller, str(person_id), authz.READ_OBSERVATIONS)
     for name, value in (("from", from_), ("to", to)):
         if value is not None and value.tzinfo is None:
             raise ProblemError(422, "validation-error",
@@ -44,7 +46,7 @@ def list_observations(
     wants_stream = format == "ndjson" or (format is None and NDJSON in request.headers.get("accept", ""))
     if wants_stream:
         pool = request.app.state.pool
-        return StreamingResponse(_ndjson(pool, str(person_id), metric, from_, to), media_type=NDJSON)
+        return StreamingResponse(_ndjson(pool, caller.account_id, str(person_id), metric, from_, to), media_type=NDJSON)
     after = None
     if cursor_:
         c_metric, c_source, c_ts = cursor.decode(cursor_, 3)
@@ -58,11 +60,12 @@ def list_observations(
     return ObservationPage(items=[Observation(**r) for r in rows], next_cursor=next_cursor)
 
 
-def _ndjson(pool, person_id: str, metric, start, end) -> Iterator[bytes]:
+def _ndjson(pool, account_id: str, person_id: str, metric, start, end) -> Iterator[bytes]:
     # The request's own connection is released before streaming starts, so
     # the stream holds its own for as long as the client reads.
     with pool.connection() as conn:
         with conn.transaction():
+            rls.act_as(conn, account_id)
             lines = []
             for row in observations.stream(conn, person_id=person_id, metric=metric,
                                            start=start, end=end):
