@@ -14,8 +14,13 @@ from typing import Any
 import psycopg
 
 from . import localtime, units
-from .api.schemas_sessions import (MAX_SESSION, LabResultCreate, SelfReportCreate,
-                                   SessionCreate, SessionUpdate)
+from .api.schemas_sessions import (
+    MAX_SESSION,
+    LabResultCreate,
+    SelfReportCreate,
+    SessionCreate,
+    SessionUpdate,
+)
 from .repositories import lab_results, self_reports, sessions
 
 #: How far from its session an attached report or sample may be taken.
@@ -78,7 +83,7 @@ def edit_session(conn: psycopg.Connection, person: dict[str, Any], current: dict
             changes[name] = getattr(body, name)
     start = changes.get("starts_at", current["starts_at"])
     end = changes.get("ends_at", current["ends_at"])
-    therapist = changes["therapist_id"] if "therapist_id" in changes else None
+    therapist = changes.get("therapist_id")
     _check_session(conn, person, start, end, therapist, exclude_id=current["id"])
     row = sessions.update(conn, current["id"], changes)
     return session_out(row, person["tz"], warnings)

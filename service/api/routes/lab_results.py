@@ -9,11 +9,22 @@ from fastapi import APIRouter
 from ... import care
 from ...repositories import lab_results
 from ...units import ANALYTES
-from ..deps import Caller, Db, person_or_404
-from ..problems import PROBLEM_RESPONSES, ProblemError
+from ..care_http import (
+    CursorQuery,
+    FromQuery,
+    LimitQuery,
+    RowIdPath,
+    ToQuery,
+    VisiblePerson,
+    care_problem,
+    next_cursor,
+    owned_or_404,
+    page_after,
+    time_range,
+)
+from ..deps import Caller, Db
+from ..problems import PROBLEM_RESPONSES
 from ..schemas_sessions import LabResult, LabResultCreate, LabResultPage, RowId
-from .sessions import (CursorQuery, FromQuery, LimitQuery, RowIdPath, ToQuery, VisiblePerson,
-                       care_problem, next_cursor, page_after, time_range)
 
 router = APIRouter(tags=["lab-results"], responses=PROBLEM_RESPONSES)
 
@@ -44,13 +55,7 @@ def list_lab_results(person: VisiblePerson, conn: Db, from_: FromQuery = None,
 
 def _result_and_person(conn, caller, result_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
     row = lab_results.get(conn, result_id)
-    missing = ProblemError(404, "not-found", f"no lab result {result_id}")
-    if row is None:
-        raise missing
-    try:
-        return row, person_or_404(conn, caller, str(row["person_id"]))
-    except ProblemError as exc:
-        raise (missing if exc.status == 404 else exc) from None
+    return row, owned_or_404(conn, caller, row, f"lab result {result_id}")  # type: ignore[return-value]
 
 
 @router.get("/v1/lab-results/{result_id}", response_model=LabResult)

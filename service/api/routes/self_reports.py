@@ -8,11 +8,28 @@ from fastapi import APIRouter
 
 from ... import care
 from ...repositories import self_reports
-from ..deps import Caller, Db, person_or_404
-from ..problems import PROBLEM_RESPONSES, ProblemError
-from ..schemas_sessions import ReportKind, RowId, SelfReport, SelfReportCreate, SelfReportPage
-from .sessions import (CursorQuery, FromQuery, LimitQuery, RowIdPath, ToQuery, VisiblePerson,
-                       care_problem, next_cursor, page_after, time_range)
+from ..care_http import (
+    CursorQuery,
+    FromQuery,
+    LimitQuery,
+    RowIdPath,
+    ToQuery,
+    VisiblePerson,
+    care_problem,
+    next_cursor,
+    owned_or_404,
+    page_after,
+    time_range,
+)
+from ..deps import Caller, Db
+from ..problems import PROBLEM_RESPONSES
+from ..schemas_sessions import (
+    ReportKind,
+    RowId,
+    SelfReport,
+    SelfReportCreate,
+    SelfReportPage,
+)
 
 router = APIRouter(tags=["self-reports"], responses=PROBLEM_RESPONSES)
 
@@ -40,13 +57,7 @@ def list_reports(person: VisiblePerson, conn: Db, from_: FromQuery = None, to: T
 
 def _report_and_person(conn, caller, report_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
     row = self_reports.get(conn, report_id)
-    missing = ProblemError(404, "not-found", f"no self-report {report_id}")
-    if row is None:
-        raise missing
-    try:
-        return row, person_or_404(conn, caller, str(row["person_id"]))
-    except ProblemError as exc:
-        raise (missing if exc.status == 404 else exc) from None
+    return row, owned_or_404(conn, caller, row, f"self-report {report_id}")  # type: ignore[return-value]
 
 
 @router.get("/v1/self-reports/{report_id}", response_model=SelfReport)

@@ -1,0 +1,85 @@
+"""HTTP pieces shared by the session, self-report and lab-result routes.
+
+The person check is a dependency so that a person the caller may not see is a
+404 before the request body is validated: a foreign id reveals nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, NoReturn
+from uuid import UUID
+
+from fastapi import Depends, Path, Query
+
+from .. import care
+from . import cursor
+from .deps import Caller, Db, person_or_404
+from .problems import ProblemError
+
+RowIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
+FromQuery = Annotated[dt.datetime | None, Query(
+    alias="from", description="Inclusive; ISO 8601, without an offset read in the person's zone")]
+ToQuery = Annotated[dt.datetime | None, Query(description="Exclusive; like `from`")]
+LimitQuery = Annotated[int, Query(ge=1, le=1000)]
+CursorQuery = Annotated[str | None, Query(alias="cursor", description="`next_cursor` of a page")]
+
+
+def visible_person(person_id: UUID, conn: Db, caller: Caller) -> dict[str, Any]:
+    """The path's person, if the caller may see it."""
+    return person_or_404(conn, caller, str(person_id))
+
+
+VisiblePerson = Annotated[dict[str, Any], Depends(visible_person)]
+
+
+def care_problem(error: care.CareError) -> NoReturn:
+    """A refused request as a problem document naming the field."""
+    slug = "conflict" if error.status == 409 else "validation-error"
+    raise ProblemError(error.status, slug, f"{error.field}: {error.message}",
+                       errors=[{"loc": ["body", error.field], "msg": error.message,
+                                "type": slug}]) from None
+
+
+def time_range(person: dict[str, Any], start: dt.datetime | None, end: dt.datetime | None
+               ) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """`from` and `to` query values as UTC instants."""
+    warnings: list[str] = []
+    try:
+        return tuple(None if value is None else care.resolve(value, person["tz"], name, warnings)
+                     for name, value in (("from", start), ("to", end)))  # type: ignore[return-value]
+    except care.CareError as exc:
+        raise ProblemError(422, "validation-error", f"{exc.field}: {exc.message}",
+                           errors=[{"loc": ["query", exc.field], "msg": exc.message,
+                                    "type": "value_error"}]) from None
+
+
+def page_after(cursor_: str | None) -> tuple[dt.datetime, int] | None:
+    """The (time, id) key a cursor stands for."""
+    if not cursor_:
+        return None
+    ts, row_id = cursor.decode(cursor_, 2)
+    try:
+        return dt.datetime.fromisoformat(ts), int(row_id)
+    except (TypeError, ValueError):
+        raise ProblemError(400, "bad-cursor", "the cursor is not one this API issued") from None
+
+
+def next_cursor(rows: list[dict[str, Any]], limit: int, time_column: str) -> str | None:
+    if len(rows) < limit:
+        return None
+    return cursor.encode([rows[-1][time_column].isoformat(), rows[-1]["id"]])
+
+
+def owned_or_404(conn: Db, caller: Caller, row: dict[str, Any] | None, what: str
+                 ) -> dict[str, Any]:
+    """The person owning a record looked up by id. Another person's record is as absent as a
+    missing one, so ids reveal nothing; a 403 (a grant lacking a scope) passes through."""
+    if row is None:
+        raise ProblemError(404, "not-found", f"no {what}")
+    try:
+        return person_or_404(conn, caller, str(row["person_id"]))
+    except ProblemError as exc:
+        if exc.status != 404:
+            raise
+        raise ProblemError(404, "not-found", f"no {what}") from None
