@@ -242,3 +242,22 @@ def test_repository_lists_sessions_in_a_range_for_analyses(client, pool, patient
                                  start=dt.datetime(2024, 5, 5, tzinfo=dt.UTC))
         assert [r["starts_at"].day for r in rows] == [6]
         assert self_reports.before_after(conn, person_id=person, kind="pain") == []
+
+
+def test_deleting_the_person_removes_sessions_and_attached_records(client, pool, patient):
+    person, headers = patient
+    session = post(client, person, headers).json()
+    for path, body in (("self-reports", {"kind": "pain", "value": 4}),
+                       ("lab-results", {"value": 10, "unit": "nmol/L"})):
+        response = client.post(f"/v1/persons/{person}/{path}", headers=headers, json={
+            **body, "time": "2024-05-04T09:50:00", "session_id": session["id"],
+            "phase": "before"})
+        assert response.status_code == 201, response.text
+    with system_connection(pool) as conn:
+        conn.execute("DELETE FROM person WHERE id = %s", (person,))
+        left = conn.execute(
+            """SELECT (SELECT count(*) FROM session WHERE person_id = %(p)s)
+                    + (SELECT count(*) FROM self_report WHERE person_id = %(p)s)
+                    + (SELECT count(*) FROM lab_result WHERE person_id = %(p)s) AS n""",
+            {"p": person}).fetchone()
+        assert left["n"] == 0
