@@ -95,16 +95,24 @@ def _candidates(pdata, search: tuple[dt.datetime, dt.datetime]) -> list:
                 kind = _BEAT_KIND.get(pdata.sources[source_id]["kind"], "ppg_beats")
                 break
         if quality is None:
-            has_hr = any(np.any((own.ts_us >= a.timestamp() * 1e6) & (own.ts_us < b.timestamp() * 1e6))
-                         for _, own in pdata.by_source(pdata.heart_rate))
-            out.append(sp_response.CandidateWindow(a, b, 0.0, 1.0,
-                                                   "heart_rate" if has_hr else "device_hrv"))
+            # No beats: say what there is instead, or leave the window out (no data).
+            present = [kind for kind, series in (("heart_rate", pdata.heart_rate),
+                                                 ("device_hrv", pdata.device_rmssd),
+                                                 ("device_hrv", pdata.device_sdnn))
+                       if _any_between(series, a, b)]
+            if present:
+                out.append(sp_response.CandidateWindow(a, b, 0.0, 1.0, present[0]))
         else:
             out.append(sp_response.CandidateWindow(
                 a, b, quality.coverage,
                 quality.artifact_share if quality.artifact_share is not None else 1.0, kind))
         cursor += STEP
     return out
+
+
+def _any_between(series, a: dt.datetime, b: dt.datetime) -> bool:
+    lo, hi = a.timestamp() * 1e6, b.timestamp() * 1e6
+    return bool(np.any((series.ts_us >= lo) & (series.ts_us < hi)))
 
 
 def _values(window: dict[str, Any]) -> dict[str, float | None]:

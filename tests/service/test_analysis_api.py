@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from service.db.rls import system_connection
+from connectors.generators.rr import rr_series
 from tests.service.helpers import bearer, import_file, new_person, patient_token
 
 T0 = dt.datetime(2024, 5, 4, 7, 0, tzinfo=dt.UTC)
@@ -111,8 +112,9 @@ def test_recovery_from_morning_windows_against_the_baseline(client, person, load
     rows = ["time,rr_ms"]
     for k in range(30):
         day = first + dt.timedelta(days=k)
-        amplitude = 40.0 if k < 29 else 5.0  # the last morning: far less variability
-        rr = 1000.0 + amplitude * np.where(np.arange(400) % 2, 1, -1) + rng.normal(0, 2, 400)
+        scale = 1.0 if k < 29 else 0.15  # the last morning: far less variability
+        rr = rr_series(400, mean_ms=1000.0 + rng.normal(0, 5), lf_ms=30 * scale,
+                       hf_ms=25 * scale, noise_ms=6 * scale, seed=k)
         start = dt.datetime.combine(day, dt.time(6, 0), tzinfo=tz)
         ends = start + np.cumsum(rr) * dt.timedelta(milliseconds=1)
         rows += [f"{t.isoformat()},{v:.2f}" for t, v in zip(ends, rr, strict=True)]
@@ -123,7 +125,8 @@ def test_recovery_from_morning_windows_against_the_baseline(client, person, load
                           params={"from": "2024-03-01", "to": "2024-03-30"})
     assert response.status_code == 200, response.text
     days = response.json()["days"]
-    assert len(days) == 30 and all(d["measured_from"] == "morning_window" for d in days)
+    assert [d["measured_from"] for d in days] == ["morning_window"] * 30, [
+        (d["date"], d["measured_from"]) for d in days]
     assert days[0]["status"] == "insufficient_data"  # no history yet
     assert days[20]["status"] == "within"
     assert days[-1]["status"] == "below"
