@@ -10,17 +10,25 @@ from psycopg_pool import ConnectionPool
 from .. import __version__
 from ..config import Settings, get_settings
 from ..db import connect, migrate
+from ..jobs import runtime
 from . import problems
 from .routes import health, imports, observations, persons
 from .routes import lab_results, self_reports, sessions
+from .routes import fhir, webhooks
+from .routes import jobs as jobs_routes
 
 DESCRIPTION = """What a massage session does to a person's body, measured by the wearable they
 already wear. Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457
 problem documents; lists use cursor pagination."""
 
 
-def create_app(settings: Settings | None = None, pool: ConnectionPool | None = None) -> FastAPI:
-    """The API. Without a pool, one is opened (and migrations applied) at startup."""
+def create_app(settings: Settings | None = None, pool: ConnectionPool | None = None, *,
+               background: bool = False) -> FastAPI:
+    """The API. Without a pool, one is opened (and migrations applied) at startup.
+
+    With ``background`` the process also runs a scheduler candidate and one job
+    worker (``vagus serve``, the single-machine default).
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -30,9 +38,13 @@ def create_app(settings: Settings | None = None, pool: ConnectionPool | None = N
             url = connect.database_url(settings)
             migrate.upgrade(url, settings.migrations_dir)
             app.state.pool = connect.create_pool(url, settings.pool_size)
+        jobs = (runtime.start(app.state.pool, settings, connect.database_url(settings))
+                if background else None)
         try:
             yield
         finally:
+            if jobs is not None:
+                jobs.stop()
             if own_pool:
                 app.state.pool.close()
 
@@ -44,5 +56,7 @@ def create_app(settings: Settings | None = None, pool: ConnectionPool | None = N
     for module in (health, persons, imports, observations):
         app.include_router(module.router)
     for module in (sessions, self_reports, lab_results):
+        app.include_router(module.router)
+    for module in (jobs_routes, webhooks, fhir):
         app.include_router(module.router)
     return app

@@ -7,10 +7,9 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
-from starlette.concurrency import run_in_threadpool
 
 from ... import uploads
-from ...ingest import run_import
+from ...jobs.queue import enqueue
 from ...repositories import imports
 from .. import cursor
 from ... import authz
@@ -37,7 +36,7 @@ def _record(conn, row: dict) -> ImportRecord:
     return ImportRecord(**{k: v for k, v in row.items() if k != "stored_path"}, same_file_as=same)
 
 
-@router.post("/v1/persons/{person_id}/imports", response_model=ImportRecord, status_code=201,
+@router.post("/v1/persons/{person_id}/imports", response_model=ImportRecord, status_code=202,
              openapi_extra=_UPLOAD_BODY)
 async def upload(
     person_id: UUID, request: Request, caller: Caller,
@@ -47,9 +46,11 @@ async def upload(
     start: Annotated[dt.datetime | None, Query(
         description="Recording start, for files without absolute times (plain RR lists).")] = None,
 ) -> ImportRecord:
-    """Upload an export as the raw body; it is stored, imported, and its record returned.
+    """Upload an export as the raw body; it is stored and queued, and its record returned.
 
-    Re-uploading the same file inserts nothing (every row is reported as a
+    The answer comes at once with status `queued`; a worker imports the file,
+    and `GET /v1/imports/{id}` shows its progress (bytes and records so far)
+    and outcome. Re-uploading the same file inserts nothing (every row is reported as a
     duplicate) and `same_file_as` names the earlier import.
     """
     app = request.app
@@ -86,7 +87,9 @@ async def upload(
         raise ProblemError(400, "empty-upload", "the request body is empty: send the file itself")
     with scoped_connection(pool, caller, request) as conn:
         conn.execute("UPDATE import SET stored_path = %s WHERE id = %s", (str(target), row["id"]))
-    await run_in_threadpool(run_import, pool, row["id"], target, format_name=format, start=start)
+        # A worker runs the import; the caller follows it on GET /v1/imports/{id}.
+        enqueue(conn, "import", {"import_id": row["id"], "format": format,
+                                 "start": start.isoformat() if start else None})
     with scoped_connection(pool, caller, request) as conn:
         return _record(conn, imports.get(conn, row["id"]))
 
