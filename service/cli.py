@@ -304,7 +304,7 @@ def cmd_session_add(args: argparse.Namespace, settings: Settings) -> int:
     body = _care_body(SessionCreate, start=args.start, end=args.end, modality=args.modality,
                       pressure=args.pressure, therapist_id=args.therapist,
                       body_areas=args.body_areas, notes=args.notes)
-    with _pool(settings) as pool, pool.connection() as conn:
+    with _pool(settings) as pool, rls.system_connection(pool) as conn:
         person = _care_person(conn, args.person)
         try:
             out = Session(**care.add_session(conn, person, body)).model_dump(mode="json")
@@ -320,7 +320,7 @@ def cmd_session_list(args: argparse.Namespace, settings: Settings) -> int:
     from .api.schemas_sessions import Session
     from .repositories import sessions
 
-    with _pool(settings) as pool, pool.connection() as conn:
+    with _pool(settings) as pool, rls.system_connection(pool) as conn:
         person = _care_person(conn, args.person)
         start, end = _care_range(person, args)
         rows = sessions.in_range(conn, person_id=str(person["id"]), start=start, end=end)
@@ -335,7 +335,7 @@ def cmd_session_list(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_session_delete(args: argparse.Namespace, settings: Settings) -> int:
     from .repositories import sessions
 
-    with _pool(settings) as pool, pool.connection() as conn:
+    with _pool(settings) as pool, rls.system_connection(pool) as conn:
         if not sessions.delete(conn, args.id):
             raise CliError(f"no session {args.id}")
     _emit(args, {"id": args.id, "deleted": True}, f"session {args.id} deleted")
@@ -348,7 +348,7 @@ def cmd_report_add(args: argparse.Namespace, settings: Settings) -> int:
 
     body = _care_body(SelfReportCreate, time=args.time, kind=args.kind, value=args.value,
                       session_id=args.session, phase=args.phase)
-    with _pool(settings) as pool, pool.connection() as conn:
+    with _pool(settings) as pool, rls.system_connection(pool) as conn:
         person = _care_person(conn, args.person)
         try:
             out = SelfReport(**care.add_report(conn, person, body)).model_dump(mode="json")
@@ -364,7 +364,7 @@ def cmd_report_list(args: argparse.Namespace, settings: Settings) -> int:
     from .api.schemas_sessions import SelfReport
     from .repositories import self_reports
 
-    with _pool(settings) as pool, pool.connection() as conn:
+    with _pool(settings) as pool, rls.system_connection(pool) as conn:
         person = _care_person(conn, args.person)
         start, end = _care_range(person, args)
         rows = self_reports.in_range(conn, person_id=str(person["id"]), start=start, end=end,
@@ -384,7 +384,7 @@ def cmd_lab_add(args: argparse.Namespace, settings: Settings) -> int:
     body = _care_body(LabResultCreate, time=args.time, analyte=args.analyte, value=args.value,
                       unit=args.unit, specimen=args.specimen, session_id=args.session,
                       phase=args.phase)
-    with _pool(settings) as pool, pool.connection() as conn:
+    with _pool(settings) as pool, rls.system_connection(pool) as conn:
         person = _care_person(conn, args.person)
         try:
             out = LabResult(**care.add_lab(conn, person, body)).model_dump(mode="json")
@@ -401,7 +401,7 @@ def cmd_lab_list(args: argparse.Namespace, settings: Settings) -> int:
     from .api.schemas_sessions import LabResult
     from .repositories import lab_results
 
-    with _pool(settings) as pool, pool.connection() as conn:
+    with _pool(settings) as pool, rls.system_connection(pool) as conn:
         person = _care_person(conn, args.person)
         start, end = _care_range(person, args)
         rows = lab_results.cortisol(conn, person_id=str(person["id"]), start=start, end=end)

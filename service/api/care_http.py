@@ -1,7 +1,9 @@
 """HTTP pieces shared by the session, self-report and lab-result routes.
 
 The person check is a dependency so that a person the caller may not see is a
-404 before the request body is validated: a foreign id reveals nothing.
+404 before the request body is validated: a foreign id reveals nothing. Reads
+need the `read:sessions` scope, writes `write:sessions` (a patient holds both on
+itself, an admin on everyone, a therapist or app what the person granted).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from uuid import UUID
 
 from fastapi import Depends, Path, Query
 
-from .. import care
+from .. import authz, care
 from . import cursor
 from .deps import Caller, Db, person_or_404
 from .problems import ProblemError
@@ -25,12 +27,18 @@ LimitQuery = Annotated[int, Query(ge=1, le=1000)]
 CursorQuery = Annotated[str | None, Query(alias="cursor", description="`next_cursor` of a page")]
 
 
-def visible_person(person_id: UUID, conn: Db, caller: Caller) -> dict[str, Any]:
-    """The path's person, if the caller may see it."""
-    return person_or_404(conn, caller, str(person_id))
+def readable_person(person_id: UUID, conn: Db, caller: Caller) -> dict[str, Any]:
+    """The path's person, if the caller may read its sessions, reports and lab results."""
+    return person_or_404(conn, caller, str(person_id), authz.READ_SESSIONS)
 
 
-VisiblePerson = Annotated[dict[str, Any], Depends(visible_person)]
+def writable_person(person_id: UUID, conn: Db, caller: Caller) -> dict[str, Any]:
+    """The path's person, if the caller may log sessions, reports and lab results for it."""
+    return person_or_404(conn, caller, str(person_id), authz.WRITE_SESSIONS)
+
+
+ReadablePerson = Annotated[dict[str, Any], Depends(readable_person)]
+WritablePerson = Annotated[dict[str, Any], Depends(writable_person)]
 
 
 def care_problem(error: care.CareError) -> NoReturn:
@@ -46,12 +54,13 @@ def time_range(person: dict[str, Any], start: dt.datetime | None, end: dt.dateti
     """`from` and `to` query values as UTC instants."""
     warnings: list[str] = []
     try:
-        return tuple(None if value is None else care.resolve(value, person["tz"], name, warnings)
-                     for name, value in (("from", start), ("to", end)))  # type: ignore[return-value]
+        bounds = [None if value is None else care.resolve(value, person["tz"], name, warnings)
+                  for name, value in (("from", start), ("to", end))]
     except care.CareError as exc:
         raise ProblemError(422, "validation-error", f"{exc.field}: {exc.message}",
                            errors=[{"loc": ["query", exc.field], "msg": exc.message,
                                     "type": "value_error"}]) from None
+    return bounds[0], bounds[1]
 
 
 def page_after(cursor_: str | None) -> tuple[dt.datetime, int] | None:
@@ -71,14 +80,14 @@ def next_cursor(rows: list[dict[str, Any]], limit: int, time_column: str) -> str
     return cursor.encode([rows[-1][time_column].isoformat(), rows[-1]["id"]])
 
 
-def owned_or_404(conn: Db, caller: Caller, row: dict[str, Any] | None, what: str
-                 ) -> dict[str, Any]:
-    """The person owning a record looked up by id. Another person's record is as absent as a
-    missing one, so ids reveal nothing; a 403 (a grant lacking a scope) passes through."""
+def owned_or_404(conn: Db, caller: Caller, row: dict[str, Any] | None, what: str,
+                 scope: str = authz.READ_SESSIONS) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A record looked up by id and its person. Another person's record is as absent as a
+    missing one, so ids reveal nothing; a 403 (a grant lacking the scope) passes through."""
     if row is None:
         raise ProblemError(404, "not-found", f"no {what}")
     try:
-        return person_or_404(conn, caller, str(row["person_id"]))
+        return row, person_or_404(conn, caller, str(row["person_id"]), scope)
     except ProblemError as exc:
         if exc.status != 404:
             raise

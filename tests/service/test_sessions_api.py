@@ -6,17 +6,9 @@ import datetime as dt
 
 import pytest
 
-from service.repositories import accounts, self_reports
+from service.db.rls import system_connection
+from service.repositories import accounts, grants, self_reports
 from tests.service.helpers import admin_token, bearer, new_person, patient_token
-
-
-def system_connection(pool):
-    """A connection allowed to set up any person's rows (the system context, once RLS is on)."""
-    try:
-        from service.db.rls import system_connection as system
-    except ImportError:  # before row-level security exists
-        return pool.connection()
-    return system(pool)
 
 
 def therapist_account(pool, name: str = "Theo") -> str:
@@ -261,3 +253,40 @@ def test_deleting_the_person_removes_sessions_and_attached_records(client, pool,
                     + (SELECT count(*) FROM lab_result WHERE person_id = %(p)s) AS n""",
             {"p": person}).fetchone()
         assert left["n"] == 0
+
+
+def therapist_with_grant(pool, person: str, scopes: list[str]) -> tuple[str, dict[str, str]]:
+    """A therapist account the person granted ``scopes``, and its token."""
+    from service import auth
+
+    therapist = therapist_account(pool)
+    with system_connection(pool) as conn:
+        grants.create(conn, person_id=person, grantee_id=therapist, scopes=scopes,
+                      status="active", requested_by=therapist, expires_at=None, note=None)
+        token, _ = auth.issue_token(conn, account_id=therapist)
+    return therapist, bearer(token)
+
+
+def test_a_therapist_needs_the_write_scope_and_logs_as_itself(client, pool, patient):
+    person, headers = patient
+    session = post(client, person, headers).json()
+    _, reader = therapist_with_grant(pool, person, ["read:sessions"])
+    assert client.get(f"/v1/persons/{person}/sessions", headers=reader).status_code == 200
+    assert client.get(f"/v1/sessions/{session['id']}", headers=reader).status_code == 200
+    later = {"start": "2024-05-05T10:00:00Z", "end": "2024-05-05T11:00:00Z"}
+    assert post(client, person, reader, **later).status_code == 403
+    assert client.patch(f"/v1/sessions/{session['id']}", json={"notes": "x"},
+                        headers=reader).status_code == 403
+    assert client.delete(f"/v1/sessions/{session['id']}", headers=reader).status_code == 403
+
+    therapist, writer = therapist_with_grant(pool, person, ["read:sessions", "write:sessions"])
+    created = post(client, person, writer, **later)
+    assert created.status_code == 201 and created.json()["therapist_id"] == therapist
+    other = therapist_account(pool, "Someone else")
+    assert post(client, person, writer, therapist_id=other, start="2024-05-06T10:00:00Z",
+                end="2024-05-06T11:00:00Z").status_code == 403
+
+    # A therapist without a grant sees nothing of the person.
+    _, stranger = therapist_with_grant(pool, new_person(pool, "Elsewhere"), ["read:sessions"])
+    assert client.get(f"/v1/persons/{person}/sessions", headers=stranger).status_code == 404
+    assert client.get(f"/v1/sessions/{session['id']}", headers=stranger).status_code == 404

@@ -6,16 +6,17 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 
-from ... import care
+from ... import authz, care
 from ...repositories import lab_results
 from ...units import ANALYTES
 from ..care_http import (
     CursorQuery,
     FromQuery,
     LimitQuery,
+    ReadablePerson,
     RowIdPath,
     ToQuery,
-    VisiblePerson,
+    WritablePerson,
     care_problem,
     next_cursor,
     owned_or_404,
@@ -30,7 +31,7 @@ router = APIRouter(tags=["lab-results"], responses=PROBLEM_RESPONSES)
 
 
 @router.post("/v1/persons/{person_id}/lab-results", response_model=LabResult, status_code=201)
-def create_lab_result(person: VisiblePerson, body: LabResultCreate, conn: Db) -> LabResult:
+def create_lab_result(person: WritablePerson, body: LabResultCreate, conn: Db) -> LabResult:
     """Record a cortisol result; the value is also stored converted to nmol/L."""
     try:
         return LabResult(**care.add_lab(conn, person, body))
@@ -39,7 +40,7 @@ def create_lab_result(person: VisiblePerson, body: LabResultCreate, conn: Db) ->
 
 
 @router.get("/v1/persons/{person_id}/lab-results", response_model=LabResultPage)
-def list_lab_results(person: VisiblePerson, conn: Db, from_: FromQuery = None,
+def list_lab_results(person: ReadablePerson, conn: Db, from_: FromQuery = None,
                      to: ToQuery = None,
                      analyte: Literal[ANALYTES] | None = None,  # type: ignore[valid-type]
                      session_id: RowId | None = None, limit: LimitQuery = 100,
@@ -53,21 +54,22 @@ def list_lab_results(person: VisiblePerson, conn: Db, from_: FromQuery = None,
                          next_cursor=next_cursor(rows, limit, "ts"))
 
 
-def _result_and_person(conn, caller, result_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def _result_and_person(conn, caller, result_id: int, scope: str
+                       ) -> tuple[dict[str, Any], dict[str, Any]]:
     row = lab_results.get(conn, result_id)
-    return row, owned_or_404(conn, caller, row, f"lab result {result_id}")  # type: ignore[return-value]
+    return owned_or_404(conn, caller, row, f"lab result {result_id}", scope)
 
 
 @router.get("/v1/lab-results/{result_id}", response_model=LabResult)
 def get_lab_result(result_id: RowIdPath, conn: Db, caller: Caller) -> LabResult:
     """One lab result."""
-    row, person = _result_and_person(conn, caller, result_id)
+    row, person = _result_and_person(conn, caller, result_id, authz.READ_SESSIONS)
     return LabResult(**care.lab_out(row, person["tz"]))
 
 
 @router.delete("/v1/lab-results/{result_id}", response_model=LabResult)
 def delete_lab_result(result_id: RowIdPath, conn: Db, caller: Caller) -> LabResult:
     """Delete a lab result and return it."""
-    row, person = _result_and_person(conn, caller, result_id)
+    row, person = _result_and_person(conn, caller, result_id, authz.WRITE_SESSIONS)
     lab_results.delete(conn, result_id)
     return LabResult(**care.lab_out(row, person["tz"]))

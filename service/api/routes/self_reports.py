@@ -6,15 +6,16 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from ... import care
+from ... import authz, care
 from ...repositories import self_reports
 from ..care_http import (
     CursorQuery,
     FromQuery,
     LimitQuery,
+    ReadablePerson,
     RowIdPath,
     ToQuery,
-    VisiblePerson,
+    WritablePerson,
     care_problem,
     next_cursor,
     owned_or_404,
@@ -35,7 +36,7 @@ router = APIRouter(tags=["self-reports"], responses=PROBLEM_RESPONSES)
 
 
 @router.post("/v1/persons/{person_id}/self-reports", response_model=SelfReport, status_code=201)
-def create_report(person: VisiblePerson, body: SelfReportCreate, conn: Db) -> SelfReport:
+def create_report(person: WritablePerson, body: SelfReportCreate, conn: Db) -> SelfReport:
     """Record one score, at any time or before/after one of the person's sessions."""
     try:
         return SelfReport(**care.add_report(conn, person, body))
@@ -44,7 +45,7 @@ def create_report(person: VisiblePerson, body: SelfReportCreate, conn: Db) -> Se
 
 
 @router.get("/v1/persons/{person_id}/self-reports", response_model=SelfReportPage)
-def list_reports(person: VisiblePerson, conn: Db, from_: FromQuery = None, to: ToQuery = None,
+def list_reports(person: ReadablePerson, conn: Db, from_: FromQuery = None, to: ToQuery = None,
                  kind: ReportKind | None = None, session_id: RowId | None = None,
                  limit: LimitQuery = 100, cursor_: CursorQuery = None) -> SelfReportPage:
     """Reports in [from, to), oldest first; optionally one kind or one session's."""
@@ -55,21 +56,22 @@ def list_reports(person: VisiblePerson, conn: Db, from_: FromQuery = None, to: T
                           next_cursor=next_cursor(rows, limit, "ts"))
 
 
-def _report_and_person(conn, caller, report_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def _report_and_person(conn, caller, report_id: int, scope: str
+                       ) -> tuple[dict[str, Any], dict[str, Any]]:
     row = self_reports.get(conn, report_id)
-    return row, owned_or_404(conn, caller, row, f"self-report {report_id}")  # type: ignore[return-value]
+    return owned_or_404(conn, caller, row, f"self-report {report_id}", scope)
 
 
 @router.get("/v1/self-reports/{report_id}", response_model=SelfReport)
 def get_report(report_id: RowIdPath, conn: Db, caller: Caller) -> SelfReport:
     """One self-report."""
-    row, person = _report_and_person(conn, caller, report_id)
+    row, person = _report_and_person(conn, caller, report_id, authz.READ_SESSIONS)
     return SelfReport(**care.report_out(row, person["tz"]))
 
 
 @router.delete("/v1/self-reports/{report_id}", response_model=SelfReport)
 def delete_report(report_id: RowIdPath, conn: Db, caller: Caller) -> SelfReport:
     """Delete a self-report and return it."""
-    row, person = _report_and_person(conn, caller, report_id)
+    row, person = _report_and_person(conn, caller, report_id, authz.WRITE_SESSIONS)
     self_reports.delete(conn, report_id)
     return SelfReport(**care.report_out(row, person["tz"]))

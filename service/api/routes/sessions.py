@@ -7,15 +7,16 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends
 
-from ... import care
+from ... import authz, care
 from ...repositories import sessions
 from ..care_http import (
     CursorQuery,
     FromQuery,
     LimitQuery,
+    ReadablePerson,
     RowIdPath,
     ToQuery,
-    VisiblePerson,
+    WritablePerson,
     care_problem,
     next_cursor,
     owned_or_404,
@@ -29,13 +30,18 @@ from ..schemas_sessions import Session, SessionCreate, SessionPage, SessionUpdat
 router = APIRouter(tags=["sessions"], responses=PROBLEM_RESPONSES)
 
 
-def _session_and_person(session_id: RowIdPath, conn: Db, caller: Caller
-                        ) -> tuple[dict[str, Any], dict[str, Any]]:
-    row = sessions.get(conn, session_id)
-    return row, owned_or_404(conn, caller, row, f"session {session_id}")  # type: ignore[return-value]
+def _session_with(scope: str):
+    """A dependency: the path's session and its person, if the caller holds ``scope``."""
+    def found(session_id: RowIdPath, conn: Db, caller: Caller
+              ) -> tuple[dict[str, Any], dict[str, Any]]:
+        return owned_or_404(conn, caller, sessions.get(conn, session_id),
+                            f"session {session_id}", scope)
+    return found
 
 
-SessionAndPerson = Annotated[tuple[dict[str, Any], dict[str, Any]], Depends(_session_and_person)]
+Found = tuple[dict[str, Any], dict[str, Any]]
+SessionToRead = Annotated[Found, Depends(_session_with(authz.READ_SESSIONS))]
+SessionToWrite = Annotated[Found, Depends(_session_with(authz.WRITE_SESSIONS))]
 
 
 def _as_therapist(caller: Any, therapist_id: UUID | None) -> UUID | None:
@@ -51,7 +57,7 @@ def _as_therapist(caller: Any, therapist_id: UUID | None) -> UUID | None:
 
 
 @router.post("/v1/persons/{person_id}/sessions", response_model=Session, status_code=201)
-def create_session(person: VisiblePerson, body: SessionCreate, conn: Db, caller: Caller
+def create_session(person: WritablePerson, body: SessionCreate, conn: Db, caller: Caller
                    ) -> Session:
     """Log a massage session. Overlapping another session of the person is a 409."""
     body = body.model_copy(update={"therapist_id": _as_therapist(caller, body.therapist_id)})
@@ -62,7 +68,7 @@ def create_session(person: VisiblePerson, body: SessionCreate, conn: Db, caller:
 
 
 @router.get("/v1/persons/{person_id}/sessions", response_model=SessionPage)
-def list_sessions(person: VisiblePerson, conn: Db, from_: FromQuery = None, to: ToQuery = None,
+def list_sessions(person: ReadablePerson, conn: Db, from_: FromQuery = None, to: ToQuery = None,
                   limit: LimitQuery = 100, cursor_: CursorQuery = None) -> SessionPage:
     """Sessions starting in [from, to), oldest first."""
     start, end = time_range(person, from_, to)
@@ -73,14 +79,14 @@ def list_sessions(person: VisiblePerson, conn: Db, from_: FromQuery = None, to: 
 
 
 @router.get("/v1/sessions/{session_id}", response_model=Session)
-def get_session(found: SessionAndPerson) -> Session:
+def get_session(found: SessionToRead) -> Session:
     """One session."""
     row, person = found
     return Session(**care.session_out(row, person["tz"]))
 
 
 @router.patch("/v1/sessions/{session_id}", response_model=Session)
-def edit_session(found: SessionAndPerson, body: SessionUpdate, conn: Db, caller: Caller
+def edit_session(found: SessionToWrite, body: SessionUpdate, conn: Db, caller: Caller
                  ) -> Session:
     """Change some fields of a session; the result is checked like a new one."""
     row, person = found
@@ -93,7 +99,7 @@ def edit_session(found: SessionAndPerson, body: SessionUpdate, conn: Db, caller:
 
 
 @router.delete("/v1/sessions/{session_id}", response_model=Session)
-def delete_session(found: SessionAndPerson, conn: Db) -> Session:
+def delete_session(found: SessionToWrite, conn: Db) -> Session:
     """Delete a session and return it. Its self-reports and lab results are kept, detached."""
     row, person = found
     sessions.delete(conn, row["id"])
