@@ -70,11 +70,10 @@ class PersonData:
 
 def load(conn: psycopg.Connection, person_id: str, start: dt.datetime,
          end: dt.datetime) -> PersonData:
-    def read(metric: str) -> Series:
-        return observations.read_series(conn, person_id=person_id, metric=metric,
-                                        start=start - MARGIN, end=end)
-
+    series = observations.read_series(
+        conn, person_id=person_id, metrics=("rr_interval", "heart_rate", "hrv_sdnn", "hrv_rmssd"),
+        start=start - MARGIN, end=end)
     return PersonData(
         sources=observations.sources(conn, person_id),
-        rr=read("rr_interval"), heart_rate=read("heart_rate"),
-        device_sdnn=read("hrv_sdnn"), device_rmssd=read("hrv_rmssd"))
+        rr=series["rr_interval"], heart_rate=series["heart_rate"],
+        device_sdnn=series["hrv_sdnn"], device_rmssd=series["hrv_rmssd"])
