@@ -12,7 +12,7 @@ from ..config import Settings, get_settings
 from ..db import connect, migrate
 from ..jobs import runtime
 from . import problems
-from .routes import health, imports, observations, persons
+from .routes import analysis, health, imports, observations, persons
 from .routes import lab_results, self_reports, sessions
 from .routes import fhir, webhooks
 from .routes import jobs as jobs_routes
@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, pool: ConnectionPool | None = N
     if pool is not None:
         app.state.pool = pool
     problems.install(app)
-    for module in (health, persons, imports, observations):
+    for module in (health, persons, imports, observations, analysis):
         app.include_router(module.router)
     for module in (sessions, self_reports, lab_results):
         app.include_router(module.router)

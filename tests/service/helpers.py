@@ -39,3 +39,15 @@ def write_rr_text(path: Path, rr_ms: list[float] | None = None, n: int = 600,
     lines = ([header] if header else []) + [f"{v:g}" for v in values]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def import_file(pool, person_id: str, path: Path, **kwargs):
+    """Run one import synchronously through the real ingest path; returns its outcome."""
+    from service.ingest import run_import
+    from service.repositories import imports
+
+    with system_connection(pool) as conn:
+        row = imports.create(conn, person_id=person_id, file_name=path.name)
+    outcome = run_import(pool, row["id"], path, **kwargs)
+    assert outcome.status == "completed", outcome.error
+    return outcome
