@@ -66,25 +66,38 @@ def cortisol_before_after(conn: psycopg.Connection, *, person_id: str,
                           specimen: str | None = None) -> list[dict[str, Any]]:
     """Per session with a `before` and an `after` cortisol result: both in nmol/L.
 
-    Saliva and serum are not mixed: pass a specimen to choose one (results with
-    no specimen recorded match any). The sample nearest the session is used in
-    each phase. Rows: session_id, starts_at, ends_at, before_nmol_l,
-    after_nmol_l, before_ts, after_ts, before_specimen, after_specimen.
+    Saliva and serum differ by an order of magnitude, so a pair never mixes
+    them: a `before` pairs with an `after` of the same specimen (a result with
+    no specimen recorded pairs with either). Pass ``specimen`` to keep one kind.
+    Within a phase the sample nearest the session is used. Rows: session_id,
+    starts_at, ends_at, before_nmol_l, after_nmol_l, before_ts, after_ts,
+    before_specimen, after_specimen; oldest session first.
     """
     return conn.execute(
         """WITH r AS (SELECT * FROM lab_result
                       WHERE person_id = %(person)s AND analyte = 'cortisol'
+                        AND session_id IS NOT NULL
                         AND (%(specimen)s::text IS NULL OR specimen IS NULL
                              OR specimen = %(specimen)s)),
-                b AS (SELECT DISTINCT ON (session_id) session_id, value_nmol_l, ts, specimen
-                      FROM r WHERE phase = 'before' ORDER BY session_id, ts DESC, id DESC),
-                a AS (SELECT DISTINCT ON (session_id) session_id, value_nmol_l, ts, specimen
-                      FROM r WHERE phase = 'after' ORDER BY session_id, ts, id)
-           SELECT s.id AS session_id, s.starts_at, s.ends_at,
-                  b.value_nmol_l AS before_nmol_l, a.value_nmol_l AS after_nmol_l,
-                  b.ts AS before_ts, a.ts AS after_ts,
-                  b.specimen AS before_specimen, a.specimen AS after_specimen
-           FROM session s JOIN b ON b.session_id = s.id JOIN a ON a.session_id = s.id
-           WHERE s.person_id = %(person)s
-           ORDER BY s.starts_at, s.id""",
+                b AS (SELECT DISTINCT ON (session_id, specimen) session_id, value_nmol_l, ts,
+                             specimen
+                      FROM r WHERE phase = 'before'
+                      ORDER BY session_id, specimen, ts DESC, id DESC),
+                a AS (SELECT DISTINCT ON (session_id, specimen) session_id, value_nmol_l, ts,
+                             specimen
+                      FROM r WHERE phase = 'after' ORDER BY session_id, specimen, ts, id),
+                pairs AS (
+                    SELECT DISTINCT ON (s.id) s.id AS session_id, s.starts_at, s.ends_at,
+                           b.value_nmol_l AS before_nmol_l, a.value_nmol_l AS after_nmol_l,
+                           b.ts AS before_ts, a.ts AS after_ts,
+                           b.specimen AS before_specimen, a.specimen AS after_specimen
+                    FROM session s
+                    JOIN b ON b.session_id = s.id
+                    JOIN a ON a.session_id = s.id
+                          AND (a.specimen = b.specimen OR a.specimen IS NULL OR b.specimen IS NULL)
+                    WHERE s.person_id = %(person)s
+                    -- Prefer a pair whose specimens are both known and equal, then saliva.
+                    ORDER BY s.id, (a.specimen IS NOT NULL AND b.specimen IS NOT NULL) DESC,
+                             b.specimen NULLS LAST)
+           SELECT * FROM pairs ORDER BY starts_at, session_id""",
         {"person": person_id, "specimen": specimen}).fetchall()

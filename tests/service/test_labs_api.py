@@ -88,3 +88,25 @@ def test_another_patient_reaches_none_of_it(client, pool, patient):
     assert client.delete(f"/v1/lab-results/{created['id']}", headers=bob).status_code == 404
     assert client.delete(f"/v1/lab-results/{created['id']}", headers=headers).status_code == 200
     assert client.get(f"/v1/lab-results/{created['id']}", headers=headers).status_code == 404
+
+
+def test_before_after_pairs_never_mix_saliva_and_serum(client, pool, patient):
+    person, headers = patient
+    mixed = post(client, person, headers).json()  # 10:00-11:00 Berlin
+    both = post(client, person, headers, start="2024-05-05T10:00:00+02:00",
+                end="2024-05-05T11:00:00+02:00").json()
+    samples = [  # (session, phase, time, nmol/L, specimen)
+        (mixed, "before", "2024-05-04T09:45:00", 12.0, "saliva"),
+        (mixed, "after", "2024-05-04T11:15:00", 300.0, "serum"),
+        (both, "before", "2024-05-05T09:45:00", 14.0, "saliva"),
+        (both, "after", "2024-05-05T11:15:00", 10.0, "saliva"),
+        (both, "after", "2024-05-05T11:20:00", 280.0, "serum"),
+    ]
+    for session, phase, time, value, specimen in samples:
+        response = lab(client, person, headers, session_id=session["id"], phase=phase,
+                       time=time, value=value, specimen=specimen)
+        assert response.status_code == 201, response.text
+    with system_connection(pool) as conn:
+        pairs = lab_results.cortisol_before_after(conn, person_id=person)
+    assert [(p["session_id"], p["before_nmol_l"], p["after_nmol_l"], p["after_specimen"])
+            for p in pairs] == [(both["id"], 14.0, 10.0, "saliva")]
