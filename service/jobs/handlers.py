@@ -51,7 +51,7 @@ def import_file(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
         start = payload.get("start")
         run_import(ctx.pool, import_id, Path(row["stored_path"]),
                    format_name=payload.get("format"),
-                   start=dt.datetime.fromisoformat(start) if start else row["start_hint"])
+                   start=dt.datetime.fromisoformat(start) if start else None)
     with ctx.pool.connection() as conn:
         job_connection_setup(conn)
         row = import_repo.get(conn, import_id)
