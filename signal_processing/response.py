@@ -65,7 +65,7 @@ METRICS: dict[str, MetricSpec] = {
         MetricSpec("mean_hr", "bpm", "lower", "mean heart rate", 1.0),
         MetricSpec("rmssd", "ms", "higher", "root mean square of successive RR differences", 2.0),
         MetricSpec("hf", "ms²", "higher", "high-frequency power 0.15–0.4 Hz", 50.0),
-        MetricSpec("stress_index", "", "lower", "Baevsky stress index (square root, as Kubios)", 0.5),
+        MetricSpec("stress_index", "", "lower", "Baevsky stress index (raw, not its square root)", 10.0),
         MetricSpec("sns_index", "", "lower", "Kubios-style sympathetic index", 0.1),
         MetricSpec("pns_index", "", "higher", "Kubios-style parasympathetic index", 0.1),
     )
@@ -92,7 +92,12 @@ class CandidateWindow:
 
 @dataclass(frozen=True)
 class WindowSelection:
-    """The chosen window, or ``None`` with the reason no window qualified."""
+    """The chosen window, or ``None`` with the reason no window qualified.
+
+    Reasons start with the codes of :mod:`signal_processing.windows` (``no_data``,
+    ``low_coverage``, ``too_many_artifacts``, ``heart_rate_only``, ``device_hrv_only``),
+    followed by the best value seen where that helps.
+    """
 
     window: CandidateWindow | None
     reason: str | None = None
@@ -123,19 +128,19 @@ def select_best_window(
         if c.start >= search_start and c.end <= search_end and abs((c.end - c.start) - length) <= tolerance
     ]
     if not inside:
-        return WindowSelection(None, "no data")
+        return WindowSelection(None, "no_data")
     beats = [c for c in inside if c.data_kind in BEAT_DATA_KINDS]
     if not beats:
-        return WindowSelection(None, "only heart rate" if any(c.data_kind == "heart_rate" for c in inside)
-                               else "only device HRV")
+        return WindowSelection(None, "heart_rate_only" if any(c.data_kind == "heart_rate" for c in inside)
+                               else "device_hrv_only")
     covered = [c for c in beats if c.coverage >= min_coverage]
     if not covered:
         best = max(c.coverage for c in beats)
-        return WindowSelection(None, f"low coverage (best {best:.0%} < {min_coverage:.0%})")
+        return WindowSelection(None, f"low_coverage: best {best:.0%} < {min_coverage:.0%}")
     clean = [c for c in covered if c.artifact_share <= max_artifact_share]
     if not clean:
         best = min(c.artifact_share for c in covered)
-        return WindowSelection(None, f"too many artifacts (best {best:.1%} > {max_artifact_share:.1%})")
+        return WindowSelection(None, f"too_many_artifacts: best {best:.1%} > {max_artifact_share:.1%}")
     sign = 1 if prefer == "latest" else -1
     chosen = max(
         clean,
@@ -168,9 +173,9 @@ def control_days(
 class WindowValues:
     """Metric values of one window, or why it has none.
 
-    ``insufficient_reason`` applies to the whole window (``"no data"``, ``"low coverage"``,
-    ``"too many artifacts"``, ``"only heart rate"``); ``missing`` gives per-metric reasons
-    (for example HF absent because of a gap longer than 10 s).
+    ``insufficient_reason`` applies to the whole window (``no_data``, ``low_coverage``,
+    ``too_many_artifacts``, ``heart_rate_only`` ...); ``missing`` gives per-metric reasons
+    (for example HF absent because of ``gap_too_long``).
     """
 
     values: Mapping[str, float | None] = field(default_factory=dict)

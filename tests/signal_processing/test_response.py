@@ -69,10 +69,10 @@ def test_select_ignores_windows_outside_range_or_wrong_length() -> None:
 @pytest.mark.parametrize(
     ("cands", "reason_start"),
     [
-        ([], "no data"),
-        ([_win(0, 1.0, 0.0, "heart_rate")], "only heart rate"),
-        ([_win(0, 0.70, 0.0), _win(10, 0.85, 0.0)], "low coverage"),
-        ([_win(0, 0.97, 0.08)], "too many artifacts"),
+        ([], "no_data"),
+        ([_win(0, 1.0, 0.0, "heart_rate")], "heart_rate_only"),
+        ([_win(0, 0.70, 0.0), _win(10, 0.85, 0.0)], "low_coverage"),
+        ([_win(0, 0.97, 0.08)], "too_many_artifacts"),
     ],
 )
 def test_select_says_why_nothing_qualified(cands: list[CandidateWindow], reason_start: str) -> None:
@@ -125,11 +125,11 @@ def test_fallback_to_raw_change_with_too_few_controls() -> None:
 
 def test_missing_window_gives_reason_not_number() -> None:
     s = date(2026, 3, 15)
-    session = DayWindows(s, WindowValues(insufficient_reason="too many artifacts"), WindowValues({"ln_rmssd": 3.5}))
+    session = DayWindows(s, WindowValues(insufficient_reason="too_many_artifacts"), WindowValues({"ln_rmssd": 3.5}))
     controls = [_day(s + timedelta(days=k), 3.5, 3.4) for k in (1, 2, 3)]
     r = metric_response(session, controls, "ln_rmssd")
     assert r.change is None and r.delta is None and r.improved is None
-    assert r.reason == "pre window: too many artifacts"
+    assert r.reason == "pre window: too_many_artifacts"
     assert not r.control_adjusted
 
 
@@ -168,7 +168,7 @@ def test_level_response_against_control_nights() -> None:
     assert r.control_median == pytest.approx(3.95) and r.delta == pytest.approx(0.25) and r.n_controls == 4
     few = level_response(WindowValues({"night_ln_rmssd": 4.2}), nights[:2], "night_ln_rmssd")
     assert few.delta is None and "need 3" in few.reason
-    missing = level_response(WindowValues(insufficient_reason="no data"), nights, "night_ln_rmssd")
-    assert missing.delta is None and missing.reason == "no data"
+    missing = level_response(WindowValues(insufficient_reason="no_data"), nights, "night_ln_rmssd")
+    assert missing.delta is None and missing.reason == "no_data"
     hr = level_response(WindowValues({"mean_hr": 60.0}), [WindowValues({"mean_hr": 62.0})] * 3, "mean_hr")
     assert hr.better == "lower" and hr.delta == pytest.approx(-2.0)
