@@ -17,7 +17,7 @@ from signal_processing import evidence as sp_evidence
 from signal_processing import response as sp_response
 
 from ..repositories import sessions as session_repo
-from .session_response import RESPONSE_VERSION, session_response
+from .session_response import RESPONSE_VERSION, cached_session_response
 
 #: The endpoints pooled across persons: the primary endpoint and mean HR beside it.
 COHORT_ENDPOINTS = (("acute_stress", "ln_rmssd"), ("acute_stress", "mean_hr"))
@@ -31,7 +31,7 @@ def _session_deltas(conn: psycopg.Connection, person: dict[str, Any], *, modalit
         if (modality and session["modality"] != modality) or (
                 pressure and session["pressure"] != pressure):
             continue
-        response = session_response(conn, session, person["tz"], include_night=False)
+        response = cached_session_response(conn, session, person["tz"])
         minutes = (session["ends_at"] - session["starts_at"]).total_seconds() / 60
         for _, metric in COHORT_ENDPOINTS:
             out[metric].append(sp_evidence.SessionDelta(

@@ -24,7 +24,12 @@ from signal_processing import response as sp_response
 
 from ..repositories import lab_results, self_reports
 from ..repositories import sessions as session_repo
-from .session_response import NIGHT_METRICS, RESPONSE_VERSION, WindowConfig, session_response
+from .session_response import (
+    NIGHT_METRICS,
+    RESPONSE_VERSION,
+    WindowConfig,
+    cached_session_response,
+)
 
 #: SWC where the person's own spread cannot be estimated (too few control days).
 FIXED_SWC = {
@@ -97,7 +102,7 @@ def person_evidence(conn: psycopg.Connection, person: dict[str, Any],
     """Every claim for one person, with literature, plain-language summary and caveats."""
     person_id = str(person["id"])
     sessions = session_repo.in_range(conn, person_id=person_id)
-    responses = [session_response(conn, s, person["tz"], cfg) for s in sessions]
+    responses = [cached_session_response(conn, s, person["tz"], cfg) for s in sessions]
     claims = sp_evidence.assess_person(endpoints_for(conn, person_id, responses))
     has_cortisol = any(e.metric == "cortisol" for c in claims for e in c.endpoints)
     return {

@@ -18,6 +18,7 @@ late changes the response the next time it is read; the algorithm version is in 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +30,7 @@ from signal_processing import response as sp_response
 from signal_processing.hrv import ALGORITHM_VERSION
 from signal_processing.windows import window_quality
 
+from ..repositories import responses
 from ..repositories import sessions as session_repo
 from . import data as person_data
 from . import recovery, windows
@@ -293,3 +295,28 @@ def _next_days(conn, person_id: str, tz_name: str, day: dt.date, cfg: WindowConf
                                   if m.ln_rmssd is not None and baseline is not None else None)}
                  for m in after],
     }
+
+
+def _json_ready(value: Any) -> Any:
+    """The body as it is stored and served: datetimes as ISO 8601 strings."""
+    return json.loads(json.dumps(value, default=lambda v: v.isoformat()))
+
+
+def cached_session_response(conn: psycopg.Connection, session: dict[str, Any], tz_name: str,
+                            cfg: WindowConfig = WindowConfig()) -> dict[str, Any]:
+    """The stored response when the data it came from is unchanged, else a fresh one (stored).
+
+    The fingerprint (``responses.data_version``) moves with every completed
+    import and every session change, so late-arriving data is picked up on the
+    next read; a new algorithm version recomputes too.
+    """
+    person_id = str(session["person_id"])
+    version = responses.data_version(conn, person_id)
+    stored = responses.get(conn, session["id"])
+    if (stored and stored["algorithm_version"] == RESPONSE_VERSION
+            and stored["data_version"] == version):
+        return stored["body"]
+    body = _json_ready(session_response(conn, session, tz_name, cfg))
+    responses.put(conn, session_id=session["id"], person_id=person_id,
+                  algorithm_version=RESPONSE_VERSION, version=version, body=body)
+    return body

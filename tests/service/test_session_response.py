@@ -127,3 +127,11 @@ def test_foreign_session_is_404(client, pool, subject):
     other = bearer(patient_token(pool, new_person(pool, "Other")))
     assert client.get(f"/v1/sessions/{subject['session']}/response", headers=other).status_code == 404
     assert client.get(f"/v1/persons/{subject['person']}/evidence", headers=other).status_code == 404
+
+
+def test_unchanged_data_serves_the_stored_response(client, subject):
+    url = f"/v1/sessions/{subject['session']}/response"
+    first = client.get(url, headers=subject["headers"]).json()
+    second = client.get(url, headers=subject["headers"]).json()
+    assert first["computed_at"] == second["computed_at"]
+    assert first["metrics"] == second["metrics"]

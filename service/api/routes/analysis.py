@@ -85,7 +85,7 @@ def session_response(session_id: int, conn: Db, caller: Caller):
     if session is None or not caller.can_access_person(str(session["person_id"])):
         raise ProblemError(404, "not-found", f"no session {session_id} visible to this token")
     person = person_or_404(conn, caller, str(session["person_id"]))
-    return response_analysis.session_response(conn, session, person["tz"])
+    return response_analysis.cached_session_response(conn, session, person["tz"])
 
 
 @router.get("/v1/persons/{person_id}/evidence", response_model=PersonEvidence)

@@ -1,0 +1,40 @@
+"""Stored session responses and the fingerprint of the data they were computed from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+
+def data_version(conn: psycopg.Connection, person_id: str) -> str:
+    """Changes whenever the person's samples, sleep or sessions change.
+
+    Responses depend on every import (late data) and on the other sessions
+    (they decide which days are control days).
+    """
+    row = conn.execute(
+        """SELECT (SELECT coalesce(max(id), 0) FROM import
+                   WHERE person_id = %(p)s AND status = 'completed') AS last_import,
+                  (SELECT count(*) FROM session WHERE person_id = %(p)s) AS n_sessions,
+                  (SELECT coalesce(max(updated_at), 'epoch') FROM session
+                   WHERE person_id = %(p)s) AS sessions_changed""",
+        {"p": person_id}).fetchone()
+    return f"i{row['last_import']}-s{row['n_sessions']}-{row['sessions_changed'].isoformat()}"
+
+
+def get(conn: psycopg.Connection, session_id: int) -> dict[str, Any] | None:
+    return conn.execute("SELECT algorithm_version, data_version, body FROM session_response "
+                        "WHERE session_id = %s", (session_id,)).fetchone()
+
+
+def put(conn: psycopg.Connection, *, session_id: int, person_id: str, algorithm_version: str,
+        version: str, body: dict[str, Any]) -> None:
+    conn.execute(
+        """INSERT INTO session_response (session_id, person_id, algorithm_version, data_version, body)
+           VALUES (%s, %s, %s, %s, %s)
+           ON CONFLICT (session_id) DO UPDATE
+              SET algorithm_version = EXCLUDED.algorithm_version,
+                  data_version = EXCLUDED.data_version, body = EXCLUDED.body, computed_at = now()""",
+        (session_id, person_id, algorithm_version, version, Jsonb(body)))
