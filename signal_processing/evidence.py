@@ -288,7 +288,7 @@ def verdict(
     2. CI entirely above 0, ``p < alpha`` and estimate ≥ SWC → ``supported``;
     3. CI entirely below 0, ``p < alpha`` and estimate ≤ −SWC → ``contradicted``;
     4. CI entirely inside (−SWC, +SWC) → ``not supported`` (equivalence: no worthwhile effect);
-    5. otherwise (or CI/p unavailable) → ``inconclusive``.
+    5. otherwise (or no CI) → ``inconclusive``.
 
     The point estimate must reach the SWC for ``supported``: a change that is reliably
     non-zero but smaller than worthwhile does not support a health claim. Requiring the
@@ -296,14 +296,15 @@ def verdict(
     """
     if n < min_sessions:
         return "insufficient data"
-    if estimate is None or ci_low is None or ci_high is None or p_value is None:
+    if estimate is None or ci_low is None or ci_high is None:
         return "inconclusive"
     s = 1.0 if better == "higher" else -1.0
     e = s * estimate
     lo, hi = sorted((s * ci_low, s * ci_high))
-    if lo > 0 and p_value < alpha and e >= swc:
+    significant = p_value is not None and p_value < alpha  # no p when every change is exactly 0
+    if lo > 0 and significant and e >= swc:
         return "supported"
-    if hi < 0 and p_value < alpha and e <= -swc:
+    if hi < 0 and significant and e <= -swc:
         return "contradicted"
     if -swc < lo and hi < swc:
         return "not supported"

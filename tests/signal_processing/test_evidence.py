@@ -58,6 +58,8 @@ BASE = dict(swc=0.05, better="higher")
         (dict(n=8, estimate=0.0, ci_low=-0.04, ci_high=0.04, p_value=0.9), "not supported"),
         (dict(n=8, estimate=0.1, ci_low=-0.1, ci_high=0.3, p_value=0.3), "inconclusive"),
         (dict(n=8, estimate=None, ci_low=None, ci_high=None, p_value=None), "inconclusive"),
+        (dict(n=8, estimate=0.0, ci_low=0.0, ci_high=0.0, p_value=None), "not supported"),  # all changes 0
+        (dict(n=8, estimate=0.3, ci_low=0.2, ci_high=0.4, p_value=None), "inconclusive"),
     ],
 )
 def test_verdict_rule(kwargs: dict, expected: str) -> None:
