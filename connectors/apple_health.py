@@ -67,8 +67,12 @@ from .base import (
     rr_batch,
 )
 
-#: Samples per (source, metric, tags) before a batch is flushed.
+#: Samples waiting, over all (source, metric, tags), before the largest
+#: waiting batch is flushed: batches hold up to this many samples, and memory
+#: stays the same whether an export fills them or not.
 BATCH_SIZE = 50_000
+#: Dates are parsed this many at a time when a batch is flushed.
+_PARSE_ROWS = 8192
 #: Progress is reported at least every this many bytes of XML.
 PROGRESS_BYTES = 8 << 20
 #: An ECG CSV larger than this is skipped (a real one is about 150-300 KB).
@@ -431,9 +435,11 @@ class _Pending:
 
 def _flush(pending: _Pending, report: ReadReport) -> Iterator[SampleBatch]:
     """Parse a pending batch, reject what does not parse or fit, split by UTC offset."""
-    chars = np.frombuffer(pending.starts, np.uint8).reshape(-1, _DATE_LEN)
-    ts, offsets, ok = parse_date_rows(chars)
-    del chars  # releases the bytearray's buffer
+    rows = np.frombuffer(pending.starts, np.uint8).reshape(-1, _DATE_LEN)
+    # In slices: the arithmetic's temporaries stay small however full the batch is.
+    parts = [parse_date_rows(rows[i:i + _PARSE_ROWS]) for i in range(0, len(rows), _PARSE_ROWS)]
+    del rows  # releases the bytearray's buffer
+    ts, offsets, ok = (np.concatenate(column) for column in zip(*parts, strict=True))
     report.reject("unparseable date", int(ok.size - np.count_nonzero(ok)))
     values = np.array(pending.values, dtype=np.float64)[ok] * pending.factor
     ts, offsets = ts[ok], offsets[ok]
@@ -521,6 +527,7 @@ class _RecordReader:
         self.beats: dict[tuple[SourceInfo, int], _Beats] = {}
         self.skipped: Counter[str] = Counter()
         self.ready: list[Item] = []
+        self.waiting = 0  # samples in self.pending
 
     def record(self, elem: etree._Element) -> None:
         kind = elem.get("type")
@@ -563,8 +570,11 @@ class _RecordReader:
         pending.values.append(value)
         if kind == _SDNN:
             self._beat_list(elem, source)
-        if len(pending.values) >= BATCH_SIZE:
-            self.ready.extend(_flush(pending, self.report))
+        self.waiting += 1
+        if self.waiting >= BATCH_SIZE:
+            largest = max(self.pending.values(), key=lambda p: len(p.values))
+            self.waiting -= len(largest.values)
+            self.ready.extend(_flush(largest, self.report))
 
     def _beat_list(self, elem: etree._Element, source: SourceInfo) -> None:
         """RR intervals from the ``InstantaneousBeatsPerMinute`` times of an SDNN record."""
