@@ -159,3 +159,26 @@ def test_an_exhausted_job_whose_worker_died_is_buried(jobs_pool):
 
     wait_for(buried, what="the orphaned job to be buried")
     assert "w-gone" in _job(jobs_pool, job_id)["last_error"]
+
+
+def test_serve_runs_api_scheduler_and_worker_in_one_process(jobs_pool, jobs_settings):
+    """`vagus serve`'s layout: an upload is imported, and its new data queues a recompute."""
+    settings = jobs_settings.model_copy(update={"recompute_every_s": 0.5})
+    person = new_person(jobs_pool)
+    headers = bearer(patient_token(jobs_pool, person))
+    body = "\n".join(str(800 + i % 9 * 10) for i in range(300)).encode()
+    with TestClient(create_app(settings, pool=jobs_pool, background=True)) as client:
+        accepted = client.post(f"/v1/persons/{person}/imports", content=body, headers={
+            **headers, "Content-Type": "application/octet-stream"},
+            params={"filename": "rr.txt", "start": "2024-05-04T07:00:00Z"})
+        assert accepted.status_code == 202 and accepted.json()["status"] == "queued"
+        import_id = accepted.json()["id"]
+        record = wait_for(lambda: (r := client.get(f"/v1/imports/{import_id}",
+                                                   headers=headers).json())["status"]
+                          not in ("queued", "running") and r, what="the import to finish")
+        assert (record["status"], record["inserted"]) == ("completed", 300)
+        recompute = wait_for(lambda: sql(
+            jobs_pool, "SELECT * FROM job WHERE kind = 'recompute_person' "
+                       "AND payload->>'person_id' = %s AND state = 'succeeded'", (person,)),
+            what="the recompute of the person with new data")
+    assert recompute[0]["payload"]["import_ids"] == [import_id]
