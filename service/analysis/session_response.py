@@ -35,7 +35,7 @@ from ..repositories import sessions as session_repo
 from . import data as person_data
 from . import recovery, windows
 
-RESPONSE_VERSION = f"response-1+{ALGORITHM_VERSION}"
+RESPONSE_VERSION = f"response-2+{ALGORITHM_VERSION}"  # 2: raw Baevsky SI, snake_case reasons
 WINDOW = dt.timedelta(minutes=5)
 STEP = dt.timedelta(minutes=1)
 #: Response metrics taken from a window's HRV, indices or heart-rate summary.
@@ -123,7 +123,7 @@ def _values(window: dict[str, Any]) -> dict[str, float | None]:
     hr = window.get("heart_rate") or {}
     return {"ln_rmssd": hrv.get("ln_rmssd"), "rmssd": hrv.get("rmssd"), "hf": hrv.get("hf"),
             "mean_hr": hrv.get("mean_hr") if hrv else hr.get("mean_hr"),
-            "stress_index": idx.get("sqrt_stress_index"), "sns_index": idx.get("sns_index"),
+            "stress_index": idx.get("stress_index"), "sns_index": idx.get("sns_index"),
             "pns_index": idx.get("pns_index")}
 
 
@@ -134,13 +134,13 @@ def measure_window(pdata, search: tuple[dt.datetime, dt.datetime], prefer: str
     selection = sp_response.select_best_window(candidates, search_start=search[0],
                                                search_end=search[1], prefer=prefer)
     if selection.window is None:
-        if selection.reason == "only heart rate":
+        if selection.reason == "heart_rate_only":
             # Heart rate still gives mean HR; HRV metrics are missing with the reason.
             window = windows.analyze(pdata, search[1] - WINDOW, search[1]) if prefer == "latest" \
                 else windows.analyze(pdata, search[0], search[0] + WINDOW)
             if window["heart_rate"]:
                 values = {"mean_hr": window["heart_rate"]["mean_hr"]}
-                missing = {m: "only heart rate" for m in WINDOW_METRICS if m != "mean_hr"}
+                missing = {m: "heart_rate_only" for m in WINDOW_METRICS if m != "mean_hr"}
                 return sp_response.WindowValues(values, None, missing, "heart_rate"), window
         return sp_response.WindowValues({}, selection.reason, {}, None), None
     chosen = selection.window
@@ -190,7 +190,7 @@ def _level(session_night: dict, control_nights: list[dict], metric: str, better:
            min_controls: int) -> dict[str, Any]:
     def wv(night):
         value = night["values"].get(metric)
-        return sp_response.WindowValues({metric: value}, None if value is not None else "no data")
+        return sp_response.WindowValues({metric: value}, None if value is not None else "no_data")
 
     level = sp_response.level_response(wv(session_night), [wv(n) for n in control_nights],
                                        metric, better=better, min_controls=min_controls)

@@ -86,8 +86,8 @@ def test_session_without_data_says_insufficient_with_reason_not_numbers(client, 
                       headers=subject["headers"]).json()
     for name, metric in body["metrics"].items():
         assert metric["pre"] is None and metric["delta"] is None, name
-        assert "no data" in metric["reason"], (name, metric["reason"])
-    assert body["windows"]["pre"]["insufficient_reason"] == "no data"
+        assert "no_data" in metric["reason"], (name, metric["reason"])
+    assert body["windows"]["pre"]["insufficient_reason"] == "no_data"
 
 
 def test_late_data_changes_the_response_on_the_next_read(client, pool, subject, tmp_path):
