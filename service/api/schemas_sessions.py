@@ -78,6 +78,8 @@ def normalise_body_areas(values: list[str] | str | None) -> list[str]:
         values = [v for v in values.split(",") if v.strip()]
     areas: list[str] = []
     for value in values:
+        if not isinstance(value, str):
+            raise ValueError(f"body areas are names, not {value!r}")
         key = _words(value)
         key = _AREA_ALIASES.get(key, key)
         if key not in BODY_AREAS:
@@ -227,7 +229,8 @@ class LabResultCreate(_Body):
     @field_validator("specimen", mode="before")
     @classmethod
     def _specimen(cls, value: Any) -> Any:
-        return _SPECIMEN_ALIASES.get(_lower(value), _lower(value))
+        value = _lower(value)
+        return _SPECIMEN_ALIASES.get(value, value) if isinstance(value, str) else value
 
     @field_validator("unit")
     @classmethod

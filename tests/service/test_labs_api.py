@@ -43,6 +43,7 @@ def test_units_are_stored_as_given_and_converted_to_nmol_per_litre(client, patie
 @pytest.mark.parametrize("body, field", [
     ({"unit": "mg/dL"}, "unit"), ({"value": -3}, "value"), ({"analyte": "glucose"}, "analyte"),
     ({"specimen": "urine"}, "specimen"), ({"time": "not a time"}, "time"),
+    ({"specimen": ["saliva"]}, "specimen"), ({"unit": 27}, "unit"),
     ({"session_id": 1}, "phase"),
 ])
 def test_invalid_results_are_422_naming_the_field(client, patient, body, field):
