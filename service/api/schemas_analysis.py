@@ -184,3 +184,35 @@ class PersonEvidence(BaseModel):
     summary: str
     caveats: list[str]
     claims: list[ClaimEvidence]
+
+
+class CohortEndpoint(BaseModel):
+    claim: str
+    metric: str
+    verdict: Literal["supported", "not supported", "contradicted", "inconclusive",
+                     "insufficient data"]
+    evidence_kind: str
+    k_persons: int
+    n_sessions: int
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    tau2: float | None = Field(description="between-person variance (DerSimonian-Laird)")
+    i2: float | None = Field(description="share of variation due to between-person differences, %")
+    q: float | None
+    swc: float
+    summary: str
+    caveats: list[str]
+    persons: list[dict]
+    group: dict[str, str]
+    exploratory: bool
+    breakdowns: list[dict] = Field(description="by modality, pressure, duration: exploratory")
+
+
+class CohortEvidence(BaseModel):
+    algorithm_version: str
+    n_persons: int
+    filters: dict[str, str | None]
+    endpoints: list[CohortEndpoint]
+    caveats: list[str]

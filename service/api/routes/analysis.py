@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from ... import authz
+from ...analysis import cohort as cohort_analysis
 from ...analysis import data as person_data
 from ...analysis import evidence as evidence_analysis
 from ...analysis import recovery as recovery_analysis
 from ...analysis import session_response as response_analysis
 from ...analysis import windows
-from ...repositories import sessions
+from ...repositories import grants, sessions
 from ..deps import Caller, Db, person_or_404
 from ..problems import PROBLEM_RESPONSES, ProblemError
 from ..schemas_analysis import (
+    CohortEvidence,
     HRVResponse,
     PersonEvidence,
     RecoveryResponse,
@@ -44,7 +47,7 @@ def hrv(person_id: UUID, conn: Db, caller: Caller,
         window: Annotated[int | None, Query(ge=60, le=86_400, description=(
             "window length in seconds; omitted = one window over the whole range"))] = None):
     """Quality-gated HRV, stress indices or the measures the data support, per window."""
-    person_or_404(conn, caller, str(person_id))
+    person_or_404(conn, caller, str(person_id), authz.READ_EVIDENCE)
     start, end = _aware("from", from_), _aware("to", to)
     if end <= start:
         raise ProblemError(422, "validation-error", "to must be after from")
@@ -69,7 +72,7 @@ def recovery(person_id: UUID, conn: Db, caller: Caller,
              from_: Annotated[dt.date, Query(alias="from", description="first local date")],
              to: Annotated[dt.date, Query(description="last local date (inclusive)")]):
     """Daily lnRMSSD and resting HR against the person's 7-day baseline and 60-day normal range."""
-    person = person_or_404(conn, caller, str(person_id))
+    person = person_or_404(conn, caller, str(person_id), authz.READ_EVIDENCE)
     if to < from_:
         raise ProblemError(422, "validation-error", "to must not be before from")
     if (to - from_).days + 1 > MAX_RECOVERY_DAYS:
@@ -81,15 +84,32 @@ def recovery(person_id: UUID, conn: Db, caller: Caller,
 @router.get("/v1/sessions/{session_id}/response", response_model=SessionResponse)
 def session_response(session_id: int, conn: Db, caller: Caller):
     """Pre, post, change and control-adjusted change per metric; the night after; the next days."""
-    session = sessions.get(conn, session_id)
-    if session is None or not caller.can_access_person(str(session["person_id"])):
+    session = sessions.get(conn, session_id)  # row-level security hides foreign sessions
+    if session is None:
         raise ProblemError(404, "not-found", f"no session {session_id} visible to this token")
-    person = person_or_404(conn, caller, str(session["person_id"]))
+    person = person_or_404(conn, caller, str(session["person_id"]), authz.READ_EVIDENCE)
     return response_analysis.cached_session_response(conn, session, person["tz"])
 
 
 @router.get("/v1/persons/{person_id}/evidence", response_model=PersonEvidence)
 def person_evidence(person_id: UUID, conn: Db, caller: Caller):
     """For each claim massage makes: this person's measured effect, verdict and the literature."""
-    person = person_or_404(conn, caller, str(person_id))
+    person = person_or_404(conn, caller, str(person_id), authz.READ_EVIDENCE)
     return evidence_analysis.person_evidence(conn, person)
+
+
+@router.get("/v1/cohorts/evidence", response_model=CohortEvidence)
+def cohort_evidence(
+    conn: Db, caller: Caller,
+    modality: Annotated[str | None, Query(description="only sessions of this modality")] = None,
+    pressure: Annotated[Literal["light", "moderate", "deep"] | None, Query()] = None,
+):
+    """A therapist's consenting clients pooled (random effects); breakdowns are exploratory."""
+    if caller.role != "therapist":
+        raise ProblemError(403, "forbidden", "cohort evidence is for therapist accounts")
+    clients = []
+    for grant in grants.list_for_grantee(conn, caller.account_id, status="active"):
+        if grant["live"] and authz.READ_EVIDENCE in grant["scopes"]:
+            clients.append(person_or_404(conn, caller, str(grant["person_id"]),
+                                         authz.READ_EVIDENCE))
+    return cohort_analysis.cohort_evidence(conn, clients, modality=modality, pressure=pressure)
