@@ -413,6 +413,28 @@ def cmd_lab_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_evidence(args: argparse.Namespace, settings: Settings) -> int:
+    from .analysis.evidence import person_evidence
+    from .analysis.session_response import _json_ready
+    from .api.schemas_analysis import PersonEvidence
+
+    with _pool(settings) as pool, rls.system_connection(pool) as conn:
+        person = persons.get(conn, _person_id(args.person))
+        if person is None:
+            raise CliError(f"no person {args.person}")
+        # The same object GET /v1/persons/{id}/evidence returns.
+        body = PersonEvidence(**_json_ready(person_evidence(conn, person))).model_dump(mode="json")
+    lines = [body["summary"], ""]
+    for claim in body["claims"]:
+        estimate = "" if claim["estimate"] is None else (
+            f" estimate {claim['estimate']:+.3g} [{claim['ci_low']:+.3g}, {claim['ci_high']:+.3g}]"
+            if claim["ci_low"] is not None else f" estimate {claim['estimate']:+.3g}")
+        lines.append(f"{claim['claim']:<16} {claim['verdict']:<18} {claim['evidence_kind']:<12}"
+                     f" n={claim['n_sessions']}{estimate}")
+    _emit(args, body, "\n".join(lines))
+    return 0
+
+
 def _add_care_parsers(commands: Any, add: Callable) -> None:
     """`vagus session|report|lab ...`: times without an offset are in the person's zone."""
     def group(name: str, help_: str) -> Any:
@@ -607,6 +629,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     _add_care_parsers(commands, add)
+    p = add(commands, "evidence", cmd_evidence, "per-claim evidence for one person")
+    p.add_argument("--person", required=True, help="person id")
 
     for name, handler, help_ in (("serve", cmd_serve, "run the API"),
                                  ("demo", cmd_demo, "load demo data, then run the API")):

@@ -74,3 +74,18 @@ def test_bad_zone_and_unknown_person_are_usage_errors(database_url, tmp_path):
                                 capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
         assert result.returncode == 2 and message in result.stderr
         assert result.stdout == ""
+
+
+def test_evidence_prints_the_api_object(vagus):
+    person = vagus("person", "create", "--name", "Cli Evidence", "--tz", "Europe/Berlin")
+    vagus("session", "add", "--person", person["id"], "--start", "2024-05-04T15:00:00",
+          "--end", "2024-05-04T16:00:00", "--modality", "swedish", "--pressure", "moderate")
+    evidence = vagus("evidence", "--person", person["id"])
+    assert evidence["n_sessions"] == 1
+    claims = {c["claim"]: c for c in evidence["claims"]}
+    assert len(claims) == 11
+    for claim in claims.values():
+        assert {"claim", "verdict", "evidence_kind", "n_sessions", "estimate", "ci_low",
+                "ci_high", "summary", "literature"} <= claim.keys()
+    assert claims["flexibility"]["evidence_kind"] == "none"
+    assert claims["acute_stress"]["verdict"] == "insufficient data"
