@@ -126,3 +126,79 @@ def bundle(base_url: str, person: dict[str, Any], sources: dict[int, dict[str, A
 def _entry(base_url: str, resource: dict[str, Any], mode: str) -> dict[str, Any]:
     return {"fullUrl": f"{base_url}/fhir/{resource['resourceType']}/{resource['id']}",
             "resource": resource, "search": {"mode": mode}}
+
+
+# --- massage sessions and their responses ------------------------------------------------------
+
+SESSION_SYSTEM = "https://vagus.dev/fhir/CodeSystem/massage-modality"
+RESPONSE_SYSTEM = "https://vagus.dev/fhir/CodeSystem/session-response"
+#: UCUM for the response metrics' units; ln(ms) has no UCUM form and is sent as text only.
+_RESPONSE_UCUM = {"bpm": "/min", "ms": "ms", "ms²": "ms2", "": "1"}
+_RESPONSE_PARTS = ("pre", "post", "change", "control_change", "control_adjusted_change")
+
+
+def _instant(moment: dt.datetime | str) -> str:
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def procedure(person_id: str, session: dict[str, Any]) -> dict[str, Any]:
+    """A massage session as a completed Procedure (free-text notes are not exported)."""
+    resource: dict[str, Any] = {
+        "resourceType": "Procedure", "id": resource_id("session", person_id, session["id"]),
+        "status": "completed",
+        "code": {"coding": [{"system": SESSION_SYSTEM, "code": session["modality"]}],
+                 "text": f"massage ({session['modality'].replace('_', ' ')})"},
+        "subject": {"reference": f"Patient/{person_id}"},
+        "performedPeriod": {"start": _instant(session["starts_at"]),
+                            "end": _instant(session["ends_at"])},
+    }
+    if session.get("body_areas"):
+        resource["bodySite"] = [{"text": area} for area in session["body_areas"]]
+    return resource
+
+
+def response_observations(person_id: str, session: dict[str, Any], body: dict[str, Any],
+                          units: dict[str, str]) -> list[dict[str, Any]]:
+    """The stored session response as Observations, one per metric, part of the Procedure.
+
+    Components carry pre, post, their change, the control days' median change
+    and the control-adjusted change (difference in differences), where known.
+    """
+    procedure_ref = {"reference": "Procedure/" + resource_id("session", person_id,
+                                                            session["id"])}
+    found = []
+    for metric, result in (body.get("metrics") or {}).items():
+        unit = units.get(metric, "")
+        quantity = {"unit": unit or "1"}
+        if unit in _RESPONSE_UCUM:
+            quantity.update(system=UCUM, code=_RESPONSE_UCUM[unit])
+        components = [{"code": {"coding": [{"system": RESPONSE_SYSTEM, "code": part}],
+                                "text": part.replace("_", " ")},
+                       "valueQuantity": {"value": float(result[part]), **quantity}}
+                      for part in _RESPONSE_PARTS if result.get(part) is not None]
+        if not components:
+            continue
+        found.append({
+            "resourceType": "Observation",
+            "id": resource_id("response", person_id, session["id"], metric),
+            "status": "final",
+            "category": [{"coding": [{"system": CATEGORY_SYSTEM, "code": "procedure",
+                                      "display": "Procedure"}]}],
+            "code": {"coding": [{"system": RESPONSE_SYSTEM, "code": metric}],
+                     "text": f"session response: {metric.replace('_', ' ')}"},
+            "subject": {"reference": f"Patient/{person_id}"},
+            "partOf": [procedure_ref],
+            "effectivePeriod": {"start": _instant(session["starts_at"]),
+                                "end": _instant(session["ends_at"])},
+            "component": components,
+            "note": [{"text": f"algorithm {body.get('algorithm_version', 'unknown')}; "
+                              "HRV is a marker of autonomic state, not a hormone level"}],
+        })
+    return found
+
+
+def add_entries(bundle_: dict[str, Any], base_url: str, resources: list[dict[str, Any]],
+                mode: str = "match") -> None:
+    bundle_["entry"] += [_entry(base_url, r, mode) for r in resources]

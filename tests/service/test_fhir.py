@@ -103,3 +103,38 @@ def test_pages_cover_every_sample_once_and_rr_only_on_request(jobs_pool, jobs_se
     assert [o["valueQuantity"]["value"] for o in rr] == SAMPLES["rr_interval"]
     other = bearer(patient_token(jobs_pool, new_person(jobs_pool)))
     assert client.get(f"/v1/persons/{person}/fhir", headers=other).status_code == 404
+
+
+def test_sessions_export_as_procedures_with_their_stored_response(jobs_pool, jobs_settings,
+                                                                   person_with_data):
+    from service.repositories import responses
+
+    person, headers = person_with_data
+    body = {"algorithm_version": "response-test", "metrics": {
+        "ln_rmssd": {"pre": 3.4, "post": 3.7, "change": 0.3, "control_change": 0.05,
+                     "control_adjusted_change": 0.25},
+        "mean_hr": {"pre": 66.0, "post": 61.5, "change": -4.5, "control_change": None,
+                    "control_adjusted_change": None},
+        "hf": {"pre": None, "post": None, "change": None}}}
+    with rls.system_connection(jobs_pool) as conn:
+        session = conn.execute(
+            "INSERT INTO session (person_id, starts_at, ends_at, modality, body_areas) "
+            "VALUES (%s, %s, %s, 'swedish', '{upper_back,neck}') RETURNING id",
+            (person, START + dt.timedelta(hours=2), START + dt.timedelta(hours=3))).fetchone()
+        responses.put(conn, session_id=session["id"], person_id=person,
+                      algorithm_version="response-test", version="v", body=body)
+    client = TestClient(create_app(jobs_settings, pool=jobs_pool))
+    (bundle,) = _fetch_all(client, f"/v1/persons/{person}/fhir", headers, sessions="true")
+    resources = [e["resource"] for e in bundle["entry"]]
+    (procedure,) = [r for r in resources if r["resourceType"] == "Procedure"]
+    assert procedure["status"] == "completed" and procedure["code"]["coding"][0]["code"] == "swedish"
+    assert procedure["performedPeriod"]["start"] == "2024-05-04T09:00:00Z"
+    linked = [r for r in resources if r.get("partOf")]
+    assert {r["code"]["coding"][0]["code"] for r in linked} == {"ln_rmssd", "mean_hr"}
+    assert all(r["partOf"][0]["reference"] == f"Procedure/{procedure['id']}" for r in linked)
+    ln = next(r for r in linked if r["code"]["coding"][0]["code"] == "ln_rmssd")
+    parts = {c["code"]["coding"][0]["code"]: c["valueQuantity"]["value"] for c in ln["component"]}
+    assert parts == {"pre": 3.4, "post": 3.7, "change": 0.3, "control_change": 0.05,
+                     "control_adjusted_change": 0.25}
+    hr = next(r for r in linked if r["code"]["coding"][0]["code"] == "mean_hr")
+    assert {c["valueQuantity"]["code"] for c in hr["component"]} == {"/min"}

@@ -9,8 +9,11 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from signal_processing import response as sp_response
+
 from ... import authz, fhir
-from ...repositories import observations
+from ...repositories import observations, responses
+from ...repositories import sessions as session_repo
 from .. import cursor
 from ..deps import Caller, Db, person_or_404
 from ..problems import PROBLEM_RESPONSES, ProblemError
@@ -32,6 +35,9 @@ def export_fhir(
     to: Annotated[dt.datetime | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
     cursor_: Annotated[str | None, Query(alias="cursor")] = None,
+    sessions: Annotated[bool, Query(
+        description="Also the massage sessions starting in the range, as Procedures, with "
+                    "their stored responses as Observations (first page only).")] = False,
 ) -> JSONResponse:
     """A page of the person's samples as FHIR R4 Observations (LOINC codes, UCUM units)."""
     person = person_or_404(conn, caller, str(person_id), authz.READ_OBSERVATIONS)
@@ -53,8 +59,25 @@ def export_fhir(
         next_url = str(request.url.include_query_params(cursor=token))
     base = str(request.base_url).rstrip("/")
     sources = observations.sources(conn, str(person_id))
-    return JSONResponse(fhir.bundle(base, person, sources, samples, next_url),
-                        media_type=FHIR_JSON)
+    body = fhir.bundle(base, person, sources, samples, next_url)
+    if sessions and cursor_ is None:
+        fhir.add_entries(body, base, _session_resources(conn, caller, str(person_id), from_, to))
+    return JSONResponse(body, media_type=FHIR_JSON)
+
+
+def _session_resources(conn, caller, person_id: str, start: dt.datetime | None,
+                       end: dt.datetime | None) -> list[dict[str, Any]]:
+    """Procedures for the sessions, and Observations for the responses already computed."""
+    person_or_404(conn, caller, person_id, authz.READ_SESSIONS)
+    person_or_404(conn, caller, person_id, authz.READ_EVIDENCE)
+    units = {name: spec.unit for name, spec in sp_response.METRICS.items()}
+    found: list[dict[str, Any]] = []
+    for session in session_repo.in_range(conn, person_id=person_id, start=start, end=end):
+        found.append(fhir.procedure(person_id, session))
+        stored = responses.get(conn, session["id"])
+        if stored is not None:
+            found += fhir.response_observations(person_id, session, stored["body"], units)
+    return found
 
 
 def _decode(token: str | None) -> tuple[str, int, dt.datetime] | None:
