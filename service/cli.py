@@ -342,6 +342,44 @@ def cmd_session_delete(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_session_edit(args: argparse.Namespace, settings: Settings) -> int:
+    from . import care
+    from .api.schemas_sessions import Session, SessionUpdate
+    from .repositories import sessions
+
+    body = _care_body(SessionUpdate, start=args.start, end=args.end, modality=args.modality,
+                      pressure=args.pressure, therapist_id=args.therapist,
+                      body_areas=args.body_areas, notes=args.notes)
+    with _pool(settings) as pool, rls.system_connection(pool) as conn:
+        current = sessions.get(conn, args.id)
+        if current is None:
+            raise CliError(f"no session {args.id}")
+        person = _care_person(conn, str(current["person_id"]))
+        try:
+            out = Session(**care.edit_session(conn, person, current, body)).model_dump(mode="json")
+        except care.CareError as exc:
+            raise _care_refused(exc) from None
+    _emit(args, out, f"session {out['id']}: {out['start_local']} to {out['end_local']}, "
+          f"{out['modality']}, {out['pressure'] or '-'}"
+          + "".join(f"\nwarning: {w}" for w in out["warnings"]))
+    return 0
+
+
+def cmd_session_show(args: argparse.Namespace, settings: Settings) -> int:
+    from . import care
+    from .api.schemas_sessions import Session
+    from .repositories import sessions
+
+    with _pool(settings) as pool, rls.system_connection(pool) as conn:
+        row = sessions.get(conn, args.id)
+        if row is None:
+            raise CliError(f"no session {args.id}")
+        person = _care_person(conn, str(row["person_id"]))
+        out = Session(**care.session_out(row, person["tz"])).model_dump(mode="json")
+    _emit(args, out, json.dumps(out, indent=2))
+    return 0
+
+
 def cmd_report_add(args: argparse.Namespace, settings: Settings) -> int:
     from . import care
     from .api.schemas_sessions import SelfReport, SelfReportCreate
@@ -464,6 +502,17 @@ def _add_care_parsers(commands: Any, add: Callable) -> None:
     range_flags(add(session, "list", cmd_session_list, "list a person's sessions"))
     p = add(session, "delete", cmd_session_delete, "delete a session (its reports stay)")
     p.add_argument("id", type=int)
+    p = add(session, "show", cmd_session_show, "show one session")
+    p.add_argument("id", type=int)
+    p = add(session, "edit", cmd_session_edit, "change some fields of a session")
+    p.add_argument("id", type=int)
+    p.add_argument("--start")
+    p.add_argument("--end")
+    p.add_argument("--modality")
+    p.add_argument("--pressure")
+    p.add_argument("--therapist")
+    p.add_argument("--body-areas", help='comma-separated; "" clears them')
+    p.add_argument("--notes", help='"" clears them')
 
     report = group("report", "self-reported scores")
     p = add(report, "add", cmd_report_add, "record a score 0-10 (headache: 0 = none)")

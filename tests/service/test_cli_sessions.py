@@ -141,3 +141,16 @@ def test_lab_add_converts_units(vagus, refused, person):
         ("ug/dL", pytest.approx(13.79, abs=0.01)), ("nmol/L", 9.5)]
     assert "--unit" in refused("lab", "add", "--person", person, "--time", "2024-05-04T09:45",
                                "--value", "3", "--unit", "mg/dL")
+
+
+def test_session_show_and_edit(vagus, refused, person):
+    session = vagus("session", "add", "--person", person, "--start", "2024-05-04T10:00:00",
+                    "--end", "2024-05-04T11:00:00", "--modality", "swedish",
+                    "--pressure", "light", "--notes", "first", "--body-areas", "neck")
+    edited = vagus("session", "edit", str(session["id"]), "--end", "2024-05-04T11:30",
+                   "--pressure", "Deep", "--notes", "")
+    assert (edited["end_local"], edited["duration_minutes"]) == ("2024-05-04T11:30:00+02:00", 90)
+    assert (edited["pressure"], edited["notes"], edited["body_areas"]) == ("deep", None, ["neck"])
+    assert vagus("session", "show", str(session["id"])) == {**edited, "warnings": []}
+    assert "--end" in refused("session", "edit", str(session["id"]), "--end", "2024-05-04T09:00")
+    assert "no session" in refused("session", "edit", "987654321", "--notes", "x")
