@@ -597,7 +597,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     settings = _apply_host_port(args, settings)
     # This pool also serves the API: an ordinary one (the demo loader acts as system).
     pool = _pool(settings, size=settings.pool_size, system=False)
-    print("Loading demo data (first run takes a little longer)...", file=sys.stderr)
+    print("Loading demo data and computing its session responses (the first run takes a "
+          "minute)...", file=sys.stderr)
     loaded = demo.load(pool, settings.data_dir)
     inserted = sum(o.inserted for o in loaded.imports)
     payload = {"url": settings.base_url, "person_id": loaded.person_id,
@@ -611,6 +612,10 @@ Vagus demo is ready.
   patient token: {loaded.patient_token}
   admin token:   {loaded.admin_token}
   imported:      {len(loaded.imports)} files, {inserted} new rows
+
+What the sessions did, claim by claim (with the literature beside it):
+  curl -H "Authorization: Bearer {loaded.patient_token}" {base}/v1/persons/{loaded.person_id}/evidence
+  vagus evidence --person {loaded.person_id}
 
 Paste these into another terminal to follow the README's tour:
 export VAGUS_URL={base}

@@ -1,9 +1,12 @@
 """The demo: a synthetic patient whose data goes through the real import path.
 
-Eight weeks of smartwatch heart rate (every 5 minutes, with a daily rhythm)
-and chest-strap RR recorded with Polar Sensor Logger around eight afternoon
-sessions. Files are written under ``VAGUS_DATA_DIR/demo`` and imported like
-any upload, so re-running the demo inserts nothing twice.
+Eight weeks of smartwatch heart rate (every 5 minutes, with a daily rhythm),
+chest-strap RR recorded with Polar Sensor Logger around eight afternoon
+massage sessions (with a modest built-in relaxation after each), the sessions
+themselves, pain and stress ratings before and after each, and two salivary
+cortisol results. Files are written under ``VAGUS_DATA_DIR/demo`` and imported
+like any upload; the first run's dates are remembered there, so re-running
+the demo inserts nothing twice.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from psycopg_pool import ConnectionPool
 from connectors.generators.rr import daily_mean_rr, rr_series_fast
 
 from . import auth
+from .analysis.evidence import person_evidence
 from .db import rls
 from .ingest import ImportOutcome, run_import
-from .repositories import accounts, imports, persons
+from .repositories import accounts, imports, lab_results, persons, self_reports, sessions
 
 DEMO_NAME = "Demo patient"
 DEMO_TZ = "Europe/Berlin"
@@ -37,11 +41,27 @@ class Demo:
     imports: list[ImportOutcome]
 
 
-def demo_start(today: dt.date | None = None) -> dt.datetime:
-    """Midnight, local time, eight weeks before ``today``."""
-    today = today or dt.datetime.now(ZoneInfo(DEMO_TZ)).date()
-    first = today - dt.timedelta(weeks=WEEKS)
+def demo_start(folder: Path, today: dt.date | None = None) -> dt.datetime:
+    """Midnight, local time, eight weeks before the first run (remembered in ``folder``)."""
+    remembered = folder / "start-date.txt"
+    if remembered.exists():
+        first = dt.date.fromisoformat(remembered.read_text().strip())
+    else:
+        today = today or dt.datetime.now(ZoneInfo(DEMO_TZ)).date()
+        first = today - dt.timedelta(weeks=WEEKS)
+        remembered.write_text(first.isoformat() + "\n")
     return dt.datetime.combine(first, dt.time(0), tzinfo=ZoneInfo(DEMO_TZ))
+
+
+def session_times(start: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Eight weekly afternoon sessions, 15:00-16:00 local."""
+    tz = start.tzinfo
+    out = []
+    for k in range(SESSION_DAYS):
+        day = (start + dt.timedelta(days=3 + 7 * k)).date()
+        begin = dt.datetime.combine(day, dt.time(15), tzinfo=tz)
+        out.append((begin, begin + dt.timedelta(hours=1)))
+    return out
 
 
 def write_heart_rate(path: Path, start: dt.datetime, days: int, seed: int = 1) -> int:
@@ -58,11 +78,19 @@ def write_heart_rate(path: Path, start: dt.datetime, days: int, seed: int = 1) -
     return minutes.size
 
 
-def write_polar_session(path: Path, start: dt.datetime, hours: float, seed: int) -> int:
-    """A Polar Sensor Logger RR file: beats grouped into notifications that arrive late."""
+def write_polar_session(path: Path, start: dt.datetime, hours: float, seed: int,
+                        relaxed_from: dt.datetime | None = None) -> int:
+    """A Polar Sensor Logger RR file: beats grouped into notifications that arrive late.
+
+    From ``relaxed_from`` on, the heart is 40 ms slower per beat and its
+    respiratory oscillation 50 % larger: the kind of shift the claims describe.
+    """
     rng = np.random.default_rng(seed)
     n = int(hours * 3600 / 0.85)
     rr = rr_series_fast(n, mean_ms=850.0, lf_ms=30.0, hf_ms=25.0, seed=seed)
+    if relaxed_from is not None:
+        calm = np.cumsum(rr) > (relaxed_from - start).total_seconds() * 1000
+        rr[calm] = 890.0 + 1.5 * (rr[calm] - 850.0)
     beat_ms = np.cumsum(rr)
     with path.open("w") as out:
         out.write("Phone timestamp;RR-interval [ms]\n")
@@ -82,7 +110,8 @@ def load(pool: ConnectionPool, data_dir: Path) -> Demo:
     """Create (or reuse) the demo person, import its files, and issue fresh tokens."""
     folder = data_dir / "demo"
     folder.mkdir(parents=True, exist_ok=True)
-    start = demo_start()
+    start = demo_start(folder)
+    sessions_at = session_times(start)
     with rls.system_connection(pool) as conn:
         person = persons.find_by_name(conn, DEMO_NAME) or persons.create(
             conn, name=DEMO_NAME, tz=DEMO_TZ)
@@ -94,11 +123,11 @@ def load(pool: ConnectionPool, data_dir: Path) -> Demo:
     files = [folder / "smartwatch-heart-rate.csv"]
     if not files[0].exists():
         write_heart_rate(files[0], start, WEEKS * 7)
-    for k in range(SESSION_DAYS):
-        session_day = start + dt.timedelta(days=3 + 7 * k, hours=15)
-        path = folder / f"polar-h10-{session_day:%Y-%m-%d}.txt"
+    for k, (begin, end) in enumerate(sessions_at):
+        path = folder / f"polar-h10-{begin:%Y-%m-%d}.txt"
         if not path.exists():
-            write_polar_session(path, session_day - dt.timedelta(minutes=45), 2.5, seed=100 + k)
+            write_polar_session(path, begin - dt.timedelta(minutes=45), 2.5, seed=100 + k,
+                                relaxed_from=end)
         files.append(path)
     outcomes = []
     for path in files:
@@ -106,4 +135,36 @@ def load(pool: ConnectionPool, data_dir: Path) -> Demo:
             row = imports.create(conn, person_id=person_id, file_name=path.name,
                                  stored_path=str(path))
         outcomes.append(run_import(pool, row["id"], path))
+    with rls.system_connection(pool) as conn:
+        if not sessions.in_range(conn, person_id=person_id):
+            _log_sessions(conn, person_id, sessions_at)
+        # Compute (and store) every session's response now, so the first read is quick.
+        person_evidence(conn, persons.get(conn, person_id))
     return Demo(person_id, patient_token, admin_token, outcomes)
+
+
+def _log_sessions(conn, person_id: str,
+                  sessions_at: list[tuple[dt.datetime, dt.datetime]]) -> None:
+    """The sessions, before/after ratings, and cortisol around two of them."""
+    rng = np.random.default_rng(7)
+    for k, (begin, end) in enumerate(sessions_at):
+        row = sessions.create(conn, person_id=person_id, starts_at=begin, ends_at=end,
+                              modality=("swedish", "deep_tissue")[k % 2],
+                              pressure=("moderate", "deep")[k % 2],
+                              body_areas=["neck", "shoulders", "upper_back"],
+                              notes="demo session")
+        for kind, before, drop in (("pain", 5.0, 1.5), ("anxiety", 6.0, 2.0)):
+            value_before = float(np.clip(round(before + rng.normal(0, 1)), 0, 10))
+            value_after = float(np.clip(round(value_before - drop + rng.normal(0, 1)), 0, 10))
+            self_reports.create(conn, person_id=person_id, ts=begin - dt.timedelta(minutes=10),
+                                kind=kind, value=value_before, session_id=row["id"],
+                                phase="before")
+            self_reports.create(conn, person_id=person_id, ts=end + dt.timedelta(minutes=10),
+                                kind=kind, value=value_after, session_id=row["id"],
+                                phase="after")
+        if k == SESSION_DAYS - 1:  # saliva cortisol before and after the last session
+            for ts, value, phase in ((begin - dt.timedelta(minutes=15), 9.8, "before"),
+                                     (end + dt.timedelta(minutes=20), 8.1, "after")):
+                lab_results.create(conn, person_id=person_id, ts=ts, analyte="cortisol",
+                                   value=value, unit="nmol/L", value_nmol_l=value,
+                                   specimen="saliva", session_id=row["id"], phase=phase)

@@ -11,12 +11,14 @@ from psycopg.types.json import Jsonb
 def data_version(conn: psycopg.Connection, person_id: str) -> str:
     """Changes whenever the person's samples, sleep or sessions change.
 
-    Responses depend on every import (late data) and on the other sessions
-    (they decide which days are control days).
+    Responses depend on every import that added rows (late data) and on the
+    other sessions (they decide which days are control days). A re-import that
+    only found duplicates changes nothing.
     """
     row = conn.execute(
         """SELECT (SELECT coalesce(max(id), 0) FROM import
-                   WHERE person_id = %(p)s AND status = 'completed') AS last_import,
+                   WHERE person_id = %(p)s AND status = 'completed' AND inserted > 0)
+                  AS last_import,
                   (SELECT count(*) FROM session WHERE person_id = %(p)s) AS n_sessions,
                   (SELECT coalesce(max(updated_at), 'epoch') FROM session
                    WHERE person_id = %(p)s) AS sessions_changed""",
