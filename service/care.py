@@ -99,6 +99,7 @@ def _check_session(conn: psycopg.Connection, person: dict[str, Any], start: dt.d
                         f"this one lasts {(end - start).total_seconds() / 3600:.1f}")
     if therapist_id is not None and not sessions.therapist_exists(conn, therapist_id):
         raise CareError("therapist_id", f"no therapist account {therapist_id}")
+    sessions.lock_person(conn, str(person["id"]))
     other = sessions.overlapping(conn, person_id=str(person["id"]), starts_at=start,
                                  ends_at=end, exclude_id=exclude_id)
     if other is not None:

@@ -69,6 +69,13 @@ def for_therapist(conn: psycopg.Connection, therapist_id: str, *,
         {"therapist": therapist_id, "modality": modality, "pressure": pressure}).fetchall()
 
 
+def lock_person(conn: psycopg.Connection, person_id: str) -> None:
+    """Serialise session writes of one person until the transaction ends, so two concurrent
+    requests cannot both pass the overlap check."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                 (f"vagus.session:{person_id}",))
+
+
 def overlapping(conn: psycopg.Connection, *, person_id: str, starts_at: dt.datetime,
                 ends_at: dt.datetime, exclude_id: int | None = None) -> dict[str, Any] | None:
     """Another session of the person that overlaps [starts_at, ends_at), if any."""

@@ -293,3 +293,41 @@ def test_a_therapist_needs_the_write_scope_and_logs_as_itself(client, pool, pati
     _, stranger = therapist_with_grant(pool, new_person(pool, "Elsewhere"), ["read:sessions"])
     assert client.get(f"/v1/persons/{person}/sessions", headers=stranger).status_code == 404
     assert client.get(f"/v1/sessions/{session['id']}", headers=stranger).status_code == 404
+
+
+def test_concurrent_overlapping_sessions_cannot_both_be_stored(pool):
+    """The second writer waits for the first one's transaction and then sees its session."""
+    import threading
+
+    from service import care
+    from service.api.schemas_sessions import SessionCreate
+    from service.repositories import persons
+
+    person_id = new_person(pool, "Racer")
+    body = SessionCreate(**session_body())
+    outcome: dict[str, object] = {}
+    with system_connection(pool) as first:
+        person = persons.get(first, person_id)
+        care.add_session(first, person, body)  # holds the person's lock until commit
+
+        def second_writer() -> None:
+            with system_connection(pool) as second:
+                try:
+                    outcome["stored"] = care.add_session(second, person, body)
+                except care.CareError as exc:
+                    outcome["refused"] = exc
+
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        # Wait until the second writer is blocked on the lock (bounded: without a lock it
+        # never blocks, finishes, and the assertions below fail).
+        with system_connection(pool) as watcher:
+            for _ in range(1000):
+                if watcher.execute("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+                                   "AND NOT granted").fetchone() or not thread.is_alive():
+                    break
+                watcher.execute("SELECT pg_sleep(0.01)")
+                watcher.commit()
+    thread.join()
+    assert "stored" not in outcome
+    assert outcome["refused"].status == 409
