@@ -194,6 +194,9 @@ def resample(
     values held outside the data.
     """
     t = times_s - times_s[0]
+    if np.any(np.diff(t) <= 0):  # splines need strictly increasing times
+        keep = np.concatenate(([True], np.diff(t) > 0))
+        t, nn = t[keep], nn[keep]
     grid = np.arange(0.0, t[-1] + 1.0 / rate, 1.0 / rate)
     f = scipy.interpolate.interp1d(t, nn, kind=interpolation, bounds_error=False,
                                    fill_value=(nn[0], nn[-1]), assume_sorted=True)
