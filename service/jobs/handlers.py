@@ -32,6 +32,9 @@ from .registry import JobContext, register
 
 log = logging.getLogger(__name__)
 
+#: Kinds the scheduler queues once per period (see ``scheduler.periodic_jobs``).
+PERIODIC_KINDS = ("inbox_sync", "recompute_sweep", "baseline_sweep", "maintenance")
+
 
 @register("import", max_attempts=5)
 def import_file(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +134,8 @@ def maintenance(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
         refreshed = capability.refresh_rollups(owner, capability.current_tier(owner))
     with ctx.pool.connection() as conn:
         job_connection_setup(conn)
-        pruned = job_repo.prune(conn, older_than_days=ctx.settings.job_retention_days)
+        pruned = job_repo.prune(conn, older_than_days=ctx.settings.job_retention_days,
+                                periodic_kinds=list(PERIODIC_KINDS))
     return {"rollups_refreshed": refreshed, "jobs_pruned": pruned}
 
 

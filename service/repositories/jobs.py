@@ -152,8 +152,11 @@ def enqueue_nightly(conn: psycopg.Connection, *, kind: str, after_local_hour: in
         {"kind": kind, "max": max_attempts, "hour": after_local_hour}).rowcount
 
 
-def prune(conn: psycopg.Connection, *, older_than_days: int) -> int:
-    """Delete succeeded jobs finished long ago (dead ones stay until someone looks)."""
+def prune(conn: psycopg.Connection, *, older_than_days: int, periodic_kinds: list[str]) -> int:
+    """Delete jobs finished long ago: succeeded ones, and dead runs of periodic kinds (a
+    later period has run since). Other dead jobs stay until someone looks at them."""
+    conn.execute("DELETE FROM inbox_file WHERE seen_at < now() - interval '1 day'")
     return conn.execute(
-        "DELETE FROM job WHERE state = 'succeeded' "
-        "AND finished_at < now() - make_interval(days => %s)", (older_than_days,)).rowcount
+        "DELETE FROM job WHERE (state = 'succeeded' OR (state = 'dead' AND kind = ANY(%s))) "
+        "AND finished_at < now() - make_interval(days => %s)",
+        (periodic_kinds, older_than_days)).rowcount

@@ -182,3 +182,21 @@ def test_serve_runs_api_scheduler_and_worker_in_one_process(jobs_pool, jobs_sett
                        "AND payload->>'person_id' = %s AND state = 'succeeded'", (person,)),
             what="the recompute of the person with new data")
     assert recompute[0]["payload"]["import_ids"] == [import_id]
+
+
+def test_maintenance_prunes_old_finished_jobs_but_keeps_dead_work(jobs_pool, jobs_settings):
+    from service.jobs.handlers import maintenance
+
+    old = "now() - interval '30 days'"
+    ids = {}
+    for name, kind, state in (("done", "test_record", "succeeded"),
+                              ("dead_periodic", "inbox_sync", "dead"),
+                              ("dead_import", "import", "dead")):
+        ids[name] = sql(jobs_pool, f"INSERT INTO job (kind, state, finished_at) "
+                                   f"VALUES (%s, %s, {old}) RETURNING id", (kind, state))[0]["id"]
+    recent = _enqueue(jobs_pool, "test_record", {"n": -1})["id"]
+    result = maintenance(registry.JobContext(jobs_pool, jobs_settings, {"attempts": 1}), {})
+    assert result["rollups_refreshed"] is True and result["jobs_pruned"] >= 2
+    left = {r["id"] for r in sql(jobs_pool, "SELECT id FROM job WHERE id = ANY(%s)",
+                                 ([*ids.values(), recent],))}
+    assert left == {ids["dead_import"], recent}
