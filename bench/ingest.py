@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from connectors import ReadContext, ReadReport  # noqa: E402
 from connectors.generators.rr import rr_series_fast  # noqa: E402
 from connectors.plain import RrText  # noqa: E402
-from service.db import connect, embedded, migrate  # noqa: E402
+from service.db import connect, embedded, migrate, rls  # noqa: E402
 from service.ingest import run_import  # noqa: E402
 from service.repositories import imports, persons  # noqa: E402
 
@@ -69,12 +69,12 @@ def main() -> None:
         try:
             migrate.upgrade(url, REPO / "migrations")
             pool = connect.create_pool(url, 4)
-            with pool.connection() as conn:
+            with rls.system_connection(pool) as conn:
                 person = str(persons.create(conn, name="bench", tz="UTC")["id"])
                 server_version = conn.execute("SHOW server_version").fetchone()["server_version"]
             results = {}
             for label in ("new", "duplicate"):
-                with pool.connection() as conn:
+                with rls.system_connection(pool) as conn:
                     row = imports.create(conn, person_id=person, file_name=path.name)
                 t0 = time.perf_counter()
                 outcome = run_import(pool, row["id"], path, start=START)

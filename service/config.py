@@ -30,6 +30,14 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=8 << 30, description="Largest accepted upload.")
     pool_size: int = Field(default=10, description="Database connections per process.")
     log_level: str = Field(default="INFO")
+    # Abuse limits and browser access (docs/security.md).
+    max_body_bytes: int = Field(default=1 << 20, description="Largest request body, uploads aside.")
+    rate_limit_per_minute: float = Field(
+        default=600, description="Sustained requests per token (per address without one); "
+                                 "0 turns the limiter off. Per process.")
+    rate_limit_burst: int = Field(default=120, description="Requests allowed in a burst.")
+    cors_origins: str = Field(
+        default="", description="Comma-separated origins allowed by CORS; empty: none.")
     # Background jobs (service/jobs, docs/deploy.md).
     inbox: Path | None = Field(
         default=None, description="Inbox root (VAGUS_INBOX): files in <root>/<person-id>/ are "
@@ -48,6 +56,10 @@ class Settings(BaseSettings):
                               description="Local hour after which a person's night is done.")
     scheduler_election_s: float = Field(default=5.0, description="Scheduler election period.")
     webhook_timeout_s: float = Field(default=10.0, description="Webhook receiver timeout.")
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     @property
     def upload_dir(self) -> Path:

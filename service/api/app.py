@@ -11,7 +11,8 @@ from .. import __version__
 from ..config import Settings, get_settings
 from ..db import connect, migrate
 from ..jobs import runtime
-from . import problems
+from . import middleware, problems
+from .routes import audit, grants, privacy, tokens
 from .routes import analysis, health, imports, observations, persons
 from .routes import lab_results, self_reports, sessions
 from .routes import fhir, webhooks
@@ -53,6 +54,9 @@ def create_app(settings: Settings | None = None, pool: ConnectionPool | None = N
     if pool is not None:
         app.state.pool = pool
     problems.install(app)
+    middleware.install(app, settings)
+    for module in (grants, tokens, audit, privacy):
+        app.include_router(module.router)
     for module in (health, persons, imports, observations, analysis):
         app.include_router(module.router)
     for module in (sessions, self_reports, lab_results):

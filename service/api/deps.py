@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
+from uuid import UUID
 
 import psycopg
 from fastapi import Depends, Request
@@ -96,3 +97,14 @@ def person_or_404(conn: psycopg.Connection, principal: Principal, person_id: str
     except authz.AccessDenied as exc:
         slug = "not-found" if exc.status == 404 else "forbidden"
         raise ProblemError(exc.status, slug, str(exc)) from None
+
+
+def person_with(scope: str = authz.READ_PERSON) -> Any:
+    """``Depends`` on the path's ``person_id``, authorised for ``scope``: declared as a
+    dependency, the check runs before the body is validated, so a caller without
+    access gets its 404 whatever it sends."""
+
+    def dependency(person_id: UUID, conn: Db, caller: Caller) -> dict:
+        return person_or_404(conn, caller, str(person_id), scope)
+
+    return Depends(dependency)

@@ -1,0 +1,115 @@
+"""Bodies of the access-control endpoints: the caller, consent grants, tokens, audit events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field, field_validator
+
+from ..authz import GRANTABLE_SCOPES
+
+GrantableScope = Literal[GRANTABLE_SCOPES]  # type: ignore[valid-type]
+GrantStatus = Literal["pending", "active", "revoked", "declined"]
+
+
+class Me(BaseModel):
+    account_id: UUID
+    role: Literal["admin", "patient", "therapist", "app"]
+    name: str
+    person_id: UUID | None
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("needs a UTC offset, e.g. 2030-01-01T00:00:00Z")
+    return value
+
+
+class GrantCreate(BaseModel):
+    grantee_id: UUID = Field(description="The therapist or app account (see GET /v1/me)")
+    scopes: list[GrantableScope] = Field(min_length=1, max_length=len(GRANTABLE_SCOPES))
+    expires_at: dt.datetime | None = Field(default=None, description="Access ends then")
+    note: str | None = Field(default=None, max_length=2000)
+
+    _check_expiry = field_validator("expires_at")(classmethod(lambda cls, v: _aware(v)))
+
+
+class AccessRequest(BaseModel):
+    person_id: UUID
+    scopes: list[GrantableScope] = Field(min_length=1, max_length=len(GRANTABLE_SCOPES))
+    expires_at: dt.datetime | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+    _check_expiry = field_validator("expires_at")(classmethod(lambda cls, v: _aware(v)))
+
+
+class GrantApproval(BaseModel):
+    expires_at: dt.datetime | None = Field(default=None,
+                                           description="Overrides the requested expiry")
+
+    _check_expiry = field_validator("expires_at")(classmethod(lambda cls, v: _aware(v)))
+
+
+class Grant(BaseModel):
+    id: int
+    person_id: UUID
+    grantee_id: UUID
+    grantee_role: Literal["therapist", "app"]
+    grantee_name: str
+    scopes: list[str]
+    status: GrantStatus
+    live: bool = Field(description="Active and not expired: the grant works right now")
+    note: str | None
+    requested_by: UUID | None
+    created_at: dt.datetime
+    approved_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class GrantList(BaseModel):
+    items: list[Grant]
+
+
+class TokenInfo(BaseModel):
+    id: int
+    prefix: str = Field(description="The first characters, to recognise a token")
+    name: str | None
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class TokenList(BaseModel):
+    items: list[TokenInfo]
+
+
+class NewToken(BaseModel):
+    token: str = Field(description="Shown once: only its hash is stored")
+    info: TokenInfo
+    replaces: int | None = None
+
+
+class AuditEvent(BaseModel):
+    id: int
+    at: dt.datetime
+    actor_account_id: UUID | None
+    actor_role: str | None
+    person_id: UUID | None
+    action: str
+    resource: str | None
+    client_ip: str | None
+    user_agent: str | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEvent]
+    next_cursor: str | None
+
+
+class Erasure(BaseModel):
+    person_id: UUID
+    erased: bool
+    rows_deleted: dict[str, int] = Field(description="Rows removed, per table")
