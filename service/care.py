@@ -84,18 +84,22 @@ def edit_session(conn: psycopg.Connection, person: dict[str, Any], current: dict
     start = changes.get("starts_at", current["starts_at"])
     end = changes.get("ends_at", current["ends_at"])
     therapist = changes.get("therapist_id")
-    _check_session(conn, person, start, end, therapist, exclude_id=current["id"])
+    # Blame the field the caller changed when only the start moved past the end.
+    moved = "start" if "start" in given and "end" not in given else "end"
+    _check_session(conn, person, start, end, therapist, exclude_id=current["id"], moved=moved)
     row = sessions.update(conn, current["id"], changes)
     return session_out(row, person["tz"], warnings)
 
 
 def _check_session(conn: psycopg.Connection, person: dict[str, Any], start: dt.datetime,
-                   end: dt.datetime, therapist_id: str | None, *, exclude_id: int | None) -> None:
+                   end: dt.datetime, therapist_id: str | None, *, exclude_id: int | None,
+                   moved: str = "end") -> None:
     tz = person["tz"]
     if end <= start:
-        raise CareError("end", f"must be after start ({_shown(start, tz)})")
+        raise CareError(moved, f"the session must end after it starts ({_shown(start, tz)} to "
+                        f"{_shown(end, tz)})")
     if end - start > MAX_SESSION:
-        raise CareError("end", f"a session lasts at most {MAX_SESSION.seconds // 3600} hours; "
+        raise CareError(moved, f"a session lasts at most {MAX_SESSION.seconds // 3600} hours; "
                         f"this one lasts {(end - start).total_seconds() / 3600:.1f}")
     if therapist_id is not None and not sessions.therapist_exists(conn, therapist_id):
         raise CareError("therapist_id", f"no therapist account {therapist_id}")

@@ -152,6 +152,8 @@ def test_patch_changes_given_fields_and_rechecks(client, pool, patient):
     assert_problem(client.patch(url, json={"end": "2024-05-04T09:00:00+02:00"},
                                 headers=headers), 422, "end")
     assert_problem(client.patch(url, json={"modality": None}, headers=headers), 422, "modality")
+    assert_problem(client.patch(url, json={"start": "2024-05-04T12:00:00+02:00"},
+                                headers=headers), 422, "start")
     # Moving it onto another session conflicts; moving it onto itself does not.
     post(client, person, headers, start="2024-05-04T14:00:00+02:00",
          end="2024-05-04T15:00:00+02:00")
