@@ -168,13 +168,33 @@ def test_bad_cursor_is_400(client, alice):
     assert response.status_code == 400
 
 
-def _person_endpoints(app) -> list[tuple[str, str]]:
-    """Every (method, path) of the OpenAPI document that names a person."""
+def _person_endpoints(app) -> list[tuple[str, str, dict]]:
+    """Every (method, path, valid required query) of the OpenAPI document that names a person."""
     found = []
     for path, operations in app.openapi()["paths"].items():
         if "{person_id}" in path:
-            found += [(method.upper(), path) for method in operations]
+            found += [(method.upper(), path, _required_query(op)) for method, op in operations.items()]
     return found
+
+
+def _required_query(operation: dict) -> dict[str, str]:
+    """Valid values for an operation's required query parameters, from their schemas,
+    so that the request is refused for its person and not for a missing parameter."""
+    params = {}
+    for param in operation.get("parameters", []):
+        if param["in"] != "query" or not param.get("required"):
+            continue
+        schema = param["schema"]
+        schema = next((s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"), schema)
+        if schema.get("format") == "date":
+            params[param["name"]] = "2024-05-04"
+        elif schema.get("format") == "date-time":
+            params[param["name"]] = START
+        elif schema.get("type") == "integer":
+            params[param["name"]] = str(schema.get("minimum", 1))
+        else:
+            params[param["name"]] = schema.get("enum", ["x.txt"])[0]
+    return params
 
 
 def test_a_patient_reaches_no_other_person_on_any_endpoint(client, app, pool, alice):
@@ -185,10 +205,10 @@ def test_a_patient_reaches_no_other_person_on_any_endpoint(client, app, pool, al
                      bob_headers)["status"] == "completed"
     endpoints = _person_endpoints(app)
     assert len(endpoints) >= 4  # persons, imports (2), observations
-    for method, path in endpoints:
+    for method, path, required in endpoints:
         url = path.replace("{person_id}", bob)
         response = client.request(method, url, headers=alice_headers,
-                                  params={"filename": "x.txt", "start": START}, content=b"800\n")
+                                  params={"start": START, **required}, content=b"800\n")
         assert response.status_code == 404, (method, path, response.status_code)
         assert "Bob" not in response.text and bob_headers["Authorization"] not in response.text
     # Bob's import records are also out of Alice's reach.
