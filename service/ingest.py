@@ -26,7 +26,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from connectors import ConnectorError, Episode, ReadContext, ReadReport, SampleBatch, SourceInfo
-from connectors.base import METRICS, to_epoch_us
+from connectors.base import METRICS, Connector, to_epoch_us
 from connectors.registry import detect, get_connector
 
 from .db import rls
@@ -214,8 +214,12 @@ class _Loader:
 
 def run_import(pool: ConnectionPool, import_id: int, path: Path, *,
                format_name: str | None = None, start: dt.datetime | None = None,
-               on_progress: Callable[[int, int | None], None] | None = None) -> ImportOutcome:
+               on_progress: Callable[[int, int | None], None] | None = None,
+               connector: Connector | None = None) -> ImportOutcome:
     """Run one queued import to completion; never raises for bad input.
+
+    The connector is ``connector`` when given (generated data in benchmarks),
+    else the one named by ``format_name``, else detected from the content.
 
     The outcome is ``completed`` or ``failed`` (with the reason, naming the
     file and line where the connector could). Database outages propagate
@@ -235,7 +239,8 @@ def run_import(pool: ConnectionPool, import_id: int, path: Path, *,
         started = time.monotonic()
         try:
             digest, size = sha256_of(path)
-            connector = get_connector(format_name) if format_name else detect(path)
+            if connector is None:
+                connector = get_connector(format_name) if format_name else detect(path)
         except (ConnectorError, OSError) as exc:
             return _fail(progress_conn, import_id, _describe(path, exc), path)
         import_repo.mark_running(progress_conn, import_id, connector=connector.name,

@@ -1,0 +1,33 @@
+"""A throwaway database for benchmarks: VAGUS_DATABASE_URL's server, or an embedded one."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import make_conninfo
+
+from service.db import embedded, migrate
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def fresh_database(workdir: Path) -> Iterator[str]:
+    """A new, migrated database (dropped afterwards); yields its URL."""
+    server = os.environ.get("VAGUS_DATABASE_URL") or embedded.start(
+        workdir / "pgdata", delete_on_exit=True)
+    name = f"vagus_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = make_conninfo(server, dbname=name)
+        migrate.upgrade(url, REPO / "migrations")
+        yield url
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
