@@ -21,32 +21,21 @@ import platform
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import numpy as np
-import psycopg
-from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from connectors import ReadContext, ReadReport  # noqa: E402
 from connectors.generators.rr import rr_series_fast  # noqa: E402
 from connectors.plain import RrText  # noqa: E402
-from service.db import connect, embedded, migrate, rls  # noqa: E402
+from bench._database import fresh_database  # noqa: E402
+from service.db import connect, rls  # noqa: E402
 from service.ingest import run_import  # noqa: E402
 from service.repositories import imports, persons  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-
-
-def fresh_database(workdir: Path) -> tuple[str, str]:
-    server = os.environ.get("VAGUS_DATABASE_URL") or embedded.start(workdir / "pgdata", delete_on_exit=True)
-    name = f"vagus_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return server, name
 
 
 def main() -> None:
@@ -64,10 +53,7 @@ def main() -> None:
         rows = sum(len(b) for b in RrText().read(path, ReadContext(start=START), ReadReport()))
         parse_s = time.perf_counter() - t0
 
-        server, name = fresh_database(workdir)
-        url = make_conninfo(server, dbname=name)
-        try:
-            migrate.upgrade(url, REPO / "migrations")
+        with fresh_database(workdir) as url:
             pool = connect.create_pool(url, 4)
             with rls.system_connection(pool) as conn:
                 person = str(persons.create(conn, name="bench", tz="UTC")["id"])
@@ -84,9 +70,6 @@ def main() -> None:
                 results[label] = {"rows": count, "seconds": round(seconds, 2),
                                   "rows_per_s": round(count / seconds)}
             pool.close()
-        finally:
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     print(json.dumps({
         "rows": rows,
         "file_mb": file_mb,
