@@ -40,10 +40,10 @@ CODES: dict[str, Code] = {
     "heart_rate": Code(((LOINC, "8867-4", "Heart rate"),), "beats/minute", "/min", True),
     "rr_interval": Code(((VAGUS_SYSTEM, "rr_interval", "R-R interval (beat to beat)"),),
                         "ms", "ms"),
-    "hrv_sdnn": Code(((LOINC, "80404-7", "R-R interval.standard deviation (Heart rate "
-                                         "variability)"),), "ms", "ms"),
-    "hrv_rmssd": Code(((VAGUS_SYSTEM, "hrv_rmssd", "Root mean square of successive R-R "
-                                                   "differences (RMSSD)"),), "ms", "ms"),
+    "hrv_sdnn": Code(((LOINC, "80404-7",
+                       "R-R interval.standard deviation (Heart rate variability)"),), "ms", "ms"),
+    "hrv_rmssd": Code(((VAGUS_SYSTEM, "hrv_rmssd",
+                        "Root mean square of successive R-R differences (RMSSD)"),), "ms", "ms"),
     "resting_heart_rate": Code(((LOINC, "40443-4", "Heart rate --resting"),), "beats/minute",
                                "/min", True),
     "respiratory_rate": Code(((LOINC, "9279-1", "Respiratory rate"),), "breaths/minute",

@@ -22,8 +22,10 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..config import Settings
 from ..repositories import jobs as job_repo
-from . import handlers  # noqa: F401  (registers the built-in kinds)
-from . import registry
+from . import (
+    handlers,  # noqa: F401  (registers the built-in kinds)
+    registry,
+)
 from .context import job_connection_setup
 
 log = logging.getLogger(__name__)
@@ -113,7 +115,7 @@ class Worker:
             if spec is None:
                 raise LookupError(f"no handler for job kind {job['kind']!r}")
             result = spec.handler(ctx, job["payload"])
-        except Exception as exc:  # any failure is an attempt to retry, never a dead worker
+        except Exception as exc:  # noqa: BLE001  (any failure is a retry, never a dead worker)
             error = f"{type(exc).__name__}: {exc}"[:2000]
             retry = (backoff_s(self.settings, job["attempts"])
                      if job["attempts"] < job["max_attempts"] else None)

@@ -55,10 +55,11 @@ def jobs_pool(jobs_url: str) -> Iterator:
 
 def job_settings(url: str, data_dir: Path, **overrides: Any) -> Settings:
     """Settings with short leases, polls and backoff (fast tests; nothing is timed)."""
-    values: dict[str, Any] = dict(
-        database_url=url, data_dir=data_dir, migrations_dir=REPO_ROOT / "migrations",
-        job_lease_s=2.0, job_poll_s=0.05, job_retry_base_s=0.1, job_retry_max_s=1.0,
-        scheduler_election_s=0.2, inbox=data_dir / "inbox", webhook_timeout_s=5.0)
+    values: dict[str, Any] = {
+        "database_url": url, "data_dir": data_dir, "migrations_dir": REPO_ROOT / "migrations",
+        "job_lease_s": 2.0, "job_poll_s": 0.05, "job_retry_base_s": 0.1,
+        "job_retry_max_s": 1.0, "scheduler_election_s": 0.2, "inbox": data_dir / "inbox",
+        "webhook_timeout_s": 5.0}
     values.update(overrides)
     return Settings(**values)
 

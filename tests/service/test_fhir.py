@@ -10,8 +10,7 @@ from fastapi.testclient import TestClient
 from service.api.app import create_app
 from service.db import rls
 from tests.service.helpers import bearer, new_person, patient_token
-from tests.service.jobs_support import (  # noqa: F401  (fixtures)
-    START, jobs_pool, jobs_settings, jobs_url)
+from tests.service.jobs_support import START
 
 # fhir.resources 7+ ships R4B (the R4 technical correction) beside R5; Observation,
 # Device, Patient and Bundle are the same as R4 for everything exported here.

@@ -7,8 +7,7 @@ import datetime as dt
 from service.jobs import inbox
 from service.jobs.worker import Worker
 from tests.service.helpers import new_person
-from tests.service.jobs_support import (  # noqa: F401  (fixtures)
-    START, jobs_pool, jobs_settings, jobs_url, sql)
+from tests.service.jobs_support import START, sql
 
 
 def _csv(rows: int, offset_s: int = 0) -> str:

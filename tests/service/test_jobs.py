@@ -13,8 +13,7 @@ from service.jobs.queue import enqueue
 from service.jobs.worker import Worker, backoff_s
 from service.repositories import jobs as job_repo
 from tests.service.helpers import admin_token, bearer, new_person, patient_token
-from tests.service.jobs_support import (  # noqa: F401  (fixtures)
-    jobs_pool, jobs_settings, jobs_url, sql, wait_for)
+from tests.service.jobs_support import sql, wait_for
 
 RUNS: list[int] = []
 RUNS_LOCK = threading.Lock()

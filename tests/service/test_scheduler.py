@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 
@@ -12,8 +13,7 @@ from service.jobs.scheduler import Scheduler, period_key
 from service.jobs.worker import Worker
 from service.repositories import jobs as job_repo
 from tests.service.helpers import new_person
-from tests.service.jobs_support import (  # noqa: F401  (fixtures)
-    job_settings, jobs_pool, jobs_url, sql, wait_for)
+from tests.service.jobs_support import job_settings, sql, wait_for
 
 PERIODIC = ("inbox_sync", "recompute_sweep", "baseline_sweep", "maintenance")
 
@@ -83,7 +83,7 @@ def test_two_schedulers_and_two_workers_run_every_period_exactly_once(jobs_pool,
     for kind in PERIODIC:
         rows = _periods(jobs_pool, kind)
         starts = [dt.datetime.fromisoformat(r["unique_key"].split(":", 1)[1]) for r in rows]
-        steps = {(b - a).total_seconds() for a, b in zip(starts, starts[1:], strict=False)}
+        steps = {(b - a).total_seconds() for a, b in itertools.pairwise(starts)}
         assert steps == {every}, (kind, starts)  # consecutive periods, none skipped or doubled
         assert len(rows) >= 5
         assert all((r["state"], r["attempts"]) == ("succeeded", 1) for r in rows), kind

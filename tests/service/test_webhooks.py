@@ -17,8 +17,7 @@ from service.jobs.webhooks import sign, verify_signature
 from service.jobs.worker import Worker
 from service.repositories import accounts, grants
 from tests.service.helpers import bearer, new_person, write_rr_text
-from tests.service.jobs_support import (  # noqa: F401  (fixtures)
-    jobs_pool, jobs_settings, jobs_url, queue_import, sql, wait_for)
+from tests.service.jobs_support import queue_import, sql, wait_for
 
 
 class Receiver:
@@ -30,7 +29,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:  # http.server's naming
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 status = 500 if len(receiver.requests) < receiver.failures else 200
                 receiver.requests.append((dict(self.headers), body, status))
@@ -45,7 +44,7 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/events"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> Receiver:
+    def __enter__(self) -> Receiver:  # noqa: PYI034
         self.thread.start()
         return self
 

@@ -32,9 +32,14 @@ from service.db.connect import create_pool
 from service.jobs.worker import Worker
 from tests.conftest import REPO_ROOT
 from tests.service.helpers import new_person
-from tests.service.jobs_support import (  # noqa: F401  (fixtures)
-    TcpProxy, job_settings, jobs_pool, jobs_settings, jobs_url, queue_import, sql, wait_for,
-    write_big_rr)
+from tests.service.jobs_support import (
+    TcpProxy,
+    job_settings,
+    queue_import,
+    sql,
+    wait_for,
+    write_big_rr,
+)
 
 pytestmark = pytest.mark.slow
 
