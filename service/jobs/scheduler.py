@@ -10,7 +10,9 @@ at once.
 The clock only enqueues jobs (workers do the work). Each periodic run is keyed
 by its kind and the start of its period (``maintenance:2026-01-01T03:00:00Z``),
 so even two leaders in a split-brain moment cannot enqueue the same period
-twice: the second insert hits the unique key.
+twice: the second insert hits the unique key. Each tick also queues the
+previous period if it is missing, so a late tick or a change of leader loses
+no period.
 """
 
 from __future__ import annotations
@@ -130,9 +132,14 @@ class Scheduler:
     def _tick(self, job: Periodic) -> None:
         if not self.is_leader:
             return
+        now = dt.datetime.now(dt.UTC)
         try:
-            if enqueue_period(self.pool, job.kind, job.every_s):
-                log.debug("scheduler: queued %s", job.kind)
+            # The previous period too: a tick delayed past a boundary (a stalled
+            # process, a leader that died just before its tick) must not lose a
+            # period. Its key makes this a no-op when it was queued already.
+            for moment in (now - dt.timedelta(seconds=job.every_s), now):
+                if enqueue_period(self.pool, job.kind, job.every_s, moment):
+                    log.debug("scheduler: queued %s", period_key(job.kind, job.every_s, moment))
         except (psycopg.Error, PoolTimeout) as exc:
             log.warning("scheduler: could not queue %s: %s", job.kind, exc)
 
