@@ -1,0 +1,58 @@
+"""Bring a person's stored results up to date after new data (the recompute job's work)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from ..repositories import persons, responses
+from ..repositories import sessions as session_repo
+from .evidence import person_evidence
+from .recovery import recovery
+from .session_response import RESPONSE_VERSION, cached_session_response
+
+
+@dataclass
+class Recomputed:
+    person_id: str
+    data_version: str
+    sessions: dict[int, dict[str, Any]] = field(default_factory=dict)  # recomputed responses
+    evidence: dict[str, Any] | None = None  # set when any response changed
+
+
+def stale_sessions(conn: psycopg.Connection, person_id: str, version: str) -> list[dict]:
+    """The person's sessions whose stored response is missing or out of date."""
+    out = []
+    for session in session_repo.in_range(conn, person_id=person_id):
+        stored = responses.get(conn, session["id"])
+        if not (stored and stored["algorithm_version"] == RESPONSE_VERSION
+                and stored["data_version"] == version):
+            out.append(session)
+    return out
+
+
+def recompute_person(conn: psycopg.Connection, person_id: str) -> Recomputed | None:
+    """Recompute stale session responses and, if any changed, the person's evidence."""
+    person = persons.get(conn, person_id)
+    if person is None:
+        return None  # erased since the job was queued
+    version = responses.data_version(conn, person_id)
+    result = Recomputed(person_id, version)
+    for session in stale_sessions(conn, person_id, version):
+        result.sessions[session["id"]] = cached_session_response(conn, session, person["tz"])
+    if result.sessions:
+        result.evidence = person_evidence(conn, person)
+    return result
+
+
+def night_recovery(conn: psycopg.Connection, person_id: str, local_date: dt.date
+                   ) -> dict[str, Any] | None:
+    """The recovery status of one local day (its night just ended)."""
+    person = persons.get(conn, person_id)
+    if person is None:
+        return None
+    [day] = recovery(conn, person_id, person["tz"], local_date, local_date)
+    return day
