@@ -81,9 +81,13 @@ def endpoints_for(conn: psycopg.Connection, person_id: str, responses: list[dict
     out = [_window_endpoint(claim, metric, responses)
            for claim, metrics in WINDOW_ENDPOINTS.items() for metric in metrics]
     out += [_night_endpoint(metric, responses) for metric in NIGHT_METRICS]
+    # Recovery judges single mornings against a baseline: Plews' 0.5 x SD of daily lnRMSSD.
+    sds = [r["next_days"].get("baseline_sd") for r in responses]
+    sds = [sd for sd in sds if sd]
     out.append(sp_evidence.EndpointData(
         "recovery", "morning_ln_rmssd",
-        [r["next_days"]["morning_vs_baseline"] for r in responses], FIXED_SWC["morning_ln_rmssd"]))
+        [r["next_days"]["morning_vs_baseline"] for r in responses],
+        0.5 * float(np.median(sds)) if sds else FIXED_SWC["morning_ln_rmssd"]))
     for claim, kind in SELF_REPORTS.items():
         pairs = self_reports.before_after(conn, person_id=person_id, kind=kind)
         out.append(sp_evidence.EndpointData(

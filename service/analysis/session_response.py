@@ -35,7 +35,7 @@ from ..repositories import sessions as session_repo
 from . import data as person_data
 from . import recovery, windows
 
-RESPONSE_VERSION = f"response-2+{ALGORITHM_VERSION}"  # 2: raw Baevsky SI, snake_case reasons
+RESPONSE_VERSION = f"response-3+{ALGORITHM_VERSION}"  # 3: baseline SD in next_days
 WINDOW = dt.timedelta(minutes=5)
 STEP = dt.timedelta(minutes=1)
 #: Response metrics taken from a window's HRV, indices or heart-rate summary.
@@ -286,6 +286,7 @@ def _next_days(conn, person_id: str, tz_name: str, day: dt.date, cfg: WindowConf
     return {
         "baseline_ln_rmssd_7d": baseline,
         "baseline_days": len(before),
+        "baseline_sd": float(np.std(before, ddof=1)) if len(before) >= 3 else None,
         "morning_ln_rmssd": morning,
         "morning_vs_baseline": (morning - baseline
                                 if morning is not None and baseline is not None else None),
