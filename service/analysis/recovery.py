@@ -68,7 +68,9 @@ def _tiles(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.d
     return out
 
 
-def _measure_block(pdata, start, end) -> tuple[float | None, float | None, dict | None]:
+def measure_block(pdata, start, end) -> tuple[float | None, float | None, dict | None]:
+    """Median lnRMSSD of the valid 5-minute windows in [start, end), the lowest window
+    mean heart rate (resting HR), and the source of the HRV."""
     ln_values, hr_values, source = [], [], None
     for a, b in _tiles(start, end):
         w = windows.analyze(pdata, a, b)
@@ -109,7 +111,7 @@ def daily_measures(conn: psycopg.Connection, person_id: str, tz_name: str,
         measure = DayMeasure(day, None, None, None, None, None)
         if day in blocks:
             a, b = blocks[day]
-            ln, rhr, source = _measure_block(pdata, a, b)
+            ln, rhr, source = measure_block(pdata, a, b)
             if ln is not None or rhr is not None:
                 measure = DayMeasure(day, ln, rhr, "main_sleep", (a, b), source)
         if measure.ln_rmssd is None:

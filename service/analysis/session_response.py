@@ -174,7 +174,7 @@ def _night(conn, person_id: str, tz: ZoneInfo, night_of: dt.date) -> dict[str, A
     else:
         source = "main sleep episode"
     pdata = person_data.load(conn, person_id, block[0], block[1])
-    ln, rhr, _ = recovery._measure_block(pdata, block[0], block[1])
+    ln, rhr, _ = recovery.measure_block(pdata, block[0], block[1])
     asleep = sum(((min(r["ends_at"], block[1]) - max(r["starts_at"], block[0])).total_seconds()
                   for r in rows if r["stage"] in recovery.ASLEEP
                   and r["ends_at"] > block[0] and r["starts_at"] < block[1]), 0.0)
