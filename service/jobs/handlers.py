@@ -5,9 +5,9 @@
 | ``import`` | upload endpoint, inbox sync | runs ``service.ingest.run_import`` for one import row |
 | ``inbox_sync`` | scheduler, every ``inbox_every_s`` | scans ``VAGUS_INBOX`` (see ``inbox.py``) |
 | ``recompute_sweep`` | scheduler, every ``recompute_every_s`` | one ``recompute_person`` job per person with new data |
-| ``recompute_person`` | ``recompute_sweep`` | **the analysis hook** (lead): session responses, baselines, evidence |
+| ``recompute_person`` | ``recompute_sweep`` | stale session responses, then evidence; webhook events |
 | ``baseline_sweep`` | scheduler, every ``baselines_every_s`` | one ``nightly_baselines`` job per person and local night |
-| ``nightly_baselines`` | ``baseline_sweep`` | **the analysis hook** (lead): the person's baselines for that night |
+| ``nightly_baselines`` | ``baseline_sweep`` | the person's recovery status for the day whose night ended |
 | ``maintenance`` | scheduler, every ``maintenance_every_s`` | refresh rollups (plain PostgreSQL), prune old jobs |
 | ``webhook_deliver`` | ``webhooks.emit`` | one signed POST to one subscription |
 
@@ -21,6 +21,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from ..analysis import recompute
 from ..db import capability, connect
 from ..ingest import run_import
 from ..repositories import imports as import_repo
@@ -89,19 +90,34 @@ def recompute_sweep(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
 
 @register("recompute_person", max_attempts=5)
 def recompute_person(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
-    """Hook for the analysis (the lead fills this in): recompute what new data touches.
+    """Recompute the person's stale session responses and, when any changed, their evidence.
 
-    Payload: ``person_id`` and ``import_ids``, the imports that added data since
-    the last recompute; ``observation.import_id`` finds the time span they
-    touched, hence the session windows, baselines and evidence to redo. When a
-    session response or the evidence changes, call ``webhooks.emit(conn,
-    'session.response.ready' | 'evidence.updated', person_id=..., subject=...,
-    data=...)`` in the same transaction that stores it. Must stay idempotent.
-    Replace it with ``registry.register('recompute_person')(your_function)``
-    or by editing this body.
+    Stored responses carry a fingerprint of the data they came from, so this
+    redoes exactly those the new imports made stale; running it twice does
+    nothing the second time. Events are queued in the same transaction.
     """
-    return {"person_id": payload["person_id"], "import_ids": payload.get("import_ids", []),
-            "recomputed": False, "note": "no analysis hook installed yet"}
+    person_id = payload["person_id"]
+    with ctx.pool.connection() as conn, conn.transaction():
+        job_connection_setup(conn, person_id)
+        done = recompute.recompute_person(conn, person_id)
+        if done is None:
+            return {"person_id": person_id, "skipped": "person no longer exists"}
+        # Finding subscribers reads other accounts' rows: a system read.
+        job_connection_setup(conn)
+        for session_id, body in done.sessions.items():
+            webhooks.emit(conn, "session.response.ready", person_id=person_id,
+                          subject=f"session:{session_id}:{done.data_version}",
+                          data={"session_id": session_id,
+                                "algorithm_version": body["algorithm_version"],
+                                "ln_rmssd_delta": body["metrics"]["ln_rmssd"]["delta"],
+                                "mean_hr_delta": body["metrics"]["mean_hr"]["delta"]})
+        if done.evidence is not None:
+            webhooks.emit(conn, "evidence.updated", person_id=person_id,
+                          subject=f"evidence:{person_id}:{done.data_version}",
+                          data={"verdicts": {c["claim"]: c["verdict"]
+                                             for c in done.evidence["claims"]}})
+    return {"person_id": person_id, "import_ids": payload.get("import_ids", []),
+            "sessions_recomputed": sorted(done.sessions), "data_version": done.data_version}
 
 
 @register("baseline_sweep", max_attempts=3)
@@ -117,12 +133,20 @@ def baseline_sweep(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
 
 @register("nightly_baselines", max_attempts=3)
 def nightly_baselines(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
-    """Hook for the analysis (the lead fills this in): one person's baselines for one night.
+    """One person's recovery status for the local day whose night just ended.
 
-    Payload: ``person_id`` and ``local_date`` (the person's local calendar date
-    whose night just ended). Queued once per person and local date.
+    Recovery is computed from the stored samples on read; this job computes
+    it once the night is over and records the status in the job's result.
     """
-    return {**payload, "computed": False, "note": "no baseline hook installed yet"}
+    person_id = payload["person_id"]
+    with ctx.pool.connection() as conn, conn.transaction():
+        job_connection_setup(conn, person_id)
+        day = recompute.night_recovery(conn, person_id,
+                                       dt.date.fromisoformat(str(payload["local_date"])))
+    if day is None:
+        return {**payload, "skipped": "person no longer exists"}
+    return {**payload, "status": day["status"], "ln_rmssd": day["ln_rmssd"]["value"],
+            "measured_from": day["measured_from"]}
 
 
 @register("maintenance", max_attempts=3)
