@@ -27,6 +27,7 @@ size and seed are asked again.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -34,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -155,17 +157,22 @@ def vagus_person(vagus: str) -> str:
     return json.loads(done.stdout)["id"]
 
 
-def best_of(repeat: int, command: list[str], size: int, tool: str, xml_bytes: int,
-            scratch: Path | None = None) -> Measure:
+def _vagus_import(vagus: str, file: str, person: str | None) -> list[str]:
+    return [vagus, "import", file, "--person", person or vagus_person(vagus), "--json", "-q"]
+
+
+def best_of(repeat: int, command: Callable[[], list[str]], size: int, tool: str,
+            xml_bytes: int, scratch: Path | None = None) -> Measure:
     """The fastest of ``repeat`` runs (others share this machine), with the largest peak RSS.
 
-    ``scratch`` (an output database) is deleted before each run and after the last.
+    ``command`` is asked anew for each run; ``scratch`` (an output database) is
+    deleted before each run and after the last.
     """
     runs = []
     for _ in range(repeat):
         if scratch:
             scratch.unlink(missing_ok=True)
-        runs.append(measure(command, size, tool, xml_bytes))
+        runs.append(measure(command(), size, tool, xml_bytes))
     if scratch:
         scratch.unlink(missing_ok=True)
     best = min(runs, key=lambda r: (not r.ok, r.seconds))
@@ -181,22 +188,25 @@ def run(sizes: list[int], out: Path, use_vagus: bool, person: str | None,
     hk = shutil.which("healthkit-to-sqlite", path=str(bindir)) or shutil.which(
         "healthkit-to-sqlite")
     vagus = shutil.which("vagus", path=str(bindir)) or shutil.which("vagus")
-    if use_vagus and vagus and person is None:
-        person = vagus_person(vagus)
     results: list[Measure] = []
     for size in sizes:
         path, xml_bytes = build(size, out)
         db = out / f"healthkit-{size}mb.db"
-        plan: list[tuple[str, list[str]]] = [
-            ("floor (lxml iterparse)", [python, __file__, "--child", "floor", str(path)])]
+        file = str(path)
+        plan: list[tuple[str, Callable[[], list[str]]]] = [
+            ("floor (lxml iterparse)",
+             functools.partial(list, [python, __file__, "--child", "floor", file]))]
         if hk and not skip_hk:
-            plan.append(("healthkit-to-sqlite", [hk, str(path), str(db), "--silent"]))
+            plan.append(("healthkit-to-sqlite",
+                         functools.partial(list, [hk, file, str(db), "--silent"])))
         if use_vagus and vagus:
-            plan.append(("vagus import", [vagus, "import", str(path), "--person", str(person),
-                                          "--json", "-q"]))
+            # A fresh person per run unless one is given: the larger export holds
+            # the smaller one's days, and a repeat would find only duplicates.
+            plan.append(("vagus import", functools.partial(_vagus_import, vagus, file, person)))
         else:
             plan.append(("connector (no database)",
-                         [python, __file__, "--child", "connector", str(path)]))
+                         functools.partial(list, [python, __file__, "--child", "connector",
+                                                  file])))
         for tool, command in plan:
             result = best_of(repeat, command, size, tool, xml_bytes,
                              db if tool == "healthkit-to-sqlite" else None)
@@ -242,7 +252,8 @@ def main() -> int:
                         default=bool(os.environ.get("VAGUS_BENCH_IMPORT")),
                         help="measure `vagus import` (needs the database) instead of the "
                              "connector alone; also VAGUS_BENCH_IMPORT=1")
-    parser.add_argument("--person", help="person id for `vagus import` (default: create one)")
+    parser.add_argument("--person", help="person id for `vagus import` (default: a new one "
+                                         "per size)")
     parser.add_argument("--skip-healthkit", action="store_true",
                         help="leave out healthkit-to-sqlite (it is slow on large files)")
     parser.add_argument("--repeat", type=int, default=1,

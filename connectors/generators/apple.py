@@ -283,7 +283,7 @@ class _Writer:
                 self.truth.rejected["rr_interval"] += 1
             first_cs = self.rng.randint(30, 200)
             beats_cs = np.cumsum([first_cs] + rr_cs)
-            t1 = t0 + int(math.ceil(beats_cs[-1] / 100))
+            t1 = t0 + math.ceil(beats_cs[-1] / 100)
             # Beats are written in the offset of midnight: on the morning after a
             # daylight-saving change that is an hour off startDate's offset.
             beat_offset = self.offset(begin) if index == 1 else self.offset(t0)

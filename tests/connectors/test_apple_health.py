@@ -20,7 +20,13 @@ from connectors.apple_health import (
     parse_dates,
     parse_device,
 )
-from connectors.base import ConnectorError, Episode, ReadContext, ReadReport, SampleBatch
+from connectors.base import (
+    ConnectorError,
+    Episode,
+    ReadContext,
+    ReadReport,
+    SampleBatch,
+)
 from connectors.generators.apple import AppleTruth, write_export
 from connectors.registry import detect
 
@@ -286,12 +292,12 @@ def test_device_string_with_commas_in_values() -> None:
 
 
 @pytest.mark.parametrize(("name", "device", "kind"), [
-    ("Alex’s Apple Watch", "<<HKDevice: 0x1>, name:Apple Watch, manufacturer:Apple Inc., "
-                           "model:Watch, hardware:Watch6,2, software:10.1>", "watch"),
-    ("Alex’s iPhone", "<<HKDevice: 0x2>, name:iPhone, manufacturer:Apple Inc., model:iPhone, "
-                      "hardware:iPhone13,2, software:17.4>", "phone"),
-    ("Polar Flow", "<<HKDevice: 0x3>, name:Polar H10 8A2B3C4D, manufacturer:Polar Electro Oy, "
-                   "model:H10>", "chest_strap"),
+    ("Alex’s Apple Watch", ("<<HKDevice: 0x1>, name:Apple Watch, manufacturer:Apple Inc., "
+                            "model:Watch, hardware:Watch6,2, software:10.1>"), "watch"),
+    ("Alex’s iPhone", ("<<HKDevice: 0x2>, name:iPhone, manufacturer:Apple Inc., model:iPhone, "
+                       "hardware:iPhone13,2, software:17.4>"), "phone"),
+    ("Polar Flow", ("<<HKDevice: 0x3>, name:Polar H10 8A2B3C4D, manufacturer:Polar Electro Oy, "
+                    "model:H10>"), "chest_strap"),
     ("HeartWatch", None, "app"),
     ("Apple\u00a0Watch", None, "watch"),
 ])

@@ -41,17 +41,14 @@ def parameter_entity(url: str) -> str:
 
 
 def collect(path: Path, connector: AppleHealth | None = None) -> list[Item]:
-    items: list[Item] = []
-    for item in (connector or AppleHealth()).read(path, ReadContext(), ReadReport()):
-        items.append(item)
-    return items
+    return list((connector or AppleHealth()).read(path, ReadContext(), ReadReport()))
 
 
 def assert_refused(path: Path, match: str, connector: AppleHealth | None = None) -> None:
     items: list[Item] = []
     with pytest.raises(ConnectorError, match=match) as caught:
-        for item in (connector or AppleHealth()).read(path, ReadContext(), ReadReport()):
-            items.append(item)
+        # extend keeps what was yielded before the error
+        items.extend((connector or AppleHealth()).read(path, ReadContext(), ReadReport()))
     assert items == []  # nothing stored
     assert str(path) in str(caught.value)
 
@@ -113,13 +110,13 @@ def test_undeclared_entity_reference_is_malformed(tmp_path: Path) -> None:
 
 def test_zip_bomb_by_ratio_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "export.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        with archive.open("apple_health_export/export.xml", "w") as member:
-            member.write(b"<HealthData>")
-            chunk = b" " * (1 << 20)
-            for _ in range(8):
-                member.write(chunk)
-            member.write(b"</HealthData>")
+    with (zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive,
+          archive.open("apple_health_export/export.xml", "w") as member):
+        member.write(b"<HealthData>")
+        chunk = b" " * (1 << 20)
+        for _ in range(8):
+            member.write(chunk)
+        member.write(b"</HealthData>")
     assert_refused(path, "zip bomb")
 
 
