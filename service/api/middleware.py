@@ -1,4 +1,4 @@
-"""Abuse limits and browser hardening, as plain ASGI middleware (bodies are never buffered).
+"""Abuse limits and browser hardening, as plain ASGI middleware.
 
 - **Rate limit** per token (per client address without one): a token bucket of
   ``rate_limit_burst`` requests refilled at ``rate_limit_per_minute``; over it,
@@ -7,6 +7,8 @@
   accept N times the rate).
 - **Body limit**: ``max_body_bytes`` for every request except uploads, which
   have ``max_upload_bytes`` (checked by the upload endpoint while streaming).
+  A declared Content-Length over the limit is refused before reading; a
+  chunked body is read up to the limit (never more is held) and replayed.
 - **Security headers** on every response; ``Cache-Control: no-store`` on the API.
 - **CORS** closed unless ``VAGUS_CORS_ORIGINS`` lists origins.
 """

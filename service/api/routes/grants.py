@@ -11,11 +11,13 @@ from fastapi import APIRouter, Body, Path, Query
 from ... import authz
 from ...repositories import accounts, grants
 from ..deps import Caller, Db, person_with
-from ..problems import PROBLEM_RESPONSES, ProblemError
+from ..problems import PROBLEM_RESPONSES, Problem, ProblemError
 from ..schemas_access import (AccessRequest, Grant, GrantApproval, GrantCreate, GrantList,
                               GrantStatus, Me)
 
-router = APIRouter(tags=["consent"], responses=PROBLEM_RESPONSES)
+RESPONSES = {**PROBLEM_RESPONSES, 409: {"model": Problem, "description": "Conflict",
+                                        "content": {"application/problem+json": {}}}}
+router = APIRouter(tags=["consent"], responses=RESPONSES)
 
 GrantId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 #: The path's person, when the caller may manage its grants (the patient or an admin).

@@ -9,10 +9,12 @@ from fastapi import APIRouter, Path
 from ... import auth
 from ...repositories import accounts
 from ..deps import Caller, Db
-from ..problems import PROBLEM_RESPONSES, ProblemError
+from ..problems import PROBLEM_RESPONSES, Problem, ProblemError
 from ..schemas_access import NewToken, TokenInfo, TokenList
 
-router = APIRouter(prefix="/v1/tokens", tags=["tokens"], responses=PROBLEM_RESPONSES)
+RESPONSES = {**PROBLEM_RESPONSES, 409: {"model": Problem, "description": "Conflict",
+                                        "content": {"application/problem+json": {}}}}
+router = APIRouter(prefix="/v1/tokens", tags=["tokens"], responses=RESPONSES)
 
 TokenId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
