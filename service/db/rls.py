@@ -10,9 +10,13 @@ acts for with exactly one of:
 - :func:`act_as_system` (the deliberate bypass: CLI operator commands, jobs
   that sweep across people, token authentication).
 
-Settings are transaction-local inside a transaction; on an autocommit
-connection they last for the session and the pool's reset clears them when the
-connection goes back, so nothing leaks from one borrower to the next.
+Settings are transaction-local inside a transaction (so ``conn.commit()`` ends
+them: say who you act for again after a commit); on an autocommit connection
+they last for the session and the pool's reset clears them when the connection
+goes back, so nothing leaks from one borrower to the next.
+
+A new person-scoped table gets its policies in its migration with
+``SELECT vagus_protect_person_table('<table>')`` (docs/security.md).
 """
 
 from __future__ import annotations
