@@ -167,3 +167,18 @@ def test_admin_reads_any_person(client, pool, patient):
     headers = bearer(admin_token(pool))
     assert client.get(f"/v1/persons/{person}/observations", headers=headers).status_code == 200
     assert client.get(f"/v1/persons/{person}/grants", headers=headers).status_code == 200
+
+
+def test_an_expired_token_is_refused(client, pool):
+    import datetime as dt
+
+    from service import auth
+    from service.db.rls import system_connection
+    from service.repositories import accounts
+
+    with system_connection(pool) as conn:
+        account = accounts.create(conn, role="therapist", name="Expired")
+        token, _ = auth.issue_token(conn, account_id=str(account["id"]),
+                                    expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+    response = client.get("/v1/me", headers=bearer(token))
+    assert response.status_code == 401 and token not in response.text
