@@ -170,8 +170,6 @@ def test_admin_reads_any_person(client, pool, patient):
 
 
 def test_an_expired_token_is_refused(client, pool):
-    import datetime as dt
-
     from service import auth
     from service.db.rls import system_connection
     from service.repositories import accounts
