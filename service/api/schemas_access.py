@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, Field
 
 from ..authz import GRANTABLE_SCOPES
 
@@ -21,35 +21,23 @@ class Me(BaseModel):
     person_id: UUID | None
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise ValueError("needs a UTC offset, e.g. 2030-01-01T00:00:00Z")
-    return value
-
-
 class GrantCreate(BaseModel):
     grantee_id: UUID = Field(description="The therapist or app account (see GET /v1/me)")
     scopes: list[GrantableScope] = Field(min_length=1, max_length=len(GRANTABLE_SCOPES))
-    expires_at: dt.datetime | None = Field(default=None, description="Access ends then")
+    expires_at: AwareDatetime | None = Field(default=None, description="Access ends then")
     note: str | None = Field(default=None, max_length=2000)
-
-    _check_expiry = field_validator("expires_at")(classmethod(lambda cls, v: _aware(v)))
 
 
 class AccessRequest(BaseModel):
     person_id: UUID
     scopes: list[GrantableScope] = Field(min_length=1, max_length=len(GRANTABLE_SCOPES))
-    expires_at: dt.datetime | None = None
+    expires_at: AwareDatetime | None = None
     note: str | None = Field(default=None, max_length=2000)
-
-    _check_expiry = field_validator("expires_at")(classmethod(lambda cls, v: _aware(v)))
 
 
 class GrantApproval(BaseModel):
-    expires_at: dt.datetime | None = Field(default=None,
-                                           description="Overrides the requested expiry")
-
-    _check_expiry = field_validator("expires_at")(classmethod(lambda cls, v: _aware(v)))
+    expires_at: AwareDatetime | None = Field(default=None,
+                                             description="Overrides the requested expiry")
 
 
 class Grant(BaseModel):
