@@ -136,3 +136,21 @@ def test_only_the_person_or_an_admin_exports_or_erases(client, pool, loaded):
     admin = bearer(admin_token(pool))
     assert client.get(f"/v1/persons/{person}/export", headers=admin).status_code == 200
     assert client.delete(f"/v1/persons/{person}", headers=admin).status_code == 200
+
+
+def test_audit_pages_and_refuses_foreign_cursors(client, pool, loaded):
+    import base64
+
+    person, headers, _ = loaded
+    admin = bearer(admin_token(pool))
+    for _ in range(3):
+        client.get(f"/v1/persons/{person}", headers=admin)
+    first = client.get(f"/v1/persons/{person}/audit", params={"limit": 2}, headers=headers).json()
+    rest = client.get(f"/v1/persons/{person}/audit",
+                      params={"limit": 2, "cursor": first["next_cursor"]}, headers=headers).json()
+    ids = [e["id"] for e in first["items"] + rest["items"]]
+    assert len(ids) == 4 and ids == sorted(ids, reverse=True)
+    forged = base64.urlsafe_b64encode(b'["x"]').decode().rstrip("=")
+    response = client.get(f"/v1/persons/{person}/audit", params={"cursor": forged},
+                          headers=headers)
+    assert response.status_code == 400

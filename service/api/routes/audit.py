@@ -11,7 +11,7 @@ from ... import authz
 from ...repositories import audit
 from .. import cursor
 from ..deps import Caller, Db, person_or_404
-from ..problems import PROBLEM_RESPONSES
+from ..problems import PROBLEM_RESPONSES, ProblemError
 from ..schemas_access import AuditEvent, AuditPage
 
 router = APIRouter(tags=["audit"], responses=PROBLEM_RESPONSES)
@@ -24,7 +24,14 @@ def list_audit(person_id: UUID, conn: Db, caller: Caller,
     """Every read or export of this person's data by someone else, newest first: who
     (account and role), what (scope and request), when, and from where (address, user agent)."""
     person_or_404(conn, caller, str(person_id), authz.READ_AUDIT)
-    before = int(cursor.decode(cursor_, 1)[0]) if cursor_ else None
+    before = _before(cursor_) if cursor_ else None
     rows = audit.page(conn, str(person_id), limit=limit, before_id=before)
     next_cursor = cursor.encode([rows[-1]["id"]]) if len(rows) == limit else None
     return AuditPage(items=[AuditEvent(**r) for r in rows], next_cursor=next_cursor)
+
+
+def _before(cursor_: str) -> int:
+    value = cursor.decode(cursor_, 1)[0]
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ProblemError(400, "bad-cursor", "the cursor is not one this API issued")
+    return value
