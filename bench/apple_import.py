@@ -153,7 +153,9 @@ def measure(command: list[str], size_mb: int, tool: str, xml_bytes: int) -> Meas
 def vagus_person(vagus: str) -> str:
     done = subprocess.run([vagus, "person", "create", "--name", "bench", "--tz",
                            "Europe/Berlin", "--json"], capture_output=True, text=True, cwd=ROOT,
-                          check=True)
+                          check=False)
+    if done.returncode:
+        raise SystemExit(f"`vagus person create` failed: {done.stderr.strip()[-500:]}")
     return json.loads(done.stdout)["id"]
 
 
