@@ -18,7 +18,11 @@ is steadier on a shared machine; peak RSS is the child's own maximum resident
 set. All three come from ``os.wait4`` on that child alone. Run from the repository root::
 
     .venv/bin/python bench/apple_import.py --sizes 100 1000
-    .venv/bin/python bench/apple_import.py --sizes 100 --vagus
+    VAGUS_DATA_DIR=/tmp/vagus-bench .venv/bin/python bench/apple_import.py --sizes 100 1000 --vagus
+
+(the data directory keeps the benchmark's people and samples out of your own
+embedded database). With ``--vagus`` the peak RSS is the ``vagus import``
+process's own; a PostgreSQL server it talks to is not counted.
 
 Exports are cached in ``bench/out/`` (gitignored) and reused when the same
 size and seed are asked again.
