@@ -50,7 +50,12 @@ _ROW = np.dtype([
     ("metric_len", ">i4"), ("metric", ">i2"),
     ("ts_len", ">i4"), ("ts", ">i8"),
     ("value_len", ">i4"), ("value", ">f8"),
+    ("context_len", ">i4"), ("context", ">i2"),
 ])
+#: ``SampleBatch.tags["motion_context"]`` as stored in ``observation.context``;
+#: -1 travels through staging as "none" and lands as NULL.
+MOTION_CONTEXT = {"not_set": 0, "sedentary": 1, "active": 2}
+NO_CONTEXT = -1
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 _COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
 
@@ -83,11 +88,13 @@ def sha256_of(path: Path) -> tuple[str, int]:
 
 
 def encode_copy_binary(source_id: np.ndarray, metric: np.ndarray, ts_us: np.ndarray,
-                       value: np.ndarray) -> bytes:
+                       value: np.ndarray, context: np.ndarray) -> bytes:
     """Rows for ``stage_observation`` in PostgreSQL's binary COPY format, without a Python loop."""
     rows = np.empty(ts_us.shape[0], dtype=_ROW)
-    rows["fields"] = 4
+    rows["fields"] = 5
     rows["source_len"], rows["metric_len"], rows["ts_len"], rows["value_len"] = 4, 2, 8, 8
+    rows["context_len"] = 2
+    rows["context"] = context
     rows["source_id"] = source_id
     rows["metric"] = metric
     rows["ts"] = ts_us - _PG_EPOCH_OFFSET_US
@@ -112,7 +119,8 @@ class _Loader:
         self.latest_allowed_us = to_epoch_us(dt.datetime.now(dt.UTC) + FUTURE_SLACK)
         conn.execute("""
             CREATE TEMP TABLE stage_observation (
-                source_id integer, metric_code smallint, ts timestamptz, value double precision
+                source_id integer, metric_code smallint, ts timestamptz,
+                value double precision, context smallint
             ) ON COMMIT DROP""")
         conn.execute("""
             CREATE TEMP TABLE stage_episode (
@@ -152,7 +160,9 @@ class _Loader:
             return
         source = np.full(ts.size, self.source_id(batch.source, batch.utc_offset_s), np.int32)
         metric = np.full(ts.size, _METRIC_CODE[batch.metric], np.int16)
-        self.parts.append((source, metric, ts, value))
+        motion = MOTION_CONTEXT.get((batch.tags or {}).get("motion_context", ""), NO_CONTEXT)
+        context = np.full(ts.size, motion, np.int16)
+        self.parts.append((source, metric, ts, value, context))
         self.buffered += ts.size
         if self.buffered >= BATCH_ROWS:
             self.flush_samples()
@@ -172,8 +182,10 @@ class _Loader:
             with cur.copy("COPY stage_observation FROM STDIN (FORMAT BINARY)") as copy:
                 copy.write(encode_copy_binary(*columns))
             cur.execute("""
-                INSERT INTO observation (person_id, metric, source_id, ts, value, import_id)
-                SELECT %s, (%s::metric[])[metric_code], source_id, ts, value, %s
+                INSERT INTO observation (person_id, metric, source_id, ts, value, import_id,
+                                         context)
+                SELECT %s, (%s::metric[])[metric_code], source_id, ts, value, %s,
+                       nullif(context, -1)
                 FROM stage_observation
                 ON CONFLICT DO NOTHING""", (self.person_id, list(METRICS), self.import_id))
             self.inserted += cur.rowcount

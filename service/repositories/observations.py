@@ -12,7 +12,7 @@ import psycopg
 from psycopg import sql
 
 _SELECT = """
-    SELECT o.metric::text AS metric, o.ts, o.value, o.source_id, s.name AS source
+    SELECT o.metric::text AS metric, o.ts, o.value, o.source_id, s.name AS source, o.context
     FROM observation o JOIN source s ON s.id = o.source_id
     WHERE o.person_id = %(person)s
       AND (%(metric)s::metric IS NULL OR o.metric = %(metric)s::metric)

@@ -9,9 +9,9 @@ import pytest
 from lxml import etree
 
 from connectors.base import RR_BOUNDS_MS
+from service.db.rls import system_connection
 from service.ingest import run_import
 from service.repositories import imports
-from service.db.rls import system_connection
 from tests.service.helpers import new_person
 
 FIT_FILES = ["garmin-edge-820-bike.fit", "garmin-fenix-5-run.fit", "garmin-fenix-5-walk.fit",
@@ -82,4 +82,11 @@ def test_apple_samples_import_their_heart_rate_records(pool, shared_data, name):
     outcome = _import(pool, person, shared_data / "apple" / name)
     assert outcome.status == "completed", outcome.error
     assert expected >= 1 and _stored(pool, person, "heart_rate") == expected
+    # The record's HKMetadataKeyHeartRateMotionContext is kept (0 = not set).
+    contexts = [r.find("MetadataEntry[@key='HKMetadataKeyHeartRateMotionContext']")
+                for r in root.findall("Record[@type='HKQuantityTypeIdentifierHeartRate']")]
+    with system_connection(pool) as conn:
+        stored = conn.execute("SELECT context FROM observation WHERE person_id = %s "
+                              "AND metric = 'heart_rate' ORDER BY ts", (person,)).fetchall()
+    assert [r["context"] for r in stored] == [int(c.get("value")) for c in contexts]
     assert _import(pool, person, shared_data / "apple" / name).inserted == 0

@@ -112,12 +112,13 @@ def test_copy_encoding_round_trips_through_postgres(conn):
     ts = np.array([0, 1_714_806_000_123_456, -86_400_000_000], dtype=np.int64)
     value = np.array([1.5, -0.25, 1e300])
     conn.execute("CREATE TEMP TABLE s (source_id int, metric_code smallint, ts timestamptz, "
-                 "value double precision)")
+                 "value double precision, context smallint)")
     with conn.cursor() as cur, cur.copy("COPY s FROM STDIN (FORMAT BINARY)") as copy:
         copy.write(encode_copy_binary(np.array([7, 8, 9], np.int32), np.array([1, 2, 3], np.int16),
-                                      ts, value))
-    rows = conn.execute("SELECT source_id, metric_code, "
+                                      ts, value, np.array([-1, 0, 2], np.int16)))
+    rows = conn.execute("SELECT source_id, metric_code, context, "
                         "(extract(epoch FROM ts) * 1000000)::bigint AS us, value FROM s").fetchall()
+    assert [r["context"] for r in rows] == [-1, 0, 2]
     assert [r["source_id"] for r in rows] == [7, 8, 9]
     assert [r["metric_code"] for r in rows] == [1, 2, 3]
     assert [r["us"] for r in rows] == ts.tolist()
@@ -128,3 +129,36 @@ def test_unknown_import_id_is_a_programming_error(pool, tmp_path):
     path = write_rr_text(tmp_path / "rr.txt")
     with pytest.raises(LookupError):
         run_import(pool, 10**12, path, start=START)
+
+
+class _TaggedHeartRate:
+    """A connector yielding heart rate with and without a motion context."""
+
+    name = "tagged"
+    description = "test only"
+
+    def sniff(self, path, head) -> bool:
+        return False
+
+    def read(self, path, ctx, report):
+        from connectors.base import SampleBatch, SourceInfo
+
+        source = SourceInfo(key="watch", name="Watch", kind="watch")
+        base = 1_714_806_000_000_000
+        for k, tags in enumerate(({"motion_context": "sedentary"}, {"motion_context": "active"},
+                                  {"motion_context": "not_set"}, None)):
+            yield SampleBatch(source, "heart_rate", np.array([base + k * 1_000_000]),
+                              np.array([60.0 + k]), tags=tags)
+
+
+def test_motion_context_is_stored_with_heart_rate(pool, tmp_path):
+    person = new_person(pool)
+    path = write_rr_text(tmp_path / "marker.txt", n=1)
+    with system_connection(pool) as conn:
+        row = imports.create(conn, person_id=person, file_name=path.name)
+    assert run_import(pool, row["id"], path, connector=_TaggedHeartRate()).inserted == 4
+    with system_connection(pool) as conn:
+        stored = conn.execute("SELECT value, context FROM observation WHERE person_id = %s "
+                              "ORDER BY ts", (person,)).fetchall()
+    assert [(r["value"], r["context"]) for r in stored] == [(60.0, 1), (61.0, 2), (62.0, 0),
+                                                            (63.0, None)]
