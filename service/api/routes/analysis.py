@@ -16,7 +16,7 @@ from ...analysis import recovery as recovery_analysis
 from ...analysis import session_response as response_analysis
 from ...analysis import windows
 from ...repositories import grants, sessions
-from ..deps import Caller, Db, person_or_404
+from ..deps import Caller, Db, person_or_404, person_with
 from ..problems import PROBLEM_RESPONSES, ProblemError
 from ..schemas_analysis import (
     CohortEvidence,
@@ -27,6 +27,9 @@ from ..schemas_analysis import (
 )
 
 router = APIRouter(tags=["analysis"], responses=PROBLEM_RESPONSES)
+
+#: The path's person, checked for read:evidence before the query is validated.
+EvidenceReader = Annotated[dict, person_with(authz.READ_EVIDENCE)]
 
 MAX_RANGE = dt.timedelta(days=31)
 MAX_WINDOWS = 5000
@@ -41,13 +44,12 @@ def _aware(name: str, value: dt.datetime) -> dt.datetime:
 
 @router.get("/v1/persons/{person_id}/hrv", response_model=HRVResponse,
             response_model_by_alias=True)
-def hrv(person_id: UUID, conn: Db, caller: Caller,
+def hrv(person_id: UUID, conn: Db, person: EvidenceReader,
         from_: Annotated[dt.datetime, Query(alias="from", description="ISO 8601 with offset")],
         to: Annotated[dt.datetime, Query(description="ISO 8601 with offset (exclusive)")],
         window: Annotated[int | None, Query(ge=60, le=86_400, description=(
             "window length in seconds; omitted = one window over the whole range"))] = None):
     """Quality-gated HRV, stress indices or the measures the data support, per window."""
-    person_or_404(conn, caller, str(person_id), authz.READ_EVIDENCE)
     start, end = _aware("from", from_), _aware("to", to)
     if end <= start:
         raise ProblemError(422, "validation-error", "to must be after from")
@@ -68,11 +70,10 @@ def hrv(person_id: UUID, conn: Db, caller: Caller,
 
 
 @router.get("/v1/persons/{person_id}/recovery", response_model=RecoveryResponse)
-def recovery(person_id: UUID, conn: Db, caller: Caller,
+def recovery(person_id: UUID, conn: Db, person: EvidenceReader,
              from_: Annotated[dt.date, Query(alias="from", description="first local date")],
              to: Annotated[dt.date, Query(description="last local date (inclusive)")]):
     """Daily lnRMSSD and resting HR against the person's 7-day baseline and 60-day normal range."""
-    person = person_or_404(conn, caller, str(person_id), authz.READ_EVIDENCE)
     if to < from_:
         raise ProblemError(422, "validation-error", "to must not be before from")
     if (to - from_).days + 1 > MAX_RECOVERY_DAYS:
@@ -92,9 +93,8 @@ def session_response(session_id: int, conn: Db, caller: Caller):
 
 
 @router.get("/v1/persons/{person_id}/evidence", response_model=PersonEvidence)
-def person_evidence(person_id: UUID, conn: Db, caller: Caller):
+def person_evidence(person_id: UUID, conn: Db, person: EvidenceReader):
     """For each claim massage makes: this person's measured effect, verdict and the literature."""
-    person = person_or_404(conn, caller, str(person_id), authz.READ_EVIDENCE)
     return evidence_analysis.person_evidence(conn, person)
 
 
