@@ -23,6 +23,7 @@ from psycopg import sql
 
 from . import uploads
 from .db import rls
+from .jobs.queue import enqueue
 from .repositories import audit
 
 #: Kept on erasure (append-only, no health data) and exported separately.
@@ -148,5 +149,9 @@ def erase(conn: psycopg.Connection, person_id: str, *, upload_dir: Path,
     deleted["person"] = conn.execute("DELETE FROM person WHERE id = %s", (person_id,)).rowcount
     audit.record(conn, actor_account_id=actor_account_id, actor_role=actor_role,
                  person_id=person_id, action="person.erased")
+    # The hourly rollup (a materialised view on plain PostgreSQL) still holds the
+    # person's aggregates: refresh it as soon as a worker can, not at the next period.
+    enqueue(conn, "maintenance", {"reason": "erasure"},
+            unique_key=f"maintenance:erasure:{person_id}")
     uploads.remove_person(upload_dir, person_id)
     return deleted

@@ -61,15 +61,21 @@ def bucket_expression(tier: Tier, width: str, column: str = "ts") -> str:
     return f"time_bucket(interval '{width}', {column})"
 
 
-def refresh_rollups(conn: psycopg.Connection, tier: Tier) -> bool:
+def refresh_rollups(conn: psycopg.Connection, tier: Tier, *, everything: bool = False) -> bool:
     """Refresh the hourly rollup where nothing refreshes it by itself.
 
-    On the Timescale licence a continuous aggregate policy does it; elsewhere
-    ``observation_hourly`` is a materialised view refreshed here. Returns
-    whether a refresh ran.
+    On the Timescale licence a continuous aggregate policy does it, over its
+    recent window only; ``everything`` (after an erasure) refreshes the whole
+    aggregate so that no old bucket keeps an erased person's data. That call
+    must not run inside a transaction: ``conn`` is an autocommit connection of
+    the view's owner. Elsewhere ``observation_hourly`` is a materialised view
+    refreshed here. Returns whether a refresh ran.
     """
     if tier == "timescale":
-        return False
+        if not everything:
+            return False
+        conn.execute("CALL refresh_continuous_aggregate('observation_hourly', NULL, NULL)")
+        return True
     row = conn.execute("SELECT relispopulated FROM pg_class "
                        "WHERE oid = 'observation_hourly'::regclass").fetchone()
     populated = row["relispopulated"] if isinstance(row, dict) else row[0]
