@@ -615,7 +615,7 @@ Vagus demo is ready.
 
 What the sessions did, claim by claim (with the literature beside it):
   curl -H "Authorization: Bearer {loaded.patient_token}" {base}/v1/persons/{loaded.person_id}/evidence
-  vagus evidence --person {loaded.person_id}
+  {sys.argv[0]} evidence --person {loaded.person_id}
 
 Paste these into another terminal to follow the README's tour:
 export VAGUS_URL={base}
