@@ -219,12 +219,11 @@ def recompute_day(url: str, person_id: str, day: int) -> dict:
 def from_database(days: int, workers: int) -> None:
     import tempfile
 
+    from bench._database import fresh_database
     from service.db.connect import create_pool
     from service.db.rls import system_connection
     from service.ingest import run_import
     from service.repositories import imports, persons
-
-    from bench._database import fresh_database
 
     with tempfile.TemporaryDirectory(prefix="vagus-bench-") as tmp, \
             fresh_database(Path(tmp)) as url:

@@ -27,10 +27,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._database import fresh_database  # noqa: E402
 from connectors import ReadContext, ReadReport  # noqa: E402
 from connectors.generators.rr import rr_series_fast  # noqa: E402
 from connectors.plain import RrText  # noqa: E402
-from bench._database import fresh_database  # noqa: E402
 from service.db import connect, rls  # noqa: E402
 from service.ingest import run_import  # noqa: E402
 from service.repositories import imports, persons  # noqa: E402

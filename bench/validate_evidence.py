@@ -34,7 +34,6 @@ from scipy.ndimage import median_filter
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from signal_processing.evidence import EndpointData, assess_cohort, assess_endpoint  # noqa: E402
-from signal_processing.stats import bootstrap_hl_ci  # noqa: E402
 from signal_processing.response import (  # noqa: E402
     METRICS,
     CandidateWindow,
@@ -45,6 +44,7 @@ from signal_processing.response import (  # noqa: E402
     select_best_window,
     smallest_worthwhile_change,
 )
+from signal_processing.stats import bootstrap_hl_ci  # noqa: E402
 
 WINDOW_S = 300.0
 N_BEATS = 560  # enough beats to fill 5 minutes up to ~110 bpm

@@ -25,7 +25,14 @@ from . import auth
 from .analysis.evidence import person_evidence
 from .db import rls
 from .ingest import ImportOutcome, run_import
-from .repositories import accounts, imports, lab_results, persons, self_reports, sessions
+from .repositories import (
+    accounts,
+    imports,
+    lab_results,
+    persons,
+    self_reports,
+    sessions,
+)
 
 DEMO_NAME = "Demo patient"
 DEMO_TZ = "Europe/Berlin"

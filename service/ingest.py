@@ -25,7 +25,14 @@ import numpy as np
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from connectors import ConnectorError, Episode, ReadContext, ReadReport, SampleBatch, SourceInfo
+from connectors import (
+    ConnectorError,
+    Episode,
+    ReadContext,
+    ReadReport,
+    SampleBatch,
+    SourceInfo,
+)
 from connectors.base import METRICS, Connector, to_epoch_us
 from connectors.registry import detect, get_connector
 

@@ -132,7 +132,7 @@ def measure_status(days: np.ndarray, values: np.ndarray) -> list[MeasureStatus]:
         return int(c_n[hi] - c_n[lo]), float(c_s[hi] - c_s[lo]), float(c_q[hi] - c_q[lo])
 
     out = []
-    for d, v in zip(idx, values):
+    for d, v in zip(idx, values, strict=True):
         n7, s7, _ = window(d - ROLLING_DAYS + 1, d + 1)
         n60, s60, q60 = window(d - NORMAL_DAYS, d)
         roll = s7 / n7 if n7 >= MIN_DAYS_7D else None

@@ -25,6 +25,7 @@ from signal_processing import response as sp_response
 from ..repositories import lab_results, self_reports
 from ..repositories import sessions as session_repo
 from .session_response import (
+    DEFAULT_WINDOWS,
     NIGHT_METRICS,
     RESPONSE_VERSION,
     WindowConfig,
@@ -102,7 +103,7 @@ def endpoints_for(conn: psycopg.Connection, person_id: str, responses: list[dict
 
 
 def person_evidence(conn: psycopg.Connection, person: dict[str, Any],
-                    cfg: WindowConfig = WindowConfig()) -> dict[str, Any]:
+                    cfg: WindowConfig = DEFAULT_WINDOWS) -> dict[str, Any]:
     """Every claim for one person, with literature, plain-language summary and caveats."""
     person_id = str(person["id"])
     sessions = session_repo.in_range(conn, person_id=person_id)

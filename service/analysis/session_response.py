@@ -54,6 +54,9 @@ class WindowConfig:
     next_days: int = 3
 
 
+DEFAULT_WINDOWS = WindowConfig()
+
+
 @dataclass(frozen=True)
 class Spans:
     """Search ranges of one day's pre and post windows."""
@@ -204,7 +207,7 @@ NIGHT_METRICS = {"night_ln_rmssd": "higher", "night_hr": "lower",
 
 
 def session_response(conn: psycopg.Connection, session: dict[str, Any], tz_name: str,
-                     cfg: WindowConfig = WindowConfig(), *, include_night: bool = True
+                     cfg: WindowConfig = DEFAULT_WINDOWS, *, include_night: bool = True
                      ) -> dict[str, Any]:
     """The full response of one session, JSON-ready."""
     tz = ZoneInfo(tz_name)
@@ -304,7 +307,7 @@ def _json_ready(value: Any) -> Any:
 
 
 def cached_session_response(conn: psycopg.Connection, session: dict[str, Any], tz_name: str,
-                            cfg: WindowConfig = WindowConfig()) -> dict[str, Any]:
+                            cfg: WindowConfig = DEFAULT_WINDOWS) -> dict[str, Any]:
     """The stored response when the data it came from is unchanged, else a fresh one (stored).
 
     The fingerprint (``responses.data_version``) moves with every completed

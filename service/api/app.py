@@ -12,10 +12,22 @@ from ..config import Settings, get_settings
 from ..db import connect, migrate
 from ..jobs import runtime
 from . import middleware, problems
-from .routes import audit, grants, privacy, tokens
-from .routes import analysis, health, imports, observations, persons
-from .routes import lab_results, self_reports, sessions
-from .routes import fhir, webhooks
+from .routes import (
+    analysis,
+    audit,
+    fhir,
+    grants,
+    health,
+    imports,
+    lab_results,
+    observations,
+    persons,
+    privacy,
+    self_reports,
+    sessions,
+    tokens,
+    webhooks,
+)
 from .routes import jobs as jobs_routes
 
 DESCRIPTION = """What a massage session does to a person's body, measured by the wearable they

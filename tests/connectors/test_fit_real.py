@@ -15,7 +15,13 @@ import fitdecode
 import numpy as np
 import pytest
 
-from connectors.base import RR_BOUNDS_MS, ReadContext, ReadReport, SampleBatch, to_epoch_us
+from connectors.base import (
+    RR_BOUNDS_MS,
+    ReadContext,
+    ReadReport,
+    SampleBatch,
+    to_epoch_us,
+)
 from connectors.garmin_fit import FIT_EPOCH_S, GarminFit, expand_timestamp_16
 
 ACTIVITIES = ["garmin-edge-820-bike", "garmin-fenix-5-run", "garmin-fenix-5-walk"]

@@ -131,7 +131,6 @@ def test_polar_beat_times_come_from_intervals_not_arrivals(tmp_path):
 
 
 def test_polar_dropout_starts_a_new_anchor(tmp_path):
-    rr = np.full(200, 1000.0)
     text = ["Phone timestamp;RR-interval [ms]"]
     base = dt.datetime(2024, 5, 4, 9, 0)
     for i in range(200):

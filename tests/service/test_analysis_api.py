@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from service.db.rls import system_connection
 from connectors.generators.rr import rr_series
+from service.db.rls import system_connection
 from tests.service.helpers import bearer, import_file, new_person, patient_token
 
 T0 = dt.datetime(2024, 5, 4, 7, 0, tzinfo=dt.UTC)

@@ -7,7 +7,13 @@ import datetime as dt
 from service.db import capability, connect, rls
 from service.jobs import registry
 from service.jobs.handlers import maintenance
-from tests.service.helpers import bearer, import_file, new_person, patient_token, write_rr_text
+from tests.service.helpers import (
+    bearer,
+    import_file,
+    new_person,
+    patient_token,
+    write_rr_text,
+)
 
 
 def _rollup_rows(url: str, person: str) -> int:

@@ -10,7 +10,13 @@ import pytest
 
 from service.db import connect, rls
 from tests.service.access import account_token, grant
-from tests.service.helpers import admin_token, bearer, new_person, patient_token, write_rr_text
+from tests.service.helpers import (
+    admin_token,
+    bearer,
+    new_person,
+    patient_token,
+    write_rr_text,
+)
 
 START = "2024-05-04T07:00:00Z"
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hypothesis
 import pytest
 import schemathesis
-from schemathesis.specs.openapi.checks import (content_type_conformance,
-                                               response_schema_conformance)
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+)
 
 from tests.service.helpers import admin_token, bearer, new_person, patient_token
 

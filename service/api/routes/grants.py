@@ -12,8 +12,15 @@ from ... import authz
 from ...repositories import accounts, grants
 from ..deps import Caller, Db, person_with
 from ..problems import PROBLEM_RESPONSES, Problem, ProblemError
-from ..schemas_access import (AccessRequest, Grant, GrantApproval, GrantCreate, GrantList,
-                              GrantStatus, Me)
+from ..schemas_access import (
+    AccessRequest,
+    Grant,
+    GrantApproval,
+    GrantCreate,
+    GrantList,
+    GrantStatus,
+    Me,
+)
 
 RESPONSES = {**PROBLEM_RESPONSES, 409: {"model": Problem, "description": "Conflict",
                                         "content": {"application/problem+json": {}}}}

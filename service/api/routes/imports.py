@@ -8,11 +8,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 
-from ... import uploads
+from ... import authz, uploads
 from ...jobs.queue import enqueue
 from ...repositories import imports
 from .. import cursor
-from ... import authz
 from ..deps import Caller, Db, person_or_404, scoped_connection
 from ..problems import PROBLEM_RESPONSES, ProblemError
 from ..schemas import ImportPage, ImportRecord
