@@ -453,7 +453,7 @@ def cmd_lab_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_evidence(args: argparse.Namespace, settings: Settings) -> int:
     from .analysis.evidence import person_evidence
-    from .analysis.session_response import _json_ready
+    from .analysis.session_response import WindowConfig, json_ready
     from .api.schemas_analysis import PersonEvidence
 
     with _pool(settings) as pool, rls.system_connection(pool) as conn:
@@ -461,7 +461,8 @@ def cmd_evidence(args: argparse.Namespace, settings: Settings) -> int:
         if person is None:
             raise CliError(f"no person {args.person}")
         # The same object GET /v1/persons/{id}/evidence returns.
-        body = PersonEvidence(**_json_ready(person_evidence(conn, person))).model_dump(mode="json")
+        evidence = person_evidence(conn, person, WindowConfig.from_settings(settings))
+        body = PersonEvidence(**json_ready(evidence)).model_dump(mode="json")
     lines = [body["summary"], ""]
     for claim in body["claims"]:
         estimate = "" if claim["estimate"] is None else (
@@ -593,13 +594,14 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from . import demo
+    from .analysis.session_response import WindowConfig
 
     settings = _apply_host_port(args, settings)
     # This pool also serves the API: an ordinary one (the demo loader acts as system).
     pool = _pool(settings, size=settings.pool_size, system=False)
     print("Loading demo data and computing its session responses (the first run takes a "
           "minute)...", file=sys.stderr)
-    loaded = demo.load(pool, settings.data_dir)
+    loaded = demo.load(pool, settings.data_dir, WindowConfig.from_settings(settings))
     inserted = sum(o.inserted for o in loaded.imports)
     payload = {"url": settings.base_url, "person_id": loaded.person_id,
                "patient_token": loaded.patient_token, "admin_token": loaded.admin_token,

@@ -56,6 +56,20 @@ class Settings(BaseSettings):
                               description="Local hour after which a person's night is done.")
     scheduler_election_s: float = Field(default=5.0, description="Scheduler election period.")
     webhook_timeout_s: float = Field(default=10.0, description="Webhook receiver timeout.")
+    # Windows around a session (DESIGN.md section 6); changing them recomputes stored responses.
+    pre_window_search_min: int = Field(default=30, ge=5, le=240,
+                                       description="pre: best 5-minute window in this many "
+                                                   "minutes before the start")
+    post_window_offset_min: int = Field(default=5, ge=0, le=120,
+                                        description="post: search starts this many minutes "
+                                                    "after the end")
+    post_window_search_min: int = Field(default=30, ge=5, le=240,
+                                        description="post: and lasts this many minutes")
+    control_days: int = Field(default=14, ge=1, le=60,
+                              description="control days are searched within this many days")
+    min_control_days: int = Field(default=3, ge=1, le=30,
+                                  description="fewer usable control days: raw change, labelled")
+    next_days: int = Field(default=3, ge=1, le=14, description="days after a session followed")
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -23,6 +23,7 @@ from connectors.generators.rr import daily_mean_rr, rr_series_fast
 
 from . import auth
 from .analysis.evidence import person_evidence
+from .analysis.session_response import DEFAULT_WINDOWS, WindowConfig
 from .db import rls
 from .ingest import ImportOutcome, run_import
 from .repositories import (
@@ -113,7 +114,8 @@ def write_polar_session(path: Path, start: dt.datetime, hours: float, seed: int,
     return n
 
 
-def load(pool: ConnectionPool, data_dir: Path) -> Demo:
+def load(pool: ConnectionPool, data_dir: Path,
+         windows: WindowConfig = DEFAULT_WINDOWS) -> Demo:
     """Create (or reuse) the demo person, import its files, and issue fresh tokens."""
     folder = data_dir / "demo"
     folder.mkdir(parents=True, exist_ok=True)
@@ -146,7 +148,7 @@ def load(pool: ConnectionPool, data_dir: Path) -> Demo:
         if not sessions.in_range(conn, person_id=person_id):
             _log_sessions(conn, person_id, sessions_at)
         # Compute (and store) every session's response now, so the first read is quick.
-        person_evidence(conn, persons.get(conn, person_id))
+        person_evidence(conn, persons.get(conn, person_id), windows)
     return Demo(person_id, patient_token, admin_token, outcomes)
 
 

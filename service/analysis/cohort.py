@@ -17,21 +17,22 @@ from signal_processing import evidence as sp_evidence
 from signal_processing import response as sp_response
 
 from ..repositories import sessions as session_repo
-from .session_response import RESPONSE_VERSION, cached_session_response
+from .session_response import DEFAULT_WINDOWS, WindowConfig, cached_session_response
 
 #: The endpoints pooled across persons: the primary endpoint and mean HR beside it.
 COHORT_ENDPOINTS = (("acute_stress", "ln_rmssd"), ("acute_stress", "mean_hr"))
 
 
 def _session_deltas(conn: psycopg.Connection, person: dict[str, Any], *, modality: str | None,
-                    pressure: str | None) -> dict[str, list[sp_evidence.SessionDelta]]:
+                    pressure: str | None, cfg: WindowConfig
+                    ) -> dict[str, list[sp_evidence.SessionDelta]]:
     person_id = str(person["id"])
     out: dict[str, list[sp_evidence.SessionDelta]] = defaultdict(list)
     for session in session_repo.in_range(conn, person_id=person_id):
         if (modality and session["modality"] != modality) or (
                 pressure and session["pressure"] != pressure):
             continue
-        response = cached_session_response(conn, session, person["tz"])
+        response = cached_session_response(conn, session, person["tz"], cfg)
         minutes = (session["ends_at"] - session["starts_at"]).total_seconds() / 60
         for _, metric in COHORT_ENDPOINTS:
             out[metric].append(sp_evidence.SessionDelta(
@@ -41,12 +42,13 @@ def _session_deltas(conn: psycopg.Connection, person: dict[str, Any], *, modalit
 
 
 def cohort_evidence(conn: psycopg.Connection, persons: list[dict[str, Any]], *,
-                    modality: str | None = None, pressure: str | None = None) -> dict[str, Any]:
+                    modality: str | None = None, pressure: str | None = None,
+                    cfg: WindowConfig = DEFAULT_WINDOWS) -> dict[str, Any]:
     """Pooled evidence over ``persons`` (already filtered to those who consented)."""
     deltas: dict[str, list[sp_evidence.SessionDelta]] = defaultdict(list)
     for person in persons:
         for metric, rows in _session_deltas(conn, person, modality=modality,
-                                            pressure=pressure).items():
+                                            pressure=pressure, cfg=cfg).items():
             deltas[metric].extend(rows)
     results = []
     for claim, metric in COHORT_ENDPOINTS:
@@ -59,6 +61,6 @@ def cohort_evidence(conn: psycopg.Connection, persons: list[dict[str, Any]], *,
         breakdowns = sp_evidence.cohort_breakdowns(claim, metric, rows, swc=swc)
         results.append({**pooled.to_dict(),
                         "breakdowns": [b.to_dict() for b in breakdowns]})
-    return {"algorithm_version": RESPONSE_VERSION, "n_persons": len(persons),
+    return {"algorithm_version": cfg.version, "n_persons": len(persons),
             "filters": {"modality": modality, "pressure": pressure},
             "endpoints": results, "caveats": list(sp_evidence.GENERAL_CAVEATS)}

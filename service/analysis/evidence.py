@@ -112,7 +112,7 @@ def person_evidence(conn: psycopg.Connection, person: dict[str, Any],
     has_cortisol = any(e.metric == "cortisol" for c in claims for e in c.endpoints)
     return {
         "person_id": person_id,
-        "algorithm_version": RESPONSE_VERSION,
+        "algorithm_version": cfg.version,
         "n_sessions": len(sessions),
         "claims": [_claim_json(c, has_cortisol) for c in claims],
         "caveats": list(sp_evidence.GENERAL_CAVEATS),

@@ -12,7 +12,7 @@ from ..repositories import persons, responses
 from ..repositories import sessions as session_repo
 from .evidence import person_evidence
 from .recovery import recovery
-from .session_response import RESPONSE_VERSION, cached_session_response
+from .session_response import DEFAULT_WINDOWS, WindowConfig, cached_session_response
 
 
 @dataclass
@@ -23,28 +23,30 @@ class Recomputed:
     evidence: dict[str, Any] | None = None  # set when any response changed
 
 
-def stale_sessions(conn: psycopg.Connection, person_id: str, version: str) -> list[dict]:
+def stale_sessions(conn: psycopg.Connection, person_id: str, version: str,
+                   cfg: WindowConfig) -> list[dict]:
     """The person's sessions whose stored response is missing or out of date."""
     out = []
     for session in session_repo.in_range(conn, person_id=person_id):
         stored = responses.get(conn, session["id"])
-        if not (stored and stored["algorithm_version"] == RESPONSE_VERSION
+        if not (stored and stored["algorithm_version"] == cfg.version
                 and stored["data_version"] == version):
             out.append(session)
     return out
 
 
-def recompute_person(conn: psycopg.Connection, person_id: str) -> Recomputed | None:
+def recompute_person(conn: psycopg.Connection, person_id: str,
+                     cfg: WindowConfig = DEFAULT_WINDOWS) -> Recomputed | None:
     """Recompute stale session responses and, if any changed, the person's evidence."""
     person = persons.get(conn, person_id)
     if person is None:
         return None  # erased since the job was queued
     version = responses.data_version(conn, person_id)
     result = Recomputed(person_id, version)
-    for session in stale_sessions(conn, person_id, version):
-        result.sessions[session["id"]] = cached_session_response(conn, session, person["tz"])
+    for session in stale_sessions(conn, person_id, version, cfg):
+        result.sessions[session["id"]] = cached_session_response(conn, session, person["tz"], cfg)
     if result.sessions:
-        result.evidence = person_evidence(conn, person)
+        result.evidence = person_evidence(conn, person, cfg)
     return result
 
 

@@ -18,6 +18,7 @@ late changes the response the next time it is read; the algorithm version is in 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -46,12 +47,35 @@ _BEAT_KIND = {"chest_strap": "rr", "ecg": "ecg"}
 
 @dataclass(frozen=True)
 class WindowConfig:
+    """Where the windows around a session lie (DESIGN.md section 6 defaults)."""
+
     pre_search: dt.timedelta = dt.timedelta(minutes=30)
     post_offset: dt.timedelta = dt.timedelta(minutes=5)
     post_search: dt.timedelta = dt.timedelta(minutes=30)
     control_days: int = 14
     min_controls: int = 3
     next_days: int = 3
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> WindowConfig:
+        return cls(pre_search=dt.timedelta(minutes=settings.pre_window_search_min),
+                   post_offset=dt.timedelta(minutes=settings.post_window_offset_min),
+                   post_search=dt.timedelta(minutes=settings.post_window_search_min),
+                   control_days=settings.control_days, min_controls=settings.min_control_days,
+                   next_days=settings.next_days)
+
+    @property
+    def version(self) -> str:
+        """The algorithm version of responses computed with these windows.
+
+        Non-default windows are part of the version, so stored responses
+        computed with other windows are recomputed rather than served.
+        """
+        if self == DEFAULT_WINDOWS:
+            return RESPONSE_VERSION
+        key = repr((self.pre_search, self.post_offset, self.post_search, self.control_days,
+                    self.min_controls, self.next_days))
+        return f"{RESPONSE_VERSION}/windows-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 
 DEFAULT_WINDOWS = WindowConfig()
@@ -238,7 +262,7 @@ def session_response(conn: psycopg.Connection, session: dict[str, Any], tz_name:
 
     result: dict[str, Any] = {
         "session_id": session["id"], "person_id": person_id,
-        "algorithm_version": RESPONSE_VERSION,
+        "algorithm_version": cfg.version,
         "computed_at": dt.datetime.now(dt.UTC),
         "windows": {
             "pre": _describe(session_day.pre, chosen["pre"], spans.pre),
@@ -301,7 +325,7 @@ def _next_days(conn, person_id: str, tz_name: str, day: dt.date, cfg: WindowConf
     }
 
 
-def _json_ready(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
     """The body as it is stored and served: datetimes as ISO 8601 strings."""
     return json.loads(json.dumps(value, default=lambda v: v.isoformat()))
 
@@ -317,10 +341,10 @@ def cached_session_response(conn: psycopg.Connection, session: dict[str, Any], t
     person_id = str(session["person_id"])
     version = responses.data_version(conn, person_id)
     stored = responses.get(conn, session["id"])
-    if (stored and stored["algorithm_version"] == RESPONSE_VERSION
+    if (stored and stored["algorithm_version"] == cfg.version
             and stored["data_version"] == version):
         return stored["body"]
-    body = _json_ready(session_response(conn, session, tz_name, cfg))
+    body = json_ready(session_response(conn, session, tz_name, cfg))
     responses.put(conn, session_id=session["id"], person_id=person_id,
-                  algorithm_version=RESPONSE_VERSION, version=version, body=body)
+                  algorithm_version=cfg.version, version=version, body=body)
     return body

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..analysis import recompute
+from ..analysis.session_response import WindowConfig
 from ..db import capability, connect
 from ..ingest import run_import
 from ..repositories import imports as import_repo
@@ -99,7 +100,8 @@ def recompute_person(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]
     person_id = payload["person_id"]
     with ctx.pool.connection() as conn, conn.transaction():
         job_connection_setup(conn, person_id)
-        done = recompute.recompute_person(conn, person_id)
+        done = recompute.recompute_person(
+            conn, person_id, WindowConfig.from_settings(ctx.settings))
         if done is None:
             return {"person_id": person_id, "skipped": "person no longer exists"}
         # Finding subscribers reads other accounts' rows: a system read.

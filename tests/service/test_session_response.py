@@ -134,3 +134,19 @@ def test_unchanged_data_serves_the_stored_response(client, subject):
     second = client.get(url, headers=subject["headers"]).json()
     assert first["computed_at"] == second["computed_at"]
     assert first["metrics"] == second["metrics"]
+
+
+def test_windows_are_configurable_and_part_of_the_version(pool, settings, subject):
+    from fastapi.testclient import TestClient
+
+    from service.api.app import create_app
+
+    narrow = settings.model_copy(update={"pre_window_search_min": 10, "control_days": 3})
+    with TestClient(create_app(narrow, pool=pool)) as other:
+        body = other.get(f"/v1/sessions/{subject['session']}/response",
+                         headers=subject["headers"]).json()
+    pre = body["windows"]["pre"]["search"]
+    span = dt.datetime.fromisoformat(pre["end"]) - dt.datetime.fromisoformat(pre["start"])
+    assert span == dt.timedelta(minutes=10)
+    assert body["controls"]["window_days"] == 3 and body["controls"]["n_days"] == 6
+    assert "/windows-" in body["algorithm_version"]

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from ... import authz
 from ...analysis import cohort as cohort_analysis
@@ -16,7 +16,8 @@ from ...analysis import recovery as recovery_analysis
 from ...analysis import session_response as response_analysis
 from ...analysis import windows
 from ...repositories import grants, sessions
-from ..deps import Caller, Db, person_or_404, person_with
+from ...config import Settings
+from ..deps import Caller, Db, get_settings, person_or_404, person_with
 from ..problems import PROBLEM_RESPONSES, ProblemError
 from ..schemas_analysis import (
     CohortEvidence,
@@ -30,6 +31,11 @@ router = APIRouter(tags=["analysis"], responses=PROBLEM_RESPONSES)
 
 #: The path's person, checked for read:evidence before the query is validated.
 EvidenceReader = Annotated[dict, person_with(authz.READ_EVIDENCE)]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+def _windows(settings: Settings) -> response_analysis.WindowConfig:
+    return response_analysis.WindowConfig.from_settings(settings)
 
 MAX_RANGE = dt.timedelta(days=31)
 MAX_WINDOWS = 5000
@@ -83,24 +89,25 @@ def recovery(person_id: UUID, conn: Db, person: EvidenceReader,
 
 
 @router.get("/v1/sessions/{session_id}/response", response_model=SessionResponse)
-def session_response(session_id: int, conn: Db, caller: Caller):
+def session_response(session_id: int, conn: Db, caller: Caller, settings: AppSettings):
     """Pre, post, change and control-adjusted change per metric; the night after; the next days."""
     session = sessions.get(conn, session_id)  # row-level security hides foreign sessions
     if session is None:
         raise ProblemError(404, "not-found", f"no session {session_id} visible to this token")
     person = person_or_404(conn, caller, str(session["person_id"]), authz.READ_EVIDENCE)
-    return response_analysis.cached_session_response(conn, session, person["tz"])
+    return response_analysis.cached_session_response(conn, session, person["tz"],
+                                                     _windows(settings))
 
 
 @router.get("/v1/persons/{person_id}/evidence", response_model=PersonEvidence)
-def person_evidence(person_id: UUID, conn: Db, person: EvidenceReader):
+def person_evidence(person_id: UUID, conn: Db, person: EvidenceReader, settings: AppSettings):
     """For each claim massage makes: this person's measured effect, verdict and the literature."""
-    return evidence_analysis.person_evidence(conn, person)
+    return evidence_analysis.person_evidence(conn, person, _windows(settings))
 
 
 @router.get("/v1/cohorts/evidence", response_model=CohortEvidence)
 def cohort_evidence(
-    conn: Db, caller: Caller,
+    conn: Db, caller: Caller, settings: AppSettings,
     modality: Annotated[str | None, Query(description="only sessions of this modality")] = None,
     pressure: Annotated[Literal["light", "moderate", "deep"] | None, Query()] = None,
 ):
@@ -112,4 +119,5 @@ def cohort_evidence(
         if grant["live"] and authz.READ_EVIDENCE in grant["scopes"]:
             clients.append(person_or_404(conn, caller, str(grant["person_id"]),
                                          authz.READ_EVIDENCE))
-    return cohort_analysis.cohort_evidence(conn, clients, modality=modality, pressure=pressure)
+    return cohort_analysis.cohort_evidence(conn, clients, modality=modality, pressure=pressure,
+                                           cfg=_windows(settings))
