@@ -225,3 +225,20 @@ def test_openapi_describes_every_endpoint_with_schemas(app):
                   or operation["responses"].get("202"))
             assert ok and ok.get("content"), (method, path)
             assert re.match(r"^/(v1/|healthz|readyz)", path)
+
+
+def test_multipart_upload_takes_the_file_part_and_its_name(client, alice):
+    person, headers = alice
+    files = {"file": ("from-form.txt", RR_BODY, "text/plain")}
+    response = client.post(f"/v1/persons/{person}/imports", headers=headers, files=files,
+                           params={"start": START})
+    assert response.status_code == 202, response.text
+    record = _imported(client, response, headers)
+    assert (record["file_name"], record["status"]) == ("from-form.txt", "completed")
+    assert record["read"] == 500
+    missing = client.post(f"/v1/persons/{person}/imports", headers=headers,
+                          files={"other": ("x.txt", b"800\n", "text/plain")})
+    assert missing.status_code == 422 and "file" in missing.json()["detail"]
+    raw_without_name = client.post(f"/v1/persons/{person}/imports", content=RR_BODY, headers={
+        **headers, "Content-Type": "application/octet-stream"})
+    assert raw_without_name.status_code == 422 and "filename" in raw_without_name.json()["detail"]

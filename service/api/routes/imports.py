@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from ... import authz, uploads
 from ...jobs.queue import enqueue
@@ -21,9 +23,14 @@ router = APIRouter(tags=["imports"], responses=PROBLEM_RESPONSES)
 _UPLOAD_BODY = {
     "requestBody": {
         "required": True,
-        "description": "The export file itself as the raw request body (zip, xml, fit, csv, txt).",
-        "content": {"application/octet-stream": {"schema": {"type": "string",
-                                                            "format": "binary"}}},
+        "description": "The export file (zip, xml, fit, csv, txt): the raw request body, "
+                       "or a multipart form whose part `file` holds it.",
+        "content": {
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {"schema": {
+                "type": "object", "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}}}},
+        },
     }
 }
 
@@ -35,12 +42,38 @@ def _record(conn, row: dict) -> ImportRecord:
     return ImportRecord(**{k: v for k, v in row.items() if k != "stored_path"}, same_file_as=same)
 
 
+async def _body(request: Request, filename: str | None) -> tuple[AsyncIterator[bytes], str]:
+    """The uploaded bytes and the file's name: the raw body, or a multipart ``file`` part.
+
+    A raw body streams straight to disk; a multipart form (``curl -F file=@export.zip``)
+    is spooled by Starlette to a temporary file first, then copied.
+    """
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        if not filename:
+            raise ProblemError(422, "validation-error",
+                               "filename: required with a raw-body upload (?filename=export.zip)")
+        return request.stream(), filename
+    form = await request.form(max_files=1, max_fields=10)
+    part = form.get("file")
+    if not isinstance(part, StarletteUploadFile):
+        raise ProblemError(422, "validation-error",
+                           "file: a multipart upload needs its file in a part named 'file'")
+
+    async def read() -> AsyncIterator[bytes]:
+        while chunk := await part.read(1 << 20):
+            yield chunk
+
+    return read(), filename or part.filename or "upload"
+
+
 @router.post("/v1/persons/{person_id}/imports", response_model=ImportRecord, status_code=202,
              openapi_extra=_UPLOAD_BODY)
 async def upload(
     person_id: UUID, request: Request, caller: Caller,
-    filename: Annotated[str, Query(min_length=1, max_length=255,
-                                   description="The file's name (its extension helps detection).")],
+    filename: Annotated[str | None, Query(
+        min_length=1, max_length=255,
+        description="The file's name (its extension helps detection); required for a raw body, "
+                    "taken from the file part of a multipart upload otherwise.")] = None,
     format: Annotated[str | None, Query(description="Skip detection: the connector to use.")] = None,
     start: Annotated[dt.datetime | None, Query(
         description="Recording start, for files without absolute times (plain RR lists).")] = None,
@@ -61,6 +94,8 @@ async def upload(
                            f"the upload limit is {settings.max_upload_bytes} bytes")
     with scoped_connection(pool, caller, request) as conn:
         person_or_404(conn, caller, str(person_id), authz.WRITE_IMPORTS)
+    chunks, filename = await _body(request, filename)
+    with scoped_connection(pool, caller, request) as conn:
         row = imports.create(conn, person_id=str(person_id), file_name=uploads.safe_name(filename),
                              start_hint=start)
         conn.commit()
@@ -68,7 +103,7 @@ async def upload(
     received = 0
     try:
         with target.open("wb") as out:
-            async for chunk in request.stream():
+            async for chunk in chunks:
                 received += len(chunk)
                 if received > settings.max_upload_bytes:
                     raise ProblemError(413, "upload-too-large",
