@@ -219,13 +219,22 @@ class RrCsv(_CsvConnector):
                                  line=number) from None
 
 
+def _timestamp_us(text: str, tz: str) -> int:
+    """ISO 8601, or Unix time in seconds (milliseconds when the number is that large)."""
+    value = text.strip().strip('"')
+    if _NUMBER.match(value.encode()):
+        number = float(value.replace(",", "."))
+        return round(number * (1_000 if number > 1e11 else 1_000_000))
+    return to_epoch_us(parse_instant(value, tz))
+
+
 def _looks_absolute(text: str) -> bool:
     return "-" in text.strip()[1:] or "T" in text
 
 
 class HeartRateCsv(_CsvConnector):
     name = "hr_csv"
-    description = "CSV with header timestamp,bpm (ISO 8601 times)"
+    description = "CSV with header timestamp,bpm (ISO 8601 times or Unix seconds/milliseconds)"
     header_pattern = re.compile(rb'^"?(timestamp|time)"?\s*,\s*"?(bpm|hr|heart_rate)\b')
 
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
@@ -234,10 +243,10 @@ class HeartRateCsv(_CsvConnector):
         bpm: list[float] = []
         for number, fields in self.rows(path, report):
             try:
-                ts.append(to_epoch_us(parse_instant(fields[0], ctx.tz)))
+                ts.append(_timestamp_us(fields[0], ctx.tz))
             except ValueError:
-                raise ConnectorError(path, f"timestamp {fields[0][:40]!r} is not ISO 8601",
-                                     line=number) from None
+                raise ConnectorError(path, f"timestamp {fields[0][:40]!r} is neither ISO 8601 "
+                                           "nor Unix time", line=number) from None
             try:
                 bpm.append(_as_float(fields[1]))
             except ValueError:

@@ -160,3 +160,12 @@ def test_unknown_format_lists_supported_ones(tmp_path):
     path.write_text("dear diary\n")
     with pytest.raises(ConnectorError, match="supported formats: .*rr_text"):
         detect(path)
+
+
+def test_hr_csv_accepts_unix_seconds_and_milliseconds(tmp_path):
+    path = tmp_path / "hr.csv"
+    epoch_s = START.timestamp()
+    path.write_text(f"timestamp,bpm\n{epoch_s:.0f},61\n{epoch_s * 1000 + 1500:.0f},62\n")
+    ts, values, _, _ = read_all(HeartRateCsv(), path)
+    assert values.tolist() == [61.0, 62.0]
+    assert [from_epoch_us(t) for t in ts] == [START, START + dt.timedelta(seconds=1.5)]
