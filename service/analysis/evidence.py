@@ -27,7 +27,6 @@ from ..repositories import sessions as session_repo
 from .session_response import (
     DEFAULT_WINDOWS,
     NIGHT_METRICS,
-    RESPONSE_VERSION,
     WindowConfig,
     cached_session_response,
 )

@@ -15,8 +15,8 @@ from ...analysis import evidence as evidence_analysis
 from ...analysis import recovery as recovery_analysis
 from ...analysis import session_response as response_analysis
 from ...analysis import windows
-from ...repositories import grants, sessions
 from ...config import Settings
+from ...repositories import grants, sessions
 from ..deps import Caller, Db, get_settings, person_or_404, person_with
 from ..problems import PROBLEM_RESPONSES, ProblemError
 from ..schemas_analysis import (
