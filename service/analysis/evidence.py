@@ -48,9 +48,8 @@ SELF_REPORT_METRIC = {"pain": "pain", "headache": "headache_intensity", "anxiety
 
 
 def _swc(metric: str, spread: list[float]) -> float:
-    own = sp_response.smallest_worthwhile_change(spread) if metric in sp_response.METRICS else None
-    if own is None and metric in NIGHT_METRICS and len(spread) >= 3:
-        own = 0.2 * float(np.std(spread, ddof=1))
+    """0.2 x SD of the person's own control spread, else the metric's fixed value."""
+    own = sp_response.smallest_worthwhile_change(spread)
     if own:
         return own
     spec = sp_response.METRICS.get(metric)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -45,24 +46,14 @@ def _beat_to_beat(data: PersonData, start_s: float, end_s: float):
 
 def _fallback(data: PersonData, start_s: float, end_s: float) -> tuple[WindowResult, int | None]:
     """Heart-rate-only, then device-HRV-only measures, each labelled as such."""
-    for series, summarize in ((data.heart_rate, _hr), (data.device_rmssd, _rmssd),
-                              (data.device_sdnn, _sdnn)):
+    for series, summarize in ((data.heart_rate, summarize_heart_rate),
+                              (data.device_rmssd, partial(summarize_device_hrv, kind="rmssd")),
+                              (data.device_sdnn, partial(summarize_device_hrv, kind="sdnn"))):
         for source_id, own in data.by_source(series):
             i0, i1 = np.searchsorted(own.ts_us, [start_s * 1e6, end_s * 1e6])
-            result = summarize(own.ts_us[i0:i1] / 1e6, own.value[i0:i1], start_s, end_s)
+            result = summarize(own.ts_us[i0:i1] / 1e6, own.value[i0:i1], start_s=start_s,
+                               end_s=end_s)
             if result.status != "insufficient":
                 return result, source_id
     quality = WindowQuality(duration_s=end_s - start_s)
     return WindowResult(start_s, end_s, "none", "insufficient", ("no_data",), quality), None
-
-
-def _hr(t, v, a, b):
-    return summarize_heart_rate(t, v, a, b)
-
-
-def _rmssd(t, v, a, b):
-    return summarize_device_hrv(t, v, "rmssd", a, b)
-
-
-def _sdnn(t, v, a, b):
-    return summarize_device_hrv(t, v, "sdnn", a, b)

@@ -143,3 +143,23 @@ def test_analysis_range_limits_are_problems(client, person):
     naive = client.get(f"/v1/persons/{person_id}/hrv", headers=headers, params={
         "from": "2024-01-01T00:00:00", "to": "2024-01-01T01:00:00"})
     assert naive.status_code == 422
+
+
+def test_device_hrv_only_window_is_labelled_and_named(client, person, pool):
+    from service.db.rls import system_connection
+
+    person_id, headers = person
+    with system_connection(pool) as conn:
+        source = conn.execute("INSERT INTO source (person_id, key, name, kind) VALUES "
+                              "(%s, 'garmin', 'Garmin watch', 'watch') RETURNING id",
+                              (person_id,)).fetchone()["id"]
+        conn.execute("INSERT INTO observation (person_id, metric, source_id, ts, value) VALUES "
+                     "(%s, 'hrv_rmssd', %s, %s, 42.0), (%s, 'hrv_rmssd', %s, %s, 46.0)",
+                     (person_id, source, T0 + dt.timedelta(minutes=1),
+                      person_id, source, T0 + dt.timedelta(minutes=3)))
+    [window] = client.get(f"/v1/persons/{person_id}/hrv", headers=headers, params={
+        "from": T0.isoformat(), "to": (T0 + dt.timedelta(minutes=5)).isoformat()}).json()["windows"]
+    assert (window["data_kind"], window["status"]) == ("device_hrv", "limited")
+    assert window["device_hrv"]["rmssd"] == pytest.approx(44.0)
+    assert window["device_hrv"]["sdnn"] is None and window["hrv"] is None
+    assert window["source"]["name"] == "Garmin watch"
