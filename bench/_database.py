@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from service.db import embedded, migrate
+from service.core.db import embedded, migrate
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,7 +1,7 @@
 """Apple Health import benchmark: throughput and peak memory against two baselines.
 
 Builds synthetic ``export.zip`` files of about the requested sizes (their
-``export.xml`` size, in MB) with :mod:`connectors.generators.apple`, then
+``export.xml`` size, in MB) with :mod:`tests.support.generators.apple`, then
 measures on each, every run in its own subprocess:
 
 a. ``floor``: lxml ``iterparse`` alone over the zip member, touching every
@@ -68,7 +68,7 @@ class Measure:
 
 def build(size_mb: int, out: Path) -> tuple[Path, int]:
     """An export.zip whose export.xml is about ``size_mb`` MB; cached with its size."""
-    from connectors.generators.apple import write_export
+    from tests.support.generators.apple import write_export
 
     path = out / f"export-{size_mb}mb-seed{SEED}.zip"
     meta = path.with_suffix(".json")

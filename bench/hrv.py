@@ -34,7 +34,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from signal_processing.rr import clean_rr, inject_artifacts, simulate_rr
+from signal_processing.rr import clean_rr
+from signal_processing.synthetic import inject_artifacts, simulate_rr
 from signal_processing.windows import analyze_windows, tile_starts
 
 WINDOW_S = 300.0
@@ -196,9 +197,9 @@ def recompute_day(url: str, person_id: str, day: int) -> dict:
     """Read one stored day, clean it, compute its 5-minute windows."""
     import datetime as dt
 
-    from service.db.connect import connect
-    from service.db.rls import act_for_person
-    from service.repositories.observations import read_series
+    from service.core.db.connect import connect
+    from service.core.db.rls import act_for_person
+    from service.observations.repository import read_series
 
     t0, cpu0 = time.perf_counter(), time.process_time()
     start = dt.datetime.fromtimestamp(DAY_START + day * 86_400, dt.UTC)
@@ -220,10 +221,11 @@ def from_database(days: int, workers: int) -> None:
     import tempfile
 
     from bench._database import fresh_database
-    from service.db.connect import create_pool
-    from service.db.rls import system_connection
-    from service.ingest import run_import
-    from service.repositories import imports, persons
+    from service.core.db.connect import create_pool
+    from service.core.db.rls import system_connection
+    from service.imports.pipeline import run_import
+    from service.imports import repository as imports
+    from service.access.repository import persons
 
     with tempfile.TemporaryDirectory(prefix="vagus-bench-") as tmp, \
             fresh_database(Path(tmp)) as url:

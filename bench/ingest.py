@@ -29,11 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._database import fresh_database  # noqa: E402
 from connectors import ReadContext, ReadReport  # noqa: E402
-from connectors.generators.rr import rr_series_fast  # noqa: E402
+from signal_processing.synthetic import simulate_rr  # noqa: E402
 from connectors.plain import RrText  # noqa: E402
-from service.db import connect, rls  # noqa: E402
-from service.ingest import run_import  # noqa: E402
-from service.repositories import imports, persons  # noqa: E402
+from service.core.db import connect, rls  # noqa: E402
+from service.imports.pipeline import run_import  # noqa: E402
+from service.imports import repository as imports
+from service.access.repository import persons  # noqa: E402
 
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
@@ -44,7 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vagus-bench-") as tmp:
         workdir = Path(tmp)
-        rr = np.clip(rr_series_fast(args.rows, seed=7), 300, 2000)
+        rr = np.clip(simulate_rr(n_beats=args.rows, seed=7, exact_timing=False), 300, 2000)
         path = workdir / "rr.txt"
         path.write_text("\n".join(f"{v:.1f}" for v in rr) + "\n")
 

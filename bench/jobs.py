@@ -31,9 +31,10 @@ from psycopg.conninfo import make_conninfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from service.db import connect, embedded, migrate, rls
+from service.core.db import connect, embedded, migrate, rls
 from service.jobs.queue import enqueue
-from service.repositories import imports, persons
+from service.imports import repository as imports
+from service.access.repository import persons
 
 REPO = Path(__file__).resolve().parents[1]
 START = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)

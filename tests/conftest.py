@@ -37,7 +37,7 @@ def server_url() -> str:
     url = os.environ.get("VAGUS_TEST_DATABASE_URL")
     if url:
         return url
-    from service.db import embedded
+    from service.core.db import embedded
 
     # Not under pytest's basetemp: another pytest run may prune that while this one runs.
     pgdata = Path(tempfile.mkdtemp(prefix="vagus-test-pg-"))
@@ -74,7 +74,7 @@ def databases(server_url: str) -> Iterator[DatabaseFactory]:
 @pytest.fixture(scope="session")
 def database_url(databases: DatabaseFactory) -> str:
     """A fresh database for this test session with every migration applied."""
-    from service.db import migrate
+    from service.core.db import migrate
 
     url = databases.create()
     migrate.upgrade(url, REPO_ROOT / "migrations")
@@ -83,7 +83,7 @@ def database_url(databases: DatabaseFactory) -> str:
 
 @pytest.fixture(scope="session")
 def pool(database_url: str):
-    from service.db.connect import create_pool
+    from service.core.db.connect import create_pool
 
     pool = create_pool(database_url, 6)
     yield pool
@@ -97,7 +97,7 @@ def conn(pool) -> Iterator[psycopg.Connection]:
     It acts in the system context (row-level security bypassed on purpose):
     repository tests set up several people's rows.
     """
-    from service.db import rls
+    from service.core.db import rls
 
     with pool.connection() as connection:
         with connection.transaction(force_rollback=True):
@@ -107,7 +107,7 @@ def conn(pool) -> Iterator[psycopg.Connection]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory):
-    from service.config import Settings
+    from service.core.settings import Settings
 
     return Settings(database_url=database_url, data_dir=tmp_path_factory.mktemp("vagus-data"),
                     migrations_dir=REPO_ROOT / "migrations", max_upload_bytes=5_000_000)
@@ -115,7 +115,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def app(settings, pool):
-    from service.api.app import create_app
+    from service.app import create_app
 
     return create_app(settings, pool=pool)
 
@@ -139,3 +139,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "server_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.database)
+
+
+# The job tests' isolated database (module-scoped; see tests/support/jobs.py).
+from tests.support.jobs import jobs_pool, jobs_settings, jobs_url  # noqa: E402, F401

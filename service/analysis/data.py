@@ -16,8 +16,8 @@ import psycopg
 
 from signal_processing.rr import CleanedRR, clean_rr
 
-from ..repositories import observations
-from ..repositories.observations import Series
+from service.observations import repository as observations
+from service.observations.repository import Series
 
 KIND_RANK = {"chest_strap": 0, "ecg": 1, "watch": 2, "ring": 3, "phone": 4, "app": 5,
              "unknown": 6}

@@ -20,8 +20,8 @@ import psycopg
 
 from signal_processing.baseline import NORMAL_DAYS, ROLLING_DAYS, daily_recovery
 
-from . import data as person_data
-from . import windows
+from service.analysis import data as person_data
+from service.analysis import windows
 
 WINDOW = dt.timedelta(minutes=5)
 MORNING_HOURS = (5, 11)

@@ -16,7 +16,7 @@ from signal_processing.windows import (
     summarize_heart_rate,
 )
 
-from .data import PersonData
+from service.analysis.data import PersonData
 
 MIN_BEATS_TO_CHOOSE = 3
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import psycopg
 
-from ..db import rls
+from service.core.db import rls
 
 
 def job_connection_setup(conn: psycopg.Connection, person_id: str | None = None) -> None:

@@ -21,16 +21,17 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ..analysis import recompute
-from ..analysis.session_response import WindowConfig
-from ..db import capability, connect
-from ..ingest import run_import
-from ..repositories import imports as import_repo
-from ..repositories import jobs as job_repo
-from . import inbox, webhooks
-from .context import job_connection_setup
-from .queue import enqueue
-from .registry import JobContext, register
+from service.analysis import recompute
+from service.analysis.session_response import WindowConfig
+from service.core.db import capability, connect
+from service.imports.pipeline import run_import
+from service.imports import repository as import_repo
+from service.jobs import repository as job_repo
+from service.imports import inbox
+from service.webhooks import service as webhooks
+from service.jobs.context import job_connection_setup
+from service.jobs.queue import enqueue
+from service.jobs.registry import JobContext, register
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import psycopg
 
-from ..repositories import jobs as job_repo
-from . import registry
+from service.jobs import repository as job_repo
+from service.jobs import registry
 
 
 def enqueue(conn: psycopg.Connection, kind: str, payload: dict[str, Any] | None = None, *,
@@ -18,7 +18,7 @@ def enqueue(conn: psycopg.Connection, kind: str, payload: dict[str, Any] | None 
     With ``unique_key`` the job is queued at most once for that key, ever:
     the return value is None when it already was.
     """
-    from . import handlers  # noqa: F401  (registers the built-in kinds)
+    from service.jobs import handlers  # noqa: F401  (registers the built-in kinds)
 
     spec = registry.get(kind)
     if spec is None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from psycopg_pool import ConnectionPool
 
-from ..config import Settings
+from service.core.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from psycopg_pool import ConnectionPool
 
-from ..config import Settings
-from .scheduler import Scheduler
-from .worker import Worker
+from service.core.settings import Settings
+from service.jobs.scheduler import Scheduler
+from service.jobs.worker import Worker
 
 
 @dataclass

@@ -27,10 +27,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ..config import Settings
-from ..db import connect
-from .context import job_connection_setup
-from .queue import enqueue
+from service.core.settings import Settings
+from service.core.db import connect
+from service.jobs.context import job_connection_setup
+from service.jobs.queue import enqueue
 
 log = logging.getLogger(__name__)
 

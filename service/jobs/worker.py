@@ -20,13 +20,10 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ..config import Settings
-from ..repositories import jobs as job_repo
-from . import (
-    handlers,  # noqa: F401  (registers the built-in kinds)
-    registry,
-)
-from .context import job_connection_setup
+from service.core.settings import Settings
+from service.jobs import repository as job_repo
+from service.jobs import handlers, registry
+from service.jobs.context import job_connection_setup
 
 log = logging.getLogger(__name__)
 

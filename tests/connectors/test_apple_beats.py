@@ -12,7 +12,7 @@ from connectors.apple_beats import (
     parse_beat_time,
     place_beats,
 )
-from connectors.generators.apple import BEAT_TIME_VARIANTS, _beat_time
+from tests.support.generators.apple import BEAT_TIME_VARIANTS, _beat_time
 
 
 def hms(hour: int, minute: int, second: int, millis: int = 0) -> int:

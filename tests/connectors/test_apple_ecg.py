@@ -9,7 +9,7 @@ import pytest
 
 from connectors.apple_ecg import ecg_beats, parse_ecg
 from connectors.base import ConnectorError
-from connectors.generators.apple import ECG_RATE_HZ, ecg_signal
+from tests.support.generators.apple import ECG_RATE_HZ, ecg_signal
 
 HEADER = ["Name,Alex Example", 'Date of Birth,"2 Feb 1990"',
           "Recorded Date,2024-03-30 10:15:00 +0100", "Classification,Sinus Rhythm",

@@ -27,7 +27,7 @@ from connectors.base import (
     ReadReport,
     SampleBatch,
 )
-from connectors.generators.apple import AppleTruth, write_export
+from tests.support.generators.apple import AppleTruth, write_export
 from connectors.registry import detect
 
 
@@ -86,7 +86,7 @@ def test_generated_export_exercises_the_quirks(zipped: tuple[Path, AppleTruth]) 
 
 
 def apple_health_variants() -> tuple[str, ...]:
-    from connectors.generators.apple import BEAT_TIME_VARIANTS
+    from tests.support.generators.apple import BEAT_TIME_VARIANTS
     return BEAT_TIME_VARIANTS
 
 

@@ -22,7 +22,7 @@ from connectors.garmin_fit import (
     rollover,
     unpack_12bit,
 )
-from connectors.generators.fit import (
+from tests.support.generators.fit import (
     STRAP_SERIAL,
     WATCH_SERIAL,
     fit_activity,

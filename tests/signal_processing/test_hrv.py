@@ -16,7 +16,8 @@ from signal_processing.hrv import (
     HRVMetrics,
     compute_hrv,
 )
-from signal_processing.rr import clean_rr, simulate_rr
+from signal_processing.rr import clean_rr
+from signal_processing.synthetic import simulate_rr
 
 
 def _pyhrv_files() -> Path:

@@ -15,7 +15,7 @@ from signal_processing.indices import (
     sns_index,
     stress_indices,
 )
-from signal_processing.rr import simulate_rr
+from signal_processing.synthetic import simulate_rr
 
 
 def test_stress_index_by_hand():

@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 
 from signal_processing.hrv import compute_hrv
+from signal_processing.synthetic import inject_artifacts, simulate_rr
 from signal_processing.rr import (
     PHYSIOLOGICAL_MAX_MS,
     clean_rr,
-    inject_artifacts,
-    simulate_rr,
 )
 
 

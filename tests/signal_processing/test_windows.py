@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from signal_processing.hrv import ALGORITHM_VERSION
-from signal_processing.rr import clean_rr, inject_artifacts, simulate_rr
+from signal_processing.rr import clean_rr
+from signal_processing.synthetic import inject_artifacts, simulate_rr
 from signal_processing.windows import (
     QualityThresholds,
     analyze_window,

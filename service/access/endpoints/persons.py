@@ -1,0 +1,41 @@
+"""People."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+
+from service.access.repository import accounts, persons
+from service.core.http import cursor
+from service.core.http.deps import Caller, Db, person_or_404, require_admin
+from service.core.http.problems import PROBLEM_RESPONSES
+from service.access.schemas import Person, PersonCreate, PersonPage
+
+router = APIRouter(prefix="/v1/persons", tags=["persons"], responses=PROBLEM_RESPONSES)
+
+
+@router.post("", response_model=Person, status_code=201,
+             dependencies=[Depends(require_admin)])
+def create_person(body: PersonCreate, conn: Db) -> Person:
+    """Create a person (admin). Give them a patient token with `vagus token create`."""
+    person = persons.create(conn, name=body.name, tz=body.tz)
+    accounts.patient_account(conn, str(person["id"]))
+    return Person(**person)
+
+
+@router.get("", response_model=PersonPage, dependencies=[Depends(require_admin)])
+def list_persons(conn: Db, limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                 cursor_: Annotated[str | None, Query(alias="cursor")] = None) -> PersonPage:
+    """All people (admin), in id order."""
+    after = cursor.decode(cursor_, 1)[0] if cursor_ else None
+    rows = persons.list_all(conn, limit=limit, after=after)
+    next_cursor = cursor.encode([str(rows[-1]["id"])]) if len(rows) == limit else None
+    return PersonPage(items=[Person(**r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/{person_id}", response_model=Person)
+def get_person(person_id: UUID, conn: Db, caller: Caller) -> Person:
+    """One person: an admin, or that person's own patient token."""
+    return Person(**person_or_404(conn, caller, str(person_id)))

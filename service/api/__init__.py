@@ -1,1 +1,0 @@
-"""The HTTP API (FastAPI): thin endpoints over repositories and services."""

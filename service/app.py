@@ -1,0 +1,71 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from psycopg_pool import ConnectionPool
+
+from service import __version__
+from service.core.settings import Settings, get_settings
+from service.core.db import connect, migrate
+from service.jobs import runtime
+from service.core.http import middleware, problems
+from service.analysis import endpoints as analysis
+from service.access.endpoints import audit, grants, persons, tokens
+from service.fhir import endpoints as fhir
+from service.core.http import health
+from service.imports import endpoints as imports
+from service.care.endpoints import lab_results, self_reports, sessions
+from service.observations import endpoints as observations
+from service.privacy import endpoints as privacy
+from service.webhooks import endpoints as webhooks
+from service.jobs import endpoints as jobs_routes
+
+DESCRIPTION = """What a massage session does to a person's body, measured by the wearable they
+already wear. Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457
+problem documents; lists use cursor pagination."""
+
+
+def create_app(settings: Settings | None = None, pool: ConnectionPool | None = None, *,
+               background: bool = False) -> FastAPI:
+    """The API. Without a pool, one is opened (and migrations applied) at startup.
+
+    With ``background`` the process also runs a scheduler candidate and one job
+    worker (``vagus serve``, the single-machine default).
+    """
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        own_pool = pool is None
+        if own_pool:
+            url = connect.database_url(settings)
+            migrate.upgrade(url, settings.migrations_dir)
+            app.state.pool = connect.create_pool(url, settings.pool_size)
+        jobs = (runtime.start(app.state.pool, settings, connect.database_url(settings))
+                if background else None)
+        try:
+            yield
+        finally:
+            if jobs is not None:
+                jobs.stop()
+            if own_pool:
+                app.state.pool.close()
+
+    app = FastAPI(title="Vagus", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    if pool is not None:
+        app.state.pool = pool
+    problems.install(app)
+    middleware.install(app, settings)
+    for module in (grants, tokens, audit, privacy):
+        app.include_router(module.router)
+    for module in (health, persons, imports, observations, analysis):
+        app.include_router(module.router)
+    for module in (sessions, self_reports, lab_results):
+        app.include_router(module.router)
+    for module in (jobs_routes, webhooks, fhir):
+        app.include_router(module.router)
+    return app

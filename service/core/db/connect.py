@@ -1,0 +1,37 @@
+"""Where the database is, and connections to it."""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from service.core.settings import Settings
+from service.core.db import embedded, rls
+
+
+def database_url(settings: Settings) -> str:
+    """The configured URL, or the embedded server's (started on first use)."""
+    if settings.database_url:
+        return settings.database_url
+    return embedded.start(settings.embedded_dir)
+
+
+def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection:
+    return psycopg.connect(url, autocommit=autocommit, row_factory=dict_row)
+
+
+def create_pool(url: str, size: int, *, system: bool = False) -> ConnectionPool:
+    """A pool whose connections are checked before use, so a database restart heals itself.
+
+    Each connection runs as the non-owner role ``vagus_service``, so row-level
+    security applies; borrowers say who they act for with :mod:`service.db.rls`.
+    ``system=True`` is the operator's pool (the CLI): every connection starts in
+    the system context, which sees every person. Never hand it to the API.
+    """
+    configure, reset = (rls.configure_system, rls.reset_system) if system else (rls.configure,
+                                                                                 rls.reset)
+    return ConnectionPool(
+        url, min_size=1, max_size=size, open=True, check=ConnectionPool.check_connection,
+        configure=configure, reset=reset,
+        kwargs={"row_factory": dict_row}, name="vagus-system" if system else "vagus")

@@ -1,0 +1,193 @@
+"""Apply ``migrations/NNNN_name.sql`` in order, once, under an advisory lock.
+
+Each file runs in its own transaction unless its header says otherwise.
+Header lines (before the first statement) are comments of the form::
+
+    -- vagus: no-transaction          (run statement by statement, autocommit:
+                                          continuous aggregates need this)
+    -- vagus: tiers=timescale,apache   (apply only on these tiers; default: all)
+
+A ``schema_migrations`` row records each applied file with its SHA-256. A file
+edited after it was applied is refused, naming the file. Two processes starting
+at once take turns on a PostgreSQL advisory lock, so the second finds nothing
+left to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from service.core.db.capability import TIERS, Tier, current_tier, probe
+
+#: Arbitrary constant naming the migration lock (pg_advisory_lock takes a bigint).
+MIGRATION_LOCK_ID = 0x56A605_0001
+_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_HEADER = re.compile(r"^--\s*vagus:\s*(.+?)\s*$")
+
+
+class MigrationError(RuntimeError):
+    """A migration cannot be applied (edited after applying, bad header, bad SQL)."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    path: Path
+    sql: str
+    checksum: str
+    transactional: bool
+    tiers: tuple[Tier, ...]
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def applies_to(self, tier: Tier) -> bool:
+        return tier in self.tiers
+
+
+@dataclass(frozen=True)
+class Status:
+    tier: Tier
+    applied: list[str]
+    pending: list[str]
+
+
+def load(folder: Path) -> list[Migration]:
+    """Every migration file in ``folder``, in order, with its parsed header."""
+    migrations = []
+    for path in sorted(folder.glob("*.sql")):
+        if not _NAME.match(path.name):
+            raise MigrationError(f"{path}: migration files are named NNNN_short_name.sql")
+        sql = path.read_text(encoding="utf-8")
+        transactional, tiers = True, TIERS
+        for line in sql.splitlines():
+            if not line.startswith("--"):
+                break
+            header = _HEADER.match(line)
+            if not header:
+                continue
+            option = header.group(1)
+            if option == "no-transaction":
+                transactional = False
+            elif option.startswith("tiers="):
+                tiers = tuple(t.strip() for t in option[6:].split(","))  # type: ignore[assignment]
+                if not set(tiers) <= set(TIERS):
+                    raise MigrationError(f"{path}: unknown tier in {option!r}; tiers are {TIERS}")
+            else:
+                raise MigrationError(f"{path}: unknown header option {option!r}")
+        checksum = hashlib.sha256(sql.encode()).hexdigest()
+        migrations.append(Migration(path, sql, checksum, transactional, tiers))
+    numbers = [m.name[:4] for m in migrations]
+    if len(numbers) != len(set(numbers)):
+        raise MigrationError(f"{folder}: two migration files share a number")
+    return migrations
+
+
+def _ensure_ledger(conn: psycopg.Connection) -> None:
+    conn.execute("""
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            filename text PRIMARY KEY,
+            checksum text NOT NULL,
+            tier text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        )""")
+
+
+def _applied(conn: psycopg.Connection) -> dict[str, str]:
+    rows = conn.execute("SELECT filename, checksum FROM schema_migrations").fetchall()
+    return {_col(r, "filename", 0): _col(r, "checksum", 1) for r in rows}
+
+
+def _col(row, name: str, index: int):
+    return row[name] if isinstance(row, dict) else row[index]
+
+
+def _check_unedited(migrations: list[Migration], applied: dict[str, str]) -> None:
+    for migration in migrations:
+        recorded = applied.get(migration.name)
+        if recorded is not None and recorded != migration.checksum:
+            raise MigrationError(
+                f"{migration.path} was edited after it was applied (recorded sha256 "
+                f"{recorded[:12]}..., file now {migration.checksum[:12]}...). Applied migrations "
+                "must not change: restore the file and put the change in a new migration.")
+
+
+def status(url: str, folder: Path) -> Status:
+    """Which migrations are applied and which are pending, without changing anything."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        return status_on(conn, folder)
+
+
+def status_on(conn: psycopg.Connection, folder: Path) -> Status:
+    """:func:`status` on an open autocommit connection."""
+    migrations = load(folder)
+    exists = _col(conn.execute("SELECT to_regclass('schema_migrations') AS t").fetchone(), "t", 0)
+    applied = _applied(conn) if exists else {}
+    _check_unedited(migrations, applied)
+    tier = current_tier(conn)
+    if not applied:
+        # Nothing applied yet: report the tier an upgrade would choose.
+        with conn.transaction(force_rollback=True):
+            tier = probe(conn)
+    pending = [m.name for m in migrations if m.applies_to(tier) and m.name not in applied]
+    return Status(tier, sorted(applied), pending)
+
+
+def upgrade(url: str, folder: Path) -> tuple[Tier, list[str]]:
+    """Apply every pending migration for this database's tier; return (tier, applied now)."""
+    migrations = load(folder)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_ID,))
+        try:
+            _ensure_ledger(conn)
+            applied = _applied(conn)
+            _check_unedited(migrations, applied)
+            tier = probe(conn)
+            done = []
+            for migration in migrations:
+                if migration.name in applied or not migration.applies_to(tier):
+                    continue
+                _apply(conn, migration, tier)
+                done.append(migration.name)
+            return tier, done
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_ID,))
+
+
+def _apply(conn: psycopg.Connection, migration: Migration, tier: Tier) -> None:
+    record = ("INSERT INTO schema_migrations (filename, checksum, tier) VALUES (%s, %s, %s)",
+              (migration.name, migration.checksum, tier))
+    try:
+        if migration.transactional:
+            with conn.transaction():
+                conn.execute(migration.sql)
+                conn.execute(*record)
+        else:
+            # Autocommit, one statement at a time: a multi-statement string would
+            # run as one implicit transaction block.
+            for statement in split_statements(migration.sql):
+                conn.execute(statement)
+            conn.execute(*record)
+    except psycopg.Error as exc:
+        raise MigrationError(f"{migration.path}: {exc}") from exc
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a no-transaction migration at semicolons that end a line.
+
+    Deliberately simple: such files must not contain dollar-quoted bodies.
+    """
+    if "$$" in sql:
+        raise MigrationError("no-transaction migrations must not contain $$ bodies")
+    parts = re.split(r";\s*$", sql, flags=re.MULTILINE)
+    statements = []
+    for part in parts:
+        body = "\n".join(ln for ln in part.splitlines() if not ln.strip().startswith("--"))
+        if body.strip():
+            statements.append(body.strip())
+    return statements

@@ -1,0 +1,175 @@
+"""The demo: a synthetic patient whose data goes through the real import path.
+
+Eight weeks of smartwatch heart rate (every 5 minutes, with a daily rhythm),
+chest-strap RR recorded with Polar Sensor Logger around eight afternoon
+massage sessions (with a modest built-in relaxation after each), the sessions
+themselves, pain and stress ratings before and after each, and two salivary
+cortisol results. Files are written under ``VAGUS_DATA_DIR/demo`` and imported
+like any upload; the first run's dates are remembered there, so re-running
+the demo inserts nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from psycopg_pool import ConnectionPool
+
+from signal_processing.synthetic import daily_mean_rr, simulate_rr
+
+from service.access import auth
+from service.evidence.person import person_evidence
+from service.analysis.session_response import DEFAULT_WINDOWS, WindowConfig
+from service.core.db import rls
+from service.imports.pipeline import ImportOutcome, run_import
+from service.access.repository import accounts, persons
+from service.imports import repository as imports
+from service.care.repository import lab_results, self_reports, sessions
+
+DEMO_NAME = "Demo patient"
+DEMO_TZ = "Europe/Berlin"
+WEEKS = 8
+SESSION_DAYS = 8
+
+
+@dataclass
+class Demo:
+    person_id: str
+    patient_token: str
+    admin_token: str
+    imports: list[ImportOutcome]
+
+
+def demo_start(folder: Path, today: dt.date | None = None) -> dt.datetime:
+    """Midnight, local time, eight weeks before the first run (remembered in ``folder``)."""
+    remembered = folder / "start-date.txt"
+    if remembered.exists():
+        first = dt.date.fromisoformat(remembered.read_text().strip())
+    else:
+        today = today or dt.datetime.now(ZoneInfo(DEMO_TZ)).date()
+        first = today - dt.timedelta(weeks=WEEKS)
+        remembered.write_text(first.isoformat() + "\n")
+    return dt.datetime.combine(first, dt.time(0), tzinfo=ZoneInfo(DEMO_TZ))
+
+
+def session_times(start: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Eight weekly afternoon sessions, 15:00-16:00 local."""
+    tz = start.tzinfo
+    out = []
+    for k in range(SESSION_DAYS):
+        day = (start + dt.timedelta(days=3 + 7 * k)).date()
+        begin = dt.datetime.combine(day, dt.time(15), tzinfo=tz)
+        out.append((begin, begin + dt.timedelta(hours=1)))
+    return out
+
+
+def write_heart_rate(path: Path, start: dt.datetime, days: int, seed: int = 1) -> int:
+    """A ``timestamp,bpm`` CSV every 5 minutes for ``days`` days."""
+    rng = np.random.default_rng(seed)
+    minutes = np.arange(0, days * 24 * 60, 5)
+    hours = (start.hour + minutes / 60.0) % 24
+    bpm = 60000.0 / daily_mean_rr(hours) + rng.normal(0, 3, minutes.size)
+    with path.open("w") as out:
+        out.write("timestamp,bpm\n")
+        for minute, value in zip(minutes, bpm, strict=True):
+            moment = (start + dt.timedelta(minutes=int(minute))).astimezone(dt.UTC)
+            out.write(f"{moment.isoformat()},{value:.0f}\n")
+    return minutes.size
+
+
+def write_polar_session(path: Path, start: dt.datetime, hours: float, seed: int,
+                        relaxed_from: dt.datetime | None = None) -> int:
+    """A Polar Sensor Logger RR file: beats grouped into notifications that arrive late.
+
+    From ``relaxed_from`` on, the heart is 40 ms slower per beat and its
+    respiratory oscillation 50 % larger: the kind of shift the claims describe.
+    """
+    rng = np.random.default_rng(seed)
+    n = int(hours * 3600 / 0.85)
+    rr = simulate_rr(n_beats=n, mean_ms=850.0, lf_amplitude_ms=30.0, hf_amplitude_ms=25.0,
+                     seed=seed, exact_timing=False)
+    if relaxed_from is not None:
+        calm = np.cumsum(rr) > (relaxed_from - start).total_seconds() * 1000
+        rr[calm] = 890.0 + 1.5 * (rr[calm] - 850.0)
+    beat_ms = np.cumsum(rr)
+    with path.open("w") as out:
+        out.write("Phone timestamp;RR-interval [ms]\n")
+        i = 0
+        while i < n:
+            size = int(rng.integers(1, 4))
+            arrival = start + dt.timedelta(milliseconds=float(beat_ms[min(i + size, n) - 1])
+                                           + float(rng.uniform(20, 400)))
+            stamp = arrival.replace(tzinfo=None).isoformat(timespec="milliseconds")
+            for value in rr[i:i + size]:
+                out.write(f"{stamp};{value:.0f}\n")
+            i += size
+    return n
+
+
+def load(pool: ConnectionPool, data_dir: Path,
+         windows: WindowConfig = DEFAULT_WINDOWS) -> Demo:
+    """Create (or reuse) the demo person, import its files, and issue fresh tokens."""
+    folder = data_dir / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    start = demo_start(folder)
+    sessions_at = session_times(start)
+    with rls.system_connection(pool) as conn:
+        person = persons.find_by_name(conn, DEMO_NAME) or persons.create(
+            conn, name=DEMO_NAME, tz=DEMO_TZ)
+        person_id = str(person["id"])
+        patient = accounts.patient_account(conn, person_id)
+        admin = accounts.create(conn, role="admin", name="demo admin")
+        patient_token, _ = auth.issue_token(conn, account_id=str(patient["id"]), name="demo")
+        admin_token, _ = auth.issue_token(conn, account_id=str(admin["id"]), name="demo")
+    files = [folder / "smartwatch-heart-rate.csv"]
+    if not files[0].exists():
+        write_heart_rate(files[0], start, WEEKS * 7)
+    for k, (begin, end) in enumerate(sessions_at):
+        path = folder / f"polar-h10-{begin:%Y-%m-%d}.txt"
+        if not path.exists():
+            write_polar_session(path, begin - dt.timedelta(minutes=45), 2.5, seed=100 + k,
+                                relaxed_from=end)
+        files.append(path)
+    outcomes = []
+    for path in files:
+        with rls.system_connection(pool) as conn:
+            row = imports.create(conn, person_id=person_id, file_name=path.name,
+                                 stored_path=str(path))
+        outcomes.append(run_import(pool, row["id"], path))
+    with rls.system_connection(pool) as conn:
+        if not sessions.in_range(conn, person_id=person_id):
+            _log_sessions(conn, person_id, sessions_at)
+        # Compute (and store) every session's response now, so the first read is quick.
+        person_evidence(conn, persons.get(conn, person_id), windows)
+    return Demo(person_id, patient_token, admin_token, outcomes)
+
+
+def _log_sessions(conn, person_id: str,
+                  sessions_at: list[tuple[dt.datetime, dt.datetime]]) -> None:
+    """The sessions, before/after ratings, and cortisol around two of them."""
+    rng = np.random.default_rng(7)
+    for k, (begin, end) in enumerate(sessions_at):
+        row = sessions.create(conn, person_id=person_id, starts_at=begin, ends_at=end,
+                              modality=("swedish", "deep_tissue")[k % 2],
+                              pressure=("moderate", "deep")[k % 2],
+                              body_areas=["neck", "shoulders", "upper_back"],
+                              notes="demo session")
+        for kind, before, drop in (("pain", 5.0, 1.5), ("anxiety", 6.0, 2.0)):
+            value_before = float(np.clip(round(before + rng.normal(0, 1)), 0, 10))
+            value_after = float(np.clip(round(value_before - drop + rng.normal(0, 1)), 0, 10))
+            self_reports.create(conn, person_id=person_id, ts=begin - dt.timedelta(minutes=10),
+                                kind=kind, value=value_before, session_id=row["id"],
+                                phase="before")
+            self_reports.create(conn, person_id=person_id, ts=end + dt.timedelta(minutes=10),
+                                kind=kind, value=value_after, session_id=row["id"],
+                                phase="after")
+        if k == SESSION_DAYS - 1:  # saliva cortisol before and after the last session
+            for ts, value, phase in ((begin - dt.timedelta(minutes=15), 9.8, "before"),
+                                     (end + dt.timedelta(minutes=20), 8.1, "after")):
+                lab_results.create(conn, person_id=person_id, ts=ts, analyte="cortisol",
+                                   value=value, unit="nmol/L", value_nmol_l=value,
+                                   specimen="saliva", session_id=row["id"], phase=phase)

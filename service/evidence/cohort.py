@@ -1,0 +1,66 @@
+"""Evidence pooled across a therapist's consenting clients (random effects).
+
+Each person contributes their sessions' control-adjusted deltas; per-person
+Hodges-Lehmann effects are pooled with DerSimonian-Laird (Hartung-Knapp
+interval) by ``signal_processing.evidence.assess_cohort``, reporting tau² and
+I². Breakdowns by modality, pressure and duration are exploratory and say so.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import psycopg
+
+from signal_processing import evidence as sp_evidence
+from signal_processing import response as sp_response
+
+from service.care.repository import sessions as session_repo
+from service.analysis.session_response import DEFAULT_WINDOWS, WindowConfig, cached_session_response
+
+#: The endpoints pooled across persons: the primary endpoint and mean HR beside it.
+COHORT_ENDPOINTS = (("acute_stress", "ln_rmssd"), ("acute_stress", "mean_hr"))
+
+
+def _session_deltas(conn: psycopg.Connection, person: dict[str, Any], *, modality: str | None,
+                    pressure: str | None, cfg: WindowConfig
+                    ) -> dict[str, list[sp_evidence.SessionDelta]]:
+    person_id = str(person["id"])
+    out: dict[str, list[sp_evidence.SessionDelta]] = defaultdict(list)
+    for session in session_repo.in_range(conn, person_id=person_id):
+        if (modality and session["modality"] != modality) or (
+                pressure and session["pressure"] != pressure):
+            continue
+        response = cached_session_response(conn, session, person["tz"], cfg)
+        minutes = (session["ends_at"] - session["starts_at"]).total_seconds() / 60
+        for _, metric in COHORT_ENDPOINTS:
+            out[metric].append(sp_evidence.SessionDelta(
+                person_id, response["metrics"][metric]["delta"], session["modality"],
+                session["pressure"], minutes))
+    return out
+
+
+def cohort_evidence(conn: psycopg.Connection, persons: list[dict[str, Any]], *,
+                    modality: str | None = None, pressure: str | None = None,
+                    cfg: WindowConfig = DEFAULT_WINDOWS) -> dict[str, Any]:
+    """Pooled evidence over ``persons`` (already filtered to those who consented)."""
+    deltas: dict[str, list[sp_evidence.SessionDelta]] = defaultdict(list)
+    for person in persons:
+        for metric, rows in _session_deltas(conn, person, modality=modality,
+                                            pressure=pressure, cfg=cfg).items():
+            deltas[metric].extend(rows)
+    results = []
+    for claim, metric in COHORT_ENDPOINTS:
+        rows = deltas.get(metric, [])
+        by_person: dict[str, list[float | None]] = defaultdict(list)
+        for row in rows:
+            by_person[row.person_id].append(row.delta)
+        swc = sp_response.METRICS[metric].default_swc
+        pooled = sp_evidence.assess_cohort(claim, metric, by_person, swc=swc)
+        breakdowns = sp_evidence.cohort_breakdowns(claim, metric, rows, swc=swc)
+        results.append({**pooled.to_dict(),
+                        "breakdowns": [b.to_dict() for b in breakdowns]})
+    return {"algorithm_version": cfg.version, "n_persons": len(persons),
+            "filters": {"modality": modality, "pressure": pressure},
+            "endpoints": results, "caveats": list(sp_evidence.GENERAL_CAVEATS)}

@@ -1,0 +1,195 @@
+"""Inbox folders: exports dropped into ``VAGUS_INBOX/<person-id>/`` are imported.
+
+A phone automation or a sync client writes files there, possibly slowly, so
+a file is taken only once its size and modification time are the same on two
+scans (scans are the ``inbox_sync`` job, every minute). Taking a file is an
+atomic rename into ``<person-id>/.importing/``: of several workers scanning the
+same shared folder, one wins. The file's SHA-256 is then checked against the
+import ledger; content already imported (or queued) for this person is not
+imported again and goes straight to ``processed/`` with a ``.duplicate.txt``
+note. Otherwise an ``import`` job is queued, and when it ends the file moves to
+``processed/``, or to ``failed/`` with a ``.error.txt`` giving the reason.
+
+Hidden files (sync clients' partial downloads) and sub-folders are ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from psycopg_pool import ConnectionPool
+
+from service.imports import uploads
+from service.core.settings import Settings
+from service.imports.pipeline import sha256_of
+from service.imports import repository as import_repo
+from service.access.repository import persons
+from service.jobs.context import job_connection_setup
+
+log = logging.getLogger(__name__)
+
+CLAIMED = ".importing"
+PROCESSED = "processed"
+FAILED = "failed"
+#: A claimed file with no import after this long was orphaned by a crash mid-claim.
+ORPHAN_AFTER_S = 600
+
+
+@dataclass
+class SyncReport:
+    seen: int = 0
+    waiting: int = 0
+    queued: int = 0
+    duplicates: int = 0
+    skipped_folders: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sync(pool: ConnectionPool, settings: Settings) -> SyncReport:
+    """One scan of the inbox: remember sizes, take files that stopped growing."""
+    report = SyncReport()
+    root = settings.inbox_dir
+    if not root.is_dir():
+        return report
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        person_id = _person_id(pool, folder.name)
+        if person_id is None:
+            report.skipped_folders += 1
+            continue
+        _recover_orphans(pool, folder)
+        for path in sorted(p for p in folder.iterdir() if p.is_file()):
+            if path.name.startswith("."):
+                continue
+            report.seen += 1
+            if not _stable(pool, path):
+                report.waiting += 1
+                continue
+            outcome = _take(pool, person_id, path)
+            if outcome == "queued":
+                report.queued += 1
+            elif outcome == "duplicate":
+                report.duplicates += 1
+    return report
+
+
+def _person_id(pool: ConnectionPool, name: str) -> str | None:
+    try:
+        person_id = str(uuid.UUID(name))
+    except ValueError:
+        return None
+    with pool.connection() as conn:
+        job_connection_setup(conn, person_id)
+        if persons.get(conn, person_id) is None:
+            log.warning("inbox folder %s names no person; ignored", name)
+            return None
+    return person_id
+
+
+def _stable(pool: ConnectionPool, path: Path) -> bool:
+    """True when the file looks the same as on the previous scan; records what it saw."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return False
+    with pool.connection() as conn:
+        job_connection_setup(conn)
+        before = conn.execute("SELECT size_bytes, mtime_ns FROM inbox_file WHERE path = %s",
+                              (str(path),)).fetchone()
+        if before and (before["size_bytes"], before["mtime_ns"]) == (st.st_size, st.st_mtime_ns):
+            return True
+        conn.execute(
+            """INSERT INTO inbox_file (path, size_bytes, mtime_ns) VALUES (%s, %s, %s)
+               ON CONFLICT (path) DO UPDATE SET size_bytes = EXCLUDED.size_bytes,
+                   mtime_ns = EXCLUDED.mtime_ns, seen_at = now()""",
+            (str(path), st.st_size, st.st_mtime_ns))
+    return False
+
+
+def _take(pool: ConnectionPool, person_id: str, path: Path) -> str:
+    """Claim a stable file and queue its import; 'queued', 'duplicate' or 'lost'."""
+    from service.jobs.queue import enqueue
+
+    claimed = _free_name(path.parent / CLAIMED, path.name)
+    claimed.parent.mkdir(exist_ok=True)
+    try:
+        os.rename(path, claimed)  # atomic: exactly one scanner wins the file
+    except FileNotFoundError:
+        return "lost"
+    digest, size = sha256_of(claimed)
+    with pool.connection() as conn:
+        job_connection_setup(conn, person_id)
+        conn.execute("DELETE FROM inbox_file WHERE path = %s", (str(path),))
+        earlier = conn.execute(
+            "SELECT id FROM import WHERE person_id = %s AND sha256 = %s "
+            "AND status IN ('queued', 'running', 'completed') ORDER BY id LIMIT 1",
+            (person_id, digest)).fetchone()
+        if earlier is None:
+            row = import_repo.create(conn, person_id=person_id,
+                                     file_name=uploads.safe_name(path.name),
+                                     stored_path=str(claimed))
+            conn.execute("UPDATE import SET sha256 = %s, size_bytes = %s WHERE id = %s",
+                         (digest, size, row["id"]))
+            enqueue(conn, "import", {"import_id": row["id"], "inbox": True})
+            log.info("inbox: %s queued as import %s", path, row["id"])
+            return "queued"
+    target = _move(claimed, path.parent / PROCESSED, path.name)
+    target.with_name(target.name + ".duplicate.txt").write_text(
+        f"Not imported again: the same content was already imported as import "
+        f"{earlier['id']}.\n")
+    return "duplicate"
+
+
+def file_away(claimed: Path, record: dict[str, Any]) -> Path | None:
+    """After its import: move a claimed inbox file to processed/ or failed/ (+ .error.txt)."""
+    if not claimed.exists():
+        return None  # an earlier run of this job moved it already
+    person_folder = claimed.parent.parent
+    name = record["file_name"]
+    if record["status"] == "completed":
+        return _move(claimed, person_folder / PROCESSED, name)
+    target = _move(claimed, person_folder / FAILED, name)
+    target.with_name(target.name + ".error.txt").write_text(
+        f"{record['error'] or 'import failed'}\n(import {record['id']})\n")
+    return target
+
+
+def _recover_orphans(pool: ConnectionPool, folder: Path) -> None:
+    """Claimed files whose import was never created go back to the inbox."""
+    claimed_dir = folder / CLAIMED
+    if not claimed_dir.is_dir():
+        return
+    for path in claimed_dir.iterdir():
+        if time.time() - path.stat().st_ctime < ORPHAN_AFTER_S:
+            continue
+        with pool.connection() as conn:
+            job_connection_setup(conn)
+            known = conn.execute("SELECT 1 FROM import WHERE stored_path = %s",
+                                 (str(path),)).fetchone()
+        if not known:
+            _move(path, folder, path.name)
+
+
+def _move(path: Path, folder: Path, name: str) -> Path:
+    folder.mkdir(exist_ok=True)
+    target = _free_name(folder, name)
+    os.replace(path, target)
+    return target
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``folder/stem-2.ext`` etc. when taken."""
+    candidate = folder / name
+    n = 2
+    while candidate.exists():
+        stem, dot, ext = name.partition(".")
+        candidate = folder / f"{stem}-{n}{dot}{ext}"
+        n += 1
+    return candidate

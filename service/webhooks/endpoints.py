@@ -1,0 +1,111 @@
+"""Webhook subscriptions for app accounts (signing and delivery: ``service.jobs.webhooks``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from service.access.auth import Principal
+from service.webhooks.service import EVENTS
+from service.webhooks import repository as repo
+from service.core.http.deps import Caller, Db, person_or_404
+from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
+
+router = APIRouter(tags=["webhooks"], responses=PROBLEM_RESPONSES)
+EventName = Literal[EVENTS]  # type: ignore[valid-type]
+
+
+class WebhookCreate(BaseModel):
+    url: str = Field(pattern=r"^https?://", max_length=2000,
+                     examples=["https://app.example/vagus-events"])
+    events: list[EventName] = Field(min_length=1)
+    person_id: UUID | None = Field(
+        default=None, description="Only events about this person (default: every person the "
+                                  "account holds the event's scope on, checked per event).")
+    account_id: UUID | None = Field(
+        default=None, description="Admins only: the app account to subscribe.")
+
+
+class Webhook(BaseModel):
+    id: int
+    account_id: UUID
+    url: str
+    events: list[str]
+    person_id: UUID | None
+    active: bool
+    created_at: dt.datetime
+
+
+class WebhookCreated(Webhook):
+    secret: str = Field(description="The HMAC-SHA256 signing key. Shown once: store it now.")
+
+
+class Delivery(BaseModel):
+    id: int
+    event_id: str
+    event_type: str
+    job_id: int | None
+    attempt: int
+    status_code: int | None
+    error: str | None
+    succeeded: bool
+    attempted_at: dt.datetime
+
+
+def _subscriber(conn, caller: Principal, body: WebhookCreate) -> str:
+    if caller.role == "app":
+        if body.account_id is not None and str(body.account_id) != caller.account_id:
+            raise ProblemError(403, "forbidden", "an app subscribes only itself")
+        return caller.account_id
+    if caller.role != "admin":
+        raise ProblemError(403, "forbidden", "webhooks are for app accounts (or admins)")
+    if body.account_id is None or repo.account_role(conn, str(body.account_id)) != "app":
+        raise ProblemError(422, "not-an-app", "account_id must name an app account")
+    return str(body.account_id)
+
+
+def _owned(conn, caller: Principal, subscription_id: int) -> dict:
+    row = repo.get(conn, subscription_id)
+    if row is None or (caller.role != "admin" and str(row["account_id"]) != caller.account_id):
+        raise ProblemError(404, "not-found", f"no webhook {subscription_id} for this token")
+    return row
+
+
+@router.post("/v1/webhooks", response_model=WebhookCreated, status_code=201)
+def create_webhook(body: WebhookCreate, conn: Db, caller: Caller) -> WebhookCreated:
+    """Subscribe a URL to events; the answer holds the signing secret, shown once."""
+    account_id = _subscriber(conn, caller, body)
+    if body.person_id is not None and caller.role != "admin":
+        person_or_404(conn, caller, str(body.person_id))
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    row = repo.create(conn, account_id=account_id, url=body.url, secret=secret,
+                      events=list(dict.fromkeys(body.events)),
+                      person_id=str(body.person_id) if body.person_id else None)
+    return WebhookCreated(**row, secret=secret)
+
+
+@router.get("/v1/webhooks", response_model=list[Webhook])
+def list_webhooks(conn: Db, caller: Caller) -> list[Webhook]:
+    """The caller's subscriptions (an admin sees all)."""
+    rows = repo.list_for(conn, None if caller.role == "admin" else caller.account_id)
+    return [Webhook(**r) for r in rows]
+
+
+@router.delete("/v1/webhooks/{subscription_id}", response_model=Webhook)
+def delete_webhook(subscription_id: int, conn: Db, caller: Caller) -> Webhook:
+    """Remove a subscription; deliveries still queued for it are dropped."""
+    _owned(conn, caller, subscription_id)
+    return Webhook(**repo.delete(conn, subscription_id))
+
+
+@router.get("/v1/webhooks/{subscription_id}/deliveries", response_model=list[Delivery])
+def list_deliveries(subscription_id: int, conn: Db, caller: Caller,
+                    limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[Delivery]:
+    """Every delivery attempt for a subscription, newest first: status code or error."""
+    _owned(conn, caller, subscription_id)
+    return [Delivery(**r) for r in repo.deliveries(conn, subscription_id, limit=limit)]

@@ -1,0 +1,53 @@
+"""The demo person: its evidence says what is measurable, how, and what the literature found."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.people import bearer
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("demo-data")
+
+
+@pytest.fixture(scope="module")
+def demo(pool, data_dir):
+    from service.demo import service as demo
+
+    return demo.load(pool, data_dir)
+
+
+def test_demo_evidence_states_kinds_and_shows_literature(client, demo):
+    assert all(o.status == "completed" for o in demo.imports)
+    response = client.get(f"/v1/persons/{demo.person_id}/evidence",
+                          headers=bearer(demo.patient_token))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["n_sessions"] == 8
+    claims = {c["claim"]: c for c in body["claims"]}
+    kinds = {name: c["evidence_kind"] for name, c in claims.items()}
+    assert kinds["acute_stress"] == "wearable" and kinds["pain"] == "self_report"
+    assert kinds["stress_hormones"] in ("lab", "proxy")
+    assert {kinds[n] for n in ("immune", "circulation", "posture", "flexibility")} == {"none"}
+    acute = claims["acute_stress"]
+    assert acute["n_sessions"] == 8 and acute["estimate"] is not None
+    assert acute["ci_low"] <= acute["estimate"] <= acute["ci_high"]
+    assert acute["literature"] and all(ref["citation"] for ref in acute["literature"])
+    assert claims["pain"]["n_sessions"] == 8 and claims["pain"]["estimate"] < 0
+    assert "not measurable" in claims["immune"]["summary"].lower() or \
+        "cannot" in claims["immune"]["summary"].lower()
+
+
+def test_running_the_demo_again_adds_nothing(pool, demo, data_dir):
+    from service.demo import service as demo_module
+    from service.core.db.rls import system_connection
+    from service.care.repository import sessions
+
+    again = demo_module.load(pool, data_dir)
+    assert again.person_id == demo.person_id
+    assert sum(o.inserted for o in again.imports) == 0
+    assert sum(o.duplicates for o in again.imports) == sum(o.inserted for o in demo.imports)
+    with system_connection(pool) as conn:
+        assert len(sessions.in_range(conn, person_id=demo.person_id)) == demo_module.SESSION_DAYS
