@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from psycopg_pool import ConnectionPool
 
-from service import __version__
+from service import __version__, tasks
 from service.core.settings import Settings, get_settings
 from service.core.db import connect, migrate
 from service.jobs import runtime
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, pool: ConnectionPool | None = N
     worker (``vagus serve``, the single-machine default).
     """
     settings = settings or get_settings()
+    tasks.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

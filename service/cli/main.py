@@ -20,6 +20,7 @@ from typing import Any
 
 from psycopg_pool import ConnectionPool
 
+from service import tasks
 from service.access import auth
 from service.core.settings import Settings, get_settings
 from service.core.db import connect, migrate, rls
@@ -179,7 +180,7 @@ def _uuid(text: str, what: str) -> str:
 # --- import ---------------------------------------------------------------------------------
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    from service.imports.pipeline import run_import
+    from service.imports.service import register, run_import
 
     path = Path(args.path)
     if not path.exists():
@@ -190,8 +191,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         with rls.system_connection(pool) as conn:
             if persons.get(conn, person_id) is None:
                 raise CliError(f"no person {person_id}")
-            row = imports.create(conn, person_id=person_id, file_name=path.name,
-                                 stored_path=str(path.resolve()), start_hint=start)
+            row = register(conn, person_id=person_id, file_name=path.name,
+                           stored_path=path.resolve(), start_hint=start)
         bar = _ProgressBar(path) if sys.stderr.isatty() and not args.quiet else None
         outcome = run_import(pool, row["id"], path, format_name=args.format, start=start,
                              on_progress=bar.update if bar else None)
@@ -711,6 +712,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    tasks.install()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
@@ -721,6 +723,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
 
-
-if __name__ == "__main__":
-    sys.exit(main())

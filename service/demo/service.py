@@ -25,9 +25,8 @@ from service.access import auth
 from service.evidence.person import person_evidence
 from service.analysis.session_response import DEFAULT_WINDOWS, WindowConfig
 from service.core.db import rls
-from service.imports.pipeline import ImportOutcome, run_import
+from service.imports.service import ImportOutcome, register, run_import
 from service.access.repository import accounts, persons
-from service.imports import repository as imports
 from service.care.repository import lab_results, self_reports, sessions
 
 DEMO_NAME = "Demo patient"
@@ -137,8 +136,7 @@ def load(pool: ConnectionPool, data_dir: Path,
     outcomes = []
     for path in files:
         with rls.system_connection(pool) as conn:
-            row = imports.create(conn, person_id=person_id, file_name=path.name,
-                                 stored_path=str(path))
+            row = register(conn, person_id=person_id, file_name=path.name, stored_path=path)
         outcomes.append(run_import(pool, row["id"], path))
     with rls.system_connection(pool) as conn:
         if not sessions.in_range(conn, person_id=person_id):

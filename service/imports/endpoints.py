@@ -121,7 +121,7 @@ async def upload(
             imports.fail(conn, row["id"], f"{filename}: empty upload")
         raise ProblemError(400, "empty-upload", "the request body is empty: send the file itself")
     with scoped_connection(pool, caller, request) as conn:
-        conn.execute("UPDATE import SET stored_path = %s WHERE id = %s", (str(target), row["id"]))
+        imports.set_stored_path(conn, row["id"], str(target))
         # A worker runs the import; the caller follows it on GET /v1/imports/{id}.
         enqueue(conn, "import", {"import_id": row["id"], "format": format,
                                  "start": start.isoformat() if start else None})

@@ -18,11 +18,10 @@ def enqueue(conn: psycopg.Connection, kind: str, payload: dict[str, Any] | None 
     With ``unique_key`` the job is queued at most once for that key, ever:
     the return value is None when it already was.
     """
-    from service.jobs import handlers  # noqa: F401  (registers the built-in kinds)
-
     spec = registry.get(kind)
     if spec is None:
-        raise ValueError(f"unknown job kind {kind!r}; known: {', '.join(registry.names())}")
+        raise ValueError(f"unknown job kind {kind!r}; known: {', '.join(registry.names())} "
+                         "(the product's kinds are installed by service.tasks.install())")
     run_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay_s) if delay_s else None
     return job_repo.enqueue(conn, kind, payload, unique_key=unique_key,
                             max_attempts=spec.max_attempts, run_at=run_at)

@@ -33,6 +33,7 @@ import psycopg
 from service.access import authz
 from service.access.auth import Principal
 from service.jobs.context import job_connection_setup
+from service.jobs.queue import enqueue
 
 EVENTS = ("import.completed", "import.failed", "session.response.ready", "evidence.updated")
 #: The scope a subscriber needs on the person to receive each event.
@@ -83,8 +84,6 @@ def emit(conn: psycopg.Connection, event_type: str, *, person_id: str, subject: 
     with the type it makes the event id, so emitting the same event twice
     (a retried job) queues nothing new. Returns the deliveries queued.
     """
-    from service.jobs.queue import enqueue
-
     if event_type not in EVENTS:
         raise ValueError(f"unknown event {event_type!r}")
     event_id = f"{event_type}:{subject}"
