@@ -18,7 +18,7 @@ from service.analysis import windows
 from service.core.settings import Settings
 from service.access.repository import grants
 from service.care.repository import sessions
-from service.core.http.deps import Caller, Db, get_settings, person_or_404, person_with
+from service.access.deps import Caller, Db, get_settings, person_or_404, person_with
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 from service.analysis.schemas import (
     CohortEvidence,

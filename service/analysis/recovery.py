@@ -22,6 +22,7 @@ from signal_processing.baseline import NORMAL_DAYS, ROLLING_DAYS, daily_recovery
 
 from service.analysis import data as person_data
 from service.analysis import windows
+from service.observations import repository as observations
 
 WINDOW = dt.timedelta(minutes=5)
 MORNING_HOURS = (5, 11)
@@ -101,9 +102,7 @@ def daily_measures(conn: psycopg.Connection, person_id: str, tz_name: str,
     start = dt.datetime.combine(first - dt.timedelta(days=1), dt.time(12), tzinfo=tz)
     end = dt.datetime.combine(last, dt.time(MORNING_HOURS[1]), tzinfo=tz)
     pdata = person_data.load(conn, person_id, start, end)
-    sleep_rows = conn.execute(
-        "SELECT starts_at, ends_at, stage FROM sleep_episode WHERE person_id = %s "
-        "AND ends_at >= %s AND starts_at < %s", (person_id, start, end)).fetchall()
+    sleep_rows = observations.sleep_episodes(conn, person_id, start, end)
     blocks = main_sleep_blocks(sleep_rows, tz)
     out = []
     day = first
@@ -127,13 +126,10 @@ def daily_measures(conn: psycopg.Connection, person_id: str, tz_name: str,
 def vendor_scores(conn: psycopg.Connection, person_id: str, tz_name: str, first: dt.date,
                   last: dt.date) -> dict[str, dict[dt.date, float]]:
     """The vendor's own daily scores (last value of each local day), as recorded."""
-    rows = conn.execute(
-        "SELECT metric::text AS metric, (ts AT TIME ZONE %s)::date AS day, value FROM observation "
-        "WHERE person_id = %s AND metric IN ('vendor_readiness', 'vendor_recovery') "
-        "AND ts >= %s AND ts < %s ORDER BY ts",
-        (tz_name, person_id, dt.datetime.combine(first, dt.time(), tzinfo=ZoneInfo(tz_name)),
-         dt.datetime.combine(last + dt.timedelta(days=1), dt.time(),
-                             tzinfo=ZoneInfo(tz_name)))).fetchall()
+    rows = observations.daily_last_values(
+        conn, person_id, ("vendor_readiness", "vendor_recovery"), tz_name,
+        dt.datetime.combine(first, dt.time(), tzinfo=ZoneInfo(tz_name)),
+        dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=ZoneInfo(tz_name)))
     scores: dict[str, dict[dt.date, float]] = {}
     for row in rows:
         scores.setdefault(row["metric"], {})[row["day"]] = row["value"]

@@ -35,6 +35,7 @@ from service.analysis import repository as responses
 from service.care.repository import sessions as session_repo
 from service.analysis import data as person_data
 from service.analysis import recovery, windows
+from service.observations import repository as observations
 
 RESPONSE_VERSION = f"response-3+{ALGORITHM_VERSION}"  # 3: baseline SD in next_days
 WINDOW = dt.timedelta(minutes=5)
@@ -190,9 +191,7 @@ def _night(conn, person_id: str, tz: ZoneInfo, night_of: dt.date) -> dict[str, A
     next_day = night_of + dt.timedelta(days=1)
     start = dt.datetime.combine(night_of, dt.time(18), tzinfo=tz)
     end = dt.datetime.combine(next_day, dt.time(14), tzinfo=tz)
-    rows = conn.execute(
-        "SELECT starts_at, ends_at, stage FROM sleep_episode WHERE person_id = %s "
-        "AND ends_at >= %s AND starts_at < %s", (person_id, start, end)).fetchall()
+    rows = observations.sleep_episodes(conn, person_id, start, end)
     block = recovery.main_sleep_blocks(rows, tz).get(next_day)
     if block is None:
         block = (dt.datetime.combine(next_day, dt.time(0), tzinfo=tz),

@@ -17,7 +17,7 @@ from service.observations import repository as observations
 from service.analysis import repository as responses
 from service.care.repository import sessions as session_repo
 from service.core.http import cursor
-from service.core.http.deps import Caller, Db, person_or_404
+from service.access.deps import Caller, Db, person_or_404
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 from service.observations.schemas import MetricName
 

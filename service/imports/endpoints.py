@@ -15,7 +15,7 @@ from service.imports import uploads
 from service.jobs.queue import enqueue
 from service.imports import repository as imports
 from service.core.http import cursor
-from service.core.http.deps import Caller, Db, person_or_404, scoped_connection
+from service.access.deps import Caller, Db, person_or_404, scoped_connection
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 from service.imports.schemas import ImportPage, ImportRecord
 

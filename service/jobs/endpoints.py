@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from service.access.auth import Principal
 from service.jobs import repository as job_repo
 from service.core.http import cursor
-from service.core.http.deps import Db, require_admin
+from service.access.deps import Db, require_admin
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 
 router = APIRouter(tags=["jobs"], responses=PROBLEM_RESPONSES)

@@ -15,7 +15,7 @@ from service.access import authz
 from service.core.db import rls
 from service.observations import repository as observations
 from service.core.http import cursor
-from service.core.http.deps import Caller, Db, person_or_404
+from service.access.deps import Caller, Db, person_or_404
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 from service.observations.schemas import MetricName, Observation, ObservationPage
 

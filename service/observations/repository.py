@@ -98,3 +98,21 @@ def sources(conn: psycopg.Connection, person_id: str) -> dict[int, dict[str, Any
     rows = conn.execute("SELECT id, key, name, kind::text AS kind, device, priority FROM source "
                         "WHERE person_id = %s", (person_id,)).fetchall()
     return {row["id"]: row for row in rows}
+
+
+def sleep_episodes(conn: psycopg.Connection, person_id: str, start: dt.datetime,
+                   end: dt.datetime) -> list[dict[str, Any]]:
+    """Sleep stages overlapping ``[start, end)``."""
+    return conn.execute(
+        "SELECT starts_at, ends_at, stage FROM sleep_episode WHERE person_id = %s "
+        "AND ends_at >= %s AND starts_at < %s", (person_id, start, end)).fetchall()
+
+
+def daily_last_values(conn: psycopg.Connection, person_id: str, metrics: tuple[str, ...],
+                      tz_name: str, start: dt.datetime, end: dt.datetime
+                      ) -> list[dict[str, Any]]:
+    """``metric``, local ``day`` and ``value`` of the samples in ``[start, end)``, in time order."""
+    return conn.execute(
+        "SELECT metric::text AS metric, (ts AT TIME ZONE %s)::date AS day, value FROM observation "
+        "WHERE person_id = %s AND metric = ANY(%s::metric[]) AND ts >= %s AND ts < %s ORDER BY ts",
+        (tz_name, person_id, list(metrics), start, end)).fetchall()

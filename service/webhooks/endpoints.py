@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from service.access.auth import Principal
 from service.webhooks.service import EVENTS
 from service.webhooks import repository as repo
-from service.core.http.deps import Caller, Db, person_or_404
+from service.access.deps import Caller, Db, person_or_404
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 
 router = APIRouter(tags=["webhooks"], responses=PROBLEM_RESPONSES)

@@ -46,3 +46,30 @@ def deliveries(conn: psycopg.Connection, subscription_id: int, *,
 def account_role(conn: psycopg.Connection, account_id: str) -> str | None:
     row = conn.execute("SELECT role FROM account WHERE id = %s", (account_id,)).fetchone()
     return row["role"] if row else None
+
+
+def active_for_event(conn: psycopg.Connection, event_type: str,
+                     person_id: str) -> list[dict[str, Any]]:
+    """Active subscriptions to ``event_type`` for this person (or for every person)."""
+    return conn.execute(
+        """SELECT s.id, s.account_id, a.role, a.person_id AS account_person
+           FROM webhook_subscription s JOIN account a ON a.id = s.account_id
+           WHERE s.active AND %s = ANY(s.events) AND (s.person_id IS NULL OR s.person_id = %s)""",
+        (event_type, person_id)).fetchall()
+
+
+def target(conn: psycopg.Connection, subscription_id: int) -> dict[str, Any] | None:
+    """Where and how to deliver: the subscription's URL, secret and state."""
+    return conn.execute("SELECT id, url, secret, active FROM webhook_subscription WHERE id = %s",
+                        (subscription_id,)).fetchone()
+
+
+def record_delivery(conn: psycopg.Connection, *, subscription_id: int, event: dict[str, Any],
+                    job_id: int, attempt: int, status_code: int | None, error: str | None,
+                    succeeded: bool) -> None:
+    conn.execute(
+        """INSERT INTO webhook_delivery (subscription_id, event_id, event_type, job_id,
+                                         attempt, status_code, error, succeeded)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
+        (subscription_id, event["id"], event["type"], job_id, attempt, status_code, error,
+         succeeded))

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from service.access import authz
 from service.access.repository import audit
 from service.core.http import cursor
-from service.core.http.deps import Caller, Db, person_or_404
+from service.access.deps import Caller, Db, person_or_404
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 from service.access.schemas import AuditEvent, AuditPage
 

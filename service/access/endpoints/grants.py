@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Path, Query
 
 from service.access import authz
 from service.access.repository import accounts, grants
-from service.core.http.deps import Caller, Db, person_with
+from service.access.deps import Caller, Db, person_with
 from service.core.http.problems import PROBLEM_RESPONSES, Problem, ProblemError
 from service.access.schemas import (
     AccessRequest,

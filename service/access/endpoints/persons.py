@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from service.access.repository import accounts, persons
 from service.core.http import cursor
-from service.core.http.deps import Caller, Db, person_or_404, require_admin
+from service.access.deps import Caller, Db, person_or_404, require_admin
 from service.core.http.problems import PROBLEM_RESPONSES
 from service.access.schemas import Person, PersonCreate, PersonPage
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 
 from service.access import auth
 from service.access.repository import accounts
-from service.core.http.deps import Caller, Db
+from service.access.deps import Caller, Db
 from service.core.http.problems import PROBLEM_RESPONSES, Problem, ProblemError
 from service.access.schemas import NewToken, TokenInfo, TokenList
 

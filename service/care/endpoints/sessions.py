@@ -24,7 +24,7 @@ from service.care.http import (
     page_after,
     time_range,
 )
-from service.core.http.deps import Caller, Db
+from service.access.deps import Caller, Db
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 from service.care.schemas import Session, SessionCreate, SessionPage, SessionUpdate
 
