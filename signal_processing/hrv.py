@@ -245,11 +245,11 @@ def band_power(freq: np.ndarray, psd: np.ndarray, band: tuple[float, float]) -> 
     return power if power > 0 else None
 
 
-def band_powers(
+def spectrum(
     nn: np.ndarray, times_s: np.ndarray, *, detrend: Detrend = "linear",
     interpolation: Interpolation = "cubic", rate: float = INTERPOLATION_RATE_HZ,
-) -> tuple[float | None, float | None]:
-    """Absolute LF and HF power (ms^2): resample at 4 Hz, detrend, Welch, integrate the bands.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Welch PSD (ms^2/Hz) of the NN series: resample at ``rate`` Hz, detrend, Welch.
 
     Detrending happens here, before the spectrum: neurokit2 0.3.0's own ``hrv_frequency(
     detrend=...)`` forwards the argument to ``scipy.signal.welch`` as well and raises a
@@ -260,7 +260,15 @@ def band_powers(
         x = scipy.signal.detrend(x, type="linear")
     elif detrend == "smoothness_priors":
         x = smoothness_priors_detrend(x)
-    freq, psd = welch_psd(x, rate)
+    return welch_psd(x, rate)
+
+
+def band_powers(
+    nn: np.ndarray, times_s: np.ndarray, *, detrend: Detrend = "linear",
+    interpolation: Interpolation = "cubic", rate: float = INTERPOLATION_RATE_HZ,
+) -> tuple[float | None, float | None]:
+    """Absolute LF and HF power (ms^2) integrated from :func:`spectrum`."""
+    freq, psd = spectrum(nn, times_s, detrend=detrend, interpolation=interpolation, rate=rate)
     return band_power(freq, psd, LF_BAND), band_power(freq, psd, HF_BAND)
 
 
