@@ -135,9 +135,8 @@ def _cut(n: int, confidence_level: float) -> tuple[int, float] | None:
     """Walsh averages to cut from each end, and the achieved level; ``None`` if unattainable.
 
     The interval [W_(d), W_(M+1-d)] of the sorted Walsh averages has confidence
-    1 - 2 P(T+ <= d - 1) (Hollander, Wolfe & Chicken 2014, sec. 3.3; the order-statistic
-    form is from Moses' construction). We take the largest d whose level is still >= the
-    nominal one.
+    1 - 2 P(T+ <= d - 1) (Hollander & Wolfe 1999, pp. 51-55). We take the largest d whose
+    level is still >= the nominal one.
     """
     alpha_half = (1.0 - confidence_level) / 2.0
     if n <= EXACT_SIGNED_RANK_MAX_N:
@@ -158,8 +157,8 @@ def hl_interval(values: Sequence[float] | np.ndarray, confidence_level: float = 
 
     The interval inverts the Wilcoxon signed-rank test: its ends are the d-th smallest and
     d-th largest Walsh averages (x_i + x_j) / 2, i <= j, with d from the exact null
-    distribution of the signed-rank statistic (Hodges & Lehmann 1963; Hollander, Wolfe &
-    Chicken 2014, ch. 3). For any continuous distribution symmetric about the true change its
+    distribution of the signed-rank statistic (Hodges & Lehmann 1963; Hollander & Wolfe 1999,
+    pp. 51-55). For any continuous distribution symmetric about the true change its
     coverage is exactly ``achieved_level`` at every n, with no bootstrap and no normality
     assumption. For a skewed distribution it targets the pseudo-median (the median of
     Walsh averages), which is what :func:`hodges_lehmann` estimates.
@@ -186,8 +185,8 @@ def hl_variance(values: Sequence[float] | np.ndarray) -> float | None:
     """Variance of the Hodges-Lehmann estimate read off its exact 95 % interval.
 
     ``((high - low) / (2 t))^2`` with t the Student quantile (n - 1 df) of the interval's
-    achieved level. The large-sample form uses the normal quantile (the interval-length
-    estimate of Hollander, Wolfe & Chicken 2014, ch. 3); with normal data it overstated the
+    achieved level. The large-sample form of this interval-length estimate uses the normal
+    quantile; with normal data that overstated the
     variance 2.2-fold at n = 6 and 1.5-fold at n = 8, the t quantile by 1.16 and 1.00
     (4000 samples each, docs/method.md). Used as the within-person variance when pooling
     persons (:func:`dersimonian_laird`). ``None`` when :func:`hl_interval` gives no interval.
