@@ -131,6 +131,7 @@ def test_hl_interval_is_shift_equivariant_and_narrows_with_n() -> None:
     assert big.high - big.low < a.high - a.low
     assert huge.high - huge.low < big.high - big.low
     assert huge.achieved_level == pytest.approx(0.95, abs=0.002)
+    assert big.method.startswith("exact") and "normal approximation" in huge.method
 
 
 def test_hl_interval_gives_a_reason_instead_of_an_interval() -> None:
