@@ -53,7 +53,8 @@ from signal_processing.hrv import HF_BAND, spectrum
 BREATHING_BAND_HZ = (0.07, 0.60)
 #: Half-width (Hz) of the band around a peak whose power is the peak's power.
 PEAK_HALF_WIDTH_HZ = 0.03
-#: A peak must hold at least this share of its sub-band's power to count as a peak.
+#: The chosen peak's lobe must hold at least this share of its search band's power
+#: (0.15 Hz-top for an HF peak, 0.07 Hz-top for a slow one), or the spectrum is too flat.
 MIN_PEAK_SHARE = 0.35
 #: An HF-range peak is taken as the breathing peak when its power is at least this share of
 #: the largest LF-range peak's (normal resting LF/HF is ~1-3, so an RSA peak is well above it).
@@ -74,7 +75,7 @@ class BreathingEstimate:
 
     rate_per_min: float | None = None
     frequency_hz: float | None = None
-    peak_share: float | None = None  # share of the searched band's power within +-0.03 Hz of the peak
+    peak_share: float | None = None  # share of the search band's power in the peak's lobe
     below_hf_band: bool = False  # rate < 9 breaths/min: LF, HF, LF/HF, HF n.u. unreliable
     reason: Reason | None = None
 
