@@ -14,10 +14,9 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from signal_processing.rr import CleanedRR, clean_rr
-
 from service.observations import repository as observations
 from service.observations.repository import Series
+from signal_processing.rr import CleanedRR, clean_rr
 
 KIND_RANK = {"chest_strap": 0, "ecg": 1, "watch": 2, "ring": 3, "phone": 4, "app": 5,
              "unknown": 6}

@@ -10,10 +10,10 @@ import psycopg
 
 from service.access.repository import persons
 from service.analysis import repository as responses
-from service.care.repository import sessions as session_repo
-from service.evidence.person import person_evidence
 from service.analysis.recovery import recovery
 from service.analysis.session_response import DEFAULT_WINDOWS, WindowConfig, cached_session_response
+from service.care.repository import sessions as session_repo
+from service.evidence.person import person_evidence
 
 
 @dataclass

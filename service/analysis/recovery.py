@@ -18,11 +18,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import psycopg
 
-from signal_processing.baseline import NORMAL_DAYS, ROLLING_DAYS, daily_recovery
-
 from service.analysis import data as person_data
 from service.analysis import windows
 from service.observations import repository as observations
+from signal_processing.baseline import NORMAL_DAYS, ROLLING_DAYS, daily_recovery
 
 WINDOW = dt.timedelta(minutes=5)
 MORNING_HOURS = (5, 11)

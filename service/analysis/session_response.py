@@ -27,15 +27,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import psycopg
 
+from service.analysis import data as person_data
+from service.analysis import recovery, windows
+from service.analysis import repository as responses
+from service.care.repository import sessions as session_repo
+from service.observations import repository as observations
 from signal_processing import response as sp_response
 from signal_processing.hrv import ALGORITHM_VERSION
 from signal_processing.windows import window_quality
-
-from service.analysis import repository as responses
-from service.care.repository import sessions as session_repo
-from service.analysis import data as person_data
-from service.analysis import recovery, windows
-from service.observations import repository as observations
 
 RESPONSE_VERSION = f"response-3+{ALGORITHM_VERSION}"  # 3: baseline SD in next_days
 WINDOW = dt.timedelta(minutes=5)

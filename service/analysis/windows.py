@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from service.analysis.data import PersonData
 from signal_processing.windows import (
     WindowQuality,
     WindowResult,
@@ -15,8 +16,6 @@ from signal_processing.windows import (
     summarize_device_hrv,
     summarize_heart_rate,
 )
-
-from service.analysis.data import PersonData
 
 MIN_BEATS_TO_CHOOSE = 3
 

@@ -19,15 +19,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from psycopg_pool import ConnectionPool
 
-from signal_processing.synthetic import daily_mean_rr, simulate_rr
-
 from service.access import auth
-from service.evidence.person import person_evidence
-from service.analysis.session_response import DEFAULT_WINDOWS, WindowConfig
-from service.core.db import rls
-from service.imports.service import ImportOutcome, register, run_import
 from service.access.repository import accounts, persons
+from service.analysis.session_response import DEFAULT_WINDOWS, WindowConfig
 from service.care.repository import lab_results, self_reports, sessions
+from service.core.db import rls
+from service.evidence.person import person_evidence
+from service.imports.service import ImportOutcome, register, run_import
+from signal_processing.synthetic import daily_mean_rr, simulate_rr
 
 DEMO_NAME = "Demo patient"
 DEMO_TZ = "Europe/Berlin"

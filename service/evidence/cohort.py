@@ -13,11 +13,10 @@ from typing import Any
 
 import psycopg
 
+from service.analysis.session_response import DEFAULT_WINDOWS, WindowConfig, cached_session_response
+from service.care.repository import sessions as session_repo
 from signal_processing import evidence as sp_evidence
 from signal_processing import response as sp_response
-
-from service.care.repository import sessions as session_repo
-from service.analysis.session_response import DEFAULT_WINDOWS, WindowConfig, cached_session_response
 
 #: The endpoints pooled across persons: the primary endpoint and mean HR beside it.
 COHORT_ENDPOINTS = (("acute_stress", "ln_rmssd"), ("acute_stress", "mean_hr"))

@@ -19,17 +19,16 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from signal_processing import evidence as sp_evidence
-from signal_processing import response as sp_response
-
-from service.care.repository import lab_results, self_reports
-from service.care.repository import sessions as session_repo
 from service.analysis.session_response import (
     DEFAULT_WINDOWS,
     NIGHT_METRICS,
     WindowConfig,
     cached_session_response,
 )
+from service.care.repository import lab_results, self_reports
+from service.care.repository import sessions as session_repo
+from signal_processing import evidence as sp_evidence
+from signal_processing import response as sp_response
 
 #: SWC where the person's own spread cannot be estimated (too few control days).
 FIXED_SWC = {

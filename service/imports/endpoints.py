@@ -11,13 +11,13 @@ from fastapi import APIRouter, Query, Request
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from service.access import authz
-from service.imports import uploads
-from service.jobs.queue import enqueue
-from service.imports import repository as imports
-from service.core.http import cursor
 from service.access.deps import Caller, Db, person_or_404, scoped_connection
+from service.core.http import cursor
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
+from service.imports import repository as imports
+from service.imports import uploads
 from service.imports.schemas import ImportPage, ImportRecord
+from service.jobs.queue import enqueue
 
 router = APIRouter(tags=["imports"], responses=PROBLEM_RESPONSES)
 

@@ -13,10 +13,10 @@ import datetime as dt
 from collections import Counter
 
 import numpy as np
-import psycopg
 
 from connectors import Episode, SampleBatch, SourceInfo
 from connectors.base import METRICS, to_epoch_us
+from service.core.db.types import Conn
 
 BATCH_ROWS = 50_000
 #: Samples outside this span are refused: they come from a wrong clock or a misread field.
@@ -61,7 +61,7 @@ def encode_copy_binary(source_id: np.ndarray, metric: np.ndarray, ts_us: np.ndar
 class Loader:
     """Buffers samples and episodes for one import and writes them in batches."""
 
-    def __init__(self, conn: psycopg.Connection, person_id: str, import_id: int) -> None:
+    def __init__(self, conn: Conn, person_id: str, import_id: int) -> None:
         self.conn = conn
         self.person_id = person_id
         self.import_id = import_id

@@ -29,6 +29,7 @@ from connectors import ConnectorError, ReadContext, ReadReport, SampleBatch
 from connectors.base import Connector
 from connectors.registry import detect, get_connector
 from service.core.db import rls
+from service.core.db.types import Conn
 from service.imports import inbox, uploads
 from service.imports import repository as ledger
 from service.imports.loader import Loader
@@ -61,7 +62,7 @@ class ImportOutcome:
                    error=row["error"])
 
 
-def register(conn: psycopg.Connection, *, person_id: str, file_name: str,
+def register(conn: Conn, *, person_id: str, file_name: str,
              stored_path: Path | None = None, start_hint: dt.datetime | None = None
              ) -> dict[str, Any]:
     """A new ``queued`` ledger row for a file that :func:`run_import` will read."""
@@ -165,7 +166,7 @@ def _follow_up(pool: ConnectionPool, import_id: int, inbox_file: Path | None) ->
         inbox.file_away(inbox_file, row)
 
 
-def _progress_writer(conn: psycopg.Connection, import_id: int, loader: Loader,
+def _progress_writer(conn: Conn, import_id: int, loader: Loader,
                      also: ProgressCallback | None) -> Callable[[ReadReport], None]:
     """A throttled callback that writes bytes and records read so far to the import row."""
     last = [0.0]
@@ -205,7 +206,7 @@ def _describe(path: Path, exc: BaseException) -> str:
     return f"{path}: {type(exc).__name__}: {exc}"
 
 
-def _fail(conn: psycopg.Connection, import_id: int, reason: str,
+def _fail(conn: Conn, import_id: int, reason: str,
           path: Path | None = None) -> ImportOutcome:
     if path is not None:
         # Name the file as the user knows it, not by where the server keeps it.
@@ -214,7 +215,7 @@ def _fail(conn: psycopg.Connection, import_id: int, reason: str,
     return ImportOutcome(import_id=import_id, status="failed", error=reason)
 
 
-def _fail_quietly(conn: psycopg.Connection, import_id: int, reason: str) -> None:
+def _fail_quietly(conn: Conn, import_id: int, reason: str) -> None:
     try:
         ledger.fail(conn, import_id, reason)
     except psycopg.Error:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import psycopg
-
-from service.jobs import repository as job_repo
+from service.core.db.types import Conn
 from service.jobs import registry
+from service.jobs import repository as job_repo
 
 
-def enqueue(conn: psycopg.Connection, kind: str, payload: dict[str, Any] | None = None, *,
+def enqueue(conn: Conn, kind: str, payload: dict[str, Any] | None = None, *,
             unique_key: str | None = None, delay_s: float = 0.0) -> dict[str, Any] | None:
     """Queue a job of a registered ``kind`` on ``conn`` (in the caller's transaction).
 

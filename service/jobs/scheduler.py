@@ -27,8 +27,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from service.core.settings import Settings
 from service.core.db import connect
+from service.core.db.types import Conn
+from service.core.settings import Settings
 from service.jobs.context import job_connection_setup
 from service.jobs.queue import enqueue
 
@@ -76,7 +77,7 @@ class Scheduler:
         self.url = url
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._lock_conn: psycopg.Connection | None = None
+        self._lock_conn: Conn | None = None
         self._clock: BackgroundScheduler | None = None
 
     @property

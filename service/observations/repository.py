@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import psycopg
 from psycopg import sql
+
+from service.core.db.types import Conn
 
 _SELECT = """
     SELECT o.metric::text AS metric, o.ts, o.value, o.source_id, s.name AS source, o.context
@@ -25,7 +26,7 @@ _AFTER = "AND (o.metric, o.source_id, o.ts) > (%(c_metric)s::metric, %(c_source)
 _ORDER = "ORDER BY o.metric, o.source_id, o.ts"
 
 
-def page(conn: psycopg.Connection, *, person_id: str, metric: str | None,
+def page(conn: Conn, *, person_id: str, metric: str | None,
          start: dt.datetime | None, end: dt.datetime | None, limit: int,
          after: tuple[str, int, dt.datetime] | None) -> list[dict[str, Any]]:
     params = _params(person_id, metric, start, end)
@@ -36,7 +37,7 @@ def page(conn: psycopg.Connection, *, person_id: str, metric: str | None,
     return conn.execute(sql + _ORDER + " LIMIT %(limit)s", {**params, "limit": limit}).fetchall()
 
 
-def stream(conn: psycopg.Connection, *, person_id: str, metric: str | None,
+def stream(conn: Conn, *, person_id: str, metric: str | None,
            start: dt.datetime | None, end: dt.datetime | None) -> Iterator[dict[str, Any]]:
     """Every matching row through a server-side cursor: memory stays flat."""
     with conn.cursor(name="observation_stream") as cur:
@@ -78,7 +79,7 @@ def _unpack(packed: bytes | None) -> Series:
                   rows["value"].astype(np.float64))
 
 
-def read_series(conn: psycopg.Connection, *, person_id: str, metrics: tuple[str, ...],
+def read_series(conn: Conn, *, person_id: str, metrics: tuple[str, ...],
                 start: dt.datetime, end: dt.datetime) -> dict[str, Series]:
     """Several metrics of one person in ``[start, end)``, each ordered by source then time."""
     columns = sql.SQL(", ").join(
@@ -93,14 +94,14 @@ def read_series(conn: psycopg.Connection, *, person_id: str, metrics: tuple[str,
     return {metric: _unpack(row[metric]) for metric in metrics}
 
 
-def sources(conn: psycopg.Connection, person_id: str) -> dict[int, dict[str, Any]]:
+def sources(conn: Conn, person_id: str) -> dict[int, dict[str, Any]]:
     """The person's sources by id, with kind and priority override."""
     rows = conn.execute("SELECT id, key, name, kind::text AS kind, device, priority FROM source "
                         "WHERE person_id = %s", (person_id,)).fetchall()
     return {row["id"]: row for row in rows}
 
 
-def sleep_episodes(conn: psycopg.Connection, person_id: str, start: dt.datetime,
+def sleep_episodes(conn: Conn, person_id: str, start: dt.datetime,
                    end: dt.datetime) -> list[dict[str, Any]]:
     """Sleep stages overlapping ``[start, end)``."""
     return conn.execute(
@@ -108,7 +109,7 @@ def sleep_episodes(conn: psycopg.Connection, person_id: str, start: dt.datetime,
         "AND ends_at >= %s AND starts_at < %s", (person_id, start, end)).fetchall()
 
 
-def daily_last_values(conn: psycopg.Connection, person_id: str, metrics: tuple[str, ...],
+def daily_last_values(conn: Conn, person_id: str, metrics: tuple[str, ...],
                       tz_name: str, start: dt.datetime, end: dt.datetime
                       ) -> list[dict[str, Any]]:
     """``metric``, local ``day`` and ``value`` of the samples in ``[start, end)``, in time order."""

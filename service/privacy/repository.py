@@ -10,8 +10,9 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
 from psycopg import sql
+
+from service.core.db.types import Conn
 
 #: Never exported: secrets and server paths.
 HIDDEN_COLUMNS = frozenset({"secret", "token_hash", "stored_path"})
@@ -19,7 +20,7 @@ HIDDEN_COLUMNS = frozenset({"secret", "token_hash", "stored_path"})
 STREAM_ROWS = 10_000
 
 
-def person_tables(conn: psycopg.Connection) -> list[str]:
+def person_tables(conn: Conn) -> list[str]:
     """Tables (not views) of the public schema with a ``person_id`` column, by name."""
     rows = conn.execute(
         """SELECT c.table_name FROM information_schema.columns c
@@ -31,7 +32,7 @@ def person_tables(conn: psycopg.Connection) -> list[str]:
     return [r["table_name"] for r in rows]
 
 
-def _columns(conn: psycopg.Connection, table: str) -> list[str]:
+def _columns(conn: Conn, table: str) -> list[str]:
     rows = conn.execute(
         "SELECT column_name FROM information_schema.columns "
         "WHERE table_schema = 'public' AND table_name = %s ORDER BY ordinal_position",
@@ -39,11 +40,11 @@ def _columns(conn: psycopg.Connection, table: str) -> list[str]:
     return [r["column_name"] for r in rows if r["column_name"] not in HIDDEN_COLUMNS]
 
 
-def person_row(conn: psycopg.Connection, person_id: str) -> dict[str, Any] | None:
+def person_row(conn: Conn, person_id: str) -> dict[str, Any] | None:
     return conn.execute("SELECT * FROM person WHERE id = %s", (person_id,)).fetchone()
 
 
-def stream_rows(conn: psycopg.Connection, table: str, person_id: str
+def stream_rows(conn: Conn, table: str, person_id: str
                 ) -> Iterator[list[dict[str, Any]]]:
     """The person's rows of ``table`` (secrets left out), in batches, via a server-side cursor."""
     query = sql.SQL("SELECT {} FROM {} WHERE person_id = %s").format(
@@ -55,10 +56,10 @@ def stream_rows(conn: psycopg.Connection, table: str, person_id: str
             yield batch
 
 
-def delete_rows(conn: psycopg.Connection, table: str, person_id: str) -> int:
+def delete_rows(conn: Conn, table: str, person_id: str) -> int:
     return conn.execute(sql.SQL("DELETE FROM {} WHERE person_id = %s").format(
         sql.Identifier(table)), (person_id,)).rowcount
 
 
-def delete_person(conn: psycopg.Connection, person_id: str) -> int:
+def delete_person(conn: Conn, person_id: str) -> int:
     return conn.execute("DELETE FROM person WHERE id = %s", (person_id,)).rowcount

@@ -18,12 +18,11 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-import psycopg
-
-from service.imports import uploads
-from service.core.db import rls
-from service.jobs.queue import enqueue
 from service.access.repository import audit
+from service.core.db import rls
+from service.core.db.types import Conn
+from service.imports import uploads
+from service.jobs.queue import enqueue
 from service.privacy import repository
 
 #: Kept on erasure (append-only, no health data) and exported separately.
@@ -57,7 +56,7 @@ class _Sink(io.RawIOBase):
         return data
 
 
-def export_zip(conn: psycopg.Connection, person_id: str) -> Iterator[bytes]:
+def export_zip(conn: Conn, person_id: str) -> Iterator[bytes]:
     """Everything held for the person as a zip of JSON files, produced as it is read.
 
     One file per table (``<table>.json``, a JSON array), ``person.json`` and
@@ -94,7 +93,7 @@ def _write_array(archive: zipfile.ZipFile, sink: _Sink, name: str,
     yield sink.take()
 
 
-def erase(conn: psycopg.Connection, person_id: str, *, upload_dir: Path,
+def erase(conn: Conn, person_id: str, *, upload_dir: Path,
           actor_account_id: str | None, actor_role: str | None) -> dict[str, int]:
     """Delete every row of the person and their uploaded files; returns rows deleted per table.
 

@@ -28,10 +28,9 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-import psycopg
-
 from service.access import authz
 from service.access.auth import Principal
+from service.core.db.types import Conn
 from service.jobs.context import job_connection_setup
 from service.jobs.queue import enqueue
 from service.webhooks import repository as repo
@@ -77,7 +76,7 @@ def verify_signature(secret: str, body: bytes, header: str, *,
     return any(hmac.compare_digest(expected, c) for c in candidates)
 
 
-def emit(conn: psycopg.Connection, event_type: str, *, person_id: str, subject: str,
+def emit(conn: Conn, event_type: str, *, person_id: str, subject: str,
          data: dict[str, Any]) -> int:
     """Queue one delivery of an event per matching subscription, in the caller's transaction.
 
@@ -98,13 +97,13 @@ def emit(conn: psycopg.Connection, event_type: str, *, person_id: str, subject: 
     return queued
 
 
-def _subscriptions_for(conn: psycopg.Connection, event_type: str,
+def _subscriptions_for(conn: Conn, event_type: str,
                        person_id: str) -> list[dict[str, Any]]:
     rows = repo.active_for_event(conn, event_type, person_id)
     return [r for r in rows if _may_receive(conn, r, event_type, person_id)]
 
 
-def _may_receive(conn: psycopg.Connection, row: dict[str, Any], event_type: str,
+def _may_receive(conn: Conn, row: dict[str, Any], event_type: str,
                  person_id: str) -> bool:
     """Whether the subscribing account holds, right now, the scope the event reveals.
 

@@ -7,13 +7,13 @@ from typing import Any, Literal
 from fastapi import APIRouter
 
 from service.access import authz
+from service.access.deps import Caller, Db
+from service.care import http
 from service.care import service as care
 from service.care.repository import lab_results
-from service.core.units import ANALYTES
-from service.care import http
-from service.access.deps import Caller, Db
-from service.core.http.problems import PROBLEM_RESPONSES
 from service.care.schemas import LabResult, LabResultCreate, LabResultPage, RowId
+from service.core.http.problems import PROBLEM_RESPONSES
+from service.core.units import ANALYTES
 
 router = APIRouter(tags=["lab-results"], responses=PROBLEM_RESPONSES)
 

@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter
 
 from service.access import authz
+from service.access.deps import Caller, Db
+from service.care import http
 from service.care import service as care
 from service.care.repository import self_reports
-from service.care import http
-from service.access.deps import Caller, Db
-from service.core.http.problems import PROBLEM_RESPONSES
 from service.care.schemas import ReportKind, RowId, SelfReport, SelfReportCreate, SelfReportPage
+from service.core.http.problems import PROBLEM_RESPONSES
 
 router = APIRouter(tags=["self-reports"], responses=PROBLEM_RESPONSES)
 

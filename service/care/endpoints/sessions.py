@@ -8,12 +8,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends
 
 from service.access import authz
+from service.access.deps import Caller, Db
+from service.care import http
 from service.care import service as care
 from service.care.repository import sessions
-from service.care import http
-from service.access.deps import Caller, Db
-from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 from service.care.schemas import Session, SessionCreate, SessionPage, SessionUpdate
+from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 
 router = APIRouter(tags=["sessions"], responses=PROBLEM_RESPONSES)
 
