@@ -201,7 +201,7 @@ def _claim_result(claim: Claim, eps: list[EndpointResult], min_sessions: int,
         return ClaimResult(
             claim.id, claim.label, "not measured", claim.evidence_kind, 0, None, None, None, None,
             None, None, None, None, wording.not_measured(claim, no_results=bool(claim.measures)),
-            [], refs, [], None, 0, related)
+            list(extra_caveats), refs, [], None, 0, related)
     kind: EvidenceKind = ep.evidence_kind if ep else claim.evidence_kind
     return ClaimResult(
         claim.id, claim.label, ep.verdict if ep else "insufficient data", kind,

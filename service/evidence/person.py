@@ -153,8 +153,11 @@ def like_with_like_cortisol(pairs: list[dict[str, Any]], tz: str
     (``"08:40-09:30"``) and how many pairs were left out. The specimen kept is the most
     common one (saliva on a tie); pairs without a recorded specimen join it.
     """
+    total = len(pairs)
+    # Hair cortisol integrates months of secretion: it has no before/after around a session.
+    pairs = [p for p in pairs if "hair" not in (p.get("before_specimen"), p.get("after_specimen"))]
     if not pairs:
-        return [], None, None, 0
+        return [], None, None, total
     zone = ZoneInfo(tz)
     specimens = Counter(p.get("before_specimen") or p.get("after_specimen") for p in pairs)
     known = {s: n for s, n in specimens.items() if s}
@@ -167,7 +170,7 @@ def like_with_like_cortisol(pairs: list[dict[str, Any]], tz: str
     kept_minutes = sorted(_clock_minutes(p["before_ts"], zone) for p in kept)
     clock = (f"{kept_minutes[0] // 60:02d}:{kept_minutes[0] % 60:02d}-"
              f"{kept_minutes[-1] // 60:02d}:{kept_minutes[-1] % 60:02d}") if kept_minutes else None
-    return kept, specimen, clock, len(pairs) - len(kept)
+    return kept, specimen, clock, total - len(kept)
 
 
 def endpoints_for(conn: psycopg.Connection, person: dict[str, Any], sessions: list[dict[str, Any]],
@@ -187,6 +190,8 @@ def endpoints_for(conn: psycopg.Connection, person: dict[str, Any], sessions: li
     caveats: dict[str, list[str]] = {}
     pairs = lab_results.cortisol_before_after(conn, person_id=person_id)
     kept, specimen, clock, dropped = like_with_like_cortisol(pairs, person["tz"])
+    if dropped and not kept:
+        caveats["stress_hormones"] = [wording.HAIR_CORTISOL.format(n=dropped)]
     if kept:
         massage, rest = _split(kept, ss.rest_ids, lambda p: p["after_nmol_l"] - p["before_nmol_l"])
         out.append(EndpointData("stress_hormones", "cortisol", massage, FIXED_SWC["cortisol"],
@@ -232,17 +237,17 @@ def summary(claims: list[ClaimResult], n_sessions: int, n_rest: int) -> str:
     measured = [c.claim for c in claims if c.verdict != "not measured"]
     not_measured = [c.claim for c in claims if c.verdict == "not measured"]
     vs_rest = [c.claim for c in claims if c.verdict == "supported" and c.comparison == "rest"]
-    vs_day = [c.claim for c in claims if c.verdict == "supported" and c.comparison != "rest"]
+    vs_visit = [c.claim for c in claims if c.verdict == "supported" and c.comparison != "rest"]
     text = f"{n_sessions} logged massage session(s) and {n_rest} rest-control session(s). "
     text += f"Measurable from these data: {', '.join(measured)}. "
     if not_measured:
         text += f"Not measured: {', '.join(not_measured)}. "
     if vs_rest:
         text += f"Supported for this person, {wording.MASSAGE_VS_REST}: {', '.join(vs_rest)}. "
-    if vs_day:
-        text += (f"Supported as {wording.VISIT} (not an effect of massage itself): "
-                 f"{', '.join(vs_day)}. ")
-    if not vs_rest and not vs_day:
+    if vs_visit:
+        text += ("Supported only as a session visit, not compared with resting (includes the effect "
+                 f"of resting and of the visit; not an effect of massage itself): {', '.join(vs_visit)}. ")
+    if not vs_rest and not vs_visit:
         text += "No claim is supported for this person yet. "
     return text + ("Each claim says what it was compared with and what kind of evidence it rests on; "
                    "HRV is a marker of autonomic state, not a hormone level, and pre/post without "

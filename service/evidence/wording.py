@@ -30,6 +30,9 @@ SELF_REPORT_CAVEAT = "Self-reports are subjective and influenced by expectation;
 RELATED_NOTE = ("Autonomic marker shown as related physiology: it is not a hormone measurement and does "
                 "not decide this claim's verdict.")
 VISIT = "a session visit compared with an ordinary day: includes the effect of resting and of the visit"
+#: Self-reports and cortisol are before/after a session with no ordinary-day counterpart.
+VISIT_BEFORE_AFTER = ("a before-to-after change around a session visit, with no comparison: includes the "
+                      "effect of resting, of the visit and of expectation")
 MASSAGE_VS_REST = "massage compared with resting"
 
 
@@ -68,8 +71,9 @@ def summary(claim: Claim, ep: EndpointResult | None, min_sessions: int) -> str:
                 f"changed by {fmt(ep.estimate)} more with massage than with resting (95 % CI "
                 f"{fmt(ep.ci_low)} to {fmt(ep.ci_high)}, {ep.ci_method}); this is {MASSAGE_VS_REST}")
     else:
+        visit = VISIT if ep.evidence_kind in ("wearable", "proxy") else VISIT_BEFORE_AFTER
         head = (f"Across {ep.n_sessions} sessions {what} changed by {fmt(ep.estimate)} (95 % CI "
-                f"{fmt(ep.ci_low)} to {fmt(ep.ci_high)}); this is {VISIT}")
+                f"{fmt(ep.ci_low)} to {fmt(ep.ci_high)}); this is {visit}")
     body = {
         "supported": (f". The change is worthwhile and in the direction the claim '{claim.label}' predicts. "
                       "It is an association seen in this person's data, not proof that the massage "
@@ -137,6 +141,10 @@ def cortisol_caveat(specimen: str | None, clock: str | None, n_dropped: int) -> 
     if n_dropped:
         text += f" {n_dropped} pair(s) of another specimen or time of day were left out."
     return text
+
+
+HAIR_CORTISOL = ("{n} cortisol pair(s) could not be compared: hair cortisol reflects months of secretion, "
+                 "not one session.")
 
 
 def duration_band(minutes: float | None) -> str | None:

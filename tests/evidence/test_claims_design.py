@@ -164,3 +164,19 @@ def test_every_literature_entry_says_whether_and_how_it_was_verified() -> None:
     crawford = next(r for r in entries if r.citation.startswith("Crawford"))
     assert "Sixty high-quality and seven low-quality" in crawford.finding
     assert "strongly recommended" in crawford.finding and "weakly" in crawford.finding
+
+
+def test_self_reports_without_rest_are_worded_as_an_uncompared_before_after_change() -> None:
+    claim = next(c for c in assess_person([EndpointData("pain", "pain", [-2.0, -1.0, -3.0, -2.0, -1.0, -2.0,
+                                                                       -3.0, -1.0], swc=1.0)],
+                                          n_resamples=999) if c.claim == "pain")
+    assert claim.comparison == "ordinary_day"  # the contract's "not against rest"
+    assert "before-to-after change around a session visit, with no comparison" in claim.summary
+    assert "ordinary day" not in claim.summary
+
+
+def test_hair_cortisol_is_never_paired_around_a_session() -> None:
+    ts = dt.datetime(2024, 6, 3, 7, 0, tzinfo=dt.UTC)
+    hair = {"session_id": 1, "before_ts": ts, "after_ts": ts, "before_specimen": "hair",
+            "after_specimen": "hair", "before_nmol_l": 1.0, "after_nmol_l": 1.0}
+    assert person_module.like_with_like_cortisol([hair], "Europe/Berlin") == ([], None, None, 1)
