@@ -62,26 +62,26 @@ def demo_start(folder: Path, today: dt.date | None = None) -> dt.datetime:
     return dt.datetime.combine(first, dt.time(0), tzinfo=ZoneInfo(DEMO_TZ))
 
 
+#: Days after the start of each week on which sessions fall (Thursday and Sunday for a
+#: Monday start). Massage and rest alternate between them, so both arms meet both weekdays
+#: and a weekday effect cancels in "massage compared with resting".
+WEEKDAY_OFFSETS = (3, 6)
+
+
+def _at_15(start: dt.datetime, days: int) -> tuple[dt.datetime, dt.datetime]:
+    day = (start + dt.timedelta(days=days)).date()
+    begin = dt.datetime.combine(day, dt.time(15), tzinfo=start.tzinfo)
+    return begin, begin + dt.timedelta(hours=1)
+
+
 def session_times(start: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
-    """Eight weekly afternoon sessions, 15:00-16:00 local."""
-    tz = start.tzinfo
-    out = []
-    for k in range(SESSION_DAYS):
-        day = (start + dt.timedelta(days=3 + 7 * k)).date()
-        begin = dt.datetime.combine(day, dt.time(15), tzinfo=tz)
-        out.append((begin, begin + dt.timedelta(hours=1)))
-    return out
+    """Eight weekly afternoon massage sessions, 15:00-16:00 local, alternating two weekdays."""
+    return [_at_15(start, 7 * k + WEEKDAY_OFFSETS[k % 2]) for k in range(SESSION_DAYS)]
 
 
 def rest_times(start: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
-    """Six rest-control sessions, 15:00-16:00 local, three days after each of the first six massages."""
-    tz = start.tzinfo
-    out = []
-    for k in range(REST_DAYS):
-        day = (start + dt.timedelta(days=6 + 7 * k)).date()
-        begin = dt.datetime.combine(day, dt.time(15), tzinfo=tz)
-        out.append((begin, begin + dt.timedelta(hours=1)))
-    return out
+    """Six rest-control sessions in the first six weeks, on the week's other session weekday."""
+    return [_at_15(start, 7 * k + WEEKDAY_OFFSETS[(k + 1) % 2]) for k in range(REST_DAYS)]
 
 
 def write_heart_rate(path: Path, start: dt.datetime, days: int, seed: int = 1) -> int:

@@ -99,8 +99,8 @@ def assess_endpoint(
     Moses interval and Mann–Whitney p. Against ordinary days: one-sample Hodges–Lehmann with
     the bootstrap interval and Wilcoxon p. The verdict uses ``p_adjusted`` when given
     (secondary endpoints after Holm), else the raw p. Below ``min_sessions`` nothing is
-    estimated: counts only. With no session sharing its weekday with any control, an
-    ordinary-day ``supported`` is held at ``inconclusive`` (the weekday is confounded).
+    estimated: counts only. When more than half the sessions have no control on their weekday,
+    an ordinary-day ``supported`` is held at ``inconclusive`` (the weekday is confounded).
     """
     m = measure(data.claim, data.metric)
     n_rest = len(_finite(data.rest_deltas))
@@ -115,9 +115,11 @@ def assess_endpoint(
     decision = sp.decide(n=st.n, estimate=st.estimate, ci_low=st.ci_low, ci_high=st.ci_high,
                          p_value=p_used, swc=data.swc, better=m.better, min_n=min_sessions,
                          alpha=alpha)
+    # More than half the sessions without a same-weekday control: a weekday effect could
+    # carry the result on its own, so it cannot count as support.
     confounded = (comparison == "ordinary_day" and decision == "improvement" and st.n > 0
                   and data.n_without_weekday_control is not None
-                  and data.n_without_weekday_control >= st.n)
+                  and 2 * data.n_without_weekday_control > st.n)
     if confounded:
         decision = "unclear"
     result = EndpointResult(

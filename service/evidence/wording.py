@@ -90,8 +90,9 @@ def summary(claim: Claim, ep: EndpointResult | None, min_sessions: int) -> str:
                 "and more sessions of identical values would not make it more precise. Identical values "
                 "often mean a rating was entered by habit; check how they were recorded.")
     if ep.weekday_confounded:
-        body += (" No control day fell on the session weekday, so anything specific to that weekday is "
-                 "mixed into the change; the verdict is held at inconclusive for that reason.")
+        body += (f" For {ep.n_without_weekday_control} of {ep.n_sessions} sessions no control day fell on the "
+                 "session weekday, so anything specific to that weekday is mixed into the change; the "
+                 "verdict is held at inconclusive for that reason.")
     if ep.comparison == "ordinary_day" and ep.verdict in ("supported", "contradicted"):
         body += " It does not show an effect of massage itself."
     return head + body + _rest_count(ep)
