@@ -33,7 +33,7 @@ from scipy.ndimage import median_filter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from signal_processing.evidence import EndpointData, assess_cohort, assess_endpoint  # noqa: E402
+from service.evidence.assess import EndpointData, assess_cohort, assess_endpoint  # noqa: E402
 from signal_processing.response import (  # noqa: E402
     METRICS,
     CandidateWindow,

@@ -1,8 +1,9 @@
-"""Per-claim evidence for one person (n-of-1 over their sessions) and for a therapist's cohort.
+"""Per-claim evidence for one person: an n-of-1 study over their sessions.
 
-Gathers each session's control-adjusted deltas (see :mod:`.session_response`),
-self-reported before/after changes and cortisol pairs, then asks
-``signal_processing.evidence`` for estimates, intervals, p-values and verdicts.
+Gathers each session's control-adjusted deltas (see :mod:`service.analysis.session_response`),
+self-reported before/after changes and cortisol pairs, split into massage sessions and
+rest-control sessions (modality ``rest``: the person lies still, same duration and
+setting, no massage), and hands them to :mod:`.assess` for estimates and verdicts.
 
 Smallest worthwhile change (SWC) per endpoint: 0.2 x SD of the person's own
 control-day changes for window metrics and of control nights for night metrics
@@ -12,12 +13,18 @@ no such spread exists (documented in docs/method.md).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import statistics
 from collections import Counter
+from collections.abc import Iterable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import psycopg
+
+from signal_processing import response as sp_response
 
 from service.analysis.session_response import (
     DEFAULT_WINDOWS,
@@ -27,9 +34,11 @@ from service.analysis.session_response import (
 )
 from service.care.repository import lab_results, self_reports
 from service.care.repository import sessions as session_repo
-from signal_processing import evidence as sp_evidence
-from signal_processing import response as sp_response
+from service.evidence import wording
+from service.evidence.assess import ClaimResult, EndpointData, assess_person
 
+#: The session modality of a rest-control session (the comparison arm).
+REST_MODALITY = "rest"
 #: SWC where the person's own spread cannot be estimated (too few control days).
 FIXED_SWC = {
     "night_ln_rmssd": 0.05, "night_hr": 1.0, "sleep_duration_min": 10.0,
@@ -40,10 +49,18 @@ FIXED_SWC = {
     # Salivary cortisol: 1 nmol/L, about 10 % of a typical morning value.
     "cortisol": 1.0,
 }
+#: Window metrics per claim. The stress_hormones ones are related physiology only.
 WINDOW_ENDPOINTS = {"acute_stress": ("ln_rmssd", "mean_hr", "hf", "stress_index"),
                     "stress_hormones": ("sns_index", "stress_index")}
 SELF_REPORTS = {"pain": "pain", "headache": "headache", "anxiety": "anxiety"}
 SELF_REPORT_METRIC = {"pain": "pain", "headache": "headache_intensity", "anxiety": "anxiety"}
+#: Cortisol before-samples further than this from the person's usual sampling clock time
+#: are not compared with the rest (cortisol falls steeply over the morning).
+CORTISOL_CLOCK_TOLERANCE = dt.timedelta(hours=2)
+
+
+def is_rest(session: dict[str, Any]) -> bool:
+    return (session.get("modality") or "").strip().lower() == REST_MODALITY
 
 
 def _swc(metric: str, spread: list[float]) -> float:
@@ -55,48 +72,132 @@ def _swc(metric: str, spread: list[float]) -> float:
     return spec.default_swc if spec else FIXED_SWC[metric]
 
 
-def _window_endpoint(claim: str, metric: str, responses: list[dict]) -> sp_evidence.EndpointData:
-    entries = [r["metrics"][metric] for r in responses]
-    excluded = Counter(e["reason"].split(":")[0] for e in entries
+def _same_weekday_controls(response: dict[str, Any], entry: dict[str, Any], weekday: int) -> int:
+    """Controls on the session weekday: the analysis's own count when it gives one."""
+    given = entry.get("same_weekday_controls")
+    if given is None:
+        given = (response.get("controls") or {}).get("same_weekday_controls")
+    if given is not None:
+        return int(given)
+    days = (response.get("controls") or {}).get("days") or []
+    return sum(dt.date.fromisoformat(d).weekday() == weekday for d in days)
+
+
+class _Sessions:
+    """A person's sessions with their responses, split into massage and rest controls."""
+
+    def __init__(self, sessions: list[dict[str, Any]], responses: list[dict[str, Any]], tz: str):
+        zone = ZoneInfo(tz)
+        rows = list(zip(sessions, responses, strict=True))
+        self.massage = [(s, r) for s, r in rows if not is_rest(s)]
+        self.rest = [(s, r) for s, r in rows if is_rest(s)]
+        self.weekday = {s["id"]: s["starts_at"].astimezone(zone).weekday() for s in sessions}
+        self.rest_ids = {s["id"] for s, _ in self.rest}
+
+
+def _window_endpoint(claim: str, metric: str, ss: _Sessions) -> EndpointData:
+    entries = [(s, r, r["metrics"][metric]) for s, r in ss.massage]
+    excluded = Counter(e["reason"].split(":")[0] for _, _, e in entries
                        if e["delta"] is None and e["reason"])
-    spread = [c for e in entries for c in e["control_changes"]]
-    return sp_evidence.EndpointData(
-        claim, metric, [e["delta"] for e in entries], _swc(metric, spread),
-        sum(1 for e in entries if e["control_adjusted"]), dict(excluded))
+    spread = [c for _, r in ss.massage + ss.rest for c in r["metrics"][metric]["control_changes"]]
+    no_weekday = sum(1 for s, r, e in entries if e["delta"] is not None
+                     and _same_weekday_controls(r, e, ss.weekday[s["id"]]) == 0)
+    return EndpointData(
+        claim, metric, [e["delta"] for _, _, e in entries], _swc(metric, spread),
+        sum(1 for _, _, e in entries if e["control_adjusted"]), dict(excluded),
+        rest_deltas=[r["metrics"][metric]["delta"] for _, r in ss.rest],
+        n_without_weekday_control=no_weekday)
 
 
-def _night_endpoint(metric: str, responses: list[dict]) -> sp_evidence.EndpointData:
-    entries = [r["night"]["metrics"][metric] for r in responses]
-    spread = [v for e in entries for v in e["control_values"]]
-    excluded = Counter(e["reason"] for e in entries if e["delta"] is None and e["reason"])
-    deltas = [e["delta"] for e in entries]
-    return sp_evidence.EndpointData("sleep", metric, deltas, _swc(metric, spread),
-                                    sum(d is not None for d in deltas), dict(excluded))
+def _night_endpoint(metric: str, ss: _Sessions) -> EndpointData:
+    def entry(r: dict[str, Any]) -> dict[str, Any]:
+        return r["night"]["metrics"][metric]
+
+    spread = [v for _, r in ss.massage + ss.rest for v in entry(r)["control_values"]]
+    excluded = Counter(entry(r)["reason"] for _, r in ss.massage
+                       if entry(r)["delta"] is None and entry(r)["reason"])
+    deltas = [entry(r)["delta"] for _, r in ss.massage]
+    return EndpointData("sleep", metric, deltas, _swc(metric, spread),
+                        sum(d is not None for d in deltas), dict(excluded),
+                        rest_deltas=[entry(r)["delta"] for _, r in ss.rest])
 
 
-def endpoints_for(conn: psycopg.Connection, person_id: str, responses: list[dict]
-                  ) -> list[sp_evidence.EndpointData]:
-    out = [_window_endpoint(claim, metric, responses)
-           for claim, metrics in WINDOW_ENDPOINTS.items() for metric in metrics]
-    out += [_night_endpoint(metric, responses) for metric in NIGHT_METRICS]
+def _recovery_endpoint(ss: _Sessions) -> EndpointData:
     # Recovery judges single mornings against a baseline: Plews' 0.5 x SD of daily lnRMSSD.
-    sds = [r["next_days"].get("baseline_sd") for r in responses]
+    sds = [r["next_days"].get("baseline_sd") for _, r in ss.massage + ss.rest]
     sds = [sd for sd in sds if sd]
-    out.append(sp_evidence.EndpointData(
+    return EndpointData(
         "recovery", "morning_ln_rmssd",
-        [r["next_days"]["morning_vs_baseline"] for r in responses],
-        0.5 * float(np.median(sds)) if sds else FIXED_SWC["morning_ln_rmssd"]))
+        [r["next_days"]["morning_vs_baseline"] for _, r in ss.massage],
+        0.5 * float(np.median(sds)) if sds else FIXED_SWC["morning_ln_rmssd"],
+        rest_deltas=[r["next_days"]["morning_vs_baseline"] for _, r in ss.rest])
+
+
+def _split(pairs: Iterable[dict[str, Any]], rest_ids: set[int], change) -> tuple[list, list]:
+    massage, rest = [], []
+    for p in pairs:
+        (rest if p["session_id"] in rest_ids else massage).append(change(p))
+    return massage, rest
+
+
+def _clock_minutes(ts: dt.datetime, zone: ZoneInfo) -> int:
+    local = ts.astimezone(zone)
+    return local.hour * 60 + local.minute
+
+
+def like_with_like_cortisol(pairs: list[dict[str, Any]], tz: str
+                            ) -> tuple[list[dict[str, Any]], str | None, str | None, int]:
+    """Keep cortisol pairs of one specimen whose before-sample is near the usual clock time.
+
+    Returns the kept pairs, the specimen, the clock-time range of the kept before-samples
+    (``"08:40-09:30"``) and how many pairs were left out. The specimen kept is the most
+    common one (saliva on a tie); pairs without a recorded specimen join it.
+    """
+    total = len(pairs)
+    # Hair cortisol integrates months of secretion: it has no before/after around a session.
+    pairs = [p for p in pairs if "hair" not in (p.get("before_specimen"), p.get("after_specimen"))]
+    if not pairs:
+        return [], None, None, total
+    zone = ZoneInfo(tz)
+    specimens = Counter(p.get("before_specimen") or p.get("after_specimen") for p in pairs)
+    known = {s: n for s, n in specimens.items() if s}
+    specimen = max(sorted(known), key=lambda s: (known[s], s == "saliva")) if known else None
+    same = [p for p in pairs if (p.get("before_specimen") or p.get("after_specimen")) in (specimen, None)]
+    minutes = [_clock_minutes(p["before_ts"], zone) for p in same]
+    centre = statistics.median(minutes)
+    tol = CORTISOL_CLOCK_TOLERANCE.total_seconds() / 60
+    kept = [p for p, m in zip(same, minutes, strict=True) if abs(m - centre) <= tol]
+    kept_minutes = sorted(_clock_minutes(p["before_ts"], zone) for p in kept)
+    clock = (f"{kept_minutes[0] // 60:02d}:{kept_minutes[0] % 60:02d}-"
+             f"{kept_minutes[-1] // 60:02d}:{kept_minutes[-1] % 60:02d}") if kept_minutes else None
+    return kept, specimen, clock, total - len(kept)
+
+
+def endpoints_for(conn: psycopg.Connection, person: dict[str, Any], sessions: list[dict[str, Any]],
+                  responses: list[dict[str, Any]]) -> tuple[list[EndpointData], dict[str, list[str]]]:
+    """Every endpoint's per-session changes, and claim-specific caveats (cortisol sampling)."""
+    person_id = str(person["id"])
+    ss = _Sessions(sessions, responses, person["tz"])
+    out = [_window_endpoint(claim, metric, ss)
+           for claim, metrics in WINDOW_ENDPOINTS.items() for metric in metrics]
+    out += [_night_endpoint(metric, ss) for metric in NIGHT_METRICS]
+    out.append(_recovery_endpoint(ss))
     for claim, kind in SELF_REPORTS.items():
         pairs = self_reports.before_after(conn, person_id=person_id, kind=kind)
-        out.append(sp_evidence.EndpointData(
-            claim, SELF_REPORT_METRIC[claim], [p["after"] - p["before"] for p in pairs],
-            FIXED_SWC[SELF_REPORT_METRIC[claim]]))
-    cortisol = lab_results.cortisol_before_after(conn, person_id=person_id)
-    if cortisol:
-        out.append(sp_evidence.EndpointData(
-            "stress_hormones", "cortisol",
-            [c["after_nmol_l"] - c["before_nmol_l"] for c in cortisol], FIXED_SWC["cortisol"]))
-    return out
+        massage, rest = _split(pairs, ss.rest_ids, lambda p: p["after"] - p["before"])
+        metric = SELF_REPORT_METRIC[claim]
+        out.append(EndpointData(claim, metric, massage, FIXED_SWC[metric], rest_deltas=rest))
+    caveats: dict[str, list[str]] = {}
+    pairs = lab_results.cortisol_before_after(conn, person_id=person_id)
+    kept, specimen, clock, dropped = like_with_like_cortisol(pairs, person["tz"])
+    if dropped and not kept:
+        caveats["stress_hormones"] = [wording.HAIR_CORTISOL.format(n=dropped)]
+    if kept:
+        massage, rest = _split(kept, ss.rest_ids, lambda p: p["after_nmol_l"] - p["before_nmol_l"])
+        out.append(EndpointData("stress_hormones", "cortisol", massage, FIXED_SWC["cortisol"],
+                                rest_deltas=rest))
+        caveats["stress_hormones"] = [wording.cortisol_caveat(specimen, clock, dropped)]
+    return out, caveats
 
 
 def person_evidence(conn: psycopg.Connection, person: dict[str, Any],
@@ -105,15 +206,17 @@ def person_evidence(conn: psycopg.Connection, person: dict[str, Any],
     person_id = str(person["id"])
     sessions = session_repo.in_range(conn, person_id=person_id)
     responses = [cached_session_response(conn, s, person["tz"], cfg) for s in sessions]
-    claims = sp_evidence.assess_person(endpoints_for(conn, person_id, responses))
-    has_cortisol = any(e.metric == "cortisol" for c in claims for e in c.endpoints)
+    endpoints, extra = endpoints_for(conn, person, sessions, responses)
+    claims = assess_person(endpoints, extra_caveats=extra)
+    n_rest = sum(1 for s in sessions if is_rest(s))
     return {
         "person_id": person_id,
         "algorithm_version": cfg.version,
-        "n_sessions": len(sessions),
-        "claims": [_claim_json(c, has_cortisol) for c in claims],
-        "caveats": list(sp_evidence.GENERAL_CAVEATS),
-        "summary": _summary(claims, len(sessions)),
+        "n_sessions": len(sessions) - n_rest,
+        "n_rest_sessions": n_rest,
+        "claims": [_claim_json(c) for c in claims],
+        "caveats": list(wording.GENERAL_CAVEATS),
+        "summary": summary(claims, len(sessions) - n_rest, n_rest),
     }
 
 
@@ -123,22 +226,29 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _claim_json(claim: sp_evidence.ClaimResult, has_cortisol: bool) -> dict[str, Any]:
+def _claim_json(claim: ClaimResult) -> dict[str, Any]:
     body = {k: _clean(v) for k, v in claim.__dict__.items() if k != "endpoints"}
-    if claim.claim == "stress_hormones" and not has_cortisol:
-        # Without cortisol results the headline is the SNS/stress-index proxy.
-        body["evidence_kind"] = "proxy"
     body["endpoints"] = [{k: _clean(v) for k, v in e.__dict__.items()} for e in claim.endpoints]
     return body
 
 
-def _summary(claims: list[sp_evidence.ClaimResult], n_sessions: int) -> str:
-    measurable = [c.claim for c in claims if c.evidence_kind != "none"]
-    supported = [c.claim for c in claims if c.verdict == "supported"]
-    text = (f"{n_sessions} logged session(s). Measurable from these data: "
-            f"{', '.join(measurable)}. ")
-    text += (f"Supported for this person: {', '.join(supported)}. " if supported
-             else "No claim is supported for this person yet. ")
-    return text + "Each claim says what kind of evidence it rests on; HRV is a marker of " \
-                  "autonomic state, not a hormone level, and pre/post without blinding shows " \
-                  "association, not cause."
+def summary(claims: list[ClaimResult], n_sessions: int, n_rest: int) -> str:
+    """The person's headline: what is measured, what is supported and against what."""
+    measured = [c.claim for c in claims if c.verdict != "not measured"]
+    not_measured = [c.claim for c in claims if c.verdict == "not measured"]
+    vs_rest = [c.claim for c in claims if c.verdict == "supported" and c.comparison == "rest"]
+    vs_visit = [c.claim for c in claims if c.verdict == "supported" and c.comparison != "rest"]
+    text = f"{n_sessions} logged massage session(s) and {n_rest} rest-control session(s). "
+    text += f"Measurable from these data: {', '.join(measured)}. "
+    if not_measured:
+        text += f"Not measured: {', '.join(not_measured)}. "
+    if vs_rest:
+        text += f"Supported for this person, {wording.MASSAGE_VS_REST}: {', '.join(vs_rest)}. "
+    if vs_visit:
+        text += ("Supported only as a session visit, not compared with resting (includes the effect "
+                 f"of resting and of the visit; not an effect of massage itself): {', '.join(vs_visit)}. ")
+    if not vs_rest and not vs_visit:
+        text += "No claim is supported for this person yet. "
+    return text + ("Each claim says what it was compared with and what kind of evidence it rests on; "
+                   "HRV is a marker of autonomic state, not a hormone level, and pre/post without "
+                   "blinding shows association, not cause.")
