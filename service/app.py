@@ -5,13 +5,13 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from psycopg_pool import ConnectionPool
 
 from service import __version__, tasks
 from service.access.endpoints import audit, grants, persons, tokens
 from service.analysis import endpoints as analysis
 from service.care.endpoints import lab_results, self_reports, sessions
 from service.core.db import connect, migrate
+from service.core.db.types import Pool
 from service.core.http import health, middleware, problems
 from service.core.settings import Settings, get_settings
 from service.fhir import endpoints as fhir
@@ -27,7 +27,7 @@ already wear. Authenticate with `Authorization: Bearer <token>`; errors are RFC 
 problem documents; lists use cursor pagination."""
 
 
-def create_app(settings: Settings | None = None, pool: ConnectionPool | None = None, *,
+def create_app(settings: Settings | None = None, pool: Pool | None = None, *,
                background: bool = False) -> FastAPI:
     """The API. Without a pool, one is opened (and migrations applied) at startup.
 

@@ -15,14 +15,14 @@ from psycopg_pool import ConnectionPool
 from service.access import authz
 from service.access.auth import Principal, authenticate
 from service.core.db import rls
-from service.core.db.types import Conn
+from service.core.db.types import Conn, Pool
 from service.core.http.problems import ProblemError
 from service.core.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="A Vagus API token (`vgs_...`).")
 
 
-def get_pool(request: Request) -> ConnectionPool:
+def get_pool(request: Request) -> Pool:
     return request.app.state.pool
 
 
@@ -59,7 +59,7 @@ def get_db(pool: Annotated[ConnectionPool, Depends(get_pool)], request: Request,
 
 
 @contextmanager
-def scoped_connection(pool: ConnectionPool, principal: Principal,
+def scoped_connection(pool: Pool, principal: Principal,
                       request: Request) -> Iterator[psycopg.Connection]:
     """A pooled connection acting for the caller, committed on normal exit (for endpoints
     that need several short transactions or a connection that outlives the request)."""

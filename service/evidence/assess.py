@@ -17,9 +17,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-from signal_processing import evidence as sp
-from signal_processing import stats
-
 from service.evidence import wording
 from service.evidence.claims import (
     CLAIMS,
@@ -31,6 +28,8 @@ from service.evidence.claims import (
     Verdict,
     measure,
 )
+from signal_processing import evidence as sp
+from signal_processing import stats
 
 MIN_SESSIONS = sp.MIN_SESSIONS
 ALPHA = sp.ALPHA

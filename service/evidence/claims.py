@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from signal_processing.evidence import Decision, Direction
-
 from service.evidence import literature as lit
 from service.evidence.literature import Literature
+from signal_processing.evidence import Decision, Direction
 
 EvidenceKind = Literal["wearable", "lab", "proxy", "self_report", "none"]
 Verdict = Literal["supported", "not supported", "contradicted", "inconclusive", "insufficient data",

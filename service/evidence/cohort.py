@@ -14,12 +14,11 @@ from typing import Any
 
 import psycopg
 
-from signal_processing import response as sp_response
-
 from service.analysis.session_response import DEFAULT_WINDOWS, WindowConfig, cached_session_response
 from service.care.repository import sessions as session_repo
 from service.evidence import assess, wording
 from service.evidence.person import is_rest
+from signal_processing import response as sp_response
 
 #: The endpoints pooled across persons: the primary endpoint and mean HR beside it.
 COHORT_ENDPOINTS = (("acute_stress", "ln_rmssd"), ("acute_stress", "mean_hr"))

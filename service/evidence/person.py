@@ -24,8 +24,6 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import psycopg
 
-from signal_processing import response as sp_response
-
 from service.analysis.session_response import (
     DEFAULT_WINDOWS,
     NIGHT_METRICS,
@@ -36,6 +34,7 @@ from service.care.repository import lab_results, self_reports
 from service.care.repository import sessions as session_repo
 from service.evidence import wording
 from service.evidence.assess import ClaimResult, EndpointData, assess_person
+from signal_processing import response as sp_response
 
 #: The session modality of a rest-control session (the comparison arm).
 REST_MODALITY = "rest"

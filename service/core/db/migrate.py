@@ -60,6 +60,9 @@ class Status:
 
 def load(folder: Path) -> list[Migration]:
     """Every migration file in ``folder``, in order, with its parsed header."""
+    if not any(folder.glob("*.sql")):
+        raise MigrationError(f"{folder}: no migration files here (set VAGUS_MIGRATIONS_DIR to the "
+                             "project's migrations/ folder)")
     migrations = []
     for path in sorted(folder.glob("*.sql")):
         if not _NAME.match(path.name):

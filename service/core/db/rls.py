@@ -24,10 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import psycopg
-from psycopg_pool import ConnectionPool
-
-from service.core.db.types import Conn
+from service.core.db.types import Conn, Pool
 
 SERVICE_ROLE = "vagus_service"
 _KEYS = ("vagus.account_id", "vagus.person_id", "vagus.role", "vagus.client_ip",
@@ -72,7 +69,7 @@ def set_request_info(conn: Conn, *, client_ip: str | None,
 
 
 @contextmanager
-def system_connection(pool: ConnectionPool) -> Iterator[psycopg.Connection]:
+def system_connection(pool: Pool) -> Iterator[Conn]:
     """A pooled connection in the system context, committed on normal exit."""
     with pool.connection() as conn:
         act_as_system(conn)
