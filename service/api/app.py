@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from psycopg_pool import ConnectionPool
 
-from .. import __version__
+from .. import __version__, web  # web: the web app hook
 from ..config import Settings, get_settings
 from ..db import connect, migrate
 from ..jobs import runtime
@@ -61,7 +61,11 @@ def create_app(settings: Settings | None = None, pool: ConnectionPool | None = N
             if own_pool:
                 app.state.pool.close()
 
-    app = FastAPI(title="Vagus", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # Web app hook: docs_url/redoc_url off (FastAPI's load from a CDN); web.install serves
+    # the pages, their static files and local /docs and /redoc (service/web/).
+    app = FastAPI(title="Vagus", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
+    web.install(app)
     app.state.settings = settings
     if pool is not None:
         app.state.pool = pool

@@ -16,6 +16,7 @@ from .. import authz
 from ..auth import Principal, authenticate
 from ..config import Settings
 from ..db import rls
+from ..web import cookies as web_cookies  # web app hook: cookie sign-in
 from .problems import ProblemError
 
 _bearer = HTTPBearer(auto_error=False, description="A Vagus API token (`vgs_...`).")
@@ -30,18 +31,29 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_principal(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     pool: Annotated[ConnectionPool, Depends(get_pool)],
 ) -> Principal:
-    if credentials is None:
+    # Web app hook (service/web/cookies.py): a signed-in browser sends its token as a cookie.
+    token = credentials.credentials if credentials is not None else _cookie_token(request)
+    if token is None:
         raise ProblemError(401, "unauthorized", "send 'Authorization: Bearer <token>'",
                            headers={"WWW-Authenticate": "Bearer"})
     with pool.connection() as conn:
-        principal = authenticate(conn, credentials.credentials)
+        principal = authenticate(conn, token)
     if principal is None:
         raise ProblemError(401, "unauthorized", "the token is unknown, expired or revoked",
                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     return principal
+
+
+def _cookie_token(request: Request) -> str | None:
+    """Web app hook: the sign-in cookie's token; 403 without the CSRF header on writes."""
+    try:
+        return web_cookies.api_token(request)
+    except web_cookies.CsrfError as exc:
+        raise ProblemError(403, "csrf-failed", str(exc)) from None
 
 
 def get_db(pool: Annotated[ConnectionPool, Depends(get_pool)], request: Request,
