@@ -37,15 +37,17 @@ function backdrop(spans, markers) {
 
 /**
  * A time chart. xs: seconds; series: [{label, values, stroke, unit, points}];
- * band: {low, high} value arrays drawn as a filled band; spans and markers as above.
+ * band: {low, high} value arrays drawn as a filled band; spans and markers as above;
+ * range: [from, to] in seconds for the x axis (default: the data's extent).
  */
-export function timeChart(target, { xs, series, band, spans = [], markers = [], tz, yLabel = "" }) {
+export function timeChart(target, { xs, series, band, spans = [], markers = [], tz, yLabel = "", range }) {
   const started = performance.now();
   const data = [xs, ...series.map((s) => s.values)];
   const opts = {
     ...sizeOf(target),
     tzDate: tz ? (ts) => uPlot.tzDate(new Date(ts * 1e3), tz) : undefined,
-    scales: { x: { time: true } },
+    // A fixed range keeps charts of one page aligned whatever the data cover.
+    scales: { x: range ? { time: true, range: () => range } : { time: true } },
     axes: [{}, { label: yLabel, size: 60 }],
     series: [{ label: "Time" }, ...series.map((s) => ({
       label: s.label, stroke: s.stroke || PALETTE.line, width: s.width || 1.5,

@@ -19,6 +19,9 @@ function refused(id, what) {
   replace(id, el("p", { class: "muted" }, `No consent covers ${what}.`));
 }
 
+// The x range of every chart: the selected local days, whole.
+const span = (from, to) => [Date.parse(`${from}T00:00:00Z`) / 1000, Date.parse(`${addDays(to, 1)}T00:00:00Z`) / 1000];
+
 async function recovery(from, to, markers) {
   if (!scopes.has("read:evidence")) {
     refused("chart-recovery", "recovery"); refused("chart-rhr", "resting heart rate"); refused("vendor", "device scores");
@@ -28,14 +31,14 @@ async function recovery(from, to, markers) {
   const xs = days.map((d) => noon(d.date));
   const kinds = new Set(days.map((d) => d.measured_from).filter(Boolean));
   timeChart(document.getElementById("chart-recovery"), {
-    xs, tz, yLabel: "ln(ms)", markers,
+    xs, tz, yLabel: "ln(ms)", markers, range: span(from, to),
     series: [{ label: "lnRMSSD", values: days.map((d) => d.ln_rmssd.value), unit: "ln(ms)", digits: 2, points: true }],
     band: { low: days.map((d) => d.ln_rmssd.normal_low), high: days.map((d) => d.ln_rmssd.normal_high) },
   });
   const measured = days.filter((d) => d.ln_rmssd.value !== null).length;
   replace("recovery-note", `${measured} of ${days.length} days measured, from ${[...kinds].map((k) => DATA_KINDS[k] || k).join(" and ") || "no data"}.`);
   timeChart(document.getElementById("chart-rhr"), {
-    xs, tz, yLabel: "bpm", markers,
+    xs, tz, yLabel: "bpm", markers, range: span(from, to),
     series: [{ label: "Resting heart rate", values: days.map((d) => d.resting_hr.value), unit: "bpm", digits: 0, points: true, stroke: "#a4161a" }],
   });
   const vendorDays = days.filter((d) => Object.values(d.vendor || {}).some((v) => v !== null));
@@ -58,7 +61,7 @@ async function heartRate(from, to, markers) {
   if (!rows.length) return replace("hr-note", "No heart-rate samples in this range.");
   rows.sort((a, b) => (a.ts < b.ts ? -1 : 1));
   const { drawMs } = timeChart(target, {
-    xs: rows.map((r) => seconds(r.ts)), tz, yLabel: "bpm", markers,
+    xs: rows.map((r) => seconds(r.ts)), tz, yLabel: "bpm", markers, range: span(from, to),
     series: [{ label: "Heart rate", values: rows.map((r) => r.value), unit: "bpm", digits: 0, width: 1 }],
   });
   target.dataset.fetchMs = fetchMs.toFixed(1);
