@@ -184,3 +184,12 @@ export async function scopesFor(personId) {
   const grant = grants.find((g) => g.person_id === personId && g.live);
   return new Set(grant ? grant.scopes : []);
 }
+
+/** ISO 8601 for local midnight starting ``isoDate`` in zone ``tz`` (its UTC offset that day). */
+export function localMidnight(isoDate, tz) {
+  const parts = new Intl.DateTimeFormat("en-US", { timeZone: tz, timeZoneName: "longOffset" })
+    .formatToParts(new Date(`${isoDate}T12:00:00Z`));
+  const name = (parts.find((p) => p.type === "timeZoneName") || {}).value || "GMT";
+  const offset = name === "GMT" ? "+00:00" : name.replace("GMT", "");
+  return `${isoDate}T00:00:00${offset}`;
+}

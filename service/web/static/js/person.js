@@ -1,6 +1,6 @@
 // A person's trends over a selectable range: recovery against the normal band, resting heart
 // rate, every heart-rate sample, device scores and sessions (as markers and a list).
-import { api, apiNdjson, addDays, done, el, failed, fill, num, replace, scopesFor, table, todayIn, words,
+import { api, apiNdjson, addDays, done, el, failed, fill, localMidnight, num, replace, scopesFor, table, todayIn, words,
          DATA_KINDS } from "./app.js";
 import { seconds, timeChart } from "./charts.js";
 import { sessionsTable } from "./sessions.js";
@@ -13,14 +13,14 @@ const scopes = await scopesFor(personId);
 fill("name", person.name);
 fill("subtitle", `Times in ${tz}. Each figure names the kind of data behind it.`);
 
-const noon = (date) => Date.parse(`${date}T12:00:00Z`) / 1000;
+const noon = (date) => Date.parse(localMidnight(date, tz)) / 1000 + 12 * 3600;
 
 function refused(id, what) {
   replace(id, el("p", { class: "muted" }, `No consent covers ${what}.`));
 }
 
 // The x range of every chart: the selected local days, whole.
-const span = (from, to) => [Date.parse(`${from}T00:00:00Z`) / 1000, Date.parse(`${addDays(to, 1)}T00:00:00Z`) / 1000];
+const span = (from, to) => [Date.parse(localMidnight(from, tz)) / 1000, Date.parse(localMidnight(addDays(to, 1), tz)) / 1000];
 
 async function recovery(from, to, markers) {
   if (!scopes.has("read:evidence")) {
@@ -54,19 +54,18 @@ async function recovery(from, to, markers) {
 async function heartRate(from, to, markers) {
   if (!scopes.has("read:observations")) return refused("chart-hr", "heart-rate samples");
   const started = performance.now();
-  const range = `from=${from}T00:00:00Z&to=${addDays(to, 1)}T00:00:00Z`;
+  const range = `from=${encodeURIComponent(localMidnight(from, tz))}&to=${encodeURIComponent(localMidnight(addDays(to, 1), tz))}`;
   const rows = await apiNdjson(`/v1/persons/${personId}/observations?format=ndjson&metric=heart_rate&${range}`);
   const fetchMs = performance.now() - started;
   const target = document.getElementById("chart-hr");
   if (!rows.length) return replace("hr-note", "No heart-rate samples in this range.");
   rows.sort((a, b) => (a.ts < b.ts ? -1 : 1));
-  const { drawMs } = timeChart(target, {
+  timeChart(target, {
     xs: rows.map((r) => seconds(r.ts)), tz, yLabel: "bpm", markers, range: span(from, to),
     series: [{ label: "Heart rate", values: rows.map((r) => r.value), unit: "bpm", digits: 0, width: 1 }],
   });
   target.dataset.fetchMs = fetchMs.toFixed(1);
   replace("hr-note", `${rows.length.toLocaleString()} samples from ${[...new Set(rows.map((r) => r.source))].join(", ")}.`);
-  return drawMs;
 }
 
 async function load(days) {
