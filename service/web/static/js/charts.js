@@ -68,11 +68,17 @@ export function timeChart(target, { xs, series, band, spans = [], markers = [], 
                      { label: "Normal high", stroke: "rgba(22,128,60,0.6)", width: 1, value: (u, v) => v == null ? "–" : v.toFixed(2) });
     opts.bands = [{ series: [lo + 1, lo], fill: PALETTE.band }];
   }
+  if (target.vagusChart) {  // redrawn for another range: let the old chart go
+    target.vagusChart.resize.disconnect();
+    target.vagusChart.plot.destroy();
+  }
   target.replaceChildren();
   delete target.dataset.drawMs;
   const plot = new uPlot(opts, data, target);
   target.dataset.points = String(xs.length);
-  new ResizeObserver(() => plot.setSize(sizeOf(target))).observe(target);
+  const resize = new ResizeObserver(() => plot.setSize(sizeOf(target)));
+  resize.observe(target);
+  target.vagusChart = { plot, resize };
   return plot;
 }
 

@@ -30,17 +30,31 @@ async function recovery(from, to, markers) {
   const { days } = await api(`/v1/persons/${personId}/recovery?from=${from}&to=${to}`);
   const xs = days.map((d) => noon(d.date));
   const kinds = new Set(days.map((d) => d.measured_from).filter(Boolean));
-  timeChart(document.getElementById("chart-recovery"), {
-    xs, tz, yLabel: "ln(ms)", markers, range: span(from, to),
-    series: [{ label: "lnRMSSD", values: days.map((d) => d.ln_rmssd.value), unit: "ln(ms)", digits: 2, points: true }],
-    band: { low: days.map((d) => d.ln_rmssd.normal_low), high: days.map((d) => d.ln_rmssd.normal_high) },
-  });
   const measured = days.filter((d) => d.ln_rmssd.value !== null).length;
-  replace("recovery-note", `${measured} of ${days.length} days measured, from ${[...kinds].map((k) => DATA_KINDS[k] || k).join(" and ") || "no data"}.`);
-  timeChart(document.getElementById("chart-rhr"), {
-    xs, tz, yLabel: "bpm", markers, range: span(from, to),
-    series: [{ label: "Resting heart rate", values: days.map((d) => d.resting_hr.value), unit: "bpm", digits: 0, points: true, stroke: "#a4161a" }],
-  });
+  // Why the latest day has no number, in the API's words, for charts with nothing to draw.
+  const why = (measure) => {
+    const reason = days.length ? days[days.length - 1][measure].reason : null;
+    return `No day in this range has enough data${reason ? ` (latest day: ${reason})` : ""}.`;
+  };
+  if (measured) {
+    timeChart(document.getElementById("chart-recovery"), {
+      xs, tz, yLabel: "ln(ms)", markers, range: span(from, to),
+      series: [{ label: "lnRMSSD", values: days.map((d) => d.ln_rmssd.value), unit: "ln(ms)", digits: 2, points: true }],
+      band: { low: days.map((d) => d.ln_rmssd.normal_low), high: days.map((d) => d.ln_rmssd.normal_high) },
+    });
+    replace("recovery-note", `${measured} of ${days.length} days measured, from ${[...kinds].map((k) => DATA_KINDS[k] || k).join(" and ")}.`);
+  } else {
+    replace("chart-recovery");
+    replace("recovery-note", why("ln_rmssd"));
+  }
+  if (days.some((d) => d.resting_hr.value !== null)) {
+    timeChart(document.getElementById("chart-rhr"), {
+      xs, tz, yLabel: "bpm", markers, range: span(from, to),
+      series: [{ label: "Resting heart rate", values: days.map((d) => d.resting_hr.value), unit: "bpm", digits: 0, points: true, stroke: "#a4161a" }],
+    });
+  } else {
+    replace("chart-rhr", el("p", { class: "muted" }, why("resting_hr")));
+  }
   const vendorDays = days.filter((d) => Object.values(d.vendor || {}).some((v) => v !== null));
   if (!vendorDays.length) {
     replace("vendor", el("p", { class: "muted" }, "The device reported no scores of its own in this range."));

@@ -15,6 +15,6 @@ export function sessionsTable(target, items, tz) {
       words(s.modality),
       words(s.pressure) || "–",
       `${num(s.duration_minutes, 0)} min`,
-      el("a", { href: `/sessions/${s.id}` }, "Response"),
+      el("a", { href: `/sessions/${s.id}`, "aria-label": `Response to the session of ${localTime(s.start_local || s.start, tz)}` }, "Response"),
     ]), [3])));
 }

@@ -7,8 +7,10 @@ export const STATUS_WORDS = {
 };
 
 export function recoveryToday(target, days) {
-  const last = days.length ? days[days.length - 1] : null;
+  // Today when it has a status, else the latest day that has one (named as such).
+  const last = [...days].reverse().find((d) => d.status !== "insufficient_data") || days[days.length - 1];
   if (!last) return replace(target, el("p", { class: "muted" }, "No recovery data yet."));
+  const isLatest = last === days[days.length - 1];
   const ln = last.ln_rmssd || {};
   const rhr = last.resting_hr || {};
   return replace(target,
@@ -16,8 +18,9 @@ export function recoveryToday(target, days) {
     el("p", {}, `lnRMSSD ${num(ln.value, 2)} ln(ms)`,
        ln.normal_low != null ? ` (normal ${num(ln.normal_low, 2)}–${num(ln.normal_high, 2)})` : "",
        ` · resting heart rate ${num(rhr.value, 0)} bpm`),
-    el("p", { class: "help" }, `For ${last.date}, from ${DATA_KINDS[last.measured_from] || last.measured_from || "no data"}`,
-       last.source ? ` (${last.source.name})` : "", ln.reason ? `. ${ln.reason}` : ""));
+    el("p", { class: "help" }, `${isLatest ? "For" : "Latest measured day:"} ${last.date}, from `,
+       DATA_KINDS[last.measured_from] || last.measured_from || "no data",
+       last.source ? ` (${last.source.name})` : "", ".", ln.reason ? ` Why: ${ln.reason}.` : ""));
 }
 
 export function importSummary(target, item, tzName) {
