@@ -4,7 +4,7 @@ The browser is Debian's ``chromium`` (``apt-get install -y chromium``) launched
 through Playwright for Python with ``executable_path``; Playwright's own browser
 download is never used. Without Chromium or Playwright the browser tests skip
 with the reason, unless ``VAGUS_REQUIRE_BROWSER=1`` (set by ``.ci/run``), which
-turns that skip into a failure.
+turns that skip into a failure. ``VAGUS_CHROMIUM`` names another Chromium executable.
 
 The server runs in this process (uvicorn in a thread) on its own migrated
 database, with the job worker on, so uploads are imported as in production.
@@ -64,9 +64,13 @@ def _unavailable(reason: str):
 
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
-    path = next((p for p in CHROMIUM_CANDIDATES if Path(p).exists()), None) or shutil.which("chromium")
+    chosen = os.environ.get("VAGUS_CHROMIUM")  # another build of Chromium, or none (to test the skip)
+    candidates = (chosen,) if chosen else CHROMIUM_CANDIDATES
+    path = next((p for p in candidates if Path(p).exists()), None)
+    if path is None and not chosen:
+        path = shutil.which("chromium")
     if path is None:
-        _unavailable("no chromium executable (looked for /usr/bin/chromium)")
+        _unavailable(f"no Chromium executable (looked for {', '.join(candidates)})")
     return path
 
 
