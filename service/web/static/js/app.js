@@ -99,6 +99,9 @@ export const METRIC_LABELS = {
   night_ln_rmssd: "Night lnRMSSD", night_hr: "Night heart rate", sleep_duration_min: "Sleep duration",
   sleep_efficiency: "Sleep efficiency",
 };
+// Which way is better, for measures the API names without a direction.
+export const LOWER_IS_BETTER = new Set(["mean_hr", "night_hr", "resting_hr", "stress_index", "sns_index",
+                                        "heart_rate", "sympathetic_index"]);
 export const DATA_KINDS = {
   beat_to_beat: "beat-to-beat intervals", heart_rate_only: "heart rate only", device_hrv: "the device's HRV",
   none: "no data", rr: "beat-to-beat intervals", heart_rate: "heart rate", main_sleep: "main sleep",
@@ -109,10 +112,10 @@ export function unitOf(name, metric) {
   return (metric && metric.unit) ?? UNITS[name] ?? "";
 }
 
-/** A number rounded to what the measure supports (2 significant decimals at most). */
+/** A number with a fixed count of decimals (what the measure supports), or "–". */
 export function num(value, digits = 1) {
   if (value === null || value === undefined || Number.isNaN(value)) return "–";
-  return Number(value).toLocaleString(undefined, { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+  return Number(value).toLocaleString(undefined, { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
 export function signed(value, digits = 1) {

@@ -1,5 +1,5 @@
 // Each claim massage makes, with this person's verdict, estimate on a scale, literature and caveats.
-import { METRIC_LABELS, api, badge, done, el, failed, fill, num, replace, unitOf, words } from "./app.js";
+import { LOWER_IS_BETTER, METRIC_LABELS, api, badge, done, el, failed, fill, num, replace, unitOf, words } from "./app.js";
 import { scale } from "./scale.js";
 
 const personId = document.getElementById("evidence-page").dataset.personId;
@@ -33,7 +33,8 @@ export function claimCard(c) {
       c.ci_low !== null ? ` (95% interval ${num(c.ci_low, digits)} to ${num(c.ci_high, digits)})` : "",
       c.swc ? `; smallest worthwhile change ${num(c.swc, digits)} ${unit}` : ""));
     parts.push(scale({ estimate: c.estimate, low: c.ci_low, high: c.ci_high, swc: c.swc, unit, digits,
-                       better: (c.endpoints && c.endpoints[0] && c.endpoints[0].better) || "higher" }));
+                       better: c.better || (c.endpoints && c.endpoints[0] && c.endpoints[0].better)
+                         || (LOWER_IS_BETTER.has(c.metric) ? "lower" : "higher") }));
   }
   if (c.caveats && c.caveats.length) {
     parts.push(el("h3", {}, "Caveats"), el("ul", {}, c.caveats.map((t) => el("li", {}, t))));

@@ -21,9 +21,13 @@ export function scale({ estimate, low, high, swc, unit = "", digits = 2, better 
     .filter(Boolean).join(", ");
   root.append(svg("title", {}, label));
   if (swc) {
-    root.append(svg("rect", { x: x(-swc), y: y - 14, width: x(swc) - x(-swc), height: 28, fill: "#eceff3" }));
-    root.append(svg("text", { x: x(swc), y: y - 18, "text-anchor": "middle" }, `+${swc.toFixed(digits)} SWC`));
-    root.append(svg("text", { x: x(-swc), y: y - 18, "text-anchor": "middle" }, `−${swc.toFixed(digits)}`));
+    root.append(svg("rect", { x: x(-swc), y: y - 14, width: x(swc) - x(-swc), height: 28, fill: "#dfe3e8" }));
+    if (x(swc) - x(-swc) < 70) {  // too narrow for two labels
+      root.append(svg("text", { x: x(0), y: y - 18, "text-anchor": "middle" }, `±${swc.toFixed(digits)} smallest worthwhile change`));
+    } else {
+      root.append(svg("text", { x: x(swc), y: y - 18, "text-anchor": "middle" }, `+${swc.toFixed(digits)} SWC`));
+      root.append(svg("text", { x: x(-swc), y: y - 18, "text-anchor": "middle" }, `−${swc.toFixed(digits)} SWC`));
+    }
   }
   root.append(svg("line", { x1: left, x2: right, y1: y, y2: y, stroke: "#8a94a3" }));
   root.append(svg("line", { x1: x(0), x2: x(0), y1: y - 14, y2: y + 14, stroke: "#4a5360" }));
