@@ -134,3 +134,9 @@ def account(request: Request) -> Response:
 @router.get("/cohort", response_class=HTMLResponse)
 def cohort(request: Request) -> Response:
     return _page(request, "cohort.html", roles=("therapist",), page="cohort")
+
+
+def sign_in_link(base_url: str, token: str) -> str:
+    """A link that signs in with ``token`` (for ``vagus demo``): the token rides in the URL
+    fragment, which the browser never sends to the server; the sign-in page submits it."""
+    return f"{base_url.rstrip('/')}/signin#token={token}"

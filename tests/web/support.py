@@ -74,3 +74,50 @@ def drop_file(page, selector: str, path: Path, mime: str = "text/csv") -> None:
            }""", [path.name, path.read_text(), mime])
     page.dispatch_event(selector, "dragenter", {"dataTransfer": data_transfer})
     page.dispatch_event(selector, "drop", {"dataTransfer": data_transfer})
+
+
+# Accessibility checks run in the page: every form control has a label (or an aria-label),
+# and every visible text's colour has at least 4.5:1 contrast (WCAG AA) with the first
+# opaque background behind it.
+_A11Y_PROBLEMS = """
+() => {
+  const problems = [];
+  for (const control of document.querySelectorAll("input, select, textarea")) {
+    if (control.type === "hidden") continue;
+    const named = control.labels && control.labels.length || control.getAttribute("aria-label")
+      || control.getAttribute("aria-labelledby");
+    if (!named) problems.push(`unlabelled ${control.tagName.toLowerCase()}#${control.id}`);
+  }
+  const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (node) => {
+    for (; node && node.nodeType === 1; node = node.parentElement) {
+      const c = rgb(getComputedStyle(node).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] === 1)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const seen = new Set();
+  while (walker.nextNode()) {
+    const node = walker.currentNode.parentElement;
+    if (!walker.currentNode.textContent.trim() || seen.has(node)) continue;
+    seen.add(node);
+    const style = getComputedStyle(node);
+    if (style.visibility === "hidden" || !node.getClientRects().length) continue;
+    if (node.closest(".visually-hidden, .skip, svg")) continue;
+    const fg = rgb(style.color).slice(0, 3);
+    const [a, b] = [lum(fg), lum(background(node))].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    if (ratio < 4.5) problems.push(`contrast ${ratio.toFixed(2)} for "${walker.currentNode.textContent.trim().slice(0, 30)}"`);
+  }
+  return problems;
+}
+"""
+
+
+def accessibility_problems(page) -> list[str]:
+    return page.evaluate(_A11Y_PROBLEMS)

@@ -15,7 +15,7 @@ from service.demo import write_heart_rate
 from service.repositories import sessions
 from tests.service.helpers import import_file, new_person, patient_token
 from tests.web.conftest import record_timing, shot
-from tests.web.support import open_page, series_pixels, sign_in
+from tests.web.support import accessibility_problems, open_page, series_pixels, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +52,18 @@ def test_every_page_type_on_the_demo_data(live_server, context, demo_data):
         record_timing(f"demo {name} page", ms, f"second visit; slowest API call {slowest[0]:.0f} ms "
                       f"{slowest[1].replace(person_id, '{id}')}")
         shot(page, f"demo-{name}")
+        assert accessibility_problems(page) == [], name
     open_page(page, f"{base}/sessions/{demo_data['session_id']}", "session")
     assert series_pixels(page, "#chart-session") > 300
     assert page.locator("#response table").count() == 2
     assert outside == []
+
+    # Keyboard: the first Tab reaches the skip link, which moves focus to the content.
+    open_page(page, f"{base}/", "home")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
 
     phone = context.browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
                                         device_scale_factor=2)

@@ -101,7 +101,7 @@ export const METRIC_LABELS = {
 };
 // Which way is better, for measures the API names without a direction.
 export const LOWER_IS_BETTER = new Set(["mean_hr", "night_hr", "resting_hr", "stress_index", "sns_index",
-                                        "heart_rate", "sympathetic_index"]);
+                                        "heart_rate", "cortisol", "pain", "anxiety", "headache_intensity"]);
 export const DATA_KINDS = {
   beat_to_beat: "beat-to-beat intervals", heart_rate_only: "heart rate only", device_hrv: "the device's HRV",
   none: "no data", rr: "beat-to-beat intervals", heart_rate: "heart rate", main_sleep: "main sleep",

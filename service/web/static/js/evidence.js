@@ -15,6 +15,12 @@ const WOULD_MEASURE = {
   recovery: "Overnight or morning heart-rate variability on the days after sessions.",
 };
 
+/** The direction of the claim's headline measure: its endpoint's, else the measure's usual one. */
+function betterOf(c) {
+  const endpoint = (c.endpoints || []).find((e) => e.metric === c.metric);
+  return (endpoint && endpoint.better) || (LOWER_IS_BETTER.has(c.metric) ? "lower" : "higher");
+}
+
 export function claimCard(c) {
   const unit = unitOf(c.metric, c);
   const notMeasured = c.verdict === "not measured";
@@ -33,8 +39,7 @@ export function claimCard(c) {
       c.ci_low !== null ? ` (95% interval ${num(c.ci_low, digits)} to ${num(c.ci_high, digits)})` : "",
       c.swc ? `; smallest worthwhile change ${num(c.swc, digits)} ${unit}` : ""));
     parts.push(scale({ estimate: c.estimate, low: c.ci_low, high: c.ci_high, swc: c.swc, unit, digits,
-                       better: c.better || (c.endpoints && c.endpoints[0] && c.endpoints[0].better)
-                         || (LOWER_IS_BETTER.has(c.metric) ? "lower" : "higher") }));
+                       better: betterOf(c) }));
   }
   if (c.caveats && c.caveats.length) {
     parts.push(el("h3", {}, "Caveats"), el("ul", {}, c.caveats.map((t) => el("li", {}, t))));
