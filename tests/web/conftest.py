@@ -64,7 +64,8 @@ def _unavailable(reason: str):
 
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
-    chosen = os.environ.get("VAGUS_CHROMIUM")  # another build of Chromium, or none (to test the skip)
+    # Another build of Chromium, or a missing path (to see the skip).
+    chosen = os.environ.get("VAGUS_CHROMIUM")
     candidates = (chosen,) if chosen else CHROMIUM_CANDIDATES
     path = next((p for p in candidates if Path(p).exists()), None)
     if path is None and not chosen:

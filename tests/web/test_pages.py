@@ -42,14 +42,16 @@ def test_every_page_type_on_the_demo_data(live_server, context, demo_data):
              ("consent", f"{base}/consent", "consent"),
              ("account", f"{base}/account", "account")]
     api_calls: list[tuple[float, str]] = []
-    page.on("requestfinished", lambda r: api_calls.append((r.timing["responseEnd"], urlsplit(r.url).path))
+    page.on("requestfinished",
+            lambda r: api_calls.append((r.timing["responseEnd"], urlsplit(r.url).path))
             if "/v1/" in r.url else None)
     for name, url, loaded in pages:
         open_page(page, url, loaded)  # first visit warms the server's caches
         api_calls.clear()
         ms = open_page(page, url, loaded)
         slowest = max(api_calls, default=(0.0, "no API call"))
-        record_timing(f"demo {name} page", ms, f"second visit; slowest API call {slowest[0]:.0f} ms "
+        record_timing(f"demo {name} page", ms,
+                      f"second visit; slowest API call {slowest[0]:.0f} ms "
                       f"{slowest[1].replace(person_id, '{id}')}")
         shot(page, f"demo-{name}")
         assert accessibility_problems(page) == [], name
@@ -128,6 +130,6 @@ def test_a_year_of_heart_rate_draws_on_the_client_page(live_server, context, tmp
     assert series_pixels(page, "#chart-hr") > 1000
     record_timing("year of heart rate: chart draw", float(chart.get_attribute("data-draw-ms")),
                   f"{n:,} points, uPlot, data in hand to canvas drawn")
-    record_timing("year of heart rate: NDJSON fetch + parse", float(chart.get_attribute("data-fetch-ms")),
-                  f"{n:,} rows")
+    record_timing("year of heart rate: NDJSON fetch + parse",
+                  float(chart.get_attribute("data-fetch-ms")), f"{n:,} rows")
     shot(page, "trends-year")

@@ -24,7 +24,8 @@ def patient(live_server, tmp_path_factory):
     folder = tmp_path_factory.mktemp("exports")
     today = dt.datetime.now(ZoneInfo(TZ)).date()
     first = dt.datetime.combine(today - dt.timedelta(days=14), dt.time(0), tzinfo=ZoneInfo(TZ))
-    session_start = dt.datetime.combine(today - dt.timedelta(days=5), dt.time(15), tzinfo=ZoneInfo(TZ))
+    session_start = dt.datetime.combine(today - dt.timedelta(days=5), dt.time(15),
+                                        tzinfo=ZoneInfo(TZ))
     session_end = session_start + dt.timedelta(hours=1)
     heart_rate = folder / "watch-heart-rate.csv"
     write_heart_rate(heart_rate, first, 14)
@@ -95,7 +96,8 @@ def test_patient_uploads_logs_a_session_and_sees_its_chart(live_server, context,
 
     # The chart: a canvas with the heart-rate line drawn on it, over the recorded beats.
     assert series_pixels(page, "#chart-session") > 300
-    # The chart spans the windows (not the whole recording): over an hour of beats, no more than stored.
+    # The chart spans the windows, not the whole recording: over an hour of beats, at most
+    # as many as stored.
     assert 4000 < int(page.get_attribute("#chart-session", "data-points")) <= second["inserted"]
     response = _api(context, base, token, f"/v1/sessions/{session_id}/response")
     table = page.inner_text("#response")
