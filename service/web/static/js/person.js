@@ -1,6 +1,6 @@
 // A person's trends over a selectable range: recovery against the normal band, resting heart
 // rate, every heart-rate sample, device scores and sessions (as markers and a list).
-import { api, apiNdjson, addDays, done, el, failed, fill, localMidnight, num, replace, scopesFor, table, todayIn, words,
+import { api, apiNdjson, addDays, body, done, el, failed, fill, localMidnight, num, replace, scopesFor, table, todayIn, words,
          DATA_KINDS } from "./app.js";
 import { seconds, timeChart } from "./charts.js";
 import { sessionsTable } from "./sessions.js";
@@ -12,6 +12,12 @@ const tz = person.tz;
 const scopes = await scopesFor(personId);
 fill("name", person.name);
 fill("subtitle", `Times in ${tz}. Each figure names the kind of data behind it.`);
+// A therapist whose grant allows writing gets the same forms as the patient.
+if (body.role !== "patient") {
+  replace("write-links",
+    scopes.has("write:sessions") ? el("a", { class: "button secondary", href: `/persons/${personId}/sessions/new` }, "Log a session") : null,
+    scopes.has("write:imports") ? el("a", { class: "button secondary", href: `/persons/${personId}/upload` }, "Upload") : null);
+}
 
 const noon = (date) => Date.parse(localMidnight(date, tz)) / 1000 + 12 * 3600;
 
