@@ -2,6 +2,11 @@
 import { api, badge, body, done, el, failed, localDate, replace, status, table, words } from "./app.js";
 
 const personId = body.personId;
+const SCOPE_WORDS = {
+  "read:evidence": "see responses, recovery and evidence", "read:sessions": "see sessions and ratings",
+  "read:observations": "see heart-rate data and imports", "write:sessions": "log sessions",
+  "write:imports": "upload exports",
+};
 
 async function act(path, method, message) {
   try {
@@ -27,7 +32,7 @@ async function load() {
         onclick: () => act(base, "DELETE", `${g.status === "pending" ? "Declined" : "Revoked"} ${g.grantee_name}.`) },
         `${g.status === "pending" ? "Decline" : "Revoke"} ${g.grantee_name}`));
     }
-    return [`${g.grantee_name} (${g.grantee_role})`, g.scopes.map(words).join(", "),
+    return [`${g.grantee_name} (${g.grantee_role})`, g.scopes.map((s) => SCOPE_WORDS[s] || words(s)).join("; "),
       badge(g.live ? "active" : g.status, g.live ? "within" : g.status === "pending" ? "above" : "not-supported"),
       localDate(g.approved_at || g.created_at), el("span", {}, actions)];
   })));
