@@ -93,6 +93,7 @@ def test_patient_uploads_logs_a_session_and_sees_its_chart(live_server, context,
     assert session["modality"] == "deep_tissue" and session["body_areas"] == ["neck"]
     reports = _api(context, base, token, f"/v1/persons/{person_id}/self-reports")["items"]
     assert sorted((r["phase"], r["value"]) for r in reports) == [("after", 3.0), ("before", 6.0)]
+    assert page.locator("#ratings tbody tr").all_inner_texts() == ["pain\t6\t3"]
 
     # The chart: a canvas with the heart-rate line drawn on it, over the recorded beats.
     assert series_pixels(page, "#chart-session") > 300

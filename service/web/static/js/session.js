@@ -95,6 +95,22 @@ function nightTables(response) {
   replace("night", parts.length ? parts : el("p", { class: "muted" }, "Nothing measured after this session yet."));
 }
 
+async function ratings(session) {
+  const day = 24 * 3600e3;
+  const range = `from=${encodeURIComponent(new Date(Date.parse(session.start) - day).toISOString())}` +
+    `&to=${encodeURIComponent(new Date(Date.parse(session.end) + day).toISOString())}`;
+  const { items } = await api(`/v1/persons/${session.person_id}/self-reports?${range}&limit=500`);
+  const mine = items.filter((r) => r.session_id === session.id);
+  if (!mine.length) return replace("ratings", el("p", { class: "muted" }, "No ratings logged with this session."));
+  const kinds = [...new Set(mine.map((r) => r.kind))];
+  const value = (kind, phase) => {
+    const r = mine.find((x) => x.kind === kind && x.phase === phase);
+    return r ? num(r.value, 0) : "–";
+  };
+  return replace("ratings", table(["Rating", "Before", "After"],
+    kinds.map((k) => [words(k), value(k, "before"), value(k, "after")]), [1, 2]));
+}
+
 const session = await api(`/v1/sessions/${sessionId}`).catch((e) => { failed("summary", e); return null; });
 if (session) {
   const tz = session.tz;
@@ -102,6 +118,7 @@ if (session) {
   fill("details", `${words(session.modality)}${session.pressure ? `, ${session.pressure} pressure` : ""}, ` +
     `${num(session.duration_minutes, 0)} min${session.body_areas.length ? ` · ${session.body_areas.map(words).join(", ")}` : ""} · times in ${tz}`);
   const scopes = await scopesFor(session.person_id);
+  await ratings(session).catch((e) => failed("ratings", e));  // read:sessions, as the session itself
   let response = null;
   try {
     if (!scopes.has("read:evidence")) throw new ApiError(403, { detail: "no consent to see responses" });
