@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from service import __version__, tasks
+from service import __version__, tasks, web
 from service.access.endpoints import audit, grants, persons, tokens
 from service.analysis import endpoints as analysis
 from service.care.endpoints import lab_results, self_reports, sessions
@@ -54,7 +54,11 @@ def create_app(settings: Settings | None = None, pool: Pool | None = None, *,
             if own_pool:
                 app.state.pool.close()
 
-    app = FastAPI(title="Vagus", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # Web app hook: docs_url/redoc_url off (FastAPI's load from a CDN); web.install serves
+    # the pages, their static files and local /docs and /redoc (service/web/).
+    app = FastAPI(title="Vagus", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
+    web.install(app)
     app.state.settings = settings
     if pool is not None:
         app.state.pool = pool
