@@ -12,6 +12,7 @@ from pathlib import Path
 from .apple_health import AppleHealth
 from .base import Connector, ConnectorError
 from .empatica import EmpaticaE4
+from .fitbit import Fitbit
 from .garmin_fit import GarminFit
 from .plain import HeartRateCsv, PolarSensorLogger, RrCsv, RrText
 
@@ -21,6 +22,8 @@ CONNECTORS: tuple[Connector, ...] = (
     AppleHealth(),
     GarminFit(),
     EmpaticaE4(),
+    # Account exports, recognised by their file names: before the generic CSV readers.
+    Fitbit(),
     PolarSensorLogger(),
     RrCsv(),
     HeartRateCsv(),

@@ -252,7 +252,7 @@ class _Writer:
         summaries: dict[str, list[str]] = {}
         for index, day in enumerate(all_days):
             night = day + dt.timedelta(days=1)
-            with_details = index % 5 != 4
+            with_details = index % 3 != 2
             rows = []
             if with_details:
                 start = _us(dt.datetime.combine(day, dt.time(23, 30), tzinfo=self.zone))
