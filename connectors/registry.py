@@ -14,6 +14,7 @@ from .base import Connector, ConnectorError
 from .empatica import EmpaticaE4
 from .fitbit import Fitbit
 from .garmin_fit import GarminFit
+from .samsung_health import SamsungHealth
 from .plain import HeartRateCsv, PolarSensorLogger, RrCsv, RrText
 
 HEAD_BYTES = 64 * 1024
@@ -24,6 +25,7 @@ CONNECTORS: tuple[Connector, ...] = (
     EmpaticaE4(),
     # Account exports, recognised by their file names: before the generic CSV readers.
     Fitbit(),
+    SamsungHealth(),
     PolarSensorLogger(),
     RrCsv(),
     HeartRateCsv(),
