@@ -15,6 +15,7 @@ from .empatica import EmpaticaE4
 from .fitbit import Fitbit
 from .garmin_fit import GarminFit
 from .samsung_health import SamsungHealth
+from .oura import Oura
 from .plain import HeartRateCsv, PolarSensorLogger, RrCsv, RrText
 
 HEAD_BYTES = 64 * 1024
@@ -26,6 +27,7 @@ CONNECTORS: tuple[Connector, ...] = (
     # Account exports, recognised by their file names: before the generic CSV readers.
     Fitbit(),
     SamsungHealth(),
+    Oura(),
     PolarSensorLogger(),
     RrCsv(),
     HeartRateCsv(),
