@@ -16,6 +16,7 @@ from .fitbit import Fitbit
 from .garmin_fit import GarminFit
 from .samsung_health import SamsungHealth
 from .oura import Oura
+from .whoop import Whoop
 from .plain import HeartRateCsv, PolarSensorLogger, RrCsv, RrText
 
 HEAD_BYTES = 64 * 1024
@@ -28,6 +29,7 @@ CONNECTORS: tuple[Connector, ...] = (
     Fitbit(),
     SamsungHealth(),
     Oura(),
+    Whoop(),
     PolarSensorLogger(),
     RrCsv(),
     HeartRateCsv(),
