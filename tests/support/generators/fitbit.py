@@ -131,8 +131,8 @@ class _Writer:
         json_days = all_days[:max(0, days - google_days)]
         for day in json_days:
             self.heart_rate_json(day)
-        for day in all_days[len(json_days):]:
-            self.heart_rate_google(day)
+        if len(json_days) < days:
+            self.heart_rate_google(all_days[len(json_days):])
         for block in range(0, days, 30):
             chunk = all_days[block:block + 30]
             self.resting(chunk)
@@ -172,15 +172,16 @@ class _Writer:
         self.put(f"Global Export Data/heart_rate-{day.isoformat()}.json",
                  "[" + ",".join(parts) + "]")
 
-    def heart_rate_google(self, day: dt.date) -> None:
+    def heart_rate_google(self, days: list[dt.date]) -> None:
         # Google Health files are split at UTC midnight, whatever the account zone.
-        times, bpm = self._series(day)
-        self._known("heart_rate", times, bpm)
         by_utc_day: dict[str, list[str]] = {}
-        for t, value in zip(times.tolist(), bpm.tolist(), strict=True):
-            moment = EPOCH + dt.timedelta(microseconds=t)
-            by_utc_day.setdefault(moment.date().isoformat(), []).append(
-                f"{moment.strftime('%Y-%m-%dT%H:%M:%S')}Z,{value}\n")
+        for day in days:
+            times, bpm = self._series(day)
+            self._known("heart_rate", times, bpm)
+            for t, value in zip(times.tolist(), bpm.tolist(), strict=True):
+                moment = EPOCH + dt.timedelta(microseconds=t)
+                by_utc_day.setdefault(moment.date().isoformat(), []).append(
+                    f"{moment.strftime('%Y-%m-%dT%H:%M:%S')}Z,{value}\n")
         for name, rows in by_utc_day.items():
             self.put(f"Physical Activity_GoogleData/heart_rate_{name}.csv",
                      "timestamp,beats per minute\n" + "".join(rows))
