@@ -28,6 +28,8 @@ CHUNK_CHARS = 1 << 20
 #: hundred KB: an Oura sleep period with its 5-minute series).
 MAX_RECORD_CHARS = 64 << 20
 _SPACE = re.compile(r"[ \t\n\r]*")
+#: What follows an array element: a comma or the closing bracket, with spaces.
+_AFTER_ELEMENT = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*")
 
 Event = tuple[Literal["item", "value"], str | None, Any]
 
@@ -85,6 +87,13 @@ class _Cursor:
         self.pos += 1
 
     def value(self) -> Any:
+        try:  # the common case: a whole value at the cursor, inside the buffer
+            obj, end = self.json.raw_decode(self.buf, self.pos)
+            if end < len(self.buf) or self.eof or isinstance(obj, (dict, list, str)):
+                self.pos = end
+                return obj
+        except json.JSONDecodeError:
+            pass
         self.peek()
         while True:
             try:
@@ -144,6 +153,12 @@ def _array(cursor: _Cursor, key: str | None) -> Iterator[Event]:
         element = cursor.value()
         cursor.records += 1
         yield "item", key, element
+        after = _AFTER_ELEMENT.match(cursor.buf, cursor.pos)
+        if after is not None:  # fast path: the separator is already in the buffer
+            cursor.pos = after.end()
+            if after.group(1) == "]":
+                return
+            continue
         following = cursor.peek()
         if following == "]":
             cursor.pos += 1

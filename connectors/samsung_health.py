@@ -61,6 +61,8 @@ _CSV = re.compile(r"^(com\.samsung\.[a-z0-9_.]+?)\.(\d{12,17})\.csv$", re.I)
 DEVICE_GROUPS: dict[str, SourceKind] = {"360001": "phone", "360003": "watch"}
 SAMSUNG_APP = "com.sec.android.app.shealth"
 CHUNK = 20_000
+#: Binning files up to this size are decoded whole; larger ones are streamed.
+SMALL_BINNING_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -264,10 +266,19 @@ def _bin_items(reference: str, bins: dict[str, ExportFile], problems: FileProble
     if file is None:
         return None  # the export left the jsons/ folder out: the row's own value is used
     try:
+        if file.size <= SMALL_BINNING_BYTES:  # the usual case: a few KB, decoded at once
+            with file.open() as handle:
+                parsed = json.loads(handle.read().decode("utf-8-sig"))
+            return parsed if isinstance(parsed, list) else [parsed]
         return list(items(file))
+    except UnicodeDecodeError as exc:
+        problems.add(f"unreadable binning file (not UTF-8: {exc.reason})", line)
+    except json.JSONDecodeError as exc:
+        what = "truncated JSON" if exc.pos >= len(exc.doc.rstrip()) else "malformed JSON"
+        problems.add(f"unreadable binning file ({what}: {exc.msg})", line)
     except ConnectorError as exc:
         problems.add(f"unreadable binning file ({exc.problem})", line)
-        return None
+    return None
 
 
 def _add_bins(rows: _Rows, bin_items: list, kind: _Kind, problems: FileProblems,
