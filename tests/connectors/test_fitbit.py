@@ -245,3 +245,13 @@ def test_daily_summary_is_kept_only_for_nights_without_details(autumn, autumn_re
         nights_with_details
     rmssd = np.concatenate([b.value for b in autumn_read[0] if b.metric == "hrv_rmssd"])
     assert rmssd.min() >= 20 and rmssd.max() <= 70
+
+
+def test_hrv_details_through_the_repeated_hour_stay_five_minutes_apart(autumn_read) -> None:
+    """The night of 26-27 October 2024 passes 02:00-03:00 twice; no two values may collide."""
+    stamps = sorted(t for b in autumn_read[0] if b.metric == "hrv_rmssd"
+                    for t in b.ts.tolist())
+    night_start = int(dt.datetime(2024, 10, 26, 21, 30, tzinfo=UTC).timestamp()) * 1_000_000
+    night = [t for t in stamps if night_start <= t < night_start + 8 * 3600 * 1_000_000]
+    assert len(night) == 84
+    assert {b - a for a, b in zip(night, night[1:], strict=False)} == {300 * 1_000_000}
