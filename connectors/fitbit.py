@@ -199,7 +199,10 @@ class _Reader:
     @property
     def local_zone(self) -> ZoneInfo:
         if self.zone is None:
-            self.zone = ZoneInfo(self.ctx_zone)
+            self.zone = zone_or_none(self.ctx_zone)
+            if self.zone is None:
+                raise ConnectorError(self.ctx_zone, "unknown time zone given for the import, "
+                                     "and the export has no profile with one")
             self.zone_note = (f"times placed in time zone {self.zone.key} from the import's "
                               "zone option (the export has no profile with a time zone)")
         return self.zone

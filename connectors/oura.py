@@ -41,7 +41,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -58,6 +57,7 @@ from .base import (
 )
 from .export_tree import ExportFile, list_names, open_export
 from .jsonstream import iter_json
+from .localtime import zone_or_none
 from .tabular import FileProblems, csv_rows, normalise
 from .vendor import batches, file_kind, noon_us
 
@@ -363,7 +363,9 @@ class Oura:
         return looks_like_oura(path, head)
 
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
-        zone = ZoneInfo(ctx.tz)
+        zone = zone_or_none(ctx.tz)
+        if zone is None:
+            raise ConnectorError(ctx.tz, "unknown time zone given for the import")
         with open_export(path) as files:
             chosen = []
             for file in files:
@@ -421,7 +423,7 @@ def _csv_records(file: ExportFile) -> Iterator[tuple[int, str | None, Any]]:
 def _map_file(records: Iterator[tuple[int, str | None, Any]], zone: dt.tzinfo,
               problems: FileProblems, report: ReadReport) -> Iterator[Item]:
     batcher = _Batcher()
-    for where, key, record in records:
+    for where, _key, record in records:
         if not isinstance(record, Mapping):
             problems.add("record is not a JSON object", where)
             continue

@@ -14,10 +14,10 @@ from .base import Connector, ConnectorError
 from .empatica import EmpaticaE4
 from .fitbit import Fitbit
 from .garmin_fit import GarminFit
-from .samsung_health import SamsungHealth
 from .oura import Oura
-from .whoop import Whoop
 from .plain import HeartRateCsv, PolarSensorLogger, RrCsv, RrText
+from .samsung_health import SamsungHealth
+from .whoop import Whoop
 
 HEAD_BYTES = 64 * 1024
 

@@ -37,8 +37,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import ConnectorError, Episode, Item, Metric, ReadContext, ReadReport, SourceInfo
-from .base import from_epoch_us
+from .base import (
+    ConnectorError,
+    Episode,
+    Item,
+    Metric,
+    ReadContext,
+    ReadReport,
+    SourceInfo,
+    from_epoch_us,
+)
 from .export_tree import ExportFile, list_names, open_export
 from .localtime import SPACED, parse_civil, parse_offset, tail_parts
 from .tabular import FileProblems, Header, cell, csv_rows, number

@@ -81,8 +81,8 @@ def write_whoop_export(dest: Path, *, days: int = 4, seed: int = 0,
         end = "" if in_progress else onsets[index + 1].astimezone(fixed).strftime(
             "%Y-%m-%d %H:%M:%S")
 
-        def local(moment: dt.datetime) -> str:
-            return moment.astimezone(fixed).strftime("%Y-%m-%d %H:%M:%S")
+        def local(moment: dt.datetime, zone: dt.tzinfo = fixed) -> str:
+            return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
 
         values = {
             "Recovery score %": "" if in_progress else str(rng.randint(20, 99)),
