@@ -154,7 +154,10 @@ class Fitbit:
             done = 0
             for _order, file, role in chosen:
                 problems = FileProblems(file, "record" if role in _JSON_ROLES else "line")
-                yield from reader.handlers[role](file, problems)
+                if role == "profile":  # first in _ORDER: it sets the zone
+                    reader.read_profile(file, problems)
+                else:
+                    yield from reader.handlers[role](file, problems)
                 problems.flush(report)
                 done += file.size
                 report.progress(done)
@@ -171,7 +174,7 @@ class _Reader:
         self.zone_note = ""
         self.detail_nights: set[str] = set()
         self.handlers: dict[str, Callable[[ExportFile, FileProblems], Iterator[Item]]] = {
-            "profile": self._profile, "heart_rate": self._heart_rate_json,
+            "heart_rate": self._heart_rate_json,
             "resting": self._resting, "sleep": self._sleep, "hrv_details": self._hrv_details,
             "hrv_summary": self._hrv_summary, "stress": self._stress,
             "google_heart_rate": self._google_heart_rate, "readiness": self._readiness,
@@ -179,22 +182,19 @@ class _Reader:
 
     # -- the account's time zone ---------------------------------------------------
 
-    def _profile(self, file: ExportFile, problems: FileProblems) -> Iterator[Item]:
+    def read_profile(self, file: ExportFile, problems: FileProblems) -> None:
+        """The account's zone from the first row's ``timezone`` column."""
         for header, line, fields in csv_rows(file):
             column = header.find("timezone", "time zone", "time_zone")
             if column is None:
                 self.report.note(f"profile {file.path} has no timezone column")
-                return
-            zone = zone_or_none(cell(fields, column))
-            if zone is None:
+            elif (zone := zone_or_none(cell(fields, column))) is None:
                 problems.add(f"unknown time zone {cell(fields, column)[:40]!r} in the profile",
                              line)
-                return
-            if self.zone is None:
+            elif self.zone is None:
                 self.zone = zone
                 self.zone_note = f"times placed in time zone {zone.key} from {file.path}"
             return
-        yield from ()
 
     @property
     def local_zone(self) -> ZoneInfo:
@@ -204,7 +204,7 @@ class _Reader:
                 raise ConnectorError(self.ctx_zone, "unknown time zone given for the import, "
                                      "and the export has no profile with one")
             self.zone_note = (f"times placed in time zone {self.zone.key} from the import's "
-                              "zone option (the export has no profile with a time zone)")
+                              "zone option (the export has no profile with a usable time zone)")
         return self.zone
 
     def finish(self) -> None:

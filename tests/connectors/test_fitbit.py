@@ -255,3 +255,15 @@ def test_hrv_details_through_the_repeated_hour_stay_five_minutes_apart(autumn_re
     night = [t for t in stamps if night_start <= t < night_start + 8 * 3600 * 1_000_000]
     assert len(night) == 84
     assert {b - a for a, b in zip(night, night[1:], strict=False)} == {300 * 1_000_000}
+
+
+def test_an_unknown_profile_zone_is_counted_and_the_import_zone_used(tmp_path: Path) -> None:
+    (tmp_path / "Your Profile").mkdir()
+    (tmp_path / "Your Profile" / "Profile.csv").write_text("id,timezone\nX,Mars/Olympus\n")
+    (tmp_path / "heart_rate-2024-07-01.json").write_text(
+        '[{"dateTime":"07/01/24 12:00:00","value":{"bpm":70,"confidence":2}}]')
+    batches, _e, report = read(tmp_path, tz="Asia/Tokyo")
+    assert batches[0].utc_offset_s == 9 * 3600
+    assert report.rejected["unknown time zone 'Mars/Olympus' in the profile "
+                           "(Your Profile/Profile.csv, first at line 2)"] == 1
+    assert any("Asia/Tokyo from the import's zone option" in n for n in report.notes)
