@@ -98,3 +98,8 @@ def list_names(path: Path) -> list[str]:
 
 def basename(name: str) -> str:
     return name.rsplit("/", 1)[-1]
+
+
+def is_lone_file(path: Path) -> bool:
+    """A single file (not a folder, not a zip): detection must then check its content."""
+    return path.is_file() and not archive.is_zip(path)

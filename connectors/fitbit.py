@@ -48,7 +48,7 @@ from .base import (
     SourceInfo,
     from_epoch_us,
 )
-from .export_tree import ExportFile, list_names, open_export
+from .export_tree import ExportFile, is_lone_file, list_names, open_export
 from .jsonstream import items
 from .localtime import (
     ISO,
@@ -109,21 +109,22 @@ _ORDER = ("profile", "hrv_details", "hrv_summary", "heart_rate", "google_heart_r
           "resting", "sleep", "stress", "readiness")
 
 
-def looks_like_fitbit(names: list[str], head: bytes) -> bool:
-    """An export (or a lone file) in Fitbit's layout."""
+def looks_like_fitbit(names: list[str], head: bytes, lone: bool) -> bool:
+    """An export (or a ``lone`` file) in Fitbit's layout."""
     roles = [file_role(n) for n in names]
     data_roles = [r for r in roles if r not in (None, "profile")]
     if not data_roles:
         return False
-    if len(names) == 1:  # a lone file: its content must agree with its name
+    if lone:  # its content must agree with its name
         if data_roles[0] == "google_heart_rate":
             return b"beats per minute" in head.split(b"\n", 1)[0].lower()
         if names[0].lower().endswith(".json"):
             return b"datetime" in head[:4096].lower() or head.strip()[:1] == b"["
         return True
     lowered = [n.lower() for n in names]
+    # Every name but sleep-*.json is Fitbit's own; that one needs a Fitbit folder too.
     return any(folder in name for name in lowered for folder in _FOLDERS) or any(
-        r in ("google_heart_rate", "hrv_details") for r in data_roles)
+        r != "sleep" for r in data_roles)
 
 
 class Fitbit:
@@ -134,7 +135,7 @@ class Fitbit:
                    "CSVs (heart_rate_YYYY-MM-DD.csv, daily_readiness.csv)")
 
     def sniff(self, path: Path, head: bytes) -> bool:
-        return looks_like_fitbit(list_names(path), head)
+        return looks_like_fitbit(list_names(path), head, is_lone_file(path))
 
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         with open_export(path) as files:

@@ -55,7 +55,7 @@ from .base import (
     SourceInfo,
     to_epoch_us,
 )
-from .export_tree import ExportFile, list_names, open_export
+from .export_tree import ExportFile, is_lone_file, list_names, open_export
 from .jsonstream import iter_json
 from .localtime import zone_or_none
 from .tabular import FileProblems, csv_rows, normalise
@@ -292,7 +292,7 @@ CHUNK = 50_000
 def looks_like_oura(path: Path, head: bytes) -> bool:
     names = list_names(path)
     lowered = [n.lower() for n in names]
-    if len(names) == 1:
+    if is_lone_file(path):
         name = lowered[0].rsplit("/", 1)[-1]
         if name.endswith(".json"):
             return _oura_json_head(head)

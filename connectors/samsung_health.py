@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import ConnectorError, Item, Metric, ReadContext, ReadReport, SourceInfo, SourceKind
-from .export_tree import ExportFile, list_names, open_export
+from .export_tree import ExportFile, is_lone_file, list_names, open_export
 from .jsonstream import items
 from .localtime import SPACED, parse_civil, parse_offset, tail_parts
 from .tabular import FileProblems, cell, csv_rows, number
@@ -84,11 +84,11 @@ def data_type(name: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def looks_like_samsung(names: list[str], head: bytes) -> bool:
+def looks_like_samsung(names: list[str], head: bytes, lone: bool) -> bool:
     types = {data_type(n) for n in names}
     if not types & set(KINDS):
         return False
-    if len(names) == 1:  # a lone CSV: line 1 must be Samsung's metadata line
+    if lone:  # a lone CSV: line 1 must be Samsung's metadata line
         return head.lstrip(b"\xef\xbb\xbf").startswith(b"com.samsung.")
     return True
 
@@ -120,7 +120,7 @@ class SamsungHealth:
     description = "Samsung Health personal-data export (folder or zip of its CSV files)"
 
     def sniff(self, path: Path, head: bytes) -> bool:
-        return looks_like_samsung(list_names(path), head)
+        return looks_like_samsung(list_names(path), head, is_lone_file(path))
 
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         with open_export(path) as files:

@@ -47,7 +47,7 @@ from .base import (
     SourceInfo,
     from_epoch_us,
 )
-from .export_tree import ExportFile, list_names, open_export
+from .export_tree import ExportFile, is_lone_file, list_names, open_export
 from .localtime import SPACED, parse_civil, parse_offset, tail_parts
 from .tabular import FileProblems, Header, cell, csv_rows, number
 from .vendor import batches, file_kind
@@ -70,13 +70,12 @@ WAKE_ONSET = ("Wake onset", "Sleep end time", "Wake time")
 SKIN_TEMPERATURE = ("Skin temp (celsius)", "Skin temperature (celsius)")
 
 
-def looks_like_whoop(names: list[str], head: bytes) -> bool:
+def looks_like_whoop(names: list[str], head: bytes, lone: bool) -> bool:
     bases = {n.rsplit("/", 1)[-1].lower() for n in names}
-    if CYCLES in bases and len(names) > 1:
-        return True
-    if len(names) == 1 and bases & {CYCLES, SLEEPS}:
-        return b"cycle start time" in head.split(b"\n", 1)[0].lower()
-    return False
+    if lone:
+        return bool(bases & {CYCLES, SLEEPS}) and \
+            b"cycle start time" in head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].lower()
+    return CYCLES in bases
 
 
 class Whoop:
@@ -86,7 +85,7 @@ class Whoop:
     description = "WHOOP data export (physiological_cycles.csv, sleeps.csv; folder or zip)"
 
     def sniff(self, path: Path, head: bytes) -> bool:
-        return looks_like_whoop(list_names(path), head)
+        return looks_like_whoop(list_names(path), head, is_lone_file(path))
 
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         with open_export(path) as files:

@@ -100,3 +100,21 @@ def test_a_known_fitbit_value_is_readable_at_its_instant(pool, tmp_path: Path) -
         row = conn.execute("SELECT value FROM observation WHERE person_id = %s AND metric = %s "
                            "AND ts = %s", (person, metric, moment)).fetchone()
     assert row is not None and row["value"] == value
+
+
+def test_a_folder_holding_a_single_vendor_file_is_detected(tmp_path: Path) -> None:
+    """Detection of a folder looks at its names; a lone file's content is checked too."""
+    cases = {
+        "fitbit": ("heart_rate-2024-07-01.json",
+                   '[{"dateTime":"07/01/24 12:00:00","value":{"bpm":70,"confidence":2}}]'),
+        "samsung_health": ("com.samsung.shealth.stress.20240101000000.csv",
+                           "com.samsung.shealth.stress,1,3\nstart_time,time_offset,score,\n"),
+        "whoop": ("physiological_cycles.csv", "Cycle start time,Cycle timezone\n"),
+        "oura": ("sleepmodel.csv", "id;bedtime_start;bedtime_end\n"),
+    }
+    for family, (name, text) in cases.items():
+        folder = tmp_path / family
+        folder.mkdir()
+        (folder / name).write_text(text)
+        assert detect(folder).name == family, family
+        assert detect(folder / name).name == family, name
