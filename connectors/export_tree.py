@@ -12,6 +12,7 @@ checks, and never an exception.
 
 from __future__ import annotations
 
+import functools
 import os
 import zipfile
 from collections.abc import Callable, Iterator
@@ -78,7 +79,27 @@ def _member_opener(zipped: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[
 
 
 def list_names(path: Path) -> list[str]:
-    """POSIX paths of the files in a folder or zip (a lone file: its name); [] on any error."""
+    """POSIX paths of the files in a folder or zip (a lone file: its name); [] on any error.
+
+    A zip's names are cached by path, size and modification time: detection
+    asks every connector in turn, and its directory is worth reading once. (A
+    folder is walked each time: its own time does not change with nested files.)
+    """
+    if not path.is_file():
+        return _list_names(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return []
+    return list(_names(str(path), stat.st_size, stat.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=4)
+def _names(path_text: str, _size: int, _mtime_ns: int) -> tuple[str, ...]:
+    return tuple(_list_names(Path(path_text)))
+
+
+def _list_names(path: Path) -> list[str]:
     try:
         if path.is_dir():
             names: list[str] = []
