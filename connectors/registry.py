@@ -12,8 +12,12 @@ from pathlib import Path
 from .apple_health import AppleHealth
 from .base import Connector, ConnectorError
 from .empatica import EmpaticaE4
+from .fitbit import Fitbit
 from .garmin_fit import GarminFit
+from .oura import Oura
 from .plain import HeartRateCsv, PolarSensorLogger, RrCsv, RrText
+from .samsung_health import SamsungHealth
+from .whoop import Whoop
 
 HEAD_BYTES = 64 * 1024
 
@@ -21,6 +25,11 @@ CONNECTORS: tuple[Connector, ...] = (
     AppleHealth(),
     GarminFit(),
     EmpaticaE4(),
+    # Account exports, recognised by their file names: before the generic CSV readers.
+    Fitbit(),
+    SamsungHealth(),
+    Oura(),
+    Whoop(),
     PolarSensorLogger(),
     RrCsv(),
     HeartRateCsv(),
