@@ -14,11 +14,13 @@ from .base import Connector, ConnectorError
 from .empatica import EmpaticaE4
 from .garmin_fit import GarminFit
 from .plain import HeartRateCsv, PolarSensorLogger, RrCsv, RrText
+from .polar_flow import PolarFlow
 
 HEAD_BYTES = 64 * 1024
 
 CONNECTORS: tuple[Connector, ...] = (
     AppleHealth(),
+    PolarFlow(),
     GarminFit(),
     EmpaticaE4(),
     PolarSensorLogger(),

@@ -1,0 +1,1 @@
+"""Writers of synthetic wearable exports in their real layouts (seeded, any size)."""
