@@ -10,7 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from .apple_health import AppleHealth
+from . import archive
 from .base import Connector, ConnectorError
+from .bundle import Bundle, plan, single
 from .empatica import EmpaticaE4
 from .garmin_fit import GarminFit
 from .plain import HeartRateCsv, PolarSensorLogger, RrCsv, RrText
@@ -49,9 +51,19 @@ def read_head(path: Path) -> bytes:
 
 
 def detect(path: Path) -> Connector:
-    """The connector for ``path``, decided by content; raises with the supported list."""
+    """The connector for ``path``, decided by content; raises with the supported list.
+
+    A folder or zip is planned (:mod:`connectors.bundle`): when it is exactly
+    one export its connector is returned, as for a single file; when it holds
+    several, a :class:`Bundle` that reads each part with its own connector.
+    """
     if not path.exists():
         raise ConnectorError(path, "no such file or folder")
+    if path.is_dir() or archive.is_zip(path):
+        found = plan(path, CONNECTORS)
+        if found.parts:
+            return single(path, found) or Bundle(path, found)
+        raise ConnectorError(path, f"format not recognised; supported formats: {supported()}")
     head = read_head(path)
     for connector in CONNECTORS:
         if connector.sniff(path, head):
