@@ -38,6 +38,8 @@ class ExportFile:
     label: str  # how messages name it
     size: int
     open: Callable[[], IO[bytes]]
+    #: The zip and member this file is, when it is a member (to open nested zips).
+    member: tuple[zipfile.ZipFile, zipfile.ZipInfo] | None = None
 
     @property
     def basename(self) -> str:
@@ -61,7 +63,7 @@ def open_export(path: Path) -> Iterator[list[ExportFile]]:
 def zip_files(zipped: zipfile.ZipFile, label: str) -> list[ExportFile]:
     """The regular members of an (already checked) zip as :class:`ExportFile` s."""
     return [ExportFile(info.filename, f"{label}!{info.filename}", info.file_size,
-                       _member_opener(zipped, info))
+                       _member_opener(zipped, info), (zipped, info))
             for info in sorted(archive.members(zipped), key=lambda i: i.filename)]
 
 

@@ -14,6 +14,7 @@ from . import archive
 from .base import Connector, ConnectorError
 from .bundle import Bundle, plan, single
 from .empatica import EmpaticaE4
+from .garmin_connect import GarminConnect
 from .garmin_fit import GarminFit
 from .plain import HeartRateCsv, PolarSensorLogger, RrCsv, RrText
 from .polar_flow import PolarFlow
@@ -23,6 +24,7 @@ HEAD_BYTES = 64 * 1024
 CONNECTORS: tuple[Connector, ...] = (
     AppleHealth(),
     PolarFlow(),
+    GarminConnect(),
     GarminFit(),
     EmpaticaE4(),
     PolarSensorLogger(),
