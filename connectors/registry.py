@@ -16,6 +16,7 @@ from .bundle import Bundle, plan, single
 from .empatica import EmpaticaE4
 from .garmin_connect import GarminConnect
 from .garmin_fit import GarminFit
+from .health_connect import HealthConnect
 from .plain import HeartRateCsv, PolarSensorLogger, RrCsv, RrText
 from .polar_flow import PolarFlow
 
@@ -26,6 +27,7 @@ CONNECTORS: tuple[Connector, ...] = (
     PolarFlow(),
     GarminConnect(),
     GarminFit(),
+    HealthConnect(),
     EmpaticaE4(),
     PolarSensorLogger(),
     RrCsv(),
