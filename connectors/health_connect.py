@@ -128,10 +128,11 @@ class HealthConnect:
     max_total_bytes = archive.MAX_TOTAL_BYTES
 
     def sniff(self, path: Path, head: bytes) -> bool:
-        # Any SQLite file: no other format is one, and reading it names what is
-        # wrong when it is not Health Connect's.
         if is_sqlite(head):
-            return True
+            # Only Health Connect's: another app's database inside a bundle
+            # must be a named skip, not a failing part. (--format health_connect
+            # on it says what is wrong.)
+            return _has_health_connect_tables(path)
         if head[:4] == b"PK\x03\x04" and archive.is_zip(path):
             try:
                 with zipfile.ZipFile(path) as zipped:
@@ -171,6 +172,19 @@ class HealthConnect:
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
             raise ConnectorError(label, f"could not read the member: {exc}") from exc
         return target, label
+
+
+def _has_health_connect_tables(path: Path) -> bool:
+    try:
+        connection = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            connection.close()
+    except (sqlite3.Error, OSError):
+        return False
+    return MARKER_TABLE in tables and bool(tables & READ_TABLES)
 
 
 def _connect(path: Path, label: str) -> sqlite3.Connection:

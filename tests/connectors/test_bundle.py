@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import zipfile
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,8 @@ from connectors.generators.apple import write_export
 from connectors.generators.fit import write_fit_activity
 from connectors.registry import get_connector
 from tests.connectors.test_empatica import write_session
+from tests.support.generators.garmin_connect import write_garmin_export
+from tests.support.generators.health_connect import write_health_connect
 from tests.support.generators.polar_flow import write_polar_export, zip_folder
 
 TZ = "Europe/Berlin"
@@ -40,6 +44,12 @@ def _mixed_folder(root: Path) -> Path:
     write_export(root / "apple", days=1, layout="folder")
     write_session(root / "empatica" / "1700000000_A01B2C")
     write_polar_export(root / "polar", days=1)
+    (root / "phone").mkdir()
+    write_health_connect(root / "phone" / "health_connect_export.db", days=1,
+                         records_per_day=2, samples_per_record=5)
+    write_garmin_export(root / "garmin-export.zip", days=2, activities=1)
+    with closing(sqlite3.connect(root / "phone" / "app-cache.db")) as other_app:
+        other_app.execute("CREATE TABLE cache (key TEXT, value BLOB)")  # not Health Connect's
     (root / "strap_rr.csv").write_text("time,rr\n2024-05-04T07:00:00Z,812\n"
                                        "2024-05-04T07:00:00.812Z,820\n")
     (root / "notes.docx").write_bytes(b"PK\x03\x04 not really a document")
@@ -51,8 +61,8 @@ def test_mixed_folder_reads_every_part_with_its_own_connector(tmp_path):
     root = _mixed_folder(tmp_path / "everything")
     bundle = detect(root)
     assert isinstance(bundle, Bundle)
-    assert bundle.formats == ["apple_health", "empatica_e4", "garmin_fit", "polar_flow",
-                              "rr_csv"]
+    assert bundle.formats == ["apple_health", "empatica_e4", "garmin_connect", "garmin_fit",
+                              "health_connect", "polar_flow", "rr_csv"]
     counts, report = _counts(root)
     # Every part gives exactly what its connector gives on its own.
     alone: Counter[str] = Counter()
@@ -62,7 +72,8 @@ def test_mixed_folder_reads_every_part_with_its_own_connector(tmp_path):
     assert {p.format: p.path for p in report.parts} == {
         "garmin_fit": "fit", "apple_health": "apple/apple_health_export",
         "empatica_e4": "empatica/1700000000_A01B2C", "polar_flow": "polar",
-        "rr_csv": "strap_rr.csv"}
+        "rr_csv": "strap_rr.csv", "garmin_connect": "garmin-export.zip",
+        "health_connect": "phone/health_connect_export.db"}
     for part in report.parts:
         assert part.samples > 0
     assert next(p for p in report.parts if p.format == "polar_flow").skipped[
@@ -70,6 +81,7 @@ def test_mixed_folder_reads_every_part_with_its_own_connector(tmp_path):
     # What no connector recognised is named, counted, and never read.
     assert report.skipped["notes.docx: not recognised as any supported format"] == 1
     assert report.skipped["diary.txt: not recognised as any supported format"] == 1
+    assert report.skipped["phone/app-cache.db: not recognised as any supported format"] == 1
     assert report.bytes_read == report.bytes_total > 0
 
 
@@ -200,6 +212,6 @@ def test_real_files_in_a_mixed_folder_give_all_three_formats(shared_data):
 
 
 def test_format_names_are_registered():
-    for name in ("polar_flow",):
+    for name in ("polar_flow", "garmin_connect", "health_connect"):
         assert get_connector(name).name == name
     assert json.dumps([p.as_dict() for p in ReadReport().parts]) == "[]"
