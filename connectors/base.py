@@ -213,7 +213,12 @@ class ReadContext:
 
 
 class Connector(Protocol):
-    """A parser for one source family."""
+    """A parser for one source family.
+
+    A connector may also have ``reads_inside``: names of other formats whose
+    files it reads within its own export (the Garmin Connect export reads its
+    nested FIT zips), so that a bundle leaves those to it.
+    """
 
     name: str
     description: str

@@ -26,7 +26,8 @@ import numpy as np
 _QUARTER_US = 900 * 1_000_000
 _NAIVE_EPOCH = dt.datetime(1970, 1, 1)
 #: ``YYYY-MM-DDThh:mm`` with optional seconds and fraction, nothing after.
-_WALL_CLOCK = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?")
+_WALL_CLOCK = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?")
 
 
 @functools.lru_cache(maxsize=64)

@@ -2,15 +2,18 @@
 
 Each connector's ``sniff`` looks at the path (a file, zip or folder) and the
 file's first bytes. Order matters: specific formats come before the generic
-CSV/text readers, which would otherwise claim almost anything.
+CSV/text readers, which would otherwise claim almost anything, and the Garmin
+Connect account export before Garmin FIT, which would claim its zip for the
+FIT files nested in it. A folder or zip is planned by :mod:`connectors.bundle`,
+so one holding several exports reads each with its own connector.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .apple_health import AppleHealth
 from . import archive
+from .apple_health import AppleHealth
 from .base import Connector, ConnectorError
 from .bundle import Bundle, plan, single
 from .empatica import EmpaticaE4

@@ -27,8 +27,9 @@ def _read(path: Path, tz: str = TZ) -> tuple[list, ReadReport]:
 
 
 def _series(items: list, metric: str, key: str) -> list[tuple[int, float]]:
-    pairs = [(int(t), float(v)) for b in items if isinstance(b, SampleBatch)
-             and b.metric == metric and b.source.key == key for t, v in zip(b.ts, b.value)]
+    pairs = [(int(t), float(v)) for b in items
+             if isinstance(b, SampleBatch) and b.metric == metric and b.source.key == key
+             for t, v in zip(b.ts, b.value, strict=True)]
     return sorted(pairs)
 
 

@@ -28,7 +28,8 @@ def _samples(items: list) -> dict[tuple[str, str], list[tuple[int, float, int]]]
         if isinstance(batch, SampleBatch):
             package = batch.source.key.split(":", 1)[1].split(" [")[0]
             found.setdefault((package, batch.metric), []).extend(
-                (int(t), float(v), batch.utc_offset_s) for t, v in zip(batch.ts, batch.value))
+                (int(t), float(v), batch.utc_offset_s)
+                for t, v in zip(batch.ts, batch.value, strict=True))
     return {key: sorted(rows) for key, rows in found.items()}
 
 
