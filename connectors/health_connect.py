@@ -295,23 +295,38 @@ class _Reader:
                 self.report.skip(f"Health Connect table not read ({table})", count)
 
     def _heart_rate(self) -> Iterator[Item]:
+        """Series rows placed by their record (offset, app, device), looked up in bulk.
+
+        Records are read first into sorted arrays (four numbers each), then the
+        series in chunks of three columns: cheaper than a join that repeats
+        the record's columns on every sample.
+        """
         records = self._require("heart_rate_record_table", "row_id")
         self._require("heart_rate_record_series_table", "parent_key", "epoch_millis",
                       "beats_per_minute")
-        offset = "r.start_zone_offset" if "start_zone_offset" in records else "NULL"
-        app = "r.app_info_id" if "app_info_id" in records else "NULL"
-        device = "r.device_info_id" if "device_info_id" in records else "NULL"
-        sql = (f"SELECT s.epoch_millis, s.beats_per_minute, {offset}, {app}, {device}, "
-               "r.row_id, s.parent_key FROM heart_rate_record_series_table s "
-               "LEFT JOIN heart_rate_record_table r ON r.row_id = s.parent_key")
+        offset = "start_zone_offset" if "start_zone_offset" in records else "NULL"
+        app = "app_info_id" if "app_info_id" in records else "NULL"
+        device = "device_info_id" if "device_info_id" in records else "NULL"
+        parts = [_as_table(rows, 4) for rows in self._chunks(
+            "heart_rate_record_table", f"SELECT row_id, {offset}, {app}, {device} "
+            "FROM heart_rate_record_table ORDER BY row_id")]
+        table = np.concatenate(parts) if parts else np.zeros((0, 4))
+        record_ids = table[:, 0]
+        sql = ("SELECT parent_key, epoch_millis, beats_per_minute "
+               "FROM heart_rate_record_series_table")
         for rows in self._chunks("heart_rate_record_series_table", sql):
-            orphans = [row for row in rows if row[5] is None]
-            if orphans:
-                self.report.reject("Health Connect heart-rate sample without its record",
-                                   len(orphans), where=f"{self.label} (heart_rate_record_"
-                                   f"series_table, parent_key {orphans[0][6]})")
-            kept = [row[:5] for row in rows if row[5] is not None]
-            yield from self._batches("heart_rate", kept, "heart_rate_record_series_table")
+            series = _as_table(rows, 3)
+            parent = series[:, 0]
+            at = np.minimum(np.searchsorted(record_ids, parent), max(len(record_ids) - 1, 0))
+            found = (record_ids[at] == parent) if len(record_ids) else np.zeros(len(parent), bool)
+            if not found.all():
+                self.report.reject(
+                    "Health Connect heart-rate sample without its record",
+                    int(np.count_nonzero(~found)), where=f"{self.label} (heart_rate_record_"
+                    f"series_table, parent_key {rows[int(np.argmin(found))][0]})")
+            placed = np.column_stack([series[found, 1], series[found, 2],
+                                      table[at[found], 1:4]])
+            yield from self._batches("heart_rate", placed, "heart_rate_record_series_table")
 
     def _points(self, point: _Point) -> Iterator[Item]:
         columns = self._require(point.table, "time", point.value)
@@ -320,14 +335,12 @@ class _Reader:
         device = "device_info_id" if "device_info_id" in columns else "NULL"
         sql = f'SELECT time, {point.value}, {offset}, {app}, {device} FROM "{point.table}"'
         for rows in self._chunks(point.table, sql):
-            yield from self._batches(point.metric, rows, point.table)
+            yield from self._batches(point.metric, _as_table(rows, 5), point.table)
 
-    def _batches(self, metric: Metric, rows: list[tuple], table: str) -> Iterator[SampleBatch]:
-        """Rows of (millis, value, zone offset s, app id, device id) as checked batches."""
+    def _batches(self, metric: Metric, table_rows: np.ndarray,
+                 table: str) -> Iterator[SampleBatch]:
+        """Rows of (millis, value, zone offset s, app id, device id; NULL as NaN) as batches."""
         where = f"{self.label} ({table})"
-        table_rows = np.array([(_number(r[0]), _number(r[1]), _number(r[2]),
-                                -1 if r[3] is None else r[3], -1 if r[4] is None else r[4])
-                               for r in rows], dtype=np.float64).reshape(-1, 5)
         millis, values, offsets = table_rows[:, 0], table_rows[:, 1], table_rows[:, 2]
         ok = np.isfinite(millis)
         self.report.reject(f"Health Connect {metric} without a time",
@@ -344,20 +357,22 @@ class _Reader:
         ok &= in_bounds
         ts = (millis[ok] * 1000).astype(np.int64)
         values, offsets = values[ok], offsets[ok]
-        apps, devices = table_rows[ok, 3].astype(np.int64), table_rows[ok, 4].astype(np.int64)
-        offset_keys = np.where(np.isfinite(offsets), offsets, np.iinfo(np.int64).min)
-        groups = np.stack([apps, devices, offset_keys.astype(np.int64)], axis=1)
-        if not len(groups):
+        ids = np.nan_to_num(table_rows[ok, 3:5], nan=-1.0).astype(np.int64)  # NULL: -1
+        apps, devices = ids[:, 0], ids[:, 1]
+        # One group per (app, device, offset): a single int64 key, so grouping is a 1-d sort.
+        # Offsets are whole quarter hours within +-14 h here (56 each way); NULL is code 0.
+        quarter = np.where(np.isfinite(offsets), offsets // 900 + 57, 0).astype(np.int64)
+        keys = ((apps + 1) << 40) | ((devices + 1) << 8) | quarter
+        if not keys.size:
             return
-        unique, inverse = np.unique(groups, axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        for index, (app, device, offset) in enumerate(unique.tolist()):
+        unique, inverse = np.unique(keys, return_inverse=True)
+        for index, key in enumerate(unique.tolist()):
             same = inverse == index
             order = np.argsort(ts[same], kind="stable")
+            app, device, code = (key >> 40) - 1, ((key >> 8) & ((1 << 32) - 1)) - 1, key & 0xFF
             source = self.source(None if app < 0 else app, None if device < 0 else device)
             yield SampleBatch(source, metric, ts[same][order], values[same][order],
-                              utc_offset_s=None if offset == np.iinfo(np.int64).min
-                              else int(offset))
+                              utc_offset_s=None if code == 0 else int((code - 57) * 900))
 
     def _sleep(self) -> Iterator[Item]:
         sessions = self._require("sleep_session_record_table", "row_id", "start_time",
@@ -413,6 +428,17 @@ class _Reader:
         source = self.source(app_id if isinstance(app_id, int) else None,
                              device_id if isinstance(device_id, int) else None)
         return Episode(source, kind, _instant(start), _instant(end))  # type: ignore[arg-type]
+
+
+def _as_table(rows: list[tuple], width: int) -> np.ndarray:
+    """Rows of numbers as a float array, NULL as NaN; in bulk unless a cell is not numeric."""
+    try:
+        return np.array(rows, dtype=np.float64).reshape(-1, width)
+    except (TypeError, ValueError):
+        pass
+    # SQLite is loosely typed: text that is not a number, or a blob, becomes NaN.
+    return np.array([[_number(cell) for cell in row] for row in rows],
+                    dtype=np.float64).reshape(-1, width)
 
 
 def _number(value: object) -> float:
