@@ -46,11 +46,8 @@ def parse_local(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     mask of the strings that parsed. A string with an offset or ``Z`` does
     not parse: these formats write none, so one would be a misread.
     """
-    # numpy also accepts bare dates, years and (with a warning) offsets; these
-    # formats always write a time and never an offset.
-    shaped = np.array([isinstance(t, str) and len(t) >= 16 and t[10:11] == "T"
-                       and _WALL_CLOCK.fullmatch(t) is not None for t in texts], dtype=bool)
-    candidates = [t if ok else "NaT" for t, ok in zip(texts, shaped.tolist(), strict=True)]
+    shaped = _wall_clock_shaped(texts)
+    candidates = np.where(shaped, np.asarray(texts, dtype=object), "NaT").tolist()
     try:
         parsed = np.array(candidates, dtype="datetime64[us]")
     except ValueError:  # an impossible date (month 13): parse one by one
@@ -59,6 +56,35 @@ def parse_local(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     values = parsed.astype(np.int64)
     values[~ok] = 0
     return values, ok
+
+
+def _wall_clock_shaped(texts: list[str]) -> np.ndarray:
+    """Which strings are ``YYYY-MM-DDThh:mm[:ss[.f{1,6}]]`` and nothing else.
+
+    numpy's parser also takes bare dates, years and (with a warning) offsets,
+    which these formats never write. Checked on the strings' code points in
+    bulk; anything that is not a list of plain strings is checked one by one.
+    """
+    array = np.asarray(texts)
+    if array.dtype.kind != "U" or array.ndim != 1 or array.dtype.itemsize // 4 < 16:
+        return np.array([isinstance(t, str) and _WALL_CLOCK.fullmatch(t) is not None
+                         for t in texts], dtype=bool)
+    width = array.dtype.itemsize // 4
+    codes = array.view(np.uint32).reshape(len(texts), width)
+    length = np.count_nonzero(codes, axis=1)
+    position = np.arange(width)
+
+    def char(index: int, symbol: str) -> np.ndarray:
+        return codes[:, index] == ord(symbol) if index < width else np.zeros(len(texts), bool)
+
+    ok = char(4, "-") & char(7, "-") & char(10, "T") & char(13, ":")
+    ok &= (length == 16) | ((length == 19) & char(16, ":")) | (
+        (length >= 21) & (length <= 26) & char(16, ":") & char(19, "."))
+    digit = (codes >= ord("0")) & (codes <= ord("9"))
+    separator = np.isin(position, (4, 7, 10, 13, 16, 19))
+    inside = position[None, :] < length[:, None]
+    ok &= (digit | ~inside | separator[None, :]).all(axis=1)
+    return ok
 
 
 def _one(text: str) -> np.datetime64:

@@ -159,10 +159,17 @@ def read_ppi(data: Any, label: str, tz: str, report: ReadReport) -> Iterator[Sam
             yield from _ppi_batches(samples, f"{label} ({record})", source, tz, report)
 
 
-def _ppi_batches(samples: list[Any], where: str, source: SourceInfo, tz: str,
-                 report: ReadReport) -> Iterator[SampleBatch]:
-    texts: list[str] = []
-    values: list[float] = []
+def _ppi_samples(samples: list[Any], where: str,
+                 report: ReadReport) -> tuple[list[str], np.ndarray]:
+    """The times and lengths of well-formed samples; the rest rejected, counted."""
+    try:  # the common case, in bulk: every sample an object with both fields
+        texts = [sample["sampleDateTime"] for sample in samples]
+        values = np.array([sample["pulseLength"] for sample in samples], dtype=np.float64)
+        if all(type(text) is str for text in texts) and not np.isnan(values).any():
+            return texts, values
+    except (TypeError, KeyError, ValueError):
+        pass
+    texts, kept = [], []
     for sample in samples:
         if not isinstance(sample, dict):
             report.reject("Polar PPI sample that is not an object", where=where)
@@ -175,13 +182,19 @@ def _ppi_batches(samples: list[Any], where: str, source: SourceInfo, tz: str,
             report.reject("Polar PPI sample without a numeric pulseLength", where=where)
             continue
         texts.append(text)
-        values.append(float(value))
+        kept.append(float(value))
+    return texts, np.asarray(kept, dtype=np.float64)
+
+
+def _ppi_batches(samples: list[Any], where: str, source: SourceInfo, tz: str,
+                 report: ReadReport) -> Iterator[SampleBatch]:
+    texts, values = _ppi_samples(samples, where, report)
     if not texts:
         return
     wall, parsed = localtime.parse_local(texts)
     report.reject("Polar PPI sampleDateTime unreadable (expected local ISO time)",
                   int(parsed.size - np.count_nonzero(parsed)), where=where)
-    rr = np.asarray(values, dtype=np.float64)[parsed]
+    rr = values[parsed]
     utc, offset, exists = localtime.to_utc(wall[parsed], tz)
     report.reject(f"Polar PPI local time in the daylight-saving gap of {tz}",
                   int(exists.size - np.count_nonzero(exists)), where=where)
