@@ -40,7 +40,7 @@ import re
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -143,9 +143,11 @@ class GarminConnect:
             for file in files:
                 kind = file_kind(file.name)
                 if kind is None:
+                    # Counted by service folder; files outside DI-Connect-* folders
+                    # (another export beside this one) are not this connector's.
                     folder = _SERVICE_FOLDER.search(file.name)
-                    where = folder.group(1) if folder else PurePosixPath(file.name).suffix
-                    report.skip(f"Garmin Connect file not read ({where or file.basename})")
+                    if folder:
+                        report.skip(f"Garmin Connect file not read ({folder.group(1)})")
                 else:
                     wanted.append((file, kind))
             report.bytes_total = sum(file.size for file, _ in wanted)

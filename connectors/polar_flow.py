@@ -71,6 +71,10 @@ def file_kind(name: str) -> str | None:
     return None
 
 
+def _parent(name: str) -> str:
+    return name.rpartition("/")[0]
+
+
 def _family(basename: str) -> str:
     match = _FAMILY.match(basename)
     return match.group(1) if match else basename
@@ -96,11 +100,16 @@ class PolarFlow:
             raise ConnectorError(path, f"{exc}: Polar PPI times are local and need the "
                                        "person's zone") from None
         with open_export(path) as files:
+            # The export is the folders holding PPI or session files; other
+            # files there are counted, files elsewhere (another export in
+            # the same zip or folder) are not this connector's business.
+            homes = {_parent(f.name) for f in files if file_kind(f.name)}
             wanted: list[tuple[ExportFile, str | None]] = []
             for file in files:
                 kind = file_kind(file.name)
                 if kind is None and len(files) > 1:
-                    report.skip(f"Polar Flow file not read ({_family(file.basename)})")
+                    if _parent(file.name) in homes:
+                        report.skip(f"Polar Flow file not read ({_family(file.basename)})")
                     continue
                 wanted.append((file, kind))
             report.bytes_total = sum(file.size for file, _ in wanted)

@@ -103,7 +103,7 @@ def test_progress_only_moves_forward(tmp_path):
 
 
 def test_mixed_zip_reads_each_format_from_its_own_members(tmp_path):
-    polar = tmp_path / "polar"
+    polar_folder = polar = tmp_path / "polar"
     write_polar_export(polar, days=1)
     apple_zip = tmp_path / "apple.zip"
     write_export(apple_zip, days=1, layout="zip")
@@ -126,6 +126,9 @@ def test_mixed_zip_reads_each_format_from_its_own_members(tmp_path):
     expected.update(_counts(fit)[0])
     assert counts == expected
     assert [p.path for p in report.parts] == ["handover.zip"] * 3
+    # Each part counts what it skipped of its own export, not the other exports' files.
+    polar = next(p for p in report.parts if p.format == "polar_flow")
+    assert dict(polar.skipped) == dict(_counts(polar_folder)[1].skipped)
 
 
 def test_one_export_keeps_its_own_connector(tmp_path):
