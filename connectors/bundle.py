@@ -118,7 +118,7 @@ def _detect_file(path: Path, connectors: Sequence[Connector]) -> Connector | Non
 def plan(path: Path, connectors: Sequence[Connector]) -> Plan:
     """The parts of ``path`` (a folder, zip or file); see the module docstring."""
     if path.is_dir():
-        return _plan_folder(path, connectors, frozenset(), frozenset())
+        return _plan_folder(path, connectors, frozenset(), frozenset(), set())
     if archive.is_zip(path):
         return plan_zip(path, connectors)
     found = _detect_file(path, connectors)
@@ -128,7 +128,7 @@ def plan(path: Path, connectors: Sequence[Connector]) -> Plan:
 
 
 def _plan_folder(folder: Path, connectors: Sequence[Connector], owners: frozenset[str],
-                 zip_owners: frozenset[str]) -> Plan:
+                 zip_owners: frozenset[str], seen: set[Path]) -> Plan:
     """Rules 1, 2, 4 and 5.
 
     ``owners`` are the formats whose loose files an enclosing owner reads;
@@ -136,6 +136,10 @@ def _plan_folder(folder: Path, connectors: Sequence[Connector], owners: frozense
     a folder reader does not open the zips of its own format).
     """
     result = Plan()
+    real = folder.resolve()
+    if real in seen:  # a symbolic link back up the tree
+        return result
+    seen.add(real)
     try:
         entries = sorted(folder.iterdir())
     except OSError as exc:
@@ -151,7 +155,7 @@ def _plan_folder(folder: Path, connectors: Sequence[Connector], owners: frozense
         if entry.name.startswith("."):
             continue  # .DS_Store and the like
         if entry.is_dir():
-            result.extend(_plan_folder(entry, connectors, owners, zip_owners))
+            result.extend(_plan_folder(entry, connectors, owners, zip_owners, seen))
         elif entry.is_file():
             result.extend(_plan_file(entry, connectors, owners, zip_owners))
     return result

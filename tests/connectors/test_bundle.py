@@ -218,3 +218,14 @@ def test_format_names_are_registered():
     for name in ("polar_flow", "garmin_connect", "health_connect"):
         assert get_connector(name).name == name
     assert json.dumps([p.as_dict() for p in ReadReport().parts]) == "[]"
+
+
+def test_a_symbolic_link_loop_is_walked_once(tmp_path):
+    root = tmp_path / "mixed"
+    write_polar_export(root / "polar")
+    (root / "fit").mkdir()
+    write_fit_activity(root / "fit" / "a.fit", seed=0, minutes=0.5)
+    (root / "fit" / "back").symlink_to(root, target_is_directory=True)
+    bundle = detect(root)
+    assert isinstance(bundle, Bundle)
+    assert sorted(p.format for p in bundle.plan.parts) == ["garmin_fit", "polar_flow"]
