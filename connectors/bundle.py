@@ -21,7 +21,9 @@ How a folder is planned (each rule keeps an export whole and reads it once):
    Connect export reads its nested FIT zips) is left to that owner.
 3. A zip is planned on its own (:func:`plan_zip`): every connector that
    accepts the zip reads its own members from it; unless one of them reads
-   the others' formats inside (``reads_inside``), they are all parts.
+   the others' formats inside (``reads_inside``), they are all parts. In a
+   zip with several parts, a top-level entry none of them recognises (by a
+   member's name and first bytes) is skipped and named.
 4. A loose file is a part for the first connector that accepts it, except
    inside an owned folder, where files of the owner's formats are the
    owner's, and so are files that only the generic text formats (``rr_text``,
@@ -41,7 +43,7 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from . import archive
 from .base import (
@@ -185,6 +187,8 @@ def plan_zip(path: Path, connectors: Sequence[Connector]) -> Plan:
                  if c.name not in GENERIC_FORMATS and _accepts(c, path, head)]
     covered = frozenset().union(*(reads_inside(c) - {c.name} for c in accepting))
     parts = [Part(c, path) for c in accepting if c.name not in covered]
+    if len(parts) > 1:
+        return Plan(parts=parts, skipped=_unrecognised_in_zip(path, [p.connector for p in parts]))
     if parts:
         return Plan(parts=parts)
     try:
@@ -197,6 +201,40 @@ def plan_zip(path: Path, connectors: Sequence[Connector]) -> Plan:
         why += (f" (it holds zips such as {nested[0]!r}: extract this zip and import "
                 "its folder)")
     return Plan(skipped=[(str(path), why)])
+
+
+#: Bytes of a zip member read to recognise it.
+MEMBER_HEAD_BYTES = 4096
+
+
+def _unrecognised_in_zip(path: Path, readers: Sequence[Connector]) -> list[tuple[str, str]]:
+    """Top-level entries of a mixed zip that none of its parts recognises.
+
+    An entry (a top-level folder, or a file at the top) is recognised when one
+    of its members is, by a part's connector looking at the member's name and
+    first bytes; the rest of a recognised entry is that export's own business.
+    """
+    groups: dict[str, list[zipfile.ZipInfo]] = {}
+    try:
+        with zipfile.ZipFile(path) as zipped:
+            for info in archive.members(zipped):
+                groups.setdefault(info.filename.split("/", 1)[0], []).append(info)
+            unknown = []
+            for group, infos in groups.items():
+                if not any(_member_recognised(zipped, info, readers) for info in infos):
+                    unknown.append((f"{path}!{group}", UNRECOGNISED))
+            return unknown
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return []
+
+
+def _member_recognised(zipped: zipfile.ZipFile, info: zipfile.ZipInfo,
+                       readers: Sequence[Connector]) -> bool:
+    with zipped.open(info) as member:
+        head = member.read(MEMBER_HEAD_BYTES)
+    # A path that does not exist, so sniffers judge by the name and the bytes.
+    virtual = Path("/nonexistent-zip-member") / info.filename
+    return any(_accepts(c, virtual, head) for c in readers)
 
 
 def single(path: Path, found: Plan) -> Connector | None:
@@ -281,11 +319,13 @@ class Bundle:
                 report.first_seen.setdefault(reason, where)
 
     def _relative(self, file: str) -> str:
-        try:
-            relative = PurePosixPath(Path(file).relative_to(self.root).as_posix())
-        except ValueError:
-            return file
-        return str(relative) if str(relative) != "." else self.root.name
+        """``file`` (a path, or ``zip!member``) relative to the bundle, as people see it."""
+        root = str(self.root)
+        if file == root or file.startswith(root + "!"):
+            return self.root.name + file[len(root):]
+        if file.startswith(root + "/"):
+            return file[len(root) + 1:]
+        return file
 
 
 def _size(path: Path) -> int:

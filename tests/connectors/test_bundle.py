@@ -116,6 +116,8 @@ def test_mixed_zip_reads_each_format_from_its_own_members(tmp_path):
         for path in polar.iterdir():
             archive.write(path, f"polar-user-data-export_1/{path.name}")
         archive.write(fit, "garmin/run.fit")
+        archive.writestr("photos/massage-room.jpg", b"\xff\xd8\xff not really a photo")
+        archive.writestr("readme.txt", "what is in here")
     bundle = detect(mixed)
     assert isinstance(bundle, Bundle)
     assert bundle.formats == ["apple_health", "garmin_fit", "polar_flow"]
@@ -126,6 +128,10 @@ def test_mixed_zip_reads_each_format_from_its_own_members(tmp_path):
     expected.update(_counts(fit)[0])
     assert counts == expected
     assert [p.path for p in report.parts] == ["handover.zip"] * 3
+    assert report.skipped["handover.zip!photos: not recognised as any supported format"] == 1
+    assert report.skipped["handover.zip!readme.txt: not recognised as any supported format"] == 1
+    assert not any(reason.startswith("handover.zip!apple_health_export")
+                   or reason.startswith("handover.zip!polar") for reason in report.skipped)
     # Each part counts what it skipped of its own export, not the other exports' files.
     polar = next(p for p in report.parts if p.format == "polar_flow")
     assert dict(polar.skipped) == dict(_counts(polar_folder)[1].skipped)
