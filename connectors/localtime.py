@@ -14,6 +14,9 @@
   ambiguous; in a file written in time order the second pass shows as a step
   backwards, so samples from that step on take the later offset. Without such
   a step the first occurrence is taken, and the caller counts it.
+* :func:`parse_local` reads ISO wall-clock times whose seconds may be missing
+  (``2024-03-31T02:15``), and :func:`to_utc` places them in a zone named by the
+  import (through :func:`localize`), for formats such as Polar Flow's 24/7 PPI.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import datetime as dt
 import functools
 import re
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
@@ -229,3 +232,81 @@ def zone_or_none(name: str | None) -> ZoneInfo | None:
         return ZoneInfo(name.strip())
     except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
         return None
+
+
+#: ``YYYY-MM-DDThh:mm`` with optional seconds and fraction, nothing after.
+_WALL_CLOCK = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?")
+
+
+@functools.lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone ``name``; ValueError when unknown."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+
+
+def parse_local(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """ISO wall-clock times (``2024-03-31T02:15``, seconds and fraction optional).
+
+    Returns microseconds of wall-clock time since 1970-01-01 (as if UTC) and a
+    mask of the strings that parsed. A string with an offset or ``Z`` does
+    not parse: these formats write none, so one would be a misread.
+    """
+    shaped = _wall_clock_shaped(texts)
+    candidates = np.where(shaped, np.asarray(texts, dtype=object), "NaT").tolist()
+    try:
+        parsed = np.array(candidates, dtype="datetime64[us]")
+    except ValueError:  # an impossible date (month 13): parse one by one
+        parsed = np.array([_one(t) for t in candidates], dtype="datetime64[us]")
+    ok = shaped & ~np.isnat(parsed)
+    values = parsed.astype(np.int64)
+    values[~ok] = 0
+    return values, ok
+
+
+def _wall_clock_shaped(texts: list[str]) -> np.ndarray:
+    """Which strings are ``YYYY-MM-DDThh:mm[:ss[.f{1,6}]]`` and nothing else.
+
+    numpy's parser also takes bare dates, years and (with a warning) offsets,
+    which these formats never write. Checked on the strings' code points in
+    bulk; anything that is not a list of plain strings is checked one by one.
+    """
+    array = np.asarray(texts)
+    if array.dtype.kind != "U" or array.ndim != 1 or array.dtype.itemsize // 4 < 16:
+        return np.array([isinstance(t, str) and _WALL_CLOCK.fullmatch(t) is not None
+                         for t in texts], dtype=bool)
+    width = array.dtype.itemsize // 4
+    codes = array.view(np.uint32).reshape(len(texts), width)
+    length = np.count_nonzero(codes, axis=1)
+    position = np.arange(width)
+
+    def char(index: int, symbol: str) -> np.ndarray:
+        return codes[:, index] == ord(symbol) if index < width else np.zeros(len(texts), bool)
+
+    ok = char(4, "-") & char(7, "-") & char(10, "T") & char(13, ":")
+    ok &= (length == 16) | ((length == 19) & char(16, ":")) | (
+        (length >= 21) & (length <= 26) & char(16, ":") & char(19, "."))
+    digit = (codes >= ord("0")) & (codes <= ord("9"))
+    separator = np.isin(position, (4, 7, 10, 13, 16, 19))
+    inside = position[None, :] < length[:, None]
+    ok &= (digit | ~inside | separator[None, :]).all(axis=1)
+    return ok
+
+
+def _one(text: str) -> np.datetime64:
+    try:
+        return np.datetime64(text, "us")
+    except ValueError:
+        return np.datetime64("NaT")
+
+
+def to_utc(wall_us: np.ndarray, tz: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """UTC microseconds, UTC offsets (s) and a mask of times that exist in ``tz``.
+
+    ``wall_us`` must be in recording order (the repeated hour: see :func:`localize`).
+    """
+    placed = localize(np.asarray(wall_us, dtype=np.int64), zone(tz))
+    return placed.utc_us, placed.offset_s, ~placed.in_gap
