@@ -240,9 +240,15 @@ def _member_recognised(zipped: zipfile.ZipFile, info: zipfile.ZipInfo,
 def single(path: Path, found: Plan) -> Connector | None:
     """The one connector that reads all of ``path`` when it is exactly one export."""
     formats = {part.format for part in found.parts}
-    if len(formats) != 1 or found.skipped:
+    if len(formats) != 1:
         return None
     connector = found.parts[0].connector
+    if len(found.parts) > 1 and _accepts(connector, path, b""):
+        # One export that the planner split by its subfolders (a Fitbit Takeout): it is
+        # rooted here, and its connector decides what it reads of it.
+        return connector
+    if found.skipped:
+        return None
     if all(part.path == path for part in found.parts) or _accepts(connector, path, b""):
         return connector
     return None

@@ -13,8 +13,8 @@ import pytest
 
 from connectors import ConnectorError, Episode, ReadContext, ReadReport, detect
 from connectors.bundle import Bundle
-from connectors.generators.apple import write_export
-from connectors.generators.fit import write_fit_activity
+from tests.support.generators.apple import write_export
+from tests.support.generators.fit import write_fit_activity
 from connectors.registry import get_connector
 from tests.connectors.test_empatica import write_session
 from tests.support.generators.garmin_connect import write_garmin_export

@@ -13,7 +13,7 @@ import pytest
 
 from connectors import ConnectorError, Episode, ReadContext, ReadReport, SampleBatch, detect
 from connectors.garmin_connect import GarminConnect
-from connectors.generators.fit import fit_activity
+from tests.support.generators.fit import fit_activity
 from tests.support.generators.garmin_connect import PREFIX, write_garmin_export
 
 TZ = "Europe/Berlin"

@@ -12,8 +12,8 @@ from connectors.oura import Oura
 from connectors.registry import CONNECTORS, detect, read_head
 from connectors.samsung_health import SamsungHealth
 from connectors.whoop import Whoop
-from service.db.rls import system_connection
-from tests.service.helpers import import_file, new_person
+from service.core.db.rls import system_connection
+from tests.support.people import import_file, new_person
 from tests.support.generators.fitbit import write_fitbit_export
 from tests.support.generators.oura import write_oura_export
 from tests.support.generators.samsung import write_samsung_export

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from service.access import cookies
 from service.web import STATIC_DIR, TEMPLATE_DIR
 from tests.conftest import REPO_ROOT
-from tests.service.helpers import bearer, new_person, patient_token
+from tests.support.people import bearer, new_person, patient_token
 
 SESSION = {"start": "2024-05-04T10:00:00+02:00", "end": "2024-05-04T11:00:00+02:00",
            "modality": "swedish"}

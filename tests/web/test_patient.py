@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from service.demo.service import write_heart_rate, write_polar_session
-from tests.service.helpers import new_person, patient_token
+from tests.support.people import new_person, patient_token
 from tests.web.conftest import record_timing, shot
 from tests.web.support import drop_file, local_input, open_page, series_pixels, sign_in, wait_loaded
 

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from connectors.generators.fit import fit_activity
+from tests.support.generators.fit import fit_activity
 
 PREFIX = "DI_CONNECT/"
 USER = "someone@example.org"
