@@ -53,6 +53,28 @@ def test_edited_applied_migration_is_refused_naming_the_file(databases, migratio
         migrate.upgrade(url, migrations_copy)
 
 
+def test_a_declared_comment_only_amendment_is_accepted_and_recorded(databases, migrations_copy):
+    """A database that applied the earlier text of an amended file upgrades cleanly."""
+    url = databases.create()
+    migrate.upgrade(url, migrations_copy)
+    jobs = {m.name: m for m in migrate.load(migrations_copy)}["0020_jobs.sql"]
+    [earlier] = jobs.amends
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE schema_migrations SET checksum = %s WHERE filename = '0020_jobs.sql'",
+                     (earlier,))
+    assert migrate.upgrade(url, migrations_copy)[1] == []
+    with psycopg.connect(url) as conn:
+        recorded = conn.execute("SELECT checksum FROM schema_migrations "
+                                "WHERE filename = '0020_jobs.sql'").fetchone()[0]
+    assert recorded == jobs.checksum
+    # Any other earlier text is still an edit.
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE schema_migrations SET checksum = 'f00d' "
+                     "WHERE filename = '0020_jobs.sql'")
+    with pytest.raises(migrate.MigrationError, match="0020_jobs.sql was edited"):
+        migrate.upgrade(url, migrations_copy)
+
+
 def test_cli_refuses_an_edited_migration_with_the_file_name(databases, migrations_copy, tmp_path):
     url = databases.create()
     migrate.upgrade(url, migrations_copy)

@@ -42,6 +42,8 @@ class Migration:
     checksum: str
     transactional: bool
     tiers: tuple[Tier, ...]
+    #: Checksums of earlier texts of this file that differed only in comments.
+    amends: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -69,6 +71,7 @@ def load(folder: Path) -> list[Migration]:
             raise MigrationError(f"{path}: migration files are named NNNN_short_name.sql")
         sql = path.read_text(encoding="utf-8")
         transactional, tiers = True, TIERS
+        amends: set[str] = set()
         for line in sql.splitlines():
             if not line.startswith("--"):
                 break
@@ -78,6 +81,8 @@ def load(folder: Path) -> list[Migration]:
             option = header.group(1)
             if option == "no-transaction":
                 transactional = False
+            elif option.startswith("amends="):
+                amends.add(option[7:].strip())
             elif option.startswith("tiers="):
                 tiers = tuple(t.strip() for t in option[6:].split(","))  # type: ignore[assignment]
                 if not set(tiers) <= set(TIERS):
@@ -85,7 +90,7 @@ def load(folder: Path) -> list[Migration]:
             else:
                 raise MigrationError(f"{path}: unknown header option {option!r}")
         checksum = hashlib.sha256(sql.encode()).hexdigest()
-        migrations.append(Migration(path, sql, checksum, transactional, tiers))
+        migrations.append(Migration(path, sql, checksum, transactional, tiers, frozenset(amends)))
     numbers = [m.name[:4] for m in migrations]
     if len(numbers) != len(set(numbers)):
         raise MigrationError(f"{folder}: two migration files share a number")
@@ -112,9 +117,15 @@ def _col(row, name: str, index: int):
 
 
 def _check_unedited(migrations: list[Migration], applied: dict[str, str]) -> None:
+    """Refuse an applied migration whose text changed, except a declared comment-only amendment.
+
+    A file may say ``-- vagus: amends=<sha256 of its earlier text>`` when only its
+    comments changed; :func:`upgrade` then records the new checksum.
+    """
     for migration in migrations:
         recorded = applied.get(migration.name)
-        if recorded is not None and recorded != migration.checksum:
+        if recorded is not None and recorded != migration.checksum \
+                and recorded not in migration.amends:
             raise MigrationError(
                 f"{migration.path} was edited after it was applied (recorded sha256 "
                 f"{recorded[:12]}..., file now {migration.checksum[:12]}...). Applied migrations "
@@ -151,6 +162,10 @@ def upgrade(url: str, folder: Path) -> tuple[Tier, list[str]]:
             _ensure_ledger(conn)
             applied = _applied(conn)
             _check_unedited(migrations, applied)
+            for migration in migrations:
+                if applied.get(migration.name) in migration.amends:
+                    conn.execute("UPDATE schema_migrations SET checksum = %s WHERE filename = %s",
+                                 (migration.checksum, migration.name))
             tier = probe(conn)
             done = []
             for migration in migrations:
