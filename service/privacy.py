@@ -32,6 +32,9 @@ AUDIT_TABLE = "audit_event"
 HIDDEN_COLUMNS = frozenset({"secret", "token_hash", "stored_path"})
 #: Rows fetched per round trip while streaming a table into the zip.
 STREAM_ROWS = 10_000
+#: The samples: a view the service reads (the table behind it is owner-only) and
+#: erases through vagus_erase_observations (migrations/0050).
+SAMPLES = "observation"
 
 
 def person_tables(conn: psycopg.Connection) -> list[str]:
@@ -41,8 +44,8 @@ def person_tables(conn: psycopg.Connection) -> list[str]:
            JOIN information_schema.tables t
              ON t.table_schema = c.table_schema AND t.table_name = c.table_name
            WHERE c.table_schema = 'public' AND c.column_name = 'person_id'
-             AND t.table_type = 'BASE TABLE'
-           ORDER BY c.table_name""").fetchall()
+             AND (t.table_type = 'BASE TABLE' OR t.table_name = %s)
+           ORDER BY c.table_name""", (SAMPLES,)).fetchall()  # the samples are a view (0050)
     return [r["table_name"] for r in rows]
 
 
@@ -142,10 +145,14 @@ def erase(conn: psycopg.Connection, person_id: str, *, upload_dir: Path,
     for table in person_tables(conn):
         if table == AUDIT_TABLE:
             continue
-        cur = conn.execute(sql.SQL("DELETE FROM {} WHERE person_id = %s").format(
-            sql.Identifier(table)), (person_id,))
-        if cur.rowcount:
-            deleted[table] = cur.rowcount
+        if table == SAMPLES:  # samples are deleted by a definer function only (0050)
+            count = conn.execute("SELECT vagus_erase_observations(%s) AS n",
+                                 (person_id,)).fetchone()["n"]
+        else:
+            count = conn.execute(sql.SQL("DELETE FROM {} WHERE person_id = %s").format(
+                sql.Identifier(table)), (person_id,)).rowcount
+        if count:
+            deleted[table] = count
     deleted["person"] = conn.execute("DELETE FROM person WHERE id = %s", (person_id,)).rowcount
     audit.record(conn, actor_account_id=actor_account_id, actor_role=actor_role,
                  person_id=person_id, action="person.erased")

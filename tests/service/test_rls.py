@@ -46,53 +46,76 @@ def test_service_connections_run_as_the_non_owner_role(pool):
     assert row == {"who": "vagus_service", "bypass": False}
 
 
-def test_an_unscoped_query_returns_only_the_acting_patients_rows(pool, two_people):
+def test_an_unscoped_query_returns_only_the_acting_patients_rows(pool, two_people, tier):
     a, b = two_people
     with pool.connection() as conn, conn.transaction():
         rls.act_as(conn, _account_of(pool, a))
         rows = conn.execute("SELECT * FROM observation").fetchall()  # no WHERE on purpose
-        assert len(rows) == 300 and {str(r["person_id"]) for r in rows} == {a}
+        assert len(rows) == 300 and {str(r["person_id"]) for r in rows} == {a}, f"on {tier}"
         for table in ("person", "source", "import"):
             column = "id" if table == "person" else "person_id"
             seen = {str(r[column]) for r in conn.execute(f"SELECT {column} FROM {table}")}
-            assert seen == {a}, table
+            assert seen == {a}, f"{table} on {tier}"
 
 
-def test_no_principal_sees_nothing_and_system_sees_everyone(pool, two_people):
+def test_no_principal_sees_nothing_and_system_sees_everyone(pool, two_people, tier):
     a, b = two_people
     with pool.connection() as conn:
-        assert conn.execute("SELECT count(*) AS n FROM observation").fetchone()["n"] == 0
-        assert conn.execute("SELECT count(*) AS n FROM person").fetchone()["n"] == 0
+        assert conn.execute("SELECT count(*) AS n FROM observation").fetchone()["n"] == 0, tier
+        assert conn.execute("SELECT count(*) AS n FROM person").fetchone()["n"] == 0, tier
     with rls.system_connection(pool) as conn:
         people = {str(r["person_id"]) for r in conn.execute(
             "SELECT DISTINCT person_id FROM observation")}
-    assert {a, b} <= people
+    assert {a, b} <= people, f"on {tier}"
 
 
-def test_writing_a_foreign_persons_row_is_refused(pool, two_people):
+_ONE_SAMPLE = ("INSERT INTO {} (person_id, metric, source_id, ts, value) "
+               "VALUES (%s, 'heart_rate', %s, now(), 60)")
+
+
+def test_writing_a_foreign_persons_row_is_refused(pool, two_people, tier):
     a, b = two_people
     with pool.connection() as conn, conn.transaction(force_rollback=True):
         rls.act_as(conn, _account_of(pool, a))
         source = conn.execute("SELECT id FROM source LIMIT 1").fetchone()["id"]
-        with pytest.raises(psycopg.errors.InsufficientPrivilege,
-                           match="row-level security"):
+        with pytest.raises(psycopg.errors.WithCheckOptionViolation), conn.transaction():
+            conn.execute(_ONE_SAMPLE.format("observation"), (b, source))
+        # The loader's shape: a set of rows, duplicates skipped.
+        with pytest.raises(psycopg.errors.WithCheckOptionViolation), conn.transaction():
             conn.execute("INSERT INTO observation (person_id, metric, source_id, ts, value) "
-                         "VALUES (%s, 'heart_rate', %s, now(), 60)", (b, source))
+                         "SELECT %s, 'heart_rate', %s, now() - i * interval '1 s', 60 "
+                         "FROM generate_series(1, 10) i ON CONFLICT DO NOTHING", (b, source))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="observation_data"), \
+                conn.transaction():
+            conn.execute(_ONE_SAMPLE.format("observation_data"), (b, source))
+        # The person's own rows go in: that is the import path.
+        assert conn.execute(_ONE_SAMPLE.format("observation"), (a, source)).rowcount == 1, tier
 
 
-def test_an_unscoped_update_or_delete_cannot_touch_another_person(pool, two_people):
+def test_an_unscoped_update_or_delete_cannot_touch_another_person(pool, two_people, tier):
     a, b = two_people
     with pool.connection() as conn, conn.transaction(force_rollback=True):
         rls.act_as(conn, _account_of(pool, a))
-        assert conn.execute("DELETE FROM observation").rowcount == 300
+        for statement in ("DELETE FROM observation", "UPDATE observation SET value = 0",
+                          "DELETE FROM observation_data", "UPDATE observation_data SET value = 0",
+                          "TRUNCATE observation_data"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+                conn.execute(statement)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="not acting for"), \
+                conn.transaction():
+            conn.execute("SELECT vagus_erase_observations(%s)", (b,))
+        # A patient erasing itself is the one delete the service can do.
+        assert conn.execute("SELECT vagus_erase_observations(%s) AS n",
+                            (a,)).fetchone()["n"] == 300, tier
         assert conn.execute("UPDATE person SET name = 'x'").rowcount == 1
         rls.act_as_system(conn)
-        left = conn.execute("SELECT count(*) AS n FROM observation WHERE person_id = %s",
-                            (b,)).fetchone()["n"]
-    assert left == 300
+        left = {str(r["person_id"]): r["n"] for r in conn.execute(
+            "SELECT person_id, count(*) AS n FROM observation WHERE person_id = ANY(%s) "
+            "GROUP BY person_id", ([a, b],))}
+    assert left == {b: 300}, f"on {tier}"
 
 
-def test_a_therapist_sees_granted_persons_until_the_grant_is_revoked(pool, two_people):
+def test_a_therapist_sees_granted_persons_until_the_grant_is_revoked(pool, two_people, tier):
     a, b = two_people
     therapist, _ = account_token(pool, "therapist")
     grant_id = grant(pool, a, therapist, ["read:observations"])
@@ -103,19 +126,24 @@ def test_a_therapist_sees_granted_persons_until_the_grant_is_revoked(pool, two_p
             return {str(r["person_id"]) for r in conn.execute(
                 "SELECT DISTINCT person_id FROM observation")}
 
-    assert visible() == {a}
+    assert visible() == {a}, f"on {tier}"
+    # A grant lets the therapist read, never erase.
+    with pool.connection() as conn, conn.transaction(force_rollback=True):
+        rls.act_as(conn, therapist)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="not acting for"):
+            conn.execute("SELECT vagus_erase_observations(%s)", (a,))
     revoke(pool, grant_id)
-    assert visible() == set()
+    assert visible() == set(), f"on {tier}"
 
 
-def test_an_expired_grant_shows_nothing(pool, two_people):
+def test_an_expired_grant_shows_nothing(pool, two_people, tier):
     a, _ = two_people
     therapist, _ = account_token(pool, "therapist")
     grant(pool, a, therapist, ["read:observations"],
           expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
     with pool.connection() as conn, conn.transaction():
         rls.act_as(conn, therapist)
-        assert conn.execute("SELECT count(*) AS n FROM observation").fetchone()["n"] == 0
+        assert conn.execute("SELECT count(*) AS n FROM observation").fetchone()["n"] == 0, tier
 
 
 def test_context_does_not_leak_to_the_next_borrower(pool, two_people):
