@@ -109,3 +109,8 @@ BEGIN
 END $$;
 REVOKE EXECUTE ON FUNCTION vagus_erase_observations(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION vagus_erase_observations(uuid) TO vagus_service;
+
+-- The rollup's filtered view got the default write privileges too (0010); it is
+-- read-only (a view over a materialised view or continuous aggregate), say so.
+REVOKE ALL ON observation_hourly_visible FROM PUBLIC, vagus_service;
+GRANT SELECT ON observation_hourly_visible TO vagus_service;

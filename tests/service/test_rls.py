@@ -169,20 +169,71 @@ def test_the_audit_log_is_append_only_for_the_service(pool):
                 conn.execute(statement)
 
 
-def test_every_person_scoped_table_is_protected(pool):
-    """A new table with a person_id column must call vagus_protect_person_table."""
+_ANY_PRIVILEGE = "SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
+
+
+def test_every_person_scoped_table_is_protected(pool, tier):
+    """Every relation with a person_id column, in any schema (TimescaleDB's chunks too), is
+    either out of the service role's reach or filtered for the acting principal."""
     with rls.system_connection(pool) as conn:
         rows = conn.execute(
-            """SELECT c.relname, c.relrowsecurity,
-                      EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid) AS has_policy
+            f"""SELECT format('%I.%I', n.nspname, c.relname) AS name, c.relkind,
+                      c.relrowsecurity,
+                      EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = c.oid) AS has_policy,
+                      has_table_privilege(c.oid, '{_ANY_PRIVILEGE}') AS reachable,
+                      has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE') AS writable,
+                      coalesce(c.reloptions, '{{}}') AS options,
+                      CASE WHEN c.relkind = 'v' THEN pg_get_viewdef(c.oid) END AS definition
                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'person_id'
-               WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')""").fetchall()
-    unprotected = {r["relname"] for r in rows if not (r["relrowsecurity"] and r["has_policy"])}
+                                  AND NOT a.attisdropped
+               WHERE n.nspname NOT IN ('information_schema', 'pg_catalog')
+                 AND n.nspname NOT LIKE 'pg\\_%%'
+                 AND c.relkind IN ('r', 'p', 'f', 'v', 'm')""").fetchall()
+
+    def protected(rel) -> bool:
+        if not rel["reachable"]:
+            return True  # owner-only storage: observation_data, chunks, the rollup
+        if rel["relkind"] in ("r", "p", "f"):
+            return rel["relrowsecurity"] and rel["has_policy"]
+        if rel["relkind"] == "v":
+            filtered = ("security_barrier=true" in rel["options"]
+                        and "vagus_rls_bypass()" in rel["definition"]
+                        and "vagus_person_ids()" in rel["definition"])
+            checked = not rel["writable"] or any(o.startswith("check_option=")
+                                                 for o in rel["options"])
+            return filtered and checked
+        return False  # a materialised view cannot be filtered: it must be owner-only
+
+    unprotected = sorted(r["name"] for r in rows if not protected(r))
     assert not unprotected, (
-        f"{sorted(unprotected)} hold person rows without row-level "
-        "security: add `SELECT vagus_protect_person_table('<table>');` to a migration")
-    assert "observation" in {r["relname"] for r in rows}
+        f"on {tier}: {unprotected} hold person rows the service role can reach unfiltered: "
+        "add `SELECT vagus_protect_person_table('<table>');` to a migration, or revoke the "
+        "service role's privileges and filter through a security-barrier view")
+    by_name = {r["name"]: r for r in rows}
+    assert by_name["public.observation"]["reachable"], tier
+    assert not by_name["public.observation_data"]["reachable"], tier
+    if tier != "postgres":  # chunks exist once samples were imported (module fixtures)
+        assert any(n.startswith("_timescaledb_internal.") for n in by_name), tier
+
+
+def test_security_definer_functions_are_pinned_and_erasure_is_not_public(pool, tier):
+    with rls.system_connection(pool) as conn:
+        functions = conn.execute(
+            """SELECT p.proname, pg_get_userbyid(p.proowner) AS owner,
+                      coalesce(array_to_string(p.proconfig, ','), '') AS config,
+                      has_function_privilege('public', p.oid, 'EXECUTE') AS public_may
+               FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+               WHERE n.nspname = 'public' AND p.prosecdef""").fetchall()
+    by_name = {f["proname"]: f for f in functions}
+    assert {"vagus_erase_observations", "vagus_person_ids", "vagus_rls_bypass"} <= set(by_name)
+    for function in functions:
+        assert "search_path=" in function["config"], function["proname"]
+        assert function["owner"] != rls.SERVICE_ROLE, function["proname"]
+    assert not by_name["vagus_erase_observations"]["public_may"], tier
+    with pool.connection() as conn:
+        assert conn.execute("SELECT has_function_privilege('vagus_erase_observations(uuid)', "
+                            "'EXECUTE') AS may").fetchone()["may"], tier
 
 
 def test_the_rollup_is_only_reachable_through_the_filtered_view(pool):
