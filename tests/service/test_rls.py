@@ -188,7 +188,7 @@ def test_every_person_scoped_table_is_protected(pool, tier):
                JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'person_id'
                                   AND NOT a.attisdropped
                WHERE n.nspname NOT IN ('information_schema', 'pg_catalog')
-                 AND n.nspname NOT LIKE 'pg\\_%%'
+                 AND n.nspname NOT LIKE 'pg\\_%'
                  AND c.relkind IN ('r', 'p', 'f', 'v', 'm')""").fetchall()
 
     def protected(rel) -> bool:
@@ -242,3 +242,101 @@ def test_the_rollup_is_only_reachable_through_the_filtered_view(pool):
             "SELECT has_table_privilege('observation_hourly', 'SELECT') AS raw, "
             "has_table_privilege('observation_hourly_visible', 'SELECT') AS filtered").fetchone()
     assert row == {"raw": False, "filtered": True}
+
+
+def _plan_nodes(node: dict):
+    yield node
+    for child in node.get("Plans", ()):
+        yield from _plan_nodes(child)
+
+
+def _conditions(node: dict) -> str:
+    return " ".join(str(node.get(key, "")) for key in ("Index Cond", "Filter", "Recheck Cond"))
+
+
+def test_samples_stay_filtered_in_the_tiers_own_storage(databases, tier, tmp_path):
+    """On a database of its own: the tier's storage for samples (a table with BRIN; a
+    hypertable's chunks; on the Timescale licence compressed chunks too) is out of the
+    service role's reach, and a person's range read through the view still narrows to that
+    person by index (and, on TimescaleDB, to the chunks of the range)."""
+    from service.db import connect, migrate
+    from tests.conftest import REPO_ROOT
+    from tests.service.test_ingest import _import
+
+    url = databases.create()
+    migrate.upgrade(url, REPO_ROOT / "migrations")
+    pool = connect.create_pool(url, 2)
+    later = START + dt.timedelta(days=60)  # another 7-day chunk on TimescaleDB
+    try:
+        a, b = new_person(pool, "Stored A"), new_person(pool, "Stored B")
+        a_file = write_rr_text(tmp_path / "a.txt", n=300)
+        assert _import(pool, a, a_file, start=START).inserted == 300
+        assert _import(pool, b, write_rr_text(tmp_path / "b.txt", n=300), start=later).inserted == 300
+        with connect.connect(url, autocommit=True) as owner:
+            storage = {r["rel"]: r["oid"] for r in owner.execute(
+                """SELECT c.oid::regclass::text AS rel, c.oid FROM pg_class c
+                   JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'person_id'
+                   JOIN pg_namespace n ON n.oid = c.relnamespace
+                   WHERE c.relkind IN ('r', 'p') AND (c.relname = 'observation_data'
+                         OR n.nspname LIKE '\\_timescaledb%')""")}
+            if tier == "postgres":
+                assert list(storage) == ["observation_data"], tier
+                assert owner.execute("SELECT to_regclass('observation_ts_brin') AS i"
+                                     ).fetchone()["i"] is not None, tier
+            else:
+                chunks = [r["c"] for r in owner.execute(
+                    "SELECT show_chunks('observation_data')::text AS c")]
+                assert len(chunks) >= 2 and set(chunks) <= set(storage), tier
+            if tier == "timescale":
+                compressed = owner.execute(
+                    "SELECT count(compress_chunk(c, if_not_compressed => true)) AS n "
+                    "FROM show_chunks('observation_data') c").fetchone()["n"]
+                stats = owner.execute("SELECT number_compressed_chunks AS n "
+                                      "FROM hypertable_compression_stats('observation_data')"
+                                      ).fetchone()
+                assert compressed >= 2 and stats["n"] >= 2, tier
+                storage = {r["rel"]: r["oid"] for r in owner.execute(  # now with compressed chunks
+                    """SELECT c.oid::regclass::text AS rel, c.oid FROM pg_class c
+                       JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'person_id'
+                       JOIN pg_namespace n ON n.oid = c.relnamespace
+                       WHERE c.relkind IN ('r', 'p') AND (c.relname = 'observation_data'
+                             OR n.nspname LIKE '\\_timescaledb%')""")}
+                assert any("compress" in rel for rel in storage), tier
+
+        with pool.connection() as conn, conn.transaction(force_rollback=True):
+            for rel, oid in storage.items():
+                assert not conn.execute(
+                    "SELECT has_table_privilege(%s::oid, "
+                    "'SELECT, INSERT, UPDATE, DELETE, TRUNCATE') AS may",
+                    (oid,)).fetchone()["may"], f"{rel} on {tier}"
+            rls.act_for_person(conn, a)
+            assert {str(r["person_id"]): r["n"] for r in conn.execute(
+                "SELECT person_id, count(*) AS n FROM observation GROUP BY 1")} == {a: 300}, tier
+            conn.execute("SET LOCAL enable_seqscan = off")  # the data is tiny; ask for the index
+            plan = conn.execute(
+                "EXPLAIN (FORMAT JSON) SELECT ts, value FROM observation WHERE person_id = "
+                f"'{a}' AND ts >= '{START.isoformat()}' AND ts < "
+                f"'{(START + dt.timedelta(days=1)).isoformat()}'").fetchone()["QUERY PLAN"]
+        nodes = list(_plan_nodes(plan[0]["Plan"]))
+        narrowed = [n for n in nodes if "person_id" in str(n.get("Index Cond", ""))
+                    or ("compress" in n.get("Relation Name", "")
+                        and "person_id" in _conditions(n))]
+        assert narrowed, f"no index or segment condition on person_id on {tier}: {plan}"
+        if tier != "postgres":  # chunk exclusion: only the chunk holding the range is read
+            read = {n["Relation Name"] for n in nodes
+                    if n.get("Relation Name", "").startswith("_hyper_")}
+            assert len(read) == 1, f"chunks read on {tier}: {read}"
+
+        # The import path still works on this storage (compressed chunks included):
+        # a repeated file adds nothing, new rows land, and erasure deletes them all.
+        assert _import(pool, a, a_file, start=START).inserted == 0, tier
+        assert _import(pool, a, write_rr_text(tmp_path / "a2.txt", n=50),
+                       start=START + dt.timedelta(hours=1)).inserted == 50, tier
+        with pool.connection() as conn, conn.transaction(force_rollback=True):
+            rls.act_for_person(conn, a)
+            assert conn.execute("SELECT vagus_erase_observations(%s) AS n",
+                                (a,)).fetchone()["n"] == 350, tier
+            rls.act_as_system(conn)
+            assert conn.execute("SELECT count(*) AS n FROM observation").fetchone()["n"] == 300
+    finally:
+        pool.close()
