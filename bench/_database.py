@@ -17,8 +17,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
-def fresh_database(workdir: Path) -> Iterator[str]:
-    """A new, migrated database (dropped afterwards); yields its URL."""
+def fresh_database(workdir: Path, migrations: Path = REPO / "migrations") -> Iterator[str]:
+    """A new database migrated with ``migrations`` (dropped afterwards); yields its URL."""
     server = os.environ.get("VAGUS_DATABASE_URL") or embedded.start(
         workdir / "pgdata", delete_on_exit=True)
     name = f"vagus_bench_{uuid.uuid4().hex[:8]}"
@@ -26,7 +26,7 @@ def fresh_database(workdir: Path) -> Iterator[str]:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
         url = make_conninfo(server, dbname=name)
-        migrate.upgrade(url, REPO / "migrations")
+        migrate.upgrade(url, migrations)
         yield url
     finally:
         with psycopg.connect(server, autocommit=True) as conn:
