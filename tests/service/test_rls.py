@@ -146,6 +146,42 @@ def test_an_expired_grant_shows_nothing(pool, two_people, tier):
         assert conn.execute("SELECT count(*) AS n FROM observation").fetchone()["n"] == 0, tier
 
 
+_PAGE = ("SELECT * FROM vagus_observation_page(%s, %s::metric[], NULL, NULL, NULL, NULL, NULL, "
+         "1000)")
+
+
+def test_the_page_function_shows_what_the_view_shows(pool, two_people, tier):
+    """vagus_observation_page (the API's paging, as the owner) applies the view's rule."""
+    a, b = two_people
+    therapist, _ = account_token(pool, "therapist")
+    grant(pool, b, therapist, ["read:observations"])
+
+    def page(principal: str | None, person: str) -> set[str]:
+        with pool.connection() as conn, conn.transaction():
+            if principal:
+                rls.act_as(conn, principal)
+            return {str(r["person_id"]) for r in conn.execute(_PAGE, (person, ["rr_interval"]))}
+
+    account_a = _account_of(pool, a)
+    assert page(account_a, a) == {a}, f"on {tier}"
+    assert page(account_a, b) == set(), f"on {tier}"
+    assert page(None, a) == set(), f"on {tier}"
+    assert (page(therapist, a), page(therapist, b)) == (set(), {b}), f"on {tier}"
+    with pool.connection() as conn, conn.transaction():
+        rls.act_as(conn, account_a)
+        rows = conn.execute(
+            "SELECT metric, source_id, ts FROM vagus_observation_page(%s, NULL, NULL, NULL, "
+            "NULL, NULL, NULL, 120)", (a,)).fetchall()
+        after = rows[-1]
+        rest = conn.execute(
+            "SELECT metric, source_id, ts FROM vagus_observation_page(%s, NULL, NULL, NULL, "
+            "%s::metric, %s, %s, 1000)",
+            (a, after["metric"], after["source_id"], after["ts"])).fetchall()
+    assert len(rows) == 120 and len(rest) == 180, f"on {tier}"  # keyset pages, no overlap
+    assert rows == sorted(rows, key=lambda r: (r["source_id"], r["ts"]))
+    assert rest[0]["ts"] > after["ts"]
+
+
 def test_context_does_not_leak_to_the_next_borrower(pool, two_people):
     a, _ = two_people
     with pool.connection() as conn:
@@ -226,11 +262,13 @@ def test_security_definer_functions_are_pinned_and_erasure_is_not_public(pool, t
                FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                WHERE n.nspname = 'public' AND p.prosecdef""").fetchall()
     by_name = {f["proname"]: f for f in functions}
-    assert {"vagus_erase_observations", "vagus_person_ids", "vagus_rls_bypass"} <= set(by_name)
+    assert {"vagus_erase_observations", "vagus_observation_page", "vagus_person_ids",
+            "vagus_rls_bypass"} <= set(by_name)
     for function in functions:
         assert "search_path=" in function["config"], function["proname"]
         assert function["owner"] != rls.SERVICE_ROLE, function["proname"]
-    assert not by_name["vagus_erase_observations"]["public_may"], tier
+    for private in ("vagus_erase_observations", "vagus_observation_page"):
+        assert not by_name[private]["public_may"], f"{private} on {tier}"
     with pool.connection() as conn:
         assert conn.execute("SELECT has_function_privilege('vagus_erase_observations(uuid)', "
                             "'EXECUTE') AS may").fetchone()["may"], tier
