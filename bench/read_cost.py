@@ -10,6 +10,8 @@ intervals (0.8 s) per day, written by the owner. Reads, through the repository c
 API uses (service.repositories.observations), for every person in turn:
   - day_series: read_series of heart rate and RR for one day (the analysis read);
   - week_page: the first 1,000 heart-rate rows of a 7-day range (the API's page);
+  - week_page_function (after only): the same page through vagus_observation_page
+    (migrations/0051), checked equal to the view's;
   - unscoped_count: SELECT count(*) FROM observation with no WHERE (only the person's rows).
 Each figure is the median over --rounds rounds of all persons, in milliseconds per read.
 
@@ -39,7 +41,7 @@ from service.db import connect, migrate, rls  # noqa: E402
 from service.repositories import observations, persons  # noqa: E402
 
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-VIEW_MIGRATION = "0050_observation_behind_view.sql"
+VIEW_MIGRATION = "0050_observation_behind_view.sql"  # "before" stops short of it
 READ_DAY = 2  # the day read (the data starts at START)
 
 
@@ -71,8 +73,19 @@ def load(url: str, person_ids: list[str], days: int) -> int:
     return rows
 
 
-def measure(pool, person_ids: list[str], rounds: int) -> dict[str, float]:
+# The same page as observations.page, through vagus_observation_page (migrations/0051).
+_FUNCTION_PAGE = """
+    SELECT o.metric::text AS metric, o.ts, o.value, o.source_id, s.name AS source, o.context
+    FROM vagus_observation_page(%s, %s::metric[], %s, %s, NULL, NULL, NULL, 1000) o
+    JOIN source s ON s.id = o.source_id
+    ORDER BY o.metric, o.source_id, o.ts"""
+
+
+def measure(pool, person_ids: list[str], rounds: int, *,
+            with_function: bool = False) -> dict[str, float]:
     timings: dict[str, list[float]] = {"day_series": [], "week_page": [], "unscoped_count": []}
+    if with_function:
+        timings["week_page_function"] = []
     day = START + dt.timedelta(days=READ_DAY)
     for _ in range(rounds):
         for person in person_ids:
@@ -86,6 +99,12 @@ def measure(pool, person_ids: list[str], rounds: int) -> dict[str, float]:
                 page = observations.page(conn, person_id=person, metric="heart_rate", start=day,
                                          end=day + dt.timedelta(days=7), limit=1000, after=None)
                 t2 = time.perf_counter()
+                if with_function:
+                    paged = conn.execute(_FUNCTION_PAGE, (person, ["heart_rate"], day,
+                                                          day + dt.timedelta(days=7))).fetchall()
+                    timings["week_page_function"].append(time.perf_counter() - t2)
+                    assert paged == page, "the function's page differs from the view's"
+                    t2 = time.perf_counter()
                 count = conn.execute("SELECT count(*) AS n FROM observation").fetchone()["n"]
                 t3 = time.perf_counter()
             assert len(series["heart_rate"]) == 17280 and len(series["rr_interval"]) == 4500
@@ -136,7 +155,8 @@ def main() -> None:
                 owner.execute("VACUUM ANALYZE")
             pool.close()  # new connections: nothing cached from the table's old shape
             pool = connect.create_pool(url, 2)
-            results["after_security_barrier_view"] = measure(pool, person_ids, args.rounds)
+            results["after_security_barrier_view"] = measure(pool, person_ids, args.rounds,
+                                                             with_function=True)
             plans["after_security_barrier_view"] = day_plan(pool, person_ids[0])
             pool.close()
     print(json.dumps({
