@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,3 +32,13 @@ def fresh_database(workdir: Path, migrations: Path = REPO / "migrations") -> Ite
     finally:
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def migrations_before(workdir: Path, number: str) -> Path:
+    """A folder with the migrations numbered below ``number``: an earlier schema to compare."""
+    folder = workdir / f"migrations-before-{number}"
+    folder.mkdir()
+    for path in sorted((REPO / "migrations").glob("*.sql")):
+        if path.name[:4] < number:
+            shutil.copy(path, folder)
+    return folder

@@ -27,7 +27,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -36,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._database import REPO, fresh_database  # noqa: E402
+from bench._database import REPO, fresh_database, migrations_before  # noqa: E402
 from service.db import connect, migrate, rls  # noqa: E402
 from service.repositories import observations, persons  # noqa: E402
 
@@ -134,11 +133,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vagus-bench-") as tmp:
         workdir = Path(tmp)
-        before = workdir / "migrations-before"
-        before.mkdir()
-        for path in sorted((REPO / "migrations").glob("*.sql")):
-            if path.name < VIEW_MIGRATION:
-                shutil.copy(path, before)
+        before = migrations_before(workdir, VIEW_MIGRATION[:4])
         with fresh_database(workdir, before) as url:
             pool = connect.create_pool(url, 2)
             with rls.system_connection(pool) as conn:
