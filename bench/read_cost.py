@@ -61,7 +61,8 @@ def load(url: str, person_ids: list[str], days: int) -> int:
             owner.execute(
                 """INSERT INTO observation (person_id, metric, source_id, ts, value)
                    SELECT %(p)s, 'rr_interval', %(s)s,
-                          %(t)s + d * interval '1 day' + interval '22 hours' + i * interval '800 ms',
+                          %(t)s + d * interval '1 day' + interval '22 hours'
+                              + i * interval '800 ms',
                           800 + 40 * sin(i / 7.0)
                    FROM generate_series(0, %(days)s - 1) d, generate_series(0, 4499) i""",
                 {"p": person, "s": source, "t": START, "days": days})

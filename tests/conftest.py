@@ -91,7 +91,7 @@ def database_tier(database_url: str) -> str:
 
 @pytest.fixture
 def tier(database_tier: str, record_property) -> str:
-    """The tier, recorded as this test's ``tier`` property: a tier-dependent test says where it ran."""
+    """The tier, recorded as this test's ``tier`` property: a tier-dependent test says so."""
     record_property("tier", database_tier)
     return database_tier
 

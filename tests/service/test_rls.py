@@ -309,7 +309,8 @@ def test_samples_stay_filtered_in_the_tiers_own_storage(databases, tier, tmp_pat
         a, b = new_person(pool, "Stored A"), new_person(pool, "Stored B")
         a_file = write_rr_text(tmp_path / "a.txt", n=300)
         assert _import(pool, a, a_file, start=START).inserted == 300
-        assert _import(pool, b, write_rr_text(tmp_path / "b.txt", n=300), start=later).inserted == 300
+        b_file = write_rr_text(tmp_path / "b.txt", n=300)
+        assert _import(pool, b, b_file, start=later).inserted == 300
         with connect.connect(url, autocommit=True) as owner:
             storage = {r["rel"]: r["oid"] for r in owner.execute(
                 """SELECT c.oid::regclass::text AS rel, c.oid FROM pg_class c
