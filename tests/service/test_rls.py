@@ -208,7 +208,7 @@ def test_the_audit_log_is_append_only_for_the_service(pool):
 _ANY_PRIVILEGE = "SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
 
 
-def test_every_person_scoped_table_is_protected(pool, tier):
+def test_every_person_scoped_table_is_protected(pool, two_people, tier):
     """Every relation with a person_id column, in any schema (TimescaleDB's chunks too), is
     either out of the service role's reach or filtered for the acting principal."""
     with rls.system_connection(pool) as conn:
@@ -249,7 +249,7 @@ def test_every_person_scoped_table_is_protected(pool, tier):
     by_name = {r["name"]: r for r in rows}
     assert by_name["public.observation"]["reachable"], tier
     assert not by_name["public.observation_data"]["reachable"], tier
-    if tier != "postgres":  # chunks exist once samples were imported (module fixtures)
+    if tier != "postgres":  # chunks exist: two_people imported samples
         assert any(n.startswith("_timescaledb_internal.") for n in by_name), tier
 
 
