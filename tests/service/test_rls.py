@@ -1,5 +1,6 @@
-"""Row-level security, the second line: even unscoped SQL under the service role sees only
-what the acting principal may see."""
+"""The database's own line of defence: even unscoped SQL under the service role sees only what
+the acting principal may see (row-level security; for samples the filtered view, migration
+0050), on whichever tier the server offers (each test records it as its ``tier`` property)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,6 @@ from tests.service.helpers import new_person, patient_token, write_rr_text
 
 START = dt.datetime(2024, 5, 4, 7, 0, tzinfo=dt.UTC)
 
-#: Person-scoped tables created by other issues' migrations that do not call
-#: vagus_protect_person_table yet. Each entry is a known gap to close, not an exemption.
 @pytest.fixture(scope="module")
 def two_people(pool, tmp_path_factory):
     """Persons A and B with samples, sources, an import and a grant row each."""
