@@ -15,6 +15,7 @@ from tests.service.helpers import new_person, patient_token, write_rr_text
 
 START = dt.datetime(2024, 5, 4, 7, 0, tzinfo=dt.UTC)
 
+
 @pytest.fixture(scope="module")
 def two_people(pool, tmp_path_factory):
     """Persons A and B with samples, sources, an import and a grant row each."""
