@@ -16,7 +16,12 @@ they last for the session and the pool's reset clears them when the connection
 goes back, so nothing leaks from one borrower to the next.
 
 A new person-scoped table gets its policies in its migration with
-``SELECT vagus_protect_person_table('<table>')`` (docs/security.md).
+``SELECT vagus_protect_person_table('<table>')`` (docs/security.md). Samples are
+the exception that works the same way: ``observation`` is a security-barrier view
+over the owner-only ``observation_data`` that applies the same rule to the same
+settings (row-level security cannot cover a compressed TimescaleDB hypertable);
+the service inserts through the view and erases with ``vagus_erase_observations``
+(migrations/0052).
 """
 
 from __future__ import annotations
