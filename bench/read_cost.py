@@ -7,7 +7,7 @@ One database, one data set, read twice by the service role acting for one person
 
 Data: --persons persons, each --days days of heart rate every 5 s and one hour of RR
 intervals (0.8 s) per day, written by the owner. Reads, through the repository code the
-API uses (service.repositories.observations), for every person in turn:
+API uses (service.observations.repository), for every person in turn:
   - day_series: read_series of heart rate and RR for one day (the analysis read);
   - week_page: the first 1,000 heart-rate rows of a 7-day range (the API's page);
   - week_page_function (after only): the same page through vagus_observation_page
@@ -36,8 +36,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._database import REPO, fresh_database, migrations_before  # noqa: E402
-from service.db import connect, migrate, rls  # noqa: E402
-from service.repositories import observations, persons  # noqa: E402
+from service.core.db import connect, migrate, rls  # noqa: E402
+from service.observations import repository as observations
+from service.access.repository import persons  # noqa: E402
 
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 VIEW_MIGRATION = "0052_observation_behind_view.sql"  # "before" stops short of it

@@ -297,9 +297,9 @@ def test_samples_stay_filtered_in_the_tiers_own_storage(databases, tier, tmp_pat
     hypertable's chunks; on the Timescale licence compressed chunks too) is out of the
     service role's reach, and a person's range read through the view still narrows to that
     person by index (and, on TimescaleDB, to the chunks of the range)."""
-    from service.db import connect, migrate
+    from service.core.db import connect, migrate
     from tests.conftest import REPO_ROOT
-    from tests.service.test_ingest import _import
+    from tests.imports.test_ingest import _import
 
     url = databases.create()
     migrate.upgrade(url, REPO_ROOT / "migrations")

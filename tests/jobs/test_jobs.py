@@ -184,9 +184,9 @@ def test_serve_runs_api_scheduler_and_worker_in_one_process(jobs_pool, jobs_sett
     assert recompute[0]["payload"]["import_ids"] == [import_id]
 
 
-def test_maintenance_prunes_old_finished_jobs_but_keeps_dead_work(jobs_pool, jobs_settings):
+def test_maintenance_prunes_old_finished_jobs_but_keeps_dead_work(jobs_pool, jobs_settings,
+                                                                  jobs_url, record_property):
     from service.jobs.maintenance import maintenance
-from tests.support.tiers import rollups_refreshed_by_maintenance, server_tier
 
     old = "now() - interval '30 days'"
     ids = {}

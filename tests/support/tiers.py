@@ -9,7 +9,7 @@ names it in its assertion messages.
 
 from __future__ import annotations
 
-from service.db import capability, connect
+from service.core.db import capability, connect
 
 
 def server_tier(database_url: str) -> capability.Tier:
