@@ -21,6 +21,7 @@ from service.care.endpoints import lab_results, self_reports, sessions
 from service.observations import endpoints as observations
 from service.privacy import endpoints as privacy
 from service.webhooks import endpoints as webhooks
+from service.trials import endpoints as trial_plans
 from service.jobs import endpoints as jobs_routes
 
 DESCRIPTION = """What a massage session does to a person's body, measured by the wearable they
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None, pool: ConnectionPool | None = N
         app.include_router(module.router)
     for module in (health, persons, imports, observations, analysis):
         app.include_router(module.router)
-    for module in (sessions, self_reports, lab_results):
+    for module in (sessions, self_reports, lab_results, trial_plans):
         app.include_router(module.router)
     for module in (jobs_routes, webhooks, fhir):
         app.include_router(module.router)

@@ -1,0 +1,61 @@
+"""Trial plans of a person: make one, list them, read one with its adherence.
+
+Authorised like sessions: a plan is a schedule of sessions, so making one needs
+`write:sessions` and reading needs `read:sessions` on the person.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path
+
+from service.access import authz
+from service.access.deps import Caller, Db
+from service.care import http
+from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
+from service.trials import repository
+from service.trials import service as trials
+from service.trials.schemas import TrialPlan, TrialPlanCreate, TrialPlanPage, TrialPlanSummary
+
+router = APIRouter(tags=["trials"], responses=PROBLEM_RESPONSES)
+PlanIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+def _plan_to_read(plan_id: PlanIdPath, conn: Db, caller: Caller
+                  ) -> tuple[dict[str, Any], dict[str, Any]]:
+    return http.owned_or_404(conn, caller, repository.get(conn, plan_id),
+                             f"trial plan {plan_id}", authz.READ_SESSIONS)
+
+
+PlanToRead = Annotated[tuple[dict[str, Any], dict[str, Any]], Depends(_plan_to_read)]
+
+
+@router.post("/v1/persons/{person_id}/trial-plans", response_model=TrialPlan, status_code=201)
+def create_trial_plan(person: http.WritablePerson, body: TrialPlanCreate, conn: Db
+                      ) -> TrialPlan:
+    """Draw and store a randomised, weekday-balanced n-of-1 schedule of massage and rest
+    sessions, with the power it has to detect the stated massage-vs-rest difference."""
+    try:
+        return TrialPlan(**trials.create_plan(conn, person, body))
+    except trials.TrialError as exc:
+        raise ProblemError(422, "validation-error", f"{exc.field}: {exc.message}",
+                           errors=[{"loc": ["body", exc.field], "msg": exc.message,
+                                    "type": "value_error"}]) from None
+
+
+@router.get("/v1/persons/{person_id}/trial-plans", response_model=TrialPlanPage)
+def list_trial_plans(person: http.ReadablePerson, conn: Db, limit: http.LimitQuery = 100,
+                     cursor_: http.CursorQuery = None) -> TrialPlanPage:
+    """The person's plans, oldest first (without their sessions)."""
+    rows = repository.page(conn, person_id=str(person["id"]), limit=limit,
+                           after=http.page_after(cursor_))
+    return TrialPlanPage(items=[TrialPlanSummary(**trials.plan_summary(r)) for r in rows],
+                         next_cursor=http.next_cursor(rows, limit, "created_at"))
+
+
+@router.get("/v1/trial-plans/{plan_id}", response_model=TrialPlan)
+def get_trial_plan(found: PlanToRead, conn: Db) -> TrialPlan:
+    """One plan with its sessions and its adherence so far (planned vs logged)."""
+    plan, _person = found
+    return TrialPlan(**trials.show_plan(conn, plan))
