@@ -28,6 +28,9 @@ from service.core.db import rls
 from service.imports.service import ImportOutcome, register, run_import
 from service.access.repository import accounts, persons
 from service.care.repository import lab_results, self_reports, sessions
+from service.trials import repository as trial_plans
+from service.trials import service as trials
+from service.trials.schemas import TrialPlanCreate
 
 DEMO_NAME = "Demo patient"
 DEMO_TZ = "Europe/Berlin"
@@ -143,6 +146,7 @@ def load(pool: ConnectionPool, data_dir: Path,
             _log_sessions(conn, person_id, sessions_at)
         # Compute (and store) every session's response now, so the first read is quick.
         person_evidence(conn, persons.get(conn, person_id), windows)
+    _plan_trial(pool, person_id)  # trials: the demo's n-of-1 plan (see _plan_trial)
     return Demo(person_id, patient_token, admin_token, outcomes)
 
 
@@ -171,3 +175,17 @@ def _log_sessions(conn, person_id: str,
                 lab_results.create(conn, person_id=person_id, ts=ts, analyte="cortisol",
                                    value=value, unit="nmol/L", value_nmol_l=value,
                                    specimen="saliva", session_id=row["id"], phase=phase)
+
+
+# --- trials: the demo person's n-of-1 trial plan ---------------------------------------------
+
+#: Six weeks, two sessions a week, half of them rest controls, a fixed seed.
+DEMO_TRIAL = TrialPlanCreate(weeks=6, per_week=2, rest_share=0.5, seed=2024,
+                             time_of_day=dt.time(15), duration_minutes=60)
+
+
+def _plan_trial(pool: ConnectionPool, person_id: str) -> None:
+    """A forward schedule of massage and rest sessions for the demo person (made once)."""
+    with rls.system_connection(pool) as conn:
+        if trial_plans.latest(conn, person_id) is None:
+            trials.create_plan(conn, persons.get(conn, person_id), DEMO_TRIAL)

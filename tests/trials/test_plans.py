@@ -200,3 +200,15 @@ def test_power_uses_the_persons_own_variability(conn, measured_person):
     # Another clock time has no data: too few days, so the literature default.
     elsewhere = plan(conn, measured_person, time_of_day="08:00")["power"]
     assert elsewhere["sd_source"] == "literature" and "0 usable" in elsewhere["sd_detail"]
+
+
+def test_demo_gets_one_trial_plan(pool, tmp_path_factory):
+    from service.demo import service as demo
+
+    person = new_person(pool, "Demo-like", tz=TZ)
+    demo._plan_trial(pool, person)
+    demo._plan_trial(pool, person)  # made once, like the rest of the demo
+    with system_connection(pool) as conn:
+        plans = repository.page(conn, person_id=person)
+        assert len(plans) == 1 and plans[0]["seed"] == demo.DEMO_TRIAL.seed
+        assert len(repository.sessions(conn, plans[0]["id"])) == 12
