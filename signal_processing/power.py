@@ -12,7 +12,9 @@ so power is the probability that such a variable falls beyond the two-sided
 critical value of the central t (Cohen 1988, ch. 2; the standard formula of any
 power text). This is exact for the t test and close for the Wilcoxon rank-sum
 test, whose asymptotic efficiency relative to the t test is 3/pi = 0.955 under
-normality (Hodges & Lehmann 1956); we do not shrink for it.
+normal alternatives (Mood 1954) and never below 0.864 for any continuous shape
+(Hodges & Lehmann 1956); we do not shrink for it. ``tests/signal_processing/
+test_power.py`` checks the formula against a simulated t test.
 """
 
 from __future__ import annotations
@@ -84,6 +86,7 @@ def change_sd(window_sd_of_differences: float, controls: int) -> float:
 def typical_error_to_difference_sd(cv_percent: float) -> float:
     """The standard deviation of a test-retest difference in ln units from a typical error
     given as a coefficient of variation of the raw measure: the typical error in ln units is
-    ``ln(1 + CV)`` and a difference of two measurements has ``sqrt(2)`` times it
-    (Hopkins 2000, typical error = SD of differences / sqrt 2)."""
+    ``ln(1 + CV)``, and a difference of two independent measurements has ``sqrt(2)`` times
+    the typical error as its SD (Hopkins 2000, Sports Med 30:1: the typical error is the SD of
+    an individual's repeated measurements)."""
     return math.sqrt(2) * math.log1p(cv_percent / 100)
