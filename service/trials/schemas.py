@@ -111,8 +111,8 @@ class PlanAdherence(BaseModel):
     tolerance_minutes: int
     massage: KindAdherence
     rest: KindAdherence
-    share_done: float | None = Field(description="Share of due sessions that were logged, both kinds; null when "
-                                     "nothing is due yet")
+    share_done: float | None = Field(description="Share of due sessions that were logged, "
+                                     "both kinds; null when nothing is due yet")
     matches: list[dict] = Field(description="Each planned session (seq) and the logged "
                                 "session id that matched it, or null")
 

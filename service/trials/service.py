@@ -28,8 +28,6 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from signal_processing import power as sp_power
-
 from service.analysis import data as person_data
 from service.analysis import session_response
 from service.care.repository import sessions as logged_sessions
@@ -37,6 +35,7 @@ from service.care.schemas import is_rest
 from service.core import localtime
 from service.trials import repository
 from service.trials.schemas import KINDS, WEEKDAYS, TrialPlanCreate
+from signal_processing import power as sp_power
 
 #: A logged session fulfils a planned one when it starts this close to it, on the same day.
 TOLERANCE = dt.timedelta(hours=2)
