@@ -33,12 +33,16 @@ def _body(args: argparse.Namespace) -> TrialPlanCreate:
             f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())) from None
 
 
+def _number(value: float | None, spec: str) -> str:
+    return "withheld" if value is None else format(value, spec)
+
+
 def _human(plan: dict[str, Any]) -> str:
     power = plan["power"]
     lines = [f"trial plan {plan['plan_id']} (seed {plan['seed']}): {plan['weeks']} weeks x "
              f"{plan['per_week']}, {power['n_massage']} massage + {power['n_rest']} rest; "
-             f"power {power['value']:.2f} for {power['effect_ln_rmssd']:g} ln RMSSD "
-             f"(SD {power['sd']:g} from {power['sd_source']})"]
+             f"power {_number(power['value'], '.2f')} for {power['effect_ln_rmssd']:g} ln "
+             f"RMSSD (SD {_number(power['sd'], 'g')} from {power['sd_source']})"]
     lines += [f"{s['seq']}\t{s['start_local']}\t{s['weekday']}\t{s['kind']}"
               for s in plan["sessions"]]
     if plan.get("adherence"):
@@ -83,9 +87,9 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
         rows = repository.page(conn, person_id=str(person["id"]), limit=10_000)
         items = [TrialPlanSummary(**trials.plan_summary(r)).model_dump(mode="json")
                  for r in rows]
-    emit(args, {"trial_plans": items, "count": len(items)},
-         "\n".join(f"{p['plan_id']}\t{p['created_at']}\t{p['weeks']} weeks x {p['per_week']}\t"
-                   f"power {p['power']['value']:.2f}" for p in items) or "no trial plans")
+    lines = [f"{p['plan_id']}\t{p['created_at']}\t{p['weeks']} weeks x {p['per_week']}\t"
+             f"power {_number(p['power']['value'], '.2f')}" for p in items]
+    emit(args, {"trial_plans": items, "count": len(items)}, "\n".join(lines) or "no trial plans")
     return 0
 
 

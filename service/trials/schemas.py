@@ -75,10 +75,12 @@ class PlannedSession(BaseModel):
 class Power(BaseModel):
     """How likely the planned comparison detects a massage-vs-rest difference."""
 
-    value: float = Field(description="Probability, 0-1")
+    value: float | None = Field(description="Probability, 0-1; null when it was computed "
+                                "from measurements the caller may not read")
     effect_ln_rmssd: float
     alpha: float
-    sd: float = Field(description="Assumed SD of one session's control-adjusted lnRMSSD change")
+    sd: float | None = Field(description="Assumed SD of one session's control-adjusted "
+                             "lnRMSSD change; null like `value`")
     sd_source: Literal["person", "literature"]
     sd_detail: str = Field(description="Where the SD comes from, in words")
     person_days: int = Field(description="Ordinary days of the person's data the SD "

@@ -174,12 +174,16 @@ def observed_difference_sd(conn: psycopg.Connection, person: dict[str, Any],
 
 
 def plan_power(conn: psycopg.Connection, person: dict[str, Any], body: TrialPlanCreate,
-               slots: list[Slot], today: dt.date) -> dict[str, Any]:
-    """The ``power`` object of a plan, from the person's variability when there is enough."""
+               slots: list[Slot], today: dt.date, *, may_read_measurements: bool = True
+               ) -> dict[str, Any]:
+    """The ``power`` object of a plan, from the person's variability when there is enough
+    and the caller may read what is derived from their measurements."""
     n_rest = sum(s.kind == "rest" for s in slots)
     n_massage = len(slots) - n_rest
-    own, days = observed_difference_sd(conn, person, body.time_of_day,
-                                       dt.timedelta(minutes=body.duration_minutes), today)
+    own, days = None, 0
+    if may_read_measurements:
+        own, days = observed_difference_sd(conn, person, body.time_of_day,
+                                           dt.timedelta(minutes=body.duration_minutes), today)
     if own is not None and own > 0:
         difference_sd, source = own, "person"
         detail = (f"the person's own lnRMSSD before/after differences at "
@@ -187,8 +191,11 @@ def plan_power(conn: psycopg.Connection, person: dict[str, Any], body: TrialPlan
                   f"(SD {own:.3f}), adjusted for {ASSUMED_CONTROLS} control days")
     else:
         difference_sd = sp_power.typical_error_to_difference_sd(LITERATURE_CV_PERCENT)
-        source, detail = "literature", LITERATURE_DETAIL + (
-            f"; the person has {days} usable recent days, {MIN_PERSON_DAYS} are needed")
+        why = (f"the person has {days} usable recent days, {MIN_PERSON_DAYS} are needed"
+               if may_read_measurements else
+               "the person's own data were not used: the caller may not read evidence "
+               "derived from their measurements (read:evidence)")
+        source, detail = "literature", f"{LITERATURE_DETAIL}; {why}"
     sd = sp_power.change_sd(difference_sd, ASSUMED_CONTROLS)
     effect = body.effect_ln_rmssd
     return {
@@ -204,8 +211,10 @@ def plan_power(conn: psycopg.Connection, person: dict[str, Any], body: TrialPlan
 # --- plans ----------------------------------------------------------------------------------
 
 def create_plan(conn: psycopg.Connection, person: dict[str, Any], body: TrialPlanCreate,
-                now: dt.datetime | None = None) -> dict[str, Any]:
-    """Draw, power and store a plan; the plan as the API shows it."""
+                now: dt.datetime | None = None, *, may_read_measurements: bool = True
+                ) -> dict[str, Any]:
+    """Draw, power and store a plan; the plan as the API shows it. Without
+    ``may_read_measurements`` the power uses the literature SD, never the person's data."""
     tz = person["tz"]
     today = localtime.local(now or dt.datetime.now(dt.UTC), tz).date()
     first_day = body.start_date or today + dt.timedelta(days=1)
@@ -225,13 +234,26 @@ def create_plan(conn: psycopg.Connection, person: dict[str, Any], body: TrialPla
     slots = schedule(weeks=body.weeks, weekdays=weekdays, rest_share=body.rest_share,
                      seed=seed, first_day=first_day, time_of_day=body.time_of_day,
                      duration=duration, tz=tz)
-    power = plan_power(conn, person, body, slots, today)
+    power = plan_power(conn, person, body, slots, today,
+                       may_read_measurements=may_read_measurements)
     plan = repository.create(
         conn, person_id=str(person["id"]), seed=seed, weeks=body.weeks, per_week=body.per_week,
         rest_share=body.rest_share, first_day=first_day, weekdays=weekdays,
         time_of_day=body.time_of_day, duration_minutes=body.duration_minutes, tz=tz,
         power=power, sessions=[s.__dict__ for s in slots])
     return plan_out(plan, repository.sessions(conn, plan["id"]))
+
+
+def without_personal_power(plan: dict[str, Any]) -> dict[str, Any]:
+    """A plan for a caller who may not read evidence from the person's measurements: a
+    power computed from them is withheld (its value would reveal their variability)."""
+    power = plan["power"]
+    if power.get("sd_source") != "person":
+        return plan
+    return {**plan, "power": {
+        **power, "value": None, "sd": None, "sessions_for_80_percent": None,
+        "sd_detail": "computed from the person's own measurements, which this caller may "
+                     "not read (read:evidence)"}}
 
 
 def plan_summary(plan: dict[str, Any]) -> dict[str, Any]:

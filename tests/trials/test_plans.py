@@ -212,3 +212,34 @@ def test_demo_gets_one_trial_plan(pool, tmp_path_factory):
         plans = repository.page(conn, person_id=person)
         assert len(plans) == 1 and plans[0]["seed"] == demo.DEMO_TRIAL.seed
         assert len(repository.sessions(conn, plans[0]["id"])) == 12
+
+
+def test_personal_power_needs_read_evidence(client, pool, measured_person):
+    from service.access import authz
+    from tests.support.access import account_token, grant
+    from tests.support.people import bearer, patient_token
+
+    with system_connection(pool) as conn:
+        personal = plan(conn, measured_person, time_of_day="18:00")
+        kept_out = trials.create_plan(conn, {"id": measured_person, "tz": TZ},
+                                      TrialPlanCreate(weeks=6, per_week=2, seed=42), now=NOW,
+                                      may_read_measurements=False)
+    assert personal["power"]["sd_source"] == "person"
+    assert kept_out["power"]["sd_source"] == "literature"
+    assert "read:evidence" in kept_out["power"]["sd_detail"]
+    account, token = account_token(pool, "therapist")
+    grant(pool, measured_person, account, [authz.READ_SESSIONS, authz.WRITE_SESSIONS])
+    scheduler = bearer(token)
+    shown = client.get(f"/v1/trial-plans/{personal['plan_id']}", headers=scheduler).json()
+    assert shown["power"]["value"] is None and shown["power"]["sd"] is None
+    assert shown["power"]["sd_source"] == "person" and len(shown["sessions"]) == 12
+    listed = client.get(f"/v1/persons/{measured_person}/trial-plans", headers=scheduler).json()
+    assert {p["plan_id"]: p["power"]["value"] for p in listed["items"]}[
+        personal["plan_id"]] is None
+    made = client.post(f"/v1/persons/{measured_person}/trial-plans", headers=scheduler,
+                       json={"weeks": 2, "per_week": 2, "seed": 1})
+    assert made.status_code == 201, made.text
+    assert "read:evidence" in made.json()["power"]["sd_detail"]
+    own = bearer(patient_token(pool, measured_person))
+    mine = client.get(f"/v1/trial-plans/{personal['plan_id']}", headers=own).json()
+    assert mine["power"] == personal["power"]
