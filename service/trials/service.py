@@ -22,7 +22,7 @@ import datetime as dt
 import random
 import secrets
 import statistics
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -121,16 +121,14 @@ def schedule(*, weeks: int, weekdays: list[int], rest_share: float, seed: int,
     return slots
 
 
-def balance(slots: list[dict[str, Any]] | list[Slot], tz: str) -> dict[str, Any]:
-    """Sessions per weekday of each arm, and the largest spread within an arm."""
+def balance(rows: list[dict[str, Any]], tz: str) -> dict[str, Any]:
+    """Planned sessions per local weekday of each arm, and the largest spread within an arm."""
     counts: dict[str, dict[str, int]] = {kind: {} for kind in KINDS}
     used: set[str] = set()
-    for slot in slots:
-        kind, start = (slot.kind, slot.starts_at) if isinstance(slot, Slot) else (
-            slot["kind"], slot["starts_at"])
-        day = WEEKDAYS[localtime.local(start, tz).weekday()]
+    for row in rows:
+        day = WEEKDAYS[localtime.local(row["starts_at"], tz).weekday()]
         used.add(day)
-        counts[kind][day] = counts[kind].get(day, 0) + 1
+        counts[row["kind"]][day] = counts[row["kind"]].get(day, 0) + 1
     for arm in counts.values():
         for day in used:
             arm.setdefault(day, 0)
@@ -240,7 +238,7 @@ def create_plan(conn: psycopg.Connection, person: dict[str, Any], body: TrialPla
         conn, person_id=str(person["id"]), seed=seed, weeks=body.weeks, per_week=body.per_week,
         rest_share=body.rest_share, first_day=first_day, weekdays=weekdays,
         time_of_day=body.time_of_day, duration_minutes=body.duration_minutes, tz=tz,
-        power=power, sessions=[s.__dict__ for s in slots])
+        power=power, sessions=[asdict(s) for s in slots])
     return plan_out(plan, repository.sessions(conn, plan["id"]))
 
 
