@@ -20,6 +20,7 @@ from service.jobs import endpoints as jobs_routes
 from service.jobs import runtime
 from service.observations import endpoints as observations
 from service.privacy import endpoints as privacy
+from service.trials import endpoints as trial_plans
 from service.webhooks import endpoints as webhooks
 
 DESCRIPTION = """What a massage session does to a person's body, measured by the wearable they
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None, pool: Pool | None = None, *,
         app.include_router(module.router)
     for module in (health, persons, imports, observations, analysis):
         app.include_router(module.router)
-    for module in (sessions, self_reports, lab_results):
+    for module in (sessions, self_reports, lab_results, trial_plans):
         app.include_router(module.router)
     for module in (jobs_routes, webhooks, fhir):
         app.include_router(module.router)

@@ -32,12 +32,11 @@ from service.analysis.session_response import (
 )
 from service.care.repository import lab_results, self_reports
 from service.care.repository import sessions as session_repo
+from service.care.schemas import is_rest
 from service.evidence import wording
 from service.evidence.assess import ClaimResult, EndpointData, assess_person
 from signal_processing import response as sp_response
 
-#: The session modality of a rest-control session (the comparison arm).
-REST_MODALITY = "rest"
 #: SWC where the person's own spread cannot be estimated (too few control days).
 FIXED_SWC = {
     "night_ln_rmssd": 0.05, "night_hr": 1.0, "sleep_duration_min": 10.0,
@@ -59,7 +58,7 @@ CORTISOL_CLOCK_TOLERANCE = dt.timedelta(hours=2)
 
 
 def is_rest(session: dict[str, Any]) -> bool:
-    return (session.get("modality") or "").strip().lower() == REST_MODALITY
+    return is_rest(session.get("modality"))
 
 
 def _swc(metric: str, spread: list[float]) -> float:
