@@ -32,7 +32,7 @@ from service.analysis.session_response import (
 )
 from service.care.repository import lab_results, self_reports
 from service.care.repository import sessions as session_repo
-from service.care.schemas import is_rest
+from service.care.schemas import is_rest as is_rest_modality
 from service.evidence import wording
 from service.evidence.assess import ClaimResult, EndpointData, assess_person
 from signal_processing import response as sp_response
@@ -58,7 +58,7 @@ CORTISOL_CLOCK_TOLERANCE = dt.timedelta(hours=2)
 
 
 def is_rest(session: dict[str, Any]) -> bool:
-    return is_rest(session.get("modality"))
+    return is_rest_modality(session.get("modality"))
 
 
 def _swc(metric: str, spread: list[float]) -> float:
