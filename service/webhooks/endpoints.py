@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
@@ -15,10 +15,9 @@ from service.access.deps import Caller, Db, person_or_404
 from service.core.db.types import Conn, Row, returned
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 from service.webhooks import repository as repo
-from service.webhooks.service import EVENTS
+from service.webhooks.service import EventName
 
 router = APIRouter(tags=["webhooks"], responses=PROBLEM_RESPONSES)
-EventName = Literal[EVENTS]  # type: ignore[valid-type]
 
 
 class WebhookCreate(BaseModel):
