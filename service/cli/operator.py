@@ -73,6 +73,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         signal.signal(sig, lambda *_: stop.set())
     jobs = runtime.start(pool, settings, url, scheduler=not args.no_scheduler,
                          concurrency=args.concurrency)
+    assert jobs.worker is not None  # concurrency >= 1, checked above
     print(f"vagus worker {jobs.worker.name}: {args.concurrency} thread(s)"
           + ("" if args.no_scheduler else ", scheduler candidate"), file=sys.stderr)
     stop.wait()

@@ -28,7 +28,7 @@ from connectors import ConnectorError, ReadContext, ReadReport, SampleBatch
 from connectors.base import Connector
 from connectors.registry import detect, get_connector
 from service.core.db import rls
-from service.core.db.types import Conn, Pool
+from service.core.db.types import Conn, Pool, returned
 from service.imports import inbox, uploads
 from service.imports import repository as ledger
 from service.imports.loader import Loader
@@ -154,7 +154,7 @@ def _follow_up(pool: Pool, import_id: int, inbox_file: Path | None) -> None:
     """What follows every import: recompute, the apps' webhook, the inbox file filed away."""
     # Finding subscribers reads other accounts' rows: a system read.
     with rls.system_connection(pool) as conn:
-        row = ledger.get(conn, import_id)
+        row = returned(ledger.get(conn, import_id))  # the import that just ran
         person_id = str(row["person_id"])
         if row["status"] == "completed" and row["inserted"] > 0:
             job_repo.mark_person_changed(conn, person_id, import_id)

@@ -99,6 +99,7 @@ class Scheduler:
         while not self._stop.is_set():
             try:
                 if self.is_leader:
+                    assert self._lock_conn is not None  # elected on this session (_try_lock)
                     connect.ping(self._lock_conn)  # still holding: the session is alive
                 elif self._try_lock():
                     self._lead()

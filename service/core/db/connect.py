@@ -7,7 +7,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from service.core.db import embedded, rls
-from service.core.db.types import Conn, Pool
+from service.core.db.types import Conn, Pool, returned
 from service.core.settings import Settings
 
 
@@ -40,7 +40,7 @@ def create_pool(url: str, size: int, *, system: bool = False) -> Pool:
 
 def try_session_lock(conn: Conn, lock_id: int) -> bool:
     """Take a session-level advisory lock without waiting; held until the session ends."""
-    row = conn.execute("SELECT pg_try_advisory_lock(%s) AS won", (lock_id,)).fetchone()
+    row = returned(conn.execute("SELECT pg_try_advisory_lock(%s) AS won", (lock_id,)).fetchone())
     return bool(row["won"])
 
 
