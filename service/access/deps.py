@@ -7,18 +7,16 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 from uuid import UUID
 
-import psycopg
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from psycopg_pool import ConnectionPool
 
 from service.access import authz
+from service.access import cookies as web_cookies
 from service.access.auth import Principal, authenticate
 from service.core.db import rls
 from service.core.db.types import Conn, Pool
 from service.core.http.problems import ProblemError
 from service.core.settings import Settings
-from service.access import cookies as web_cookies
 
 _bearer = HTTPBearer(auto_error=False, description="A Vagus API token (`vgs_...`).")
 
@@ -34,7 +32,7 @@ def get_settings(request: Request) -> Settings:
 def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    pool: Annotated[ConnectionPool, Depends(get_pool)],
+    pool: Annotated[Pool, Depends(get_pool)],
 ) -> Principal:
     # A signed-in browser (service/web) sends its token as a cookie (service/access/cookies.py).
     token = credentials.credentials if credentials is not None else _cookie_token(request)
@@ -57,8 +55,8 @@ def _cookie_token(request: Request) -> str | None:
         raise ProblemError(403, "csrf-failed", str(exc)) from None
 
 
-def get_db(pool: Annotated[ConnectionPool, Depends(get_pool)], request: Request,
-           principal: Annotated[Principal, Depends(get_principal)]) -> Iterator[psycopg.Connection]:
+def get_db(pool: Annotated[Pool, Depends(get_pool)], request: Request,
+           principal: Annotated[Principal, Depends(get_principal)]) -> Iterator[Conn]:
     """A connection inside a transaction, committed when the endpoint returns normally.
 
     It acts for the caller (row-level security shows only the persons the
@@ -72,7 +70,7 @@ def get_db(pool: Annotated[ConnectionPool, Depends(get_pool)], request: Request,
 
 @contextmanager
 def scoped_connection(pool: Pool, principal: Principal,
-                      request: Request) -> Iterator[psycopg.Connection]:
+                      request: Request) -> Iterator[Conn]:
     """A pooled connection acting for the caller, committed on normal exit (for endpoints
     that need several short transactions or a connection that outlives the request)."""
     with pool.connection() as conn:
@@ -88,7 +86,7 @@ def scope_connection(conn: Conn, principal: Principal, request: Request) -> None
                          request=f"{request.method} {request.url.path}")
 
 
-Db = Annotated[psycopg.Connection, Depends(get_db)]
+Db = Annotated[Conn, Depends(get_db)]
 Caller = Annotated[Principal, Depends(get_principal)]
 
 

@@ -8,12 +8,12 @@ Times without an offset are in the person's zone, as through the API.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import keyword
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import psycopg
 from pydantic import BaseModel, ValidationError
 
 from service.access.repository import persons
@@ -31,6 +31,7 @@ from service.care.schemas import (
 from service.core import localtime
 from service.core.cli import AddCommand, CliError, add_group, emit, operator_pool, parse_uuid
 from service.core.db import rls
+from service.core.db.types import Conn, Row
 from service.core.settings import Settings
 
 
@@ -54,9 +55,9 @@ class Record:
     help: str
     create: type[BaseModel]
     out: type[BaseModel]
-    add: Callable[[psycopg.Connection, dict, Any], dict]
-    to_json: Callable[[dict, str], dict]
-    rows: Callable[[psycopg.Connection, str, Any, Any, argparse.Namespace], list[dict]]
+    add: Callable[[Conn, Row, Any], Row]
+    to_json: Callable[[Row, str], Row]
+    rows: Callable[[Conn, str, Any, Any, argparse.Namespace], list[Row]]
     list_key: str
     flags: tuple[Flag, ...]
     line: Callable[[dict], str]
@@ -145,7 +146,7 @@ def _body(model: type[BaseModel], args: argparse.Namespace, flags: tuple[Flag, .
         raise CliError(problems) from None
 
 
-def _person(conn: psycopg.Connection, person: str) -> dict[str, Any]:
+def _person(conn: Conn, person: str) -> dict[str, Any]:
     row = persons.get(conn, parse_uuid(person, "person"))
     if row is None:
         raise CliError(f"no person {person}")
@@ -157,7 +158,7 @@ def _refused(exc: care.CareError) -> CliError:
 
 
 def _range(person: dict[str, Any], args: argparse.Namespace) -> tuple[Any, Any]:
-    bounds = []
+    bounds: list[dt.datetime | None] = []
     for name, text in (("from", args.from_), ("to", args.to)):
         if text is None:
             bounds.append(None)
@@ -197,7 +198,7 @@ def _lister(record: Record) -> Callable[[argparse.Namespace, Settings], int]:
     return list_
 
 
-def _session_with_person(conn: psycopg.Connection, session_id: int
+def _session_with_person(conn: Conn, session_id: int
                          ) -> tuple[dict[str, Any], dict[str, Any]]:
     row = sessions.get(conn, session_id)
     if row is None:

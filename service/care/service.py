@@ -11,19 +11,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import psycopg
-
 from service.care.repository import lab_results, self_reports, sessions
 from service.care.schemas import (
     MAX_SESSION,
     REST_PRESSURE,
-    is_rest,
     LabResultCreate,
     SelfReportCreate,
     SessionCreate,
     SessionUpdate,
+    is_rest,
 )
 from service.core import localtime, units
+from service.core.db.types import Conn
 
 #: How far from its session an attached report or sample may be taken.
 ATTACH_MARGIN = dt.timedelta(hours=24)
@@ -52,7 +51,7 @@ def resolve(value: dt.datetime, tz: str, field: str, warnings: list[str]) -> dt.
 
 # --- sessions -------------------------------------------------------------------------------
 
-def add_session(conn: psycopg.Connection, person: dict[str, Any], body: SessionCreate
+def add_session(conn: Conn, person: dict[str, Any], body: SessionCreate
                 ) -> dict[str, Any]:
     """Store a session; the response object (see ``session_out``)."""
     warnings: list[str] = []
@@ -66,15 +65,15 @@ def add_session(conn: psycopg.Connection, person: dict[str, Any], body: SessionC
     return session_out(row, person["tz"], warnings)
 
 
-def edit_session(conn: psycopg.Connection, person: dict[str, Any], current: dict[str, Any],
+def edit_session(conn: Conn, person: dict[str, Any], current: dict[str, Any],
                  body: SessionUpdate) -> dict[str, Any]:
     """Apply the fields given in a PATCH and re-check the whole session."""
     warnings: list[str] = []
     given = body.model_fields_set
     changes: dict[str, Any] = {}
-    if "start" in given:
+    if "start" in given and body.start is not None:
         changes["starts_at"] = resolve(body.start, person["tz"], "start", warnings)
-    if "end" in given:
+    if "end" in given and body.end is not None:
         changes["ends_at"] = resolve(body.end, person["tz"], "end", warnings)
     if "therapist_id" in given:
         changes["therapist_id"] = str(body.therapist_id) if body.therapist_id else None
@@ -94,10 +93,12 @@ def edit_session(conn: psycopg.Connection, person: dict[str, Any], current: dict
     moved = "start" if "start" in given and "end" not in given else "end"
     _check_session(conn, person, start, end, therapist, exclude_id=current["id"], moved=moved)
     row = sessions.update(conn, current["id"], changes)
+    if row is None:
+        raise LookupError(f"session {current['id']} disappeared during the update")
     return session_out(row, person["tz"], warnings)
 
 
-def _check_session(conn: psycopg.Connection, person: dict[str, Any], start: dt.datetime,
+def _check_session(conn: Conn, person: dict[str, Any], start: dt.datetime,
                    end: dt.datetime, therapist_id: str | None, *, exclude_id: int | None,
                    moved: str = "end") -> None:
     tz = person["tz"]
@@ -135,7 +136,7 @@ def session_out(row: dict[str, Any], tz: str, warnings: list[str] | None = None
 
 # --- self-reports and lab results -----------------------------------------------------------
 
-def add_report(conn: psycopg.Connection, person: dict[str, Any], body: SelfReportCreate
+def add_report(conn: Conn, person: dict[str, Any], body: SelfReportCreate
                ) -> dict[str, Any]:
     warnings: list[str] = []
     ts = resolve(body.time, person["tz"], "time", warnings)
@@ -157,7 +158,7 @@ def report_out(row: dict[str, Any], tz: str, warnings: list[str] | None = None
     }
 
 
-def add_lab(conn: psycopg.Connection, person: dict[str, Any], body: LabResultCreate
+def add_lab(conn: Conn, person: dict[str, Any], body: LabResultCreate
             ) -> dict[str, Any]:
     warnings: list[str] = []
     ts = resolve(body.time, person["tz"], "time", warnings)
@@ -180,7 +181,7 @@ def lab_out(row: dict[str, Any], tz: str, warnings: list[str] | None = None) -> 
     }
 
 
-def _check_attachment(conn: psycopg.Connection, person: dict[str, Any], ts: dt.datetime,
+def _check_attachment(conn: Conn, person: dict[str, Any], ts: dt.datetime,
                       session_id: int | None, phase: str | None) -> None:
     """A session link needs a phase, a session of the same person, and a time that fits it."""
     if session_id is None:

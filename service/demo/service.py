@@ -18,13 +18,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from psycopg_pool import ConnectionPool
 
 from service.access import auth
 from service.access.repository import accounts, persons
 from service.analysis.session_response import DEFAULT_WINDOWS, WindowConfig
 from service.care.repository import lab_results, self_reports, sessions
 from service.core.db import rls
+from service.core.db.types import Pool, returned
 from service.evidence.person import person_evidence
 from service.imports.service import ImportOutcome, register, run_import
 from service.trials import repository as trial_plans
@@ -130,7 +130,7 @@ def write_polar_session(path: Path, start: dt.datetime, hours: float, seed: int,
     return n
 
 
-def load(pool: ConnectionPool, data_dir: Path,
+def load(pool: Pool, data_dir: Path,
          windows: WindowConfig = DEFAULT_WINDOWS) -> Demo:
     """Create (or reuse) the demo person, import its files, and issue fresh tokens."""
     folder = data_dir / "demo"
@@ -171,7 +171,7 @@ def load(pool: ConnectionPool, data_dir: Path,
             _log_sessions(conn, person_id, sessions_at)
             _log_rest_sessions(conn, person_id, rests_at)
         # Compute (and store) every session's response now, so the first read is quick.
-        person_evidence(conn, persons.get(conn, person_id), windows)
+        person_evidence(conn, returned(persons.get(conn, person_id)), windows)
     _plan_trial(pool, person_id)  # trials: the demo's n-of-1 plan (see _plan_trial)
     return Demo(person_id, patient_token, admin_token, outcomes)
 
@@ -229,8 +229,8 @@ DEMO_TRIAL = TrialPlanCreate(weeks=6, per_week=2, rest_share=0.5, seed=2024,
                              time_of_day=dt.time(15), duration_minutes=60)
 
 
-def _plan_trial(pool: ConnectionPool, person_id: str) -> None:
+def _plan_trial(pool: Pool, person_id: str) -> None:
     """A forward schedule of massage and rest sessions for the demo person (made once)."""
     with rls.system_connection(pool) as conn:
         if trial_plans.latest(conn, person_id) is None:
-            trials.create_plan(conn, persons.get(conn, person_id), DEMO_TRIAL)
+            trials.create_plan(conn, returned(persons.get(conn, person_id)), DEMO_TRIAL)

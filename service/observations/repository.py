@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from psycopg import sql
 
-from service.core.db.types import Conn
+from service.core.db.types import Conn, returned
 
 _SELECT = """
     SELECT o.metric::text AS metric, o.ts, o.value, o.source_id, s.name AS source, o.context
@@ -93,7 +93,7 @@ def read_series(conn: Conn, *, person_id: str, metrics: tuple[str, ...],
     query = sql.SQL("SELECT {columns} FROM observation WHERE person_id = %s "
                     "AND metric = ANY(%s::metric[]) AND ts >= %s AND ts < %s").format(
         columns=columns)
-    row = conn.execute(query, (person_id, list(metrics), start, end)).fetchone()
+    row = returned(conn.execute(query, (person_id, list(metrics), start, end)).fetchone())
     return {metric: _unpack(row[metric]) for metric in metrics}
 
 

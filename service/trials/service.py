@@ -26,13 +26,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import psycopg
-
 from service.analysis import data as person_data
 from service.analysis import session_response
 from service.care.repository import sessions as logged_sessions
 from service.care.schemas import is_rest
 from service.core import localtime
+from service.core.db.types import Conn
 from service.trials import repository
 from service.trials.schemas import KINDS, WEEKDAYS, TrialPlanCreate
 from signal_processing import power as sp_power
@@ -140,7 +139,7 @@ def balance(rows: list[dict[str, Any]], tz: str) -> dict[str, Any]:
 
 # --- power ----------------------------------------------------------------------------------
 
-def observed_difference_sd(conn: psycopg.Connection, person: dict[str, Any],
+def observed_difference_sd(conn: Conn, person: dict[str, Any],
                            time_of_day: dt.time, duration: dt.timedelta, today: dt.date
                            ) -> tuple[float | None, int]:
     """The SD of the person's own before/after lnRMSSD differences on ordinary days: the
@@ -171,7 +170,7 @@ def observed_difference_sd(conn: psycopg.Connection, person: dict[str, Any],
     return statistics.stdev(differences), len(differences)
 
 
-def plan_power(conn: psycopg.Connection, person: dict[str, Any], body: TrialPlanCreate,
+def plan_power(conn: Conn, person: dict[str, Any], body: TrialPlanCreate,
                slots: list[Slot], today: dt.date, *, may_read_measurements: bool = True
                ) -> dict[str, Any]:
     """The ``power`` object of a plan, from the person's variability when there is enough
@@ -208,7 +207,7 @@ def plan_power(conn: psycopg.Connection, person: dict[str, Any], body: TrialPlan
 
 # --- plans ----------------------------------------------------------------------------------
 
-def create_plan(conn: psycopg.Connection, person: dict[str, Any], body: TrialPlanCreate,
+def create_plan(conn: Conn, person: dict[str, Any], body: TrialPlanCreate,
                 now: dt.datetime | None = None, *, may_read_measurements: bool = True
                 ) -> dict[str, Any]:
     """Draw, power and store a plan; the plan as the API shows it. Without
@@ -279,7 +278,7 @@ def plan_out(plan: dict[str, Any], rows: list[dict[str, Any]],
             "sessions": planned, "balance": balance(rows, tz), "adherence": adherence_}
 
 
-def show_plan(conn: psycopg.Connection, plan: dict[str, Any],
+def show_plan(conn: Conn, plan: dict[str, Any],
               now: dt.datetime | None = None) -> dict[str, Any]:
     """A stored plan with its adherence so far."""
     rows = repository.sessions(conn, plan["id"])
@@ -288,7 +287,7 @@ def show_plan(conn: psycopg.Connection, plan: dict[str, Any],
 
 # --- adherence ------------------------------------------------------------------------------
 
-def adherence(conn: psycopg.Connection, person_id: str, now: dt.datetime | None = None
+def adherence(conn: Conn, person_id: str, now: dt.datetime | None = None
               ) -> dict[str, Any] | None:
     """Planned against logged sessions of the person's latest plan, per kind; None when
     the person has no plan.
@@ -306,7 +305,7 @@ def adherence(conn: psycopg.Connection, person_id: str, now: dt.datetime | None 
     return _adherence(conn, plan, repository.sessions(conn, plan["id"]), now)
 
 
-def _adherence(conn: psycopg.Connection, plan: dict[str, Any], rows: list[dict[str, Any]],
+def _adherence(conn: Conn, plan: dict[str, Any], rows: list[dict[str, Any]],
                now: dt.datetime | None) -> dict[str, Any]:
     now = now or dt.datetime.now(dt.UTC)
     tz = plan["tz"]

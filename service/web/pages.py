@@ -14,8 +14,8 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from service.access.auth import Principal, authenticate
 from service.access import cookies
+from service.access.auth import Principal, authenticate
 from service.web.templating import templates
 
 router = APIRouter(include_in_schema=False)

@@ -5,33 +5,33 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import psycopg
+from service.core.db.types import Conn, returned
 
 COLUMNS = ("id, person_id, ts, analyte, specimen, value, unit, value_nmol_l, session_id, phase, "
            "created_at")
 
 
-def create(conn: psycopg.Connection, *, person_id: str, ts: dt.datetime, analyte: str,
+def create(conn: Conn, *, person_id: str, ts: dt.datetime, analyte: str,
            value: float, unit: str, value_nmol_l: float, specimen: str | None = None,
            session_id: int | None = None, phase: str | None = None) -> dict[str, Any]:
-    return conn.execute(
+    return returned(conn.execute(
         f"""INSERT INTO lab_result (person_id, ts, analyte, specimen, value, unit, value_nmol_l,
                                     session_id, phase)
             VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {COLUMNS}""",
         (person_id, ts, analyte, specimen, value, unit, value_nmol_l, session_id,
-         phase)).fetchone()
+         phase)).fetchone())
 
 
-def get(conn: psycopg.Connection, result_id: int) -> dict[str, Any] | None:
+def get(conn: Conn, result_id: int) -> dict[str, Any] | None:
     return conn.execute(f"SELECT {COLUMNS} FROM lab_result WHERE id = %s",
                         (result_id,)).fetchone()
 
 
-def delete(conn: psycopg.Connection, result_id: int) -> bool:
+def delete(conn: Conn, result_id: int) -> bool:
     return conn.execute("DELETE FROM lab_result WHERE id = %s", (result_id,)).rowcount == 1
 
 
-def page(conn: psycopg.Connection, *, person_id: str, start: dt.datetime | None = None,
+def page(conn: Conn, *, person_id: str, start: dt.datetime | None = None,
          end: dt.datetime | None = None, analyte: str | None = None,
          session_id: int | None = None, limit: int = 100,
          after: tuple[dt.datetime, int] | None = None) -> list[dict[str, Any]]:
@@ -50,7 +50,7 @@ def page(conn: psycopg.Connection, *, person_id: str, start: dt.datetime | None 
     return conn.execute(sql + " ORDER BY ts, id LIMIT %(limit)s", params).fetchall()
 
 
-def cortisol(conn: psycopg.Connection, *, person_id: str, start: dt.datetime | None = None,
+def cortisol(conn: Conn, *, person_id: str, start: dt.datetime | None = None,
              end: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Every cortisol result of a person in [start, end), oldest first; compare value_nmol_l."""
     return conn.execute(
@@ -62,7 +62,7 @@ def cortisol(conn: psycopg.Connection, *, person_id: str, start: dt.datetime | N
         {"person": person_id, "start": start, "end": end}).fetchall()
 
 
-def cortisol_before_after(conn: psycopg.Connection, *, person_id: str,
+def cortisol_before_after(conn: Conn, *, person_id: str,
                           specimen: str | None = None) -> list[dict[str, Any]]:
     """Per session with a `before` and an `after` cortisol result: both in nmol/L.
 

@@ -8,31 +8,31 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import psycopg
+from service.core.db.types import Conn, returned
 
 KINDS = ("pain", "stress", "anxiety", "headache", "sleep_quality")
 COLUMNS = "id, person_id, ts, kind, value, session_id, phase, created_at"
 
 
-def create(conn: psycopg.Connection, *, person_id: str, ts: dt.datetime, kind: str,
+def create(conn: Conn, *, person_id: str, ts: dt.datetime, kind: str,
            value: float, session_id: int | None = None, phase: str | None = None
            ) -> dict[str, Any]:
-    return conn.execute(
+    return returned(conn.execute(
         f"""INSERT INTO self_report (person_id, ts, kind, value, session_id, phase)
             VALUES (%s, %s, %s, %s, %s, %s) RETURNING {COLUMNS}""",
-        (person_id, ts, kind, value, session_id, phase)).fetchone()
+        (person_id, ts, kind, value, session_id, phase)).fetchone())
 
 
-def get(conn: psycopg.Connection, report_id: int) -> dict[str, Any] | None:
+def get(conn: Conn, report_id: int) -> dict[str, Any] | None:
     return conn.execute(f"SELECT {COLUMNS} FROM self_report WHERE id = %s",
                         (report_id,)).fetchone()
 
 
-def delete(conn: psycopg.Connection, report_id: int) -> bool:
+def delete(conn: Conn, report_id: int) -> bool:
     return conn.execute("DELETE FROM self_report WHERE id = %s", (report_id,)).rowcount == 1
 
 
-def page(conn: psycopg.Connection, *, person_id: str, start: dt.datetime | None = None,
+def page(conn: Conn, *, person_id: str, start: dt.datetime | None = None,
          end: dt.datetime | None = None, kind: str | None = None, session_id: int | None = None,
          limit: int = 100, after: tuple[dt.datetime, int] | None = None
          ) -> list[dict[str, Any]]:
@@ -51,7 +51,7 @@ def page(conn: psycopg.Connection, *, person_id: str, start: dt.datetime | None 
     return conn.execute(sql + " ORDER BY ts, id LIMIT %(limit)s", params).fetchall()
 
 
-def in_range(conn: psycopg.Connection, *, person_id: str, start: dt.datetime | None = None,
+def in_range(conn: Conn, *, person_id: str, start: dt.datetime | None = None,
              end: dt.datetime | None = None, kinds: tuple[str, ...] | None = None
              ) -> list[dict[str, Any]]:
     """Every report of a person in [start, end), oldest first (for trends over weeks)."""
@@ -66,14 +66,14 @@ def in_range(conn: psycopg.Connection, *, person_id: str, start: dt.datetime | N
          "kinds": list(kinds) if kinds else None}).fetchall()
 
 
-def for_session(conn: psycopg.Connection, session_id: int) -> list[dict[str, Any]]:
+def for_session(conn: Conn, session_id: int) -> list[dict[str, Any]]:
     """Reports attached to one session, by phase then time."""
     return conn.execute(
         f"SELECT {COLUMNS} FROM self_report WHERE session_id = %s "
         "ORDER BY phase DESC, ts, id", (session_id,)).fetchall()
 
 
-def before_after(conn: psycopg.Connection, *, person_id: str, kind: str
+def before_after(conn: Conn, *, person_id: str, kind: str
                  ) -> list[dict[str, Any]]:
     """Per session with a `before` and an `after` report of this kind: both values.
 

@@ -17,7 +17,7 @@ from typing import Literal
 
 import psycopg
 
-from service.core.db.types import Conn
+from service.core.db.types import Conn, returned
 
 Tier = Literal["timescale", "apache", "postgres"]
 TIERS: tuple[Tier, ...] = ("timescale", "apache", "postgres")
@@ -45,8 +45,9 @@ def current_tier(conn: Conn) -> Tier:
 
 
 def _licence_tier(conn: Conn) -> Tier:
-    row = conn.execute("SELECT current_setting('timescaledb.license', true) AS licence").fetchone()
-    licence = (row["licence"] if isinstance(row, dict) else row[0]) or ""
+    row = returned(conn.execute(
+        "SELECT current_setting('timescaledb.license', true) AS licence").fetchone())
+    licence = row["licence"] or ""
     return "timescale" if licence == "timescale" else "apache"
 
 
@@ -78,9 +79,9 @@ def refresh_rollups(conn: Conn, tier: Tier, *, everything: bool = False) -> bool
             return False
         conn.execute("CALL refresh_continuous_aggregate('observation_hourly', NULL, NULL)")
         return True
-    row = conn.execute("SELECT relispopulated FROM pg_class "
-                       "WHERE oid = 'observation_hourly'::regclass").fetchone()
-    populated = row["relispopulated"] if isinstance(row, dict) else row[0]
+    row = returned(conn.execute("SELECT relispopulated FROM pg_class "
+                                "WHERE oid = 'observation_hourly'::regclass").fetchone())
+    populated = row["relispopulated"]
     # CONCURRENTLY keeps the view readable, but needs a first plain refresh.
     mode = "CONCURRENTLY " if populated else ""
     conn.execute(f"REFRESH MATERIALIZED VIEW {mode}observation_hourly")
