@@ -45,10 +45,12 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
+from xml.parsers import expat
 
 import numpy as np
 from lxml import etree
 
+from . import apple_scan
 from . import archive as zipsafe
 from .apple_beats import BeatTimeError, parse_beat_time, place_beats
 from .apple_ecg import ecg_beats, parse_ecg
@@ -125,6 +127,9 @@ class AppleHealth:
     description = "Apple Health export (export.zip, apple_health_export/ or export.xml)"
     #: Ceiling for a zip's declared uncompressed total (see ``archive``).
     max_total_bytes = zipsafe.MAX_TOTAL_BYTES
+    #: Parse every element with lxml instead of scanning past the skipped ones
+    #: (the reference the scanner is tested against; same output, slower).
+    full_parse = False
 
     def sniff(self, path: Path, head: bytes) -> bool:
         if path.is_dir():
@@ -141,7 +146,7 @@ class AppleHealth:
         with ExitStack() as stack:
             raw, xml_size, ecgs = self._open(path, stack)
             report.bytes_total = xml_size + sum(ecg.size for ecg in ecgs)
-            yield from _read_xml(path, raw, report)
+            yield from _read_xml(path, raw, report, self.full_parse)
             for ecg in ecgs:
                 if ecg.size > MAX_ECG_BYTES:  # 30 s at 512 Hz is about 150 KB
                     report.skip("ECG file too large to be a 30-second recording")
@@ -241,6 +246,17 @@ class _CheckedStream:
         if re.search(rb"<!DOCTYPE\s+\w+\s+(SYSTEM|PUBLIC)", prolog):
             self.note = "external DTD reference ignored (never loaded)"
         return head
+
+    @property
+    def head(self) -> bytes:
+        """The bytes read ahead (the prolog and a little more), not yet served."""
+        return self._head
+
+    def read_ahead(self) -> bool:
+        """Read one more chunk into :attr:`head`; False at the end of the stream."""
+        chunk = self.raw.read(64 * 1024)
+        self._head += chunk
+        return bool(chunk)
 
     def read(self, size: int = -1) -> bytes:
         size = size if size and size > 0 else 1 << 16
@@ -465,10 +481,173 @@ class _Beats:
 # -- the XML ------------------------------------------------------------------
 
 
-def _read_xml(name: Path, raw: BinaryIO, report: ReadReport) -> Iterator[Item]:
+def _read_xml(name: Path, raw: BinaryIO, report: ReadReport,
+              full_parse: bool = False) -> Iterator[Item]:
+    """The XML's items: by the scanner when it handles the prolog, else by lxml throughout."""
     stream = _CheckedStream(name, raw)
     if stream.note:
         report.note(stream.note)
+    try:
+        prolog = None if full_parse else _scannable_prolog(stream)
+        if prolog is None:
+            yield from _read_xml_full(name, stream, report)
+        else:
+            yield from _read_xml_scanned(name, stream, prolog, report)
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise ConnectorError(name, f"could not read the export: {exc}") from exc
+
+
+def _scannable_prolog(stream: _CheckedStream) -> apple_scan.Prolog | None:
+    """The prolog, if the scanner handles it (real exports' always are)."""
+    while True:
+        try:
+            return apple_scan.read_prolog(stream.head, b"HealthData")
+        except apple_scan.NeedMore:
+            if len(stream.head) > MAX_PROLOG_BYTES or not stream.read_ahead():
+                return None  # the full parse says what is wrong
+
+
+#: The record types kept; any other is skipped before it is parsed.
+_KEPT_TYPES = frozenset(QUANTITIES) | {_SLEEP, _MINDFUL}
+
+
+def _read_xml_scanned(name: Path, stream: _CheckedStream, prolog: apple_scan.Prolog,
+                      report: ReadReport) -> Iterator[Item]:
+    """Skipped elements only counted; kept records' bytes alone parsed (by expat)."""
+    head = stream.read(len(stream.head))
+    reported = 0
+
+    def progress() -> None:
+        nonlocal reported
+        if stream.count - reported >= PROGRESS_BYTES:
+            reported = stream.count
+            report.progress(stream.count)
+
+    scanner = apple_scan.ElementScanner(
+        stream.read, head[prolog.root_end:], b"HealthData", root_empty=prolog.root_empty,
+        first_line=head.count(b"\n", 0, prolog.root_end) + 1, on_chunk=progress)
+    reader = _RecordReader(report)
+    kept = _KeptRecords(reader)
+    kinds: dict[bytes | None, str] = {}  # raw type attribute -> its value
+    skipped_types: Counter[bytes | None] = Counter()
+    skipped_tags: Counter[bytes] = Counter()
+    ready = reader.ready
+    buffer, start = b"", 0
+    try:
+        for tag, raw_kind, buffer, start, end in scanner:
+            if tag == b"Record":
+                kind = kinds.get(raw_kind)
+                if kind is None:
+                    try:
+                        kind = kinds[raw_kind] = _attribute_text(raw_kind)
+                    except expat.ExpatError as exc:
+                        raise apple_scan.ScanError(
+                            f"type attribute: {expat.ErrorString(exc.code)}",
+                            scanner.line_at(buffer, start)) from exc
+                if kind in _KEPT_TYPES:
+                    kept.feed(buffer[start:end])
+                    if ready:
+                        yield from ready
+                        ready.clear()
+                else:
+                    skipped_types[raw_kind] += 1
+            elif tag != b"ExportDate" and tag != b"Me":
+                skipped_tags[tag] += 1
+        kept.close()
+    except apple_scan.ScanError as exc:
+        raise ConnectorError(name, f"malformed XML: {exc.message}", line=exc.line) from exc
+    except expat.ExpatError as exc:
+        line = scanner.line_at(buffer, start) + exc.lineno - kept.line
+        raise ConnectorError(name, f"malformed XML: {expat.ErrorString(exc.code)}",
+                             line=line) from exc
+    for raw_kind, count in skipped_types.items():
+        reader.skipped[kinds[raw_kind] or "Record without type"] += count
+    for tag, count in skipped_tags.items():
+        reader.skipped[tag.decode("utf-8", "replace")] += count
+    yield from ready
+    ready.clear()
+    yield from reader.finish()
+    report.progress(stream.count)
+
+
+def _attribute_text(raw: bytes | None) -> str:
+    """An attribute's value from its raw bytes, decoded as XML requires ("" when absent)."""
+    if raw is None:
+        return ""
+    if b"&" not in raw and b"\t" not in raw and b"\n" not in raw and b"\r" not in raw:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # expat says what is wrong
+    found: dict[str, str] = {}
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = lambda _name, attributes: found.update(attributes)
+    parser.Parse(b'<a v="' + raw + b'"/>', True)
+    return found["v"]
+
+
+class _KeptRecords:
+    """Kept records' bytes, fed one by one into a single expat parser, to the reader.
+
+    Expat decodes attributes as XML requires (entities, character references,
+    whitespace normalisation), refuses malformed records, and skips comments
+    and CDATA inside them. The records are fed as children of one synthetic
+    root, without a DTD, so an entity reference other than the five predefined
+    ones is an error, as in the full parse where entity declarations are refused.
+    """
+
+    def __init__(self, reader: _RecordReader) -> None:
+        self.reader = reader
+        parser = expat.ParserCreate()
+        if hasattr(parser, "SetReparseDeferralEnabled"):
+            parser.SetReparseDeferralEnabled(False)  # each record's events when it is fed
+        self._parser = parser
+        self.line = 1  # the parser's line where the record being fed starts
+        self.depth = -1  # the synthetic root is at 0, the records at 1
+        self.attributes: dict[str, str] = {}
+        self.motion: str | None = None
+        self.beats: list[str] | None = None
+        self.in_beat_list = False
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        parser.Parse(b"<records>", False)
+
+    def feed(self, data: bytes) -> None:
+        self.line = self._parser.CurrentLineNumber
+        self._parser.Parse(data, False)
+
+    def close(self) -> None:
+        self.line = self._parser.CurrentLineNumber
+        self._parser.Parse(b"</records>", True)
+
+    def _start(self, name: str, attributes: dict[str, str]) -> None:
+        # Mirrors the reader's element(): motion context from any direct
+        # child, beat times from the first beat list (at any depth inside it).
+        depth = self.depth = self.depth + 1
+        if depth == 1:
+            self.attributes = attributes
+            self.motion = self.beats = None
+        elif depth == 2:
+            if attributes.get("key") == _MOTION_KEY:
+                self.motion = _MOTION.get(attributes.get("value") or "", "unknown")
+            if name == "HeartRateVariabilityMetadataList" and self.beats is None:
+                self.beats = []
+                self.in_beat_list = True
+        elif self.in_beat_list and name == "InstantaneousBeatsPerMinute":
+            self.beats.append(attributes.get("time") or "")  # type: ignore[union-attr]
+
+    def _end(self, _name: str) -> None:
+        depth = self.depth
+        self.depth = depth - 1
+        if depth == 2:
+            self.in_beat_list = False
+        elif depth == 1:
+            attributes = self.attributes
+            self.reader.record(attributes.get("type"), attributes.get, self.motion, self.beats)
+
+
+def _read_xml_full(name: Path, stream: _CheckedStream, report: ReadReport) -> Iterator[Item]:
+    """Every element through lxml ``iterparse`` (prologs the scanner leaves alone, and tests)."""
     reader = _RecordReader(report)
     events = etree.iterparse(
         stream, events=("end",), tag=_TAGS,
@@ -492,7 +671,7 @@ def _read_xml(name: Path, raw: BinaryIO, report: ReadReport) -> Iterator[Item]:
                 root.remove(previous)
             tag = elem.tag
             if tag == "Record":
-                reader.record(elem)
+                reader.element(elem)
                 if reader.ready:
                     ready, reader.ready = reader.ready, []
                     yield from ready
@@ -504,8 +683,6 @@ def _read_xml(name: Path, raw: BinaryIO, report: ReadReport) -> Iterator[Item]:
                 report.progress(stream.count)
     except etree.XMLSyntaxError as exc:
         raise ConnectorError(name, f"malformed XML: {exc.msg}", line=exc.lineno) from exc
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
-        raise ConnectorError(name, f"could not read the export: {exc}") from exc
     if root is not None:
         for leftover in root:
             reader.skipped[str(leftover.tag)] += 1
@@ -514,10 +691,14 @@ def _read_xml(name: Path, raw: BinaryIO, report: ReadReport) -> Iterator[Item]:
 
 
 class _RecordReader:
-    """Turns ``<Record>`` elements into pending batches, beats and episodes.
+    """Turns records into pending batches, beats and episodes.
 
-    Called once per record on the hot path, so it is a plain method (no
-    generator per record): finished items collect in ``ready``.
+    A record comes as its ``type``, a getter for its attributes, and what its
+    children say: the motion context of a heart-rate record and the beat
+    times of an SDNN record's first beat list. Both parsing paths (lxml
+    elements and the scanner's kept records) feed this one reader. Called
+    once per record on the hot path, so it is a plain method (no generator
+    per record): finished items collect in ``ready``.
     """
 
     def __init__(self, report: ReadReport) -> None:
@@ -529,65 +710,74 @@ class _RecordReader:
         self.ready: list[Item] = []
         self.waiting = 0  # samples in self.pending
 
-    def record(self, elem: etree._Element) -> None:
+    def element(self, elem: etree._Element) -> None:
+        """A ``<Record>`` element of the full parse."""
         kind = elem.get("type")
+        motion = beats = None
+        if kind == _HR:
+            for child in elem:
+                if child.get("key") == _MOTION_KEY:
+                    motion = _MOTION.get(child.get("value") or "", "unknown")
+        elif kind == _SDNN:
+            lists = elem.findall("HeartRateVariabilityMetadataList")
+            if lists:
+                beats = [beat.get("time") or ""
+                         for beat in lists[0].iter("InstantaneousBeatsPerMinute")]
+        self.record(kind, elem.get, motion, beats)
+
+    def record(self, kind: str | None, get: Callable[[str], str | None],
+               motion: str | None = None, beats: list[str] | None = None) -> None:
         quantity = QUANTITIES.get(kind)  # type: ignore[arg-type]
         if quantity is not None:
-            self._quantity(elem, kind, quantity)  # type: ignore[arg-type]
+            self._quantity(kind, quantity, get, motion, beats)  # type: ignore[arg-type]
         elif kind == _SLEEP or kind == _MINDFUL:
-            episode = self._episode(elem, kind)
+            episode = self._episode(get, kind)
             if episode is not None:
                 self.ready.append(episode)
         else:
             self.skipped[kind or "Record without type"] += 1
 
-    def _quantity(self, elem: etree._Element, kind: str,
-                  quantity: tuple[Metric, str, float]) -> None:
+    def _quantity(self, kind: str, quantity: tuple[Metric, str, float],
+                  get: Callable[[str], str | None], motion: str | None,
+                  beats: list[str] | None) -> None:
         metric, unit, factor = quantity
-        if elem.get("unit") != unit:
-            self.report.reject(f"{metric} in unexpected unit {elem.get('unit')!r}")
+        if get("unit") != unit:
+            self.report.reject(f"{metric} in unexpected unit {get('unit')!r}")
             return
-        source = self.sources.get(elem.get("sourceName"), elem.get("device"))
-        context = None
-        if kind == _HR and len(elem):
-            for child in elem:
-                if child.get("key") == _MOTION_KEY:
-                    context = _MOTION.get(child.get("value") or "", "unknown")
+        source = self.sources.get(get("sourceName"), get("device"))
+        context = motion if kind == _HR else None
         key = (source.key, metric, context)
         pending = self.pending.get(key)
         if pending is None:
             tags = {"motion_context": context} if context else None
             pending = self.pending[key] = _Pending(source, metric, factor, tags)
-        start = elem.get("startDate") or ""
+        start = get("startDate") or ""
         if len(start) != _DATE_LEN or not start.isascii():
             self.report.reject("unparseable date")
             return
         try:
-            value = float(elem.get("value"))  # type: ignore[arg-type]
+            value = float(get("value"))  # type: ignore[arg-type]
         except (TypeError, ValueError):
             value = math.nan  # rejected with the out-of-bounds values
         pending.starts += start.encode("ascii")
         pending.values.append(value)
-        if kind == _SDNN:
-            self._beat_list(elem, source)
+        if kind == _SDNN and beats:
+            self._beat_list(beats, get, source)
         self.waiting += 1
         if self.waiting >= BATCH_SIZE:
             largest = max(self.pending.values(), key=lambda p: len(p.values))
             self.waiting -= len(largest.values)
             self.ready.extend(_flush(largest, self.report))
 
-    def _beat_list(self, elem: etree._Element, source: SourceInfo) -> None:
+    def _beat_list(self, times: list[str], get: Callable[[str], str | None],
+                   source: SourceInfo) -> None:
         """RR intervals from the ``InstantaneousBeatsPerMinute`` times of an SDNN record."""
-        lists = elem.findall("HeartRateVariabilityMetadataList")
-        if not lists:
-            return
-        times = [beat.get("time") or "" for beat in lists[0].iter("InstantaneousBeatsPerMinute")]
         if len(times) < 2:
             return
         intervals = len(times) - 1
         try:
-            start = parse_date(elem.get("startDate") or "")
-            end = parse_date(elem.get("endDate") or "")
+            start = parse_date(get("startDate") or "")
+            end = parse_date(get("endDate") or "")
             times_ms = [parse_beat_time(t) for t in times]
         except ValueError:  # BeatTimeError included
             self.report.reject("rr_interval: unreadable beat time or record date", intervals)
@@ -618,21 +808,21 @@ class _RecordReader:
         return rr_batch(key[0], np.concatenate(beats.ts), np.concatenate(beats.rr),
                         self.report, utc_offset_s=key[1])
 
-    def _episode(self, elem: etree._Element, kind: str) -> Episode | None:
-        stage = "mindful" if kind == _MINDFUL else SLEEP_STAGES.get(elem.get("value") or "")
+    def _episode(self, get: Callable[[str], str | None], kind: str) -> Episode | None:
+        stage = "mindful" if kind == _MINDFUL else SLEEP_STAGES.get(get("value") or "")
         if stage is None:
-            self.report.reject(f"unknown sleep value {elem.get('value')!r}")
+            self.report.reject(f"unknown sleep value {get('value')!r}")
             return None
         try:
-            start = parse_date(elem.get("startDate") or "")
-            end = parse_date(elem.get("endDate") or "")
+            start = parse_date(get("startDate") or "")
+            end = parse_date(get("endDate") or "")
         except ValueError:
             self.report.reject("unparseable date")
             return None
         if end < start:
             self.report.reject("episode ends before it starts")
             return None
-        source = self.sources.get(elem.get("sourceName"), elem.get("device"))
+        source = self.sources.get(get("sourceName"), get("device"))
         return Episode(source, stage, start, end)  # type: ignore[arg-type]
 
     def finish(self) -> Iterator[Item]:
