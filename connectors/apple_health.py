@@ -509,6 +509,15 @@ def _scannable_prolog(stream: _CheckedStream) -> apple_scan.Prolog | None:
 
 #: The record types kept; any other is skipped before it is parsed.
 _KEPT_TYPES = frozenset(QUANTITIES) | {_SLEEP, _MINDFUL}
+#: Quantity types read without a parser when in Apple's layout (SDNN records,
+#: with their beat lists, always go through expat), and their units as bytes.
+_PLAIN_QUANTITIES = {kind: q for kind, q in QUANTITIES.items() if kind != _SDNN}
+_UNITS = {kind: unit.encode() for kind, (_m, unit, _f) in QUANTITIES.items()}
+_MOTION_KEY_BYTES = _MOTION_KEY.encode()
+_MOTION_BYTES = {key.encode(): name for key, name in _MOTION.items()}
+# Children of a heart-rate record in Apple's layout: metadata entries only.
+_PLAIN_METADATA = re.compile(rb'(?:\s*<MetadataEntry key="[^"&<\t\n\r]*" value="[^"&<\t\n\r]*"/>)*\s*')
+_METADATA_ENTRY = re.compile(rb'<MetadataEntry key="([^"]*)" value="([^"]*)"/>')
 
 
 def _read_xml_scanned(name: Path, stream: _CheckedStream, prolog: apple_scan.Prolog,
@@ -534,7 +543,7 @@ def _read_xml_scanned(name: Path, stream: _CheckedStream, prolog: apple_scan.Pro
     ready = reader.ready
     buffer, start = b"", 0
     try:
-        for tag, raw_kind, buffer, start, end in scanner:
+        for tag, raw_kind, buffer, start, tag_end, end in scanner:
             if tag == b"Record":
                 kind = kinds.get(raw_kind)
                 if kind is None:
@@ -545,7 +554,7 @@ def _read_xml_scanned(name: Path, stream: _CheckedStream, prolog: apple_scan.Pro
                             f"type attribute: {expat.ErrorString(exc.code)}",
                             scanner.line_at(buffer, start)) from exc
                 if kind in _KEPT_TYPES:
-                    kept.feed(buffer[start:end])
+                    kept.feed(kind, buffer, start, tag_end, end)
                     if ready:
                         yield from ready
                         ready.clear()
@@ -587,17 +596,24 @@ def _attribute_text(raw: bytes | None) -> str:
 
 
 class _KeptRecords:
-    """Kept records' bytes, fed one by one into a single expat parser, to the reader.
+    """Kept records, from their bytes, to the reader.
 
-    Expat decodes attributes as XML requires (entities, character references,
-    whitespace normalisation), refuses malformed records, and skips comments
-    and CDATA inside them. The records are fed as children of one synthetic
-    root, without a DTD, so an entity reference other than the five predefined
-    ones is an error, as in the full parse where entity declarations are refused.
+    A quantity record in the layout Apple writes (double-quoted attributes
+    separated by single spaces, its expected unit, a 25-character date, an
+    ASCII value, at most metadata entries as children) is read by splitting
+    its start tag at the quotes. Every other kept record goes through one
+    expat parser, fed record by record: expat decodes attributes as XML
+    requires (entities, character references, whitespace normalisation),
+    refuses malformed records, and skips comments and CDATA inside them. The
+    records are fed as children of one synthetic root without a DTD, so an
+    entity reference other than the five predefined ones is an error, as in
+    the full parse, where entity declarations are refused.
     """
 
     def __init__(self, reader: _RecordReader) -> None:
         self.reader = reader
+        #: (raw sourceName, raw device from its first ">" on) -> source
+        self._sources: dict[tuple[bytes | None, bytes | None], SourceInfo] = {}
         parser = expat.ParserCreate()
         if hasattr(parser, "SetReparseDeferralEnabled"):
             parser.SetReparseDeferralEnabled(False)  # each record's events when it is fed
@@ -612,9 +628,77 @@ class _KeptRecords:
         parser.EndElementHandler = self._end
         parser.Parse(b"<records>", False)
 
-    def feed(self, data: bytes) -> None:
-        self.line = self._parser.CurrentLineNumber
-        self._parser.Parse(data, False)
+    def feed(self, kind: str, buffer: bytes, start: int, tag_end: int, end: int) -> None:
+        """The record ``buffer[start:end]`` of type ``kind``; its start tag ends at ``tag_end``."""
+        quantity = _PLAIN_QUANTITIES.get(kind)
+        if quantity is None or not self._plain(kind, quantity, buffer, start, tag_end, end):
+            self.line = self._parser.CurrentLineNumber
+            self._parser.Parse(buffer[start:end], False)
+
+    def _plain(self, kind: str, quantity: tuple[Metric, str, float], buffer: bytes, start: int,
+               tag_end: int, end: int) -> bool:
+        """Read a quantity record in Apple's own layout; False (nothing done) for any other."""
+        if not buffer.startswith(b'<Record type="', start):
+            return False
+        tag = buffer[start + 8:tag_end]
+        if b"'" in tag or b"\n" in tag or b"\t" in tag or b"\r" in tag:
+            return False  # quoting or whitespace that XML would normalise
+        parts = tag.split(b'"')
+        fields = dict(zip(parts[:-1:2], parts[1::2], strict=False))
+        if len(fields) != len(parts) // 2 or parts[-1] not in (b"/", b""):
+            return False  # a repeated attribute (malformed), or odd syntax: expat says
+        day = fields.get(b" startDate=")
+        value = fields.get(b" value=")
+        if (fields.get(b" unit=") != _UNITS[kind] or day is None or len(day) != _DATE_LEN
+                or not day.isascii() or b"&" in day or value is None or not value.isascii()
+                or b"&" in value):
+            return False
+        source = self._source(fields.get(b" sourceName="), fields.get(b" device="))
+        if source is None:
+            return False
+        context = None
+        if kind == _HR and buffer[tag_end - 1] != 0x2F:  # children: the motion context
+            if not buffer.startswith(b"</Record>", end - 9):
+                return False
+            children = buffer[tag_end + 1:end - 9]
+            if _PLAIN_METADATA.fullmatch(children) is None:
+                return False
+            for key, text in _METADATA_ENTRY.findall(children):
+                if key == _MOTION_KEY_BYTES:
+                    context = _MOTION_BYTES.get(text, "unknown")
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan  # rejected with the out-of-bounds values
+        self.reader.sample(source, quantity, context, day, number)
+        return True
+
+    def _source(self, name: bytes | None, device: bytes | None) -> SourceInfo | None:
+        """The source of raw ``sourceName`` and ``device`` values, as the reader finds it.
+
+        Cached by the raw bytes after the device's first ``>`` (the address
+        before it differs per record), as the reader caches by decoded text.
+        """
+        stable = device
+        if device is not None:
+            cut = device.find(b"&gt;")
+            raw = device.find(b">")
+            if raw >= 0 and (cut < 0 or raw < cut):
+                stable = device[raw + 1:]
+            elif cut >= 0 and device.find(b"&#", 0, cut) < 0:
+                stable = device[cut + 4:]
+        found = self._sources.get((name, stable))
+        if found is None:
+            try:
+                found = self.reader.sources.get(
+                    None if name is None else _attribute_text(name),
+                    None if device is None else _attribute_text(device))
+            except expat.ExpatError:
+                return None  # expat reports it with the record's line
+            if len(self._sources) > 10_000:  # only hostile files have this many devices
+                self._sources.clear()
+            self._sources[(name, stable)] = found
+        return found
 
     def close(self) -> None:
         self.line = self._parser.CurrentLineNumber
@@ -740,17 +824,11 @@ class _RecordReader:
     def _quantity(self, kind: str, quantity: tuple[Metric, str, float],
                   get: Callable[[str], str | None], motion: str | None,
                   beats: list[str] | None) -> None:
-        metric, unit, factor = quantity
+        metric, unit, _factor = quantity
         if get("unit") != unit:
             self.report.reject(f"{metric} in unexpected unit {get('unit')!r}")
             return
         source = self.sources.get(get("sourceName"), get("device"))
-        context = motion if kind == _HR else None
-        key = (source.key, metric, context)
-        pending = self.pending.get(key)
-        if pending is None:
-            tags = {"motion_context": context} if context else None
-            pending = self.pending[key] = _Pending(source, metric, factor, tags)
         start = get("startDate") or ""
         if len(start) != _DATE_LEN or not start.isascii():
             self.report.reject("unparseable date")
@@ -759,10 +837,22 @@ class _RecordReader:
             value = float(get("value"))  # type: ignore[arg-type]
         except (TypeError, ValueError):
             value = math.nan  # rejected with the out-of-bounds values
-        pending.starts += start.encode("ascii")
-        pending.values.append(value)
         if kind == _SDNN and beats:
             self._beat_list(beats, get, source)
+        self.sample(source, quantity, motion if kind == _HR else None, start.encode("ascii"),
+                    value)
+
+    def sample(self, source: SourceInfo, quantity: tuple[Metric, str, float],
+               context: str | None, start: bytes, value: float) -> None:
+        """One checked sample: ``start`` is 25 ASCII bytes, ``value`` in the export's unit."""
+        metric, _unit, factor = quantity
+        key = (source.key, metric, context)
+        pending = self.pending.get(key)
+        if pending is None:
+            tags = {"motion_context": context} if context else None
+            pending = self.pending[key] = _Pending(source, metric, factor, tags)
+        pending.starts += start
+        pending.values.append(value)
         self.waiting += 1
         if self.waiting >= BATCH_SIZE:
             largest = max(self.pending.values(), key=lambda p: len(p.values))

@@ -179,8 +179,8 @@ def raw_attribute(tag: bytes, name: bytes) -> bytes | None:
     A single-quoted value's double quotes come back as ``&quot;`` so that the
     value can be decoded as if it were double-quoted.
     """
-    name = _NAME.match(tag, 1)
-    for key, double, single in _ATTRIBUTE.findall(tag, name.end() if name else 1):
+    tag_name = _NAME.match(tag, 1)
+    for key, double, single in _ATTRIBUTE.findall(tag, tag_name.end() if tag_name else 1):
         if key == name:
             return double if not single else single.replace(b'"', b"&quot;")
     return None
@@ -192,10 +192,10 @@ def raw_attribute(tag: bytes, name: bytes) -> bytes | None:
 class ElementScanner:
     """The top-level children of the root element, read from ``read`` a chunk at a time.
 
-    Iterating yields ``(name, type, buffer, start, end)`` per child element:
-    its tag name, the raw value of its ``type`` attribute (``None`` when it
-    has none, or when it is not a ``Record``), and its bytes as
-    ``buffer[start:end]``. ``buffer`` is valid until the next item is asked
+    Iterating yields ``(name, type, buffer, start, tag_end, end)`` per child
+    element: its tag name, the raw value of its ``type`` attribute (``None``
+    when it has none, or when it is not a ``Record``), and its bytes as
+    ``buffer[start:end]``, the start tag being ``buffer[start:tag_end + 1]``. ``buffer`` is valid until the next item is asked
     for. Memory stays within a chunk plus the largest element (twice over
     while an element spans chunks).
     """
@@ -211,7 +211,6 @@ class ElementScanner:
         self._closers: dict[bytes, bytes] = {}
         #: Newlines before ``self._buffer``, plus one: the line where it starts.
         self._line = first_line
-        self._eof = False
 
     def line_at(self, buffer: bytes, pos: int) -> int:
         """The 1-based line of ``buffer[pos]``, for the buffer last yielded."""
@@ -228,12 +227,13 @@ class ElementScanner:
         chunk = self._read(max(CHUNK_BYTES, len(kept)))  # grows with a long element
         self._on_chunk()
         if not chunk:
-            self._eof = True
+            if kept[:1] == b"<" and kept[1:2] not in (b"!", b"?", b"/"):
+                self._careful_end(kept, 0, at_end=True)  # says what is wrong, if it can
             raise ScanError(f"the document ends before </{self._root.decode()}> "
                             "(truncated?)", self._line + kept.count(b"\n"))
         return kept + chunk
 
-    def __iter__(self) -> Iterator[tuple[bytes, bytes | None, bytes, int, int]]:
+    def __iter__(self) -> Iterator[tuple[bytes, bytes | None, bytes, int, int, int]]:
         buffer, pos = self._buffer, 0
         self._buffer = b""
         if self._root_empty:
@@ -266,8 +266,8 @@ class ElementScanner:
             else:
                 found = element(buffer, lt)
                 if found is not None:
-                    name, kind, end = found
-                    yield name, kind, buffer, lt, end
+                    name, kind, gt, end = found
+                    yield name, kind, buffer, lt, gt, end
                     pos = end
                     continue
                 end = None
@@ -287,22 +287,21 @@ class ElementScanner:
         raise ScanError("unexpected markup declaration inside the document",
                         self.line_at(buffer, lt))
 
-    def _element(self, buffer: bytes, lt: int) -> tuple[bytes, bytes | None, int] | None:
-        """The element at ``lt``: name, raw type and end, or None if the buffer ends first."""
+    def _element(self, buffer: bytes, lt: int) -> tuple[bytes, bytes | None, int, int] | None:
+        """The element at ``lt``: name, raw type, start tag end and end; None if cut off."""
         find = buffer.find
-        if buffer.startswith(b"<Record", lt) and buffer[lt + 7:lt + 8] in (b" ", b"\n", b"\t",
-                                                                              b"\r", b"/", b">"):
-            name = b"Record"
-        else:
-            match = _NAME.match(buffer, lt + 1)
-            if match is None or match.end() >= len(buffer):
-                if match is None and len(buffer) - lt > 1:
-                    raise ScanError("a '<' that starts no tag", self.line_at(buffer, lt))
-                return None
-            name = match.group()
         gt = find(b">", lt)
         if gt < 0:
             return None
+        if buffer.startswith(b'<Record type="', lt):  # how Apple writes every record
+            name = b"Record"
+        elif buffer.startswith(b"<Record", lt) and buffer[lt + 7] in _AFTER_NAME:
+            name = b"Record"
+        else:
+            match = _NAME.match(buffer, lt + 1)
+            if match is None:
+                raise ScanError("a '<' that starts no tag", self.line_at(buffer, lt))
+            name = match.group()
         if (buffer.count(b'"', lt, gt) & 1 or find(b"'", lt, gt) >= 0
                 or find(b"<", lt + 1, gt) >= 0):
             # The first ">" may sit inside a quoted value: match the tag properly.
@@ -312,12 +311,12 @@ class ElementScanner:
             gt = tag.end() - 1
         kind = None
         if name == b"Record":
-            if buffer.startswith(b' type="', lt + 7):
+            if buffer[lt + 7] == 0x20 and buffer.startswith(b'type="', lt + 8):
                 kind = buffer[lt + 14:find(b'"', lt + 14, gt)]
             else:
                 kind = raw_attribute(buffer[lt:gt + 1], b"type")
         if buffer[gt - 1] == 0x2F:  # "/>"
-            return name, kind, gt + 1
+            return name, kind, gt, gt + 1
         closer = self._closers.get(name)
         if closer is None:
             closer = self._closers[name] = b"</" + name
@@ -330,8 +329,8 @@ class ElementScanner:
         if (buffer[after] != 0x3E or find(b"<!", gt, close) >= 0 or find(b"<?", gt, close) >= 0
                 or self._nested(buffer, name, gt, close)):
             end = self._careful_end(buffer, lt)
-            return None if end is None else (name, kind, end)
-        return name, kind, after + 1
+            return None if end is None else (name, kind, gt, end)
+        return name, kind, gt, after + 1
 
     @staticmethod
     def _nested(buffer: bytes, name: bytes, start: int, stop: int) -> bool:
@@ -344,8 +343,12 @@ class ElementScanner:
             at = buffer.find(opener, at + 1, stop)
         return False
 
-    def _careful_end(self, buffer: bytes, lt: int) -> int | None:
-        """The end of the element at ``lt``, token by token; None if the buffer ends first."""
+    def _careful_end(self, buffer: bytes, lt: int, at_end: bool = False) -> int | None:
+        """The end of the element at ``lt``, token by token; None if the buffer ends first.
+
+        ``at_end``: the buffer holds the rest of the document, so a start tag
+        that does not parse is malformed rather than cut off.
+        """
         open_names: list[bytes] = []
         pos = lt
         while True:
@@ -375,6 +378,8 @@ class ElementScanner:
                 continue
             tag = _START_TAG.match(buffer, at)
             if tag is None:
+                if at_end:
+                    raise ScanError("malformed start tag", self.line_at(buffer, at))
                 return None  # cut off, or malformed (refused once the size cap is hit)
             if tag.group(3) != b"/":
                 open_names.append(tag.group(1))

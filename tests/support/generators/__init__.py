@@ -1,0 +1,1 @@
+"""Synthetic-export generators for tests: realistic fake files with known contents."""
