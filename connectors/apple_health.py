@@ -517,6 +517,8 @@ _MOTION_KEY_BYTES = _MOTION_KEY.encode()
 _MOTION_BYTES = {key.encode(): name for key, name in _MOTION.items()}
 # Children of a heart-rate record in Apple's layout: metadata entries only.
 _PLAIN_METADATA = re.compile(rb'(?:\s*<MetadataEntry key="[^"&<\t\n\r]*" value="[^"&<\t\n\r]*"/>)*\s*')
+_ONE_MOTION = re.compile(
+    rb'\s*<MetadataEntry key="HKMetadataKeyHeartRateMotionContext" value="([^"&<\t\n\r]*)"/>\s*')
 _METADATA_ENTRY = re.compile(rb'<MetadataEntry key="([^"]*)" value="([^"]*)"/>')
 
 
@@ -532,36 +534,26 @@ def _read_xml_scanned(name: Path, stream: _CheckedStream, prolog: apple_scan.Pro
             reported = stream.count
             report.progress(stream.count)
 
+    kinds: dict[bytes | None, str] = {}  # raw type attribute -> its value
+
+    def keep(raw_kind: bytes | None) -> bool:
+        kind = kinds[raw_kind] = _attribute_text(raw_kind)
+        return kind in _KEPT_TYPES
+
     scanner = apple_scan.ElementScanner(
-        stream.read, head[prolog.root_end:], b"HealthData", root_empty=prolog.root_empty,
-        first_line=head.count(b"\n", 0, prolog.root_end) + 1, on_chunk=progress)
+        stream.read, head[prolog.root_end:], b"HealthData", keep,
+        root_empty=prolog.root_empty, first_line=head.count(b"\n", 0, prolog.root_end) + 1,
+        on_chunk=progress)
     reader = _RecordReader(report)
     kept = _KeptRecords(reader)
-    kinds: dict[bytes | None, str] = {}  # raw type attribute -> its value
-    skipped_types: Counter[bytes | None] = Counter()
-    skipped_tags: Counter[bytes] = Counter()
     ready = reader.ready
     buffer, start = b"", 0
     try:
-        for tag, raw_kind, buffer, start, tag_end, end in scanner:
-            if tag == b"Record":
-                kind = kinds.get(raw_kind)
-                if kind is None:
-                    try:
-                        kind = kinds[raw_kind] = _attribute_text(raw_kind)
-                    except expat.ExpatError as exc:
-                        raise apple_scan.ScanError(
-                            f"type attribute: {expat.ErrorString(exc.code)}",
-                            scanner.line_at(buffer, start)) from exc
-                if kind in _KEPT_TYPES:
-                    kept.feed(kind, buffer, start, tag_end, end)
-                    if ready:
-                        yield from ready
-                        ready.clear()
-                else:
-                    skipped_types[raw_kind] += 1
-            elif tag != b"ExportDate" and tag != b"Me":
-                skipped_tags[tag] += 1
+        for raw_kind, buffer, start, tag_end, end in scanner:
+            kept.feed(kinds[raw_kind], buffer, start, tag_end, end)
+            if ready:
+                yield from ready
+                ready.clear()
         kept.close()
     except apple_scan.ScanError as exc:
         raise ConnectorError(name, f"malformed XML: {exc.message}", line=exc.line) from exc
@@ -569,18 +561,40 @@ def _read_xml_scanned(name: Path, stream: _CheckedStream, prolog: apple_scan.Pro
         line = scanner.line_at(buffer, start) + exc.lineno - kept.line
         raise ConnectorError(name, f"malformed XML: {expat.ErrorString(exc.code)}",
                              line=line) from exc
-    for raw_kind, count in skipped_types.items():
+    for raw_kind, count in scanner.skipped_types.items():
         reader.skipped[kinds[raw_kind] or "Record without type"] += count
-    for tag, count in skipped_tags.items():
-        reader.skipped[tag.decode("utf-8", "replace")] += count
+    for tag, count in scanner.skipped_tags.items():
+        if tag != b"ExportDate" and tag != b"Me":
+            reader.skipped[tag.decode("utf-8", "replace")] += count
     yield from ready
     ready.clear()
     yield from reader.finish()
     report.progress(stream.count)
 
 
+def _stable_device(device: bytes | None) -> bytes | None:
+    """The raw ``device`` from its first ``>`` on: what the reader's source cache keys on.
+
+    The part before (``<<HKDevice: 0x283a5d1d0>``) differs per record. The
+    whole value comes back when a character reference might hide the first ``>``.
+    """
+    if device is None:
+        return None
+    cut, raw = device.find(b"&gt;"), device.find(b">")
+    if raw >= 0 and (cut < 0 or raw < cut):
+        head, tail = device[:raw], device[raw + 1:]
+    elif cut >= 0:
+        head, tail = device[:cut], device[cut + 4:]
+    else:
+        return device
+    return device if b"&#" in head else tail
+
+
 def _attribute_text(raw: bytes | None) -> str:
-    """An attribute's value from its raw bytes, decoded as XML requires ("" when absent)."""
+    """An attribute's value from its raw bytes, decoded as XML requires ("" when absent).
+
+    Raises ValueError when the value is not well-formed (an unknown entity).
+    """
     if raw is None:
         return ""
     if b"&" not in raw and b"\t" not in raw and b"\n" not in raw and b"\r" not in raw:
@@ -591,7 +605,10 @@ def _attribute_text(raw: bytes | None) -> str:
     found: dict[str, str] = {}
     parser = expat.ParserCreate()
     parser.StartElementHandler = lambda _name, attributes: found.update(attributes)
-    parser.Parse(b'<a v="' + raw + b'"/>', True)
+    try:
+        parser.Parse(b'<a v="' + raw + b'"/>', True)
+    except expat.ExpatError as exc:
+        raise ValueError(expat.ErrorString(exc.code)) from exc
     return found["v"]
 
 
@@ -612,8 +629,9 @@ class _KeptRecords:
 
     def __init__(self, reader: _RecordReader) -> None:
         self.reader = reader
-        #: (raw sourceName, raw device from its first ">" on) -> source
-        self._sources: dict[tuple[bytes | None, bytes | None], SourceInfo] = {}
+        #: (raw sourceName, raw device from its first ">" on, motion context,
+        #: type) -> the batch such samples wait in: found once, as the reader would
+        self._pending: dict[tuple[bytes | None, bytes | None, str | None, str], _Pending] = {}
         parser = expat.ParserCreate()
         if hasattr(parser, "SetReparseDeferralEnabled"):
             parser.SetReparseDeferralEnabled(False)  # each record's events when it is fed
@@ -645,7 +663,7 @@ class _KeptRecords:
             return False  # quoting or whitespace that XML would normalise
         parts = tag.split(b'"')
         fields = dict(zip(parts[:-1:2], parts[1::2], strict=False))
-        if len(fields) != len(parts) // 2 or parts[-1] not in (b"/", b""):
+        if len(fields) != len(parts) >> 1 or parts[-1] not in (b"/", b""):
             return False  # a repeated attribute (malformed), or odd syntax: expat says
         day = fields.get(b" startDate=")
         value = fields.get(b" value=")
@@ -653,52 +671,39 @@ class _KeptRecords:
                 or not day.isascii() or b"&" in day or value is None or not value.isascii()
                 or b"&" in value):
             return False
-        source = self._source(fields.get(b" sourceName="), fields.get(b" device="))
-        if source is None:
-            return False
         context = None
         if kind == _HR and buffer[tag_end - 1] != 0x2F:  # children: the motion context
             if not buffer.startswith(b"</Record>", end - 9):
                 return False
             children = buffer[tag_end + 1:end - 9]
-            if _PLAIN_METADATA.fullmatch(children) is None:
+            one = _ONE_MOTION.fullmatch(children)
+            if one is not None:
+                context = _MOTION_BYTES.get(one.group(1), "unknown")
+            elif _PLAIN_METADATA.fullmatch(children) is None:
                 return False
-            for key, text in _METADATA_ENTRY.findall(children):
-                if key == _MOTION_KEY_BYTES:
-                    context = _MOTION_BYTES.get(text, "unknown")
+            else:
+                for key, text in _METADATA_ENTRY.findall(children):
+                    if key == _MOTION_KEY_BYTES:
+                        context = _MOTION_BYTES.get(text, "unknown")
+        name, device = fields.get(b" sourceName="), fields.get(b" device=")
+        key = (name, _stable_device(device), context, kind)
+        pending = self._pending.get(key)
+        if pending is None:
+            try:
+                source = self.reader.sources.get(
+                    None if name is None else _attribute_text(name),
+                    None if device is None else _attribute_text(device))
+            except ValueError:
+                return False  # expat reports it, with the record's line
+            if len(self._pending) > 10_000:  # only hostile files have this many devices
+                self._pending.clear()
+            pending = self._pending[key] = self.reader.pending_for(source, quantity, context)
         try:
             number = float(value)
         except ValueError:
             number = math.nan  # rejected with the out-of-bounds values
-        self.reader.sample(source, quantity, context, day, number)
+        self.reader.add(pending, day, number)
         return True
-
-    def _source(self, name: bytes | None, device: bytes | None) -> SourceInfo | None:
-        """The source of raw ``sourceName`` and ``device`` values, as the reader finds it.
-
-        Cached by the raw bytes after the device's first ``>`` (the address
-        before it differs per record), as the reader caches by decoded text.
-        """
-        stable = device
-        if device is not None:
-            cut = device.find(b"&gt;")
-            raw = device.find(b">")
-            if raw >= 0 and (cut < 0 or raw < cut):
-                stable = device[raw + 1:]
-            elif cut >= 0 and device.find(b"&#", 0, cut) < 0:
-                stable = device[cut + 4:]
-        found = self._sources.get((name, stable))
-        if found is None:
-            try:
-                found = self.reader.sources.get(
-                    None if name is None else _attribute_text(name),
-                    None if device is None else _attribute_text(device))
-            except expat.ExpatError:
-                return None  # expat reports it with the record's line
-            if len(self._sources) > 10_000:  # only hostile files have this many devices
-                self._sources.clear()
-            self._sources[(name, stable)] = found
-        return found
 
     def close(self) -> None:
         self.line = self._parser.CurrentLineNumber
@@ -845,12 +850,20 @@ class _RecordReader:
     def sample(self, source: SourceInfo, quantity: tuple[Metric, str, float],
                context: str | None, start: bytes, value: float) -> None:
         """One checked sample: ``start`` is 25 ASCII bytes, ``value`` in the export's unit."""
+        self.add(self.pending_for(source, quantity, context), start, value)
+
+    def pending_for(self, source: SourceInfo, quantity: tuple[Metric, str, float],
+                    context: str | None) -> _Pending:
+        """The batch that samples of this source, quantity and motion context wait in."""
         metric, _unit, factor = quantity
         key = (source.key, metric, context)
         pending = self.pending.get(key)
         if pending is None:
             tags = {"motion_context": context} if context else None
             pending = self.pending[key] = _Pending(source, metric, factor, tags)
+        return pending
+
+    def add(self, pending: _Pending, start: bytes, value: float) -> None:
         pending.starts += start
         pending.values.append(value)
         self.waiting += 1

@@ -192,25 +192,32 @@ def raw_attribute(tag: bytes, name: bytes) -> bytes | None:
 class ElementScanner:
     """The top-level children of the root element, read from ``read`` a chunk at a time.
 
-    Iterating yields ``(name, type, buffer, start, tag_end, end)`` per child
-    element: its tag name, the raw value of its ``type`` attribute (``None``
-    when it has none, or when it is not a ``Record``), and its bytes as
-    ``buffer[start:end]``, the start tag being ``buffer[start:tag_end + 1]``. ``buffer`` is valid until the next item is asked
-    for. Memory stays within a chunk plus the largest element (twice over
-    while an element spans chunks).
+    Iterating yields the ``Record`` elements whose raw ``type`` attribute
+    ``keep`` accepts, as ``(type, buffer, start, tag_end, end)``: the raw
+    value of ``type``, and the record's bytes as ``buffer[start:end]``, its
+    start tag being ``buffer[start:tag_end + 1]``. ``buffer`` is valid until
+    the next item is asked for. ``keep`` is asked once per distinct raw type
+    (it raises ``ValueError`` for a value that is not well-formed). Other
+    records are counted in :attr:`skipped_types` by raw type (``None`` for
+    none), other elements in :attr:`skipped_tags` by name. Memory stays within
+    a chunk plus the largest element (twice over while an element spans chunks).
     """
 
-    def __init__(self, read: Callable[[int], bytes], rest: bytes, root: bytes, *,
-                 root_empty: bool = False, first_line: int = 1,
-                 on_chunk: Callable[[], None] | None = None) -> None:
+    def __init__(self, read: Callable[[int], bytes], rest: bytes, root: bytes,
+                 keep: Callable[[bytes | None], bool], *, root_empty: bool = False,
+                 first_line: int = 1, on_chunk: Callable[[], None] | None = None) -> None:
         self._read = read
         self._buffer = rest
         self._root = root
+        self._keep = keep
+        self._keeps: dict[bytes | None, bool] = {}
         self._root_empty = root_empty
         self._on_chunk = on_chunk or (lambda: None)
         self._closers: dict[bytes, bytes] = {}
         #: Newlines before ``self._buffer``, plus one: the line where it starts.
         self._line = first_line
+        self.skipped_types: dict[bytes | None, int] = {}
+        self.skipped_tags: dict[bytes, int] = {}
 
     def line_at(self, buffer: bytes, pos: int) -> int:
         """The 1-based line of ``buffer[pos]``, for the buffer last yielded."""
@@ -233,48 +240,89 @@ class ElementScanner:
                             "(truncated?)", self._line + kept.count(b"\n"))
         return kept + chunk
 
-    def __iter__(self) -> Iterator[tuple[bytes, bytes | None, bytes, int, int, int]]:
+    def _kept(self, kind: bytes | None, buffer: bytes, lt: int) -> bool:
+        """Whether records of raw type ``kind`` are kept (asked of ``keep`` once per type)."""
+        try:
+            wanted = self._keeps[kind] = self._keep(kind)
+        except ValueError as exc:
+            raise ScanError(f"type attribute: {exc}", self.line_at(buffer, lt)) from exc
+        return wanted
+
+    def __iter__(self) -> Iterator[tuple[bytes | None, bytes, int, int, int]]:
         buffer, pos = self._buffer, 0
         self._buffer = b""
         if self._root_empty:
             self._trailer(buffer, pos)
             return
-        find = bytes.find
-        element = self._element
+        keeps, types, tags = self._keeps, self.skipped_types, self.skipped_tags
         while True:
-            lt = find(buffer, b"<", pos)
+            lt = buffer.find(b"<", pos)
             if lt < 0 or lt + 1 >= len(buffer):
-                keep = len(buffer) if lt < 0 else lt
-                buffer, pos = self._more(buffer, keep), 0
+                buffer, pos = self._more(buffer, len(buffer) if lt < 0 else lt), 0
                 continue
+            if buffer.startswith(b'<Record type="', lt):
+                # The hot path: a record as Apple writes it. Its start tag
+                # ends at the first ">" when the quotes before it pair up.
+                gt = buffer.find(b">", lt)
+                if (gt > 0 and not buffer.count(b'"', lt, gt) & 1
+                        and buffer.find(b"'", lt, gt) < 0 and buffer.find(b"<", lt + 1, gt) < 0):
+                    end = -1
+                    if buffer[gt - 1] == 0x2F:  # "/>"
+                        end = gt + 1
+                    else:
+                        close = buffer.find(b"</Record", gt)
+                        if (0 <= close < len(buffer) - 8 and buffer[close + 8] == 0x3E
+                                and buffer.find(b"<!", gt, close) < 0
+                                and buffer.find(b"<?", gt, close) < 0
+                                and (buffer.find(b"<Record", gt, close) < 0
+                                     or not self._nested(buffer, b"Record", gt, close))):
+                            end = close + 9
+                    if end > 0:
+                        kind = buffer[lt + 14:buffer.find(b'"', lt + 14)]
+                        wanted = keeps.get(kind)
+                        if wanted is None:
+                            wanted = self._kept(kind, buffer, lt)
+                        if wanted:
+                            yield kind, buffer, lt, gt, end
+                        else:
+                            types[kind] = types.get(kind, 0) + 1
+                        pos = end
+                        continue
             second = buffer[lt + 1]
             if second == 0x2F:  # "</": the root's end tag
-                close = _END_TAG.match(buffer, lt)
-                if close is None:
-                    if find(buffer, b">", lt) < 0:
+                close_tag = _END_TAG.match(buffer, lt)
+                if close_tag is None:
+                    if buffer.find(b">", lt) < 0:
                         buffer, pos = self._more(buffer, lt), 0
                         continue
                     raise ScanError("malformed end tag", self.line_at(buffer, lt))
-                if close.group(1) != self._root:
-                    raise ScanError(f"end tag </{close.group(1).decode(errors='replace')}> "
+                if close_tag.group(1) != self._root:
+                    raise ScanError(f"end tag </{close_tag.group(1).decode(errors='replace')}> "
                                     f"where </{self._root.decode()}> was expected",
                                     self.line_at(buffer, lt))
-                self._trailer(buffer, close.end())
+                self._trailer(buffer, close_tag.end())
                 return
             if second == 0x21 or second == 0x3F:  # "<!" or "<?"
-                end = self._markup_end(buffer, lt)
+                end_at = self._markup_end(buffer, lt)
             else:
-                found = element(buffer, lt)
+                found = self._element(buffer, lt)
+                end_at = None
                 if found is not None:
-                    name, kind, gt, end = found
-                    yield name, kind, buffer, lt, gt, end
-                    pos = end
-                    continue
-                end = None
-            if end is None:
+                    name, kind, gt, end_at = found
+                    if name != b"Record":
+                        tags[name] = tags.get(name, 0) + 1
+                    else:
+                        wanted = keeps.get(kind)
+                        if wanted is None:
+                            wanted = self._kept(kind, buffer, lt)
+                        if wanted:
+                            yield kind, buffer, lt, gt, end_at
+                        else:
+                            types[kind] = types.get(kind, 0) + 1
+            if end_at is None:
                 buffer, pos = self._more(buffer, lt), 0
             else:
-                pos = end
+                pos = end_at
 
     def _markup_end(self, buffer: bytes, lt: int) -> int | None:
         """Past a comment, CDATA section or processing instruction at ``lt``."""
