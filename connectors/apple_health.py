@@ -517,8 +517,7 @@ _MOTION_KEY_BYTES = _MOTION_KEY.encode()
 _MOTION_BYTES = {key.encode(): name for key, name in _MOTION.items()}
 # Children of a heart-rate record in Apple's layout: metadata entries only.
 _PLAIN_METADATA = re.compile(rb'(?:\s*<MetadataEntry key="[^"&<\t\n\r]*" value="[^"&<\t\n\r]*"/>)*\s*')
-_ONE_MOTION = re.compile(
-    rb'\s*<MetadataEntry key="HKMetadataKeyHeartRateMotionContext" value="([^"&<\t\n\r]*)"/>\s*')
+_MOTION_ENTRY = b'<MetadataEntry key="HKMetadataKeyHeartRateMotionContext" value="'
 _METADATA_ENTRY = re.compile(rb'<MetadataEntry key="([^"]*)" value="([^"]*)"/>')
 
 
@@ -580,14 +579,13 @@ def _stable_device(device: bytes | None) -> bytes | None:
     """
     if device is None:
         return None
-    cut, raw = device.find(b"&gt;"), device.find(b">")
-    if raw >= 0 and (cut < 0 or raw < cut):
-        head, tail = device[:raw], device[raw + 1:]
-    elif cut >= 0:
-        head, tail = device[:cut], device[cut + 4:]
-    else:
+    head, gt, tail = device.partition(b"&gt;")
+    if gt and 0x3E not in head and head.find(b"&#") < 0:
+        return tail  # how Apple writes it
+    cut = device.find(b">")
+    if cut < 0 or device.find(b"&#", 0, cut) >= 0:
         return device
-    return device if b"&#" in head else tail
+    return device[cut + 1:]
 
 
 def _attribute_text(raw: bytes | None) -> str:
@@ -655,37 +653,52 @@ class _KeptRecords:
 
     def _plain(self, kind: str, quantity: tuple[Metric, str, float], buffer: bytes, start: int,
                tag_end: int, end: int) -> bool:
-        """Read a quantity record in Apple's own layout; False (nothing done) for any other."""
+        """Read a quantity record in Apple's own layout; False (nothing done) for any other.
+
+        Hot path: bytes methods and list lookups only (``bytes.__contains__``
+        with a bytes operand and ``dict(zip(...))`` cost several times more).
+        """
         if not buffer.startswith(b'<Record type="', start):
             return False
         tag = buffer[start + 8:tag_end]
-        if b"'" in tag or b"\n" in tag or b"\t" in tag or b"\r" in tag:
-            return False  # quoting or whitespace that XML would normalise
+        if 0x27 in tag or 0x0A in tag or 0x09 in tag or 0x0D in tag:
+            return False  # single quotes, or whitespace that XML would normalise
+        # name= "value" name= "value" ...: names at even places, values at odd ones.
         parts = tag.split(b'"')
-        fields = dict(zip(parts[:-1:2], parts[1::2], strict=False))
-        if len(fields) != len(parts) >> 1 or parts[-1] not in (b"/", b""):
-            return False  # a repeated attribute (malformed), or odd syntax: expat says
-        day = fields.get(b" startDate=")
-        value = fields.get(b" value=")
-        if (fields.get(b" unit=") != _UNITS[kind] or day is None or len(day) != _DATE_LEN
-                or not day.isascii() or b"&" in day or value is None or not value.isascii()
-                or b"&" in value):
+        if parts[-1] != b"/" and parts[-1] != b"":
+            return False
+        try:
+            at_unit, at_day = parts.index(b" unit="), parts.index(b" startDate=")
+            at_value = parts.index(b" value=")
+        except ValueError:
+            return False
+        if (at_unit | at_day | at_value) & 1 or parts[at_unit + 1] != _UNITS[kind]:
+            return False
+        day, value = parts[at_day + 1], parts[at_value + 1]
+        if (len(day) != _DATE_LEN or not day.isascii() or day.find(b"&") >= 0
+                or not value.isascii() or value.find(b"&") >= 0):
             return False
         context = None
         if kind == _HR and buffer[tag_end - 1] != 0x2F:  # children: the motion context
             if not buffer.startswith(b"</Record>", end - 9):
                 return False
-            children = buffer[tag_end + 1:end - 9]
-            one = _ONE_MOTION.fullmatch(children)
-            if one is not None:
-                context = _MOTION_BYTES.get(one.group(1), "unknown")
-            elif _PLAIN_METADATA.fullmatch(children) is None:
+            children = buffer[tag_end + 1:end - 9].strip()
+            if not (children.startswith(_MOTION_ENTRY) and children.endswith(b'"/>')
+                    and (context := _MOTION_BYTES.get(children[len(_MOTION_ENTRY):-3]))):
+                context = self._metadata_context(children)
+                if context is False:
+                    return False
+        name = device = None
+        if b" sourceName=" in parts:
+            at = parts.index(b" sourceName=")
+            if at & 1:
+                return False  # a value that reads like an attribute name
+            name = parts[at + 1]
+        if b" device=" in parts:
+            at = parts.index(b" device=")
+            if at & 1:
                 return False
-            else:
-                for key, text in _METADATA_ENTRY.findall(children):
-                    if key == _MOTION_KEY_BYTES:
-                        context = _MOTION_BYTES.get(text, "unknown")
-        name, device = fields.get(b" sourceName="), fields.get(b" device=")
+            device = parts[at + 1]
         key = (name, _stable_device(device), context, kind)
         pending = self._pending.get(key)
         if pending is None:
@@ -704,6 +717,17 @@ class _KeptRecords:
             number = math.nan  # rejected with the out-of-bounds values
         self.reader.add(pending, day, number)
         return True
+
+    @staticmethod
+    def _metadata_context(children: bytes) -> str | None | bool:
+        """The motion context of plain metadata children; False if they are not plain."""
+        if _PLAIN_METADATA.fullmatch(children) is None:
+            return False
+        context = None
+        for key, text in _METADATA_ENTRY.findall(children):
+            if key == _MOTION_KEY_BYTES:
+                context = _MOTION_BYTES.get(text, "unknown")
+        return context
 
     def close(self) -> None:
         self.line = self._parser.CurrentLineNumber
