@@ -715,7 +715,12 @@ class _KeptRecords:
             number = float(value)
         except ValueError:
             number = math.nan  # rejected with the out-of-bounds values
-        self.reader.add(pending, day, number)
+        pending.starts += day  # as reader.add(), inlined on the hot path
+        pending.values.append(number)
+        reader = self.reader
+        reader.waiting += 1
+        if reader.waiting >= BATCH_SIZE:
+            reader.flush_largest()
         return True
 
     @staticmethod
@@ -892,9 +897,13 @@ class _RecordReader:
         pending.values.append(value)
         self.waiting += 1
         if self.waiting >= BATCH_SIZE:
-            largest = max(self.pending.values(), key=lambda p: len(p.values))
-            self.waiting -= len(largest.values)
-            self.ready.extend(_flush(largest, self.report))
+            self.flush_largest()
+
+    def flush_largest(self) -> None:
+        """Parse the fullest pending batch into ``ready``: memory stays within BATCH_SIZE."""
+        largest = max(self.pending.values(), key=lambda p: len(p.values))
+        self.waiting -= len(largest.values)
+        self.ready.extend(_flush(largest, self.report))
 
     def _beat_list(self, times: list[str], get: Callable[[str], str | None],
                    source: SourceInfo) -> None:

@@ -46,6 +46,16 @@ _END_TAG = re.compile(rb"</([^\s>]+)\s*>")
 _SPACE = b" \t\r\n"
 #: Bytes that can follow a tag name.
 _AFTER_NAME = frozenset(b" \t\r\n/>")
+#: Bytes that can come before the quote opening an attribute value.
+_BEFORE_VALUE = frozenset(b"= \t\r\n")
+
+
+def _plain(buffer: bytes) -> bool:
+    """No single quote, comment, CDATA or processing instruction anywhere in ``buffer``."""
+    # One-byte searches first: memchr, many times faster than a two-byte search.
+    find = buffer.find
+    return (find(b"'") < 0 and (find(b"!") < 0 or find(b"<!") < 0)
+            and (find(b"?") < 0 or find(b"<?") < 0))
 
 
 class ScanError(Exception):
@@ -255,30 +265,42 @@ class ElementScanner:
             self._trailer(buffer, pos)
             return
         keeps, types, tags = self._keeps, self.skipped_types, self.skipped_tags
+        find, count, startswith = buffer.find, buffer.count, buffer.startswith
+        plain = _plain(buffer)
         while True:
-            lt = buffer.find(b"<", pos)
+            lt = find(b"<", pos)
             if lt < 0 or lt + 1 >= len(buffer):
                 buffer, pos = self._more(buffer, len(buffer) if lt < 0 else lt), 0
+                find, count, startswith = buffer.find, buffer.count, buffer.startswith
+                plain = _plain(buffer)
                 continue
-            if buffer.startswith(b'<Record type="', lt):
-                # The hot path: a record as Apple writes it. Its start tag
-                # ends at the first ">" when the quotes before it pair up.
-                gt = buffer.find(b">", lt)
-                if (gt > 0 and not buffer.count(b'"', lt, gt) & 1
-                        and buffer.find(b"'", lt, gt) < 0 and buffer.find(b"<", lt + 1, gt) < 0):
-                    end = -1
-                    if buffer[gt - 1] == 0x2F:  # "/>"
+            if startswith(b'<Record type="', lt):
+                # The hot path: a record as Apple writes it.
+                gt = find(b">", lt)
+                end = -1
+                if gt > 0 and find(b"<", lt + 1, gt) < 0:
+                    if plain:
+                        # No "'" in the buffer, so values are double-quoted and
+                        # hold no '"'. A '"' before the first ">" (or "/>") that
+                        # does not follow "=" closes a value: the tag ends there.
+                        last = gt - 1 if buffer[gt - 1] == 0x2F else gt
+                        ok = buffer[last - 1] == 0x22 and buffer[last - 2] not in _BEFORE_VALUE
+                    else:  # the quotes before ">" must pair up
+                        ok = not count(b'"', lt, gt) & 1 and find(b"'", lt, gt) < 0
+                    if not ok:
+                        pass
+                    elif buffer[gt - 1] == 0x2F:  # "/>"
                         end = gt + 1
                     else:
-                        close = buffer.find(b"</Record", gt)
+                        close = find(b"</Record", gt)
                         if (0 <= close < len(buffer) - 8 and buffer[close + 8] == 0x3E
-                                and buffer.find(b"<!", gt, close) < 0
-                                and buffer.find(b"<?", gt, close) < 0
-                                and (buffer.find(b"<Record", gt, close) < 0
+                                and (plain or (find(b"<!", gt, close) < 0
+                                               and find(b"<?", gt, close) < 0))
+                                and (find(b"<Record", gt, close) < 0
                                      or not self._nested(buffer, b"Record", gt, close))):
                             end = close + 9
                     if end > 0:
-                        kind = buffer[lt + 14:buffer.find(b'"', lt + 14)]
+                        kind = buffer[lt + 14:find(b'"', lt + 14)]
                         wanted = keeps.get(kind)
                         if wanted is None:
                             wanted = self._kept(kind, buffer, lt)
@@ -294,6 +316,8 @@ class ElementScanner:
                 if close_tag is None:
                     if buffer.find(b">", lt) < 0:
                         buffer, pos = self._more(buffer, lt), 0
+                        find, count, startswith = buffer.find, buffer.count, buffer.startswith
+                        plain = _plain(buffer)
                         continue
                     raise ScanError("malformed end tag", self.line_at(buffer, lt))
                 if close_tag.group(1) != self._root:
@@ -321,6 +345,8 @@ class ElementScanner:
                             types[kind] = types.get(kind, 0) + 1
             if end_at is None:
                 buffer, pos = self._more(buffer, lt), 0
+                find, count, startswith = buffer.find, buffer.count, buffer.startswith
+                plain = _plain(buffer)
             else:
                 pos = end_at
 
