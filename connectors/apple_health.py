@@ -509,15 +509,19 @@ def _scannable_prolog(stream: _CheckedStream) -> apple_scan.Prolog | None:
 
 #: The record types kept; any other is skipped before it is parsed.
 _KEPT_TYPES = frozenset(QUANTITIES) | {_SLEEP, _MINDFUL}
-#: Quantity types read without a parser when in Apple's layout (SDNN records,
-#: with their beat lists, always go through expat), and their units as bytes.
-_PLAIN_QUANTITIES = {kind: q for kind, q in QUANTITIES.items() if kind != _SDNN}
+#: Quantity types read without a parser when in Apple's layout, and their units as bytes.
+_PLAIN_QUANTITIES = QUANTITIES
 _UNITS = {kind: unit.encode() for kind, (_m, unit, _f) in QUANTITIES.items()}
 _MOTION_KEY_BYTES = _MOTION_KEY.encode()
 _MOTION_BYTES = {key.encode(): name for key, name in _MOTION.items()}
 # Children of a heart-rate record in Apple's layout: metadata entries only.
 _PLAIN_METADATA = re.compile(rb'(?:\s*<MetadataEntry key="[^"&<\t\n\r]*" value="[^"&<\t\n\r]*"/>)*\s*')
 _MOTION_ENTRY = b'<MetadataEntry key="HKMetadataKeyHeartRateMotionContext" value="'
+# An SDNN record's children in Apple's layout: one beat list, bpm before time.
+_PLAIN_BEAT_LIST = re.compile(
+    rb'<HeartRateVariabilityMetadataList>(?:\s*<InstantaneousBeatsPerMinute bpm="[^"<&\t\n\r]*" '
+    rb'time="[^"<&\t\n\r]*"/>)*\s*</HeartRateVariabilityMetadataList>')
+_BEAT_TIME = re.compile(rb'time="([^"]*)"/>')
 _METADATA_ENTRY = re.compile(rb'<MetadataEntry key="([^"]*)" value="([^"]*)"/>')
 
 
@@ -569,6 +573,16 @@ def _read_xml_scanned(name: Path, stream: _CheckedStream, prolog: apple_scan.Pro
     ready.clear()
     yield from reader.finish()
     report.progress(stream.count)
+
+
+def _plain_beats(children: bytes) -> list[str] | None:
+    """Beat times of an SDNN record's children in Apple's layout, or None for any other."""
+    if _PLAIN_BEAT_LIST.fullmatch(children) is None:
+        return None
+    try:
+        return [time.decode("utf-8") for time in _BEAT_TIME.findall(children)]
+    except UnicodeDecodeError:
+        return None
 
 
 def _stable_device(device: bytes | None) -> bytes | None:
@@ -678,13 +692,21 @@ class _KeptRecords:
         if (len(day) != _DATE_LEN or not day.isascii() or day.find(b"&") >= 0
                 or not value.isascii() or value.find(b"&") >= 0):
             return False
-        context = None
-        if kind == _HR and buffer[tag_end - 1] != 0x2F:  # children: the motion context
+        context = beats = None
+        if buffer[tag_end - 1] != 0x2F and (kind == _HR or kind == _SDNN):
             if not buffer.startswith(b"</Record>", end - 9):
                 return False
             children = buffer[tag_end + 1:end - 9].strip()
-            if not (children.startswith(_MOTION_ENTRY) and children.endswith(b'"/>')
-                    and (context := _MOTION_BYTES.get(children[len(_MOTION_ENTRY):-3]))):
+            if kind == _SDNN:  # the beat list, and the record's end to place it
+                beats = _plain_beats(children)
+                try:
+                    ends = parts[parts.index(b" endDate=") + 1].decode("ascii")
+                except (ValueError, UnicodeDecodeError):
+                    return False
+                if beats is None or ends.find("&") >= 0:
+                    return False
+            elif not (children.startswith(_MOTION_ENTRY) and children.endswith(b'"/>')
+                      and (context := _MOTION_BYTES.get(children[len(_MOTION_ENTRY):-3]))):
                 context = self._metadata_context(children)
                 if context is False:
                     return False
@@ -715,6 +737,9 @@ class _KeptRecords:
             number = float(value)
         except ValueError:
             number = math.nan  # rejected with the out-of-bounds values
+        if beats:
+            self.reader.beat_list(beats, {"startDate": day.decode(), "endDate": ends}.get,
+                                  pending.source)
         pending.starts += day  # as reader.add(), inlined on the hot path
         pending.values.append(number)
         reader = self.reader
@@ -872,7 +897,7 @@ class _RecordReader:
         except (TypeError, ValueError):
             value = math.nan  # rejected with the out-of-bounds values
         if kind == _SDNN and beats:
-            self._beat_list(beats, get, source)
+            self.beat_list(beats, get, source)
         self.sample(source, quantity, motion if kind == _HR else None, start.encode("ascii"),
                     value)
 
@@ -905,7 +930,7 @@ class _RecordReader:
         self.waiting -= len(largest.values)
         self.ready.extend(_flush(largest, self.report))
 
-    def _beat_list(self, times: list[str], get: Callable[[str], str | None],
+    def beat_list(self, times: list[str], get: Callable[[str], str | None],
                    source: SourceInfo) -> None:
         """RR intervals from the ``InstantaneousBeatsPerMinute`` times of an SDNN record."""
         if len(times) < 2:
