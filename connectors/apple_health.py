@@ -36,7 +36,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import queue
 import re
+import threading
 import zipfile
 from array import array
 from collections import Counter
@@ -266,6 +268,67 @@ class _CheckedStream:
             data = self.raw.read(size)
         self.count += len(data)
         return data
+
+
+class _ReadAhead:
+    """A stream's next chunks, read in a thread while the caller scans the last one.
+
+    ``zlib`` and ``crc32`` release the GIL, so inflating a zipped export runs
+    on the second core. At most ``depth`` chunks wait; errors reach the caller.
+    """
+
+    def __init__(self, read: Callable[[int], bytes], size: int, depth: int = 3) -> None:
+        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._done = False
+        self.delivered = 0  # bytes handed to the caller
+        self._thread = threading.Thread(target=self._fill, args=(read, size), daemon=True,
+                                        name="apple-health-read-ahead")
+        self._thread.start()
+
+    def _fill(self, read: Callable[[int], bytes], size: int) -> None:
+        try:
+            while not self._stop.is_set():
+                chunk = read(size)
+                self._put(chunk)
+                if not chunk:
+                    return
+        except BaseException as exc:  # handed to the caller, raised there
+            self._put(exc)
+
+    def _put(self, item: bytes | BaseException) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def read(self, size: int) -> bytes:
+        """At least ``size`` bytes, fewer only at the end of the stream (b"" after it)."""
+        parts: list[bytes] = []
+        have = 0
+        while have < size and not self._done:
+            item = self._queue.get()
+            if isinstance(item, BaseException):
+                self._done = True
+                raise item
+            if not item:
+                self._done = True
+            parts.append(item)
+            have += len(item)
+        self.delivered += have
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def close(self) -> None:
+        """Stop reading (the stream may be closed after this returns)."""
+        self._stop.set()
+        while self._thread.is_alive():
+            try:
+                self._queue.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        self._thread.join()
 
 
 # -- sources ------------------------------------------------------------------
@@ -531,11 +594,12 @@ def _read_xml_scanned(name: Path, stream: _CheckedStream, prolog: apple_scan.Pro
     head = stream.read(len(stream.head))
     reported = 0
 
-    def progress() -> None:
+    def progress() -> None:  # the bytes scanned, not those read ahead
         nonlocal reported
-        if stream.count - reported >= PROGRESS_BYTES:
-            reported = stream.count
-            report.progress(stream.count)
+        scanned = len(head) + ahead.delivered
+        if scanned - reported >= PROGRESS_BYTES:
+            reported = scanned
+            report.progress(scanned)
 
     kinds: dict[bytes | None, str] = {}  # raw type attribute -> its value
 
@@ -543,8 +607,9 @@ def _read_xml_scanned(name: Path, stream: _CheckedStream, prolog: apple_scan.Pro
         kind = kinds[raw_kind] = _attribute_text(raw_kind)
         return kind in _KEPT_TYPES
 
+    ahead = _ReadAhead(stream.read, apple_scan.CHUNK_BYTES)
     scanner = apple_scan.ElementScanner(
-        stream.read, head[prolog.root_end:], b"HealthData", keep,
+        ahead.read, head[prolog.root_end:], b"HealthData", keep,
         root_empty=prolog.root_empty, first_line=head.count(b"\n", 0, prolog.root_end) + 1,
         on_chunk=progress)
     reader = _RecordReader(report)
@@ -564,6 +629,8 @@ def _read_xml_scanned(name: Path, stream: _CheckedStream, prolog: apple_scan.Pro
         line = scanner.line_at(buffer, start) + exc.lineno - kept.line
         raise ConnectorError(name, f"malformed XML: {expat.ErrorString(exc.code)}",
                              line=line) from exc
+    finally:
+        ahead.close()
     for raw_kind, count in scanner.skipped_types.items():
         reader.skipped[kinds[raw_kind] or "Record without type"] += count
     for tag, count in scanner.skipped_tags.items():

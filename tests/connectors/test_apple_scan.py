@@ -229,3 +229,40 @@ def test_content_after_the_root_is_malformed(tmp_path: Path) -> None:
     path.write_text(path.read_text() + "<Record/>\n")
     with pytest.raises(ConnectorError, match="after </HealthData>"):
         list(AppleHealth().read(path, ReadContext(), ReadReport()))
+
+
+def read_ahead_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate() if t.name == "apple-health-read-ahead"]
+
+
+def test_stopping_early_stops_the_read_ahead(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "export.zip"
+    write_export(path, days=3, seed=6)
+    monkeypatch.setattr(apple_health, "BATCH_SIZE", 50)
+    monkeypatch.setattr(apple_scan, "CHUNK_BYTES", 4096)  # many chunks still to read
+    items = AppleHealth().read(path, ReadContext(), ReadReport())
+    assert isinstance(next(items), SampleBatch)
+    assert read_ahead_threads()
+    items.close()
+    assert read_ahead_threads() == []
+
+
+def test_a_damaged_zip_member_is_reported(tmp_path: Path) -> None:
+    """A CRC error found by the read-ahead thread reaches the caller as a ConnectorError."""
+    plain = tmp_path / "plain.xml"
+    write_export(plain, days=1, seed=8, layout="xml")
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("apple_health_export/export.xml", plain.read_bytes())
+    raw = path.read_bytes()
+    at = raw.index(b'unit="kcal"')
+    path.write_bytes(raw[:at] + b'unit="kcaL"' + raw[at + 11:])
+    for full in (False, True):
+        connector = AppleHealth()
+        connector.full_parse = full
+        with pytest.raises(ConnectorError, match="could not read the export"):
+            list(connector.read(path, ReadContext(), ReadReport()))
+    assert read_ahead_threads() == []
