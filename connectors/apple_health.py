@@ -1,12 +1,24 @@
 """Apple Health exports: ``export.zip``, ``apple_health_export/`` or its ``export.xml``.
 
 The XML is one ``<HealthData>`` element holding millions of ``<Record>``
-children, behind an internal DTD. It is streamed with lxml ``iterparse``: each
-top-level element is handled when it ends and then removed, so memory stays
-flat however large the file is. Entities are never expanded and nothing is
-fetched: the prolog is checked before parsing and any entity declaration is
-refused (real exports declare none), and the parser runs with entity
-resolution, DTD loading and network access off.
+children, behind an internal DTD; most of them (steps, energy, workouts) are
+never stored. So the XML is not parsed whole: :mod:`connectors.apple_scan`
+walks its bytes a chunk at a time for the top-level elements and their
+``type``, counts the skipped ones, and hands on only the records kept. Those
+in the layout Apple writes are read by splitting their start tag at the
+quotes; any other spelling goes through expat, which decodes it as XML
+requires. ``AppleHealth.full_parse`` reads every element with lxml
+``iterparse`` instead, each removed once handled; it is the reference the
+scanner is tested against (same items, same report), and the path taken for
+a prolog the scanner leaves alone (another encoding, attribute types a parser
+would normalise). A thread reads the next chunks ahead, so inflating a zip
+runs beside the scan. Memory stays flat however large the file is.
+
+Entities are never expanded and nothing is fetched: the prolog is checked
+before parsing and any entity declaration is refused (real exports declare
+none); the scanner has no DTD to expand from, expat sees the kept records
+without one, and lxml runs with entity resolution, DTD loading and network
+access off.
 
 What is read (everything else is skipped and counted by type):
 
@@ -572,8 +584,7 @@ def _scannable_prolog(stream: _CheckedStream) -> apple_scan.Prolog | None:
 
 #: The record types kept; any other is skipped before it is parsed.
 _KEPT_TYPES = frozenset(QUANTITIES) | {_SLEEP, _MINDFUL}
-#: Quantity types read without a parser when in Apple's layout, and their units as bytes.
-_PLAIN_QUANTITIES = QUANTITIES
+#: The units of the quantity types, as bytes.
 _UNITS = {kind: unit.encode() for kind, (_m, unit, _f) in QUANTITIES.items()}
 _MOTION_KEY_BYTES = _MOTION_KEY.encode()
 _MOTION_BYTES = {key.encode(): name for key, name in _MOTION.items()}
@@ -590,7 +601,7 @@ _METADATA_ENTRY = re.compile(rb'<MetadataEntry key="([^"]*)" value="([^"]*)"/>')
 
 def _read_xml_scanned(name: Path, stream: _CheckedStream, prolog: apple_scan.Prolog,
                       report: ReadReport) -> Iterator[Item]:
-    """Skipped elements only counted; kept records' bytes alone parsed (by expat)."""
+    """The scanner's path: skipped elements only counted, kept records read from their bytes."""
     head = stream.read(len(stream.head))
     reported = 0
 
@@ -696,8 +707,10 @@ class _KeptRecords:
 
     A quantity record in the layout Apple writes (double-quoted attributes
     separated by single spaces, its expected unit, a 25-character date, an
-    ASCII value, at most metadata entries as children) is read by splitting
-    its start tag at the quotes. Every other kept record goes through one
+    ASCII value; as children at most metadata entries, or an SDNN record's
+    beat list) is read by splitting its start tag at the quotes; that path
+    takes the first of a repeated attribute where a parser would refuse the
+    record. Every other kept record goes through one
     expat parser, fed record by record: expat decodes attributes as XML
     requires (entities, character references, whitespace normalisation),
     refuses malformed records, and skips comments and CDATA inside them. The
@@ -727,7 +740,7 @@ class _KeptRecords:
 
     def feed(self, kind: str, buffer: bytes, start: int, tag_end: int, end: int) -> None:
         """The record ``buffer[start:end]`` of type ``kind``; its start tag ends at ``tag_end``."""
-        quantity = _PLAIN_QUANTITIES.get(kind)
+        quantity = QUANTITIES.get(kind)
         if quantity is None or not self._plain(kind, quantity, buffer, start, tag_end, end):
             self.line = self._parser.CurrentLineNumber
             self._parser.Parse(buffer[start:end], False)
@@ -767,10 +780,11 @@ class _KeptRecords:
             if kind == _SDNN:  # the beat list, and the record's end to place it
                 beats = _plain_beats(children)
                 try:
-                    ends = parts[parts.index(b" endDate=") + 1].decode("ascii")
+                    at_end = parts.index(b" endDate=")
+                    ends = parts[at_end + 1].decode("ascii")
                 except (ValueError, UnicodeDecodeError):
                     return False
-                if beats is None or ends.find("&") >= 0:
+                if beats is None or at_end & 1 or ends.find("&") >= 0:
                     return False
             elif not (children.startswith(_MOTION_ENTRY) and children.endswith(b'"/>')
                       and (context := _MOTION_BYTES.get(children[len(_MOTION_ENTRY):-3]))):

@@ -167,9 +167,9 @@ def test_random_exports_read_the_same(tmp_path: Path, seed: int) -> None:
     if seed % 5 == 4:  # the same document zipped
         target = tmp_path / "export.zip"
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("apple_health_export/export.xml", spelled.encode("utf-8"))
-            archive.writestr("apple_health_export/export_cda.xml",
+            archive.writestr("apple_health_export/export_cda.xml",  # first: must be passed over
                              "<ClinicalDocument><HealthData/></ClinicalDocument>")
+            archive.writestr("apple_health_export/export.xml", spelled.encode("utf-8"))
     else:
         target = tmp_path / "export.xml"
         target.write_text(spelled, encoding="utf-8")
