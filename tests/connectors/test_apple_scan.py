@@ -266,3 +266,14 @@ def test_a_damaged_zip_member_is_reported(tmp_path: Path) -> None:
         with pytest.raises(ConnectorError, match="could not read the export"):
             list(connector.read(path, ReadContext(), ReadReport()))
     assert read_ahead_threads() == []
+
+
+@pytest.mark.usefixtures("scanned_only")
+def test_records_inside_comments_cdata_and_instructions_do_not_count(tmp_path: Path) -> None:
+    decoy = hr("99", start="2024-05-04 08:00:00 +0200").strip()
+    body = (f"<!-- {decoy} -->\n<![CDATA[ {decoy} ]]>\n<?note {decoy} ?>\n" + hr("61")
+            + hr("62", start="2024-05-04 07:01:00 +0200").replace("/>", f"><!-- {decoy} --></Record>"))
+    path = export(tmp_path, body)
+    reference = assert_same(path)
+    values = [v for item in reference.items if item[0] == "batch" for v in item[-1]]
+    assert sorted(values) == [61.0, 62.0]
