@@ -305,7 +305,7 @@ class _ReadAhead:
                 self._put(chunk)
                 if not chunk:
                     return
-        except BaseException as exc:  # handed to the caller, raised there
+        except Exception as exc:  # noqa: BLE001 (handed to the caller, raised there)
             self._put(exc)
 
     def _put(self, item: bytes | BaseException) -> None:
@@ -788,8 +788,8 @@ class _KeptRecords:
                     return False
             elif not (children.startswith(_MOTION_ENTRY) and children.endswith(b'"/>')
                       and (context := _MOTION_BYTES.get(children[len(_MOTION_ENTRY):-3]))):
-                context = self._metadata_context(children)
-                if context is False:
+                plain, context = self._metadata_context(children)
+                if not plain:
                     return False
         name = device = None
         if b" sourceName=" in parts:
@@ -830,15 +830,15 @@ class _KeptRecords:
         return True
 
     @staticmethod
-    def _metadata_context(children: bytes) -> str | None | bool:
-        """The motion context of plain metadata children; False if they are not plain."""
+    def _metadata_context(children: bytes) -> tuple[bool, str | None]:
+        """Whether the children are plain metadata entries, and the motion context they give."""
         if _PLAIN_METADATA.fullmatch(children) is None:
-            return False
+            return False, None
         context = None
         for key, text in _METADATA_ENTRY.findall(children):
             if key == _MOTION_KEY_BYTES:
                 context = _MOTION_BYTES.get(text, "unknown")
-        return context
+        return True, context
 
     def close(self) -> None:
         self.line = self._parser.CurrentLineNumber

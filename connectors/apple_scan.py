@@ -67,7 +67,7 @@ class ScanError(Exception):
         self.line = line
 
 
-class NeedMore(Exception):  # noqa: N818 (a signal, not an error)
+class NeedMore(Exception):
     """The prolog does not end within the bytes given."""
 
 
@@ -332,17 +332,17 @@ class ElementScanner:
                 found = self._element(buffer, lt)
                 end_at = None
                 if found is not None:
-                    name, kind, gt, end_at = found
+                    name, raw_type, gt, end_at = found
                     if name != b"Record":
                         tags[name] = tags.get(name, 0) + 1
                     else:
-                        wanted = keeps.get(kind)
+                        wanted = keeps.get(raw_type)
                         if wanted is None:
-                            wanted = self._kept(kind, buffer, lt)
+                            wanted = self._kept(raw_type, buffer, lt)
                         if wanted:
-                            yield kind, buffer, lt, gt, end_at
+                            yield raw_type, buffer, lt, gt, end_at
                         else:
-                            types[kind] = types.get(kind, 0) + 1
+                            types[raw_type] = types.get(raw_type, 0) + 1
             if end_at is None:
                 buffer, pos = self._more(buffer, lt), 0
                 find, count, startswith = buffer.find, buffer.count, buffer.startswith
@@ -367,9 +367,7 @@ class ElementScanner:
         gt = find(b">", lt)
         if gt < 0:
             return None
-        if buffer.startswith(b'<Record type="', lt):  # how Apple writes every record
-            name = b"Record"
-        elif buffer.startswith(b"<Record", lt) and buffer[lt + 7] in _AFTER_NAME:
+        if buffer.startswith(b'<Record type="', lt) or buffer.startswith(b"<Record", lt) and buffer[lt + 7] in _AFTER_NAME:  # how Apple writes every record
             name = b"Record"
         else:
             match = _NAME.match(buffer, lt + 1)

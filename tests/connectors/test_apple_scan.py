@@ -17,7 +17,13 @@ import pytest
 
 from connectors import apple_health, apple_scan
 from connectors.apple_health import AppleHealth
-from connectors.base import ConnectorError, Episode, ReadContext, ReadReport, SampleBatch
+from connectors.base import (
+    ConnectorError,
+    Episode,
+    ReadContext,
+    ReadReport,
+    SampleBatch,
+)
 from connectors.generators.apple import write_export
 from tests.connectors.test_apple_health import export, hr, sdnn
 from tests.connectors.test_apple_security import (
