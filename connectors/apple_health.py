@@ -52,6 +52,7 @@ import queue
 import re
 import threading
 import zipfile
+import zlib
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -559,16 +560,16 @@ class _Beats:
 def _read_xml(name: Path, raw: BinaryIO, report: ReadReport,
               full_parse: bool = False) -> Iterator[Item]:
     """The XML's items: by the scanner when it handles the prolog, else by lxml throughout."""
-    stream = _CheckedStream(name, raw)
-    if stream.note:
-        report.note(stream.note)
     try:
+        stream = _CheckedStream(name, raw)
+        if stream.note:
+            report.note(stream.note)
         prolog = None if full_parse else _scannable_prolog(stream)
         if prolog is None:
             yield from _read_xml_full(name, stream, report)
         else:
             yield from _read_xml_scanned(name, stream, prolog, report)
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
         raise ConnectorError(name, f"could not read the export: {exc}") from exc
 
 

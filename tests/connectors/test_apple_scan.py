@@ -283,3 +283,20 @@ def test_records_inside_comments_cdata_and_instructions_do_not_count(tmp_path: P
     reference = assert_same(path)
     values = [v for item in reference.items if item[0] == "batch" for v in item[-1]]
     assert sorted(values) == [61.0, 62.0]
+
+
+def test_damaged_deflate_data_is_a_connector_error(tmp_path: Path) -> None:
+    """Corrupt compressed bytes (zlib errors, CRC errors, garbled XML): always a ConnectorError."""
+    plain = tmp_path / "plain.xml"
+    write_export(plain, days=1, seed=8, layout="xml")
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("apple_health_export/export.xml", plain.read_bytes())
+    good = path.read_bytes()
+    for offset in range(200, len(good) // 2, 4999):
+        path.write_bytes(good[:offset] + b"\xff" * 8 + good[offset + 8:])
+        for full in (False, True):
+            connector = AppleHealth()
+            connector.full_parse = full
+            with pytest.raises(ConnectorError):
+                list(connector.read(path, ReadContext(), ReadReport()))
