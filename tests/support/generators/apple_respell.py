@@ -14,9 +14,9 @@ conforming parser reads from it:
   records, some holding text that looks like a ``<Record``, and a comment in
   the internal DTD and after the root.
 
-Values keep their meaning: no literal newline or tab is put inside a value
-(a parser would turn it into a space), except where the test wants exactly
-that (``whitespace_in_values``).
+Values keep their meaning. With ``whitespace_in_values`` a space inside a
+value is written as a newline, tab or CR LF, which XML's attribute-value
+normalisation turns back into a space.
 """
 
 from __future__ import annotations
