@@ -8,6 +8,9 @@ on generated exports in many spellings.
 
 from __future__ import annotations
 
+import datetime as dt
+import random
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,9 +161,6 @@ ZONES = ("Europe/Berlin", "America/Los_Angeles", "Asia/Kolkata", "Australia/Lord
 @pytest.mark.parametrize("seed", range(24))
 def test_random_exports_read_the_same(tmp_path: Path, seed: int) -> None:
     """Seeds vary the size, zone (DST, half-hour offsets), layout and odd formatting."""
-    import datetime as dt
-    import random
-
     rng = random.Random(seed)
     plain = tmp_path / "plain.xml"
     write_export(plain, days=rng.randint(1, 3), seed=seed, layout="xml",
@@ -238,8 +238,6 @@ def test_content_after_the_root_is_malformed(tmp_path: Path) -> None:
 
 
 def read_ahead_threads() -> list[str]:
-    import threading
-
     return [t.name for t in threading.enumerate() if t.name == "apple-health-read-ahead"]
 
 
