@@ -1,12 +1,24 @@
 """Apple Health exports: ``export.zip``, ``apple_health_export/`` or its ``export.xml``.
 
 The XML is one ``<HealthData>`` element holding millions of ``<Record>``
-children, behind an internal DTD. It is streamed with lxml ``iterparse``: each
-top-level element is handled when it ends and then removed, so memory stays
-flat however large the file is. Entities are never expanded and nothing is
-fetched: the prolog is checked before parsing and any entity declaration is
-refused (real exports declare none), and the parser runs with entity
-resolution, DTD loading and network access off.
+children, behind an internal DTD; most of them (steps, energy, workouts) are
+never stored. So the XML is not parsed whole: :mod:`connectors.apple_scan`
+walks its bytes a chunk at a time for the top-level elements and their
+``type``, counts the skipped ones, and hands on only the records kept. Those
+in the layout Apple writes are read by splitting their start tag at the
+quotes; any other spelling goes through expat, which decodes it as XML
+requires. ``AppleHealth.full_parse`` reads every element with lxml
+``iterparse`` instead, each removed once handled; it is the reference the
+scanner is tested against (same items, same report), and the path taken for
+a prolog the scanner leaves alone (another encoding, attribute types a parser
+would normalise). A thread reads the next chunks ahead, so inflating a zip
+runs beside the scan. Memory stays flat however large the file is.
+
+Entities are never expanded and nothing is fetched: the prolog is checked
+before parsing and any entity declaration is refused (real exports declare
+none); the scanner has no DTD to expand from, expat sees the kept records
+without one, and lxml runs with entity resolution, DTD loading and network
+access off.
 
 What is read (everything else is skipped and counted by type):
 
@@ -36,8 +48,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import queue
 import re
+import threading
 import zipfile
+import zlib
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -45,10 +60,12 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
+from xml.parsers import expat
 
 import numpy as np
 from lxml import etree
 
+from . import apple_scan
 from . import archive as zipsafe
 from .apple_beats import BeatTimeError, parse_beat_time, place_beats
 from .apple_ecg import ecg_beats, parse_ecg
@@ -125,6 +142,9 @@ class AppleHealth:
     description = "Apple Health export (export.zip, apple_health_export/ or export.xml)"
     #: Ceiling for a zip's declared uncompressed total (see ``archive``).
     max_total_bytes = zipsafe.MAX_TOTAL_BYTES
+    #: Parse every element with lxml instead of scanning past the skipped ones
+    #: (the reference the scanner is tested against; same output, slower).
+    full_parse = False
 
     def sniff(self, path: Path, head: bytes) -> bool:
         if path.is_dir():
@@ -141,7 +161,7 @@ class AppleHealth:
         with ExitStack() as stack:
             raw, xml_size, ecgs = self._open(path, stack)
             report.bytes_total = xml_size + sum(ecg.size for ecg in ecgs)
-            yield from _read_xml(path, raw, report)
+            yield from _read_xml(path, raw, report, self.full_parse)
             for ecg in ecgs:
                 if ecg.size > MAX_ECG_BYTES:  # 30 s at 512 Hz is about 150 KB
                     report.skip("ECG file too large to be a 30-second recording")
@@ -242,6 +262,17 @@ class _CheckedStream:
             self.note = "external DTD reference ignored (never loaded)"
         return head
 
+    @property
+    def head(self) -> bytes:
+        """The bytes read ahead (the prolog and a little more), not yet served."""
+        return self._head
+
+    def read_ahead(self) -> bool:
+        """Read one more chunk into :attr:`head`; False at the end of the stream."""
+        chunk = self.raw.read(64 * 1024)
+        self._head += chunk
+        return bool(chunk)
+
     def read(self, size: int = -1) -> bytes:
         size = size if size and size > 0 else 1 << 16
         if self._head:  # the prolog, already read, is served first
@@ -250,6 +281,67 @@ class _CheckedStream:
             data = self.raw.read(size)
         self.count += len(data)
         return data
+
+
+class _ReadAhead:
+    """A stream's next chunks, read in a thread while the caller scans the last one.
+
+    ``zlib`` and ``crc32`` release the GIL, so inflating a zipped export runs
+    on the second core. At most ``depth`` chunks wait; errors reach the caller.
+    """
+
+    def __init__(self, read: Callable[[int], bytes], size: int, depth: int = 3) -> None:
+        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._done = False
+        self.delivered = 0  # bytes handed to the caller
+        self._thread = threading.Thread(target=self._fill, args=(read, size), daemon=True,
+                                        name="apple-health-read-ahead")
+        self._thread.start()
+
+    def _fill(self, read: Callable[[int], bytes], size: int) -> None:
+        try:
+            while not self._stop.is_set():
+                chunk = read(size)
+                self._put(chunk)
+                if not chunk:
+                    return
+        except Exception as exc:  # noqa: BLE001 (handed to the caller, raised there)
+            self._put(exc)
+
+    def _put(self, item: bytes | BaseException) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def read(self, size: int) -> bytes:
+        """At least ``size`` bytes, fewer only at the end of the stream (b"" after it)."""
+        parts: list[bytes] = []
+        have = 0
+        while have < size and not self._done:
+            item = self._queue.get()
+            if isinstance(item, BaseException):
+                self._done = True
+                raise item
+            if not item:
+                self._done = True
+            parts.append(item)
+            have += len(item)
+        self.delivered += have
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def close(self) -> None:
+        """Stop reading (the stream may be closed after this returns)."""
+        self._stop.set()
+        while self._thread.is_alive():
+            try:
+                self._queue.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        self._thread.join()
 
 
 # -- sources ------------------------------------------------------------------
@@ -465,10 +557,322 @@ class _Beats:
 # -- the XML ------------------------------------------------------------------
 
 
-def _read_xml(name: Path, raw: BinaryIO, report: ReadReport) -> Iterator[Item]:
-    stream = _CheckedStream(name, raw)
-    if stream.note:
-        report.note(stream.note)
+def _read_xml(name: Path, raw: BinaryIO, report: ReadReport,
+              full_parse: bool = False) -> Iterator[Item]:
+    """The XML's items: by the scanner when it handles the prolog, else by lxml throughout."""
+    try:
+        stream = _CheckedStream(name, raw)
+        if stream.note:
+            report.note(stream.note)
+        prolog = None if full_parse else _scannable_prolog(stream)
+        if prolog is None:
+            yield from _read_xml_full(name, stream, report)
+        else:
+            yield from _read_xml_scanned(name, stream, prolog, report)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise ConnectorError(name, f"could not read the export: {exc}") from exc
+
+
+def _scannable_prolog(stream: _CheckedStream) -> apple_scan.Prolog | None:
+    """The prolog, if the scanner handles it (real exports' always are)."""
+    while True:
+        try:
+            return apple_scan.read_prolog(stream.head, b"HealthData")
+        except apple_scan.NeedMore:
+            if len(stream.head) > MAX_PROLOG_BYTES or not stream.read_ahead():
+                return None  # the full parse says what is wrong
+
+
+#: The record types kept; any other is skipped before it is parsed.
+_KEPT_TYPES = frozenset(QUANTITIES) | {_SLEEP, _MINDFUL}
+#: The units of the quantity types, as bytes.
+_UNITS = {kind: unit.encode() for kind, (_m, unit, _f) in QUANTITIES.items()}
+_MOTION_KEY_BYTES = _MOTION_KEY.encode()
+_MOTION_BYTES = {key.encode(): name for key, name in _MOTION.items()}
+# Children of a heart-rate record in Apple's layout: metadata entries only.
+_PLAIN_METADATA = re.compile(rb'(?:\s*<MetadataEntry key="[^"&<\t\n\r]*" value="[^"&<\t\n\r]*"/>)*\s*')
+_MOTION_ENTRY = b'<MetadataEntry key="HKMetadataKeyHeartRateMotionContext" value="'
+# An SDNN record's children in Apple's layout: one beat list, bpm before time.
+_PLAIN_BEAT_LIST = re.compile(
+    rb'<HeartRateVariabilityMetadataList>(?:\s*<InstantaneousBeatsPerMinute bpm="[^"<&\t\n\r]*" '
+    rb'time="[^"<&\t\n\r]*"/>)*\s*</HeartRateVariabilityMetadataList>')
+_BEAT_TIME = re.compile(rb'time="([^"]*)"/>')
+_METADATA_ENTRY = re.compile(rb'<MetadataEntry key="([^"]*)" value="([^"]*)"/>')
+
+
+def _read_xml_scanned(name: Path, stream: _CheckedStream, prolog: apple_scan.Prolog,
+                      report: ReadReport) -> Iterator[Item]:
+    """The scanner's path: skipped elements only counted, kept records read from their bytes."""
+    head = stream.read(len(stream.head))
+    reported = 0
+
+    def progress() -> None:  # the bytes scanned, not those read ahead
+        nonlocal reported
+        scanned = len(head) + ahead.delivered
+        if scanned - reported >= PROGRESS_BYTES:
+            reported = scanned
+            report.progress(scanned)
+
+    kinds: dict[bytes | None, str] = {}  # raw type attribute -> its value
+
+    def keep(raw_kind: bytes | None) -> bool:
+        kind = kinds[raw_kind] = _attribute_text(raw_kind)
+        return kind in _KEPT_TYPES
+
+    ahead = _ReadAhead(stream.read, apple_scan.CHUNK_BYTES)
+    scanner = apple_scan.ElementScanner(
+        ahead.read, head[prolog.root_end:], b"HealthData", keep,
+        root_empty=prolog.root_empty, first_line=head.count(b"\n", 0, prolog.root_end) + 1,
+        on_chunk=progress)
+    reader = _RecordReader(report)
+    kept = _KeptRecords(reader)
+    ready = reader.ready
+    buffer, start = b"", 0
+    try:
+        for raw_kind, buffer, start, tag_end, end in scanner:
+            kept.feed(kinds[raw_kind], buffer, start, tag_end, end)
+            if ready:
+                yield from ready
+                ready.clear()
+        kept.close()
+    except apple_scan.ScanError as exc:
+        raise ConnectorError(name, f"malformed XML: {exc.message}", line=exc.line) from exc
+    except expat.ExpatError as exc:
+        line = scanner.line_at(buffer, start) + exc.lineno - kept.line
+        raise ConnectorError(name, f"malformed XML: {expat.ErrorString(exc.code)}",
+                             line=line) from exc
+    finally:
+        ahead.close()
+    for raw_kind, count in scanner.skipped_types.items():
+        reader.skipped[kinds[raw_kind] or "Record without type"] += count
+    for tag, count in scanner.skipped_tags.items():
+        if tag != b"ExportDate" and tag != b"Me":
+            reader.skipped[tag.decode("utf-8", "replace")] += count
+    yield from ready
+    ready.clear()
+    yield from reader.finish()
+    report.progress(stream.count)
+
+
+def _plain_beats(children: bytes) -> list[str] | None:
+    """Beat times of an SDNN record's children in Apple's layout, or None for any other."""
+    if _PLAIN_BEAT_LIST.fullmatch(children) is None:
+        return None
+    try:
+        return [time.decode("utf-8") for time in _BEAT_TIME.findall(children)]
+    except UnicodeDecodeError:
+        return None
+
+
+def _stable_device(device: bytes | None) -> bytes | None:
+    """The raw ``device`` from its first ``>`` on: what the reader's source cache keys on.
+
+    The part before (``<<HKDevice: 0x283a5d1d0>``) differs per record. The
+    whole value comes back when a character reference might hide the first ``>``.
+    """
+    if device is None:
+        return None
+    head, gt, tail = device.partition(b"&gt;")
+    if gt and 0x3E not in head and head.find(b"&#") < 0:
+        return tail  # how Apple writes it
+    cut = device.find(b">")
+    if cut < 0 or device.find(b"&#", 0, cut) >= 0:
+        return device
+    return device[cut + 1:]
+
+
+def _attribute_text(raw: bytes | None) -> str:
+    """An attribute's value from its raw bytes, decoded as XML requires ("" when absent).
+
+    Raises ValueError when the value is not well-formed (an unknown entity).
+    """
+    if raw is None:
+        return ""
+    if b"&" not in raw and b"\t" not in raw and b"\n" not in raw and b"\r" not in raw:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass  # expat says what is wrong
+    found: dict[str, str] = {}
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = lambda _name, attributes: found.update(attributes)
+    try:
+        parser.Parse(b'<a v="' + raw + b'"/>', True)
+    except expat.ExpatError as exc:
+        raise ValueError(expat.ErrorString(exc.code)) from exc
+    return found["v"]
+
+
+class _KeptRecords:
+    """Kept records, from their bytes, to the reader.
+
+    A quantity record in the layout Apple writes (double-quoted attributes
+    separated by single spaces, its expected unit, a 25-character date, an
+    ASCII value; as children at most metadata entries, or an SDNN record's
+    beat list) is read by splitting its start tag at the quotes; that path
+    takes the first of a repeated attribute where a parser would refuse the
+    record. Every other kept record goes through one
+    expat parser, fed record by record: expat decodes attributes as XML
+    requires (entities, character references, whitespace normalisation),
+    refuses malformed records, and skips comments and CDATA inside them. The
+    records are fed as children of one synthetic root without a DTD, so an
+    entity reference other than the five predefined ones is an error, as in
+    the full parse, where entity declarations are refused.
+    """
+
+    def __init__(self, reader: _RecordReader) -> None:
+        self.reader = reader
+        #: (raw sourceName, raw device from its first ">" on, motion context,
+        #: type) -> the batch such samples wait in: found once, as the reader would
+        self._pending: dict[tuple[bytes | None, bytes | None, str | None, str], _Pending] = {}
+        parser = expat.ParserCreate()
+        if hasattr(parser, "SetReparseDeferralEnabled"):
+            parser.SetReparseDeferralEnabled(False)  # each record's events when it is fed
+        self._parser = parser
+        self.line = 1  # the parser's line where the record being fed starts
+        self.depth = -1  # the synthetic root is at 0, the records at 1
+        self.attributes: dict[str, str] = {}
+        self.motion: str | None = None
+        self.beats: list[str] | None = None
+        self.in_beat_list = False
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+        parser.Parse(b"<records>", False)
+
+    def feed(self, kind: str, buffer: bytes, start: int, tag_end: int, end: int) -> None:
+        """The record ``buffer[start:end]`` of type ``kind``; its start tag ends at ``tag_end``."""
+        quantity = QUANTITIES.get(kind)
+        if quantity is None or not self._plain(kind, quantity, buffer, start, tag_end, end):
+            self.line = self._parser.CurrentLineNumber
+            self._parser.Parse(buffer[start:end], False)
+
+    def _plain(self, kind: str, quantity: tuple[Metric, str, float], buffer: bytes, start: int,
+               tag_end: int, end: int) -> bool:
+        """Read a quantity record in Apple's own layout; False (nothing done) for any other.
+
+        Hot path: bytes methods and list lookups only (``bytes.__contains__``
+        with a bytes operand and ``dict(zip(...))`` cost several times more).
+        """
+        if not buffer.startswith(b'<Record type="', start):
+            return False
+        tag = buffer[start + 8:tag_end]
+        if 0x27 in tag or 0x0A in tag or 0x09 in tag or 0x0D in tag:
+            return False  # single quotes, or whitespace that XML would normalise
+        # name= "value" name= "value" ...: names at even places, values at odd ones.
+        parts = tag.split(b'"')
+        if parts[-1] != b"/" and parts[-1] != b"":
+            return False
+        try:
+            at_unit, at_day = parts.index(b" unit="), parts.index(b" startDate=")
+            at_value = parts.index(b" value=")
+        except ValueError:
+            return False
+        if (at_unit | at_day | at_value) & 1 or parts[at_unit + 1] != _UNITS[kind]:
+            return False
+        day, value = parts[at_day + 1], parts[at_value + 1]
+        if (len(day) != _DATE_LEN or not day.isascii() or day.find(b"&") >= 0
+                or not value.isascii() or value.find(b"&") >= 0):
+            return False
+        context = beats = None
+        if buffer[tag_end - 1] != 0x2F and (kind == _HR or kind == _SDNN):
+            if not buffer.startswith(b"</Record>", end - 9):
+                return False
+            children = buffer[tag_end + 1:end - 9].strip()
+            if kind == _SDNN:  # the beat list, and the record's end to place it
+                beats = _plain_beats(children)
+                try:
+                    at_end = parts.index(b" endDate=")
+                    ends = parts[at_end + 1].decode("ascii")
+                except (ValueError, UnicodeDecodeError):
+                    return False
+                if beats is None or at_end & 1 or ends.find("&") >= 0:
+                    return False
+            elif not (children.startswith(_MOTION_ENTRY) and children.endswith(b'"/>')
+                      and (context := _MOTION_BYTES.get(children[len(_MOTION_ENTRY):-3]))):
+                plain, context = self._metadata_context(children)
+                if not plain:
+                    return False
+        name = device = None
+        if b" sourceName=" in parts:
+            at = parts.index(b" sourceName=")
+            if at & 1:
+                return False  # a value that reads like an attribute name
+            name = parts[at + 1]
+        if b" device=" in parts:
+            at = parts.index(b" device=")
+            if at & 1:
+                return False
+            device = parts[at + 1]
+        key = (name, _stable_device(device), context, kind)
+        pending = self._pending.get(key)
+        if pending is None:
+            try:
+                source = self.reader.sources.get(
+                    None if name is None else _attribute_text(name),
+                    None if device is None else _attribute_text(device))
+            except ValueError:
+                return False  # expat reports it, with the record's line
+            if len(self._pending) > 10_000:  # only hostile files have this many devices
+                self._pending.clear()
+            pending = self._pending[key] = self.reader.pending_for(source, quantity, context)
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan  # rejected with the out-of-bounds values
+        if beats:
+            self.reader.beat_list(beats, {"startDate": day.decode(), "endDate": ends}.get,
+                                  pending.source)
+        pending.starts += day  # as reader.add(), inlined on the hot path
+        pending.values.append(number)
+        reader = self.reader
+        reader.waiting += 1
+        if reader.waiting >= BATCH_SIZE:
+            reader.flush_largest()
+        return True
+
+    @staticmethod
+    def _metadata_context(children: bytes) -> tuple[bool, str | None]:
+        """Whether the children are plain metadata entries, and the motion context they give."""
+        if _PLAIN_METADATA.fullmatch(children) is None:
+            return False, None
+        context = None
+        for key, text in _METADATA_ENTRY.findall(children):
+            if key == _MOTION_KEY_BYTES:
+                context = _MOTION_BYTES.get(text, "unknown")
+        return True, context
+
+    def close(self) -> None:
+        self.line = self._parser.CurrentLineNumber
+        self._parser.Parse(b"</records>", True)
+
+    def _start(self, name: str, attributes: dict[str, str]) -> None:
+        # Mirrors the reader's element(): motion context from any direct
+        # child, beat times from the first beat list (at any depth inside it).
+        depth = self.depth = self.depth + 1
+        if depth == 1:
+            self.attributes = attributes
+            self.motion = self.beats = None
+        elif depth == 2:
+            if attributes.get("key") == _MOTION_KEY:
+                self.motion = _MOTION.get(attributes.get("value") or "", "unknown")
+            if name == "HeartRateVariabilityMetadataList" and self.beats is None:
+                self.beats = []
+                self.in_beat_list = True
+        elif self.in_beat_list and name == "InstantaneousBeatsPerMinute":
+            self.beats.append(attributes.get("time") or "")  # type: ignore[union-attr]
+
+    def _end(self, _name: str) -> None:
+        depth = self.depth
+        self.depth = depth - 1
+        if depth == 2:
+            self.in_beat_list = False
+        elif depth == 1:
+            attributes = self.attributes
+            self.reader.record(attributes.get("type"), attributes.get, self.motion, self.beats)
+
+
+def _read_xml_full(name: Path, stream: _CheckedStream, report: ReadReport) -> Iterator[Item]:
+    """Every element through lxml ``iterparse`` (prologs the scanner leaves alone, and tests)."""
     reader = _RecordReader(report)
     events = etree.iterparse(
         stream, events=("end",), tag=_TAGS,
@@ -492,7 +896,7 @@ def _read_xml(name: Path, raw: BinaryIO, report: ReadReport) -> Iterator[Item]:
                 root.remove(previous)
             tag = elem.tag
             if tag == "Record":
-                reader.record(elem)
+                reader.element(elem)
                 if reader.ready:
                     ready, reader.ready = reader.ready, []
                     yield from ready
@@ -504,8 +908,6 @@ def _read_xml(name: Path, raw: BinaryIO, report: ReadReport) -> Iterator[Item]:
                 report.progress(stream.count)
     except etree.XMLSyntaxError as exc:
         raise ConnectorError(name, f"malformed XML: {exc.msg}", line=exc.lineno) from exc
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
-        raise ConnectorError(name, f"could not read the export: {exc}") from exc
     if root is not None:
         for leftover in root:
             reader.skipped[str(leftover.tag)] += 1
@@ -514,10 +916,14 @@ def _read_xml(name: Path, raw: BinaryIO, report: ReadReport) -> Iterator[Item]:
 
 
 class _RecordReader:
-    """Turns ``<Record>`` elements into pending batches, beats and episodes.
+    """Turns records into pending batches, beats and episodes.
 
-    Called once per record on the hot path, so it is a plain method (no
-    generator per record): finished items collect in ``ready``.
+    A record comes as its ``type``, a getter for its attributes, and what its
+    children say: the motion context of a heart-rate record and the beat
+    times of an SDNN record's first beat list. Both parsing paths (lxml
+    elements and the scanner's kept records) feed this one reader. Called
+    once per record on the hot path, so it is a plain method (no generator
+    per record): finished items collect in ``ready``.
     """
 
     def __init__(self, report: ReadReport) -> None:
@@ -529,65 +935,92 @@ class _RecordReader:
         self.ready: list[Item] = []
         self.waiting = 0  # samples in self.pending
 
-    def record(self, elem: etree._Element) -> None:
+    def element(self, elem: etree._Element) -> None:
+        """A ``<Record>`` element of the full parse."""
         kind = elem.get("type")
+        motion = beats = None
+        if kind == _HR:
+            for child in elem:
+                if child.get("key") == _MOTION_KEY:
+                    motion = _MOTION.get(child.get("value") or "", "unknown")
+        elif kind == _SDNN:
+            lists = elem.findall("HeartRateVariabilityMetadataList")
+            if lists:
+                beats = [beat.get("time") or ""
+                         for beat in lists[0].iter("InstantaneousBeatsPerMinute")]
+        self.record(kind, elem.get, motion, beats)
+
+    def record(self, kind: str | None, get: Callable[[str], str | None],
+               motion: str | None = None, beats: list[str] | None = None) -> None:
         quantity = QUANTITIES.get(kind)  # type: ignore[arg-type]
         if quantity is not None:
-            self._quantity(elem, kind, quantity)  # type: ignore[arg-type]
+            self._quantity(kind, quantity, get, motion, beats)  # type: ignore[arg-type]
         elif kind == _SLEEP or kind == _MINDFUL:
-            episode = self._episode(elem, kind)
+            episode = self._episode(get, kind)
             if episode is not None:
                 self.ready.append(episode)
         else:
             self.skipped[kind or "Record without type"] += 1
 
-    def _quantity(self, elem: etree._Element, kind: str,
-                  quantity: tuple[Metric, str, float]) -> None:
-        metric, unit, factor = quantity
-        if elem.get("unit") != unit:
-            self.report.reject(f"{metric} in unexpected unit {elem.get('unit')!r}")
+    def _quantity(self, kind: str, quantity: tuple[Metric, str, float],
+                  get: Callable[[str], str | None], motion: str | None,
+                  beats: list[str] | None) -> None:
+        metric, unit, _factor = quantity
+        if get("unit") != unit:
+            self.report.reject(f"{metric} in unexpected unit {get('unit')!r}")
             return
-        source = self.sources.get(elem.get("sourceName"), elem.get("device"))
-        context = None
-        if kind == _HR and len(elem):
-            for child in elem:
-                if child.get("key") == _MOTION_KEY:
-                    context = _MOTION.get(child.get("value") or "", "unknown")
+        source = self.sources.get(get("sourceName"), get("device"))
+        start = get("startDate") or ""
+        if len(start) != _DATE_LEN or not start.isascii():
+            self.report.reject("unparseable date")
+            return
+        try:
+            value = float(get("value"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            value = math.nan  # rejected with the out-of-bounds values
+        if kind == _SDNN and beats:
+            self.beat_list(beats, get, source)
+        self.sample(source, quantity, motion if kind == _HR else None, start.encode("ascii"),
+                    value)
+
+    def sample(self, source: SourceInfo, quantity: tuple[Metric, str, float],
+               context: str | None, start: bytes, value: float) -> None:
+        """One checked sample: ``start`` is 25 ASCII bytes, ``value`` in the export's unit."""
+        self.add(self.pending_for(source, quantity, context), start, value)
+
+    def pending_for(self, source: SourceInfo, quantity: tuple[Metric, str, float],
+                    context: str | None) -> _Pending:
+        """The batch that samples of this source, quantity and motion context wait in."""
+        metric, _unit, factor = quantity
         key = (source.key, metric, context)
         pending = self.pending.get(key)
         if pending is None:
             tags = {"motion_context": context} if context else None
             pending = self.pending[key] = _Pending(source, metric, factor, tags)
-        start = elem.get("startDate") or ""
-        if len(start) != _DATE_LEN or not start.isascii():
-            self.report.reject("unparseable date")
-            return
-        try:
-            value = float(elem.get("value"))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            value = math.nan  # rejected with the out-of-bounds values
-        pending.starts += start.encode("ascii")
+        return pending
+
+    def add(self, pending: _Pending, start: bytes, value: float) -> None:
+        pending.starts += start
         pending.values.append(value)
-        if kind == _SDNN:
-            self._beat_list(elem, source)
         self.waiting += 1
         if self.waiting >= BATCH_SIZE:
-            largest = max(self.pending.values(), key=lambda p: len(p.values))
-            self.waiting -= len(largest.values)
-            self.ready.extend(_flush(largest, self.report))
+            self.flush_largest()
 
-    def _beat_list(self, elem: etree._Element, source: SourceInfo) -> None:
+    def flush_largest(self) -> None:
+        """Parse the fullest pending batch into ``ready``: memory stays within BATCH_SIZE."""
+        largest = max(self.pending.values(), key=lambda p: len(p.values))
+        self.waiting -= len(largest.values)
+        self.ready.extend(_flush(largest, self.report))
+
+    def beat_list(self, times: list[str], get: Callable[[str], str | None],
+                   source: SourceInfo) -> None:
         """RR intervals from the ``InstantaneousBeatsPerMinute`` times of an SDNN record."""
-        lists = elem.findall("HeartRateVariabilityMetadataList")
-        if not lists:
-            return
-        times = [beat.get("time") or "" for beat in lists[0].iter("InstantaneousBeatsPerMinute")]
         if len(times) < 2:
             return
         intervals = len(times) - 1
         try:
-            start = parse_date(elem.get("startDate") or "")
-            end = parse_date(elem.get("endDate") or "")
+            start = parse_date(get("startDate") or "")
+            end = parse_date(get("endDate") or "")
             times_ms = [parse_beat_time(t) for t in times]
         except ValueError:  # BeatTimeError included
             self.report.reject("rr_interval: unreadable beat time or record date", intervals)
@@ -618,21 +1051,21 @@ class _RecordReader:
         return rr_batch(key[0], np.concatenate(beats.ts), np.concatenate(beats.rr),
                         self.report, utc_offset_s=key[1])
 
-    def _episode(self, elem: etree._Element, kind: str) -> Episode | None:
-        stage = "mindful" if kind == _MINDFUL else SLEEP_STAGES.get(elem.get("value") or "")
+    def _episode(self, get: Callable[[str], str | None], kind: str) -> Episode | None:
+        stage = "mindful" if kind == _MINDFUL else SLEEP_STAGES.get(get("value") or "")
         if stage is None:
-            self.report.reject(f"unknown sleep value {elem.get('value')!r}")
+            self.report.reject(f"unknown sleep value {get('value')!r}")
             return None
         try:
-            start = parse_date(elem.get("startDate") or "")
-            end = parse_date(elem.get("endDate") or "")
+            start = parse_date(get("startDate") or "")
+            end = parse_date(get("endDate") or "")
         except ValueError:
             self.report.reject("unparseable date")
             return None
         if end < start:
             self.report.reject("episode ends before it starts")
             return None
-        source = self.sources.get(elem.get("sourceName"), elem.get("device"))
+        source = self.sources.get(get("sourceName"), get("device"))
         return Episode(source, stage, start, end)  # type: ignore[arg-type]
 
     def finish(self) -> Iterator[Item]:
