@@ -1,4 +1,4 @@
-"""Pure numerics for beat-to-beat data: cleaning, HRV, indices, baselines, statistics (DESIGN.md section 5).
+"""Pure numerics for beat-to-beat data: cleaning, HRV, indices, baselines, statistics; see docs/method.md.
 
 No database, no web, no file formats: numpy arrays in, numbers out.
 """

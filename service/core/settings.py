@@ -66,7 +66,7 @@ class Settings(BaseSettings):
                               description="Local hour after which a person's night is done.")
     scheduler_election_s: float = Field(default=5.0, description="Scheduler election period.")
     webhook_timeout_s: float = Field(default=10.0, description="Webhook receiver timeout.")
-    # Windows around a session (DESIGN.md section 6); changing them recomputes stored responses.
+    # Windows around a session (docs/analysis-api.md); changing them recomputes stored responses.
     pre_window_search_min: int = Field(default=30, ge=5, le=240,
                                        description="pre: best 5-minute window in this many "
                                                    "minutes before the start")

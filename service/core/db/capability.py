@@ -1,7 +1,7 @@
 """What the database can do: plain PostgreSQL, or TimescaleDB (Apache or Timescale licence).
 
 This and the migrations are the only places that know TimescaleDB exists
-(DESIGN.md section 3). The probe:
+(docs/architecture.md, "Storage tiers"). The probe:
 
 1. ``timescaledb`` is listed in ``pg_available_extensions`` and
    ``CREATE EXTENSION`` succeeds inside a savepoint (it fails unless the
