@@ -35,12 +35,14 @@ from service.jobs.context import job_connection_setup
 from service.jobs.queue import enqueue
 from service.webhooks import repository as repo
 
-EVENTS = ("import.completed", "import.failed", "session.response.ready", "evidence.updated")
+EVENTS = ("import.completed", "import.failed", "session.response.ready", "evidence.updated",
+          "connection.needs_reauth")
 #: The scope a subscriber needs on the person to receive each event.
 EVENT_SCOPES = {"import.completed": authz.READ_OBSERVATIONS,
                 "import.failed": authz.READ_OBSERVATIONS,
                 "session.response.ready": authz.READ_EVIDENCE,
-                "evidence.updated": authz.READ_EVIDENCE}
+                "evidence.updated": authz.READ_EVIDENCE,
+                "connection.needs_reauth": authz.READ_OBSERVATIONS}
 SIGNATURE_HEADER = "Vagus-Signature"
 REPLAY_WINDOW_S = 300
 
