@@ -239,6 +239,10 @@ def _sync(pool: Pool, app: Settings, connection_id: int, trigger: str,
             record = ledger.get(conn, stale["import_id"]) if stale["import_id"] else None
             if record is not None and record["status"] in ("queued", "running"):
                 ledger.fail(conn, record["id"], "interrupted: its sync was repeated")
+        keys = vault(settings)
+        # Re-encrypted under the newest key on every sync: old keys can then be dropped.
+        repo.store_tokens(conn, connection_id, secret=keys.rotate(row["secret"]),
+                          token_expires_at=row["token_expires_at"])
         chosen = provider(row["provider"])
         cursors = repo.cursors(conn, connection_id)
         types = [d for d in chosen.data_types if data_types is None or d.name in data_types]
@@ -249,7 +253,6 @@ def _sync(pool: Pool, app: Settings, connection_id: int, trigger: str,
     outcome = SyncOutcome(connection_id, "completed", run_id=run["id"],
                           data_types=[d.name for d in types])
     person_id = str(row["person_id"])
-    keys = vault(settings)
 
     def keep(tokens: Tokens) -> None:
         with rls.system_connection(pool) as conn:
