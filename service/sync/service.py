@@ -314,7 +314,7 @@ def _import(pool: Pool, app: Settings, row: Mapping[str, Any], run_id: int, line
     name = f"{row['provider']}_cloud_{start:%Y%m%dT%H%MZ}_{end:%Y%m%dT%H%MZ}.ndjson"
     with rls.system_connection(pool) as conn:
         rls.act_for_person(conn, person_id)
-        record = imports.register(conn, person_id=person_id, file_name=name, start_hint=start)
+        record = imports.register(conn, person_id=person_id, file_name=name)
         path = uploads.path_for(app.upload_dir, person_id, record["id"], name)
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         ledger.set_stored_path(conn, record["id"], str(path))
