@@ -560,3 +560,23 @@ def test_tokens_never_reach_logs_exports_or_error_messages(client, pool, setting
 def _every_token(vendor) -> set[str]:
     """Every token the fake vendor ever issued (grants are dropped when spent)."""
     return set(vendor.all_issued)
+
+
+def test_the_worker_runs_the_first_sync_that_connecting_queued(pool, settings, vendor,
+                                                               connect):
+    from service.jobs.worker import Worker
+
+    account = scripted.whoop(anchor_day())
+    vendor.records["whoop"] = account.records
+    connected = connect("whoop")
+    worker = Worker(pool, settings, kinds=["sync_connection"])
+    query = ("SELECT state::text AS state, result FROM job WHERE kind = 'sync_connection' "
+             "AND payload->>'connection_id' = %s AND payload->>'trigger' = 'connect'")
+    for _ in range(500):  # earlier tests' queued syncs are claimed first
+        if _one(pool, query, str(connected.connection_id))["state"] == "succeeded":
+            break
+        if not worker.run_once():
+            break
+    job = _one(pool, query, str(connected.connection_id))
+    assert job["state"] == "succeeded" and job["result"]["status"] == "completed"
+    assert _rows(pool, connected.person) == account.rows
