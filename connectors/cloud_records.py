@@ -23,9 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from . import cloud_oura, cloud_whoop
+from . import cloud_fitbit, cloud_oura, cloud_whoop
 from .base import ConnectorError, Item, Metric, ReadContext, ReadReport, SourceInfo
 from .export_tree import open_export
+from .fitbit import SOURCE as FITBIT
 from .localtime import zone_or_none
 from .oura import RING, Mapped, RecordProblem, Sample
 from .tabular import FileProblems
@@ -105,6 +106,10 @@ def _oura(lines: list[Line], zone: dt.tzinfo) -> Mapper:
     return lambda data_type, record: cloud_oura.map_record(data_type, record, zone)
 
 
+def _fitbit(lines: list[Line], zone: dt.tzinfo) -> Mapper:
+    return lambda data_type, record: cloud_fitbit.map_record(data_type, record, zone)
+
+
 def _whoop(lines: list[Line], zone: dt.tzinfo) -> Mapper:
     sleep_ends = cloud_whoop.wakes((t, r) for _, t, r in lines)
     return lambda data_type, record: cloud_whoop.map_record(data_type, record, sleep_ends)
@@ -112,8 +117,9 @@ def _whoop(lines: list[Line], zone: dt.tzinfo) -> Mapper:
 
 #: Per provider: a factory of its mapper (given all lines, for cross-record lookups).
 PROVIDERS: dict[str, Callable[[list[Line], dt.tzinfo], Mapper]] = {
-    cloud_oura.PROVIDER: _oura, cloud_whoop.PROVIDER: _whoop}
-SOURCES: dict[str, SourceInfo] = {cloud_oura.PROVIDER: RING, cloud_whoop.PROVIDER: WHOOP}
+    cloud_oura.PROVIDER: _oura, cloud_whoop.PROVIDER: _whoop, cloud_fitbit.PROVIDER: _fitbit}
+SOURCES: dict[str, SourceInfo] = {cloud_oura.PROVIDER: RING, cloud_whoop.PROVIDER: WHOOP,
+                                  cloud_fitbit.PROVIDER: FITBIT}
 CONTEXT_TAGS: dict[str, str] = {cloud_oura.PROVIDER: cloud_oura.CONTEXT_TAG}
 
 

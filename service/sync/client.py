@@ -19,6 +19,7 @@ method and path only, and errors by status and the vendor's ``error`` code.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import email.utils
 import json
@@ -145,11 +146,13 @@ _THROTTLES: dict[str, Throttle] = {}
 _THROTTLES_LOCK = threading.Lock()
 
 
-def throttle_for(provider: Provider) -> Throttle:
+def throttle_for(provider: Provider, account: str | None = None) -> Throttle:
+    """The provider's throttle; one per vendor account when its limit is per user."""
+    key = f"{provider.name}:{account}" if provider.rate_limit.per_user else provider.name
     with _THROTTLES_LOCK:
-        if provider.name not in _THROTTLES:
-            _THROTTLES[provider.name] = Throttle(provider.rate_limit)
-        return _THROTTLES[provider.name]
+        if key not in _THROTTLES:
+            _THROTTLES[key] = Throttle(provider.rate_limit)
+        return _THROTTLES[key]
 
 
 def reset_throttles() -> None:
@@ -213,14 +216,14 @@ class VendorClient:
     def __init__(self, provider: Provider, config: ProviderConfig, settings: SyncSettings,
                  tokens: Tokens | None = None,
                  on_tokens: Callable[[Tokens], None] | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, account: str | None = None) -> None:
         self.provider = provider
         self.config = config
         self.settings = settings
         self.tokens = tokens
         self.on_tokens = on_tokens
         self.sleep = sleep
-        self.throttle = throttle_for(provider)
+        self.throttle = throttle_for(provider, account)
         self.requests = 0
 
     # -- the exchange with retries and throttling ------------------------------------------
@@ -264,11 +267,25 @@ class VendorClient:
 
     # -- tokens ----------------------------------------------------------------------------
 
+    def _basic(self) -> str:
+        pair = f"{self.config.client_id}:{self.config.client_secret}".encode()
+        return "Basic " + base64.b64encode(pair).decode()
+
+    def _token_request(self, what: str, form: dict[str, str]) -> Response:
+        """A POST to the token endpoint, with the client's credentials as the vendor wants."""
+        headers: dict[str, str] = {}
+        if self.provider.token_auth == "basic":
+            headers["Authorization"] = self._basic()
+            form = {**form, "client_id": self.config.client_id}
+        else:
+            form = {**form, "client_id": self.config.client_id,
+                    "client_secret": self.config.client_secret}
+        return self._exchange("POST", self.config.token_url, what, form=form, headers=headers)
+
     def exchange_code(self, code: str, verifier: str, redirect_uri: str) -> Tokens:
-        response = self._exchange("POST", self.config.token_url, "token exchange", form={
+        response = self._token_request("token exchange", {
             "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
-            "redirect_uri": redirect_uri, "client_id": self.config.client_id,
-            "client_secret": self.config.client_secret})
+            "redirect_uri": redirect_uri})
         if response.status != 200:
             code_name = _error_code(response) or f"HTTP {response.status}"
             raise VendorRefused(f"{self.provider.title} refused the authorization code "
@@ -279,9 +296,8 @@ class VendorClient:
     def refresh(self) -> Tokens:
         if self.tokens is None or not self.tokens.refresh_token:
             raise NeedsReauth(f"{self.provider.title} gave no refresh token: connect again")
-        response = self._exchange("POST", self.config.token_url, "token refresh", form={
-            "grant_type": "refresh_token", "refresh_token": self.tokens.refresh_token,
-            "client_id": self.config.client_id, "client_secret": self.config.client_secret})
+        response = self._token_request("token refresh", {
+            "grant_type": "refresh_token", "refresh_token": self.tokens.refresh_token})
         if response.status in (400, 401):
             code = _error_code(response) or f"HTTP {response.status}"
             raise NeedsReauth(f"{self.provider.title} refused to refresh the grant ({code}): "
@@ -333,27 +349,35 @@ class VendorClient:
         while window_start < end:
             window_end = min(end, window_start + data_type.window)
             params = {**paging.extra, **data_type.params(window_start, window_end)}
+            path = data_type.path_for(window_start, window_end)
             token: str | None = None
             page_number = 0
             while True:
                 page_number += 1
                 query = {**params, paging.token_param: token} if token else params
-                body = self.get_json(data_type.path, query)
+                body = self.get_json(path, query)
                 where = f"{self.provider.title} {data_type.name} page {page_number}"
-                if not isinstance(body, Mapping) or not isinstance(
-                        body.get(paging.records_key), list):
-                    raise PageError(f"{where}: not an object with a "
-                                    f"{paging.records_key!r} list")
-                records = body[paging.records_key]
+                records = self._records(data_type, body)
+                if records is None:
+                    shape = data_type.shape or f"an object with a {paging.records_key!r} list"
+                    raise PageError(f"{where}: not {shape}")
                 if not all(isinstance(r, Mapping) for r in records):
                     raise PageError(f"{where}: a record is not a JSON object")
                 yield records
-                token = body.get(paging.token_key)
+                token = body.get(paging.token_key) if paging.token_key else None
                 if not token:
                     break
                 if not isinstance(token, str):
                     raise PageError(f"{where}: {paging.token_key} is not a string")
             window_start = window_end
+
+    def _records(self, data_type: DataType, body: Any) -> list[Any] | None:
+        if not isinstance(body, Mapping):
+            return None
+        if data_type.extract is not None:
+            return data_type.extract(body)
+        records = body.get(self.provider.paging.records_key)
+        return records if isinstance(records, list) else None
 
     def user_id(self) -> str | None:
         body = self.get_json(self.provider.user_path)
@@ -365,11 +389,15 @@ class VendorClient:
         if self.tokens is None:
             return True
         revocation: Revocation | None = self.provider.revocation(
-            self.config.api_url, self.config.token_url, self.tokens.access_token)
+            self.config.api_url, self.config.token_url, self.tokens.access_token, self._basic())
         if revocation is None:
             return False
-        response = self._exchange(revocation.method, revocation.url, "revoke",
-                                  params=revocation.params, headers=revocation.headers)
+        if revocation.method == "POST":
+            response = self._exchange("POST", revocation.url, "revoke", form=revocation.params,
+                                      headers=revocation.headers)
+        else:
+            response = self._exchange(revocation.method, revocation.url, "revoke",
+                                      params=revocation.params, headers=revocation.headers)
         # 401/400: the token is already invalid, which is what revoking wants.
         return response.status < 300 or response.status in (400, 401)
 

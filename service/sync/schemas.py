@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-ProviderName = Literal["oura", "whoop"]
+ProviderName = Literal["oura", "whoop", "fitbit"]
 
 
 class ConnectionStart(BaseModel):

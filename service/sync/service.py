@@ -261,7 +261,8 @@ def _sync(pool: Pool, app: Settings, connection_id: int, trigger: str,
 
     client = VendorClient(chosen, config_of(chosen), settings,
                           Tokens.from_secret(keys.open(row["secret"]), row["token_expires_at"],
-                                             tuple(row["scopes"])), on_tokens=keep, sleep=sleep)
+                                             tuple(row["scopes"])), on_tokens=keep, sleep=sleep,
+                          account=str(connection_id))
     lines: list[str] = []
     completed: list[str] = []
     try:

@@ -10,6 +10,10 @@ from typing import Any
 
 #: A data type's query for a range [start, end).
 RangeParams = Callable[[dt.datetime, dt.datetime], dict[str, str]]
+#: A data type's path for a range, when the vendor puts the dates in the path.
+RangePath = Callable[[dt.datetime, dt.datetime], str]
+#: The records of one answer, or None when the answer is not the documented shape.
+Extract = Callable[[Mapping[str, Any]], list[Any] | None]
 
 
 @dataclass(frozen=True)
@@ -17,28 +21,37 @@ class DataType:
     """One endpoint: where it is, how a range is asked for, how much to re-fetch."""
 
     name: str  # the endpoint's name, written beside each record in the sync's file
-    path: str  # under the provider's API URL
+    path: str | RangePath  # under the provider's API URL
     params: RangeParams
     #: The longest range one request series may cover (the vendor's limit).
     window: dt.timedelta = dt.timedelta(days=3650)
     #: Re-fetched on the next sync: records the vendor adds or scores late.
     overlap: dt.timedelta = dt.timedelta(days=2)
+    #: Where the records are in an answer; default: the provider's ``paging.records_key``.
+    extract: Extract | None = None
+    #: What the answer should hold, for the message when it does not.
+    shape: str | None = None
+
+    def path_for(self, start: dt.datetime, end: dt.datetime) -> str:
+        return self.path if isinstance(self.path, str) else self.path(start, end)
 
 
 @dataclass(frozen=True)
 class RateLimit:
-    """``requests`` per ``per_s`` seconds (a token bucket of that size)."""
+    """``requests`` per ``per_s`` seconds (a token bucket of that size), per app or per user."""
 
     requests: int
     per_s: float
+    per_user: bool = False
 
 
 @dataclass(frozen=True)
 class Paging:
-    """Token paging: the records' key, the next-page token's key and query parameter."""
+    """Token paging: the records' key, the next-page token's key and query parameter
+    (``token_key`` None: one answer per request, no pages)."""
 
     records_key: str
-    token_key: str = "next_token"
+    token_key: str | None = "next_token"
     token_param: str = "next_token"
     extra: Mapping[str, str] = field(default_factory=dict)  # e.g. the page size
 
@@ -77,12 +90,16 @@ class Provider:
     #: Where the vendor's user id is read after connecting: path and field.
     user_path: str
     user_field: str
+    #: How the token endpoint takes the client's credentials: form fields or HTTP Basic.
+    token_auth: str = "body"
 
     def data_type(self, name: str) -> DataType | None:
         return next((d for d in self.data_types if d.name == name), None)
 
-    def revocation(self, api_url: str, token_url: str, access_token: str) -> Revocation | None:
-        """The request that revokes the grant; None when the vendor offers none."""
+    def revocation(self, api_url: str, token_url: str, access_token: str,
+                   basic: str | None = None) -> Revocation | None:
+        """The request that revokes the grant; None when the vendor offers none.
+        ``basic`` is the client's ``Authorization: Basic`` value, for vendors that want it."""
         return None
 
     def verify_push(self, secret: str, headers: Mapping[str, str], body: bytes) -> bool:

@@ -54,7 +54,8 @@ class Oura(Provider):
     user_path = "/v2/usercollection/personal_info"
     user_field = "id"
 
-    def revocation(self, api_url: str, token_url: str, access_token: str) -> Revocation:
+    def revocation(self, api_url: str, token_url: str, access_token: str,
+                   basic: str | None = None) -> Revocation:
         base = token_url.rsplit("/", 1)[0]
         return Revocation("GET", f"{base}/revoke", params={"access_token": access_token})
 

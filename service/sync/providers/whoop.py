@@ -47,7 +47,8 @@ class Whoop(Provider):
     user_path = "/developer/v2/user/profile/basic"
     user_field = "user_id"
 
-    def revocation(self, api_url: str, token_url: str, access_token: str) -> Revocation:
+    def revocation(self, api_url: str, token_url: str, access_token: str,
+                   basic: str | None = None) -> Revocation:
         return Revocation("DELETE", f"{api_url}/developer/v2/user/access",
                           headers={"Authorization": f"Bearer {access_token}"})
 
