@@ -380,8 +380,10 @@ class VendorClient:
         return records if isinstance(records, list) else None
 
     def user_id(self) -> str | None:
-        body = self.get_json(self.provider.user_path)
-        value = body.get(self.provider.user_field) if isinstance(body, Mapping) else None
+        """The vendor's id of the connected user (``user_field`` may be dotted: ``user.id``)."""
+        value: Any = self.get_json(self.provider.user_path)
+        for key in self.provider.user_field.split("."):
+            value = value.get(key) if isinstance(value, Mapping) else None
         return str(value) if value is not None else None
 
     def revoke(self) -> bool:

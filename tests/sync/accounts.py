@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 Row = tuple[str, dt.datetime, float]  # metric, instant, value
 EpisodeRow = tuple[str, dt.datetime, dt.datetime]  # stage (or "mindful"), start, end
@@ -110,4 +111,44 @@ def whoop(today: dt.date, days: int = 4) -> Account:
         "start": _iso(nap_start, -5), "end": _iso(nap_end, -5), "timezone_offset": "-05:00",
         "nap": True, "score_state": "SCORED", "score": {"respiratory_rate": 14.0}})
     account.episodes.add(("in_bed", nap_start, nap_end))
+    return account
+
+
+def fitbit(today: dt.date, zone: str = "Europe/Berlin", days: int = 3) -> Account:
+    """``days`` days of a Fitbit tracker for a person living in ``zone``."""
+    local = ZoneInfo(zone)
+    account = Account({"intraday": {}, "heart_daily": [], "hrv": [], "sleep": []})
+    for back in range(days, 0, -1):
+        day = today - dt.timedelta(days=back)
+        points = []
+        for minute in range(4):
+            moment = dt.datetime.combine(day, dt.time(8, minute), dt.UTC)
+            points.append({"time": f"08:0{minute}:00", "value": 70 + minute + back})
+            account.rows.add(("heart_rate", moment, float(70 + minute + back)))
+        account.records["intraday"][day.isoformat()] = points
+        noon = dt.datetime.combine(day, dt.time(12), local).astimezone(dt.UTC)
+        resting = {"restingHeartRate": 55 + back} if back != 2 else {}  # a day without one
+        account.records["heart_daily"].append({"dateTime": day.isoformat(), "value": resting})
+        if resting:
+            account.rows.add(("resting_heart_rate", noon, 55.0 + back))
+        account.records["hrv"].append({"dateTime": day.isoformat(),
+                                       "value": {"dailyRmssd": 30.5 + back, "deepRmssd": 28.0}})
+        account.rows.add(("hrv_rmssd", noon, 30.5 + back))
+        bed = dt.datetime.combine(day - dt.timedelta(days=1), dt.time(23), local)
+        wake = dt.datetime.combine(day, dt.time(7), local)
+        fmt = "%Y-%m-%dT%H:%M:%S.000"
+        levels = [("wake", 60), ("light", 1800), ("deep", 1200), ("rem", 900)]
+        data, at = [], bed
+        for level, seconds in levels:
+            data.append({"dateTime": at.strftime(fmt), "level": level, "seconds": seconds})
+            stage = {"wake": "awake", "light": "asleep_core", "deep": "asleep_deep",
+                     "rem": "asleep_rem"}[level]
+            account.episodes.add((stage, at.astimezone(dt.UTC),
+                                  (at + dt.timedelta(seconds=seconds)).astimezone(dt.UTC)))
+            at += dt.timedelta(seconds=seconds)
+        account.records["sleep"].append({
+            "logId": 1000 + back, "dateOfSleep": day.isoformat(), "isMainSleep": True,
+            "type": "stages", "startTime": bed.strftime(fmt), "endTime": wake.strftime(fmt),
+            "levels": {"data": data}})
+        account.episodes.add(("in_bed", bed.astimezone(dt.UTC), wake.astimezone(dt.UTC)))
     return account

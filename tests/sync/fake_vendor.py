@@ -26,7 +26,10 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-CLIENTS = {"oura": ("oura-client", "oura-secret"), "whoop": ("whoop-client", "whoop-secret")}
+CLIENTS = {"oura": ("oura-client", "oura-secret"), "whoop": ("whoop-client", "whoop-secret"),
+           "fitbit": ("fitbit-client", "fitbit-secret")}
+#: Vendors whose token endpoint takes the client's credentials as HTTP Basic only.
+BASIC_AUTH = ("fitbit",)
 #: Oura's ``/v2/usercollection/<type>`` endpoints and WHOOP's, by the sync's data type.
 OURA_TYPES = ("heartrate", "sleep", "daily_readiness", "session")
 WHOOP_PATHS = {"sleep": "activity/sleep", "recovery": "recovery"}
@@ -67,8 +70,8 @@ class FakeVendor:
         self._routes()
 
     def reset(self) -> None:
-        self.records: dict[str, dict[str, list[dict[str, Any]]]] = {"oura": {}, "whoop": {}}
-        self.user_ids = {"oura": "oura-user-1", "whoop": 10129}
+        self.records: dict[str, dict[str, Any]] = {"oura": {}, "whoop": {}, "fitbit": {}}
+        self.user_ids = {"oura": "oura-user-1", "whoop": 10129, "fitbit": "7QXK2R"}
         self.codes: dict[str, tuple[str, str, str]] = {}  # code -> provider, challenge, uri
         self.grants: list[Grant] = []
         self.faults: list[Fault] = []
@@ -157,7 +160,7 @@ class FakeVendor:
         @app.post("/{provider}/oauth/token")
         async def token(provider: str, request: Request) -> Response:
             form = dict(urllib.parse.parse_qsl((await request.body()).decode()))
-            if (form.get("client_id"), form.get("client_secret")) != CLIENTS[provider]:
+            if not _client_ok(provider, form, request.headers.get("authorization", "")):
                 return JSONResponse({"error": "invalid_client"}, 401)
             if form.get("grant_type") == "authorization_code":
                 issued = vendor.codes.pop(form.get("code", ""), None)
@@ -178,6 +181,19 @@ class FakeVendor:
                     vendor.grants.remove(old)  # refresh tokens rotate: the old one is spent
                 return JSONResponse(vendor._issue(provider))
             return JSONResponse({"error": "unsupported_grant_type"}, 400)
+
+        @app.post("/fitbit/oauth/revoke")
+        async def fitbit_revoke(request: Request) -> Response:
+            form = dict(urllib.parse.parse_qsl((await request.body()).decode()))
+            if not _client_ok("fitbit", {}, request.headers.get("authorization", "")):
+                return JSONResponse({"errors": [{"errorType": "invalid_client"}]}, 401)
+            return vendor._revoke("fitbit", form.get("token", ""))
+
+        @app.get("/fitbit/{rest:path}")
+        def fitbit_data(rest: str, request: Request) -> Response:
+            if vendor._grant(request, "fitbit") is None:
+                return JSONResponse({"errors": [{"errorType": "expired_token"}]}, 401)
+            return JSONResponse(vendor._fitbit(rest, dict(request.query_params)))
 
         @app.get("/oura/oauth/revoke")
         def oura_revoke(access_token: str) -> Response:
@@ -234,6 +250,29 @@ class FakeVendor:
                 body["next_token"] = token
             return JSONResponse(body)
 
+    def _fitbit(self, rest: str, query: dict[str, str]) -> dict[str, Any]:
+        """The Fitbit endpoints the sync uses, by path (dates in the path, inclusive)."""
+        data = self.records["fitbit"]
+        parts = rest.removesuffix(".json").split("/")
+        if parts[:3] == ["1", "user", "-"] and parts[3] == "profile":
+            return {"user": {"encodedId": self.user_ids["fitbit"]}}
+        if parts[3:5] == ["activities", "heart"] and parts[-2:] == ["1d", "1min"]:
+            day = parts[6]
+            assert query.get("timezone") == "UTC"
+            return {"activities-heart": [{"dateTime": day, "value": {}}],
+                    "activities-heart-intraday": {"dataset": data.get("intraday", {}).get(
+                        day, []), "datasetInterval": 1, "datasetType": "minute"}}
+        start, end = parts[-2], parts[-1]
+        if parts[3:5] == ["activities", "heart"]:
+            return {"activities-heart": [d for d in data.get("heart_daily", [])
+                                         if start <= d["dateTime"] <= end]}
+        if parts[3] == "hrv":
+            return {"hrv": [d for d in data.get("hrv", []) if start <= d["dateTime"] <= end]}
+        if parts[0] == "1.2" and parts[3] == "sleep":
+            return {"sleep": [d for d in data.get("sleep", [])
+                              if start <= d["dateOfSleep"] <= end]}
+        raise AssertionError(f"the fake Fitbit has no {rest}")
+
     def _issue(self, provider: str) -> dict[str, Any]:
         grant = Grant(provider, "acc-" + secrets.token_urlsafe(16),
                       "ref-" + secrets.token_urlsafe(16), self.access_uses)
@@ -261,6 +300,14 @@ class FakeVendor:
         more = offset + size < len(records)
         return page, base64.urlsafe_b64encode(str(offset + size).encode()).decode() if more \
             else None
+
+
+def _client_ok(provider: str, form: dict[str, str], authorization: str) -> bool:
+    """The client's credentials: HTTP Basic for Fitbit, form fields for the others."""
+    if provider in BASIC_AUTH:
+        expected = base64.b64encode(":".join(CLIENTS[provider]).encode()).decode()
+        return authorization == f"Basic {expected}"
+    return (form.get("client_id"), form.get("client_secret")) == CLIENTS[provider]
 
 
 def _instant(text: str) -> dt.datetime:

@@ -157,6 +157,35 @@ def test_whoop_account_syncs_into_exactly_its_rows(pool, settings, vendor, conne
     assert all(r.query["limit"] == "25" for r in vendor.requests_to("/developer/v2/recovery"))
 
 
+def test_fitbit_account_syncs_into_exactly_its_rows(pool, settings, vendor, connect):
+    account = scripted.fitbit(anchor_day())
+    vendor.records["fitbit"] = account.records
+    connected = connect("fitbit")  # the fake token endpoint accepts HTTP Basic only
+    row = _one(pool, "SELECT external_user_id FROM sync_connection WHERE id = %s",
+               connected.connection_id)
+    assert row["external_user_id"] == "7QXK2R"
+    outcome = _sync(pool, settings, connected)
+    assert outcome.status == "completed", outcome.reason
+    assert _rows(pool, connected.person) == account.rows
+    assert _episodes(pool, connected.person) == account.episodes
+    # Intraday heart rate: one request per UTC day of the 90-day backfill (the API's limit).
+    days = vendor.requests_to("/1d/1min.json")
+    assert len(days) == len({s.path for s in days}) in (90, 91)
+    ledger = _one(pool, "SELECT * FROM import WHERE id = %s", outcome.import_id)
+    assert ledger["connector"] == "fitbit_cloud" and ledger["rejected"] == 0
+    assert ledger["skipped"] == {"Fitbit day without a resting heart rate": 1}
+
+
+def test_fitbit_intraday_without_access_names_the_likely_cause(pool, settings, vendor,
+                                                               connect):
+    connected = connect("fitbit")
+    vendor.fail("/1d/1min.json", 200, body=b'{"activities-heart": []}')
+    outcome = _sync(pool, settings, connected)
+    assert outcome.status == "failed"
+    assert outcome.reason == ("Fitbit heart_intraday page 1: not an object with "
+                              "activities-heart-intraday (is intraday access granted?)")
+
+
 def test_repeated_sync_inserts_nothing_and_asks_from_the_cursor(pool, settings, vendor,
                                                                 connect):
     account = scripted.oura(anchor_day())
@@ -485,18 +514,19 @@ def _run_revocations(pool, settings) -> list[dict]:
     return results
 
 
+@pytest.mark.parametrize("provider", ["whoop", "fitbit"])
 def test_disconnect_deletes_the_tokens_and_revokes_at_the_vendor(client, pool, settings,
-                                                                 vendor, connect):
-    connected = connect("whoop")
+                                                                 vendor, connect, provider):
+    connected = connect(provider)
     access = vendor.grants[-1].access
-    response = client.delete(f"/v1/persons/{connected.person}/connections/whoop",
+    response = client.delete(f"/v1/persons/{connected.person}/connections/{provider}",
                              headers=connected.headers)
     assert response.status_code == 204
     assert _one(pool, "SELECT 1 AS x FROM sync_connection WHERE id = %s",
                 connected.connection_id) is None
-    assert {"provider": "whoop", "revoked": True} in _run_revocations(pool, settings)
+    assert {"provider": provider, "revoked": True} in _run_revocations(pool, settings)
     assert vendor.revoked == [access] and vendor.grants == []
-    again = client.delete(f"/v1/persons/{connected.person}/connections/whoop",
+    again = client.delete(f"/v1/persons/{connected.person}/connections/{provider}",
                           headers=connected.headers)
     assert again.status_code == 204
 

@@ -85,7 +85,7 @@ class Fitbit(Provider):
     paging = Paging(records_key="", token_key=None)
     rate_limit = RateLimit(150, 3600.0, per_user=True)
     user_path = "/1/user/-/profile.json"
-    user_field = "encodedId"
+    user_field = "user.encodedId"
     token_auth = "basic"
 
     def revocation(self, api_url: str, token_url: str, access_token: str,
