@@ -149,3 +149,36 @@ def test_retry_after_reads_seconds_and_http_dates():
     later = dt.datetime.now(UTC) + dt.timedelta(seconds=90)
     header = later.strftime("%a, %d %b %Y %H:%M:%S GMT")
     assert 80 < retry_after_s(header, 1.0) <= 90
+
+
+def test_fitbit_intraday_points_are_utc_and_bad_points_are_counted():
+    from connectors.cloud_fitbit import map_record as fitbit_record
+
+    record = {"date": "2024-03-31", "activities-heart-intraday": {"dataset": [
+        {"time": "01:30:00", "value": 61}, {"time": "25:00:00", "value": 60},
+        {"time": "02:30:00", "value": None}, {"time": "03:30:00", "value": "62"}]}}
+    mapped = fitbit_record("heart_intraday", record)
+    # 2024-03-31 is a daylight-saving day in Europe; UTC times are taken as they are.
+    assert [(s.ts_us, s.value) for s in mapped.samples] == [
+        (int(dt.datetime(2024, 3, 31, 1, 30, tzinfo=UTC).timestamp() * 1e6), 61.0)]
+    assert mapped.rejected == {"Fitbit intraday heart rate point unreadable": 2}
+    assert mapped.skipped == {"Fitbit intraday heart rate point without a value": 1}
+    with pytest.raises(RecordProblem, match="dataset"):
+        fitbit_record("heart_intraday", {"date": "2024-03-31"})
+
+
+def test_fitbit_sleep_is_read_in_the_persons_zone():
+    from zoneinfo import ZoneInfo
+
+    from connectors.cloud_fitbit import map_record as fitbit_record
+
+    berlin = ZoneInfo("Europe/Berlin")
+    record = {"startTime": "2024-01-10T23:00:00.000", "endTime": "2024-01-11T07:00:00.000",
+              "levels": {"data": [{"dateTime": "2024-01-10T23:00:00.000", "level": "light",
+                                   "seconds": 600},
+                                  {"dateTime": "2024-01-10T23:10:00.000", "level": "snoring",
+                                   "seconds": 60}]}}
+    mapped = fitbit_record("sleep", record, berlin)
+    assert [(e.kind, e.start.astimezone(UTC).hour) for e in mapped.episodes] == [
+        ("in_bed", 22), ("asleep_core", 22)]
+    assert mapped.rejected == {"Fitbit sleep level unknown or without a duration": 1}
