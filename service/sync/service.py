@@ -44,12 +44,10 @@ from service.sync import oauth
 from service.sync import repository as repo
 from service.sync.client import (
     NeedsReauth,
-    PageError,
     RateLimited,
     SyncError,
     Tokens,
     VendorClient,
-    VendorRefused,
     VendorUnavailable,
 )
 from service.sync.crypto import Vault
@@ -272,8 +270,6 @@ def _sync(pool: Pool, app: Settings, connection_id: int, trigger: str,
                                          "record": record}, separators=(",", ":"))
                              for record in page)
             completed.append(data_type.name)
-    except PageError as exc:
-        outcome.status, outcome.reason = "failed", str(exc)
     except NeedsReauth as exc:
         _needs_reauth(pool, row, run["id"], str(exc), client.requests)
         outcome.status, outcome.reason, outcome.requests = "failed", str(exc), client.requests
@@ -281,9 +277,8 @@ def _sync(pool: Pool, app: Settings, connection_id: int, trigger: str,
     except (VendorUnavailable, RateLimited) as exc:
         _finish(pool, run["id"], connection_id, "failed", str(exc), client.requests, 0)
         raise
-    except VendorRefused as exc:
+    except SyncError as exc:  # a bad page, a refused request: what came before is kept
         outcome.status, outcome.reason = "failed", str(exc)
-        completed.clear()
     outcome.requests, outcome.records = client.requests, len(lines)
     if lines:
         result = _import(pool, app, row, run["id"], lines, ranges)
@@ -295,10 +290,10 @@ def _sync(pool: Pool, app: Settings, connection_id: int, trigger: str,
     with rls.system_connection(pool) as conn:
         for name in completed:
             start, end = ranges[name]
-            data_type = chosen.data_type(name)
-            assert data_type is not None
+            declared = chosen.data_type(name)
+            assert declared is not None  # ``completed`` holds only the provider's own types
             repo.advance_cursor(conn, connection_id, person_id, name,
-                                max(start, end - data_type.overlap))
+                                max(start, end - declared.overlap))
     _finish(pool, run["id"], connection_id, outcome.status, outcome.reason, outcome.requests,
             outcome.records)
     log.info("sync of connection %s (%s): %s, %d records, %d requests", connection_id,

@@ -610,3 +610,20 @@ def test_the_worker_runs_the_first_sync_that_connecting_queued(pool, settings, v
     job = _one(pool, query, str(connected.connection_id))
     assert job["state"] == "succeeded" and job["result"]["status"] == "completed"
     assert _rows(pool, connected.person) == account.rows
+
+
+def test_a_refused_request_ends_the_sync_with_the_vendors_reason(pool, settings, vendor,
+                                                                 connect):
+    account = scripted.oura(anchor_day(), days=2)
+    vendor.records["oura"] = account.records
+    connected = connect("oura")
+    vendor.fail("/v2/usercollection/session", 400, body=b'{"error": "invalid_range"}')
+    outcome = _sync(pool, settings, connected)
+    assert outcome.status == "failed"
+    assert outcome.reason == "Oura /v2/usercollection/session: HTTP 400 invalid_range"
+    # The endpoints fetched before it are stored and their cursors move; the session's not.
+    cursors = {r["data_type"] for r in _all(pool, "SELECT data_type FROM sync_cursor WHERE "
+                                            "connection_id = %s", connected.connection_id)}
+    assert cursors == {"heartrate", "sleep", "daily_readiness"}
+    assert {r for r in account.rows if r[0] == "vendor_readiness"} <= _rows(pool,
+                                                                             connected.person)
