@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from service.access import authz
@@ -23,6 +23,7 @@ from service.sync.schemas import (
     Connection,
     ConnectionList,
     ConnectionStart,
+    Disconnected,
     ProviderName,
     PushAccepted,
     SyncQueued,
@@ -65,12 +66,12 @@ def list_connections(person_id: UUID, conn: Db, _: Readable) -> ConnectionList:
                                  for row in service.connections(conn, str(person_id))])
 
 
-@router.delete("/v1/persons/{person_id}/connections/{provider}", status_code=204)
-def disconnect(person_id: UUID, provider: ProviderName, conn: Db, _: Managed) -> Response:
+@router.delete("/v1/persons/{person_id}/connections/{provider}", response_model=Disconnected)
+def disconnect(person_id: UUID, provider: ProviderName, conn: Db, _: Managed) -> Disconnected:
     """Disconnect: the tokens are deleted now and the grant revoked at the vendor.
     Idempotent: disconnecting a provider that is not connected does nothing."""
-    service.disconnect(conn, str(person_id), provider)
-    return Response(status_code=204)
+    return Disconnected(provider=provider,
+                        disconnected=service.disconnect(conn, str(person_id), provider))
 
 
 @router.post("/v1/persons/{person_id}/connections/{provider}/sync", response_model=SyncQueued,

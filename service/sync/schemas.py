@@ -57,6 +57,11 @@ class Connected(BaseModel):
     message: str
 
 
+class Disconnected(BaseModel):
+    provider: ProviderName
+    disconnected: bool = Field(description="False: it was not connected (nothing to do).")
+
+
 class SyncQueued(BaseModel):
     provider: ProviderName
     queued: bool

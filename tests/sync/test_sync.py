@@ -521,14 +521,14 @@ def test_disconnect_deletes_the_tokens_and_revokes_at_the_vendor(client, pool, s
     access = vendor.grants[-1].access
     response = client.delete(f"/v1/persons/{connected.person}/connections/{provider}",
                              headers=connected.headers)
-    assert response.status_code == 204
+    assert response.json() == {"provider": provider, "disconnected": True}
     assert _one(pool, "SELECT 1 AS x FROM sync_connection WHERE id = %s",
                 connected.connection_id) is None
     assert {"provider": provider, "revoked": True} in _run_revocations(pool, settings)
     assert vendor.revoked == [access] and vendor.grants == []
     again = client.delete(f"/v1/persons/{connected.person}/connections/{provider}",
                           headers=connected.headers)
-    assert again.status_code == 204
+    assert again.status_code == 200 and again.json()["disconnected"] is False
 
 
 def test_erasure_revokes_and_deletes_every_connection(client, pool, settings, vendor, connect):
