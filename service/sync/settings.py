@@ -14,9 +14,6 @@ from dataclasses import dataclass
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-#: How often the scheduler looks for connections that are due (seconds).
-SWEEP_EVERY_S = 300.0
-
 
 class SyncSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VAGUS_SYNC_", env_file=".env", extra="ignore")
