@@ -10,6 +10,7 @@ its arrival time (``time.monotonic``), so tests assert on what the vendor saw.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import hashlib
@@ -43,6 +44,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | None = None
     skip: int = 0  # matching requests let through before the fault starts
+    delay_s: float = 0.0  # answer normally, but this much later (status ignored)
 
 
 @dataclass
@@ -90,6 +92,11 @@ class FakeVendor:
         with self.lock:
             self.faults.append(Fault(path_contains, status, times, headers or {}, body, skip))
 
+    def slow(self, path_contains: str, delay_s: float, times: int = 1) -> None:
+        """Answer the next ``times`` matching requests normally, ``delay_s`` late."""
+        with self.lock:
+            self.faults.append(Fault(path_contains, 200, times, delay_s=delay_s))
+
     def revoke_all(self) -> None:
         """The person removed the app at the vendor: every token stops working."""
         with self.lock:
@@ -135,6 +142,9 @@ class FakeVendor:
         async def log_and_fault(request: Request, call_next):
             arrived = time.monotonic()
             fault = vendor._fault_for(request.url.path)
+            if fault is not None and fault.delay_s:
+                await asyncio.sleep(fault.delay_s)
+                fault = None
             if fault is not None:
                 response: Response = Response(fault.body or b'{"error":"fault"}',
                                               status_code=fault.status, headers=fault.headers,
