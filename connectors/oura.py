@@ -90,12 +90,13 @@ class Sample:
 
 @dataclass
 class Mapped:
-    """What one record gives: samples, episodes, and counted skips and rejections."""
+    """What one record gives: samples, episodes, and counted skips, rejections and notes."""
 
     samples: list[Sample] = field(default_factory=list)
     episodes: list[Episode] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
     rejected: Counter[str] = field(default_factory=Counter)
+    notes: Counter[str] = field(default_factory=Counter)
 
 
 def record_kind(record: Mapping[str, Any]) -> RecordKind | None:

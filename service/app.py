@@ -21,6 +21,7 @@ from service.jobs import runtime
 from service.observations import endpoints as observations
 from service.privacy import endpoints as privacy
 from service.trials import endpoints as trial_plans
+from service.sync import endpoints as cloud_sync
 from service.webhooks import endpoints as webhooks
 
 DESCRIPTION = """What a massage session does to a person's body, measured by the wearable they
@@ -71,6 +72,6 @@ def create_app(settings: Settings | None = None, pool: Pool | None = None, *,
         app.include_router(module.router)
     for module in (sessions, self_reports, lab_results, trial_plans):
         app.include_router(module.router)
-    for module in (jobs_routes, webhooks, fhir):
+    for module in (jobs_routes, webhooks, fhir, cloud_sync):
         app.include_router(module.router)
     return app

@@ -10,6 +10,9 @@
 | ``nightly_baselines`` | ``baseline_sweep`` | the person's recovery status for the day whose night ended |
 | ``maintenance`` | scheduler, every ``maintenance_every_s`` | refresh rollups (plain PostgreSQL), prune old jobs |
 | ``webhook_deliver`` | ``webhooks.service.emit`` | one signed POST to one subscription |
+| ``sync_sweep`` | scheduler, every 300 s | one ``sync_connection`` per connection that is due (hourly + jitter) |
+| ``sync_connection`` | sweep, connect, push, manual | one cloud sync of one connection, as an import |
+| ``sync_revoke`` | disconnect, erasure | revokes a deleted connection's grant at its vendor |
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from service.analysis import tasks as analysis_tasks
 from service.imports import tasks as import_tasks
 from service.jobs import maintenance, registry
 from service.jobs.registry import Kind
+from service.sync import tasks as sync_tasks
 from service.webhooks import tasks as webhook_tasks
 
 KINDS: tuple[Kind, ...] = (
@@ -29,6 +33,9 @@ KINDS: tuple[Kind, ...] = (
     Kind("nightly_baselines", analysis_tasks.nightly_baselines, max_attempts=3),
     Kind("maintenance", maintenance.maintenance, max_attempts=3),
     Kind("webhook_deliver", webhook_tasks.webhook_deliver, max_attempts=8),
+    Kind("sync_sweep", sync_tasks.sync_sweep, max_attempts=3),
+    Kind("sync_connection", sync_tasks.sync_connection, max_attempts=5),
+    Kind("sync_revoke", sync_tasks.sync_revoke, max_attempts=8),
 )
 
 

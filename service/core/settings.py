@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     recompute_every_s: float = Field(default=60.0, description="Recompute sweep period.")
     baselines_every_s: float = Field(default=900.0, description="Nightly-baseline sweep period.")
     maintenance_every_s: float = Field(default=3600.0, description="Maintenance period.")
+    sync_sweep_every_s: float = Field(
+        default=300.0, description="Seconds between scans for cloud connections due a sync.")
     nightly_hour: int = Field(default=3, ge=0, le=23,
                               description="Local hour after which a person's night is done.")
     scheduler_election_s: float = Field(default=5.0, description="Scheduler election period.")

@@ -49,7 +49,8 @@ def periodic_jobs(settings: Settings) -> list[Periodic]:
     return [Periodic("inbox_sync", settings.inbox_every_s),
             Periodic("recompute_sweep", settings.recompute_every_s),
             Periodic("baseline_sweep", settings.baselines_every_s),
-            Periodic("maintenance", settings.maintenance_every_s)]
+            Periodic("maintenance", settings.maintenance_every_s),
+            Periodic("sync_sweep", settings.sync_sweep_every_s)]  # due cloud connections
 
 
 def period_key(kind: str, every_s: float, now: dt.datetime) -> str:

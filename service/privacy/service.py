@@ -24,6 +24,7 @@ from service.core.db.types import Conn
 from service.imports import uploads
 from service.jobs.queue import enqueue
 from service.privacy import repository
+from service.sync import service as cloud_sync
 
 #: Kept on erasure (append-only, no health data) and exported separately.
 AUDIT_TABLE = "audit_event"
@@ -105,6 +106,8 @@ def erase(conn: Conn, person_id: str, *, upload_dir: Path,
     # among the rows deleted, and with it the caller's view through the policies.
     rls.act_for_person(conn, person_id)
     deleted: dict[str, int] = {}
+    # Cloud sync (issue 15): connected vendor grants are queued for revocation, tokens deleted.
+    cloud_sync.revoke_for_erasure(conn, person_id)
     for table in repository.person_tables(conn):
         if table == AUDIT_TABLE:
             continue

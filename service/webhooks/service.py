@@ -36,13 +36,14 @@ from service.jobs.queue import enqueue
 from service.webhooks import repository as repo
 
 EventName = Literal["import.completed", "import.failed", "session.response.ready",
-                    "evidence.updated"]
+                    "evidence.updated", "connection.needs_reauth"]
 EVENTS: tuple[EventName, ...] = get_args(EventName)
 #: The scope a subscriber needs on the person to receive each event.
 EVENT_SCOPES = {"import.completed": authz.READ_OBSERVATIONS,
                 "import.failed": authz.READ_OBSERVATIONS,
                 "session.response.ready": authz.READ_EVIDENCE,
-                "evidence.updated": authz.READ_EVIDENCE}
+                "evidence.updated": authz.READ_EVIDENCE,
+                "connection.needs_reauth": authz.READ_OBSERVATIONS}
 SIGNATURE_HEADER = "Vagus-Signature"
 REPLAY_WINDOW_S = 300
 

@@ -66,6 +66,10 @@ REQUIRED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/persons/{person_id}/trial-plans"): {RS},
     ("POST", "/v1/persons/{person_id}/trial-plans"): {WS},
     ("GET", "/v1/trial-plans/{plan_id}"): {RS},
+    ("POST", "/v1/persons/{person_id}/connections"): {authz.MANAGE_GRANTS},
+    ("GET", "/v1/persons/{person_id}/connections"): {RO},
+    ("DELETE", "/v1/persons/{person_id}/connections/{provider}"): {authz.MANAGE_GRANTS},
+    ("POST", "/v1/persons/{person_id}/connections/{provider}/sync"): {WI},
 }
 
 #: Operations that name no person, and why they are safe without the matrix.
@@ -89,6 +93,12 @@ NOT_PERSON_SCOPED: dict[tuple[str, str], str] = {
     ("POST", "/v1/webhooks"): "subscribing to a person goes through authz.require",
     ("DELETE", "/v1/webhooks/{subscription_id}"): "the caller's own subscriptions",
     ("GET", "/v1/webhooks/{subscription_id}/deliveries"): "the caller's own subscriptions",
+    ("GET", "/v1/sync/callback"): "the vendor's redirect: its one-use, short-lived state names "
+                                  "the person who started the connection (tests/sync)",
+    ("GET", "/v1/sync/push/{provider}"): "a vendor confirming its push subscription with the "
+                                         "operator's verification token; no data",
+    ("POST", "/v1/sync/push/{provider}"): "a vendor's signed notification; only queues a sync "
+                                          "(tests/sync: a bad signature is refused)",
 }
 
 #: Path parameters that stand for a row belonging to the person (created in the world).
