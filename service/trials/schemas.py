@@ -130,7 +130,8 @@ class TrialPlan(BaseModel):
     rest_share: float
     first_day: dt.date
     weekdays: list[Weekday]
-    time_of_day: dt.time
+    time_of_day: str = Field(pattern=r"^[0-2][0-9]:[0-5][0-9]$",
+                             description="Local start time in the person's zone, HH:MM")
     duration_minutes: int
     sessions: list[PlannedSession]
     power: Power

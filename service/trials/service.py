@@ -274,7 +274,9 @@ def plan_out(plan: dict[str, Any], rows: list[dict[str, Any]],
             "end": end, "end_local": localtime.local(end, tz), "kind": row["kind"]})
     return {**plan_summary(plan), "tz": tz,
             "weekdays": [WEEKDAYS[d] for d in plan["weekdays"]],
-            "time_of_day": plan["time_of_day"], "duration_minutes": plan["duration_minutes"],
+            # Local wall-clock time without an offset: "HH:MM" (JSON Schema's "time" needs one).
+            "time_of_day": f"{plan['time_of_day']:%H:%M}",
+            "duration_minutes": plan["duration_minutes"],
             "sessions": planned, "balance": balance(rows, tz), "adherence": adherence_}
 
 

@@ -76,7 +76,7 @@ def test_trial_plan_contract(vagus, person):
 def test_trial_plan_without_seed_reports_the_seed_drawn(vagus, person):
     plan = vagus("trial", "plan", "--person", person, "--weeks", "2", "--per-week", "3",
                  "--rest-share", "0.34", "--time", "07:00", "--duration", "30")
-    assert isinstance(plan["seed"], int) and plan["time_of_day"] == "07:00:00"
+    assert isinstance(plan["seed"], int) and plan["time_of_day"] == "07:00"
     assert plan["power"]["n_rest"] == 2 and plan["power"]["n_massage"] == 4
 
 
