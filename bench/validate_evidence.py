@@ -34,15 +34,14 @@ from scipy.ndimage import median_filter
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from signal_processing.evidence import EndpointData, assess_cohort, assess_endpoint  # noqa: E402
+from signal_processing.metrics import METRICS, smallest_worthwhile_change  # noqa: E402
 from signal_processing.response import (  # noqa: E402
-    METRICS,
     CandidateWindow,
     DayWindows,
     WindowValues,
     control_days,
     metric_response,
     select_best_window,
-    smallest_worthwhile_change,
 )
 from signal_processing.stats import bootstrap_hl_ci  # noqa: E402
 
@@ -182,14 +181,14 @@ def simulate_person(seed: int | Sequence[int], cfg: SimConfig, scenario: Scenari
     for metric in ("ln_rmssd", "mean_hr"):
         deltas, n_adj = [], 0
         for sd in s_days:
-            ctrl = [days[c] for c in control_days(sd, days, s_days, max_distance_days=cfg.control_radius_days)]
+            ctrl = [days[c] for c in control_days(sd, days, s_days, max_distance_days=cfg.control_radius_days,
+                                                 weekday_distance_days=0).days]
             r = metric_response(days[sd], ctrl, metric)
             if r.delta is not None:
                 deltas.append(r.delta)
                 n_adj += r.control_adjusted
         ctrl_changes = [days[d].change(metric) for d in days if d not in s_days]
-        swc = smallest_worthwhile_change([c for c in ctrl_changes if c is not None])
-        out[metric] = (deltas, swc if swc is not None else METRICS[metric].default_swc, n_adj)
+        out[metric] = (deltas, smallest_worthwhile_change(metric, ctrl_changes), n_adj)
     return out
 
 

@@ -22,15 +22,15 @@ from typing import Literal
 
 import numpy as np
 
+from signal_processing.metrics import METRICS, WINDOW_METRICS, Better
+
 __all__ = [
     "BEAT_DATA_KINDS",
-    "METRICS",
     "PRIMARY_METRIC",
     "CandidateWindow",
     "DayWindows",
     "LevelResponse",
     "MetricResponse",
-    "MetricSpec",
     "WindowSelection",
     "WindowValues",
     "control_days",
@@ -38,38 +38,8 @@ __all__ = [
     "metric_response",
     "select_best_window",
     "session_response",
-    "smallest_worthwhile_change",
 ]
 
-Better = Literal["higher", "lower"]
-
-
-@dataclass(frozen=True)
-class MetricSpec:
-    """What a metric is and which direction counts as an improvement (towards rest)."""
-
-    name: str
-    unit: str
-    better: Better
-    description: str
-    # Used only when the person has too few control days to estimate their own SWC.
-    default_swc: float
-
-
-# Direction of "improvement" = the direction of a shift towards parasympathetic
-# (rest-and-digest) predominance, which is what a relaxing massage is claimed to cause.
-METRICS: dict[str, MetricSpec] = {
-    m.name: m
-    for m in (
-        MetricSpec("ln_rmssd", "ln(ms)", "higher", "natural log of RMSSD (vagal tone marker)", 0.05),
-        MetricSpec("mean_hr", "bpm", "lower", "mean heart rate", 1.0),
-        MetricSpec("rmssd", "ms", "higher", "root mean square of successive RR differences", 2.0),
-        MetricSpec("hf", "ms²", "higher", "high-frequency power 0.15–0.4 Hz", 50.0),
-        MetricSpec("stress_index", "", "lower", "Baevsky stress index (raw, not its square root)", 10.0),
-        MetricSpec("sns_index", "", "lower", "Kubios-style sympathetic index", 0.1),
-        MetricSpec("pns_index", "", "higher", "Kubios-style parasympathetic index", 0.1),
-    )
-}
 PRIMARY_METRIC = "ln_rmssd"
 
 # Data kinds that carry beat-to-beat timing, i.e. that can give HRV at all.
@@ -149,21 +119,82 @@ def select_best_window(
     return WindowSelection(chosen)
 
 
+@dataclass(frozen=True)
+class ControlDays:
+    """Candidate control days of one session: every nearby free day, and same-weekday days
+    further out so that the session's weekday is represented when the person's data allow."""
+
+    session_day: date
+    days: tuple[date, ...]  # nearest first
+    nearby_days: int  # the radius of "nearby"
+
+    def same_weekday(self, day: date) -> bool:
+        return day.weekday() == self.session_day.weekday()
+
+    @property
+    def n_same_weekday(self) -> int:
+        return sum(self.same_weekday(d) for d in self.days)
+
+
 def control_days(
     session_day: date,
     available_days: Iterable[date],
-    session_days: Iterable[date],
+    busy_days: Iterable[date],
     *,
     max_distance_days: int = 14,
-) -> list[date]:
-    """Days within ``±max_distance_days`` of ``session_day`` that have no session, nearest first.
+    weekday_distance_days: int = 56,
+) -> ControlDays:
+    """Free days within ``±max_distance_days`` of ``session_day``, plus free days on the
+    session's weekday within ``±weekday_distance_days``, nearest first.
 
-    ``available_days`` are the days with any data; the caller then measures the same
-    local clock-time windows on each returned day.
+    ``available_days`` are the days with any data; ``busy_days`` the days the caller rules
+    out (another session at a time that would touch the control windows). Weekly sessions on
+    a fixed weekday leave no free same-weekday day nearby, so the weekday search reaches into
+    the weeks without a session (before the first one, skipped weeks). The caller measures
+    the same local clock-time windows on each returned day.
     """
-    busy = set(session_days) | {session_day}
-    days = {d for d in available_days if d not in busy and abs((d - session_day).days) <= max_distance_days}
-    return sorted(days, key=lambda d: (abs((d - session_day).days), d))
+    busy = set(busy_days) | {session_day}
+    wd = session_day.weekday()
+
+    def wanted(d: date) -> bool:
+        distance = abs((d - session_day).days)
+        return d not in busy and (distance <= max_distance_days
+                                  or (d.weekday() == wd and distance <= weekday_distance_days))
+
+    days = sorted({d for d in available_days if wanted(d)},
+                  key=lambda d: (abs((d - session_day).days), d))
+    return ControlDays(session_day, tuple(days), max_distance_days)
+
+
+@dataclass(frozen=True)
+class ControlSet:
+    """The control values actually used for one metric, and how well they match the weekday."""
+
+    values: tuple[float, ...]
+    n_same_weekday: int  # usable controls on the session's weekday (among all candidates)
+    weekday_matched: bool  # True: only same-weekday controls were used
+
+
+def match_controls(
+    session_day: date,
+    controls: Sequence[tuple[date, float | None]],
+    *,
+    nearby_days: int = 14,
+    min_controls: int = 3,
+) -> ControlSet:
+    """Which control values to use: same-weekday days when there are at least ``min_controls``
+    usable ones (the weekday and clock time are then both matched), else every nearby day.
+
+    Anything specific to a weekday (a weekly class, the commute of an office day) then
+    cancels when the person's data allow it; when they do not, ``weekday_matched`` is False
+    and the caller must say that the weekday is a possible confound.
+    """
+    usable = [(d, v) for d, v in controls if v is not None and math.isfinite(v)]
+    same = [v for d, v in usable if d.weekday() == session_day.weekday()]
+    if len(same) >= min_controls:
+        return ControlSet(tuple(same), len(same), True)
+    near = [v for d, v in usable if abs((d - session_day).days) <= nearby_days]
+    return ControlSet(tuple(near), len(same), False)
 
 
 # --------------------------------------------------------------------------- responses
@@ -254,8 +285,7 @@ def metric_response(
     With fewer than ``min_controls`` usable control days, the raw change is returned,
     ``control_adjusted=False``, with the reason.
     """
-    spec = METRICS.get(metric)
-    better: Better = spec.better if spec else "higher"
+    better = METRICS[metric].better
     pre, post = session.pre.value(metric), session.post.value(metric)
     change = None if pre is None or post is None else post - pre
     ctrl = [c for c in (d.change(metric) for d in controls) if c is not None]
@@ -276,7 +306,7 @@ def metric_response(
 def session_response(
     session: DayWindows,
     controls: Sequence[DayWindows],
-    metrics: Iterable[str] = tuple(METRICS),
+    metrics: Iterable[str] = WINDOW_METRICS,
     *,
     min_controls: int = 3,
 ) -> dict[str, MetricResponse]:
@@ -309,7 +339,6 @@ def level_response(
     control_windows: Sequence[WindowValues],
     metric: str,
     *,
-    better: Better | None = None,
     min_controls: int = 3,
 ) -> LevelResponse:
     """``value − median(control values)`` for measures with no pre/post pair (next night, next morning).
@@ -320,8 +349,7 @@ def level_response(
     night on its own says nothing about the session, so fewer than ``min_controls``
     control values give no difference, with the reason.
     """
-    spec = METRICS.get(metric)
-    direction: Better = better or (spec.better if spec else "higher")
+    direction = METRICS[metric].better
     value = session_window.value(metric)
     ctrl = [v for v in (w.value(metric) for w in control_windows) if v is not None]
     med = float(np.median(ctrl)) if ctrl else None
@@ -331,22 +359,3 @@ def level_response(
         return LevelResponse(metric, direction, value, med, len(ctrl), None,
                              f"only {len(ctrl)} control value(s) (need {min_controls})")
     return LevelResponse(metric, direction, value, med, len(ctrl), value - med, None)
-
-
-def smallest_worthwhile_change(
-    control_changes: Sequence[float], *, factor: float = 0.2, min_days: int = 3
-) -> float | None:
-    """Person-specific smallest worthwhile change of a session delta: ``factor × SD``.
-
-    SD is the standard deviation of (post − pre) on control days: the person's own
-    day-to-day scatter of the same pre/post contrast. ``factor = 0.2`` is the
-    conventional smallest "small" standardised effect (Cohen 1988; Hopkins 2004,
-    *Sportscience* 8:1–7), appropriate because the evidence is an *average* over
-    sessions, as in a trial. (The 0.5 × SD rule of Plews et al. 2012, *Eur. J. Appl.
-    Physiol.* 112:3729–3741, judges a *single* morning reading and is used for the
-    recovery claim instead.) Returns ``None`` with fewer than ``min_days`` values.
-    """
-    x = np.asarray([c for c in control_changes if c is not None and math.isfinite(c)], dtype=float)
-    if x.size < min_days:
-        return None
-    return factor * float(np.std(x, ddof=1))

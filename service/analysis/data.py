@@ -70,9 +70,17 @@ class PersonData:
 
 def load(conn: psycopg.Connection, person_id: str, start: dt.datetime,
          end: dt.datetime) -> PersonData:
+    """The person's samples in ``[start, end)``."""
+    return load_ranges(conn, person_id, [(start, end)])
+
+
+def load_ranges(conn: psycopg.Connection, person_id: str,
+                ranges: list[tuple[dt.datetime, dt.datetime]]) -> PersonData:
+    """The person's samples in the union of ``ranges``, in one query: every window of a
+    session, its control days, nights and mornings read once."""
     series = observations.read_series(
         conn, person_id=person_id, metrics=("rr_interval", "heart_rate", "hrv_sdnn", "hrv_rmssd"),
-        start=start - MARGIN, end=end)
+        ranges=[(a - MARGIN, b) for a, b in ranges])
     return PersonData(
         sources=observations.sources(conn, person_id),
         rr=series["rr_interval"], heart_rate=series["heart_rate"],

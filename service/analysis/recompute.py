@@ -27,13 +27,9 @@ class Recomputed:
 def stale_sessions(conn: psycopg.Connection, person_id: str, version: str,
                    cfg: WindowConfig) -> list[dict]:
     """The person's sessions whose stored response is missing or out of date."""
-    out = []
-    for session in session_repo.in_range(conn, person_id=person_id):
-        stored = responses.get(conn, session["id"])
-        if not (stored and stored["algorithm_version"] == cfg.version
-                and stored["data_version"] == version):
-            out.append(session)
-    return out
+    return [session for session in session_repo.in_range(conn, person_id=person_id)
+            if responses.current(conn, session["id"], algorithm_version=cfg.version,
+                                 version=version) is None]
 
 
 def recompute_person(conn: psycopg.Connection, person_id: str,

@@ -26,6 +26,17 @@ def data_version(conn: psycopg.Connection, person_id: str) -> str:
     return f"i{row['last_import']}-s{row['n_sessions']}-{row['sessions_changed'].isoformat()}"
 
 
+def current(conn: psycopg.Connection, session_id: int, *, algorithm_version: str,
+            version: str) -> dict[str, Any] | None:
+    """The stored response body when it was computed by ``algorithm_version`` from the data
+    fingerprint ``version`` (see :func:`data_version`); None when missing or stale."""
+    stored = get(conn, session_id)
+    if stored and stored["algorithm_version"] == algorithm_version \
+            and stored["data_version"] == version:
+        return stored["body"]
+    return None
+
+
 def get(conn: psycopg.Connection, session_id: int) -> dict[str, Any] | None:
     return conn.execute("SELECT algorithm_version, data_version, body FROM session_response "
                         "WHERE session_id = %s", (session_id,)).fetchone()

@@ -28,19 +28,20 @@ import numpy as np
 import psycopg
 
 from signal_processing import response as sp_response
+from signal_processing.baseline import measure_status
 from signal_processing.hrv import ALGORITHM_VERSION
+from signal_processing.metrics import NIGHT_METRICS, WINDOW_METRICS
 from signal_processing.windows import window_quality
 
-from service.analysis import repository as responses
-from service.care.repository import sessions as session_repo
 from service.analysis import data as person_data
 from service.analysis import recovery, windows
+from service.analysis import repository as responses
+from service.care.repository import sessions as session_repo
+from service.observations import repository as observations
 
 RESPONSE_VERSION = f"response-3+{ALGORITHM_VERSION}"  # 3: baseline SD in next_days
 WINDOW = dt.timedelta(minutes=5)
 STEP = dt.timedelta(minutes=1)
-#: Response metrics taken from a window's HRV, indices or heart-rate summary.
-WINDOW_METRICS = tuple(sp_response.METRICS)
 #: Source kinds whose beats come from an ECG-grade sensor vs a PPG beat list.
 _BEAT_KIND = {"chest_strap": "rr", "ecg": "ecg"}
 
@@ -177,57 +178,58 @@ def measure_window(pdata, search: tuple[dt.datetime, dt.datetime], prefer: str
     return (sp_response.WindowValues(_values(window), None, missing, chosen.data_kind), window)
 
 
-def _day_windows(conn, person_id: str, day: dt.date, spans: Spans
+def _day_windows(pdata, day: dt.date, spans: Spans
                  ) -> tuple[sp_response.DayWindows, dict[str, Any]]:
-    pdata = person_data.load(conn, person_id, spans.pre[0], spans.post[1])
     pre, pre_window = measure_window(pdata, spans.pre, "latest")
     post, post_window = measure_window(pdata, spans.post, "earliest")
     return sp_response.DayWindows(day, pre, post), {"pre": pre_window, "post": post_window}
 
 
-def _night(conn, person_id: str, tz: ZoneInfo, night_of: dt.date) -> dict[str, Any]:
-    """Main sleep after ``night_of`` (ending the next day): lnRMSSD, resting HR, duration."""
+def _night_block(blocks: dict[dt.date, tuple], tz: ZoneInfo, night_of: dt.date
+                 ) -> tuple[tuple[dt.datetime, dt.datetime], bool]:
+    """The main sleep after ``night_of`` (ending the next day), else local 00:00-06:00."""
     next_day = night_of + dt.timedelta(days=1)
-    start = dt.datetime.combine(night_of, dt.time(18), tzinfo=tz)
-    end = dt.datetime.combine(next_day, dt.time(14), tzinfo=tz)
-    rows = conn.execute(
-        "SELECT starts_at, ends_at, stage FROM sleep_episode WHERE person_id = %s "
-        "AND ends_at >= %s AND starts_at < %s", (person_id, start, end)).fetchall()
-    block = recovery.main_sleep_blocks(rows, tz).get(next_day)
-    if block is None:
-        block = (dt.datetime.combine(next_day, dt.time(0), tzinfo=tz),
-                 dt.datetime.combine(next_day, dt.time(6), tzinfo=tz))
-        source = "local 00:00-06:00 (no sleep data)"
-    else:
-        source = "main sleep episode"
-    pdata = person_data.load(conn, person_id, block[0], block[1])
+    if next_day in blocks:
+        return blocks[next_day], True
+    return (dt.datetime.combine(next_day, dt.time(0), tzinfo=tz),
+            dt.datetime.combine(next_day, dt.time(6), tzinfo=tz)), False
+
+
+def _night(pdata, sleep_rows: list[dict[str, Any]], blocks: dict[dt.date, tuple],
+           tz: ZoneInfo, night_of: dt.date) -> dict[str, Any]:
+    """Main sleep after ``night_of``: lnRMSSD, resting HR, duration, efficiency."""
+    block, has_sleep = _night_block(blocks, tz, night_of)
     ln, rhr, _ = recovery.measure_block(pdata, block[0], block[1])
     asleep = sum(((min(r["ends_at"], block[1]) - max(r["starts_at"], block[0])).total_seconds()
-                  for r in rows if r["stage"] in recovery.ASLEEP
+                  for r in sleep_rows if r["stage"] in recovery.ASLEEP
                   and r["ends_at"] > block[0] and r["starts_at"] < block[1]), 0.0)
     in_bed = (block[1] - block[0]).total_seconds()
-    has_sleep = source == "main sleep episode"
-    return {"start": block[0], "end": block[1], "from": source,
+    return {"start": block[0], "end": block[1],
+            "from": "main sleep episode" if has_sleep else "local 00:00-06:00 (no sleep data)",
             "values": {"night_ln_rmssd": ln, "night_hr": rhr,
                        "sleep_duration_min": asleep / 60 if has_sleep and asleep else None,
                        "sleep_efficiency": asleep / in_bed if has_sleep and asleep else None}}
 
 
-def _level(session_night: dict, control_nights: list[dict], metric: str, better: str,
+def _level(session_night: dict, control_nights: list[dict], metric: str,
            min_controls: int) -> dict[str, Any]:
     def wv(night):
         value = night["values"].get(metric)
         return sp_response.WindowValues({metric: value}, None if value is not None else "no_data")
 
     level = sp_response.level_response(wv(session_night), [wv(n) for n in control_nights],
-                                       metric, better=better, min_controls=min_controls)
+                                       metric, min_controls=min_controls)
     control_values = [n["values"][metric] for n in control_nights
                       if n["values"].get(metric) is not None]
     return {**level.to_dict(), "control_values": control_values}
 
 
-NIGHT_METRICS = {"night_ln_rmssd": "higher", "night_hr": "lower",
-                 "sleep_duration_min": "higher", "sleep_efficiency": "higher"}
+def _span(day: dt.date, tz: ZoneInfo, cfg: WindowConfig) -> tuple[dt.datetime, dt.datetime]:
+    """Every sample one response reads: control days, their nights and mornings, the
+    7-day baseline and the next days, from the noon before the first to the last morning."""
+    first = day - dt.timedelta(days=max(cfg.control_days, recovery.ROLLING_DAYS))
+    last = day + dt.timedelta(days=max(cfg.control_days, cfg.next_days) + 1)
+    return recovery.span(first, last, tz)
 
 
 def session_response(conn: psycopg.Connection, session: dict[str, Any], tz_name: str,
@@ -239,7 +241,9 @@ def session_response(conn: psycopg.Connection, session: dict[str, Any], tz_name:
     start, end = session["starts_at"], session["ends_at"]
     day = start.astimezone(tz).date()
     spans = spans_for(start, end, cfg)
-    session_day, chosen = _day_windows(conn, person_id, day, spans)
+    load_span = _span(day, tz, cfg)
+    pdata = person_data.load(conn, person_id, *load_span)  # once for every window below
+    session_day, chosen = _day_windows(pdata, day, spans)
 
     nearby = session_repo.in_range(conn, person_id=person_id,
                                    start=start - dt.timedelta(days=cfg.control_days + 1),
@@ -247,18 +251,18 @@ def session_response(conn: psycopg.Connection, session: dict[str, Any], tz_name:
     busy = {s["starts_at"].astimezone(tz).date() for s in nearby}
     candidates = [day + dt.timedelta(days=k) for k in range(-cfg.control_days, cfg.control_days + 1)]
     control_dates = sp_response.control_days(day, candidates, busy,
-                                             max_distance_days=cfg.control_days)
+                                             max_distance_days=cfg.control_days,
+                                             weekday_distance_days=0).days
     controls = []
     for other in control_dates:
         shifted = Spans(pre=tuple(shift_to_day(t, other, tz) for t in spans.pre),
                         post=tuple(shift_to_day(t, other, tz) for t in spans.post))
-        day_windows, _ = _day_windows(conn, person_id, other, shifted)
+        day_windows, _ = _day_windows(pdata, other, shifted)
         if day_windows.pre.insufficient_reason is None or day_windows.post.insufficient_reason is None:
             controls.append(day_windows)
     metrics = sp_response.session_response(session_day, controls, WINDOW_METRICS,
                                            min_controls=cfg.min_controls)
-    during_data = person_data.load(conn, person_id, start, end)
-    during = windows.analyze(during_data, start, end)
+    during = windows.analyze(pdata, start, end)
 
     result: dict[str, Any] = {
         "session_id": session["id"], "person_id": person_id,
@@ -280,13 +284,17 @@ def session_response(conn: psycopg.Connection, session: dict[str, Any], tz_name:
                     for name, r in metrics.items()},
     }
     if include_night:
-        night = _night(conn, person_id, tz, day)
-        control_nights = [_night(conn, person_id, tz, d) for d in control_dates]
+        sleep_rows = observations.sleep_episodes(conn, person_id, *load_span)
+        blocks = recovery.main_sleep_blocks(sleep_rows, tz)
+        night = _night(pdata, sleep_rows, blocks, tz, day)
+        control_nights = [_night(pdata, sleep_rows, blocks, tz, d) for d in control_dates]
         result["night"] = {
             "start": night["start"], "end": night["end"], "from": night["from"],
-            "metrics": {m: _level(night, control_nights, m, better, cfg.min_controls)
-                        for m, better in NIGHT_METRICS.items()}}
-        result["next_days"] = _next_days(conn, person_id, tz_name, day, cfg)
+            "metrics": {m: _level(night, control_nights, m, cfg.min_controls)
+                        for m in NIGHT_METRICS}}
+        measures = recovery.measures(pdata, sleep_rows, tz, day - dt.timedelta(days=6),
+                                     day + dt.timedelta(days=cfg.next_days))
+        result["next_days"] = _next_days(measures, day)
     return result
 
 
@@ -301,19 +309,22 @@ def _describe(values: sp_response.WindowValues, window: dict[str, Any] | None,
     return body
 
 
-def _next_days(conn, person_id: str, tz_name: str, day: dt.date, cfg: WindowConfig
-               ) -> dict[str, Any]:
-    """Morning lnRMSSD on the days after, against the mean of the 7 days up to the session."""
-    measures = recovery.daily_measures(conn, person_id, tz_name, day - dt.timedelta(days=6),
-                                       day + dt.timedelta(days=cfg.next_days))
+def _next_days(measures: list[recovery.DayMeasure], day: dt.date) -> dict[str, Any]:
+    """Morning lnRMSSD on the days after, against the 7-day baseline up to the session
+    (:func:`signal_processing.baseline.measure_status`'s rolling mean)."""
+    values = np.array([np.nan if m.ln_rmssd is None else m.ln_rmssd for m in measures])
+    days = np.array([m.day for m in measures], dtype="datetime64[D]")
+    status = dict(zip((m.day for m in measures),
+                      measure_status(days, values, "morning_ln_rmssd"), strict=True))[day]
+    baseline = status.rolling_7d
     before = [m.ln_rmssd for m in measures if m.day <= day and m.ln_rmssd is not None]
-    baseline = float(np.mean(before)) if len(before) >= 3 else None
     after = [m for m in measures if m.day > day]
     morning = after[0].ln_rmssd if after else None
     return {
         "baseline_ln_rmssd_7d": baseline,
-        "baseline_days": len(before),
-        "baseline_sd": float(np.std(before, ddof=1)) if len(before) >= 3 else None,
+        "baseline_days": status.n_days_7d,
+        "baseline_sd": float(np.std(before, ddof=1)) if baseline is not None else None,
+        "baseline_values": before,
         "morning_ln_rmssd": morning,
         "morning_vs_baseline": (morning - baseline
                                 if morning is not None and baseline is not None else None),
@@ -340,10 +351,9 @@ def cached_session_response(conn: psycopg.Connection, session: dict[str, Any], t
     """
     person_id = str(session["person_id"])
     version = responses.data_version(conn, person_id)
-    stored = responses.get(conn, session["id"])
-    if (stored and stored["algorithm_version"] == cfg.version
-            and stored["data_version"] == version):
-        return stored["body"]
+    stored = responses.current(conn, session["id"], algorithm_version=cfg.version, version=version)
+    if stored is not None:
+        return stored
     body = json_ready(session_response(conn, session, tz_name, cfg))
     responses.put(conn, session_id=session["id"], person_id=person_id,
                   algorithm_version=cfg.version, version=version, body=body)

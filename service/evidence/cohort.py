@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 
 from signal_processing import evidence as sp_evidence
-from signal_processing import response as sp_response
+from signal_processing.metrics import smallest_worthwhile_change
 
 from service.care.repository import sessions as session_repo
 from service.analysis.session_response import DEFAULT_WINDOWS, WindowConfig, cached_session_response
@@ -56,7 +56,7 @@ def cohort_evidence(conn: psycopg.Connection, persons: list[dict[str, Any]], *,
         by_person: dict[str, list[float | None]] = defaultdict(list)
         for row in rows:
             by_person[row.person_id].append(row.delta)
-        swc = sp_response.METRICS[metric].default_swc
+        swc = smallest_worthwhile_change(metric)  # [analysis-controls] the metric's fallback SWC
         pooled = sp_evidence.assess_cohort(claim, metric, by_person, swc=swc)
         breakdowns = sp_evidence.cohort_breakdowns(claim, metric, rows, swc=swc)
         results.append({**pooled.to_dict(),

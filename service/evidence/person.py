@@ -4,10 +4,10 @@ Gathers each session's control-adjusted deltas (see :mod:`.session_response`),
 self-reported before/after changes and cortisol pairs, then asks
 ``signal_processing.evidence`` for estimates, intervals, p-values and verdicts.
 
-Smallest worthwhile change (SWC) per endpoint: 0.2 x SD of the person's own
-control-day changes for window metrics and of control nights for night metrics
-(``signal_processing.response.smallest_worthwhile_change``); fixed values where
-no such spread exists (documented in docs/method.md).
+Smallest worthwhile change (SWC) per endpoint: one rule per metric in
+``signal_processing.metrics`` (``smallest_worthwhile_change(metric, spread)``); this
+module only gathers each metric's spread (control-day changes, control nights, daily
+mornings) and passes it.
 """
 
 from __future__ import annotations
@@ -16,44 +16,23 @@ import math
 from collections import Counter
 from typing import Any
 
-import numpy as np
 import psycopg
 
 from signal_processing import evidence as sp_evidence
-from signal_processing import response as sp_response
+from signal_processing.metrics import NIGHT_METRICS, smallest_worthwhile_change
 
 from service.care.repository import lab_results, self_reports
 from service.care.repository import sessions as session_repo
 from service.analysis.session_response import (
     DEFAULT_WINDOWS,
-    NIGHT_METRICS,
     WindowConfig,
     cached_session_response,
 )
 
-#: SWC where the person's own spread cannot be estimated (too few control days).
-FIXED_SWC = {
-    "night_ln_rmssd": 0.05, "night_hr": 1.0, "sleep_duration_min": 10.0,
-    "sleep_efficiency": 0.02, "morning_ln_rmssd": 0.05,
-    # 0-10 numeric rating scales: 1 point (Farrar et al. 2001 put the clinically important
-    # change for pain at about 2 points; 1 point is the smallest step the scale can show).
-    "pain": 1.0, "headache_intensity": 1.0, "anxiety": 1.0,
-    # Salivary cortisol: 1 nmol/L, about 10 % of a typical morning value.
-    "cortisol": 1.0,
-}
 WINDOW_ENDPOINTS = {"acute_stress": ("ln_rmssd", "mean_hr", "hf", "stress_index"),
                     "stress_hormones": ("sns_index", "stress_index")}
 SELF_REPORTS = {"pain": "pain", "headache": "headache", "anxiety": "anxiety"}
 SELF_REPORT_METRIC = {"pain": "pain", "headache": "headache_intensity", "anxiety": "anxiety"}
-
-
-def _swc(metric: str, spread: list[float]) -> float:
-    """0.2 x SD of the person's own control spread, else the metric's fixed value."""
-    own = sp_response.smallest_worthwhile_change(spread)
-    if own:
-        return own
-    spec = sp_response.METRICS.get(metric)
-    return spec.default_swc if spec else FIXED_SWC[metric]
 
 
 def _window_endpoint(claim: str, metric: str, responses: list[dict]) -> sp_evidence.EndpointData:
@@ -62,7 +41,7 @@ def _window_endpoint(claim: str, metric: str, responses: list[dict]) -> sp_evide
                        if e["delta"] is None and e["reason"])
     spread = [c for e in entries for c in e["control_changes"]]
     return sp_evidence.EndpointData(
-        claim, metric, [e["delta"] for e in entries], _swc(metric, spread),
+        claim, metric, [e["delta"] for e in entries], smallest_worthwhile_change(metric, spread),
         sum(1 for e in entries if e["control_adjusted"]), dict(excluded))
 
 
@@ -71,7 +50,7 @@ def _night_endpoint(metric: str, responses: list[dict]) -> sp_evidence.EndpointD
     spread = [v for e in entries for v in e["control_values"]]
     excluded = Counter(e["reason"] for e in entries if e["delta"] is None and e["reason"])
     deltas = [e["delta"] for e in entries]
-    return sp_evidence.EndpointData("sleep", metric, deltas, _swc(metric, spread),
+    return sp_evidence.EndpointData("sleep", metric, deltas, smallest_worthwhile_change(metric, spread),
                                     sum(d is not None for d in deltas), dict(excluded))
 
 
@@ -80,23 +59,23 @@ def endpoints_for(conn: psycopg.Connection, person_id: str, responses: list[dict
     out = [_window_endpoint(claim, metric, responses)
            for claim, metrics in WINDOW_ENDPOINTS.items() for metric in metrics]
     out += [_night_endpoint(metric, responses) for metric in NIGHT_METRICS]
-    # Recovery judges single mornings against a baseline: Plews' 0.5 x SD of daily lnRMSSD.
-    sds = [r["next_days"].get("baseline_sd") for r in responses]
-    sds = [sd for sd in sds if sd]
+    # [analysis-controls] the recovery SWC comes from the metric's rule (0.5 x SD of daily
+    # mornings); the spread is the pre-session mornings of the 7-day baselines.
+    mornings = [d for r in responses for d in r["next_days"].get("baseline_values", [])]
     out.append(sp_evidence.EndpointData(
         "recovery", "morning_ln_rmssd",
         [r["next_days"]["morning_vs_baseline"] for r in responses],
-        0.5 * float(np.median(sds)) if sds else FIXED_SWC["morning_ln_rmssd"]))
+        smallest_worthwhile_change("morning_ln_rmssd", mornings)))
     for claim, kind in SELF_REPORTS.items():
         pairs = self_reports.before_after(conn, person_id=person_id, kind=kind)
         out.append(sp_evidence.EndpointData(
             claim, SELF_REPORT_METRIC[claim], [p["after"] - p["before"] for p in pairs],
-            FIXED_SWC[SELF_REPORT_METRIC[claim]]))
+            smallest_worthwhile_change(SELF_REPORT_METRIC[claim])))
     cortisol = lab_results.cortisol_before_after(conn, person_id=person_id)
     if cortisol:
         out.append(sp_evidence.EndpointData(
             "stress_hormones", "cortisol",
-            [c["after_nmol_l"] - c["before_nmol_l"] for c in cortisol], FIXED_SWC["cortisol"]))
+            [c["after_nmol_l"] - c["before_nmol_l"] for c in cortisol], smallest_worthwhile_change("cortisol")))
     return out
 
 

@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 import numpy as np
 import pytest
 
+from signal_processing.metrics import METRICS, NIGHT_METRICS, WINDOW_METRICS, smallest_worthwhile_change
 from signal_processing.response import (
-    METRICS,
     PRIMARY_METRIC,
     CandidateWindow,
     DayWindows,
@@ -17,7 +17,6 @@ from signal_processing.response import (
     metric_response,
     select_best_window,
     session_response,
-    smallest_worthwhile_change,
 )
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)
@@ -84,12 +83,24 @@ def test_control_days_exclude_sessions_and_far_days_nearest_first() -> None:
     s = date(2026, 3, 15)
     avail = [s + timedelta(days=k) for k in range(-20, 21)]
     other_sessions = [s + timedelta(days=7), s - timedelta(days=7)]
-    got = control_days(s, avail, other_sessions, max_distance_days=14)
+    got = control_days(s, avail, other_sessions, max_distance_days=14, weekday_distance_days=0).days
     assert s not in got and not set(other_sessions) & set(got)
     assert all(abs((d - s).days) <= 14 for d in got)
     assert len(got) == 28 - 2
     dist = [abs((d - s).days) for d in got]
     assert dist == sorted(dist)
+
+
+def test_control_days_reach_same_weekday_days_in_weeks_without_a_session() -> None:
+    # Weekly sessions on one weekday: every same-weekday day nearby is a session day.
+    s = date(2026, 3, 16)  # a Monday
+    sessions = [s + timedelta(weeks=k) for k in range(-2, 3)]
+    avail = [s + timedelta(days=k) for k in range(-60, 61)]
+    got = control_days(s, avail, sessions, max_distance_days=14, weekday_distance_days=56)
+    far_mondays = {s + timedelta(weeks=k) for k in (-8, -7, -6, -5, -4, -3, 3, 4, 5, 6, 7, 8)}
+    assert {d for d in got.days if d.weekday() == s.weekday()} == far_mondays
+    assert got.n_same_weekday == 12
+    assert not set(sessions) & set(got.days)
 
 
 def test_difference_in_differences_removes_daily_rhythm() -> None:
@@ -147,9 +158,25 @@ def test_lower_is_better_metric_direction() -> None:
 def test_smallest_worthwhile_change_scales_with_spread() -> None:
     rng = np.random.default_rng(0)
     narrow = rng.normal(0, 0.1, 20)
-    assert smallest_worthwhile_change(narrow) == pytest.approx(0.2 * np.std(narrow, ddof=1))
-    assert smallest_worthwhile_change(narrow * 3) == pytest.approx(3 * smallest_worthwhile_change(narrow))
-    assert smallest_worthwhile_change([0.1, 0.2]) is None
+    swc = smallest_worthwhile_change("ln_rmssd", narrow)
+    assert swc == pytest.approx(0.2 * np.std(narrow, ddof=1))
+    assert smallest_worthwhile_change("ln_rmssd", narrow * 3) == pytest.approx(3 * swc)
+    assert smallest_worthwhile_change("night_hr", narrow) == pytest.approx(swc)  # same 0.2 rule
+    # A single daily reading is judged by Plews' 0.5 x SD.
+    assert smallest_worthwhile_change("morning_ln_rmssd", narrow) == pytest.approx(0.5 * np.std(narrow, ddof=1))
+
+
+def test_smallest_worthwhile_change_falls_back_without_spread() -> None:
+    assert smallest_worthwhile_change("ln_rmssd", [0.1, 0.2]) == METRICS["ln_rmssd"].swc.fallback == 0.05
+    assert smallest_worthwhile_change("mean_hr", [0.3, 0.3, 0.3]) == 1.0  # no spread at all
+    assert smallest_worthwhile_change("pain", [1.0, 5.0, 9.0]) == 1.0  # fixed: spread ignored
+
+
+def test_every_metric_has_one_direction_and_a_rule() -> None:
+    assert set(WINDOW_METRICS) >= {"ln_rmssd", "mean_hr", "hf", "stress_index"}
+    assert NIGHT_METRICS == ("night_ln_rmssd", "night_hr", "sleep_duration_min", "sleep_efficiency")
+    for spec in METRICS.values():
+        assert spec.better in ("higher", "lower") and spec.swc.fallback > 0
 
 
 def test_metric_response_to_dict_carries_derived_fields() -> None:
@@ -164,7 +191,7 @@ def test_level_response_against_control_nights() -> None:
     from signal_processing.response import level_response
 
     nights = [WindowValues({"night_ln_rmssd": v}) for v in (3.9, 4.0, 4.1, 2.0)]
-    r = level_response(WindowValues({"night_ln_rmssd": 4.2}), nights, "night_ln_rmssd", better="higher")
+    r = level_response(WindowValues({"night_ln_rmssd": 4.2}), nights, "night_ln_rmssd")
     assert r.control_median == pytest.approx(3.95) and r.delta == pytest.approx(0.25) and r.n_controls == 4
     few = level_response(WindowValues({"night_ln_rmssd": 4.2}), nights[:2], "night_ln_rmssd")
     assert few.delta is None and "need 3" in few.reason
