@@ -231,8 +231,13 @@ class DayWindows:
     day: date
     pre: WindowValues
     post: WindowValues
+    #: Set when the two windows must not be compared at all (``device_changed``: pre and post
+    #: come from different devices); then the day has no change for any metric.
+    excluded: str | None = None
 
     def change(self, metric: str) -> float | None:
+        if self.excluded is not None:
+            return None
         pre, post = self.pre.value(metric), self.post.value(metric)
         return None if pre is None or post is None else post - pre
 
@@ -246,11 +251,13 @@ class MetricResponse:
     pre: float | None
     post: float | None
     change: float | None  # post − pre on the session day
-    control_change: float | None  # median post − pre over control days
-    n_controls: int  # control days with a usable change for this metric
+    control_change: float | None  # median post − pre over the control days used
+    n_controls: int  # control days used (with a usable change for this metric)
     control_adjusted_change: float | None
     control_adjusted: bool
     reason: str | None  # why a number is missing, or why it is not control-adjusted
+    same_weekday_controls: int = 0  # usable control days on the session's weekday
+    weekday_matched: bool = False  # the control term came from same-weekday days only
 
     @property
     def delta(self) -> float | None:
@@ -270,11 +277,18 @@ class MetricResponse:
 
 
 def metric_response(
-    session: DayWindows, controls: Sequence[DayWindows], metric: str, *, min_controls: int = 3
+    session: DayWindows,
+    controls: Sequence[DayWindows],
+    metric: str,
+    *,
+    min_controls: int = 3,
+    nearby_days: int = 14,
 ) -> MetricResponse:
     """Difference-in-differences change of ``metric`` for one session.
 
-    The control term is the **median** of the control days' (post − pre) changes.
+    The control term is the **median** of the control days' (post − pre) changes, taken
+    over the same-weekday control days when at least ``min_controls`` of them have a usable
+    change, else over every control day within ``nearby_days`` (:func:`match_controls`).
     Control days are free-living days: a workout, a coffee or a bad meeting can move one
     day's change far more than a massage would, and the quality gate cannot catch such
     physiological outliers; the median ignores up to half of them. The price is small:
@@ -283,24 +297,31 @@ def metric_response(
     delta, which is dominated by the session day itself.
 
     With fewer than ``min_controls`` usable control days, the raw change is returned,
-    ``control_adjusted=False``, with the reason.
+    ``control_adjusted=False``, with the reason. A session day marked ``excluded`` (for
+    example ``device_changed``) has no numbers, and that is the reason.
     """
     better = METRICS[metric].better
+    chosen = match_controls(session.day, [(d.day, d.change(metric)) for d in controls],
+                            nearby_days=nearby_days, min_controls=min_controls)
+    ctrl = list(chosen.values)
+    n = len(ctrl)
+    control_change = float(np.median(ctrl)) if n else None
+    if session.excluded is not None:
+        return MetricResponse(metric, better, None, None, None, control_change, n, None, False,
+                              session.excluded, chosen.n_same_weekday, chosen.weekday_matched)
     pre, post = session.pre.value(metric), session.post.value(metric)
     change = None if pre is None or post is None else post - pre
-    ctrl = [c for c in (d.change(metric) for d in controls) if c is not None]
-    n = len(ctrl)
     reason: str | None = None
     if change is None:
         missing = session.pre if pre is None else session.post
         reason = f"{'pre' if pre is None else 'post'} window: {missing.reason(metric)}"
-    control_change = float(np.median(ctrl)) if n else None
     adjusted = n >= min_controls
     if not adjusted and reason is None:
         reason = f"only {n} control day(s) with usable data (need {min_controls}): raw change, not control-adjusted"
     adj = change - control_change if adjusted and change is not None and control_change is not None else None
     return MetricResponse(metric, better, pre, post, change, control_change, n, adj,
-                          adjusted and change is not None, reason)
+                          adjusted and change is not None, reason, chosen.n_same_weekday,
+                          chosen.weekday_matched)
 
 
 def session_response(
@@ -309,9 +330,11 @@ def session_response(
     metrics: Iterable[str] = WINDOW_METRICS,
     *,
     min_controls: int = 3,
+    nearby_days: int = 14,
 ) -> dict[str, MetricResponse]:
     """:func:`metric_response` for each metric, keyed by metric name."""
-    return {m: metric_response(session, controls, m, min_controls=min_controls) for m in metrics}
+    return {m: metric_response(session, controls, m, min_controls=min_controls, nearby_days=nearby_days)
+            for m in metrics}
 
 
 @dataclass(frozen=True)
@@ -325,6 +348,8 @@ class LevelResponse:
     n_controls: int
     difference: float | None  # value − control median; None with too few controls
     reason: str | None
+    same_weekday_controls: int = 0
+    weekday_matched: bool = False
 
     @property
     def delta(self) -> float | None:
@@ -335,27 +360,34 @@ class LevelResponse:
 
 
 def level_response(
+    session_day: date,
     session_window: WindowValues,
-    control_windows: Sequence[WindowValues],
+    control_windows: Sequence[tuple[date, WindowValues]],
     metric: str,
     *,
     min_controls: int = 3,
+    nearby_days: int = 14,
 ) -> LevelResponse:
     """``value − median(control values)`` for measures with no pre/post pair (next night, next morning).
 
-    Control windows are the same windows on nights/mornings that follow no session (the
-    caller picks them, for example with :func:`control_days`). Median for the same reason
-    as in :func:`metric_response`. Unlike a pre/post change there is no raw fallback: a
-    night on its own says nothing about the session, so fewer than ``min_controls``
-    control values give no difference, with the reason.
+    ``control_windows`` pairs each control day with its window (the night or morning after
+    that day); the control values are chosen like a pre/post change's
+    (:func:`match_controls`: same weekday first). Median for the same reason as in
+    :func:`metric_response`. Unlike a pre/post change there is no raw fallback: a night on
+    its own says nothing about the session, so fewer than ``min_controls`` control values
+    give no difference, with the reason.
     """
     direction = METRICS[metric].better
-    value = session_window.value(metric)
-    ctrl = [v for v in (w.value(metric) for w in control_windows) if v is not None]
+    chosen = match_controls(session_day, [(d, w.value(metric)) for d, w in control_windows],
+                            nearby_days=nearby_days, min_controls=min_controls)
+    ctrl = list(chosen.values)
     med = float(np.median(ctrl)) if ctrl else None
+    value = session_window.value(metric)
+    common = (chosen.n_same_weekday, chosen.weekday_matched)
     if value is None:
-        return LevelResponse(metric, direction, None, med, len(ctrl), None, session_window.reason(metric))
+        return LevelResponse(metric, direction, None, med, len(ctrl), None, session_window.reason(metric),
+                             *common)
     if len(ctrl) < min_controls:
         return LevelResponse(metric, direction, value, med, len(ctrl), None,
-                             f"only {len(ctrl)} control value(s) (need {min_controls})")
-    return LevelResponse(metric, direction, value, med, len(ctrl), value - med, None)
+                             f"only {len(ctrl)} control value(s) (need {min_controls})", *common)
+    return LevelResponse(metric, direction, value, med, len(ctrl), value - med, None, *common)

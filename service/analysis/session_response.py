@@ -39,7 +39,7 @@ from service.analysis import repository as responses
 from service.care.repository import sessions as session_repo
 from service.observations import repository as observations
 
-RESPONSE_VERSION = f"response-3+{ALGORITHM_VERSION}"  # 3: baseline SD in next_days
+RESPONSE_VERSION = f"response-4+{ALGORITHM_VERSION}"  # 4: weekday-matched controls, one device
 WINDOW = dt.timedelta(minutes=5)
 STEP = dt.timedelta(minutes=1)
 #: Source kinds whose beats come from an ECG-grade sensor vs a PPG beat list.
@@ -56,6 +56,8 @@ class WindowConfig:
     control_days: int = 14
     min_controls: int = 3
     next_days: int = 3
+    #: How far same-weekday control days are looked for (weeks without a session count).
+    weekday_days: int = 56
 
     @classmethod
     def from_settings(cls, settings: Any) -> WindowConfig:
@@ -75,7 +77,7 @@ class WindowConfig:
         if self == DEFAULT_WINDOWS:
             return RESPONSE_VERSION
         key = repr((self.pre_search, self.post_offset, self.post_search, self.control_days,
-                    self.min_controls, self.next_days))
+                    self.min_controls, self.next_days, self.weekday_days))
         return f"{RESPONSE_VERSION}/windows-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 
@@ -109,8 +111,9 @@ def _data_kind(pdata: person_data.PersonData, window: dict[str, Any]) -> str:
         window["data_kind"], "none")
 
 
-def _candidates(pdata, search: tuple[dt.datetime, dt.datetime]) -> list:
-    """Every 5-minute window in the search range (1-minute steps) with its quality only."""
+def _candidates(pdata, search: tuple[dt.datetime, dt.datetime], only: int | None = None) -> list:
+    """Every 5-minute window in the search range (1-minute steps) with its quality only,
+    from the best source with data (or from source ``only``)."""
     out = []
     cursor = search[0]
     while cursor + WINDOW <= search[1]:
@@ -118,6 +121,8 @@ def _candidates(pdata, search: tuple[dt.datetime, dt.datetime]) -> list:
         quality = None
         kind = "none"
         for source_id, _ in pdata.by_source(pdata.rr):
+            if only is not None and source_id != only:
+                continue
             clean = pdata.cleaned(source_id)
             q = window_quality(clean, a.timestamp(), b.timestamp())
             if q.n_input_beats >= 3:
@@ -129,7 +134,7 @@ def _candidates(pdata, search: tuple[dt.datetime, dt.datetime]) -> list:
             present = [kind for kind, series in (("heart_rate", pdata.heart_rate),
                                                  ("device_hrv", pdata.device_rmssd),
                                                  ("device_hrv", pdata.device_sdnn))
-                       if _any_between(series, a, b)]
+                       if _any_between(series, a, b, only)]
             if present:
                 out.append(sp_response.CandidateWindow(a, b, 0.0, 1.0, present[0]))
         else:
@@ -140,9 +145,19 @@ def _candidates(pdata, search: tuple[dt.datetime, dt.datetime]) -> list:
     return out
 
 
-def _any_between(series, a: dt.datetime, b: dt.datetime) -> bool:
+def _any_between(series, a: dt.datetime, b: dt.datetime, only: int | None = None) -> bool:
     lo, hi = a.timestamp() * 1e6, b.timestamp() * 1e6
-    return bool(np.any((series.ts_us >= lo) & (series.ts_us < hi)))
+    inside = (series.ts_us >= lo) & (series.ts_us < hi)
+    if only is not None:
+        inside &= series.source_id == only
+    return bool(np.any(inside))
+
+
+def _sources_between(pdata, a: dt.datetime, b: dt.datetime) -> list[int]:
+    """Sources with any sample in ``[a, b)``, preferred first."""
+    found = {sid for series in (pdata.rr, pdata.heart_rate, pdata.device_rmssd, pdata.device_sdnn)
+             for sid, own in pdata.by_source(series) if _any_between(own, a, b)}
+    return sorted(found, key=lambda sid: (person_data.source_rank(pdata.sources[sid]), sid))
 
 
 def _values(window: dict[str, Any]) -> dict[str, float | None]:
@@ -155,34 +170,75 @@ def _values(window: dict[str, Any]) -> dict[str, float | None]:
             "pns_index": idx.get("pns_index")}
 
 
-def measure_window(pdata, search: tuple[dt.datetime, dt.datetime], prefer: str
+def measure_window(pdata, search: tuple[dt.datetime, dt.datetime], prefer: str,
+                   source_id: int | None = None
                    ) -> tuple[sp_response.WindowValues, dict[str, Any] | None]:
-    """The chosen window's values (or why there is none), and the window itself."""
-    candidates = _candidates(pdata, search)
+    """The chosen window's values (or why there is none), and the window itself; from
+    ``source_id`` only when given."""
+    candidates = _candidates(pdata, search, source_id)
     selection = sp_response.select_best_window(candidates, search_start=search[0],
                                                search_end=search[1], prefer=prefer)
     if selection.window is None:
         if selection.reason == "heart_rate_only":
             # Heart rate still gives mean HR; HRV metrics are missing with the reason.
-            window = windows.analyze(pdata, search[1] - WINDOW, search[1]) if prefer == "latest" \
-                else windows.analyze(pdata, search[0], search[0] + WINDOW)
+            edge = (search[1] - WINDOW, search[1]) if prefer == "latest" \
+                else (search[0], search[0] + WINDOW)
+            window = windows.analyze(pdata, *edge, source_id=source_id)
             if window["heart_rate"]:
                 values = {"mean_hr": window["heart_rate"]["mean_hr"]}
                 missing = {m: "heart_rate_only" for m in WINDOW_METRICS if m != "mean_hr"}
                 return sp_response.WindowValues(values, None, missing, "heart_rate"), window
         return sp_response.WindowValues({}, selection.reason, {}, None), None
     chosen = selection.window
-    window = windows.analyze(pdata, chosen.start, chosen.end)
+    window = windows.analyze(pdata, chosen.start, chosen.end, source_id=source_id)
     missing = {m: ", ".join(window["reasons"]) or "not computable"
                for m, v in _values(window).items() if v is None}
     return (sp_response.WindowValues(_values(window), None, missing, chosen.data_kind), window)
 
 
-def _day_windows(pdata, day: dt.date, spans: Spans
+def _day_windows(pdata, day: dt.date, spans: Spans, source_id: int | None
                  ) -> tuple[sp_response.DayWindows, dict[str, Any]]:
-    pre, pre_window = measure_window(pdata, spans.pre, "latest")
-    post, post_window = measure_window(pdata, spans.post, "earliest")
+    """A control day's pre and post windows, from the session's device."""
+    pre, pre_window = measure_window(pdata, spans.pre, "latest", source_id)
+    post, post_window = measure_window(pdata, spans.post, "earliest", source_id)
     return sp_response.DayWindows(day, pre, post), {"pre": pre_window, "post": post_window}
+
+
+def _usable(values: sp_response.WindowValues) -> bool:
+    return values.insufficient_reason is None
+
+
+def _session_windows(pdata, day: dt.date, spans: Spans
+                     ) -> tuple[sp_response.DayWindows, dict[str, Any], int | None]:
+    """The session's pre and post windows from one device, and that device's source id.
+
+    The preferred source with usable pre *and* post windows wins. When no single source
+    has both but different ones do (a chest strap before, a watch after), the day is
+    excluded as ``device_changed``: a change between two devices measures the devices.
+    """
+    tried: dict[int, tuple] = {}
+    for source_id in _sources_between(pdata, spans.pre[0], spans.post[1]):
+        pre, pre_window = measure_window(pdata, spans.pre, "latest", source_id)
+        post, post_window = measure_window(pdata, spans.post, "earliest", source_id)
+        tried[source_id] = (pre, pre_window, post, post_window)
+        if _usable(pre) and _usable(post):
+            return (sp_response.DayWindows(day, pre, post),
+                    {"pre": pre_window, "post": post_window}, source_id)
+    with_pre = [sid for sid, t in tried.items() if _usable(t[0])]
+    with_post = [sid for sid, t in tried.items() if _usable(t[2])]
+    if with_pre and with_post:
+        pre, pre_window = tried[with_pre[0]][:2]
+        post, post_window = tried[with_post[0]][2:]
+        return (sp_response.DayWindows(day, pre, post, excluded="device_changed"),
+                {"pre": pre_window, "post": post_window}, None)
+    # At most one side has data: report the best source's windows and why the other failed.
+    best = (with_pre or with_post or list(tried) or [None])[0]
+    if best is None:
+        pre, pre_window = measure_window(pdata, spans.pre, "latest")
+        post, post_window = measure_window(pdata, spans.post, "earliest")
+    else:
+        pre, pre_window, post, post_window = tried[best]
+    return sp_response.DayWindows(day, pre, post), {"pre": pre_window, "post": post_window}, best
 
 
 def _night_block(blocks: dict[dt.date, tuple], tz: ZoneInfo, night_of: dt.date
@@ -211,25 +267,48 @@ def _night(pdata, sleep_rows: list[dict[str, Any]], blocks: dict[dt.date, tuple]
                        "sleep_efficiency": asleep / in_bed if has_sleep and asleep else None}}
 
 
-def _level(session_night: dict, control_nights: list[dict], metric: str,
-           min_controls: int) -> dict[str, Any]:
-    def wv(night):
-        value = night["values"].get(metric)
+def _level(day: dt.date, session_values: dict[str, Any],
+           controls: list[tuple[dt.date, dict[str, Any]]], metric: str,
+           cfg: WindowConfig) -> dict[str, Any]:
+    """One night or morning measure after the session against the same after control days
+    (each side a dict of metric values)."""
+    def wv(values: dict[str, Any]) -> sp_response.WindowValues:
+        value = values.get(metric)
         return sp_response.WindowValues({metric: value}, None if value is not None else "no_data")
 
-    level = sp_response.level_response(wv(session_night), [wv(n) for n in control_nights],
-                                       metric, min_controls=min_controls)
-    control_values = [n["values"][metric] for n in control_nights
-                      if n["values"].get(metric) is not None]
-    return {**level.to_dict(), "control_values": control_values}
+    level = sp_response.level_response(day, wv(session_values), [(d, wv(v)) for d, v in controls],
+                                       metric, min_controls=cfg.min_controls,
+                                       nearby_days=cfg.control_days)
+    control_values = [wv(v).value(metric) for _, v in controls]
+    return {**level.to_dict(), "control_values": [v for v in control_values if v is not None]}
 
 
-def _span(day: dt.date, tz: ZoneInfo, cfg: WindowConfig) -> tuple[dt.datetime, dt.datetime]:
-    """Every sample one response reads: control days, their nights and mornings, the
-    7-day baseline and the next days, from the noon before the first to the last morning."""
+def _load_ranges(day: dt.date, far_days: list[dt.date], tz: ZoneInfo, cfg: WindowConfig
+                 ) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Every sample one response reads: the nearby days with their nights and mornings, the
+    7-day baseline and the next days in one span, and each far same-weekday control day
+    (its windows, night and morning) on its own."""
     first = day - dt.timedelta(days=max(cfg.control_days, recovery.ROLLING_DAYS))
     last = day + dt.timedelta(days=max(cfg.control_days, cfg.next_days) + 1)
-    return recovery.span(first, last, tz)
+    ranges = [recovery.span(first, last, tz)]
+    ranges += [recovery.span(d, d + dt.timedelta(days=1), tz) for d in far_days]
+    return ranges
+
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _weekday_confound(day: dt.date, primary: sp_response.MetricResponse,
+                      min_controls: int) -> str | None:
+    """The plain statement of the weekday confound when the controls could not match it."""
+    if primary.weekday_matched:
+        return None
+    name = _WEEKDAYS[day.weekday()]
+    have = ("no control day falls on a " + name if primary.same_weekday_controls == 0 else
+            f"only {primary.same_weekday_controls} control day(s) fall on a {name} "
+            f"(at least {min_controls} are needed to match the weekday)")
+    return (f"The session was on a {name} and {have}: anything that happens on {name}s "
+            "and not on other days is part of this estimate.")
 
 
 def session_response(conn: psycopg.Connection, session: dict[str, Any], tz_name: str,
@@ -241,33 +320,39 @@ def session_response(conn: psycopg.Connection, session: dict[str, Any], tz_name:
     start, end = session["starts_at"], session["ends_at"]
     day = start.astimezone(tz).date()
     spans = spans_for(start, end, cfg)
-    load_span = _span(day, tz, cfg)
-    pdata = person_data.load(conn, person_id, *load_span)  # once for every window below
-    session_day, chosen = _day_windows(pdata, day, spans)
-
+    reach = max(cfg.control_days, cfg.weekday_days)
     nearby = session_repo.in_range(conn, person_id=person_id,
-                                   start=start - dt.timedelta(days=cfg.control_days + 1),
-                                   end=start + dt.timedelta(days=cfg.control_days + 1))
+                                   start=start - dt.timedelta(days=reach + 1),
+                                   end=start + dt.timedelta(days=reach + 1))
     busy = {s["starts_at"].astimezone(tz).date() for s in nearby}
-    candidates = [day + dt.timedelta(days=k) for k in range(-cfg.control_days, cfg.control_days + 1)]
-    control_dates = sp_response.control_days(day, candidates, busy,
-                                             max_distance_days=cfg.control_days,
-                                             weekday_distance_days=0).days
+    candidates = [day + dt.timedelta(days=k) for k in range(-reach, reach + 1)]
+    chosen_days = sp_response.control_days(day, candidates, busy,
+                                           max_distance_days=cfg.control_days,
+                                           weekday_distance_days=cfg.weekday_days)
+    far = [d for d in chosen_days.days if abs((d - day).days) > cfg.control_days]
+    ranges = _load_ranges(day, far, tz, cfg)
+    pdata = person_data.load_ranges(conn, person_id, ranges)  # once for every window below
+    session_day, chosen, source_id = _session_windows(pdata, day, spans)
+
     controls = []
-    for other in control_dates:
+    for other in chosen_days.days:
         shifted = Spans(pre=tuple(shift_to_day(t, other, tz) for t in spans.pre),
                         post=tuple(shift_to_day(t, other, tz) for t in spans.post))
-        day_windows, _ = _day_windows(pdata, other, shifted)
-        if day_windows.pre.insufficient_reason is None or day_windows.post.insufficient_reason is None:
+        day_windows, _ = _day_windows(pdata, other, shifted, source_id)
+        if _usable(day_windows.pre) or _usable(day_windows.post):
             controls.append(day_windows)
     metrics = sp_response.session_response(session_day, controls, WINDOW_METRICS,
-                                           min_controls=cfg.min_controls)
-    during = windows.analyze(pdata, start, end)
+                                           min_controls=cfg.min_controls,
+                                           nearby_days=cfg.control_days)
+    during = windows.analyze(pdata, start, end, source_id=source_id)
+    same_weekday = [c for c in controls if chosen_days.same_weekday(c.day)]
 
     result: dict[str, Any] = {
         "session_id": session["id"], "person_id": person_id,
         "algorithm_version": cfg.version,
         "computed_at": dt.datetime.now(dt.UTC),
+        "status": "insufficient" if session_day.excluded else "ok",
+        "insufficient_reason": session_day.excluded,
         "windows": {
             "pre": _describe(session_day.pre, chosen["pre"], spans.pre),
             "during": {"descriptive_only": True, "start": start, "end": end,
@@ -277,25 +362,38 @@ def session_response(conn: psycopg.Connection, session: dict[str, Any], tz_name:
             "post": _describe(session_day.post, chosen["post"], spans.post),
         },
         "controls": {"days": [c.day.isoformat() for c in controls],
-                     "n_days": len(controls), "window_days": cfg.control_days},
+                     "n_days": len(controls), "window_days": cfg.control_days,
+                     "weekday_window_days": cfg.weekday_days,
+                     "weekday": _WEEKDAYS[day.weekday()],
+                     "same_weekday_controls": len(same_weekday),
+                     "source": pdata.describe(source_id) if source_id is not None else None,
+                     "weekday_confound": _weekday_confound(
+                         day, metrics[sp_response.PRIMARY_METRIC], cfg.min_controls)},
         "metrics": {name: {**r.to_dict(),
                            "control_changes": [c.change(name) for c in controls
                                                if c.change(name) is not None]}
                     for name, r in metrics.items()},
     }
     if include_night:
+        load_span = (min(a for a, _ in ranges), max(b for _, b in ranges))
         sleep_rows = observations.sleep_episodes(conn, person_id, *load_span)
         blocks = recovery.main_sleep_blocks(sleep_rows, tz)
-        night = _night(pdata, sleep_rows, blocks, tz, day)
-        control_nights = [_night(pdata, sleep_rows, blocks, tz, d) for d in control_dates]
-        result["night"] = {
-            "start": night["start"], "end": night["end"], "from": night["from"],
-            "metrics": {m: _level(night, control_nights, m, cfg.min_controls)
-                        for m in NIGHT_METRICS}}
+        result["night"] = _nights(pdata, sleep_rows, blocks, tz, day, chosen_days, cfg)
         measures = recovery.measures(pdata, sleep_rows, tz, day - dt.timedelta(days=6),
                                      day + dt.timedelta(days=cfg.next_days))
-        result["next_days"] = _next_days(measures, day)
+        result["next_days"] = _next_days(pdata, blocks, tz, measures, day, chosen_days, cfg)
     return result
+
+
+def _nights(pdata, sleep_rows, blocks, tz: ZoneInfo, day: dt.date,
+            chosen_days: sp_response.ControlDays, cfg: WindowConfig) -> dict[str, Any]:
+    """The night after the session against the nights after the control days."""
+    night = _night(pdata, sleep_rows, blocks, tz, day)
+    control_nights = [(d, _night(pdata, sleep_rows, blocks, tz, d)["values"])
+                      for d in chosen_days.days]
+    return {"start": night["start"], "end": night["end"], "from": night["from"],
+            "metrics": {m: _level(day, night["values"], control_nights, m, cfg)
+                        for m in NIGHT_METRICS}}
 
 
 def _describe(values: sp_response.WindowValues, window: dict[str, Any] | None,
@@ -309,30 +407,38 @@ def _describe(values: sp_response.WindowValues, window: dict[str, Any] | None,
     return body
 
 
-def _next_days(measures: list[recovery.DayMeasure], day: dt.date) -> dict[str, Any]:
-    """Morning lnRMSSD on the days after, against the 7-day baseline up to the session
-    (:func:`signal_processing.baseline.measure_status`'s rolling mean)."""
+def _next_days(pdata, blocks: dict[dt.date, tuple], tz: ZoneInfo,
+               measures: list[recovery.DayMeasure], day: dt.date,
+               chosen_days: sp_response.ControlDays, cfg: WindowConfig) -> dict[str, Any]:
+    """Recovery: the next morning against the mornings after the control days, and the
+    daily measures of the days after beside the 7-day baseline up to the session.
+
+    The morning is its own measurement (the first valid window after waking,
+    :func:`recovery.morning_window`), never the night's lnRMSSD, so the sleep and recovery
+    claims do not rest on one number.
+    """
+    def morning(of: dt.date) -> dict[str, Any]:
+        found = recovery.morning_window(pdata, of + dt.timedelta(days=1), tz, blocks)
+        return {"morning_ln_rmssd": found[0] if found else None,
+                "window": {"start": found[2][0], "end": found[2][1]} if found else None}
+
+    after_session = morning(day)
+    control_mornings = [(d, morning(d)) for d in chosen_days.days]
     values = np.array([np.nan if m.ln_rmssd is None else m.ln_rmssd for m in measures])
     days = np.array([m.day for m in measures], dtype="datetime64[D]")
     status = dict(zip((m.day for m in measures),
                       measure_status(days, values, "morning_ln_rmssd"), strict=True))[day]
     baseline = status.rolling_7d
-    before = [m.ln_rmssd for m in measures if m.day <= day and m.ln_rmssd is not None]
-    after = [m for m in measures if m.day > day]
-    morning = after[0].ln_rmssd if after else None
     return {
+        "morning": {**_level(day, after_session, control_mornings, "morning_ln_rmssd", cfg),
+                    "window": after_session["window"]},
         "baseline_ln_rmssd_7d": baseline,
         "baseline_days": status.n_days_7d,
-        "baseline_sd": float(np.std(before, ddof=1)) if baseline is not None else None,
-        "baseline_values": before,
-        "morning_ln_rmssd": morning,
-        "morning_vs_baseline": (morning - baseline
-                                if morning is not None and baseline is not None else None),
         "days": [{"date": m.day.isoformat(), "ln_rmssd": m.ln_rmssd, "resting_hr": m.resting_hr,
                   "measured_from": m.measured_from,
                   "vs_baseline": (m.ln_rmssd - baseline
                                   if m.ln_rmssd is not None and baseline is not None else None)}
-                 for m in after],
+                 for m in measures if m.day > day],
     }
 
 

@@ -59,13 +59,15 @@ def endpoints_for(conn: psycopg.Connection, person_id: str, responses: list[dict
     out = [_window_endpoint(claim, metric, responses)
            for claim, metrics in WINDOW_ENDPOINTS.items() for metric in metrics]
     out += [_night_endpoint(metric, responses) for metric in NIGHT_METRICS]
-    # [analysis-controls] the recovery SWC comes from the metric's rule (0.5 x SD of daily
-    # mornings); the spread is the pre-session mornings of the 7-day baselines.
-    mornings = [d for r in responses for d in r["next_days"].get("baseline_values", [])]
+    # [analysis-controls] recovery: the next morning against control mornings (weekday
+    # matched), SWC by the metric's rule (0.5 x SD of daily mornings) over control mornings.
+    mornings = [r["next_days"]["morning"] for r in responses]
     out.append(sp_evidence.EndpointData(
-        "recovery", "morning_ln_rmssd",
-        [r["next_days"]["morning_vs_baseline"] for r in responses],
-        smallest_worthwhile_change("morning_ln_rmssd", mornings)))
+        "recovery", "morning_ln_rmssd", [m["delta"] for m in mornings],
+        smallest_worthwhile_change("morning_ln_rmssd",
+                                   [v for m in mornings for v in m["control_values"]]),
+        sum(m["delta"] is not None for m in mornings),
+        dict(Counter(m["reason"] for m in mornings if m["delta"] is None and m["reason"]))))
     for claim, kind in SELF_REPORTS.items():
         pairs = self_reports.before_after(conn, person_id=person_id, kind=kind)
         out.append(sp_evidence.EndpointData(

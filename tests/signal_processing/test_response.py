@@ -190,12 +190,38 @@ def test_metric_response_to_dict_carries_derived_fields() -> None:
 def test_level_response_against_control_nights() -> None:
     from signal_processing.response import level_response
 
-    nights = [WindowValues({"night_ln_rmssd": v}) for v in (3.9, 4.0, 4.1, 2.0)]
-    r = level_response(WindowValues({"night_ln_rmssd": 4.2}), nights, "night_ln_rmssd")
+    s = date(2026, 3, 16)
+    nights = [(s + timedelta(days=k), WindowValues({"night_ln_rmssd": v}))
+              for k, v in ((1, 3.9), (2, 4.0), (3, 4.1), (4, 2.0))]
+    r = level_response(s, WindowValues({"night_ln_rmssd": 4.2}), nights, "night_ln_rmssd")
     assert r.control_median == pytest.approx(3.95) and r.delta == pytest.approx(0.25) and r.n_controls == 4
-    few = level_response(WindowValues({"night_ln_rmssd": 4.2}), nights[:2], "night_ln_rmssd")
+    assert r.same_weekday_controls == 0 and r.weekday_matched is False
+    few = level_response(s, WindowValues({"night_ln_rmssd": 4.2}), nights[:2], "night_ln_rmssd")
     assert few.delta is None and "need 3" in few.reason
-    missing = level_response(WindowValues(insufficient_reason="no_data"), nights, "night_ln_rmssd")
+    missing = level_response(s, WindowValues(insufficient_reason="no_data"), nights, "night_ln_rmssd")
     assert missing.delta is None and missing.reason == "no_data"
-    hr = level_response(WindowValues({"mean_hr": 60.0}), [WindowValues({"mean_hr": 62.0})] * 3, "mean_hr")
+    hr = level_response(s, WindowValues({"mean_hr": 60.0}),
+                        [(s + timedelta(days=k), WindowValues({"mean_hr": 62.0})) for k in (1, 2, 3)], "mean_hr")
     assert hr.better == "lower" and hr.delta == pytest.approx(-2.0)
+
+
+def test_same_weekday_controls_are_used_when_there_are_enough() -> None:
+    # Mondays (the session weekday) carry a weekly event that lowers post - pre by 0.3.
+    s = date(2026, 3, 16)
+    controls = [_day(s + timedelta(days=k), 3.5, 3.5 - (0.3 if k % 7 == 0 else 0.0))
+                for k in (-35, -28, -21, -3, -2, -1, 1, 2, 3)]
+    r = metric_response(_day(s, 3.5, 3.2), controls, "ln_rmssd")
+    assert r.weekday_matched is True and r.same_weekday_controls == 3 and r.n_controls == 3
+    assert r.delta == pytest.approx(0.0)  # the Monday event cancels: no session effect
+    # With only two Mondays the weekday cannot be matched: nearby days, and it says so.
+    r2 = metric_response(_day(s, 3.5, 3.2), controls[1:], "ln_rmssd")
+    assert r2.weekday_matched is False and r2.same_weekday_controls == 2
+    assert r2.n_controls == 6 and r2.delta == pytest.approx(-0.3)
+
+
+def test_excluded_session_day_has_no_numbers_and_says_why() -> None:
+    s = date(2026, 3, 16)
+    controls = [_day(s + timedelta(days=k), 3.5, 3.4) for k in (1, 2, 3)]
+    day = DayWindows(s, WindowValues({"ln_rmssd": 3.5}), WindowValues({"ln_rmssd": 3.9}), "device_changed")
+    r = metric_response(day, controls, "ln_rmssd")
+    assert r.delta is None and r.change is None and r.reason == "device_changed"
