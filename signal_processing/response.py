@@ -29,6 +29,7 @@ __all__ = [
     "PRIMARY_METRIC",
     "CandidateWindow",
     "DayWindows",
+    "DeviceChoice",
     "LevelResponse",
     "MetricResponse",
     "WindowSelection",
@@ -36,6 +37,7 @@ __all__ = [
     "control_days",
     "level_response",
     "metric_response",
+    "same_device_day",
     "select_best_window",
     "session_response",
 ]
@@ -240,6 +242,46 @@ class DayWindows:
             return None
         pre, post = self.pre.value(metric), self.post.value(metric)
         return None if pre is None or post is None else post - pre
+
+
+@dataclass(frozen=True)
+class DeviceChoice:
+    """A session day's windows from one device, or both sides marked ``device_changed``."""
+
+    windows: DayWindows
+    source: int | None  # the device every window of the session (and its controls) comes from
+    pre_source: int | None
+    post_source: int | None
+
+
+def same_device_day(
+    day: date, by_source: Sequence[tuple[int, WindowValues, WindowValues]]
+) -> DeviceChoice:
+    """Pre and post windows of a session from one device.
+
+    ``by_source`` holds each source's (pre, post) windows, preferred source first. The first
+    source with usable pre *and* post windows wins. When no single source has both but
+    different sources do (a chest strap before, a watch after), the day is excluded as
+    ``device_changed``: a change between two devices measures the devices as much as the
+    person. Otherwise the preferred source's windows are returned with their reasons.
+    """
+    def usable(w: WindowValues) -> bool:
+        return w.insufficient_reason is None
+
+    for source, pre, post in by_source:
+        if usable(pre) and usable(post):
+            return DeviceChoice(DayWindows(day, pre, post), source, source, source)
+    with_pre = [(s, pre) for s, pre, _ in by_source if usable(pre)]
+    with_post = [(s, post) for s, _, post in by_source if usable(post)]
+    if with_pre and with_post:
+        (ps, pre), (qs, post) = with_pre[0], with_post[0]
+        return DeviceChoice(DayWindows(day, pre, post, excluded="device_changed"), None, ps, qs)
+    if by_source:
+        source, pre, post = next(((s, a, b) for s, a, b in by_source if usable(a) or usable(b)),
+                                 by_source[0])
+        return DeviceChoice(DayWindows(day, pre, post), source, source, source)
+    empty = WindowValues(insufficient_reason="no_data")
+    return DeviceChoice(DayWindows(day, empty, empty), None, None, None)
 
 
 @dataclass(frozen=True)

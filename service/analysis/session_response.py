@@ -210,35 +210,20 @@ def _usable(values: sp_response.WindowValues) -> bool:
 
 def _session_windows(pdata, day: dt.date, spans: Spans
                      ) -> tuple[sp_response.DayWindows, dict[str, Any], int | None]:
-    """The session's pre and post windows from one device, and that device's source id.
-
-    The preferred source with usable pre *and* post windows wins. When no single source
-    has both but different ones do (a chest strap before, a watch after), the day is
-    excluded as ``device_changed``: a change between two devices measures the devices.
-    """
+    """The session's pre and post windows from one device (see
+    :func:`signal_processing.response.same_device_day`), the windows themselves, and the
+    source id every control window must then come from."""
     tried: dict[int, tuple] = {}
     for source_id in _sources_between(pdata, spans.pre[0], spans.post[1]):
-        pre, pre_window = measure_window(pdata, spans.pre, "latest", source_id)
-        post, post_window = measure_window(pdata, spans.post, "earliest", source_id)
-        tried[source_id] = (pre, pre_window, post, post_window)
-        if _usable(pre) and _usable(post):
-            return (sp_response.DayWindows(day, pre, post),
-                    {"pre": pre_window, "post": post_window}, source_id)
-    with_pre = [sid for sid, t in tried.items() if _usable(t[0])]
-    with_post = [sid for sid, t in tried.items() if _usable(t[2])]
-    if with_pre and with_post:
-        pre, pre_window = tried[with_pre[0]][:2]
-        post, post_window = tried[with_post[0]][2:]
-        return (sp_response.DayWindows(day, pre, post, excluded="device_changed"),
-                {"pre": pre_window, "post": post_window}, None)
-    # At most one side has data: report the best source's windows and why the other failed.
-    best = (with_pre or with_post or list(tried) or [None])[0]
-    if best is None:
+        tried[source_id] = (*measure_window(pdata, spans.pre, "latest", source_id),
+                            *measure_window(pdata, spans.post, "earliest", source_id))
+    if not tried:
         pre, pre_window = measure_window(pdata, spans.pre, "latest")
         post, post_window = measure_window(pdata, spans.post, "earliest")
-    else:
-        pre, pre_window, post, post_window = tried[best]
-    return sp_response.DayWindows(day, pre, post), {"pre": pre_window, "post": post_window}, best
+        return sp_response.DayWindows(day, pre, post), {"pre": pre_window, "post": post_window}, None
+    choice = sp_response.same_device_day(day, [(sid, t[0], t[2]) for sid, t in tried.items()])
+    return (choice.windows, {"pre": tried[choice.pre_source][1], "post": tried[choice.post_source][3]},
+            choice.source)
 
 
 def _night_block(blocks: dict[dt.date, tuple], tz: ZoneInfo, night_of: dt.date

@@ -225,3 +225,21 @@ def test_excluded_session_day_has_no_numbers_and_says_why() -> None:
     day = DayWindows(s, WindowValues({"ln_rmssd": 3.5}), WindowValues({"ln_rmssd": 3.9}), "device_changed")
     r = metric_response(day, controls, "ln_rmssd")
     assert r.delta is None and r.change is None and r.reason == "device_changed"
+
+
+def test_same_device_day_prefers_one_device_and_flags_a_change() -> None:
+    from signal_processing.response import same_device_day
+
+    s = date(2026, 3, 16)
+    ok = WindowValues({"ln_rmssd": 3.5})
+    none = WindowValues(insufficient_reason="no_data")
+    # The strap (preferred) has only pre; the watch has both: the watch is used for both.
+    both = same_device_day(s, [(1, ok, none), (2, ok, ok)])
+    assert both.source == 2 and both.windows.excluded is None
+    # Strap before, watch after, neither has both: device_changed.
+    changed = same_device_day(s, [(1, ok, none), (2, none, ok)])
+    assert changed.windows.excluded == "device_changed" and changed.source is None
+    assert (changed.pre_source, changed.post_source) == (1, 2)
+    # Only one side anywhere: the preferred source with data, with its reasons.
+    one = same_device_day(s, [(1, none, none), (2, ok, none)])
+    assert one.source == 2 and one.windows.excluded is None and one.windows.change("ln_rmssd") is None
