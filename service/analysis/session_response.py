@@ -6,12 +6,16 @@ Windows (DESIGN.md section 6, defaults in :class:`WindowConfig`):
 * ``during``: the session itself, descriptive only (touch, talk and movement confound it);
 * ``post``: the best-quality 5-minute window from 5 to 35 minutes after the end;
 * ``night``: the main sleep episode after the session (local 00:00-06:00 without sleep data);
-* ``next_days``: the daily recovery status for the 3 days after.
+* ``next_days``: the first valid window after waking the next morning (``morning``), and the
+  daily measures of the 3 days after beside the 7-day baseline.
 
-Control days are the nearby days (within ``control_days`` days) without a session, measured
-at the same local clock times; each metric's effect is the difference in differences
-computed by :mod:`signal_processing.response`. Quality decides which window is used, never
-the HRV value. Everything is computed on read from the stored samples, so data that arrives
+Pre, post and control windows come from one device (``device_changed`` otherwise). Control
+days are the days without a session within ``control_days`` days and, on the session's
+weekday, within ``weekday_days`` days, measured at the same local clock times; same-weekday
+days are used when there are enough (:func:`signal_processing.response.match_controls`).
+Each metric's effect is the difference in differences computed by
+:mod:`signal_processing.response`; the night and the morning are compared with the nights and
+mornings after the control days. Quality decides which window is used, never the HRV value. Everything is computed on read from the stored samples, so data that arrives
 late changes the response the next time it is read; the algorithm version is in the result.
 """
 
@@ -101,14 +105,6 @@ def shift_to_day(moment: dt.datetime, day: dt.date, tz: ZoneInfo) -> dt.datetime
     """The same local clock time on another day."""
     local = moment.astimezone(tz)
     return dt.datetime.combine(day, local.time().replace(tzinfo=None), tzinfo=tz)
-
-
-def _data_kind(pdata: person_data.PersonData, window: dict[str, Any]) -> str:
-    if window["data_kind"] == "beat_to_beat":
-        kind = window["source"]["kind"] if window["source"] else "unknown"
-        return _BEAT_KIND.get(kind, "ppg_beats")
-    return {"heart_rate_only": "heart_rate", "device_hrv": "device_hrv"}.get(
-        window["data_kind"], "none")
 
 
 def _candidates(pdata, search: tuple[dt.datetime, dt.datetime], only: int | None = None) -> list:
