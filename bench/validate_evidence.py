@@ -414,8 +414,9 @@ def endpoints(massage: list[dict[str, Any]], rest: list[dict[str, Any]]) -> list
             if "rest_deltas" in names:
                 extra["rest_deltas"] = [_entry(b, measure.metric)["delta"] for b in rest]
             if "n_without_weekday_control" in names:
+                # Unmatched sessions: the control term did not come from same-weekday days.
                 extra["n_without_weekday_control"] = sum(
-                    1 for e in entries if e["delta"] is not None and e.get("same_weekday_controls", 0) == 0)
+                    1 for e in entries if e["delta"] is not None and not e.get("weekday_matched"))
             excluded = Counter(str(e["reason"]).split(":")[0] for e in entries
                                if e["delta"] is None and e["reason"])
             out.append(api.EndpointData(
