@@ -223,7 +223,7 @@ def from_database(days: int, workers: int) -> None:
     from bench._database import fresh_database
     from service.core.db.connect import create_pool
     from service.core.db.rls import system_connection
-    from service.imports.pipeline import run_import
+    from service.imports.service import run_import
     from service.imports import repository as imports
     from service.access.repository import persons
 

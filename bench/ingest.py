@@ -32,7 +32,7 @@ from connectors import ReadContext, ReadReport  # noqa: E402
 from signal_processing.synthetic import simulate_rr  # noqa: E402
 from connectors.plain import RrText  # noqa: E402
 from service.core.db import connect, rls  # noqa: E402
-from service.imports.pipeline import run_import  # noqa: E402
+from service.imports.service import run_import  # noqa: E402
 from service.imports import repository as imports
 from service.access.repository import persons  # noqa: E402
 

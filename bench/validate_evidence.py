@@ -17,10 +17,10 @@ one), and the real pipeline runs on every person:
   (:func:`response.session_response`), the night after and the next morning against their
   own control days (:func:`response.level_response`);
 * each metric's smallest worthwhile change (:func:`metrics.smallest_worthwhile_change`);
-* person evidence: every claim of the claims table with the service's endpoints, Holm
-  across secondary endpoints and the headline choice (today ``signal_processing.evidence``;
-  after the evidence rework ``service.evidence.assess``, picked up automatically, which
-  also takes the rest-control sessions and the weekday counts).
+* person evidence: every claim of the claims table with the service's endpoints
+  (``service.evidence.assess``: massage against rest-control sessions when there are enough,
+  else against ordinary days; Holm across secondary endpoints; the headline choice; the
+  weekday-confound rule).
 
 For each world and claim the output gives the share of persons whose verdict is
 ``supported`` and ``contradicted``, and for the primary endpoint (lnRMSSD change) the
@@ -41,7 +41,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -100,10 +100,18 @@ WORLDS: tuple[World, ...] = (
     World("arrival stress 0.10, 6 rest controls", arrival_stress=0.10, rest_sessions=6),
     World("device change after 50 %", device_change=0.5),
     World("booked on worst mornings", worst_mornings=True, ar1=0.6),
-    World("effect 0.10 + rest 0.05, 6 rest controls", massage_effect=0.10, rest_effect=0.05,
-          rest_sessions=6),
-    World("effect 0.20 + rest 0.05, 6 rest controls", massage_effect=0.20, rest_effect=0.05,
-          rest_sessions=6),
+    World(
+        "effect 0.10 + rest 0.05, 6 rest controls",
+        massage_effect=0.10,
+        rest_effect=0.05,
+        rest_sessions=6,
+    ),
+    World(
+        "effect 0.20 + rest 0.05, 6 rest controls",
+        massage_effect=0.20,
+        rest_effect=0.05,
+        rest_sessions=6,
+    ),
     World("effect 0.20, no rest controls", massage_effect=0.20),
 )
 
@@ -166,9 +174,16 @@ class _RRWindows:
     def __init__(self, rng: np.random.Generator, cfg: SimConfig) -> None:
         self.rng, self.cfg = rng, cfg
 
-    def side(self, t0: float, minutes: float, ln: np.ndarray, hr: np.ndarray,
-             present: np.ndarray, prefer: str, search: tuple[datetime, datetime]
-             ) -> WindowValues:
+    def side(
+        self,
+        t0: float,
+        minutes: float,
+        ln: np.ndarray,
+        hr: np.ndarray,
+        present: np.ndarray,
+        prefer: str,
+        search: tuple[datetime, datetime],
+    ) -> WindowValues:
         from signal_processing.rr import clean_rr
         from signal_processing.windows import analyze_window, window_quality
 
@@ -179,10 +194,20 @@ class _RRWindows:
         for k in range(3):
             n = int(10 * 60 * hr[k] / 60) + 20
             seg = 60000.0 / hr[k] + math.exp(ln[k]) * rng.standard_normal(n) / math.sqrt(2.0)
-            rate = rng.uniform(0.02, 0.10) if rng.random() < self.cfg.p_movement else rng.uniform(0, 0.015)
+            rate = (
+                rng.uniform(0.02, 0.10)
+                if rng.random() < self.cfg.p_movement
+                else rng.uniform(0, 0.015)
+            )
             hit = rng.random(n) < rate
-            seg = np.where(hit, seg * np.where(rng.random(n) < 0.5, rng.uniform(0.45, 0.7, n),
-                                                rng.uniform(1.4, 1.9, n)), seg)
+            seg = np.where(
+                hit,
+                seg
+                * np.where(
+                    rng.random(n) < 0.5, rng.uniform(0.45, 0.7, n), rng.uniform(1.4, 1.9, n)
+                ),
+                seg,
+            )
             times = t + np.cumsum(seg) / 1000.0
             keep = times < t + 600.0
             seg, times = seg[keep], times[keep]
@@ -205,8 +230,14 @@ class _RRWindows:
             q = window_quality(clean, a, a + 300.0)
             if q.n_input_beats >= 3:
                 start = search[0] + timedelta(minutes=m)
-                cands.append(CandidateWindow(start, start + timedelta(minutes=5), q.coverage,
-                                             q.artifact_share if q.artifact_share is not None else 1.0))
+                cands.append(
+                    CandidateWindow(
+                        start,
+                        start + timedelta(minutes=5),
+                        q.coverage,
+                        q.artifact_share if q.artifact_share is not None else 1.0,
+                    )
+                )
         sel = select_best_window(cands, search_start=search[0], search_end=search[1], prefer=prefer)
         if sel.window is None:
             return WindowValues(insufficient_reason=sel.reason)
@@ -215,13 +246,20 @@ class _RRWindows:
         if w.hrv is None:
             return WindowValues(insufficient_reason=",".join(w.reasons) or "no_data")
         idx = w.indices
-        return WindowValues({"ln_rmssd": w.hrv.ln_rmssd, "mean_hr": w.hrv.mean_hr, "hf": w.hrv.hf,
-                             "stress_index": idx.stress_index if idx else None,
-                             "sns_index": idx.sns_index if idx else None})
+        return WindowValues(
+            {
+                "ln_rmssd": w.hrv.ln_rmssd,
+                "mean_hr": w.hrv.mean_hr,
+                "hf": w.hrv.hf,
+                "stress_index": idx.stress_index if idx else None,
+                "sns_index": idx.sns_index if idx else None,
+            }
+        )
 
 
-def simulate_person(seed: int | Sequence[int], cfg: SimConfig, world: World, *,
-                    rr: bool = False) -> Person:
+def simulate_person(
+    seed: int | Sequence[int], cfg: SimConfig, world: World, *, rr: bool = False
+) -> Person:
     """One synthetic person. The same ``seed`` gives the same person, days and noise in
     every world (common random numbers) up to what the world changes."""
     rng = np.random.default_rng(seed)
@@ -270,39 +308,60 @@ def simulate_person(seed: int | Sequence[int], cfg: SimConfig, world: World, *,
             shift[d, :3] -= world.arrival_stress
     ln += shift
     hr = np.clip(hr + HR_PER_LN * shift, 40, 110)
-    present = (rng.random((n_days, 6)) >= cfg.p_window_missing) \
-        & (rng.random(n_days) >= cfg.p_day_missing)[:, None]
-    coverage = np.where(rng.random((n_days, 6)) < cfg.p_gap, 1 - rng.uniform(10, 90, (n_days, 6)) / 300, 1.0)
+    present = (rng.random((n_days, 6)) >= cfg.p_window_missing) & (
+        rng.random(n_days) >= cfg.p_day_missing
+    )[:, None]
+    coverage = np.where(
+        rng.random((n_days, 6)) < cfg.p_gap, 1 - rng.uniform(10, 90, (n_days, 6)) / 300, 1.0
+    )
     coverage = np.minimum(coverage, rng.uniform(0.93, 1.0, (n_days, 6)))
-    artifacts = np.where(rng.random((n_days, 6)) < cfg.p_movement, rng.uniform(0.02, 0.10, (n_days, 6)),
-                         rng.uniform(0.0, 0.015, (n_days, 6)))
+    artifacts = np.where(
+        rng.random((n_days, 6)) < cfg.p_movement,
+        rng.uniform(0.02, 0.10, (n_days, 6)),
+        rng.uniform(0.0, 0.015, (n_days, 6)),
+    )
     device_days = {d for d in session_days if rng.random() < world.device_change}
     rr_windows = _RRWindows(rng, cfg) if rr else None
 
     person = Person({}, {}, {}, [], set())
     for d in range(n_days):
         day = EPOCH + timedelta(days=d)
-        t0 = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) + timedelta(hours=start_h)
+        t0 = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=start_h)
         end = t0 + timedelta(minutes=cfg.session_minutes)
-        searches = ((t0 - timedelta(minutes=30), t0), (end + timedelta(minutes=5), end + timedelta(minutes=35)))
+        searches = (
+            (t0 - timedelta(minutes=30), t0),
+            (end + timedelta(minutes=5), end + timedelta(minutes=35)),
+        )
         sides = []
         for side, (lo, hi), prefer in ((0, (0, 3), "latest"), (1, (3, 6), "earliest")):
             keep = present[d, lo:hi].copy()
             if side == 1 and d in device_days:
                 keep[:] = False  # the strap came off after the session
             if rr_windows is not None:
-                sides.append(rr_windows.side(searches[side][0].timestamp(), 30, ln[d, lo:hi], hr[d, lo:hi],
-                                             keep, prefer, searches[side]))
+                sides.append(
+                    rr_windows.side(
+                        searches[side][0].timestamp(),
+                        30,
+                        ln[d, lo:hi],
+                        hr[d, lo:hi],
+                        keep,
+                        prefer,
+                        searches[side],
+                    )
+                )
                 continue
             cands, index = [], {}
             for j in range(lo, hi):
                 if keep[j - lo]:
                     s = t0 + timedelta(hours=float(centres[j] - start_h)) - timedelta(minutes=2.5)
-                    c = CandidateWindow(s, s + timedelta(minutes=5), float(coverage[d, j]), float(artifacts[d, j]))
+                    c = CandidateWindow(
+                        s, s + timedelta(minutes=5), float(coverage[d, j]), float(artifacts[d, j])
+                    )
                     cands.append(c)
                     index[c] = j
-            sel = select_best_window(cands, search_start=searches[side][0], search_end=searches[side][1],
-                                     prefer=prefer)
+            sel = select_best_window(
+                cands, search_start=searches[side][0], search_end=searches[side][1], prefer=prefer
+            )
             if sel.window is None:
                 sides.append(WindowValues(insufficient_reason=sel.reason))
             else:
@@ -321,11 +380,15 @@ def simulate_person(seed: int | Sequence[int], cfg: SimConfig, world: World, *,
         worn = rng.random() >= cfg.p_day_missing
         person.nights[day] = {
             "night_ln_rmssd": night_ln if worn else None,
-            "night_hr": hr0 - 8 + HR_PER_LN * (night_ln - ln0 - 0.3) * 0.5 + rng.normal(0, 1.0) if worn else None,
+            "night_hr": hr0 - 8 + HR_PER_LN * (night_ln - ln0 - 0.3) * 0.5 + rng.normal(0, 1.0)
+            if worn
+            else None,
             "sleep_duration_min": float(rng.normal(420, 35)) if worn else None,
             "sleep_efficiency": float(np.clip(rng.normal(0.88, 0.03), 0.5, 1.0)) if worn else None,
         }
-        person.mornings[day] = float(morning[d] + wd_shift) if rng.random() >= cfg.p_day_missing else None
+        person.mornings[day] = (
+            float(morning[d] + wd_shift) if rng.random() >= cfg.p_day_missing else None
+        )
         if kind is not None:
             person.sessions.append((day, kind))
     person.device_changed = {EPOCH + timedelta(days=d) for d in device_days}
@@ -343,35 +406,65 @@ def responses(person: Person, cfg: SimConfig) -> list[tuple[str, dict[str, Any]]
     for day, kind in person.sessions:
         by_source = [(s, *person.windows[day][s]) for s in sorted(person.windows[day])]
         choice = same_device_day(day, by_source)
-        chosen = control_days(day, days, busy, max_distance_days=cfg.nearby_days,
-                              weekday_distance_days=cfg.weekday_days)
+        chosen = control_days(
+            day,
+            days,
+            busy,
+            max_distance_days=cfg.nearby_days,
+            weekday_distance_days=cfg.weekday_days,
+        )
         source = choice.source if choice.source is not None else STRAP
         controls = []
         for other in chosen.days:
-            pre, post = person.windows[other].get(source, (WindowValues(insufficient_reason="no_data"),) * 2)
+            pre, post = person.windows[other].get(
+                source, (WindowValues(insufficient_reason="no_data"),) * 2
+            )
             if pre.insufficient_reason is None or post.insufficient_reason is None:
                 controls.append(DayWindows(other, pre, post))
-        metrics = session_response(choice.windows, controls, WINDOW_METRICS, min_controls=cfg.min_controls,
-                                   nearby_days=cfg.nearby_days)
+        metrics = session_response(
+            choice.windows,
+            controls,
+            WINDOW_METRICS,
+            min_controls=cfg.min_controls,
+            nearby_days=cfg.nearby_days,
+        )
 
-        def level(values: dict[date, Any], metric: str, pick) -> dict[str, Any]:
+        def level(
+            values: dict[date, Any], metric: str, pick, day: date = day, chosen=chosen
+        ) -> dict[str, Any]:
             def wv(v: float | None) -> WindowValues:
                 return WindowValues({metric: v}, None if v is not None else "no_data")
 
             ctrl = [(d, wv(pick(values[d]))) for d in chosen.days if d in values]
-            r = level_response(day, wv(pick(values[day])), ctrl, metric, min_controls=cfg.min_controls,
-                               nearby_days=cfg.nearby_days)
-            return {**r.to_dict(), "control_values": [w.value(metric) for _, w in ctrl
-                                                      if w.value(metric) is not None]}
+            r = level_response(
+                day,
+                wv(pick(values[day])),
+                ctrl,
+                metric,
+                min_controls=cfg.min_controls,
+                nearby_days=cfg.nearby_days,
+            )
+            return {
+                **r.to_dict(),
+                "control_values": [w.value(metric) for _, w in ctrl if w.value(metric) is not None],
+            }
 
         body = {
             "status": "insufficient" if choice.windows.excluded else "ok",
             "insufficient_reason": choice.windows.excluded,
-            "controls": {"same_weekday_controls": sum(chosen.same_weekday(c.day) for c in controls)},
-            "metrics": {m: {**r.to_dict(), "control_changes": [c.change(m) for c in controls
-                                                               if c.change(m) is not None]}
-                        for m, r in metrics.items()},
-            "night": {"metrics": {m: level(person.nights, m, lambda v, m=m: v[m]) for m in NIGHT_METRICS}},
+            "controls": {
+                "same_weekday_controls": sum(chosen.same_weekday(c.day) for c in controls)
+            },
+            "metrics": {
+                m: {
+                    **r.to_dict(),
+                    "control_changes": [c.change(m) for c in controls if c.change(m) is not None],
+                }
+                for m, r in metrics.items()
+            },
+            "night": {
+                "metrics": {m: level(person.nights, m, lambda v, m=m: v[m]) for m in NIGHT_METRICS}
+            },
             "next_days": {"morning": level(person.mornings, "morning_ln_rmssd", lambda v: v)},
         }
         out.append((kind, body))
@@ -379,14 +472,11 @@ def responses(person: Person, cfg: SimConfig) -> list[tuple[str, dict[str, Any]]
 
 
 def _evidence_api():
-    """Today's evidence API, or the reworked one when it is there (after the merge)."""
-    try:
-        from service.evidence import assess as api  # type: ignore[attr-defined]
-        from service.evidence.claims import CLAIMS  # type: ignore[import-not-found]
-    except ImportError:
-        from signal_processing import evidence as api  # type: ignore[no-redef]
-        CLAIMS = api.CLAIMS  # type: ignore[attr-defined]
-    return api, CLAIMS
+    """The service's evidence assessment and its claims table."""
+    from service.evidence import assess
+    from service.evidence.claims import CLAIMS
+
+    return assess, CLAIMS
 
 
 def _entry(body: dict[str, Any], metric: str) -> dict[str, Any] | None:
@@ -409,38 +499,54 @@ def endpoints(massage: list[dict[str, Any]], rest: list[dict[str, Any]]) -> list
             entries = [_entry(b, measure.metric) for b in massage]
             if not entries or entries[0] is None:
                 continue
-            spread = [v for e in entries for v in (e.get("control_changes") or e.get("control_values") or [])]
+            spread = [
+                v
+                for e in entries
+                for v in (e.get("control_changes") or e.get("control_values") or [])
+            ]
             extra: dict[str, Any] = {}
             if "rest_deltas" in names:
                 extra["rest_deltas"] = [_entry(b, measure.metric)["delta"] for b in rest]
             if "n_without_weekday_control" in names:
                 # Unmatched sessions: the control term did not come from same-weekday days.
                 extra["n_without_weekday_control"] = sum(
-                    1 for e in entries if e["delta"] is not None and not e.get("weekday_matched"))
-            excluded = Counter(str(e["reason"]).split(":")[0] for e in entries
-                               if e["delta"] is None and e["reason"])
-            out.append(api.EndpointData(
-                claim.id, measure.metric, [e["delta"] for e in entries],
-                smallest_worthwhile_change(measure.metric, spread),
-                sum(1 for e in entries if e.get("control_adjusted", e["delta"] is not None)),
-                dict(excluded), **extra))
+                    1 for e in entries if e["delta"] is not None and not e.get("weekday_matched")
+                )
+            excluded = Counter(
+                str(e["reason"]).split(":")[0]
+                for e in entries
+                if e["delta"] is None and e["reason"]
+            )
+            out.append(
+                api.EndpointData(
+                    claim.id,
+                    measure.metric,
+                    [e["delta"] for e in entries],
+                    smallest_worthwhile_change(measure.metric, spread),
+                    sum(1 for e in entries if e.get("control_adjusted", e["delta"] is not None)),
+                    dict(excluded),
+                    **extra,
+                )
+            )
     return out
 
 
-def person_claims(person: Person, cfg: SimConfig, *, n_resamples: int, seed: int) -> dict[str, Any]:
+def person_claims(person: Person, cfg: SimConfig) -> dict[str, Any]:
     """Verdict per claim, the primary endpoint's interval, and bookkeeping, for one person."""
     api, _ = _evidence_api()
     rs = responses(person, cfg)
     massage = [b for k, b in rs if k == "massage"]
     rest = [b for k, b in rs if k == "rest"]
-    results = api.assess_person(endpoints(massage, rest), n_resamples=n_resamples, seed=seed)
+    results = api.assess_person(endpoints(massage, rest))
     by_claim = {r.claim: r for r in results}
     primary = next((e for e in by_claim["acute_stress"].endpoints if e.metric == "ln_rmssd"), None)
     return {
         "verdicts": {c: by_claim[c].verdict for c in CLAIMS_REPORTED if c in by_claim},
         "primary": primary,
         "device_changed": sum(b["insufficient_reason"] == "device_changed" for b in massage),
-        "weekday_matched": float(np.mean([b["metrics"]["ln_rmssd"]["weekday_matched"] for b in massage])),
+        "weekday_matched": float(
+            np.mean([b["metrics"]["ln_rmssd"]["weekday_matched"] for b in massage])
+        ),
         "comparison": getattr(primary, "comparison", None),
     }
 
@@ -448,13 +554,19 @@ def person_claims(person: Person, cfg: SimConfig, *, n_resamples: int, seed: int
 # --------------------------------------------------------------------------- the run
 
 
-def run_world(world: World, cfg: SimConfig, n_persons: int, *, seed: int = 1, n_resamples: int = 1000,
-              rr: bool = False) -> dict[str, Any]:
+def run_world(
+    world: World,
+    cfg: SimConfig,
+    n_persons: int,
+    *,
+    seed: int = 1,
+    rr: bool = False,
+) -> dict[str, Any]:
     verdicts: dict[str, Counter] = {c: Counter() for c in CLAIMS_REPORTED}
     covered, n_usable, widths, device, matched = [], [], [], [], []
     for i in range(n_persons):
         person = simulate_person([seed, i], cfg, world, rr=rr)
-        got = person_claims(person, cfg, n_resamples=n_resamples, seed=i)
+        got = person_claims(person, cfg)
         for claim, v in got["verdicts"].items():
             verdicts[claim][v] += 1
         p = got["primary"]
@@ -466,11 +578,13 @@ def run_world(world: World, cfg: SimConfig, n_persons: int, *, seed: int = 1, n_
         device.append(got["device_changed"])
         matched.append(got["weekday_matched"])
     return {
-        "world": world, "persons": n_persons,
+        "world": world,
+        "persons": n_persons,
         "supported": {c: verdicts[c]["supported"] / n_persons for c in CLAIMS_REPORTED},
         "contradicted": {c: verdicts[c]["contradicted"] / n_persons for c in CLAIMS_REPORTED},
         "verdicts": verdicts,
-        "coverage": float(np.mean(covered)) if covered else float("nan"), "n_ci": len(covered),
+        "coverage": float(np.mean(covered)) if covered else float("nan"),
+        "n_ci": len(covered),
         "ci_width": float(np.median(widths)) if widths else float("nan"),
         "mean_usable": float(np.mean(n_usable)) if n_usable else 0.0,
         "device_changed": float(np.mean(device)),
@@ -479,17 +593,23 @@ def run_world(world: World, cfg: SimConfig, n_persons: int, *, seed: int = 1, n_
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    head = ("| world | null | rest sessions | " + " | ".join(
-        f"{c} supported / contradicted" for c in CLAIMS_REPORTED)
+    head = (
+        "| world | null | rest sessions | "
+        + " | ".join(f"{c} supported / contradicted" for c in CLAIMS_REPORTED)
         + " | primary CI coverage of massage effect (n) | median CI width | mean usable sessions "
-          "| sessions weekday-matched | device_changed per person |")
+        "| sessions weekday-matched | device_changed per person |"
+    )
     lines = [head, "|" + "---|" * (8 + len(CLAIMS_REPORTED))]
     for r in rows:
         w = r["world"]
-        cells = " | ".join(f"{r['supported'][c]:.1%} / {r['contradicted'][c]:.1%}" for c in CLAIMS_REPORTED)
-        lines.append(f"| {w.name} | {'yes' if w.null else 'no'} | {w.rest_sessions} | {cells} "
-                     f"| {r['coverage']:.1%} ({r['n_ci']}) | {r['ci_width']:.3f} | {r['mean_usable']:.1f} "
-                     f"| {r['weekday_matched']:.0%} | {r['device_changed']:.2f} |")
+        cells = " | ".join(
+            f"{r['supported'][c]:.1%} / {r['contradicted'][c]:.1%}" for c in CLAIMS_REPORTED
+        )
+        lines.append(
+            f"| {w.name} | {'yes' if w.null else 'no'} | {w.rest_sessions} | {cells} "
+            f"| {r['coverage']:.1%} ({r['n_ci']}) | {r['ci_width']:.3f} | {r['mean_usable']:.1f} "
+            f"| {r['weekday_matched']:.0%} | {r['device_changed']:.2f} |"
+        )
     return "\n".join(lines)
 
 
@@ -498,8 +618,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--persons", type=int, default=200)
     ap.add_argument("--sessions", type=int, default=8)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--resamples", type=int, default=1000)
-    ap.add_argument("--rr", action="store_true", help="simulate beat-to-beat RR and run cleaning and HRV")
+    ap.add_argument(
+        "--rr", action="store_true", help="simulate beat-to-beat RR and run cleaning and HRV"
+    )
     ap.add_argument("--worlds", nargs="*", help="world names (default: all)")
     args = ap.parse_args(argv)
     worlds = [w for w in WORLDS if not args.worlds or w.name in args.worlds]
@@ -507,13 +628,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = []
     t = time.perf_counter()
     for world in worlds:
-        rows.append(run_world(world, cfg, args.persons, seed=args.seed, n_resamples=args.resamples, rr=args.rr))
+        rows.append(
+            run_world(
+                world, cfg, args.persons, seed=args.seed, rr=args.rr
+            )
+        )
         print(f"# {world.name}: {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
     api, _ = _evidence_api()
     print(table(rows))
-    print(f"\n({args.persons} persons per world, {args.sessions} massage sessions each, seed {args.seed}, "
-          f"{args.resamples} resamples, {'RR + cleaning + HRV' if args.rr else 'window metrics'}, "
-          f"evidence API {api.__name__}; {time.perf_counter() - t:.0f} s)")
+    print(
+        f"\n({args.persons} persons per world, {args.sessions} massage sessions each, seed {args.seed}, "
+        f"{'RR + cleaning + HRV' if args.rr else 'window metrics'}, "
+        f"evidence API {api.__name__}; {time.perf_counter() - t:.0f} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -7,21 +7,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from psycopg_pool import ConnectionPool
 
-from service import __version__
-from service.core.settings import Settings, get_settings
-from service.core.db import connect, migrate
-from service.jobs import runtime
-from service.core.http import middleware, problems
-from service.analysis import endpoints as analysis
+from service import __version__, tasks
 from service.access.endpoints import audit, grants, persons, tokens
-from service.fhir import endpoints as fhir
-from service.core.http import health
-from service.imports import endpoints as imports
+from service.analysis import endpoints as analysis
 from service.care.endpoints import lab_results, self_reports, sessions
+from service.core.db import connect, migrate
+from service.core.http import health, middleware, problems
+from service.core.settings import Settings, get_settings
+from service.fhir import endpoints as fhir
+from service.imports import endpoints as imports
+from service.jobs import endpoints as jobs_routes
+from service.jobs import runtime
 from service.observations import endpoints as observations
 from service.privacy import endpoints as privacy
 from service.webhooks import endpoints as webhooks
-from service.jobs import endpoints as jobs_routes
 
 DESCRIPTION = """What a massage session does to a person's body, measured by the wearable they
 already wear. Authenticate with `Authorization: Bearer <token>`; errors are RFC 9457
@@ -36,6 +35,7 @@ def create_app(settings: Settings | None = None, pool: ConnectionPool | None = N
     worker (``vagus serve``, the single-machine default).
     """
     settings = settings or get_settings()
+    tasks.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -151,9 +151,15 @@ def measure_status(days: np.ndarray, values: np.ndarray, metric: str) -> list[Me
         low = mean - swc if swc is not None else None
         high = mean + swc if swc is not None else None
         if roll is None:
-            status, reason = "insufficient_data", f"fewer than {MIN_DAYS_7D} of the last {ROLLING_DAYS} days"
+            status, reason = (
+                "insufficient_data",
+                f"fewer than {MIN_DAYS_7D} of the last {ROLLING_DAYS} days",
+            )
         elif mean is None:
-            status, reason = "insufficient_data", f"fewer than {MIN_DAYS_60D} of the previous {NORMAL_DAYS} days"
+            status, reason = (
+                "insufficient_data",
+                f"fewer than {MIN_DAYS_60D} of the previous {NORMAL_DAYS} days",
+            )
         else:
             status = "below" if roll < low else "above" if roll > high else "within"
             reason = None

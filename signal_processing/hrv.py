@@ -37,7 +37,7 @@ import scipy.linalg
 import scipy.signal
 
 #: Bump whenever a formula, default or threshold that changes a stored number changes.
-ALGORITHM_VERSION = "hrv-1"
+ALGORITHM_VERSION = "hrv-2"  # hrv-2: DFA alpha1 keeps every box (Peng 1995)
 
 LF_BAND = (0.04, 0.15)
 HF_BAND = (0.15, 0.40)
@@ -245,11 +245,11 @@ def band_power(freq: np.ndarray, psd: np.ndarray, band: tuple[float, float]) -> 
     return power if power > 0 else None
 
 
-def band_powers(
+def spectrum(
     nn: np.ndarray, times_s: np.ndarray, *, detrend: Detrend = "linear",
     interpolation: Interpolation = "cubic", rate: float = INTERPOLATION_RATE_HZ,
-) -> tuple[float | None, float | None]:
-    """Absolute LF and HF power (ms^2): resample at 4 Hz, detrend, Welch, integrate the bands.
+) -> tuple[np.ndarray, np.ndarray]:
+    """Welch PSD (ms^2/Hz) of the NN series: resample at ``rate`` Hz, detrend, Welch.
 
     Detrending happens here, before the spectrum: neurokit2 0.3.0's own ``hrv_frequency(
     detrend=...)`` forwards the argument to ``scipy.signal.welch`` as well and raises a
@@ -260,16 +260,29 @@ def band_powers(
         x = scipy.signal.detrend(x, type="linear")
     elif detrend == "smoothness_priors":
         x = smoothness_priors_detrend(x)
-    freq, psd = welch_psd(x, rate)
+    return welch_psd(x, rate)
+
+
+def band_powers(
+    nn: np.ndarray, times_s: np.ndarray, *, detrend: Detrend = "linear",
+    interpolation: Interpolation = "cubic", rate: float = INTERPOLATION_RATE_HZ,
+) -> tuple[float | None, float | None]:
+    """Absolute LF and HF power (ms^2) integrated from :func:`spectrum`."""
+    freq, psd = spectrum(nn, times_s, detrend=detrend, interpolation=interpolation, rate=rate)
     return band_power(freq, psd, LF_BAND), band_power(freq, psd, HF_BAND)
 
 
 def dfa_alpha1(nn: np.ndarray, scales: np.ndarray = DFA_ALPHA1_SCALES) -> float | None:
-    """Short-term DFA scaling exponent alpha1 (Peng et al. 1995).
+    """Short-term DFA scaling exponent alpha1, exactly as defined by Peng et al. (1995).
 
-    Profile y = cumsum(nn - mean); for each box size n, non-overlapping boxes from the start,
-    least-squares line removed per box, F(n) = sqrt(mean residual variance); alpha1 is the slope
-    of log2 F(n) on log2 n. Equals ``neurokit2.fractal_dfa(nn, scale=4..16, overlap=False)``.
+    Profile y(k) = sum_{i<=k} (nn_i - mean nn). For each box size n (4-16 beats), y is cut into
+    floor(N / n) non-overlapping boxes from the first beat (a remainder shorter than n is left
+    out), a least-squares line is removed in each box, and F(n) is the root mean square of all
+    residuals. alpha1 is the least-squares slope of log F(n) on log n. Every box counts: a box
+    whose residuals are (near) zero is a real observation of low fluctuation, not an error, so
+    none is dropped (neurokit2's multifractal code drops them; on a 126-beat Garmin recording
+    with few distinct values that gave 0.63 instead of 0.92). ``None`` below
+    ``MIN_BEATS_DFA`` beats or when some F(n) is zero (a perfectly linear profile).
     """
     nn = np.asarray(nn, dtype=float)
     if nn.size < MIN_BEATS_DFA:
@@ -279,18 +292,14 @@ def dfa_alpha1(nn: np.ndarray, scales: np.ndarray = DFA_ALPHA1_SCALES) -> float 
     for i, n in enumerate(scales):
         k = y.size // n
         boxes = y[: k * n].reshape(k, n)
-        x = np.arange(n, dtype=float)
-        xc = x - x.mean()
-        # Residual variance of a per-box linear fit, in closed form.
+        xc = np.arange(n, dtype=float) - (n - 1) / 2.0
+        # Residuals of a per-box least-squares line, in closed form.
         yc = boxes - boxes.mean(axis=1, keepdims=True)
-        slope = (yc @ xc) / (xc @ xc)
-        resid = yc - slope[:, None] * xc[None, :]
-        var = np.mean(resid**2, axis=1)
-        var = var[var > 1e-8 * var.max()] if var.max() > 0 else var
-        fluct[i] = np.sqrt(np.mean(var)) if var.size else np.nan
+        resid = yc - np.outer((yc @ xc) / (xc @ xc), xc)
+        fluct[i] = np.sqrt(np.mean(resid**2))
     if not np.all(np.isfinite(fluct)) or np.any(fluct <= 0):
         return None
-    return float(np.polyfit(np.log2(scales), np.log2(fluct), 1)[0])
+    return float(np.polyfit(np.log(scales), np.log(fluct), 1)[0])
 
 
 def _longest_run(nn: np.ndarray, seg: np.ndarray) -> np.ndarray:

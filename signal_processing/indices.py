@@ -7,21 +7,29 @@ Baevsky stress index
     MxDMn = max NN - min NN (s). Kubios reports the square root of SI, to make it closer to
     normally distributed; both are returned.
 
-Kubios-style PNS and SNS indices
-    PNS = mean of z(mean RR), z(RMSSD), z(SD1); SNS = mean of z(mean HR), z(sqrt SI), z(SD2),
-    where z(x) = (x - norm mean) / norm SD. Kubios does not publish its normative values, so
-    these are *Kubios-style* indices on published short-term norms (see ``NORMS``): they are
-    not numerically comparable to Kubios' own PNS/SNS.
+Kubios-style PNS and SNS indices (population-referenced z-scores, not diagnostic)
+    PNS = mean of z(mean RR), z(RMSSD); SNS = mean of z(mean HR), z(sqrt SI), -z(SD2),
+    where z(x) = (x - norm mean) / norm SD against ``NORMS``. Kubios' PNS also averages a
+    third input, Poincaré SD1; SD1 in ms is RMSSD / sqrt 2 (Brennan 2001), so its z-score
+    against a norm derived from RMSSD's repeats z(RMSSD) and counted RMSSD twice. No
+    published population norm for SD1 (in ms or normalised units) could be verified, so SD1
+    is left out rather than given a derived norm. Kubios does not publish its normative
+    values: these indices are not numerically comparable to Kubios' own PNS/SNS. They say
+    where a window lies relative to a healthy-adult population, not whether anything is
+    wrong (``StressIndices.population_referenced`` / ``diagnostic`` flags).
 
 References
 ----------
 * Baevsky, R. M., & Chernikova, A. G. (2017). Heart rate variability analysis: physiological
   foundations and main methods. Cardiometry, 10, 66-76.
+* Brennan, M., Palaniswami, M., & Kamen, P. (2001). Do existing measures of Poincaré plot
+  geometry reflect nonlinear features of heart rate variability? IEEE Trans Biomed Eng,
+  48(11), 1342-1347.
 * Nunan, D., Sandercock, G. R. H., & Brodie, D. A. (2010). A quantitative systematic review of
   normal values for short-term heart rate variability in healthy adults. Pacing and Clinical
   Electrophysiology, 33(11), 1407-1417.
-* Tarvainen, M. P., Lipponen, J., Niskanen, J.-P., & Ranta-aho, P. O. (2021). Kubios HRV
-  (ver. 3.5) user's guide. Kubios Oy. (Definition of the PNS/SNS indices and of sqrt SI.)
+* Kubios Oy, "HRV and ANS function" (kubios.com/hrv-ans-function): definition of the PNS
+  index from mean RR, RMSSD and a Poincaré input.
 """
 
 from __future__ import annotations
@@ -41,6 +49,12 @@ class Norm:
     mean: float
     sd: float
     source: str
+    verified: str  # what was checked against the source, and what could not be
+
+
+_NUNAN_TABLE_UNREACHABLE = (
+    "not verified: the Nunan 2010 abstract gives no values and its table could not be read; "
+    "the value is the one this project quoted before")
 
 
 def _sd2_norm() -> Norm:
@@ -50,24 +64,33 @@ def _sd2_norm() -> Norm:
     sd2 = math.sqrt(2 * sdnn**2 - rmssd**2 / 2)
     d_sdnn, d_rmssd = 2 * sdnn / sd2, (rmssd / 2) / sd2
     return Norm(sd2, math.hypot(d_sdnn * sdnn_sd, d_rmssd * rmssd_sd),
-                "derived from Nunan 2010 SDNN and RMSSD: SD2 = sqrt(2 SDNN^2 - RMSSD^2 / 2)")
+                "derived from the Nunan 2010 SDNN and RMSSD norms: SD2 = sqrt(2 SDNN^2 - RMSSD^2 / 2)",
+                "formula verified (Brennan 2001 relation, tested); inputs as verified for SDNN, RMSSD")
 
 
-#: Short-term (5 min, supine/seated rest) norms for healthy adults.
+#: Short-term (5 min, supine/seated rest) norms for healthy adults. Changing one changes
+#: stored index values: bump ``hrv.ALGORITHM_VERSION``.
 NORMS: dict[str, Norm] = {
-    "mean_rr": Norm(926.0, 90.0, "Nunan et al. 2010, mean RR (ms)"),
-    "sdnn": Norm(50.0, 16.0, "Nunan et al. 2010, SDNN (ms)"),
-    "rmssd": Norm(42.0, 15.0, "Nunan et al. 2010, RMSSD (ms)"),
+    "mean_rr": Norm(926.0, 90.0, "Nunan et al. 2010, mean RR (ms)", _NUNAN_TABLE_UNREACHABLE),
+    "sdnn": Norm(50.0, 16.0, "Nunan et al. 2010, SDNN (ms)",
+                 "mean 50 ms verified in a secondary source citing Nunan 2010 (BioSource Software, "
+                 "'A Guide to Selecting HRV Norms'); SD 16 not verified"),
+    "rmssd": Norm(42.0, 15.0, "Nunan et al. 2010, RMSSD (ms)", _NUNAN_TABLE_UNREACHABLE),
     # 60000 / RR and first-order SD: 60000 * 90 / 926^2.
     "mean_hr": Norm(60000.0 / 926.0, 60000.0 * 90.0 / 926.0**2,
-                    "derived from Nunan 2010 mean RR: HR = 60000 / RR"),
-    # SD1 = RMSSD / sqrt 2 exactly (Brennan 2001), so its norm is the RMSSD norm scaled.
-    "sd1": Norm(42.0 / math.sqrt(2), 15.0 / math.sqrt(2),
-                "derived from Nunan 2010 RMSSD: SD1 = RMSSD / sqrt 2"),
+                    "derived from the Nunan 2010 mean RR norm: HR = 60000 / RR",
+                    "derivation only; the mean RR norm itself is not verified"),
     "sd2": _sd2_norm(),
-    # Baevsky's normal resting range SI 50-150 read as mean 100 +- 2 SD (SD 25); sqrt by
-    # first-order propagation: sqrt(100) = 10, SD 25 / (2 * 10) = 1.25.
-    "sqrt_si": Norm(10.0, 1.25, "derived from Baevsky's normal range SI 50-150 (mean +- 2 SD)"),
+    # Baevsky's writings give a normal *range* for SI, not a mean and SD. Reading "50-150" as
+    # mean +- 2 SD gave sqrt SI 10 +- 1.25, far narrower than SI varies between healthy
+    # resting adults, and made sqrt SI dominate the SNS index (z -3.4 to -3.8 on ordinary
+    # windows). Instead the norm is derived the same way for every input: 5-minute windows of
+    # a simulated healthy population drawn from the Nunan mean RR and SDNN norms
+    # (tests/signal_processing/test_indices.py, derive_sqrt_si_norm, 2000 people; median SI 80,
+    # inside Baevsky's range).
+    "sqrt_si": Norm(9.95, 3.91, "derived by simulation from the Nunan 2010 mean RR and SDNN norms "
+                              "(50 ms bins)",
+                    "not verifiable: no published mean and SD of SI found; the derivation is ours"),
 }
 
 
@@ -75,9 +98,13 @@ NORMS: dict[str, Norm] = {
 class StressIndices:
     stress_index: float | None = None  # Baevsky SI
     sqrt_stress_index: float | None = None  # as Kubios reports "Stress index"
-    pns_index: float | None = None  # Kubios-style
-    sns_index: float | None = None  # Kubios-style
+    pns_index: float | None = None  # Kubios-style, z units against NORMS
+    sns_index: float | None = None  # Kubios-style, z units against NORMS
     label: str = "Kubios-style PNS/SNS on published norms (Nunan 2010), not Kubios' own values"
+    #: PNS/SNS compare the window with a healthy-adult population, not with this person.
+    population_referenced: bool = True
+    #: They are not a diagnosis: nothing here says a value is abnormal.
+    diagnostic: bool = False
 
 
 def baevsky_stress_index(nn_ms: np.ndarray, bin_ms: float = SI_BIN_MS) -> float | None:
@@ -104,9 +131,12 @@ def z_score(value: float | None, norm: Norm) -> float | None:
     return None if value is None else (value - norm.mean) / norm.sd
 
 
-def pns_index(mean_rr: float | None, rmssd: float | None, sd1: float | None) -> float | None:
-    """Kubios-style PNS index: mean z-score of mean RR, RMSSD and SD1 against ``NORMS``."""
-    zs = [z_score(mean_rr, NORMS["mean_rr"]), z_score(rmssd, NORMS["rmssd"]), z_score(sd1, NORMS["sd1"])]
+def pns_index(mean_rr: float | None, rmssd: float | None) -> float | None:
+    """Kubios-style PNS index: mean z-score of mean RR and RMSSD against ``NORMS``.
+
+    SD1 is not an input: in ms it is RMSSD / sqrt 2, so it would count RMSSD twice.
+    """
+    zs = [z_score(mean_rr, NORMS["mean_rr"]), z_score(rmssd, NORMS["rmssd"])]
     return None if any(z is None for z in zs) else float(np.mean(zs))
 
 
@@ -129,6 +159,6 @@ def stress_indices(nn_ms: np.ndarray, metrics: HRVMetrics) -> StressIndices:
     return StressIndices(
         stress_index=si,
         sqrt_stress_index=sqrt_si,
-        pns_index=pns_index(metrics.mean_rr, metrics.rmssd, metrics.sd1),
+        pns_index=pns_index(metrics.mean_rr, metrics.rmssd),
         sns_index=sns_index(metrics.mean_hr, sqrt_si, metrics.sd2),
     )

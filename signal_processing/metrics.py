@@ -94,27 +94,72 @@ METRICS: dict[str, MetricSpec] = {
     m.name: m
     for m in (
         # 5-minute windows before and after a session (difference in differences).
-        MetricSpec("ln_rmssd", "ln(ms)", "higher", "natural log of RMSSD (vagal tone marker)", _pre_post(0.05)),
+        MetricSpec(
+            "ln_rmssd",
+            "ln(ms)",
+            "higher",
+            "natural log of RMSSD (vagal tone marker)",
+            _pre_post(0.05),
+        ),
         MetricSpec("mean_hr", "bpm", "lower", "mean heart rate", _pre_post(1.0)),
-        MetricSpec("rmssd", "ms", "higher", "root mean square of successive RR differences", _pre_post(2.0)),
+        MetricSpec(
+            "rmssd", "ms", "higher", "root mean square of successive RR differences", _pre_post(2.0)
+        ),
         MetricSpec("hf", "ms²", "higher", "high-frequency power 0.15–0.4 Hz", _pre_post(50.0)),
-        MetricSpec("stress_index", "", "lower", "Baevsky stress index (raw, not its square root)", _pre_post(10.0)),
+        MetricSpec(
+            "stress_index",
+            "",
+            "lower",
+            "Baevsky stress index (raw, not its square root)",
+            _pre_post(10.0),
+        ),
         MetricSpec("sns_index", "", "lower", "Kubios-style sympathetic index", _pre_post(0.1)),
         MetricSpec("pns_index", "", "higher", "Kubios-style parasympathetic index", _pre_post(0.1)),
         # The night after a session, against control nights.
-        MetricSpec("night_ln_rmssd", "ln(ms)", "higher", "median lnRMSSD over the main sleep", _nights(0.05)),
-        MetricSpec("night_hr", "bpm", "lower", "lowest 5-minute mean heart rate over the night", _nights(1.0)),
-        MetricSpec("sleep_duration_min", "min", "higher", "time asleep in the main sleep", _nights(10.0)),
-        MetricSpec("sleep_efficiency", "", "higher", "time asleep / time of the main sleep", _nights(0.02)),
+        MetricSpec(
+            "night_ln_rmssd",
+            "ln(ms)",
+            "higher",
+            "median lnRMSSD over the main sleep",
+            _nights(0.05),
+        ),
+        MetricSpec(
+            "night_hr",
+            "bpm",
+            "lower",
+            "lowest 5-minute mean heart rate over the night",
+            _nights(1.0),
+        ),
+        MetricSpec(
+            "sleep_duration_min", "min", "higher", "time asleep in the main sleep", _nights(10.0)
+        ),
+        MetricSpec(
+            "sleep_efficiency", "", "higher", "time asleep / time of the main sleep", _nights(0.02)
+        ),
         # Single daily readings against the person's normal.
-        MetricSpec("morning_ln_rmssd", "ln(ms)", "higher", "lnRMSSD of the first valid morning window",
-                   SWCRule("daily_reading", DAILY, 0.05)),
-        MetricSpec("resting_hr", "bpm", "lower", "resting heart rate of the day",
-                   SWCRule("daily_reading", DAILY, 1.0)),
+        MetricSpec(
+            "morning_ln_rmssd",
+            "ln(ms)",
+            "higher",
+            "lnRMSSD of the first valid morning window",
+            SWCRule("daily_reading", DAILY, 0.05),
+        ),
+        MetricSpec(
+            "resting_hr",
+            "bpm",
+            "lower",
+            "resting heart rate of the day",
+            SWCRule("daily_reading", DAILY, 1.0),
+        ),
         # No personal spread: fixed values.
         MetricSpec("pain", "0-10", "lower", "self-reported pain", SWCRule("fixed", 0.0, 1.0)),
-        MetricSpec("headache_intensity", "0-10", "lower", "self-reported headache intensity",
-                   SWCRule("fixed", 0.0, 1.0)),
+        MetricSpec(
+            "headache_intensity",
+            "0-10",
+            "lower",
+            "self-reported headache intensity",
+            SWCRule("fixed", 0.0, 1.0),
+        ),
         MetricSpec("anxiety", "0-10", "lower", "self-reported anxiety", SWCRule("fixed", 0.0, 1.0)),
         MetricSpec("cortisol", "nmol/L", "lower", "cortisol", SWCRule("fixed", 0.0, 1.0)),
     )
@@ -123,7 +168,9 @@ METRICS: dict[str, MetricSpec] = {
 #: Metrics measured in the 5-minute windows around a session.
 WINDOW_METRICS: tuple[str, ...] = tuple(n for n, m in METRICS.items() if m.swc.spread == "pre_post")
 #: Metrics of the night after a session.
-NIGHT_METRICS: tuple[str, ...] = tuple(n for n, m in METRICS.items() if m.swc.spread == "control_nights")
+NIGHT_METRICS: tuple[str, ...] = tuple(
+    n for n, m in METRICS.items() if m.swc.spread == "control_nights"
+)
 
 
 def better(metric: str) -> Better:

@@ -96,15 +96,22 @@ def select_best_window(
     """
     tolerance = timedelta(seconds=1)
     inside = [
-        c for c in candidates
-        if c.start >= search_start and c.end <= search_end and abs((c.end - c.start) - length) <= tolerance
+        c
+        for c in candidates
+        if c.start >= search_start
+        and c.end <= search_end
+        and abs((c.end - c.start) - length) <= tolerance
     ]
     if not inside:
         return WindowSelection(None, "no_data")
     beats = [c for c in inside if c.data_kind in BEAT_DATA_KINDS]
     if not beats:
-        return WindowSelection(None, "heart_rate_only" if any(c.data_kind == "heart_rate" for c in inside)
-                               else "device_hrv_only")
+        return WindowSelection(
+            None,
+            "heart_rate_only"
+            if any(c.data_kind == "heart_rate" for c in inside)
+            else "device_hrv_only",
+        )
     covered = [c for c in beats if c.coverage >= min_coverage]
     if not covered:
         best = max(c.coverage for c in beats)
@@ -112,7 +119,9 @@ def select_best_window(
     clean = [c for c in covered if c.artifact_share <= max_artifact_share]
     if not clean:
         best = min(c.artifact_share for c in covered)
-        return WindowSelection(None, f"too_many_artifacts: best {best:.1%} > {max_artifact_share:.1%}")
+        return WindowSelection(
+            None, f"too_many_artifacts: best {best:.1%} > {max_artifact_share:.1%}"
+        )
     sign = 1 if prefer == "latest" else -1
     chosen = max(
         clean,
@@ -160,11 +169,14 @@ def control_days(
 
     def wanted(d: date) -> bool:
         distance = abs((d - session_day).days)
-        return d not in busy and (distance <= max_distance_days
-                                  or (d.weekday() == wd and distance <= weekday_distance_days))
+        return d not in busy and (
+            distance <= max_distance_days
+            or (d.weekday() == wd and distance <= weekday_distance_days)
+        )
 
-    days = sorted({d for d in available_days if wanted(d)},
-                  key=lambda d: (abs((d - session_day).days), d))
+    days = sorted(
+        {d for d in available_days if wanted(d)}, key=lambda d: (abs((d - session_day).days), d)
+    )
     return ControlDays(session_day, tuple(days), max_distance_days)
 
 
@@ -265,6 +277,7 @@ def same_device_day(
     ``device_changed``: a change between two devices measures the devices as much as the
     person. Otherwise the preferred source's windows are returned with their reasons.
     """
+
     def usable(w: WindowValues) -> bool:
         return w.insufficient_reason is None
 
@@ -277,8 +290,9 @@ def same_device_day(
         (ps, pre), (qs, post) = with_pre[0], with_post[0]
         return DeviceChoice(DayWindows(day, pre, post, excluded="device_changed"), None, ps, qs)
     if by_source:
-        source, pre, post = next(((s, a, b) for s, a, b in by_source if usable(a) or usable(b)),
-                                 by_source[0])
+        source, pre, post = next(
+            ((s, a, b) for s, a, b in by_source if usable(a) or usable(b)), by_source[0]
+        )
         return DeviceChoice(DayWindows(day, pre, post), source, source, source)
     empty = WindowValues(insufficient_reason="no_data")
     return DeviceChoice(DayWindows(day, empty, empty), None, None, None)
@@ -343,14 +357,30 @@ def metric_response(
     example ``device_changed``) has no numbers, and that is the reason.
     """
     better = METRICS[metric].better
-    chosen = match_controls(session.day, [(d.day, d.change(metric)) for d in controls],
-                            nearby_days=nearby_days, min_controls=min_controls)
+    chosen = match_controls(
+        session.day,
+        [(d.day, d.change(metric)) for d in controls],
+        nearby_days=nearby_days,
+        min_controls=min_controls,
+    )
     ctrl = list(chosen.values)
     n = len(ctrl)
     control_change = float(np.median(ctrl)) if n else None
     if session.excluded is not None:
-        return MetricResponse(metric, better, None, None, None, control_change, n, None, False,
-                              session.excluded, chosen.n_same_weekday, chosen.weekday_matched)
+        return MetricResponse(
+            metric,
+            better,
+            None,
+            None,
+            None,
+            control_change,
+            n,
+            None,
+            False,
+            session.excluded,
+            chosen.n_same_weekday,
+            chosen.weekday_matched,
+        )
     pre, post = session.pre.value(metric), session.post.value(metric)
     change = None if pre is None or post is None else post - pre
     reason: str | None = None
@@ -360,10 +390,25 @@ def metric_response(
     adjusted = n >= min_controls
     if not adjusted and reason is None:
         reason = f"only {n} control day(s) with usable data (need {min_controls}): raw change, not control-adjusted"
-    adj = change - control_change if adjusted and change is not None and control_change is not None else None
-    return MetricResponse(metric, better, pre, post, change, control_change, n, adj,
-                          adjusted and change is not None, reason, chosen.n_same_weekday,
-                          chosen.weekday_matched)
+    adj = (
+        change - control_change
+        if adjusted and change is not None and control_change is not None
+        else None
+    )
+    return MetricResponse(
+        metric,
+        better,
+        pre,
+        post,
+        change,
+        control_change,
+        n,
+        adj,
+        adjusted and change is not None,
+        reason,
+        chosen.n_same_weekday,
+        chosen.weekday_matched,
+    )
 
 
 def session_response(
@@ -375,8 +420,10 @@ def session_response(
     nearby_days: int = 14,
 ) -> dict[str, MetricResponse]:
     """:func:`metric_response` for each metric, keyed by metric name."""
-    return {m: metric_response(session, controls, m, min_controls=min_controls, nearby_days=nearby_days)
-            for m in metrics}
+    return {
+        m: metric_response(session, controls, m, min_controls=min_controls, nearby_days=nearby_days)
+        for m in metrics
+    }
 
 
 @dataclass(frozen=True)
@@ -420,16 +467,29 @@ def level_response(
     give no difference, with the reason.
     """
     direction = METRICS[metric].better
-    chosen = match_controls(session_day, [(d, w.value(metric)) for d, w in control_windows],
-                            nearby_days=nearby_days, min_controls=min_controls)
+    chosen = match_controls(
+        session_day,
+        [(d, w.value(metric)) for d, w in control_windows],
+        nearby_days=nearby_days,
+        min_controls=min_controls,
+    )
     ctrl = list(chosen.values)
     med = float(np.median(ctrl)) if ctrl else None
     value = session_window.value(metric)
     common = (chosen.n_same_weekday, chosen.weekday_matched)
     if value is None:
-        return LevelResponse(metric, direction, None, med, len(ctrl), None, session_window.reason(metric),
-                             *common)
+        return LevelResponse(
+            metric, direction, None, med, len(ctrl), None, session_window.reason(metric), *common
+        )
     if len(ctrl) < min_controls:
-        return LevelResponse(metric, direction, value, med, len(ctrl), None,
-                             f"only {len(ctrl)} control value(s) (need {min_controls})", *common)
+        return LevelResponse(
+            metric,
+            direction,
+            value,
+            med,
+            len(ctrl),
+            None,
+            f"only {len(ctrl)} control value(s) (need {min_controls})",
+            *common,
+        )
     return LevelResponse(metric, direction, value, med, len(ctrl), value - med, None, *common)

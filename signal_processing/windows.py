@@ -13,6 +13,9 @@ Reason codes
 ``too_many_artifacts``  first-pass artifact share above ``max_artifact_share``
 ``gap_too_long``        a gap longer than ``max_gap_s``: frequency measures withheld
 ``lf_needs_2_min`` / ``lf_hf_needs_5_min``  window too short for those spectral measures
+``slow_breathing``      breathing rate from the RR series below the HF band (< 9 /min): LF, HF,
+                        LF/HF and HF n.u. stay in ``hrv`` but are listed in
+                        ``unreliable_metrics`` and must not be used as evidence
 ``heart_rate_only``     only heart-rate samples: no beat-to-beat HRV
 ``device_hrv_only``     only device-computed SDNN/RMSSD: no beat-to-beat HRV
 """
@@ -32,10 +35,17 @@ from signal_processing.hrv import (
     compute_hrv,
 )
 from signal_processing.indices import StressIndices, stress_indices
+from signal_processing.respiration import (
+    BAND_DEPENDENT_METRICS,
+    MIN_SECONDS as MIN_SECONDS_BREATHING,
+    BreathingEstimate,
+    estimate_breathing,
+)
 from signal_processing.rr import CleanedRR
 
 DataKind = Literal["beat_to_beat", "heart_rate_only", "device_hrv", "none"]
-#: ok: beat-to-beat HRV computed; partial: computed but some measures withheld (see reasons);
+#: ok: beat-to-beat HRV computed; partial: computed but some measures withheld or flagged
+#: unreliable (see reasons and ``unreliable_metrics``);
 #: limited: only heart-rate or device-HRV measures; insufficient: no numbers at all.
 Status = Literal["ok", "partial", "limited", "insufficient"]
 
@@ -96,6 +106,10 @@ class WindowResult:
     device_hrv: DeviceHRVSummary | None = None
     algorithm_version: str = ALGORITHM_VERSION
     extra: dict = field(default_factory=dict)
+    #: Breathing rate estimated from the RR series (beat-to-beat windows with spectra only).
+    breathing: BreathingEstimate | None = None
+    #: Metrics present in ``hrv`` that this window's data make unreliable (keep out of verdicts).
+    unreliable_metrics: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -160,8 +174,16 @@ def analyze_window(
             reasons.append("lf_hf_needs_5_min")
     metrics = compute_hrv(nn, clean.times_s[i0:i1], clean.segment_id[i0:i1],
                           duration_s=q.duration_s, frequency=frequency)
+    breathing = None
+    unreliable: tuple[str, ...] = ()
+    if frequency and q.duration_s >= MIN_SECONDS_BREATHING:
+        breathing = estimate_breathing(nn, clean.times_s[i0:i1])
+        if breathing.below_hf_band:
+            reasons.append("slow_breathing")
+            unreliable = tuple(m for m in BAND_DEPENDENT_METRICS if getattr(metrics, m) is not None)
     return WindowResult(start_s, end_s, "beat_to_beat", "partial" if reasons else "ok",
-                        tuple(reasons), q, hrv=metrics, indices=stress_indices(nn, metrics))
+                        tuple(reasons), q, hrv=metrics, indices=stress_indices(nn, metrics),
+                        breathing=breathing, unreliable_metrics=unreliable)
 
 
 def analyze_windows(

@@ -143,3 +143,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 # The job tests' isolated database (module-scoped; see tests/support/jobs.py).
 from tests.support.jobs import jobs_pool, jobs_settings, jobs_url  # noqa: E402, F401
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _job_kinds() -> None:
+    """The product's job kinds, installed as every process that queues jobs does."""
+    from service import tasks
+
+    tasks.install()

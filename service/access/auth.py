@@ -13,10 +13,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
-import psycopg
-
-from service.core.db import rls
 from service.access.repository import accounts
+from service.core.db import rls
+from service.core.db.types import Conn
 
 Role = Literal["admin", "patient", "therapist", "app"]
 TOKEN_PREFIX = "vgs_"
@@ -44,7 +43,7 @@ def hash_token(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def issue_token(conn: psycopg.Connection, *, account_id: str, name: str | None = None,
+def issue_token(conn: Conn, *, account_id: str, name: str | None = None,
                 expires_at: dt.datetime | None = None) -> tuple[str, dict]:
     """Create a token for an account; returns (plain token, stored row)."""
     token = new_token()
@@ -53,7 +52,7 @@ def issue_token(conn: psycopg.Connection, *, account_id: str, name: str | None =
     return token, row
 
 
-def authenticate(conn: psycopg.Connection, token: str) -> Principal | None:
+def authenticate(conn: Conn, token: str) -> Principal | None:
     """The principal behind a live (unexpired, unrevoked) token, or None."""
     if not token.startswith(TOKEN_PREFIX):
         return None
@@ -66,7 +65,7 @@ def authenticate(conn: psycopg.Connection, token: str) -> Principal | None:
                      person_id=str(row["person_id"]) if row["person_id"] else None)
 
 
-def rotate_token(conn: psycopg.Connection, token_id: int, *,
+def rotate_token(conn: Conn, token_id: int, *,
                  expires_at: dt.datetime | None = None) -> tuple[str, dict] | None:
     """Replace a live token with a new one for the same account (the old one stops at once).
 

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-
 from service.access.auth import Principal
 from service.access.repository import audit, grants, persons
+from service.core.db.types import Conn
 
 READ_OBSERVATIONS = "read:observations"  # samples, sleep, imports
 READ_EVIDENCE = "read:evidence"  # HRV, recovery, evidence computed from them
@@ -58,7 +57,7 @@ class MissingScope(AccessDenied):
     status = 403
 
 
-def scopes_on(conn: psycopg.Connection, principal: Principal, person_id: str) -> set[str] | None:
+def scopes_on(conn: Conn, principal: Principal, person_id: str) -> set[str] | None:
     """Every scope the principal holds on the person, or None when it may not see it."""
     if principal.role == "admin":
         return set(SCOPES)
@@ -68,7 +67,7 @@ def scopes_on(conn: psycopg.Connection, principal: Principal, person_id: str) ->
     return None if granted is None else granted | {READ_PERSON}
 
 
-def require(conn: psycopg.Connection, principal: Principal, person_id: str,
+def require(conn: Conn, principal: Principal, person_id: str,
             scope: str = READ_PERSON) -> dict[str, Any]:
     """The person row, when the principal holds ``scope`` on it; audited unless self-access.
 

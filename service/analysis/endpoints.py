@@ -9,17 +9,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 
 from service.access import authz
-from service.evidence import cohort as cohort_analysis
+from service.access.deps import Caller, Db, get_settings, person_or_404, person_with
+from service.access.repository import grants
 from service.analysis import data as person_data
-from service.evidence import person as evidence_analysis
 from service.analysis import recovery as recovery_analysis
 from service.analysis import session_response as response_analysis
 from service.analysis import windows
-from service.core.settings import Settings
-from service.access.repository import grants
-from service.care.repository import sessions
-from service.core.http.deps import Caller, Db, get_settings, person_or_404, person_with
-from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 from service.analysis.schemas import (
     CohortEvidence,
     HRVResponse,
@@ -27,6 +22,11 @@ from service.analysis.schemas import (
     RecoveryResponse,
     SessionResponse,
 )
+from service.care.repository import sessions
+from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
+from service.core.settings import Settings
+from service.evidence import cohort as cohort_analysis
+from service.evidence import person as evidence_analysis
 
 router = APIRouter(tags=["analysis"], responses=PROBLEM_RESPONSES)
 

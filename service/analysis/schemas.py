@@ -159,16 +159,36 @@ class SessionResponse(BaseModel):
 class Literature(BaseModel):
     citation: str
     finding: str
+    verified: bool = Field(description="the finding was checked against the paper's abstract")
+    verification: str = Field(description="what it was checked against; when not verified, why not")
 
     model_config = {"extra": "allow"}
+
+
+Verdict = Literal["supported", "not supported", "contradicted", "inconclusive", "insufficient data",
+                  "not measured"]
+
+
+class RelatedPhysiology(BaseModel):
+    """A marker shown beside a claim, clearly labelled; never the claim's verdict."""
+
+    metric: str
+    label: str
+    n_sessions: int
+    comparison: Literal["rest", "ordinary_day"] | None
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    note: str
 
 
 class ClaimEvidence(BaseModel):
     claim: Literal["acute_stress", "sleep", "stress_hormones", "recovery", "pain", "headache",
                    "anxiety", "immune", "circulation", "posture", "flexibility"]
     label: str
-    verdict: Literal["supported", "not supported", "contradicted", "inconclusive",
-                     "insufficient data"]
+    verdict: Verdict = Field(description=(
+        "'not measured' when nothing logged measures the claim (distinct from 'insufficient "
+        "data': measured, but too few sessions)"))
     evidence_kind: Literal["wearable", "lab", "proxy", "self_report", "none"]
     n_sessions: int
     metric: str | None
@@ -183,12 +203,19 @@ class ClaimEvidence(BaseModel):
     caveats: list[str]
     literature: list[Literature]
     endpoints: list[dict]
+    comparison: Literal["rest", "ordinary_day"] | None = Field(description=(
+        "'rest': massage minus rest-control sessions; 'ordinary_day': a session visit against "
+        "ordinary days (includes resting and the visit); null when nothing is estimated"))
+    n_rest_sessions: int = Field(description="rest-control sessions with data for the headline metric")
+    related_physiology: list[RelatedPhysiology] = Field(description=(
+        "markers shown beside the claim as related physiology; never its verdict"))
 
 
 class PersonEvidence(BaseModel):
     person_id: UUID
     algorithm_version: str
-    n_sessions: int
+    n_sessions: int = Field(description="massage sessions (rest-control sessions not counted)")
+    n_rest_sessions: int = Field(description="rest-control sessions (modality 'rest')")
     summary: str
     caveats: list[str]
     claims: list[ClaimEvidence]
@@ -197,8 +224,7 @@ class PersonEvidence(BaseModel):
 class CohortEndpoint(BaseModel):
     claim: str
     metric: str
-    verdict: Literal["supported", "not supported", "contradicted", "inconclusive",
-                     "insufficient data"]
+    verdict: Verdict
     evidence_kind: str
     k_persons: int
     n_sessions: int

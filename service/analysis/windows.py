@@ -14,16 +14,16 @@ from typing import Any
 
 import numpy as np
 
-from signal_processing.windows import summarize_window
-
 from service.analysis.data import PersonData
 from service.observations.repository import Series
+from signal_processing.windows import summarize_window
 
 MIN_BEATS_TO_CHOOSE = 3
 
 
-def analyze(data: PersonData, start: dt.datetime, end: dt.datetime, *,
-            source_id: int | None = None) -> dict[str, Any]:
+def analyze(
+    data: PersonData, start: dt.datetime, end: dt.datetime, *, source_id: int | None = None
+) -> dict[str, Any]:
     """One window as a JSON-ready dict, naming the source it was computed from.
 
     With ``source_id``, only that source's samples are used (a session's windows must all
@@ -34,21 +34,31 @@ def analyze(data: PersonData, start: dt.datetime, end: dt.datetime, *,
     hr = _in_window(data, data.heart_rate, start_s, end_s, source_id)
     rmssd = _in_window(data, data.device_rmssd, start_s, end_s, source_id)
     sdnn = _in_window(data, data.device_sdnn, start_s, end_s, source_id)
-    result = summarize_window(start_s, end_s,
-                              clean=data.cleaned(beats) if beats is not None else None,
-                              heart_rate=hr[1], device_rmssd=rmssd[1], device_sdnn=sdnn[1])
-    used = {"beat_to_beat": beats,
-            "device_hrv": rmssd[0] if rmssd[0] is not None else sdnn[0],
-            "heart_rate_only": hr[0]}.get(result.data_kind)
+    result = summarize_window(
+        start_s,
+        end_s,
+        clean=data.cleaned(beats) if beats is not None else None,
+        heart_rate=hr[1],
+        device_rmssd=rmssd[1],
+        device_sdnn=sdnn[1],
+    )
+    used = {
+        "beat_to_beat": beats,
+        "device_hrv": rmssd[0] if rmssd[0] is not None else sdnn[0],
+        "heart_rate_only": hr[0],
+    }.get(result.data_kind)
     body = result.as_dict()
     for key in ("start_s", "end_s", "extra"):
         body.pop(key)
-    return {"start": start, "end": end,
-            "source": data.describe(used) if used is not None else None, **body}
+    return {
+        "start": start,
+        "end": end,
+        "source": data.describe(used) if used is not None else None,
+        **body,
+    }
 
 
-def _beat_source(data: PersonData, start_s: float, end_s: float,
-                 only: int | None) -> int | None:
+def _beat_source(data: PersonData, start_s: float, end_s: float, only: int | None) -> int | None:
     """The best source with at least a few beats in the window."""
     for source_id, _ in data.by_source(data.rr):
         if only is not None and source_id != only:
@@ -60,8 +70,9 @@ def _beat_source(data: PersonData, start_s: float, end_s: float,
     return None
 
 
-def _in_window(data: PersonData, series: Series, start_s: float, end_s: float,
-               only: int | None) -> tuple[int | None, tuple[np.ndarray, np.ndarray] | None]:
+def _in_window(
+    data: PersonData, series: Series, start_s: float, end_s: float, only: int | None
+) -> tuple[int | None, tuple[np.ndarray, np.ndarray] | None]:
     """The best source's samples of ``series`` inside the window, as (times_s, values)."""
     for source_id, own in data.by_source(series):
         if only is not None and source_id != only:

@@ -15,9 +15,9 @@ from uuid import UUID
 from fastapi import Depends, Path, Query
 
 from service.access import authz
+from service.access.deps import Caller, Db, person_or_404
 from service.care import service as care
 from service.core.http import cursor
-from service.core.http.deps import Caller, Db, person_or_404
 from service.core.http.problems import ProblemError
 
 RowIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]

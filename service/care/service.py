@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from service.core import localtime, units
+from service.care.repository import lab_results, self_reports, sessions
 from service.care.schemas import (
     MAX_SESSION,
     LabResultCreate,
@@ -21,7 +21,7 @@ from service.care.schemas import (
     SessionCreate,
     SessionUpdate,
 )
-from service.care.repository import lab_results, self_reports, sessions
+from service.core import localtime, units
 
 #: How far from its session an attached report or sample may be taken.
 ATTACH_MARGIN = dt.timedelta(hours=24)

@@ -2,9 +2,10 @@
 
 Eight weeks of smartwatch heart rate (every 5 minutes, with a daily rhythm),
 chest-strap RR recorded with Polar Sensor Logger around eight afternoon
-massage sessions (with a modest built-in relaxation after each), the sessions
-themselves, pain and stress ratings before and after each, and two salivary
-cortisol results. Files are written under ``VAGUS_DATA_DIR/demo`` and imported
+massage sessions (with a modest built-in relaxation after each) and around six
+rest-control sessions (the person lies still for an hour at the clinic: a smaller
+relaxation), the sessions themselves, pain and stress ratings before and after
+each, and two salivary cortisol results. Files are written under ``VAGUS_DATA_DIR/demo`` and imported
 like any upload; the first run's dates are remembered there, so re-running
 the demo inserts nothing twice.
 """
@@ -19,21 +20,24 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from psycopg_pool import ConnectionPool
 
-from signal_processing.synthetic import daily_mean_rr, simulate_rr
-
 from service.access import auth
-from service.evidence.person import person_evidence
-from service.analysis.session_response import DEFAULT_WINDOWS, WindowConfig
-from service.core.db import rls
-from service.imports.pipeline import ImportOutcome, run_import
 from service.access.repository import accounts, persons
-from service.imports import repository as imports
+from service.analysis.session_response import DEFAULT_WINDOWS, WindowConfig
 from service.care.repository import lab_results, self_reports, sessions
+from service.core.db import rls
+from service.evidence.person import person_evidence
+from service.imports.service import ImportOutcome, register, run_import
+from signal_processing.synthetic import daily_mean_rr, simulate_rr
 
 DEMO_NAME = "Demo patient"
 DEMO_TZ = "Europe/Berlin"
 WEEKS = 8
 SESSION_DAYS = 8
+REST_DAYS = 6
+#: RR after a session: (mean RR in ms, gain on the respiratory oscillation). Massage relaxes
+#: more than lying still does; the difference is what "compared with resting" estimates.
+MASSAGE_CALM = (890.0, 1.5)
+REST_CALM = (865.0, 1.15)
 
 
 @dataclass
@@ -56,15 +60,26 @@ def demo_start(folder: Path, today: dt.date | None = None) -> dt.datetime:
     return dt.datetime.combine(first, dt.time(0), tzinfo=ZoneInfo(DEMO_TZ))
 
 
+#: Days after the start of each week on which sessions fall (Thursday and Sunday for a
+#: Monday start). Massage and rest alternate between them, so both arms meet both weekdays
+#: and a weekday effect cancels in "massage compared with resting".
+WEEKDAY_OFFSETS = (3, 6)
+
+
+def _at_15(start: dt.datetime, days: int) -> tuple[dt.datetime, dt.datetime]:
+    day = (start + dt.timedelta(days=days)).date()
+    begin = dt.datetime.combine(day, dt.time(15), tzinfo=start.tzinfo)
+    return begin, begin + dt.timedelta(hours=1)
+
+
 def session_times(start: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
-    """Eight weekly afternoon sessions, 15:00-16:00 local."""
-    tz = start.tzinfo
-    out = []
-    for k in range(SESSION_DAYS):
-        day = (start + dt.timedelta(days=3 + 7 * k)).date()
-        begin = dt.datetime.combine(day, dt.time(15), tzinfo=tz)
-        out.append((begin, begin + dt.timedelta(hours=1)))
-    return out
+    """Eight weekly afternoon massage sessions, 15:00-16:00 local, alternating two weekdays."""
+    return [_at_15(start, 7 * k + WEEKDAY_OFFSETS[k % 2]) for k in range(SESSION_DAYS)]
+
+
+def rest_times(start: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Six rest-control sessions in the first six weeks, on the week's other session weekday."""
+    return [_at_15(start, 7 * k + WEEKDAY_OFFSETS[(k + 1) % 2]) for k in range(REST_DAYS)]
 
 
 def write_heart_rate(path: Path, start: dt.datetime, days: int, seed: int = 1) -> int:
@@ -82,19 +97,21 @@ def write_heart_rate(path: Path, start: dt.datetime, days: int, seed: int = 1) -
 
 
 def write_polar_session(path: Path, start: dt.datetime, hours: float, seed: int,
-                        relaxed_from: dt.datetime | None = None) -> int:
+                        relaxed_from: dt.datetime | None = None,
+                        calm: tuple[float, float] = MASSAGE_CALM) -> int:
     """A Polar Sensor Logger RR file: beats grouped into notifications that arrive late.
 
-    From ``relaxed_from`` on, the heart is 40 ms slower per beat and its
-    respiratory oscillation 50 % larger: the kind of shift the claims describe.
+    From ``relaxed_from`` on, the mean RR becomes ``calm[0]`` ms and the respiratory
+    oscillation is multiplied by ``calm[1]`` (after a massage: 40 ms slower, 50 % larger,
+    the kind of shift the claims describe; after resting: less).
     """
     rng = np.random.default_rng(seed)
     n = int(hours * 3600 / 0.85)
     rr = simulate_rr(n_beats=n, mean_ms=850.0, lf_amplitude_ms=30.0, hf_amplitude_ms=25.0,
                      seed=seed, exact_timing=False)
     if relaxed_from is not None:
-        calm = np.cumsum(rr) > (relaxed_from - start).total_seconds() * 1000
-        rr[calm] = 890.0 + 1.5 * (rr[calm] - 850.0)
+        after = np.cumsum(rr) > (relaxed_from - start).total_seconds() * 1000
+        rr[after] = calm[0] + calm[1] * (rr[after] - 850.0)
     beat_ms = np.cumsum(rr)
     with path.open("w") as out:
         out.write("Phone timestamp;RR-interval [ms]\n")
@@ -117,6 +134,7 @@ def load(pool: ConnectionPool, data_dir: Path,
     folder.mkdir(parents=True, exist_ok=True)
     start = demo_start(folder)
     sessions_at = session_times(start)
+    rests_at = rest_times(start)
     with rls.system_connection(pool) as conn:
         person = persons.find_by_name(conn, DEMO_NAME) or persons.create(
             conn, name=DEMO_NAME, tz=DEMO_TZ)
@@ -134,15 +152,21 @@ def load(pool: ConnectionPool, data_dir: Path,
             write_polar_session(path, begin - dt.timedelta(minutes=45), 2.5, seed=100 + k,
                                 relaxed_from=end)
         files.append(path)
+    for k, (begin, end) in enumerate(rests_at):
+        path = folder / f"polar-h10-rest-{begin:%Y-%m-%d}.txt"
+        if not path.exists():
+            write_polar_session(path, begin - dt.timedelta(minutes=45), 2.5, seed=200 + k,
+                                relaxed_from=end, calm=REST_CALM)
+        files.append(path)
     outcomes = []
     for path in files:
         with rls.system_connection(pool) as conn:
-            row = imports.create(conn, person_id=person_id, file_name=path.name,
-                                 stored_path=str(path))
+            row = register(conn, person_id=person_id, file_name=path.name, stored_path=path)
         outcomes.append(run_import(pool, row["id"], path))
     with rls.system_connection(pool) as conn:
         if not sessions.in_range(conn, person_id=person_id):
             _log_sessions(conn, person_id, sessions_at)
+            _log_rest_sessions(conn, person_id, rests_at)
         # Compute (and store) every session's response now, so the first read is quick.
         person_evidence(conn, persons.get(conn, person_id), windows)
     return Demo(person_id, patient_token, admin_token, outcomes)
@@ -173,3 +197,22 @@ def _log_sessions(conn, person_id: str,
                 lab_results.create(conn, person_id=person_id, ts=ts, analyte="cortisol",
                                    value=value, unit="nmol/L", value_nmol_l=value,
                                    specimen="saliva", session_id=row["id"], phase=phase)
+
+
+def _log_rest_sessions(conn, person_id: str,
+                       rests_at: list[tuple[dt.datetime, dt.datetime]]) -> None:
+    """Rest-control sessions (modality ``rest``, no pressure) with the same ratings around them."""
+    rng = np.random.default_rng(8)
+    for begin, end in rests_at:
+        row = sessions.create(conn, person_id=person_id, starts_at=begin, ends_at=end,
+                              modality="rest", pressure=None, body_areas=[],
+                              notes="demo rest-control session: lying still, no massage")
+        for kind, before, drop in (("pain", 5.0, 0.5), ("anxiety", 6.0, 1.0)):
+            value_before = float(np.clip(round(before + rng.normal(0, 1)), 0, 10))
+            value_after = float(np.clip(round(value_before - drop + rng.normal(0, 1)), 0, 10))
+            self_reports.create(conn, person_id=person_id, ts=begin - dt.timedelta(minutes=10),
+                                kind=kind, value=value_before, session_id=row["id"],
+                                phase="before")
+            self_reports.create(conn, person_id=person_id, ts=end + dt.timedelta(minutes=10),
+                                kind=kind, value=value_after, session_id=row["id"],
+                                phase="after")

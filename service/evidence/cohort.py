@@ -2,8 +2,9 @@
 
 Each person contributes their sessions' control-adjusted deltas; per-person
 Hodges-Lehmann effects are pooled with DerSimonian-Laird (Hartung-Knapp
-interval) by ``signal_processing.evidence.assess_cohort``, reporting tau² and
-I². Breakdowns by modality, pressure and duration are exploratory and say so.
+interval) by :func:`.assess.assess_cohort`, reporting tau² and I². Only massage
+sessions are pooled (rest-control sessions are the comparison arm, not a treatment).
+Breakdowns by modality, pressure and duration are exploratory and say so.
 """
 
 from __future__ import annotations
@@ -13,42 +14,62 @@ from typing import Any
 
 import psycopg
 
-from signal_processing import evidence as sp_evidence
-from signal_processing.metrics import smallest_worthwhile_change
-
-from service.care.repository import sessions as session_repo
 from service.analysis.session_response import DEFAULT_WINDOWS, WindowConfig, cached_session_response
+from service.care.repository import sessions as session_repo
+from service.evidence import assess, wording
+from service.evidence.person import is_rest
+from signal_processing.metrics import smallest_worthwhile_change
 
 #: The endpoints pooled across persons: the primary endpoint and mean HR beside it.
 COHORT_ENDPOINTS = (("acute_stress", "ln_rmssd"), ("acute_stress", "mean_hr"))
 
 
-def _session_deltas(conn: psycopg.Connection, person: dict[str, Any], *, modality: str | None,
-                    pressure: str | None, cfg: WindowConfig
-                    ) -> dict[str, list[sp_evidence.SessionDelta]]:
+def _session_deltas(
+    conn: psycopg.Connection,
+    person: dict[str, Any],
+    *,
+    modality: str | None,
+    pressure: str | None,
+    cfg: WindowConfig,
+) -> dict[str, list[assess.SessionDelta]]:
     person_id = str(person["id"])
-    out: dict[str, list[sp_evidence.SessionDelta]] = defaultdict(list)
+    out: dict[str, list[assess.SessionDelta]] = defaultdict(list)
     for session in session_repo.in_range(conn, person_id=person_id):
-        if (modality and session["modality"] != modality) or (
-                pressure and session["pressure"] != pressure):
+        if (
+            is_rest(session)
+            or (modality and session["modality"] != modality)
+            or (pressure and session["pressure"] != pressure)
+        ):
             continue
         response = cached_session_response(conn, session, person["tz"], cfg)
         minutes = (session["ends_at"] - session["starts_at"]).total_seconds() / 60
         for _, metric in COHORT_ENDPOINTS:
-            out[metric].append(sp_evidence.SessionDelta(
-                person_id, response["metrics"][metric]["delta"], session["modality"],
-                session["pressure"], minutes))
+            out[metric].append(
+                assess.SessionDelta(
+                    person_id,
+                    response["metrics"][metric]["delta"],
+                    session["modality"],
+                    session["pressure"],
+                    minutes,
+                )
+            )
     return out
 
 
-def cohort_evidence(conn: psycopg.Connection, persons: list[dict[str, Any]], *,
-                    modality: str | None = None, pressure: str | None = None,
-                    cfg: WindowConfig = DEFAULT_WINDOWS) -> dict[str, Any]:
+def cohort_evidence(
+    conn: psycopg.Connection,
+    persons: list[dict[str, Any]],
+    *,
+    modality: str | None = None,
+    pressure: str | None = None,
+    cfg: WindowConfig = DEFAULT_WINDOWS,
+) -> dict[str, Any]:
     """Pooled evidence over ``persons`` (already filtered to those who consented)."""
-    deltas: dict[str, list[sp_evidence.SessionDelta]] = defaultdict(list)
+    deltas: dict[str, list[assess.SessionDelta]] = defaultdict(list)
     for person in persons:
-        for metric, rows in _session_deltas(conn, person, modality=modality,
-                                            pressure=pressure, cfg=cfg).items():
+        for metric, rows in _session_deltas(
+            conn, person, modality=modality, pressure=pressure, cfg=cfg
+        ).items():
             deltas[metric].extend(rows)
     results = []
     for claim, metric in COHORT_ENDPOINTS:
@@ -57,10 +78,13 @@ def cohort_evidence(conn: psycopg.Connection, persons: list[dict[str, Any]], *,
         for row in rows:
             by_person[row.person_id].append(row.delta)
         swc = smallest_worthwhile_change(metric)  # [analysis-controls] the metric's fallback SWC
-        pooled = sp_evidence.assess_cohort(claim, metric, by_person, swc=swc)
-        breakdowns = sp_evidence.cohort_breakdowns(claim, metric, rows, swc=swc)
-        results.append({**pooled.to_dict(),
-                        "breakdowns": [b.to_dict() for b in breakdowns]})
-    return {"algorithm_version": cfg.version, "n_persons": len(persons),
-            "filters": {"modality": modality, "pressure": pressure},
-            "endpoints": results, "caveats": list(sp_evidence.GENERAL_CAVEATS)}
+        pooled = assess.assess_cohort(claim, metric, by_person, swc=swc)
+        breakdowns = assess.cohort_breakdowns(claim, metric, rows, swc=swc)
+        results.append({**pooled.to_dict(), "breakdowns": [b.to_dict() for b in breakdowns]})
+    return {
+        "algorithm_version": cfg.version,
+        "n_persons": len(persons),
+        "filters": {"modality": modality, "pressure": pressure},
+        "endpoints": results,
+        "caveats": list(wording.GENERAL_CAVEATS),
+    }

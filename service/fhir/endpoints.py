@@ -9,17 +9,16 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from signal_processing import response as sp_response
-
 from service.access import authz
-from service.fhir import service as fhir
-from service.observations import repository as observations
+from service.access.deps import Caller, Db, person_or_404
 from service.analysis import repository as responses
 from service.care.repository import sessions as session_repo
 from service.core.http import cursor
-from service.core.http.deps import Caller, Db, person_or_404
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
+from service.fhir import service as fhir
+from service.observations import repository as observations
 from service.observations.schemas import MetricName
+from signal_processing import response as sp_response
 
 router = APIRouter(tags=["fhir"], responses=PROBLEM_RESPONSES)
 FHIR_JSON = "application/fhir+json"

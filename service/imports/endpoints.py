@@ -11,13 +11,13 @@ from fastapi import APIRouter, Query, Request
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from service.access import authz
-from service.imports import uploads
-from service.jobs.queue import enqueue
-from service.imports import repository as imports
+from service.access.deps import Caller, Db, person_or_404, scoped_connection
 from service.core.http import cursor
-from service.core.http.deps import Caller, Db, person_or_404, scoped_connection
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
+from service.imports import repository as imports
+from service.imports import uploads
 from service.imports.schemas import ImportPage, ImportRecord
+from service.jobs.queue import enqueue
 
 router = APIRouter(tags=["imports"], responses=PROBLEM_RESPONSES)
 
@@ -121,7 +121,7 @@ async def upload(
             imports.fail(conn, row["id"], f"{filename}: empty upload")
         raise ProblemError(400, "empty-upload", "the request body is empty: send the file itself")
     with scoped_connection(pool, caller, request) as conn:
-        conn.execute("UPDATE import SET stored_path = %s WHERE id = %s", (str(target), row["id"]))
+        imports.set_stored_path(conn, row["id"], str(target))
         # A worker runs the import; the caller follows it on GET /v1/imports/{id}.
         enqueue(conn, "import", {"import_id": row["id"], "format": format,
                                  "start": start.isoformat() if start else None})

@@ -25,12 +25,12 @@ from typing import Any
 
 from psycopg_pool import ConnectionPool
 
-from service.imports import uploads
-from service.core.settings import Settings
-from service.imports.pipeline import sha256_of
-from service.imports import repository as import_repo
 from service.access.repository import persons
+from service.core.settings import Settings
+from service.imports import repository as ledger
+from service.imports import uploads
 from service.jobs.context import job_connection_setup
+from service.jobs.queue import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -101,49 +101,35 @@ def _stable(pool: ConnectionPool, path: Path) -> bool:
         return False
     with pool.connection() as conn:
         job_connection_setup(conn)
-        before = conn.execute("SELECT size_bytes, mtime_ns FROM inbox_file WHERE path = %s",
-                              (str(path),)).fetchone()
-        if before and (before["size_bytes"], before["mtime_ns"]) == (st.st_size, st.st_mtime_ns):
-            return True
-        conn.execute(
-            """INSERT INTO inbox_file (path, size_bytes, mtime_ns) VALUES (%s, %s, %s)
-               ON CONFLICT (path) DO UPDATE SET size_bytes = EXCLUDED.size_bytes,
-                   mtime_ns = EXCLUDED.mtime_ns, seen_at = now()""",
-            (str(path), st.st_size, st.st_mtime_ns))
-    return False
+        return ledger.inbox_file_seen(conn, str(path), size_bytes=st.st_size,
+                                      mtime_ns=st.st_mtime_ns)
 
 
 def _take(pool: ConnectionPool, person_id: str, path: Path) -> str:
     """Claim a stable file and queue its import; 'queued', 'duplicate' or 'lost'."""
-    from service.jobs.queue import enqueue
-
     claimed = _free_name(path.parent / CLAIMED, path.name)
     claimed.parent.mkdir(exist_ok=True)
     try:
         os.rename(path, claimed)  # atomic: exactly one scanner wins the file
     except FileNotFoundError:
         return "lost"
-    digest, size = sha256_of(claimed)
+    digest, size = uploads.sha256_of(claimed)
     with pool.connection() as conn:
         job_connection_setup(conn, person_id)
-        conn.execute("DELETE FROM inbox_file WHERE path = %s", (str(path),))
-        earlier = conn.execute(
-            "SELECT id FROM import WHERE person_id = %s AND sha256 = %s "
-            "AND status IN ('queued', 'running', 'completed') ORDER BY id LIMIT 1",
-            (person_id, digest)).fetchone()
+        ledger.forget_inbox_file(conn, str(path))
+        earlier = ledger.same_content(conn, person_id, digest)
         if earlier is None:
-            row = import_repo.create(conn, person_id=person_id,
-                                     file_name=uploads.safe_name(path.name),
-                                     stored_path=str(claimed))
-            conn.execute("UPDATE import SET sha256 = %s, size_bytes = %s WHERE id = %s",
-                         (digest, size, row["id"]))
+            row = ledger.create(conn, person_id=person_id,
+                                file_name=uploads.safe_name(path.name),
+                                stored_path=str(claimed))
+            ledger.set_content(conn, row["id"], sha256=digest, size_bytes=size)
             enqueue(conn, "import", {"import_id": row["id"], "inbox": True})
             log.info("inbox: %s queued as import %s", path, row["id"])
             return "queued"
     target = _move(claimed, path.parent / PROCESSED, path.name)
     target.with_name(target.name + ".duplicate.txt").write_text(
         f"Not imported again: the same content was already imported as import "
-        f"{earlier['id']}.\n")
+        f"{earlier}.\n")
     return "duplicate"
 
 
@@ -171,8 +157,7 @@ def _recover_orphans(pool: ConnectionPool, folder: Path) -> None:
             continue
         with pool.connection() as conn:
             job_connection_setup(conn)
-            known = conn.execute("SELECT 1 FROM import WHERE stored_path = %s",
-                                 (str(path),)).fetchone()
+            known = ledger.has_stored_path(conn, str(path))
         if not known:
             _move(path, folder, path.name)
 

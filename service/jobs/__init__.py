@@ -1,9 +1,9 @@
-"""Background work (DESIGN.md section 8): a PostgreSQL job queue, workers, the elected clock.
+"""Background work: a PostgreSQL job queue, workers, the elected clock.
 
 Other code needs two calls:
 
 * ``queue.enqueue(conn, kind, payload, unique_key=None)`` in its own transaction;
-* ``registry.register(kind)`` to add or replace a handler (see ``handlers``).
+* the kinds themselves are each domain's ``tasks`` module, listed in ``service.tasks``.
 
 Events for apps: ``webhooks.emit(conn, event_type, person_id=..., subject=..., data=...)``.
 """

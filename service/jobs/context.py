@@ -9,12 +9,11 @@ person (work on that person's data).
 
 from __future__ import annotations
 
-import psycopg
-
 from service.core.db import rls
+from service.core.db.types import Conn
 
 
-def job_connection_setup(conn: psycopg.Connection, person_id: str | None = None) -> None:
+def job_connection_setup(conn: Conn, person_id: str | None = None) -> None:
     """Act for ``person_id`` when given, else as the system (transaction-local settings)."""
     if person_id is None:
         rls.act_as_system(conn)

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from service.access.auth import Principal
-from service.jobs import repository as job_repo
+from service.access.deps import Db, require_admin
 from service.core.http import cursor
-from service.core.http.deps import Db, require_admin
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
+from service.jobs import repository as job_repo
 
 router = APIRouter(tags=["jobs"], responses=PROBLEM_RESPONSES)
 Admin = Annotated[Principal, Depends(require_admin)]

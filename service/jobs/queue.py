@@ -5,24 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import psycopg
-
-from service.jobs import repository as job_repo
+from service.core.db.types import Conn
 from service.jobs import registry
+from service.jobs import repository as job_repo
 
 
-def enqueue(conn: psycopg.Connection, kind: str, payload: dict[str, Any] | None = None, *,
+def enqueue(conn: Conn, kind: str, payload: dict[str, Any] | None = None, *,
             unique_key: str | None = None, delay_s: float = 0.0) -> dict[str, Any] | None:
     """Queue a job of a registered ``kind`` on ``conn`` (in the caller's transaction).
 
     With ``unique_key`` the job is queued at most once for that key, ever:
     the return value is None when it already was.
     """
-    from service.jobs import handlers  # noqa: F401  (registers the built-in kinds)
-
     spec = registry.get(kind)
     if spec is None:
-        raise ValueError(f"unknown job kind {kind!r}; known: {', '.join(registry.names())}")
+        raise ValueError(f"unknown job kind {kind!r}; known: {', '.join(registry.names())} "
+                         "(the product's kinds are installed by service.tasks.install())")
     run_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay_s) if delay_s else None
     return job_repo.enqueue(conn, kind, payload, unique_key=unique_key,
                             max_attempts=spec.max_attempts, run_at=run_at)

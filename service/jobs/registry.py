@@ -5,11 +5,15 @@ under a kind name. It must be idempotent: a job is retried after an error and
 re-run after its worker dies, so running it twice must leave the same state
 as running it once. Raise to fail the attempt (it is retried with backoff);
 return a JSON-able result to succeed.
+
+The product's kinds are listed in one place, ``service.tasks``, and installed
+explicitly at start-up (``service.tasks.install()``); this module knows none of
+them, so the queue machinery imports no domain.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,16 +42,22 @@ Handler = Callable[[JobContext, dict[str, Any]], Any]
 class Kind:
     name: str
     handler: Handler
-    max_attempts: int
+    max_attempts: int = 5
 
 
 _KINDS: dict[str, Kind] = {}
 
 
+def install(kinds: Iterable[Kind]) -> None:
+    """Make ``kinds`` runnable and queueable (replacing earlier ones of the same name)."""
+    for kind in kinds:
+        _KINDS[kind.name] = kind
+
+
 def register(name: str, *, max_attempts: int = 5) -> Callable[[Handler], Handler]:
-    """Decorator: run ``handler`` for jobs of kind ``name`` (replacing an earlier one)."""
+    """Decorator form of :func:`install` for one handler (tests add their own kinds)."""
     def wrap(handler: Handler) -> Handler:
-        _KINDS[name] = Kind(name, handler, max_attempts)
+        install([Kind(name, handler, max_attempts)])
         return handler
     return wrap
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import psycopg
 from psycopg.types.json import Jsonb
+
+from service.core.db.types import Conn
 
 COLUMNS = """id, kind, payload, state, unique_key, attempts, max_attempts, run_at, locked_by,
              lease_until, last_error, result, created_at, started_at, finished_at"""
 
 
-def enqueue(conn: psycopg.Connection, kind: str, payload: dict[str, Any] | None = None, *,
+def enqueue(conn: Conn, kind: str, payload: dict[str, Any] | None = None, *,
             unique_key: str | None = None, max_attempts: int = 5,
             run_at: dt.datetime | None = None) -> dict[str, Any] | None:
     """Add a job; with ``unique_key``, None when a job with that key already exists."""
@@ -23,7 +24,7 @@ def enqueue(conn: psycopg.Connection, kind: str, payload: dict[str, Any] | None 
         (kind, Jsonb(payload or {}), unique_key, max_attempts, run_at)).fetchone()
 
 
-def claim(conn: psycopg.Connection, *, worker: str, kinds: list[str],
+def claim(conn: Conn, *, worker: str, kinds: list[str],
           lease_s: float) -> dict[str, Any] | None:
     """Take the next ready job (or one whose lease lapsed) and lease it to ``worker``.
 
@@ -49,7 +50,7 @@ def claim(conn: psycopg.Connection, *, worker: str, kinds: list[str],
         {"worker": worker, "kinds": kinds, "lease": lease_s}).fetchone()
 
 
-def bury_exhausted(conn: psycopg.Connection) -> int:
+def bury_exhausted(conn: Conn) -> int:
     """Lapsed leases of jobs with no attempts left become 'dead' (their worker kept dying)."""
     return conn.execute(
         """UPDATE job SET state = 'dead', finished_at = now(), locked_by = NULL,
@@ -59,7 +60,7 @@ def bury_exhausted(conn: psycopg.Connection) -> int:
                         AND attempts >= max_attempts FOR UPDATE SKIP LOCKED)""").rowcount
 
 
-def heartbeat(conn: psycopg.Connection, *, worker: str, job_ids: list[int],
+def heartbeat(conn: Conn, *, worker: str, job_ids: list[int],
               lease_s: float) -> list[int]:
     """Extend the leases this worker still holds; returns the ids it still holds."""
     rows = conn.execute(
@@ -69,7 +70,7 @@ def heartbeat(conn: psycopg.Connection, *, worker: str, job_ids: list[int],
     return [r["id"] for r in rows]
 
 
-def succeed(conn: psycopg.Connection, job: dict[str, Any], result: Any = None) -> bool:
+def succeed(conn: Conn, job: dict[str, Any], result: Any = None) -> bool:
     """Mark a claimed job done; False when the claim was lost to another worker meanwhile."""
     return conn.execute(
         """UPDATE job SET state = 'succeeded', result = %s, finished_at = now(),
@@ -78,7 +79,7 @@ def succeed(conn: psycopg.Connection, job: dict[str, Any], result: Any = None) -
         (Jsonb(result), job["id"], job["locked_by"], job["attempts"])).rowcount == 1
 
 
-def fail(conn: psycopg.Connection, job: dict[str, Any], error: str, *,
+def fail(conn: Conn, job: dict[str, Any], error: str, *,
          retry_in_s: float | None) -> bool:
     """Record a failed attempt: back to 'queued' after ``retry_in_s``, or 'dead' when None."""
     if retry_in_s is None:
@@ -94,18 +95,18 @@ def fail(conn: psycopg.Connection, job: dict[str, Any], error: str, *,
     return conn.execute(sql, params).rowcount == 1
 
 
-def requeue(conn: psycopg.Connection, job_id: int) -> dict[str, Any] | None:
+def requeue(conn: Conn, job_id: int) -> dict[str, Any] | None:
     """A dead job gets a fresh set of attempts, now."""
     return conn.execute(
         f"""UPDATE job SET state = 'queued', attempts = 0, run_at = now(), finished_at = NULL
             WHERE id = %s AND state = 'dead' RETURNING {COLUMNS}""", (job_id,)).fetchone()
 
 
-def get(conn: psycopg.Connection, job_id: int) -> dict[str, Any] | None:
+def get(conn: Conn, job_id: int) -> dict[str, Any] | None:
     return conn.execute(f"SELECT {COLUMNS} FROM job WHERE id = %s", (job_id,)).fetchone()
 
 
-def list_jobs(conn: psycopg.Connection, *, state: str | None, kind: str | None, limit: int,
+def list_jobs(conn: Conn, *, state: str | None, kind: str | None, limit: int,
               before_id: int | None = None) -> list[dict[str, Any]]:
     return conn.execute(
         f"""SELECT {COLUMNS} FROM job
@@ -116,7 +117,7 @@ def list_jobs(conn: psycopg.Connection, *, state: str | None, kind: str | None, 
         {"state": state, "kind": kind, "before": before_id, "limit": limit}).fetchall()
 
 
-def mark_person_changed(conn: psycopg.Connection, person_id: str, import_id: int) -> None:
+def mark_person_changed(conn: Conn, person_id: str, import_id: int) -> None:
     """Note that an import added data for a person, for the next recompute sweep."""
     conn.execute(
         """INSERT INTO recompute_pending (person_id, import_ids) VALUES (%s, ARRAY[%s::bigint])
@@ -127,13 +128,13 @@ def mark_person_changed(conn: psycopg.Connection, person_id: str, import_id: int
         (person_id, import_id, import_id, import_id))
 
 
-def take_changed_persons(conn: psycopg.Connection) -> list[dict[str, Any]]:
+def take_changed_persons(conn: Conn) -> list[dict[str, Any]]:
     """Empty the pending-recompute list and return what was on it (call inside a transaction)."""
     return conn.execute(
         "DELETE FROM recompute_pending RETURNING person_id, import_ids, since").fetchall()
 
 
-def enqueue_nightly(conn: psycopg.Connection, *, kind: str, after_local_hour: int,
+def enqueue_nightly(conn: Conn, *, kind: str, after_local_hour: int,
                     max_attempts: int) -> int:
     """One ``kind`` job per person whose local clock is past ``after_local_hour`` today.
 
@@ -152,7 +153,7 @@ def enqueue_nightly(conn: psycopg.Connection, *, kind: str, after_local_hour: in
         {"kind": kind, "max": max_attempts, "hour": after_local_hour}).rowcount
 
 
-def prune(conn: psycopg.Connection, *, older_than_days: int, periodic_kinds: list[str]) -> int:
+def prune(conn: Conn, *, older_than_days: int, periodic_kinds: list[str]) -> int:
     """Delete jobs finished long ago: succeeded ones, and dead runs of periodic kinds (a
     later period has run since). Other dead jobs stay until someone looks at them."""
     conn.execute("DELETE FROM inbox_file WHERE seen_at < now() - interval '1 day'")

@@ -27,8 +27,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from service.core.settings import Settings
 from service.core.db import connect
+from service.core.db.types import Conn
+from service.core.settings import Settings
 from service.jobs.context import job_connection_setup
 from service.jobs.queue import enqueue
 
@@ -76,7 +77,7 @@ class Scheduler:
         self.url = url
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._lock_conn: psycopg.Connection | None = None
+        self._lock_conn: Conn | None = None
         self._clock: BackgroundScheduler | None = None
 
     @property
@@ -98,7 +99,7 @@ class Scheduler:
         while not self._stop.is_set():
             try:
                 if self.is_leader:
-                    self._lock_conn.execute("SELECT 1")  # still holding: the session is alive
+                    connect.ping(self._lock_conn)  # still holding: the session is alive
                 elif self._try_lock():
                     self._lead()
             except psycopg.Error as exc:
@@ -109,9 +110,7 @@ class Scheduler:
     def _try_lock(self) -> bool:
         if self._lock_conn is None or self._lock_conn.closed:
             self._lock_conn = connect.connect(self.url, autocommit=True)
-        row = self._lock_conn.execute("SELECT pg_try_advisory_lock(%s) AS won",
-                                      (SCHEDULER_LOCK_ID,)).fetchone()
-        return bool(row["won"])
+        return connect.try_session_lock(self._lock_conn, SCHEDULER_LOCK_ID)
 
     def _lead(self) -> None:
         log.info("scheduler: elected; starting the clock")

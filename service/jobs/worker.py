@@ -21,8 +21,8 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from service.core.settings import Settings
+from service.jobs import registry
 from service.jobs import repository as job_repo
-from service.jobs import handlers, registry
 from service.jobs.context import job_connection_setup
 
 log = logging.getLogger(__name__)

@@ -12,11 +12,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from service.access import authz
+from service.access.deps import Caller, Db, person_or_404
 from service.core.db import rls
-from service.observations import repository as observations
 from service.core.http import cursor
-from service.core.http.deps import Caller, Db, person_or_404
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
+from service.observations import repository as observations
 from service.observations.schemas import MetricName, Observation, ObservationPage
 
 router = APIRouter(tags=["observations"], responses=PROBLEM_RESPONSES)

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import psycopg
 from psycopg import sql
+
+from service.core.db.types import Conn
 
 _SELECT = """
     SELECT o.metric::text AS metric, o.ts, o.value, o.source_id, s.name AS source, o.context
@@ -25,9 +26,16 @@ _AFTER = "AND (o.metric, o.source_id, o.ts) > (%(c_metric)s::metric, %(c_source)
 _ORDER = "ORDER BY o.metric, o.source_id, o.ts"
 
 
-def page(conn: psycopg.Connection, *, person_id: str, metric: str | None,
-         start: dt.datetime | None, end: dt.datetime | None, limit: int,
-         after: tuple[str, int, dt.datetime] | None) -> list[dict[str, Any]]:
+def page(
+    conn: Conn,
+    *,
+    person_id: str,
+    metric: str | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    limit: int,
+    after: tuple[str, int, dt.datetime] | None,
+) -> list[dict[str, Any]]:
     params = _params(person_id, metric, start, end)
     sql = _SELECT
     if after is not None:
@@ -36,8 +44,14 @@ def page(conn: psycopg.Connection, *, person_id: str, metric: str | None,
     return conn.execute(sql + _ORDER + " LIMIT %(limit)s", {**params, "limit": limit}).fetchall()
 
 
-def stream(conn: psycopg.Connection, *, person_id: str, metric: str | None,
-           start: dt.datetime | None, end: dt.datetime | None) -> Iterator[dict[str, Any]]:
+def stream(
+    conn: Conn,
+    *,
+    person_id: str,
+    metric: str | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> Iterator[dict[str, Any]]:
     """Every matching row through a server-side cursor: memory stays flat."""
     with conn.cursor(name="observation_stream") as cur:
         cur.itersize = 10_000
@@ -73,14 +87,22 @@ class Series:
 
 def _unpack(packed: bytes | None) -> Series:
     rows = np.frombuffer(packed or b"", dtype=_PACKED)
-    return Series(rows["source_id"].astype(np.int32),
-                  rows["ts"].astype(np.int64) + _PG_EPOCH_OFFSET_US,
-                  rows["value"].astype(np.float64))
+    return Series(
+        rows["source_id"].astype(np.int32),
+        rows["ts"].astype(np.int64) + _PG_EPOCH_OFFSET_US,
+        rows["value"].astype(np.float64),
+    )
 
 
-def read_series(conn: psycopg.Connection, *, person_id: str, metrics: tuple[str, ...],
-                start: dt.datetime | None = None, end: dt.datetime | None = None,
-                ranges: Sequence[tuple[dt.datetime, dt.datetime]] = ()) -> dict[str, Series]:
+def read_series(
+    conn: Conn,
+    *,
+    person_id: str,
+    metrics: tuple[str, ...],
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    ranges: Sequence[tuple[dt.datetime, dt.datetime]] = (),
+) -> dict[str, Series]:
     """Several metrics of one person in ``[start, end)`` (or in the union of ``ranges``),
     each ordered by source then time, in one query."""
     if ranges:
@@ -90,21 +112,25 @@ def read_series(conn: psycopg.Connection, *, person_id: str, metrics: tuple[str,
     else:
         raise ValueError("read_series needs start and end, or ranges")
     columns = sql.SQL(", ").join(
-        sql.SQL("string_agg(int4send(source_id) || timestamptz_send(ts) || float8send(value), "
-                "''::bytea ORDER BY source_id, ts) FILTER (WHERE metric = {m}) AS {alias}").format(
-            m=sql.Literal(metric), alias=sql.Identifier(metric))
-        for metric in metrics)
+        sql.SQL(
+            "string_agg(int4send(source_id) || timestamptz_send(ts) || float8send(value), "
+            "''::bytea ORDER BY source_id, ts) FILTER (WHERE metric = {m}) AS {alias}"
+        ).format(m=sql.Literal(metric), alias=sql.Identifier(metric))
+        for metric in metrics
+    )
     within = sql.SQL(" OR ").join(sql.SQL("(ts >= %s AND ts < %s)") for _ in spans)
-    query = sql.SQL("SELECT {columns} FROM observation WHERE person_id = %s "
-                    "AND metric = ANY(%s::metric[]) AND ({within})").format(
-        columns=columns, within=within)
+    query = sql.SQL(
+        "SELECT {columns} FROM observation WHERE person_id = %s "
+        "AND metric = ANY(%s::metric[]) AND ({within})"
+    ).format(columns=columns, within=within)
     params: list[Any] = [person_id, list(metrics), *(t for span in spans for t in span)]
     row = conn.execute(query, params).fetchone()
     return {metric: _unpack(row[metric]) for metric in metrics}
 
 
-def merge_ranges(ranges: Sequence[tuple[dt.datetime, dt.datetime]]
-                 ) -> list[tuple[dt.datetime, dt.datetime]]:
+def merge_ranges(
+    ranges: Sequence[tuple[dt.datetime, dt.datetime]],
+) -> list[tuple[dt.datetime, dt.datetime]]:
     """Overlapping or touching ranges joined, in time order."""
     out: list[tuple[dt.datetime, dt.datetime]] = []
     for a, b in sorted(ranges):
@@ -115,25 +141,38 @@ def merge_ranges(ranges: Sequence[tuple[dt.datetime, dt.datetime]]
     return out
 
 
-def sources(conn: psycopg.Connection, person_id: str) -> dict[int, dict[str, Any]]:
+def sources(conn: Conn, person_id: str) -> dict[int, dict[str, Any]]:
     """The person's sources by id, with kind and priority override."""
-    rows = conn.execute("SELECT id, key, name, kind::text AS kind, device, priority FROM source "
-                        "WHERE person_id = %s", (person_id,)).fetchall()
+    rows = conn.execute(
+        "SELECT id, key, name, kind::text AS kind, device, priority FROM source "
+        "WHERE person_id = %s",
+        (person_id,),
+    ).fetchall()
     return {row["id"]: row for row in rows}
 
 
-def sleep_episodes(conn: psycopg.Connection, person_id: str, start: dt.datetime,
-                   end: dt.datetime) -> list[dict[str, Any]]:
-    """Sleep-stage episodes overlapping ``[start, end)`` (``starts_at``, ``ends_at``, ``stage``)."""
+def sleep_episodes(
+    conn: Conn, person_id: str, start: dt.datetime, end: dt.datetime
+) -> list[dict[str, Any]]:
+    """Sleep stages overlapping ``[start, end)``."""
     return conn.execute(
         "SELECT starts_at, ends_at, stage FROM sleep_episode WHERE person_id = %s "
-        "AND ends_at >= %s AND starts_at < %s ORDER BY starts_at", (person_id, start, end)).fetchall()
+        "AND ends_at >= %s AND starts_at < %s",
+        (person_id, start, end),
+    ).fetchall()
 
 
-def daily_vendor_scores(conn: psycopg.Connection, person_id: str, tz_name: str,
-                        start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
-    """Vendor readiness/recovery scores in ``[start, end)`` with their local day, oldest first."""
+def daily_last_values(
+    conn: Conn,
+    person_id: str,
+    metrics: tuple[str, ...],
+    tz_name: str,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> list[dict[str, Any]]:
+    """``metric``, local ``day`` and ``value`` of the samples in ``[start, end)``, in time order."""
     return conn.execute(
         "SELECT metric::text AS metric, (ts AT TIME ZONE %s)::date AS day, value FROM observation "
-        "WHERE person_id = %s AND metric IN ('vendor_readiness', 'vendor_recovery') "
-        "AND ts >= %s AND ts < %s ORDER BY ts", (tz_name, person_id, start, end)).fetchall()
+        "WHERE person_id = %s AND metric = ANY(%s::metric[]) AND ts >= %s AND ts < %s ORDER BY ts",
+        (tz_name, person_id, list(metrics), start, end),
+    ).fetchall()

@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 
 from connectors.base import METRICS
 
-
 MetricName = Literal[METRICS]  # type: ignore[valid-type]
 
 

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from service.access import authz
-from service.privacy import service as privacy
-from service.core.db import rls
-from service.core.http.deps import Caller, Db, person_with
-from service.core.http.problems import PROBLEM_RESPONSES
+from service.access.deps import Caller, Db, person_with
 from service.access.schemas import Erasure
+from service.core.db import rls
+from service.core.http.problems import PROBLEM_RESPONSES
+from service.privacy import service as privacy
 
 router = APIRouter(tags=["privacy"], responses=PROBLEM_RESPONSES)
 

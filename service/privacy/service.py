@@ -1,8 +1,8 @@
 """A person's right to their data: export everything, erase everything.
 
-Both find the person's tables in the catalogue (every table of the public
-schema with a ``person_id`` column, plus ``person`` itself), so a table that a
-later migration adds is exported and erased without touching this module.
+Both find the person's tables in the catalogue (``repository.person_tables``),
+so a table that a later migration adds is exported and erased without touching
+this module.
 The audit log is the exception: it is exported, and on erasure it keeps its
 rows (who accessed what, without health data) and gains a tombstone.
 """
@@ -18,40 +18,15 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
-
-from service.imports import uploads
-from service.core.db import rls
-from service.jobs.queue import enqueue
 from service.access.repository import audit
+from service.core.db import rls
+from service.core.db.types import Conn
+from service.imports import uploads
+from service.jobs.queue import enqueue
+from service.privacy import repository
 
 #: Kept on erasure (append-only, no health data) and exported separately.
 AUDIT_TABLE = "audit_event"
-#: Never exported: secrets and server paths.
-HIDDEN_COLUMNS = frozenset({"secret", "token_hash", "stored_path"})
-#: Rows fetched per round trip while streaming a table into the zip.
-STREAM_ROWS = 10_000
-
-
-def person_tables(conn: psycopg.Connection) -> list[str]:
-    """Tables (not views) of the public schema with a ``person_id`` column, by name."""
-    rows = conn.execute(
-        """SELECT c.table_name FROM information_schema.columns c
-           JOIN information_schema.tables t
-             ON t.table_schema = c.table_schema AND t.table_name = c.table_name
-           WHERE c.table_schema = 'public' AND c.column_name = 'person_id'
-             AND t.table_type = 'BASE TABLE'
-           ORDER BY c.table_name""").fetchall()
-    return [r["table_name"] for r in rows]
-
-
-def _columns(conn: psycopg.Connection, table: str) -> list[str]:
-    rows = conn.execute(
-        "SELECT column_name FROM information_schema.columns "
-        "WHERE table_schema = 'public' AND table_name = %s ORDER BY ordinal_position",
-        (table,)).fetchall()
-    return [r["column_name"] for r in rows if r["column_name"] not in HIDDEN_COLUMNS]
 
 
 def _json_default(value: object) -> object:
@@ -81,7 +56,7 @@ class _Sink(io.RawIOBase):
         return data
 
 
-def export_zip(conn: psycopg.Connection, person_id: str) -> Iterator[bytes]:
+def export_zip(conn: Conn, person_id: str) -> Iterator[bytes]:
     """Everything held for the person as a zip of JSON files, produced as it is read.
 
     One file per table (``<table>.json``, a JSON array), ``person.json`` and
@@ -91,43 +66,34 @@ def export_zip(conn: psycopg.Connection, person_id: str) -> Iterator[bytes]:
     """
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        person = conn.execute("SELECT * FROM person WHERE id = %s", (person_id,)).fetchone()
+        person = repository.person_row(conn, person_id)
         archive.writestr("person.json", json.dumps(person, default=_json_default, indent=1))
         yield sink.take()
-        for table in person_tables(conn):
+        for table in repository.person_tables(conn):
             name = "audit.json" if table == AUDIT_TABLE else f"{table}.json"
-            query = sql.SQL("SELECT {} FROM {} WHERE person_id = %s").format(
-                sql.SQL(", ").join(map(sql.Identifier, _columns(conn, table))),
-                sql.Identifier(table))
-            yield from _write_array(conn, archive, sink, name, query, person_id)
+            yield from _write_array(archive, sink, name, repository.stream_rows(conn, table, person_id))
         manifest = {"person_id": person_id, "exported_at": dt.datetime.now(dt.UTC).isoformat(),
                     "format": "one JSON array per table; times are UTC (ISO 8601)"}
         archive.writestr("manifest.json", json.dumps(manifest, indent=1))
     yield sink.take()
 
 
-def _write_array(conn: psycopg.Connection, archive: zipfile.ZipFile, sink: _Sink, name: str,
-                 query: sql.Composed, person_id: str) -> Iterator[bytes]:
+def _write_array(archive: zipfile.ZipFile, sink: _Sink, name: str,
+                 batches: Iterator[list[dict]]) -> Iterator[bytes]:
     with archive.open(name, "w", force_zip64=True) as member:
         member.write(b"[")
         first = True
-        with conn.cursor(name=f"export_{uuid.uuid4().hex[:8]}") as cur:
-            cur.itersize = STREAM_ROWS
-            cur.execute(query, (person_id,))
-            batch: list[str] = []
-            for row in cur:
-                batch.append(json.dumps(row, default=_json_default))
-                if len(batch) >= STREAM_ROWS:
-                    member.write((("" if first else ",\n") + ",\n".join(batch)).encode())
-                    first, batch = False, []
-                    yield sink.take()
-            if batch:
-                member.write((("" if first else ",\n") + ",\n".join(batch)).encode())
+        for batch in batches:
+            member.write((("" if first else ",\n")
+                          + ",\n".join(json.dumps(row, default=_json_default) for row in batch)
+                          ).encode())
+            first = False
+            yield sink.take()
         member.write(b"]\n")
     yield sink.take()
 
 
-def erase(conn: psycopg.Connection, person_id: str, *, upload_dir: Path,
+def erase(conn: Conn, person_id: str, *, upload_dir: Path,
           actor_account_id: str | None, actor_role: str | None) -> dict[str, int]:
     """Delete every row of the person and their uploaded files; returns rows deleted per table.
 
@@ -139,14 +105,12 @@ def erase(conn: psycopg.Connection, person_id: str, *, upload_dir: Path,
     # among the rows deleted, and with it the caller's view through the policies.
     rls.act_for_person(conn, person_id)
     deleted: dict[str, int] = {}
-    for table in person_tables(conn):
+    for table in repository.person_tables(conn):
         if table == AUDIT_TABLE:
             continue
-        cur = conn.execute(sql.SQL("DELETE FROM {} WHERE person_id = %s").format(
-            sql.Identifier(table)), (person_id,))
-        if cur.rowcount:
-            deleted[table] = cur.rowcount
-    deleted["person"] = conn.execute("DELETE FROM person WHERE id = %s", (person_id,)).rowcount
+        if count := repository.delete_rows(conn, table, person_id):
+            deleted[table] = count
+    deleted["person"] = repository.delete_person(conn, person_id)
     audit.record(conn, actor_account_id=actor_account_id, actor_role=actor_role,
                  person_id=person_id, action="person.erased")
     # The hourly rollup (a materialised view on plain PostgreSQL) still holds the

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from service.access.auth import Principal
-from service.webhooks.service import EVENTS
-from service.webhooks import repository as repo
-from service.core.http.deps import Caller, Db, person_or_404
+from service.access.deps import Caller, Db, person_or_404
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
+from service.webhooks import repository as repo
+from service.webhooks.service import EVENTS
 
 router = APIRouter(tags=["webhooks"], responses=PROBLEM_RESPONSES)
 EventName = Literal[EVENTS]  # type: ignore[valid-type]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
+from service.core.db.types import Conn
 
 COLUMNS = "id, account_id, url, events, person_id, active, created_at"
 
 
-def create(conn: psycopg.Connection, *, account_id: str, url: str, secret: str,
+def create(conn: Conn, *, account_id: str, url: str, secret: str,
            events: list[str], person_id: str | None) -> dict[str, Any]:
     return conn.execute(
         f"INSERT INTO webhook_subscription (account_id, url, secret, events, person_id) "
@@ -17,12 +17,12 @@ def create(conn: psycopg.Connection, *, account_id: str, url: str, secret: str,
         (account_id, url, secret, events, person_id)).fetchone()
 
 
-def get(conn: psycopg.Connection, subscription_id: int) -> dict[str, Any] | None:
+def get(conn: Conn, subscription_id: int) -> dict[str, Any] | None:
     return conn.execute(f"SELECT {COLUMNS} FROM webhook_subscription WHERE id = %s",
                         (subscription_id,)).fetchone()
 
 
-def list_for(conn: psycopg.Connection, account_id: str | None) -> list[dict[str, Any]]:
+def list_for(conn: Conn, account_id: str | None) -> list[dict[str, Any]]:
     """An account's subscriptions, or every subscription when ``account_id`` is None."""
     return conn.execute(
         f"SELECT {COLUMNS} FROM webhook_subscription "
@@ -30,12 +30,12 @@ def list_for(conn: psycopg.Connection, account_id: str | None) -> list[dict[str,
         {"a": account_id}).fetchall()
 
 
-def delete(conn: psycopg.Connection, subscription_id: int) -> dict[str, Any] | None:
+def delete(conn: Conn, subscription_id: int) -> dict[str, Any] | None:
     return conn.execute(f"DELETE FROM webhook_subscription WHERE id = %s RETURNING {COLUMNS}",
                         (subscription_id,)).fetchone()
 
 
-def deliveries(conn: psycopg.Connection, subscription_id: int, *,
+def deliveries(conn: Conn, subscription_id: int, *,
                limit: int) -> list[dict[str, Any]]:
     return conn.execute(
         "SELECT id, event_id, event_type, job_id, attempt, status_code, error, succeeded, "
@@ -43,6 +43,33 @@ def deliveries(conn: psycopg.Connection, subscription_id: int, *,
         "ORDER BY id DESC LIMIT %s", (subscription_id, limit)).fetchall()
 
 
-def account_role(conn: psycopg.Connection, account_id: str) -> str | None:
+def account_role(conn: Conn, account_id: str) -> str | None:
     row = conn.execute("SELECT role FROM account WHERE id = %s", (account_id,)).fetchone()
     return row["role"] if row else None
+
+
+def active_for_event(conn: Conn, event_type: str,
+                     person_id: str) -> list[dict[str, Any]]:
+    """Active subscriptions to ``event_type`` for this person (or for every person)."""
+    return conn.execute(
+        """SELECT s.id, s.account_id, a.role, a.person_id AS account_person
+           FROM webhook_subscription s JOIN account a ON a.id = s.account_id
+           WHERE s.active AND %s = ANY(s.events) AND (s.person_id IS NULL OR s.person_id = %s)""",
+        (event_type, person_id)).fetchall()
+
+
+def target(conn: Conn, subscription_id: int) -> dict[str, Any] | None:
+    """Where and how to deliver: the subscription's URL, secret and state."""
+    return conn.execute("SELECT id, url, secret, active FROM webhook_subscription WHERE id = %s",
+                        (subscription_id,)).fetchone()
+
+
+def record_delivery(conn: Conn, *, subscription_id: int, event: dict[str, Any],
+                    job_id: int, attempt: int, status_code: int | None, error: str | None,
+                    succeeded: bool) -> None:
+    conn.execute(
+        """INSERT INTO webhook_delivery (subscription_id, event_id, event_type, job_id,
+                                         attempt, status_code, error, succeeded)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
+        (subscription_id, event["id"], event["type"], job_id, attempt, status_code, error,
+         succeeded))

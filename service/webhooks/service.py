@@ -28,11 +28,12 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-import psycopg
-
 from service.access import authz
 from service.access.auth import Principal
+from service.core.db.types import Conn
 from service.jobs.context import job_connection_setup
+from service.jobs.queue import enqueue
+from service.webhooks import repository as repo
 
 EVENTS = ("import.completed", "import.failed", "session.response.ready", "evidence.updated")
 #: The scope a subscriber needs on the person to receive each event.
@@ -75,7 +76,7 @@ def verify_signature(secret: str, body: bytes, header: str, *,
     return any(hmac.compare_digest(expected, c) for c in candidates)
 
 
-def emit(conn: psycopg.Connection, event_type: str, *, person_id: str, subject: str,
+def emit(conn: Conn, event_type: str, *, person_id: str, subject: str,
          data: dict[str, Any]) -> int:
     """Queue one delivery of an event per matching subscription, in the caller's transaction.
 
@@ -83,8 +84,6 @@ def emit(conn: psycopg.Connection, event_type: str, *, person_id: str, subject: 
     with the type it makes the event id, so emitting the same event twice
     (a retried job) queues nothing new. Returns the deliveries queued.
     """
-    from service.jobs.queue import enqueue
-
     if event_type not in EVENTS:
         raise ValueError(f"unknown event {event_type!r}")
     event_id = f"{event_type}:{subject}"
@@ -98,17 +97,13 @@ def emit(conn: psycopg.Connection, event_type: str, *, person_id: str, subject: 
     return queued
 
 
-def _subscriptions_for(conn: psycopg.Connection, event_type: str,
+def _subscriptions_for(conn: Conn, event_type: str,
                        person_id: str) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        """SELECT s.id, s.account_id, a.role, a.person_id AS account_person
-           FROM webhook_subscription s JOIN account a ON a.id = s.account_id
-           WHERE s.active AND %s = ANY(s.events) AND (s.person_id IS NULL OR s.person_id = %s)""",
-        (event_type, person_id)).fetchall()
+    rows = repo.active_for_event(conn, event_type, person_id)
     return [r for r in rows if _may_receive(conn, r, event_type, person_id)]
 
 
-def _may_receive(conn: psycopg.Connection, row: dict[str, Any], event_type: str,
+def _may_receive(conn: Conn, row: dict[str, Any], event_type: str,
                  person_id: str) -> bool:
     """Whether the subscribing account holds, right now, the scope the event reveals.
 
@@ -130,8 +125,7 @@ def deliver(ctx, payload: dict[str, Any]) -> dict[str, Any]:
     """One attempt to POST an event to its subscription, logged either way."""
     with ctx.pool.connection() as conn:
         job_connection_setup(conn)
-        sub = conn.execute("SELECT id, url, secret, active FROM webhook_subscription "
-                           "WHERE id = %s", (payload["subscription_id"],)).fetchone()
+        sub = repo.target(conn, payload["subscription_id"])
     if sub is None or not sub["active"]:
         return {"skipped": "subscription removed or paused"}
     event = payload["event"]
@@ -151,11 +145,8 @@ def deliver(ctx, payload: dict[str, Any]) -> dict[str, Any]:
     ok = status is not None and 200 <= status < 300
     with ctx.pool.connection() as conn:
         job_connection_setup(conn)
-        conn.execute(
-            """INSERT INTO webhook_delivery (subscription_id, event_id, event_type, job_id,
-                                             attempt, status_code, error, succeeded)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
-            (sub["id"], event["id"], event["type"], ctx.job["id"], ctx.attempt, status, error, ok))
+        repo.record_delivery(conn, subscription_id=sub["id"], event=event, job_id=ctx.job["id"],
+                             attempt=ctx.attempt, status_code=status, error=error, succeeded=ok)
     if not ok:
         raise DeliveryError(f"{sub['url']}: {error}")
     return {"status_code": status}

@@ -16,27 +16,45 @@ from tests.support.people import bearer, new_person, patient_token
 TZ = ZoneInfo("Europe/Berlin")
 MONDAY = dt.date(2024, 4, 8)  # the same-device session, a Monday
 FRIDAY = dt.date(2024, 4, 5)  # the session whose post window comes from another device
-STRAP_AFTERNOONS = [MONDAY - dt.timedelta(weeks=3), MONDAY - dt.timedelta(weeks=2),
-                    MONDAY - dt.timedelta(weeks=1), dt.date(2024, 4, 2), dt.date(2024, 4, 3),
-                    MONDAY]
-WATCH_AFTERNOONS = [dt.date(2024, 4, 4), dt.date(2024, 4, 6), dt.date(2024, 4, 9),
-                    dt.date(2024, 4, 10)]
+STRAP_AFTERNOONS = [
+    MONDAY - dt.timedelta(weeks=3),
+    MONDAY - dt.timedelta(weeks=2),
+    MONDAY - dt.timedelta(weeks=1),
+    dt.date(2024, 4, 2),
+    dt.date(2024, 4, 3),
+    MONDAY,
+]
+WATCH_AFTERNOONS = [
+    dt.date(2024, 4, 4),
+    dt.date(2024, 4, 6),
+    dt.date(2024, 4, 9),
+    dt.date(2024, 4, 10),
+]
 NIGHTS = [MONDAY + dt.timedelta(days=k) for k in (-6, -5, -4, -3, -2, 0, 1, 2, 3)]
 
 
-def _rr(start: dt.datetime, minutes: float, seed: int, mean_ms: float = 850.0
-        ) -> list[tuple[dt.datetime, float]]:
-    rr = simulate_rr(n_beats=int(minutes * 60_000 / mean_ms) + 50, mean_ms=mean_ms,
-                     lf_amplitude_ms=25.0, hf_amplitude_ms=18.0, noise_ms=6.0, seed=seed)
+def _rr(
+    start: dt.datetime, minutes: float, seed: int, mean_ms: float = 850.0
+) -> list[tuple[dt.datetime, float]]:
+    rr = simulate_rr(
+        n_beats=int(minutes * 60_000 / mean_ms) + 50,
+        mean_ms=mean_ms,
+        lf_amplitude_ms=25.0,
+        hf_amplitude_ms=18.0,
+        noise_ms=6.0,
+        seed=seed,
+    )
     ends = start + np.cumsum(rr) * dt.timedelta(milliseconds=1)
     keep = ends < start + dt.timedelta(minutes=minutes)
     return list(zip(ends[keep], rr[keep], strict=True))
 
 
 def _copy(conn, person: str, source: int, rows: list[tuple[dt.datetime, float]]) -> None:
-    conn.execute("INSERT INTO observation (person_id, metric, source_id, ts, value) "
-                 "SELECT %s, 'rr_interval', %s, unnest(%s::timestamptz[]), unnest(%s::float8[])",
-                 (person, source, [ts for ts, _ in rows], [float(v) for _, v in rows]))
+    conn.execute(
+        "INSERT INTO observation (person_id, metric, source_id, ts, value) "
+        "SELECT %s, 'rr_interval', %s, unnest(%s::timestamptz[]), unnest(%s::float8[])",
+        (person, source, [ts for ts, _ in rows], [float(v) for _, v in rows]),
+    )
 
 
 def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -49,10 +67,13 @@ def subject(pool):
     (RR and sleep stages) around the Monday session."""
     person = new_person(pool, "Controls", tz="Europe/Berlin")
     with system_connection(pool) as conn:
+
         def source(key: str, kind: str) -> int:
-            return conn.execute("INSERT INTO source (person_id, key, name, kind) VALUES "
-                                "(%s, %s, %s, %s) RETURNING id",
-                                (person, key, key, kind)).fetchone()["id"]
+            return conn.execute(
+                "INSERT INTO source (person_id, key, name, kind) VALUES "
+                "(%s, %s, %s, %s) RETURNING id",
+                (person, key, key, kind),
+            ).fetchone()["id"]
 
         strap, watch = source("strap", "chest_strap"), source("watch", "watch")
         for k, day in enumerate(STRAP_AFTERNOONS):
@@ -66,19 +87,35 @@ def subject(pool):
             # Sleep 23:00-06:30, then awake RR at a faster rate until 08:00: the morning
             # window after waking is its own measurement, not a window of the night.
             night = _rr(_at(day, 23), 7.5 * 60, seed=300 + k, mean_ms=1000.0)
-            morning = _rr(_at(day + dt.timedelta(days=1), 6, 30), 90, seed=400 + k,
-                          mean_ms=800.0)
+            morning = _rr(_at(day + dt.timedelta(days=1), 6, 30), 90, seed=400 + k, mean_ms=800.0)
             _copy(conn, person, strap, night + morning)
-            conn.execute("INSERT INTO sleep_episode (person_id, source_id, starts_at, ends_at, "
-                         "stage) VALUES (%s, %s, %s, %s, 'asleep')",
-                         (person, strap, _at(day, 23), _at(day + dt.timedelta(days=1), 6, 30)))
-        monday = sessions.create(conn, person_id=person, starts_at=_at(MONDAY, 15),
-                                 ends_at=_at(MONDAY, 16), modality="swedish",
-                                 pressure="moderate")
-        friday = sessions.create(conn, person_id=person, starts_at=_at(FRIDAY, 15),
-                                 ends_at=_at(FRIDAY, 16), modality="other", pressure=None)
-    return {"person": person, "monday": monday["id"], "friday": friday["id"],
-            "headers": bearer(patient_token(pool, person))}
+            conn.execute(
+                "INSERT INTO sleep_episode (person_id, source_id, starts_at, ends_at, "
+                "stage) VALUES (%s, %s, %s, %s, 'asleep')",
+                (person, strap, _at(day, 23), _at(day + dt.timedelta(days=1), 6, 30)),
+            )
+        monday = sessions.create(
+            conn,
+            person_id=person,
+            starts_at=_at(MONDAY, 15),
+            ends_at=_at(MONDAY, 16),
+            modality="swedish",
+            pressure="moderate",
+        )
+        friday = sessions.create(
+            conn,
+            person_id=person,
+            starts_at=_at(FRIDAY, 15),
+            ends_at=_at(FRIDAY, 16),
+            modality="other",
+            pressure=None,
+        )
+    return {
+        "person": person,
+        "monday": monday["id"],
+        "friday": friday["id"],
+        "headers": bearer(patient_token(pool, person)),
+    }
 
 
 def _response(client, subject, which: str) -> dict:
@@ -99,8 +136,9 @@ def test_post_window_from_another_device_makes_the_session_insufficient(client, 
 
 
 def test_device_changed_sessions_are_left_out_of_the_evidence_with_the_reason(client, subject):
-    body = client.get(f"/v1/persons/{subject['person']}/evidence",
-                      headers=subject["headers"]).json()
+    body = client.get(
+        f"/v1/persons/{subject['person']}/evidence", headers=subject["headers"]
+    ).json()
     [acute] = [c for c in body["claims"] if c["claim"] == "acute_stress"]
     [ln] = [e for e in acute["endpoints"] if e["metric"] == "ln_rmssd"]
     assert ln["excluded"].get("device_changed") == 1

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from service.core.db import rls
 from service.jobs import registry
-from service.jobs.handlers import nightly_baselines, recompute_person
+from service.analysis.tasks import nightly_baselines, recompute_person
 from service.access.repository import accounts, grants
 from service.analysis import repository as responses
 from service.care.repository import sessions

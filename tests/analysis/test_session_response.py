@@ -114,10 +114,14 @@ def test_evidence_lists_every_claim_with_kind_and_literature(client, subject):
                            "headache", "anxiety", "immune", "circulation", "posture",
                            "flexibility"}
     assert claims["acute_stress"]["evidence_kind"] == "wearable"
-    assert claims["stress_hormones"]["evidence_kind"] == "proxy"  # no cortisol logged
+    assert claims["stress_hormones"]["verdict"] == "not measured"  # no cortisol logged
     assert claims["immune"]["evidence_kind"] == "none"
-    # Two sessions are far below the six needed to leave "insufficient data".
-    assert all(c["verdict"] == "insufficient data" for c in body["claims"])
+    # Two sessions are far below the six needed to leave "insufficient data"; claims that
+    # nothing logged measures are "not measured" instead.
+    unmeasured = {"stress_hormones", "immune", "circulation", "posture", "flexibility"}
+    assert all(c["verdict"] == ("not measured" if c["claim"] in unmeasured else "insufficient data")
+               for c in body["claims"])
+    assert all(c["estimate"] is None and c["ci_low"] is None for c in body["claims"])
     assert all(c["literature"] for c in body["claims"] if c["claim"] in ("acute_stress",
                                                                          "stress_hormones"))
     assert "association" in body["summary"]

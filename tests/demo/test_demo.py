@@ -29,15 +29,27 @@ def test_demo_evidence_states_kinds_and_shows_literature(client, demo):
     claims = {c["claim"]: c for c in body["claims"]}
     kinds = {name: c["evidence_kind"] for name, c in claims.items()}
     assert kinds["acute_stress"] == "wearable" and kinds["pain"] == "self_report"
-    assert kinds["stress_hormones"] in ("lab", "proxy")
+    assert kinds["stress_hormones"] == "lab"
     assert {kinds[n] for n in ("immune", "circulation", "posture", "flexibility")} == {"none"}
     acute = claims["acute_stress"]
     assert acute["n_sessions"] == 8 and acute["estimate"] is not None
     assert acute["ci_low"] <= acute["estimate"] <= acute["ci_high"]
     assert acute["literature"] and all(ref["citation"] for ref in acute["literature"])
     assert claims["pain"]["n_sessions"] == 8 and claims["pain"]["estimate"] < 0
-    assert "not measurable" in claims["immune"]["summary"].lower() or \
-        "cannot" in claims["immune"]["summary"].lower()
+    assert claims["immune"]["verdict"] == "not measured"
+    assert "cannot" in claims["immune"]["summary"].lower()
+
+
+def test_demo_rest_sessions_make_the_evidence_massage_versus_resting(client, demo):
+    body = client.get(f"/v1/persons/{demo.person_id}/evidence",
+                      headers=bearer(demo.patient_token)).json()
+    assert body["n_rest_sessions"] == 6
+    acute = next(c for c in body["claims"] if c["claim"] == "acute_stress")
+    assert acute["comparison"] == "rest" and acute["n_rest_sessions"] >= 4
+    assert "compared with resting" in acute["summary"]
+    # One cortisol pair is far below six: measured, but insufficient, and never "not measured".
+    hormones = next(c for c in body["claims"] if c["claim"] == "stress_hormones")
+    assert hormones["verdict"] == "insufficient data" and hormones["estimate"] is None
 
 
 def test_running_the_demo_again_adds_nothing(pool, demo, data_dir):
@@ -50,4 +62,5 @@ def test_running_the_demo_again_adds_nothing(pool, demo, data_dir):
     assert sum(o.inserted for o in again.imports) == 0
     assert sum(o.duplicates for o in again.imports) == sum(o.inserted for o in demo.imports)
     with system_connection(pool) as conn:
-        assert len(sessions.in_range(conn, person_id=demo.person_id)) == demo_module.SESSION_DAYS
+        assert len(sessions.in_range(conn, person_id=demo.person_id)) == (
+            demo_module.SESSION_DAYS + demo_module.REST_DAYS)

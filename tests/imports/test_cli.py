@@ -89,3 +89,34 @@ def test_evidence_prints_the_api_object(vagus):
                 "ci_high", "summary", "literature"} <= claim.keys()
     assert claims["flexibility"]["evidence_kind"] == "none"
     assert claims["acute_stress"]["verdict"] == "insufficient data"
+
+
+def test_cli_import_goes_through_the_whole_pipeline(vagus, pool, tmp_path):
+    """A CLI import marks the person for recompute and tells subscribed apps, as uploads do."""
+    from service.access import auth
+    from service.access.repository import accounts, grants
+    from service.core.db import rls
+    from service.webhooks import repository as webhook_repo
+
+    person = vagus("person", "create", "--name", "Pipeline Person", "--tz", "Europe/Berlin")["id"]
+    with rls.system_connection(pool) as conn:
+        app = accounts.create(conn, role="app", name="Listening app")
+        auth.issue_token(conn, account_id=str(app["id"]))
+        grants.create(conn, person_id=person, grantee_id=str(app["id"]),
+                      scopes=["read:observations"], status="active",
+                      requested_by=str(app["id"]), expires_at=None, note=None)
+        webhook_repo.create(conn, account_id=str(app["id"]), url="http://127.0.0.1:9/hook",
+                            secret="whsec_test", events=["import.completed"], person_id=person)
+    rr = tmp_path / "rr.txt"
+    rr.write_text("\n".join(str(800 + (i % 7) * 10) for i in range(300)) + "\n")
+    done = vagus("import", str(rr), "--person", person, "--start", "2024-05-04T07:00:00+02:00")
+    assert done["status"] == "completed" and done["inserted"] == 300
+    with rls.system_connection(pool) as conn:
+        pending = conn.execute("SELECT import_ids FROM recompute_pending WHERE person_id = %s",
+                               (person,)).fetchone()
+        deliveries = conn.execute(
+            "SELECT payload FROM job WHERE kind = 'webhook_deliver' "
+            "AND payload->'event'->>'type' = 'import.completed' "
+            "AND payload->'event'->>'id' = %s", (f"import.completed:import:{done['import_id']}",)).fetchall()
+    assert pending is not None and done["import_id"] in pending["import_ids"]
+    assert len(deliveries) == 1

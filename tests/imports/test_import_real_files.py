@@ -10,7 +10,7 @@ from lxml import etree
 
 from connectors.base import RR_BOUNDS_MS
 from service.core.db.rls import system_connection
-from service.imports.pipeline import run_import
+from service.imports.service import run_import
 from service.imports import repository as imports
 from tests.support.people import new_person
 

@@ -184,7 +184,7 @@ def test_serve_runs_api_scheduler_and_worker_in_one_process(jobs_pool, jobs_sett
 
 
 def test_maintenance_prunes_old_finished_jobs_but_keeps_dead_work(jobs_pool, jobs_settings):
-    from service.jobs.handlers import maintenance
+    from service.jobs.maintenance import maintenance
 
     old = "now() - interval '30 days'"
     ids = {}

@@ -6,7 +6,7 @@ import datetime as dt
 
 from service.core.db import capability, connect, rls
 from service.jobs import registry
-from service.jobs.handlers import maintenance
+from service.jobs.maintenance import maintenance
 from tests.support.people import (
     bearer,
     import_file,

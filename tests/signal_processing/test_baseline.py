@@ -22,7 +22,7 @@ def test_status_below_within_above():
     out = daily_recovery(_days(n), ln)
     last = out[-1]
     assert last.status == "below"
-    hist = ln[n - 1 - 60: n - 1]
+    hist = ln[n - 1 - 60 : n - 1]
     assert last.ln_rmssd.normal_mean == pytest.approx(hist.mean())
     assert last.ln_rmssd.swc == pytest.approx(PLEWS_FACTOR * hist.std(ddof=1))
     assert last.ln_rmssd.rolling_7d == pytest.approx(ln[-7:].mean())
@@ -65,7 +65,9 @@ def test_resting_hr_tracked_separately():
     n = 70
     rhr = np.full(n, 55.0) + np.random.default_rng(2).normal(0, 1, n)
     rhr[-7:] = 65.0
-    out = daily_recovery(_days(n), np.full(n, 4.0) + np.random.default_rng(3).normal(0, 0.05, n), rhr)
+    out = daily_recovery(
+        _days(n), np.full(n, 4.0) + np.random.default_rng(3).normal(0, 0.05, n), rhr
+    )
     assert out[-1].resting_hr.status == "above"
 
 

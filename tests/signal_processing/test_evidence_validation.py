@@ -47,7 +47,7 @@ def _primary(sim, world, seed: int) -> list[tuple[str, dict]]:
 
 @pytest.mark.parametrize("world", BENCH_MODULE.WORLDS, ids=lambda w: w.name)
 def test_every_world_runs_the_whole_pipeline(sim, world) -> None:
-    row = sim.run_world(world, sim.SimConfig(), PERSONS, seed=5, n_resamples=199)
+    row = sim.run_world(world, sim.SimConfig(), PERSONS, seed=5)
     for claim in sim.CLAIMS_REPORTED:
         assert sum(row["verdicts"][claim].values()) == PERSONS, claim
     assert row["mean_usable"] > 0
@@ -75,9 +75,11 @@ def test_arrival_stress_and_rest_effect_move_every_session_delta(sim) -> None:
     base = _primary(sim, _world(sim, "independent days"), 2)
     for name, shift in (("arrival stress 0.10", 0.10), ("rest 0.10, no rest controls", 0.10)):
         other = _primary(sim, _world(sim, name), 2)
-        shifts = [b["metrics"]["ln_rmssd"]["delta"] - a["metrics"]["ln_rmssd"]["delta"]
-                  for (_, a), (_, b) in zip(base, other, strict=True)
-                  if a["metrics"]["ln_rmssd"]["delta"] is not None]
+        shifts = [
+            b["metrics"]["ln_rmssd"]["delta"] - a["metrics"]["ln_rmssd"]["delta"]
+            for (_, a), (_, b) in zip(base, other, strict=True)
+            if a["metrics"]["ln_rmssd"]["delta"] is not None
+        ]
         assert shifts and all(s == pytest.approx(shift, abs=1e-9) for s in shifts), name
 
 
@@ -97,8 +99,11 @@ def test_a_device_change_after_the_session_is_excluded_not_measured(sim) -> None
     world = _world(sim, "device change after 50 %")
     cfg = sim.SimConfig()
     person = sim.simulate_person([5, 4], cfg, world)
-    bodies = dict(zip([d for d, _ in person.sessions], [b for _, b in sim.responses(person, cfg)],
-                      strict=True))
+    bodies = dict(
+        zip(
+            [d for d, _ in person.sessions], [b for _, b in sim.responses(person, cfg)], strict=True
+        )
+    )
     assert person.device_changed
     for day, body in bodies.items():
         if day in person.device_changed:
@@ -128,9 +133,10 @@ def test_recovery_and_sleep_never_rest_on_the_same_number(sim) -> None:
 
 def test_null_world_rarely_supported_and_effect_world_detected(sim) -> None:
     cfg = sim.SimConfig()
-    null = sim.run_world(_world(sim, "independent days"), cfg, 12, seed=9, n_resamples=499)
-    effect = sim.run_world(sim.World("large effect", massage_effect=0.4), cfg, 12, seed=9,
-                           n_resamples=499)
+    null = sim.run_world(_world(sim, "independent days"), cfg, 12, seed=9)
+    effect = sim.run_world(
+        sim.World("large effect", massage_effect=0.4), cfg, 12, seed=9
+    )
     assert null["supported"]["acute_stress"] <= 2 / 12
     assert effect["supported"]["acute_stress"] >= null["supported"]["acute_stress"] + 0.3
     assert effect["coverage"] >= 0.75

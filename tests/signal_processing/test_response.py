@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pytest
 
-from signal_processing.metrics import METRICS, NIGHT_METRICS, WINDOW_METRICS, smallest_worthwhile_change
+from signal_processing.metrics import (
+    METRICS,
+    NIGHT_METRICS,
+    WINDOW_METRICS,
+    smallest_worthwhile_change,
+)
 from signal_processing.response import (
     PRIMARY_METRIC,
     CandidateWindow,
@@ -19,7 +24,7 @@ from signal_processing.response import (
     session_response,
 )
 
-T0 = datetime(2026, 3, 2, 14, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 FIVE = timedelta(minutes=5)
 
 
@@ -61,7 +66,9 @@ def test_select_ignores_windows_outside_range_or_wrong_length() -> None:
     outside = _win(-10, 1.0, 0.0)
     too_long = CandidateWindow(T0, T0 + timedelta(minutes=7), 1.0, 0.0)
     inside = _win(5, 0.91, 0.02)
-    sel = select_best_window([outside, too_long, inside], search_start=T0, search_end=T0 + timedelta(minutes=30))
+    sel = select_best_window(
+        [outside, too_long, inside], search_start=T0, search_end=T0 + timedelta(minutes=30)
+    )
     assert sel.window == inside
 
 
@@ -136,7 +143,9 @@ def test_fallback_to_raw_change_with_too_few_controls() -> None:
 
 def test_missing_window_gives_reason_not_number() -> None:
     s = date(2026, 3, 15)
-    session = DayWindows(s, WindowValues(insufficient_reason="too_many_artifacts"), WindowValues({"ln_rmssd": 3.5}))
+    session = DayWindows(
+        s, WindowValues(insufficient_reason="too_many_artifacts"), WindowValues({"ln_rmssd": 3.5})
+    )
     controls = [_day(s + timedelta(days=k), 3.5, 3.4) for k in (1, 2, 3)]
     r = metric_response(session, controls, "ln_rmssd")
     assert r.change is None and r.delta is None and r.improved is None
@@ -147,8 +156,12 @@ def test_missing_window_gives_reason_not_number() -> None:
 def test_lower_is_better_metric_direction() -> None:
     s = date(2026, 3, 15)
     session = _day(s, 3.5, 3.5)
-    controls = [DayWindows(s + timedelta(days=k), WindowValues({"mean_hr": 70.0}), WindowValues({"mean_hr": 71.0}))
-                for k in (1, 2, 3)]
+    controls = [
+        DayWindows(
+            s + timedelta(days=k), WindowValues({"mean_hr": 70.0}), WindowValues({"mean_hr": 71.0})
+        )
+        for k in (1, 2, 3)
+    ]
     r = session_response(session, controls, ["mean_hr", "hf"])
     assert r["mean_hr"].control_adjusted_change == pytest.approx(-3.0)
     assert r["mean_hr"].improved is True  # HR fell relative to control days
@@ -163,11 +176,17 @@ def test_smallest_worthwhile_change_scales_with_spread() -> None:
     assert smallest_worthwhile_change("ln_rmssd", narrow * 3) == pytest.approx(3 * swc)
     assert smallest_worthwhile_change("night_hr", narrow) == pytest.approx(swc)  # same 0.2 rule
     # A single daily reading is judged by Plews' 0.5 x SD.
-    assert smallest_worthwhile_change("morning_ln_rmssd", narrow) == pytest.approx(0.5 * np.std(narrow, ddof=1))
+    assert smallest_worthwhile_change("morning_ln_rmssd", narrow) == pytest.approx(
+        0.5 * np.std(narrow, ddof=1)
+    )
 
 
 def test_smallest_worthwhile_change_falls_back_without_spread() -> None:
-    assert smallest_worthwhile_change("ln_rmssd", [0.1, 0.2]) == METRICS["ln_rmssd"].swc.fallback == 0.05
+    assert (
+        smallest_worthwhile_change("ln_rmssd", [0.1, 0.2])
+        == METRICS["ln_rmssd"].swc.fallback
+        == 0.05
+    )
     assert smallest_worthwhile_change("mean_hr", [0.3, 0.3, 0.3]) == 1.0  # no spread at all
     assert smallest_worthwhile_change("pain", [1.0, 5.0, 9.0]) == 1.0  # fixed: spread ignored
 
@@ -183,7 +202,9 @@ def test_metric_response_to_dict_carries_derived_fields() -> None:
     s = date(2026, 3, 15)
     controls = [_day(s + timedelta(days=k), 3.5, 3.4) for k in (1, 2, 3)]
     d = metric_response(_day(s, 3.5, 3.6), controls, "ln_rmssd").to_dict()
-    assert d["delta"] == pytest.approx(0.2) and d["improved"] is True and d["control_adjusted"] is True
+    assert (
+        d["delta"] == pytest.approx(0.2) and d["improved"] is True and d["control_adjusted"] is True
+    )
     assert {"pre", "post", "change", "control_change", "n_controls", "reason"} <= set(d)
 
 
@@ -191,25 +212,39 @@ def test_level_response_against_control_nights() -> None:
     from signal_processing.response import level_response
 
     s = date(2026, 3, 16)
-    nights = [(s + timedelta(days=k), WindowValues({"night_ln_rmssd": v}))
-              for k, v in ((1, 3.9), (2, 4.0), (3, 4.1), (4, 2.0))]
+    nights = [
+        (s + timedelta(days=k), WindowValues({"night_ln_rmssd": v}))
+        for k, v in ((1, 3.9), (2, 4.0), (3, 4.1), (4, 2.0))
+    ]
     r = level_response(s, WindowValues({"night_ln_rmssd": 4.2}), nights, "night_ln_rmssd")
-    assert r.control_median == pytest.approx(3.95) and r.delta == pytest.approx(0.25) and r.n_controls == 4
+    assert (
+        r.control_median == pytest.approx(3.95)
+        and r.delta == pytest.approx(0.25)
+        and r.n_controls == 4
+    )
     assert r.same_weekday_controls == 0 and r.weekday_matched is False
     few = level_response(s, WindowValues({"night_ln_rmssd": 4.2}), nights[:2], "night_ln_rmssd")
     assert few.delta is None and "need 3" in few.reason
-    missing = level_response(s, WindowValues(insufficient_reason="no_data"), nights, "night_ln_rmssd")
+    missing = level_response(
+        s, WindowValues(insufficient_reason="no_data"), nights, "night_ln_rmssd"
+    )
     assert missing.delta is None and missing.reason == "no_data"
-    hr = level_response(s, WindowValues({"mean_hr": 60.0}),
-                        [(s + timedelta(days=k), WindowValues({"mean_hr": 62.0})) for k in (1, 2, 3)], "mean_hr")
+    hr = level_response(
+        s,
+        WindowValues({"mean_hr": 60.0}),
+        [(s + timedelta(days=k), WindowValues({"mean_hr": 62.0})) for k in (1, 2, 3)],
+        "mean_hr",
+    )
     assert hr.better == "lower" and hr.delta == pytest.approx(-2.0)
 
 
 def test_same_weekday_controls_are_used_when_there_are_enough() -> None:
     # Mondays (the session weekday) carry a weekly event that lowers post - pre by 0.3.
     s = date(2026, 3, 16)
-    controls = [_day(s + timedelta(days=k), 3.5, 3.5 - (0.3 if k % 7 == 0 else 0.0))
-                for k in (-35, -28, -21, -3, -2, -1, 1, 2, 3)]
+    controls = [
+        _day(s + timedelta(days=k), 3.5, 3.5 - (0.3 if k % 7 == 0 else 0.0))
+        for k in (-35, -28, -21, -3, -2, -1, 1, 2, 3)
+    ]
     r = metric_response(_day(s, 3.5, 3.2), controls, "ln_rmssd")
     assert r.weekday_matched is True and r.same_weekday_controls == 3 and r.n_controls == 3
     assert r.delta == pytest.approx(0.0)  # the Monday event cancels: no session effect
@@ -222,7 +257,9 @@ def test_same_weekday_controls_are_used_when_there_are_enough() -> None:
 def test_excluded_session_day_has_no_numbers_and_says_why() -> None:
     s = date(2026, 3, 16)
     controls = [_day(s + timedelta(days=k), 3.5, 3.4) for k in (1, 2, 3)]
-    day = DayWindows(s, WindowValues({"ln_rmssd": 3.5}), WindowValues({"ln_rmssd": 3.9}), "device_changed")
+    day = DayWindows(
+        s, WindowValues({"ln_rmssd": 3.5}), WindowValues({"ln_rmssd": 3.9}), "device_changed"
+    )
     r = metric_response(day, controls, "ln_rmssd")
     assert r.delta is None and r.change is None and r.reason == "device_changed"
 
@@ -242,4 +279,6 @@ def test_same_device_day_prefers_one_device_and_flags_a_change() -> None:
     assert (changed.pre_source, changed.post_source) == (1, 2)
     # Only one side anywhere: the preferred source with data, with its reasons.
     one = same_device_day(s, [(1, none, none), (2, ok, none)])
-    assert one.source == 2 and one.windows.excluded is None and one.windows.change("ln_rmssd") is None
+    assert (
+        one.source == 2 and one.windows.excluded is None and one.windows.change("ln_rmssd") is None
+    )

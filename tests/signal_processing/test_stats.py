@@ -8,14 +8,20 @@ import math
 import numpy as np
 import pytest
 
+from scipy.stats import wilcoxon
+
 from signal_processing.stats import (
+    MIN_INTERVAL_N,
     bootstrap_hl_ci,
     dersimonian_laird,
     expanded_level,
     expansion_factor,
     hedges_g,
+    hl_interval,
+    hl_variance,
     hodges_lehmann,
     holm,
+    signed_rank_cdf,
     wilcoxon_p,
 )
 
@@ -86,6 +92,81 @@ def test_hedges_g_matches_definition_and_shrinks_cohens_dz() -> None:
     assert hedges_g(-x) == pytest.approx(-g)
     assert hedges_g([1.0]) is None
     assert hedges_g([2.0, 2.0, 2.0]) is None
+
+
+def test_hedges_g_undefined_at_two_values() -> None:
+    """At n = 2 the correction factor J is 0: g would read 0.0 for any two changes (issue 11)."""
+    assert hedges_g([1.0, 3.0]) is None
+    assert hedges_g([1.0, 3.0, 2.0]) is not None
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 9])
+def test_signed_rank_cdf_equals_enumeration_of_all_sign_patterns(n: int) -> None:
+    sums = [sum(r for r, plus in zip(range(1, n + 1), signs, strict=True) if plus)
+            for signs in itertools.product([False, True], repeat=n)]
+    counts = np.bincount(sums, minlength=n * (n + 1) // 2 + 1)
+    assert signed_rank_cdf(n) == pytest.approx(np.cumsum(counts) / 2**n, abs=1e-15)
+
+
+def test_hl_interval_inverts_scipys_exact_wilcoxon_test() -> None:
+    """Just inside the ends the exact test (scipy) does not reject at 5 %; just outside it does."""
+    x = np.random.default_rng(12).normal(0.3, 1.0, 9)
+    ci = hl_interval(x)
+    assert ci.reason is None and ci.low < hodges_lehmann(x) < ci.high
+    eps = 1e-9
+    for theta, rejects in [(ci.low - eps, True), (ci.low + eps, False),
+                           (ci.high - eps, False), (ci.high + eps, True)]:
+        p = wilcoxon(x - theta, method="exact").pvalue
+        assert (p <= 1 - ci.achieved_level + 1e-12) == rejects, (theta, p)
+    assert 0.95 <= ci.achieved_level < 0.97
+
+
+def test_hl_interval_is_shift_equivariant_and_narrows_with_n() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(0.0, 1.0, 10)
+    a, b = hl_interval(x), hl_interval(x + 2.5)
+    assert (b.low, b.high) == pytest.approx((a.low + 2.5, a.high + 2.5))
+    big = hl_interval(rng.normal(0.0, 1.0, 200))
+    huge = hl_interval(rng.normal(0.0, 1.0, 400))  # normal approximation above 200
+    assert big.high - big.low < a.high - a.low
+    assert huge.high - huge.low < big.high - big.low
+    assert huge.achieved_level == pytest.approx(0.95, abs=0.002)
+    assert big.method.startswith("exact") and "normal approximation" in huge.method
+
+
+def test_hl_interval_gives_a_reason_instead_of_an_interval() -> None:
+    few = hl_interval([0.1, 0.4, -0.2, 0.3, 0.5])
+    assert MIN_INTERVAL_N == 6
+    assert few.reason == "too_few_values" and few.low is None and few.high is None
+    assert hl_interval([]).reason == "too_few_values"
+    # The demo's pain ratings: -2 in every session. No interval "-2 to -2", a flag instead.
+    same = hl_interval([-2.0] * 8)
+    assert same.degenerate and same.low is None and same.n == 8
+    assert hl_interval([-2.0] * 7 + [-1.0]).reason is None
+
+
+def test_hl_interval_at_the_minimum_n_is_the_range() -> None:
+    """At n = 6 the only interval reaching 95 % is [min, max]: confidence 1 - 2/64 = 96.9 %."""
+    x = [0.5, -0.1, 0.3, 0.8, 0.2, 0.4]
+    ci = hl_interval(x)
+    assert (ci.low, ci.high) == (min(x), max(x))
+    assert ci.achieved_level == pytest.approx(1 - 2 / 64)
+
+
+def test_hl_variance_from_the_interval_width() -> None:
+    from scipy.stats import t
+
+    x = np.random.default_rng(8).normal(0.0, 1.0, 12)
+    ci = hl_interval(x)
+    q = t.ppf(0.5 + ci.achieved_level / 2, df=11)
+    assert hl_variance(x) == pytest.approx(((ci.high - ci.low) / (2 * q)) ** 2)
+    assert hl_variance(x[:5]) is None and hl_variance([1.0] * 9) is None
+    # On average close to the HL estimator's actual sampling variance, already at n = 8.
+    rng = np.random.default_rng(9)
+    samples = rng.normal(0.0, 1.0, (2000, 8))
+    actual = np.var([hodges_lehmann(s) for s in samples])
+    mean_var = np.mean([hl_variance(s) for s in samples])
+    assert mean_var == pytest.approx(actual, rel=0.12)
 
 
 @pytest.mark.parametrize("n", [6, 8, 10])

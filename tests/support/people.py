@@ -43,7 +43,7 @@ def write_rr_text(path: Path, rr_ms: list[float] | None = None, n: int = 600,
 
 def import_file(pool, person_id: str, path: Path, **kwargs):
     """Run one import synchronously through the real ingest path; returns its outcome."""
-    from service.imports.pipeline import run_import
+    from service.imports.service import run_import
     from service.imports import repository as imports
 
     with system_connection(pool) as conn:

@@ -8,11 +8,11 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from service.access import authz
+from service.access.deps import Caller, Db, person_or_404
 from service.access.repository import audit
-from service.core.http import cursor
-from service.core.http.deps import Caller, Db, person_or_404
-from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 from service.access.schemas import AuditEvent, AuditPage
+from service.core.http import cursor
+from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 
 router = APIRouter(tags=["audit"], responses=PROBLEM_RESPONSES)
 

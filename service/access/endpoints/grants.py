@@ -9,9 +9,8 @@ import psycopg
 from fastapi import APIRouter, Body, Path, Query
 
 from service.access import authz
+from service.access.deps import Caller, Db, person_with
 from service.access.repository import accounts, grants
-from service.core.http.deps import Caller, Db, person_with
-from service.core.http.problems import PROBLEM_RESPONSES, Problem, ProblemError
 from service.access.schemas import (
     AccessRequest,
     Grant,
@@ -21,6 +20,8 @@ from service.access.schemas import (
     GrantStatus,
     Me,
 )
+from service.core.db.types import Conn
+from service.core.http.problems import PROBLEM_RESPONSES, Problem, ProblemError
 
 RESPONSES = {**PROBLEM_RESPONSES, 409: {"model": Problem, "description": "Conflict",
                                         "content": {"application/problem+json": {}}}}
@@ -109,14 +110,14 @@ def my_grants(conn: Db, caller: Caller,
                                                                           status)])
 
 
-def _grant_of(conn: psycopg.Connection, person_id: UUID, grant_id: int) -> dict:
+def _grant_of(conn: Conn, person_id: UUID, grant_id: int) -> dict:
     row = grants.get(conn, grant_id)
     if row is None or str(row["person_id"]) != str(person_id):
         raise ProblemError(404, "not-found", f"no grant {grant_id} on this person")
     return row
 
 
-def _insert(conn: psycopg.Connection, **values) -> dict:
+def _insert(conn: Conn, **values) -> dict:
     # A savepoint, so that a person id that does not exist answers 404, not 500.
     try:
         with conn.transaction():

@@ -7,11 +7,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 
+from service.access.deps import Caller, Db, person_or_404, require_admin
 from service.access.repository import accounts, persons
-from service.core.http import cursor
-from service.core.http.deps import Caller, Db, person_or_404, require_admin
-from service.core.http.problems import PROBLEM_RESPONSES
 from service.access.schemas import Person, PersonCreate, PersonPage
+from service.core.http import cursor
+from service.core.http.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/v1/persons", tags=["persons"], responses=PROBLEM_RESPONSES)
 

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from service.access import auth
+from service.access.deps import Caller, Db
 from service.access.repository import accounts
-from service.core.http.deps import Caller, Db
-from service.core.http.problems import PROBLEM_RESPONSES, Problem, ProblemError
 from service.access.schemas import NewToken, TokenInfo, TokenList
+from service.core.http.problems import PROBLEM_RESPONSES, Problem, ProblemError
 
 RESPONSES = {**PROBLEM_RESPONSES, 409: {"model": Problem, "description": "Conflict",
                                         "content": {"application/problem+json": {}}}}

@@ -5,17 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import psycopg
+from service.core.db.types import Conn
 
 
-def create(conn: psycopg.Connection, *, role: str, name: str,
+def create(conn: Conn, *, role: str, name: str,
            person_id: str | None = None) -> dict[str, Any]:
     return conn.execute(
         "INSERT INTO account (role, name, person_id) VALUES (%s, %s, %s) "
         "RETURNING id, role, name, person_id, created_at", (role, name, person_id)).fetchone()
 
 
-def patient_account(conn: psycopg.Connection, person_id: str) -> dict[str, Any]:
+def patient_account(conn: Conn, person_id: str) -> dict[str, Any]:
     """The patient account of a person, created on first use."""
     row = conn.execute(
         "SELECT id, role, name, person_id FROM account WHERE person_id = %s AND role = 'patient'",
@@ -28,7 +28,7 @@ def patient_account(conn: psycopg.Connection, person_id: str) -> dict[str, Any]:
     return create(conn, role="patient", name=name["name"], person_id=person_id)
 
 
-def insert_token(conn: psycopg.Connection, *, account_id: str, token_hash: bytes, prefix: str,
+def insert_token(conn: Conn, *, account_id: str, token_hash: bytes, prefix: str,
                  name: str | None, expires_at: dt.datetime | None) -> dict[str, Any]:
     return conn.execute(
         "INSERT INTO api_token (account_id, token_hash, prefix, name, expires_at) "
@@ -36,7 +36,7 @@ def insert_token(conn: psycopg.Connection, *, account_id: str, token_hash: bytes
         (account_id, token_hash, prefix, name, expires_at)).fetchone()
 
 
-def principal_for_token(conn: psycopg.Connection, token_hash: bytes) -> dict[str, Any] | None:
+def principal_for_token(conn: Conn, token_hash: bytes) -> dict[str, Any] | None:
     return conn.execute(
         """SELECT a.id AS account_id, a.role, a.person_id
            FROM api_token t JOIN account a ON a.id = t.account_id
@@ -49,7 +49,7 @@ TOKEN_COLUMNS = """t.id, t.account_id, a.role::text AS role, a.name AS account_n
                    t.prefix, t.name, t.created_at, t.expires_at, t.revoked_at, t.last_used_at"""
 
 
-def list_tokens(conn: psycopg.Connection, account_id: str | None = None) -> list[dict[str, Any]]:
+def list_tokens(conn: Conn, account_id: str | None = None) -> list[dict[str, Any]]:
     """Token metadata (never hashes), of one account or of every account visible."""
     return conn.execute(
         f"SELECT {TOKEN_COLUMNS} FROM api_token t JOIN account a ON a.id = t.account_id "
@@ -57,19 +57,19 @@ def list_tokens(conn: psycopg.Connection, account_id: str | None = None) -> list
         (account_id, account_id)).fetchall()
 
 
-def get_token(conn: psycopg.Connection, token_id: int) -> dict[str, Any] | None:
+def get_token(conn: Conn, token_id: int) -> dict[str, Any] | None:
     return conn.execute(
         f"SELECT {TOKEN_COLUMNS} FROM api_token t JOIN account a ON a.id = t.account_id "
         "WHERE t.id = %s", (token_id,)).fetchone()
 
 
-def revoke_token(conn: psycopg.Connection, token_id: int) -> dict[str, Any] | None:
+def revoke_token(conn: Conn, token_id: int) -> dict[str, Any] | None:
     """Revoke a token that is not revoked yet; returns it as it was, or None."""
     return conn.execute(
         "UPDATE api_token SET revoked_at = now() WHERE id = %s AND revoked_at IS NULL "
         "RETURNING id, account_id, name, created_at, expires_at", (token_id,)).fetchone()
 
 
-def get(conn: psycopg.Connection, account_id: str) -> dict[str, Any] | None:
+def get(conn: Conn, account_id: str) -> dict[str, Any] | None:
     return conn.execute("SELECT id, role::text AS role, name, person_id, created_at FROM account "
                         "WHERE id = %s", (account_id,)).fetchone()

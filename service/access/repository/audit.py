@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
+from service.core.db.types import Conn
 
 COLUMNS = "id, at, actor_account_id, actor_role, person_id, action, resource, client_ip, user_agent"
 
 
-def record(conn: psycopg.Connection, *, actor_account_id: str | None, actor_role: str | None,
+def record(conn: Conn, *, actor_account_id: str | None, actor_role: str | None,
            person_id: str | None, action: str, resource: str | None = None) -> None:
     """Append one event. Client address, user agent and the request line come from the
     connection's request info (``rls.set_request_info``) when the caller gives none."""
@@ -24,7 +24,7 @@ def record(conn: psycopg.Connection, *, actor_account_id: str | None, actor_role
         (actor_account_id, actor_role, person_id, action, resource))
 
 
-def page(conn: psycopg.Connection, person_id: str, *, limit: int,
+def page(conn: Conn, person_id: str, *, limit: int,
          before_id: int | None = None) -> list[dict[str, Any]]:
     return conn.execute(
         f"SELECT {COLUMNS} FROM audit_event WHERE person_id = %s "
@@ -32,7 +32,7 @@ def page(conn: psycopg.Connection, person_id: str, *, limit: int,
         (person_id, before_id, before_id, limit)).fetchall()
 
 
-def stream(conn: psycopg.Connection, person_id: str) -> Iterator[dict[str, Any]]:
+def stream(conn: Conn, person_id: str) -> Iterator[dict[str, Any]]:
     with conn.cursor(name="audit_stream") as cur:
         cur.execute(f"SELECT {COLUMNS} FROM audit_event WHERE person_id = %s ORDER BY id",
                     (person_id,))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import psycopg
+from service.core.db.types import Conn
 
 COLUMNS = """g.id, g.person_id, g.grantee_id, a.role::text AS grantee_role, a.name AS grantee_name,
              g.scopes, g.status, g.note, g.requested_by, g.created_at, g.approved_at,
@@ -14,7 +14,7 @@ COLUMNS = """g.id, g.person_id, g.grantee_id, a.role::text AS grantee_role, a.na
 _FROM = "FROM consent_grant g JOIN account a ON a.id = g.grantee_id"
 
 
-def live_scopes(conn: psycopg.Connection, *, person_id: str, grantee_id: str) -> set[str] | None:
+def live_scopes(conn: Conn, *, person_id: str, grantee_id: str) -> set[str] | None:
     """Scopes of the grantee's active, unexpired grant on the person; None without one."""
     row = conn.execute(
         """SELECT scopes FROM consent_grant
@@ -24,7 +24,7 @@ def live_scopes(conn: psycopg.Connection, *, person_id: str, grantee_id: str) ->
     return set(row["scopes"]) if row else None
 
 
-def create(conn: psycopg.Connection, *, person_id: str, grantee_id: str, scopes: list[str],
+def create(conn: Conn, *, person_id: str, grantee_id: str, scopes: list[str],
            status: str, requested_by: str, expires_at: dt.datetime | None,
            note: str | None) -> dict[str, Any]:
     row = conn.execute(
@@ -37,32 +37,32 @@ def create(conn: psycopg.Connection, *, person_id: str, grantee_id: str, scopes:
     return get(conn, row["id"])
 
 
-def get(conn: psycopg.Connection, grant_id: int) -> dict[str, Any] | None:
+def get(conn: Conn, grant_id: int) -> dict[str, Any] | None:
     return conn.execute(f"SELECT {COLUMNS} {_FROM} WHERE g.id = %s", (grant_id,)).fetchone()
 
 
-def open_for(conn: psycopg.Connection, *, person_id: str, grantee_id: str) -> dict[str, Any] | None:
+def open_for(conn: Conn, *, person_id: str, grantee_id: str) -> dict[str, Any] | None:
     """The pending or active grant of this grantee on this person, if any."""
     return conn.execute(
         f"SELECT {COLUMNS} {_FROM} WHERE g.person_id = %s AND g.grantee_id = %s "
         "AND g.status IN ('pending', 'active')", (person_id, grantee_id)).fetchone()
 
 
-def list_for_person(conn: psycopg.Connection, person_id: str,
+def list_for_person(conn: Conn, person_id: str,
                     status: str | None = None) -> list[dict[str, Any]]:
     return conn.execute(
         f"SELECT {COLUMNS} {_FROM} WHERE g.person_id = %s AND (%s::text IS NULL OR g.status = %s) "
         "ORDER BY g.id DESC", (person_id, status, status)).fetchall()
 
 
-def list_for_grantee(conn: psycopg.Connection, grantee_id: str,
+def list_for_grantee(conn: Conn, grantee_id: str,
                      status: str | None = None) -> list[dict[str, Any]]:
     return conn.execute(
         f"SELECT {COLUMNS} {_FROM} WHERE g.grantee_id = %s AND (%s::text IS NULL OR g.status = %s) "
         "ORDER BY g.id DESC", (grantee_id, status, status)).fetchall()
 
 
-def approve(conn: psycopg.Connection, grant_id: int, *,
+def approve(conn: Conn, grant_id: int, *,
             expires_at: dt.datetime | None) -> dict[str, Any] | None:
     row = conn.execute(
         """UPDATE consent_grant SET status = 'active', approved_at = now(),
@@ -72,7 +72,7 @@ def approve(conn: psycopg.Connection, grant_id: int, *,
     return get(conn, row["id"]) if row else None
 
 
-def revoke(conn: psycopg.Connection, grant_id: int) -> dict[str, Any] | None:
+def revoke(conn: Conn, grant_id: int) -> dict[str, Any] | None:
     """Revoke an active grant or decline a pending request; effective from the next statement."""
     row = conn.execute(
         """UPDATE consent_grant

@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
+from service.core.db.types import Conn
 
 COLUMNS = "id, name, tz, created_at"
 
 
-def create(conn: psycopg.Connection, *, name: str, tz: str) -> dict[str, Any]:
+def create(conn: Conn, *, name: str, tz: str) -> dict[str, Any]:
     return conn.execute(f"INSERT INTO person (name, tz) VALUES (%s, %s) RETURNING {COLUMNS}",
                         (name, tz)).fetchone()
 
 
-def get(conn: psycopg.Connection, person_id: str) -> dict[str, Any] | None:
+def get(conn: Conn, person_id: str) -> dict[str, Any] | None:
     return conn.execute(f"SELECT {COLUMNS} FROM person WHERE id = %s", (person_id,)).fetchone()
 
 
-def list_all(conn: psycopg.Connection, *, limit: int, after: str | None) -> list[dict[str, Any]]:
+def list_all(conn: Conn, *, limit: int, after: str | None) -> list[dict[str, Any]]:
     return conn.execute(
         f"SELECT {COLUMNS} FROM person WHERE (%s::uuid IS NULL OR id > %s::uuid) "
         "ORDER BY id LIMIT %s", (after, after, limit)).fetchall()
 
 
-def find_by_name(conn: psycopg.Connection, name: str) -> dict[str, Any] | None:
+def find_by_name(conn: Conn, name: str) -> dict[str, Any] | None:
     return conn.execute(f"SELECT {COLUMNS} FROM person WHERE name = %s ORDER BY created_at LIMIT 1",
                         (name,)).fetchone()

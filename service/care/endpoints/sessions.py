@@ -8,34 +8,21 @@ from uuid import UUID
 from fastapi import APIRouter, Depends
 
 from service.access import authz
+from service.access.deps import Caller, Db
+from service.care import http
 from service.care import service as care
 from service.care.repository import sessions
-from service.care.http import (
-    CursorQuery,
-    FromQuery,
-    LimitQuery,
-    ReadablePerson,
-    RowIdPath,
-    ToQuery,
-    WritablePerson,
-    care_problem,
-    next_cursor,
-    owned_or_404,
-    page_after,
-    time_range,
-)
-from service.core.http.deps import Caller, Db
-from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 from service.care.schemas import Session, SessionCreate, SessionPage, SessionUpdate
+from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 
 router = APIRouter(tags=["sessions"], responses=PROBLEM_RESPONSES)
 
 
 def _session_with(scope: str):
     """A dependency: the path's session and its person, if the caller holds ``scope``."""
-    def found(session_id: RowIdPath, conn: Db, caller: Caller
+    def found(session_id: http.RowIdPath, conn: Db, caller: Caller
               ) -> tuple[dict[str, Any], dict[str, Any]]:
-        return owned_or_404(conn, caller, sessions.get(conn, session_id),
+        return http.owned_or_404(conn, caller, sessions.get(conn, session_id),
                             f"session {session_id}", scope)
     return found
 
@@ -58,25 +45,25 @@ def _as_therapist(caller: Any, therapist_id: UUID | None) -> UUID | None:
 
 
 @router.post("/v1/persons/{person_id}/sessions", response_model=Session, status_code=201)
-def create_session(person: WritablePerson, body: SessionCreate, conn: Db, caller: Caller
+def create_session(person: http.WritablePerson, body: SessionCreate, conn: Db, caller: Caller
                    ) -> Session:
     """Log a massage session. Overlapping another session of the person is a 409."""
     body = body.model_copy(update={"therapist_id": _as_therapist(caller, body.therapist_id)})
     try:
         return Session(**care.add_session(conn, person, body))
     except care.CareError as exc:
-        care_problem(exc)
+        http.care_problem(exc)
 
 
 @router.get("/v1/persons/{person_id}/sessions", response_model=SessionPage)
-def list_sessions(person: ReadablePerson, conn: Db, from_: FromQuery = None, to: ToQuery = None,
-                  limit: LimitQuery = 100, cursor_: CursorQuery = None) -> SessionPage:
+def list_sessions(person: http.ReadablePerson, conn: Db, from_: http.FromQuery = None, to: http.ToQuery = None,
+                  limit: http.LimitQuery = 100, cursor_: http.CursorQuery = None) -> SessionPage:
     """Sessions starting in [from, to), oldest first."""
-    start, end = time_range(person, from_, to)
+    start, end = http.time_range(person, from_, to)
     rows = sessions.page(conn, person_id=str(person["id"]), start=start, end=end, limit=limit,
-                         after=page_after(cursor_))
+                         after=http.page_after(cursor_))
     return SessionPage(items=[Session(**care.session_out(r, person["tz"])) for r in rows],
-                       next_cursor=next_cursor(rows, limit, "starts_at"))
+                       next_cursor=http.next_cursor(rows, limit, "starts_at"))
 
 
 @router.get("/v1/sessions/{session_id}", response_model=Session)
@@ -96,7 +83,7 @@ def edit_session(found: SessionToWrite, body: SessionUpdate, conn: Db, caller: C
     try:
         return Session(**care.edit_session(conn, person, row, body))
     except care.CareError as exc:
-        care_problem(exc)
+        http.care_problem(exc)
 
 
 @router.delete("/v1/sessions/{session_id}", response_model=Session)

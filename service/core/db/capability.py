@@ -17,11 +17,13 @@ from typing import Literal
 
 import psycopg
 
+from service.core.db.types import Conn
+
 Tier = Literal["timescale", "apache", "postgres"]
 TIERS: tuple[Tier, ...] = ("timescale", "apache", "postgres")
 
 
-def probe(conn: psycopg.Connection) -> Tier:
+def probe(conn: Conn) -> Tier:
     """The best tier this database offers, creating the extension when it can."""
     available = conn.execute(
         "SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'").fetchone()
@@ -35,14 +37,14 @@ def probe(conn: psycopg.Connection) -> Tier:
     return _licence_tier(conn)
 
 
-def current_tier(conn: psycopg.Connection) -> Tier:
+def current_tier(conn: Conn) -> Tier:
     """The tier in use, without creating anything."""
     installed = conn.execute(
         "SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'").fetchone()
     return _licence_tier(conn) if installed else "postgres"
 
 
-def _licence_tier(conn: psycopg.Connection) -> Tier:
+def _licence_tier(conn: Conn) -> Tier:
     row = conn.execute("SELECT current_setting('timescaledb.license', true) AS licence").fetchone()
     licence = (row["licence"] if isinstance(row, dict) else row[0]) or ""
     return "timescale" if licence == "timescale" else "apache"
@@ -61,7 +63,7 @@ def bucket_expression(tier: Tier, width: str, column: str = "ts") -> str:
     return f"time_bucket(interval '{width}', {column})"
 
 
-def refresh_rollups(conn: psycopg.Connection, tier: Tier, *, everything: bool = False) -> bool:
+def refresh_rollups(conn: Conn, tier: Tier, *, everything: bool = False) -> bool:
     """Refresh the hourly rollup where nothing refreshes it by itself.
 
     On the Timescale licence a continuous aggregate policy does it, over its

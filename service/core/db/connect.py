@@ -6,8 +6,9 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from service.core.settings import Settings
 from service.core.db import embedded, rls
+from service.core.db.types import Conn
+from service.core.settings import Settings
 
 
 def database_url(settings: Settings) -> str:
@@ -35,3 +36,14 @@ def create_pool(url: str, size: int, *, system: bool = False) -> ConnectionPool:
         url, min_size=1, max_size=size, open=True, check=ConnectionPool.check_connection,
         configure=configure, reset=reset,
         kwargs={"row_factory": dict_row}, name="vagus-system" if system else "vagus")
+
+
+def try_session_lock(conn: Conn, lock_id: int) -> bool:
+    """Take a session-level advisory lock without waiting; held until the session ends."""
+    row = conn.execute("SELECT pg_try_advisory_lock(%s) AS won", (lock_id,)).fetchone()
+    return bool(row["won"])
+
+
+def ping(conn: Conn) -> None:
+    """A round trip that fails if the session is gone."""
+    conn.execute("SELECT 1")

@@ -23,6 +23,7 @@ from pathlib import Path
 import psycopg
 
 from service.core.db.capability import TIERS, Tier, current_tier, probe
+from service.core.db.types import Conn
 
 #: Arbitrary constant naming the migration lock (pg_advisory_lock takes a bigint).
 MIGRATION_LOCK_ID = 0x56A605_0001
@@ -88,7 +89,7 @@ def load(folder: Path) -> list[Migration]:
     return migrations
 
 
-def _ensure_ledger(conn: psycopg.Connection) -> None:
+def _ensure_ledger(conn: Conn) -> None:
     conn.execute("""
         CREATE TABLE IF NOT EXISTS schema_migrations (
             filename text PRIMARY KEY,
@@ -98,7 +99,7 @@ def _ensure_ledger(conn: psycopg.Connection) -> None:
         )""")
 
 
-def _applied(conn: psycopg.Connection) -> dict[str, str]:
+def _applied(conn: Conn) -> dict[str, str]:
     rows = conn.execute("SELECT filename, checksum FROM schema_migrations").fetchall()
     return {_col(r, "filename", 0): _col(r, "checksum", 1) for r in rows}
 
@@ -123,7 +124,7 @@ def status(url: str, folder: Path) -> Status:
         return status_on(conn, folder)
 
 
-def status_on(conn: psycopg.Connection, folder: Path) -> Status:
+def status_on(conn: Conn, folder: Path) -> Status:
     """:func:`status` on an open autocommit connection."""
     migrations = load(folder)
     exists = _col(conn.execute("SELECT to_regclass('schema_migrations') AS t").fetchone(), "t", 0)
@@ -159,7 +160,7 @@ def upgrade(url: str, folder: Path) -> tuple[Tier, list[str]]:
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_ID,))
 
 
-def _apply(conn: psycopg.Connection, migration: Migration, tier: Tier) -> None:
+def _apply(conn: Conn, migration: Migration, tier: Tier) -> None:
     record = ("INSERT INTO schema_migrations (filename, checksum, tier) VALUES (%s, %s, %s)",
               (migration.name, migration.checksum, tier))
     try:

@@ -27,12 +27,14 @@ from contextlib import contextmanager
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from service.core.db.types import Conn
+
 SERVICE_ROLE = "vagus_service"
 _KEYS = ("vagus.account_id", "vagus.person_id", "vagus.role", "vagus.client_ip",
          "vagus.user_agent", "vagus.request")
 
 
-def _set(conn: psycopg.Connection, values: dict[str, str]) -> None:
+def _set(conn: Conn, values: dict[str, str]) -> None:
     # Unset keys are cleared too, so switching context never keeps an old one.
     local = not conn.autocommit
     merged = {key: "" for key in ("vagus.account_id", "vagus.person_id", "vagus.role")}
@@ -44,22 +46,22 @@ def _set(conn: psycopg.Connection, values: dict[str, str]) -> None:
     conn.execute(f"SELECT {assignments}", params)
 
 
-def act_as(conn: psycopg.Connection, account_id: str) -> None:
+def act_as(conn: Conn, account_id: str) -> None:
     """Act for an authenticated account: RLS derives the visible persons from it."""
     _set(conn, {"vagus.account_id": str(account_id)})
 
 
-def act_for_person(conn: psycopg.Connection, person_id: str) -> None:
+def act_for_person(conn: Conn, person_id: str) -> None:
     """Act on exactly one person's rows (no account involved)."""
     _set(conn, {"vagus.person_id": str(person_id)})
 
 
-def act_as_system(conn: psycopg.Connection) -> None:
+def act_as_system(conn: Conn) -> None:
     """The explicit bypass: every row is visible. For operators and cross-person jobs only."""
     _set(conn, {"vagus.role": "system"})
 
 
-def set_request_info(conn: psycopg.Connection, *, client_ip: str | None,
+def set_request_info(conn: Conn, *, client_ip: str | None,
                      user_agent: str | None, request: str | None) -> None:
     """Where the current request comes from; audit rows pick it up (see repositories.audit)."""
     local = not conn.autocommit
@@ -77,21 +79,21 @@ def system_connection(pool: ConnectionPool) -> Iterator[psycopg.Connection]:
         yield conn
 
 
-def configure(conn: psycopg.Connection) -> None:
+def configure(conn: Conn) -> None:
     """Pool hook for a new connection: become the service role (owner rights are dropped)."""
     conn.execute(f"SET ROLE {SERVICE_ROLE}")
     if not conn.autocommit:
         conn.commit()
 
 
-def reset(conn: psycopg.Connection) -> None:
+def reset(conn: Conn) -> None:
     """Pool hook when a connection is returned: forget who it acted for."""
     conn.execute("SELECT " + ", ".join(f"set_config('{key}', '', false)" for key in _KEYS))
     if not conn.autocommit:
         conn.commit()
 
 
-def configure_system(conn: psycopg.Connection) -> None:
+def configure_system(conn: Conn) -> None:
     """Pool hook for the operator's pool: the service role, in the system context."""
     conn.execute(f"SET ROLE {SERVICE_ROLE}")
     conn.execute("SELECT set_config('vagus.role', 'system', false)")
@@ -99,7 +101,7 @@ def configure_system(conn: psycopg.Connection) -> None:
         conn.commit()
 
 
-def reset_system(conn: psycopg.Connection) -> None:
+def reset_system(conn: Conn) -> None:
     reset(conn)
     conn.execute("SELECT set_config('vagus.role', 'system', false)")
     if not conn.autocommit:

@@ -27,8 +27,8 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.core.settings import Settings
 from service.core.http.problems import PROBLEM_TYPE_BASE
+from service.core.settings import Settings
 
 #: The upload endpoint streams its body to disk under its own, larger limit.
 _UPLOAD_PATH = re.compile(r"^/v1/persons/[^/]+/imports/?$")

@@ -14,9 +14,10 @@ from psycopg_pool import ConnectionPool
 
 from service.access import authz
 from service.access.auth import Principal, authenticate
-from service.core.settings import Settings
 from service.core.db import rls
+from service.core.db.types import Conn
 from service.core.http.problems import ProblemError
+from service.core.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="A Vagus API token (`vgs_...`).")
 
@@ -67,7 +68,7 @@ def scoped_connection(pool: ConnectionPool, principal: Principal,
         yield conn
 
 
-def scope_connection(conn: psycopg.Connection, principal: Principal, request: Request) -> None:
+def scope_connection(conn: Conn, principal: Principal, request: Request) -> None:
     """Make ``conn`` act for the caller; for endpoints that borrow their own connections."""
     rls.act_as(conn, principal.account_id)
     rls.set_request_info(conn, client_ip=request.client.host if request.client else None,
@@ -85,7 +86,7 @@ def require_admin(principal: Caller) -> Principal:
     return principal
 
 
-def person_or_404(conn: psycopg.Connection, principal: Principal, person_id: str,
+def person_or_404(conn: Conn, principal: Principal, person_id: str,
                   scope: str = authz.READ_PERSON) -> dict:
     """The person, when the caller holds ``scope`` on it (see :func:`service.authz.require`).
 
