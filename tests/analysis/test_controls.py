@@ -16,10 +16,8 @@ from tests.support.people import bearer, new_person, patient_token
 TZ = ZoneInfo("Europe/Berlin")
 MONDAY = dt.date(2024, 4, 8)  # the same-device session, a Monday
 FRIDAY = dt.date(2024, 4, 5)  # the session whose post window comes from another device
-STRAP_AFTERNOONS = [
-    MONDAY - dt.timedelta(weeks=3),
-    MONDAY - dt.timedelta(weeks=2),
-    MONDAY - dt.timedelta(weeks=1),
+#: Six earlier Mondays (the weeks without a session count), then nearby weekdays.
+STRAP_AFTERNOONS = [MONDAY - dt.timedelta(weeks=k) for k in (6, 5, 4, 3, 2, 1)] + [
     dt.date(2024, 4, 2),
     dt.date(2024, 4, 3),
     MONDAY,
@@ -149,15 +147,15 @@ def test_controls_come_from_the_sessions_device_and_match_its_weekday(client, su
     assert body["status"] == "ok" and body["insufficient_reason"] is None
     controls = body["controls"]
     assert controls["source"]["name"] == "strap"
-    # Watch afternoons are not controls of a strap session; the three earlier Mondays are,
-    # two of them beyond the ±14-day window (weeks without a session count).
+    # Watch afternoons are not controls of a strap session; the six earlier Mondays are,
+    # four of them beyond the ±14-day window (weeks without a session count).
     used = {dt.date.fromisoformat(d) for d in controls["days"]}
     assert used == set(STRAP_AFTERNOONS) - {MONDAY}
-    assert controls["weekday"] == "Monday" and controls["same_weekday_controls"] == 3
+    assert controls["weekday"] == "Monday" and controls["same_weekday_controls"] == 6
     assert controls["weekday_confound"] is None
     ln = body["metrics"]["ln_rmssd"]
-    assert ln["weekday_matched"] is True and ln["same_weekday_controls"] == 3
-    assert ln["n_controls"] == 3 and ln["control_adjusted"] is True
+    assert ln["weekday_matched"] is True and ln["same_weekday_controls"] == 6
+    assert ln["n_controls"] == 6 and ln["control_adjusted"] is True
 
 
 def test_without_same_weekday_controls_the_confound_is_stated(client, subject):

@@ -39,8 +39,8 @@ def _world(sim, name: str):
     return next(w for w in sim.WORLDS if w.name == name)
 
 
-def _primary(sim, world, seed: int) -> list[tuple[str, dict]]:
-    cfg = sim.SimConfig()
+def _primary(sim, world, seed: int, cfg=None) -> list[tuple[str, dict]]:
+    cfg = cfg or sim.SimConfig()
     person = sim.simulate_person([5, seed], cfg, world)
     return [(kind, body) for kind, body in sim.responses(person, cfg)]
 
@@ -55,8 +55,10 @@ def test_every_world_runs_the_whole_pipeline(sim, world) -> None:
 
 
 def test_weekday_matched_sessions_cancel_a_weekday_effect(sim) -> None:
-    base = _primary(sim, _world(sim, "independent days"), 1)
-    weekday = _primary(sim, _world(sim, "weekday effect 0.10"), 1)
+    # Eight weeks before the first session: its early sessions have six free Mondays.
+    cfg = sim.SimConfig(baseline_weeks=8)
+    base = _primary(sim, _world(sim, "independent days"), 1, cfg)
+    weekday = _primary(sim, _world(sim, "weekday effect 0.10"), 1, cfg)
     matched = unmatched = 0
     for (_, a), (_, b) in zip(base, weekday, strict=True):
         ea, eb = a["metrics"]["ln_rmssd"], b["metrics"]["ln_rmssd"]
@@ -68,7 +70,7 @@ def test_weekday_matched_sessions_cancel_a_weekday_effect(sim) -> None:
         else:
             unmatched += 1
             assert 0.0 < eb["delta"] - ea["delta"] <= 0.1 + 1e-9  # the confound stays in
-    assert matched >= 3 and unmatched >= 1
+    assert matched >= 2 and unmatched >= 1
 
 
 def test_arrival_stress_and_rest_effect_move_every_session_delta(sim) -> None:
@@ -132,11 +134,19 @@ def test_recovery_and_sleep_never_rest_on_the_same_number(sim) -> None:
 
 
 def test_null_world_rarely_supported_and_effect_world_detected(sim) -> None:
+    # With rest-control sessions the claim is massage against resting, which the weekday
+    # does not confound; without them weekly same-weekday sessions are held at inconclusive.
     cfg = sim.SimConfig()
-    null = sim.run_world(_world(sim, "independent days"), cfg, 12, seed=9)
+    null = sim.run_world(_world(sim, "rest 0.10, 6 rest controls"), cfg, 12, seed=9)
     effect = sim.run_world(
-        sim.World("large effect", massage_effect=0.4), cfg, 12, seed=9
+        sim.World("large effect", massage_effect=0.4, rest_effect=0.1, rest_sessions=6),
+        cfg,
+        12,
+        seed=9,
     )
-    assert null["supported"]["acute_stress"] <= 2 / 12
-    assert effect["supported"]["acute_stress"] >= null["supported"]["acute_stress"] + 0.3
+    unrested = sim.run_world(sim.World("large, no rest", massage_effect=0.4), cfg, 12, seed=9)
+    assert null["supported"]["acute_stress"] <= 1 / 12
+    assert effect["supported"]["acute_stress"] >= null["supported"]["acute_stress"] + 0.2
     assert effect["coverage"] >= 0.75
+    # Visit against ordinary days on one fixed weekday: never "supported" on that basis.
+    assert unrested["supported"]["acute_stress"] == 0.0

@@ -14,6 +14,7 @@ from signal_processing.metrics import (
     smallest_worthwhile_change,
 )
 from signal_processing.response import (
+    MIN_WEEKDAY_CONTROLS,
     PRIMARY_METRIC,
     CandidateWindow,
     DayWindows,
@@ -241,16 +242,18 @@ def test_level_response_against_control_nights() -> None:
 def test_same_weekday_controls_are_used_when_there_are_enough() -> None:
     # Mondays (the session weekday) carry a weekly event that lowers post - pre by 0.3.
     s = date(2026, 3, 16)
+    mondays = (-56, -49, -42, -35, -28, -21)
     controls = [
         _day(s + timedelta(days=k), 3.5, 3.5 - (0.3 if k % 7 == 0 else 0.0))
-        for k in (-35, -28, -21, -3, -2, -1, 1, 2, 3)
+        for k in (*mondays, -3, -2, -1, 1, 2, 3)
     ]
     r = metric_response(_day(s, 3.5, 3.2), controls, "ln_rmssd")
-    assert r.weekday_matched is True and r.same_weekday_controls == 3 and r.n_controls == 3
+    assert MIN_WEEKDAY_CONTROLS == 6
+    assert r.weekday_matched is True and r.same_weekday_controls == 6 and r.n_controls == 6
     assert r.delta == pytest.approx(0.0)  # the Monday event cancels: no session effect
-    # With only two Mondays the weekday cannot be matched: nearby days, and it says so.
+    # With one Monday fewer the weekday is not matched: nearby days, and it says so.
     r2 = metric_response(_day(s, 3.5, 3.2), controls[1:], "ln_rmssd")
-    assert r2.weekday_matched is False and r2.same_weekday_controls == 2
+    assert r2.weekday_matched is False and r2.same_weekday_controls == 5
     assert r2.n_controls == 6 and r2.delta == pytest.approx(-0.3)
 
 
