@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,8 +18,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
-def fresh_database(workdir: Path) -> Iterator[str]:
-    """A new, migrated database (dropped afterwards); yields its URL."""
+def fresh_database(workdir: Path, migrations: Path = REPO / "migrations") -> Iterator[str]:
+    """A new database migrated with ``migrations`` (dropped afterwards); yields its URL."""
     server = os.environ.get("VAGUS_DATABASE_URL") or embedded.start(
         workdir / "pgdata", delete_on_exit=True)
     name = f"vagus_bench_{uuid.uuid4().hex[:8]}"
@@ -26,8 +27,18 @@ def fresh_database(workdir: Path) -> Iterator[str]:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
         url = make_conninfo(server, dbname=name)
-        migrate.upgrade(url, REPO / "migrations")
+        migrate.upgrade(url, migrations)
         yield url
     finally:
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def migrations_before(workdir: Path, number: str) -> Path:
+    """A folder with the migrations numbered below ``number``: an earlier schema to compare."""
+    folder = workdir / f"migrations-before-{number}"
+    folder.mkdir()
+    for path in sorted((REPO / "migrations").glob("*.sql")):
+        if path.name[:4] < number:
+            shutil.copy(path, folder)
+    return folder

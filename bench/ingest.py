@@ -5,7 +5,7 @@ Measures, on a fresh database:
   2. first import: file -> connector -> binary COPY -> INSERT ... ON CONFLICT (all new);
   3. re-import of the same file (every row a duplicate).
 
-    .venv/bin/python bench/ingest.py [--rows 2000000]
+    .venv/bin/python bench/ingest.py [--rows 2000000] [--before 0052]
 
 Uses VAGUS_DATABASE_URL's server when set, otherwise an embedded server in a
 temporary folder. Prints one JSON object with the figures.
@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._database import fresh_database  # noqa: E402
+from bench._database import REPO, fresh_database, migrations_before  # noqa: E402
 from connectors import ReadContext, ReadReport  # noqa: E402
 from signal_processing.synthetic import simulate_rr  # noqa: E402
 from connectors.plain import RrText  # noqa: E402
@@ -42,6 +42,8 @@ START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--before", metavar="NNNN",
+                        help="apply only the migrations numbered below NNNN (an earlier schema)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vagus-bench-") as tmp:
         workdir = Path(tmp)
@@ -54,7 +56,9 @@ def main() -> None:
         rows = sum(len(b) for b in RrText().read(path, ReadContext(start=START), ReadReport()))
         parse_s = time.perf_counter() - t0
 
-        with fresh_database(workdir) as url:
+        migrations = (migrations_before(workdir, args.before) if args.before
+                      else REPO / "migrations")
+        with fresh_database(workdir, migrations) as url:
             pool = connect.create_pool(url, 4)
             with rls.system_connection(pool) as conn:
                 person = str(persons.create(conn, name="bench", tz="UTC")["id"])
@@ -73,6 +77,7 @@ def main() -> None:
             pool.close()
     print(json.dumps({
         "rows": rows,
+        "migrations_before": args.before,
         "file_mb": file_mb,
         "parse_only": {"seconds": round(parse_s, 2), "rows_per_s": round(rows / parse_s)},
         "import_new": results["new"],

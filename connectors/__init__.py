@@ -3,6 +3,7 @@
 from .base import (
     ConnectorError,
     Episode,
+    PartReport,
     ReadContext,
     ReadReport,
     SampleBatch,
@@ -14,6 +15,7 @@ __all__ = [
     "CONNECTORS",
     "ConnectorError",
     "Episode",
+    "PartReport",
     "ReadContext",
     "ReadReport",
     "SampleBatch",

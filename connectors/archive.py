@@ -44,27 +44,57 @@ def open_checked(path: Path, max_total_bytes: int = MAX_TOTAL_BYTES) -> zipfile.
     except (zipfile.BadZipFile, OSError) as exc:
         raise ConnectorError(path, f"not a readable zip archive: {exc}") from exc
     try:
-        total = 0
-        for info in archive.infolist():
-            _check_name(path, info.filename)
-            total += info.file_size
-            if (info.file_size > RATIO_FLOOR_BYTES
-                    and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
-                raise ConnectorError(
-                    path, f"refused as a zip bomb: member {info.filename!r} declares "
-                    f"{info.file_size} bytes from {info.compress_size} compressed "
-                    f"(ratio over {MAX_RATIO})")
-        if total > max_total_bytes:
-            raise ConnectorError(
-                path, f"refused: declared uncompressed size {total} bytes is over "
-                f"the limit of {max_total_bytes}")
+        check(archive, str(path), max_total_bytes)
     except BaseException:
         archive.close()
         raise
     return archive
 
 
-def _check_name(path: Path, name: str) -> None:
+def open_nested(outer: zipfile.ZipFile, info: zipfile.ZipInfo, label: str,
+                max_total_bytes: int = MAX_TOTAL_BYTES) -> zipfile.ZipFile:
+    """A zip stored inside ``outer`` (already checked), opened without extracting it.
+
+    The member is read as a stream: ``zipfile`` can seek in it (a backward
+    seek re-reads from its start, so members should be read in
+    ``header_offset`` order). The inner zip gets the same checks as an outer
+    one, against ``max_total_bytes`` (what is left of the caller's budget).
+    """
+    try:
+        archive = zipfile.ZipFile(outer.open(info))
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ConnectorError(label, f"not a readable zip archive: {exc}") from exc
+    try:
+        check(archive, label, max_total_bytes)
+    except BaseException:
+        archive.close()
+        raise
+    return archive
+
+
+def declared_total(archive: zipfile.ZipFile) -> int:
+    return sum(info.file_size for info in archive.infolist())
+
+
+def check(archive: zipfile.ZipFile, label: str, max_total_bytes: int) -> None:
+    """Refuse slips, bombs and an oversized declared total (see the module docstring)."""
+    total = 0
+    for info in archive.infolist():
+        _check_name(label, info.filename)
+        total += info.file_size
+        if (info.file_size > RATIO_FLOOR_BYTES
+                and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
+            raise ConnectorError(
+                label, f"refused as a zip bomb: member {info.filename!r} declares "
+                f"{info.file_size} bytes from {info.compress_size} compressed "
+                f"(ratio over {MAX_RATIO})")
+    if total > max_total_bytes:
+        raise ConnectorError(
+            label, f"refused: declared uncompressed size {total} bytes is over "
+            f"the limit of {max_total_bytes}")
+
+
+def _check_name(path: Path | str, name: str) -> None:
     pure = PurePosixPath(name.replace("\\", "/"))
     normalised = posixpath.normpath(str(pure))
     drive_letter = bool(pure.parts) and ":" in pure.parts[0]

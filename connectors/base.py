@@ -151,17 +151,26 @@ class ReadReport:
     rejected: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
     notes: Counter[str] = field(default_factory=Counter)
+    #: Where each reason was first met (``file line N`` or ``file (record)``),
+    #: so that a counted rejection still points at one offending spot.
+    first_seen: dict[str, str] = field(default_factory=dict)
+    #: Per-part results when the input was a bundle of several exports.
+    parts: list[PartReport] = field(default_factory=list)
     bytes_read: int = 0
     bytes_total: int | None = None
     on_progress: Callable[[ReadReport], None] | None = None
 
-    def reject(self, reason: str, count: int = 1) -> None:
+    def reject(self, reason: str, count: int = 1, where: str | None = None) -> None:
         if count:
             self.rejected[reason] += count
+            if where is not None:
+                self.first_seen.setdefault(reason, where)
 
-    def skip(self, reason: str, count: int = 1) -> None:
+    def skip(self, reason: str, count: int = 1, where: str | None = None) -> None:
         if count:
             self.skipped[reason] += count
+            if where is not None:
+                self.first_seen.setdefault(reason, where)
 
     def note(self, what: str, count: int = 1) -> None:
         if count:
@@ -171,6 +180,24 @@ class ReadReport:
         self.bytes_read = bytes_read
         if self.on_progress is not None:
             self.on_progress(self)
+
+
+@dataclass(slots=True)
+class PartReport:
+    """What one part of a bundle (one export inside a mixed folder or zip) gave."""
+
+    format: str
+    path: str
+    samples: int = 0
+    episodes: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    notes: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"format": self.format, "path": self.path, "samples": self.samples,
+                "episodes": self.episodes, "rejected": dict(self.rejected),
+                "skipped": dict(self.skipped), "notes": dict(self.notes)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +213,12 @@ class ReadContext:
 
 
 class Connector(Protocol):
-    """A parser for one source family."""
+    """A parser for one source family.
+
+    A connector may also have ``reads_inside``: names of other formats whose
+    files it reads within its own export (the Garmin Connect export reads its
+    nested FIT zips), so that a bundle leaves those to it.
+    """
 
     name: str
     description: str

@@ -576,11 +576,10 @@ def _no_fit_problem(zipped: zipfile.ZipFile) -> str:
     """Why a zip gave nothing, and what to import instead."""
     nested = [i.filename for i in archive.members(zipped, ".zip")]
     if nested:
-        # Reading a zip inside a zip would mean holding it in memory or
-        # extracting it to disk: neither is acceptable for GB-sized parts.
+        # The whole account export (nested zips included) is garmin_connect's.
         return ("no .fit files at the top level of this zip; a Garmin Connect export keeps "
-                f"them in nested zips such as {nested[0]!r}: extract the outer zip and "
-                "import those zips (or their folder)")
+                f"them in nested zips such as {nested[0]!r}: import the whole export as "
+                "garmin_connect (detected without --format)")
     return "no .fit files in this zip"
 
 

@@ -31,6 +31,7 @@ from .base import (
     ReadContext,
     ReadReport,
     SourceInfo,
+    SourceKind,
     heart_rate_batch,
     rr_batch,
     to_epoch_us,
@@ -74,8 +75,8 @@ def _numbered_lines(path: Path, report: ReadReport) -> Iterator[tuple[int, str]]
     report.progress(done)
 
 
-def _file_source(path: Path, name: str, kind: str = "unknown") -> SourceInfo:
-    return SourceInfo(key=f"{name}", name=name, kind=kind)  # type: ignore[arg-type]
+def _file_source(path: Path, name: str, kind: SourceKind = "unknown") -> SourceInfo:
+    return SourceInfo(key=f"{name}", name=name, kind=kind)
 
 
 def _require_start(path: Path, ctx: ReadContext) -> dt.datetime:

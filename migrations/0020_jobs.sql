@@ -1,4 +1,5 @@
--- The job queue (DESIGN.md section 8): one row per unit of background work,
+-- vagus: amends=6a228a655061f98f4c24e598305b1d48051580f4fb09f535552074fbba00fcd0
+-- The job queue (docs/deploy.md, "The job queue"): one row per unit of background work,
 -- claimed by workers with FOR UPDATE SKIP LOCKED and held under a lease that
 -- the worker's heartbeat extends. A job whose lease lapses (its worker died)
 -- is claimed again; after max_attempts it becomes 'dead' until re-queued.

@@ -5,13 +5,13 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from psycopg_pool import ConnectionPool
 
-from service import __version__, tasks
+from service import __version__, tasks, web
 from service.access.endpoints import audit, grants, persons, tokens
 from service.analysis import endpoints as analysis
 from service.care.endpoints import lab_results, self_reports, sessions
 from service.core.db import connect, migrate
+from service.core.db.types import Pool
 from service.core.http import health, middleware, problems
 from service.core.settings import Settings, get_settings
 from service.fhir import endpoints as fhir
@@ -20,6 +20,7 @@ from service.jobs import endpoints as jobs_routes
 from service.jobs import runtime
 from service.observations import endpoints as observations
 from service.privacy import endpoints as privacy
+from service.trials import endpoints as trial_plans
 from service.webhooks import endpoints as webhooks
 
 DESCRIPTION = """What a massage session does to a person's body, measured by the wearable they
@@ -27,7 +28,7 @@ already wear. Authenticate with `Authorization: Bearer <token>`; errors are RFC 
 problem documents; lists use cursor pagination."""
 
 
-def create_app(settings: Settings | None = None, pool: ConnectionPool | None = None, *,
+def create_app(settings: Settings | None = None, pool: Pool | None = None, *,
                background: bool = False) -> FastAPI:
     """The API. Without a pool, one is opened (and migrations applied) at startup.
 
@@ -54,7 +55,11 @@ def create_app(settings: Settings | None = None, pool: ConnectionPool | None = N
             if own_pool:
                 app.state.pool.close()
 
-    app = FastAPI(title="Vagus", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # Web app hook: docs_url/redoc_url off (FastAPI's load from a CDN); web.install serves
+    # the pages, their static files and local /docs and /redoc (service/web/).
+    app = FastAPI(title="Vagus", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
+    web.install(app)
     app.state.settings = settings
     if pool is not None:
         app.state.pool = pool
@@ -64,7 +69,7 @@ def create_app(settings: Settings | None = None, pool: ConnectionPool | None = N
         app.include_router(module.router)
     for module in (health, persons, imports, observations, analysis):
         app.include_router(module.router)
-    for module in (sessions, self_reports, lab_results):
+    for module in (sessions, self_reports, lab_results, trial_plans):
         app.include_router(module.router)
     for module in (jobs_routes, webhooks, fhir):
         app.include_router(module.router)

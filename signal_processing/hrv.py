@@ -29,7 +29,7 @@ References
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Literal, TypedDict
 
 import numpy as np
 import scipy.interpolate
@@ -83,6 +83,17 @@ class HRVMetrics:
 
     def as_dict(self) -> dict[str, float | int | str | None]:
         return asdict(self)
+
+
+class TimeDomain(TypedDict):
+    """The time-domain measures of :func:`time_domain`, keyed as :class:`HRVMetrics` fields."""
+
+    mean_rr: float
+    mean_hr: float
+    sdnn: float
+    rmssd: float | None
+    ln_rmssd: float | None
+    pnn50: float | None
 
 
 METRIC_NAMES: tuple[str, ...] = tuple(
@@ -148,7 +159,7 @@ def compute_hrv(
     )
 
 
-def time_domain(nn: np.ndarray, successive: np.ndarray | None = None) -> dict[str, float | None]:
+def time_domain(nn: np.ndarray, successive: np.ndarray | None = None) -> TimeDomain:
     """Mean RR, mean HR, SDNN, RMSSD, lnRMSSD and pNN50 (Task Force 1996).
 
     SDNN uses the sample SD (ddof=1). pNN50 = NN50 / (number of successive differences + 1),

@@ -136,8 +136,10 @@ def pns_index(mean_rr: float | None, rmssd: float | None) -> float | None:
 
     SD1 is not an input: in ms it is RMSSD / sqrt 2, so it would count RMSSD twice.
     """
-    zs = [z_score(mean_rr, NORMS["mean_rr"]), z_score(rmssd, NORMS["rmssd"])]
-    return None if any(z is None for z in zs) else float(np.mean(zs))
+    z_rr, z_rmssd = z_score(mean_rr, NORMS["mean_rr"]), z_score(rmssd, NORMS["rmssd"])
+    if z_rr is None or z_rmssd is None:
+        return None
+    return float(np.mean([z_rr, z_rmssd]))
 
 
 def sns_index(mean_hr: float | None, sqrt_si: float | None, sd2: float | None) -> float | None:
@@ -145,11 +147,11 @@ def sns_index(mean_hr: float | None, sqrt_si: float | None, sd2: float | None) -
 
     SD2 enters with its sign flipped: lower SD2 means more sympathetic dominance (as Kubios).
     """
-    zs = [z_score(mean_hr, NORMS["mean_hr"]), z_score(sqrt_si, NORMS["sqrt_si"]),
-          z_score(sd2, NORMS["sd2"])]
-    if any(z is None for z in zs):
+    z_hr, z_si = z_score(mean_hr, NORMS["mean_hr"]), z_score(sqrt_si, NORMS["sqrt_si"])
+    z_sd2 = z_score(sd2, NORMS["sd2"])
+    if z_hr is None or z_si is None or z_sd2 is None:
         return None
-    return float(np.mean([zs[0], zs[1], -zs[2]]))
+    return float(np.mean([z_hr, z_si, -z_sd2]))
 
 
 def stress_indices(nn_ms: np.ndarray, metrics: HRVMetrics) -> StressIndices:

@@ -378,7 +378,8 @@ def correct_peaks(peaks: np.ndarray, info: dict) -> np.ndarray:
     median = _rolling_median(np.diff(p), LOCAL_MEDIAN_BEATS)
     # A missed beat leaves an interval near twice the local median: its halves must pass the
     # 20 % rule, otherwise the long interval is handled as a misplaced beat below.
-    missed, long_only = [], []
+    missed: list[int] = []
+    long_only: list[int] = []
     for i in info["missed"]:
         if 1 <= i < n:
             half, local = (p[i] - p[i - 1]) / 2.0, median[i - 1]

@@ -336,12 +336,12 @@ def holm(p_values: Sequence[float | None]) -> list[float | None]:
     entries (endpoints without a test) are passed through and do not count towards
     the family size. Adjusted values are monotone and capped at 1.
     """
-    idx = [i for i, p in enumerate(p_values) if p is not None]
-    m = len(idx)
+    tested = [(i, p) for i, p in enumerate(p_values) if p is not None]
+    m = len(tested)
     out: list[float | None] = [None] * len(p_values)
     running = 0.0
-    for rank, i in enumerate(sorted(idx, key=lambda k: p_values[k])):  # type: ignore[arg-type,return-value]
-        adj = min(1.0, (m - rank) * float(p_values[i]))  # type: ignore[arg-type]
+    for rank, (i, p) in enumerate(sorted(tested, key=lambda item: item[1])):
+        adj = min(1.0, (m - rank) * float(p))
         running = max(running, adj)  # step-down: never smaller than a previous one
         out[i] = running
     return out

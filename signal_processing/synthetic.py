@@ -33,11 +33,14 @@ def simulate_rr(
     millions of beats of benchmarks and the demo, where the exact loop would dominate.
     ``mean_ms`` may be an array (one mean per beat) with ``n_beats``.
     """
-    if (duration_s is None) == (n_beats is None):
+    base = float(np.mean(mean_ms))
+    if n_beats is not None and duration_s is None:
+        n = n_beats
+    elif duration_s is not None and n_beats is None:
+        n = int(duration_s * 1000.0 / base * 1.2) + 10
+    else:
         raise ValueError("give exactly one of duration_s and n_beats")
     rng = np.random.default_rng(seed)
-    base = float(np.mean(mean_ms))
-    n = n_beats if n_beats is not None else int(duration_s * 1000.0 / base * 1.2) + 10
     means = np.broadcast_to(np.asarray(mean_ms, dtype=float), (n,))
     t0 = rng.uniform(0, 10.0)  # random phase
     if exact_timing:
@@ -49,9 +52,9 @@ def simulate_rr(
             out[i] = rr
             t += rr / 1000.0
     else:
-        t = t0 + np.arange(n) * (base / 1000.0)
-        out = (means + lf_amplitude_ms * np.sin(2 * np.pi * lf_hz * t)
-               + hf_amplitude_ms * np.sin(2 * np.pi * hf_hz * t))
+        beat_times = t0 + np.arange(n) * (base / 1000.0)
+        out = (means + lf_amplitude_ms * np.sin(2 * np.pi * lf_hz * beat_times)
+               + hf_amplitude_ms * np.sin(2 * np.pi * hf_hz * beat_times))
     out = out + rng.normal(0.0, noise_ms, n)
     if duration_s is not None:
         out = out[np.cumsum(out) <= duration_s * 1000.0]

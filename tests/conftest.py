@@ -82,6 +82,21 @@ def database_url(databases: DatabaseFactory) -> str:
 
 
 @pytest.fixture(scope="session")
+def database_tier(database_url: str) -> str:
+    """``postgres``, ``apache`` or ``timescale``: what the test server offers (tests/tiers.py)."""
+    from tests.support.tiers import server_tier
+
+    return server_tier(database_url)
+
+
+@pytest.fixture
+def tier(database_tier: str, record_property) -> str:
+    """The tier, recorded as this test's ``tier`` property: a tier-dependent test says so."""
+    record_property("tier", database_tier)
+    return database_tier
+
+
+@pytest.fixture(scope="session")
 def pool(database_url: str):
     from service.core.db.connect import create_pool
 

@@ -12,7 +12,7 @@ Outcomes: no relationship with the person (or no such person) is
 :class:`NotVisible` (a 404, so existence does not leak); a live grant that lacks
 the scope is :class:`MissingScope` (a 403: the caller already knows the person).
 Every access by anyone other than the person itself is written to the audit log.
-Row-level security (``service.db.rls``) enforces person visibility a second time.
+Row-level security (``service.core.db.rls``) enforces person visibility a second time.
 """
 
 from __future__ import annotations

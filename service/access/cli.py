@@ -52,9 +52,10 @@ def cmd_token_create(args: argparse.Namespace, settings: Settings) -> int:
             except LookupError as exc:
                 raise CliError(str(exc)) from None
         elif args.account:
-            account = accounts.get(conn, parse_uuid(args.account, "account"))
-            if account is None or account["role"] != args.role:
+            found = accounts.get(conn, parse_uuid(args.account, "account"))
+            if found is None or found["role"] != args.role:
                 raise CliError(f"no {args.role} account {args.account}")
+            account = found
         else:
             account = accounts.create(conn, role=args.role, name=args.name or args.role)
         token, row = auth.issue_token(conn, account_id=str(account["id"]), name=args.name,

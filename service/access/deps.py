@@ -15,14 +15,15 @@ from psycopg_pool import ConnectionPool
 from service.access import authz
 from service.access.auth import Principal, authenticate
 from service.core.db import rls
-from service.core.db.types import Conn
+from service.core.db.types import Conn, Pool
 from service.core.http.problems import ProblemError
 from service.core.settings import Settings
+from service.access import cookies as web_cookies
 
 _bearer = HTTPBearer(auto_error=False, description="A Vagus API token (`vgs_...`).")
 
 
-def get_pool(request: Request) -> ConnectionPool:
+def get_pool(request: Request) -> Pool:
     return request.app.state.pool
 
 
@@ -31,18 +32,29 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_principal(
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     pool: Annotated[ConnectionPool, Depends(get_pool)],
 ) -> Principal:
-    if credentials is None:
+    # A signed-in browser (service/web) sends its token as a cookie (service/access/cookies.py).
+    token = credentials.credentials if credentials is not None else _cookie_token(request)
+    if token is None:
         raise ProblemError(401, "unauthorized", "send 'Authorization: Bearer <token>'",
                            headers={"WWW-Authenticate": "Bearer"})
     with pool.connection() as conn:
-        principal = authenticate(conn, credentials.credentials)
+        principal = authenticate(conn, token)
     if principal is None:
         raise ProblemError(401, "unauthorized", "the token is unknown, expired or revoked",
                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     return principal
+
+
+def _cookie_token(request: Request) -> str | None:
+    """The sign-in cookie's token; 403 without the CSRF header on writes."""
+    try:
+        return web_cookies.api_token(request)
+    except web_cookies.CsrfError as exc:
+        raise ProblemError(403, "csrf-failed", str(exc)) from None
 
 
 def get_db(pool: Annotated[ConnectionPool, Depends(get_pool)], request: Request,
@@ -59,7 +71,7 @@ def get_db(pool: Annotated[ConnectionPool, Depends(get_pool)], request: Request,
 
 
 @contextmanager
-def scoped_connection(pool: ConnectionPool, principal: Principal,
+def scoped_connection(pool: Pool, principal: Principal,
                       request: Request) -> Iterator[psycopg.Connection]:
     """A pooled connection acting for the caller, committed on normal exit (for endpoints
     that need several short transactions or a connection that outlives the request)."""

@@ -72,8 +72,9 @@ SESSION_FLAGS = (
     Flag("--start", "start", "ISO 8601; no offset = the person's zone", required=True),
     Flag("--end", "end", "ISO 8601; at most 6 hours after --start", required=True),
     Flag("--modality", "modality", "swedish, deep tissue, myofascial release, lymphatic "
-         "drainage, sports, trigger point, hot stone, other", required=True),
-    Flag("--pressure", "pressure", "light|moderate|deep", required=True),
+         "drainage, sports, trigger point, hot stone, other; or rest (a rest-control session: "
+         "lying still, same duration and setting, no massage)", required=True),
+    Flag("--pressure", "pressure", "light|moderate|deep (massage only; refused with rest)"),
     Flag("--therapist", "therapist_id", "account id of the therapist"),
     Flag("--body-areas", "body_areas", "comma-separated, e.g. neck,shoulders,upper_back"),
     Flag("--notes", "notes"),
@@ -86,11 +87,11 @@ def _warnings(out: dict) -> str:
 
 RECORDS: tuple[Record, ...] = (
     Record(
-        group="session", help="massage sessions", create=SessionCreate, out=Session,
+        group="session", help="massage and rest-control sessions", create=SessionCreate, out=Session,
         add=care.add_session, to_json=care.session_out, list_key="sessions",
         rows=lambda conn, pid, start, end, args: sessions.in_range(
             conn, person_id=pid, start=start, end=end),
-        flags=SESSION_FLAGS, add_help="log a massage session",
+        flags=SESSION_FLAGS, add_help="log a massage session or a rest-control session",
         list_help="list a person's sessions",
         line=lambda s: f"{s['id']}\t{s['start_local']}\t{s['duration_minutes']:g} min\t"
                        f"{s['modality']}\t{s['pressure'] or '-'}"),

@@ -3,6 +3,10 @@
 Vocabularies are small and fixed so analyses can group by them; human
 spellings ("Deep tissue", "trigger-point massage", "upper back") are accepted
 on the way in and stored in their canonical form.
+
+The modality ``rest`` is the control arm of an n-of-1 trial: the person lies still
+for the same time in the same setting, with no massage. It has no pressure, so a
+rest session given one is refused rather than stored with a meaningless value.
 """
 
 from __future__ import annotations
@@ -12,12 +16,16 @@ import re
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from service.core.units import ANALYTES, canonical_unit
 
-MODALITIES = ("swedish", "deep_tissue", "myofascial_release", "lymphatic_drainage", "sports",
-              "trigger_point", "hot_stone", "other")
+#: The massage modalities; every one of them is the "massage" arm of a trial.
+MASSAGE_MODALITIES = ("swedish", "deep_tissue", "myofascial_release", "lymphatic_drainage",
+                      "sports", "trigger_point", "hot_stone", "other")
+#: The rest-control session: lying still, same duration and setting, no massage.
+REST = "rest"
+MODALITIES = (*MASSAGE_MODALITIES, REST)
 PRESSURES = ("light", "moderate", "deep")
 BODY_AREAS = ("neck", "shoulders", "upper_back", "lower_back", "arms", "hands", "glutes", "legs",
               "feet", "head", "face", "abdomen", "chest", "full_body")
@@ -40,7 +48,8 @@ _MODALITY_ALIASES = {
     "myofascial": "myofascial_release", "lymphatic": "lymphatic_drainage",
     "manual_lymphatic_drainage": "lymphatic_drainage", "lymph_drainage": "lymphatic_drainage",
     "sport": "sports", "trigger_points": "trigger_point", "hot_stones": "hot_stone",
-    "deep": "deep_tissue",
+    "deep": "deep_tissue", "rest_control": REST, "control": REST, "lying_still": REST,
+    "resting": REST,
 }
 _AREA_ALIASES = {
     "shoulder": "shoulders", "arm": "arms", "hand": "hands", "glute": "glutes",
@@ -93,6 +102,20 @@ def _lower(value: Any) -> Any:
     return _words(value) if isinstance(value, str) else value
 
 
+def is_rest(modality: str | None) -> bool:
+    """Whether a session of this modality is a rest control (not a massage)."""
+    return modality == REST
+
+
+REST_PRESSURE = "a rest session has no massage, so no pressure; leave it out"
+
+
+def _no_pressure_at_rest(value: Any, info: ValidationInfo) -> Any:
+    if value is not None and is_rest(info.data.get("modality")):
+        raise ValueError(REST_PRESSURE)
+    return value
+
+
 def _clean_notes(value: str | None) -> str | None:
     if value is None:
         return None
@@ -106,14 +129,17 @@ class _Body(BaseModel):
 
 
 class SessionCreate(_Body):
-    """A massage session. Times without a UTC offset are read in the person's time zone."""
+    """A massage session, or a rest-control session (modality `rest`, no pressure).
+    Times without a UTC offset are read in the person's time zone."""
 
     start: dt.datetime = Field(examples=["2024-05-04T10:00:00+02:00"])
     end: dt.datetime = Field(description="After start; at most 6 hours later.",
                              examples=["2024-05-04T11:00:00+02:00"])
-    modality: Modality = Field(description="Human spellings such as 'Deep tissue' are accepted.",
-                               examples=["swedish"])
-    pressure: Pressure | None = Field(default=None, examples=["moderate"])
+    modality: Modality = Field(description="Human spellings such as 'Deep tissue' are accepted. "
+                               "`rest`: a rest-control session (lying still, same duration "
+                               "and setting, no massage).", examples=["swedish"])
+    pressure: Pressure | None = Field(default=None, description="Massage only; refused for "
+                                      "`rest`.", examples=["moderate"])
     therapist_id: UUID | None = Field(
         default=None, description="An account with the therapist role; a therapist's own "
         "token fills it in when omitted.")
@@ -124,6 +150,7 @@ class SessionCreate(_Body):
     _modality = field_validator("modality", mode="before")(
         lambda v: normalise_modality(v) if isinstance(v, str) else v)
     _pressure = field_validator("pressure", mode="before")(_lower)
+    _rest_pressure = field_validator("pressure")(_no_pressure_at_rest)
     _areas = field_validator("body_areas", mode="before")(
         lambda v: normalise_body_areas(v) if isinstance(v, (list, str)) else v)
     _notes = field_validator("notes")(_clean_notes)

@@ -16,6 +16,8 @@ import psycopg
 from service.care.repository import lab_results, self_reports, sessions
 from service.care.schemas import (
     MAX_SESSION,
+    REST_PRESSURE,
+    is_rest,
     LabResultCreate,
     SelfReportCreate,
     SessionCreate,
@@ -81,6 +83,10 @@ def edit_session(conn: psycopg.Connection, person: dict[str, Any], current: dict
     for name in ("modality", "pressure", "notes"):
         if name in given:
             changes[name] = getattr(body, name)
+    # A session that becomes a rest control must lose its pressure in the same change.
+    if is_rest(changes.get("modality", current["modality"])) and \
+            changes.get("pressure", current["pressure"]) is not None:
+        raise CareError("pressure", REST_PRESSURE)
     start = changes.get("starts_at", current["starts_at"])
     end = changes.get("ends_at", current["ends_at"])
     therapist = changes.get("therapist_id")

@@ -9,12 +9,12 @@ import threading
 from typing import Any
 
 import uvicorn
-from psycopg_pool import ConnectionPool
 
 from service.analysis.session_response import WindowConfig
 from service.app import create_app
 from service.core.cli import AddCommand, CliError, add_group, emit, operator_pool, ready_url
 from service.core.db import connect, migrate
+from service.core.db.types import Pool
 from service.core.settings import Settings
 from service.demo import service as demo
 from service.jobs import runtime
@@ -37,7 +37,7 @@ def cmd_db_status(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _serve(settings: Settings, pool: ConnectionPool | None = None, *,
+def _serve(settings: Settings, pool: Pool | None = None, *,
            background: bool = True) -> None:
     # uvicorn re-raises SIGTERM after its graceful shutdown; with the default
     # action that would end the process before exit handlers run, leaving the
@@ -73,6 +73,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         signal.signal(sig, lambda *_: stop.set())
     jobs = runtime.start(pool, settings, url, scheduler=not args.no_scheduler,
                          concurrency=args.concurrency)
+    assert jobs.worker is not None  # concurrency >= 1, checked above
     print(f"vagus worker {jobs.worker.name}: {args.concurrency} thread(s)"
           + ("" if args.no_scheduler else ", scheduler candidate"), file=sys.stderr)
     stop.wait()

@@ -14,9 +14,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from psycopg_pool import ConnectionPool
-
 from service.core.db import connect, migrate
+from service.core.db.types import Pool
 from service.core.settings import Settings
 
 EXIT_FAILED = 1
@@ -66,7 +65,7 @@ def ready_url(settings: Settings) -> str:
     return url
 
 
-def operator_pool(settings: Settings, size: int = 2, *, system: bool = True) -> ConnectionPool:
+def operator_pool(settings: Settings, size: int = 2, *, system: bool = True) -> Pool:
     """The operator's pool: CLI commands act in the system context (every person)."""
     return connect.create_pool(ready_url(settings), size, system=system)
 

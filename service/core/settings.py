@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,7 +10,16 @@ import platformdirs
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The source checkout this module sits in (``service/core/settings.py``), if it is one.
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_migrations_dir() -> Path:
+    """``migrations/`` of a source checkout, else the copy an installed wheel carries."""
+    checkout = REPO_ROOT / "migrations"
+    if checkout.is_dir():
+        return checkout
+    return Path(sys.prefix) / "share" / "vagus" / "migrations"
 
 
 class Settings(BaseSettings):
@@ -21,7 +31,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir("vagus")),
         description="Embedded database, uploaded files and demo data live here.")
-    migrations_dir: Path = Field(default=REPO_ROOT / "migrations",
+    migrations_dir: Path = Field(default_factory=default_migrations_dir,
                                  description="Folder of NNNN_name.sql migrations.")
     host: str = Field(default="127.0.0.1", description="Address `vagus serve` binds.")
     port: int = Field(default=8000, description="Port `vagus serve` binds.")

@@ -27,6 +27,9 @@ from service.care.repository import lab_results, self_reports, sessions
 from service.core.db import rls
 from service.evidence.person import person_evidence
 from service.imports.service import ImportOutcome, register, run_import
+from service.trials import repository as trial_plans
+from service.trials import service as trials
+from service.trials.schemas import TrialPlanCreate
 from signal_processing.synthetic import daily_mean_rr, simulate_rr
 
 DEMO_NAME = "Demo patient"
@@ -169,6 +172,7 @@ def load(pool: ConnectionPool, data_dir: Path,
             _log_rest_sessions(conn, person_id, rests_at)
         # Compute (and store) every session's response now, so the first read is quick.
         person_evidence(conn, persons.get(conn, person_id), windows)
+    _plan_trial(pool, person_id)  # trials: the demo's n-of-1 plan (see _plan_trial)
     return Demo(person_id, patient_token, admin_token, outcomes)
 
 
@@ -216,3 +220,17 @@ def _log_rest_sessions(conn, person_id: str,
             self_reports.create(conn, person_id=person_id, ts=end + dt.timedelta(minutes=10),
                                 kind=kind, value=value_after, session_id=row["id"],
                                 phase="after")
+
+
+# --- trials: the demo person's n-of-1 trial plan ---------------------------------------------
+
+#: Six weeks, two sessions a week, half of them rest controls, a fixed seed.
+DEMO_TRIAL = TrialPlanCreate(weeks=6, per_week=2, rest_share=0.5, seed=2024,
+                             time_of_day=dt.time(15), duration_minutes=60)
+
+
+def _plan_trial(pool: ConnectionPool, person_id: str) -> None:
+    """A forward schedule of massage and rest sessions for the demo person (made once)."""
+    with rls.system_connection(pool) as conn:
+        if trial_plans.latest(conn, person_id) is None:
+            trials.create_plan(conn, persons.get(conn, person_id), DEMO_TRIAL)

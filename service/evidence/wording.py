@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from signal_processing.evidence import MIN_REST_SESSIONS
 
 if TYPE_CHECKING:
-    from service.evidence.assess import EndpointResult
     from service.evidence.claims import Claim
+    from service.evidence.results import EndpointResult
 
 GENERAL_CAVEATS = (
     "Pre/post changes without blinding or randomisation show association, not that the massage caused them.",

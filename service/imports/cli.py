@@ -18,6 +18,7 @@ from service.core.cli import (
     parse_uuid,
 )
 from service.core.db import rls
+from service.core.db.types import returned
 from service.core.settings import Settings
 from service.imports import repository as imports
 from service.imports.service import register as register_import
@@ -42,7 +43,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         if bar:
             bar.close()
         with rls.system_connection(pool) as conn:
-            record = imports.get(conn, row["id"])
+            record = returned(imports.get(conn, row["id"]))
     payload = {"import_id": outcome.import_id, "status": outcome.status, "read": outcome.read,
                "inserted": outcome.inserted, "duplicates": outcome.duplicates,
                "rejected": outcome.rejected, "rejected_reasons": outcome.rejected_reasons,

@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from service.access import authz
 from service.access.deps import Caller, Db, person_or_404, scoped_connection
+from service.core.db.types import Conn, Row, returned
 from service.core.http import cursor
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 from service.imports import repository as imports
@@ -36,7 +37,7 @@ _UPLOAD_BODY = {
 }
 
 
-def _record(conn, row: dict) -> ImportRecord:
+def _record(conn: Conn, row: Row) -> ImportRecord:
     same = None
     if row["status"] == "completed" and row["sha256"]:
         same = imports.earlier_same_file(conn, str(row["person_id"]), row["sha256"], row["id"])
@@ -126,7 +127,7 @@ async def upload(
         enqueue(conn, "import", {"import_id": row["id"], "format": format,
                                  "start": start.isoformat() if start else None})
     with scoped_connection(pool, caller, request) as conn:
-        return _record(conn, imports.get(conn, row["id"]))
+        return _record(conn, returned(imports.get(conn, row["id"])))
 
 
 @router.get("/v1/persons/{person_id}/imports", response_model=ImportPage)

@@ -23,9 +23,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from psycopg_pool import ConnectionPool
-
 from service.access.repository import persons
+from service.core.db.types import Pool
 from service.core.settings import Settings
 from service.imports import repository as ledger
 from service.imports import uploads
@@ -53,7 +52,7 @@ class SyncReport:
         return asdict(self)
 
 
-def sync(pool: ConnectionPool, settings: Settings) -> SyncReport:
+def sync(pool: Pool, settings: Settings) -> SyncReport:
     """One scan of the inbox: remember sizes, take files that stopped growing."""
     report = SyncReport()
     root = settings.inbox_dir
@@ -80,7 +79,7 @@ def sync(pool: ConnectionPool, settings: Settings) -> SyncReport:
     return report
 
 
-def _person_id(pool: ConnectionPool, name: str) -> str | None:
+def _person_id(pool: Pool, name: str) -> str | None:
     try:
         person_id = str(uuid.UUID(name))
     except ValueError:
@@ -93,7 +92,7 @@ def _person_id(pool: ConnectionPool, name: str) -> str | None:
     return person_id
 
 
-def _stable(pool: ConnectionPool, path: Path) -> bool:
+def _stable(pool: Pool, path: Path) -> bool:
     """True when the file looks the same as on the previous scan; records what it saw."""
     try:
         st = path.stat()
@@ -105,7 +104,7 @@ def _stable(pool: ConnectionPool, path: Path) -> bool:
                                       mtime_ns=st.st_mtime_ns)
 
 
-def _take(pool: ConnectionPool, person_id: str, path: Path) -> str:
+def _take(pool: Pool, person_id: str, path: Path) -> str:
     """Claim a stable file and queue its import; 'queued', 'duplicate' or 'lost'."""
     claimed = _free_name(path.parent / CLAIMED, path.name)
     claimed.parent.mkdir(exist_ok=True)
@@ -147,7 +146,7 @@ def file_away(claimed: Path, record: dict[str, Any]) -> Path | None:
     return target
 
 
-def _recover_orphans(pool: ConnectionPool, folder: Path) -> None:
+def _recover_orphans(pool: Pool, folder: Path) -> None:
     """Claimed files whose import was never created go back to the inbox."""
     claimed_dir = folder / CLAIMED
     if not claimed_dir.is_dir():

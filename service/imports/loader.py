@@ -16,7 +16,7 @@ import numpy as np
 
 from connectors import Episode, SampleBatch, SourceInfo
 from connectors.base import METRICS, to_epoch_us
-from service.core.db.types import Conn
+from service.core.db.types import Conn, returned
 
 BATCH_ROWS = 50_000
 #: Samples outside this span are refused: they come from a wrong clock or a misread field.
@@ -87,7 +87,7 @@ class Loader:
         known = self.sources.get(source)
         if known is not None:
             return known
-        row = self.conn.execute("""
+        row = returned(self.conn.execute("""
             INSERT INTO source (person_id, key, name, kind, device, utc_offset_s)
             VALUES (%s, %s, %s, %s, %s, %s)
             ON CONFLICT (person_id, key) DO UPDATE
@@ -96,7 +96,7 @@ class Loader:
                    utc_offset_s = coalesce(EXCLUDED.utc_offset_s, source.utc_offset_s)
             RETURNING id""",
             (self.person_id, source.key, source.name, source.kind, source.device,
-             utc_offset_s)).fetchone()
+             utc_offset_s)).fetchone())
         self.sources[source] = row["id"]
         return row["id"]
 

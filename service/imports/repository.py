@@ -7,7 +7,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from connectors import ReadReport
-from service.core.db.types import Conn
+from service.core.db.types import Conn, returned
 
 COLUMNS = """id, person_id, file_name, sha256, size_bytes, connector, status, error, read,
              inserted, duplicates, rejected, rejected_reasons, skipped, notes, bytes_read,
@@ -16,10 +16,10 @@ COLUMNS = """id, person_id, file_name, sha256, size_bytes, connector, status, er
 
 def create(conn: Conn, *, person_id: str, file_name: str,
            stored_path: str | None = None, start_hint=None) -> dict[str, Any]:
-    return conn.execute(
+    return returned(conn.execute(
         f"INSERT INTO import (person_id, file_name, stored_path, start_hint) "
         f"VALUES (%s, %s, %s, %s) RETURNING {COLUMNS}",
-        (person_id, file_name, stored_path, start_hint)).fetchone()
+        (person_id, file_name, stored_path, start_hint)).fetchone())
 
 
 def get(conn: Conn, import_id: int) -> dict[str, Any] | None:
@@ -44,7 +44,9 @@ def earlier_same_file(conn: Conn, person_id: str, sha256: str,
 
 
 def person_tz(conn: Conn, person_id: str) -> str:
-    return conn.execute("SELECT tz FROM person WHERE id = %s", (person_id,)).fetchone()["tz"]
+    # The import ledger references the person, so the row exists.
+    row = conn.execute("SELECT tz FROM person WHERE id = %s", (person_id,)).fetchone()
+    return returned(row)["tz"]
 
 
 def mark_running(conn: Conn, import_id: int, *, connector: str, sha256: str,

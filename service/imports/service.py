@@ -23,13 +23,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
-from psycopg_pool import ConnectionPool
 
 from connectors import ConnectorError, ReadContext, ReadReport, SampleBatch
 from connectors.base import Connector
 from connectors.registry import detect, get_connector
 from service.core.db import rls
-from service.core.db.types import Conn
+from service.core.db.types import Conn, Pool, returned
 from service.imports import inbox, uploads
 from service.imports import repository as ledger
 from service.imports.loader import Loader
@@ -71,7 +70,7 @@ def register(conn: Conn, *, person_id: str, file_name: str,
                          start_hint=start_hint)
 
 
-def run_import(pool: ConnectionPool, import_id: int, path: Path | None = None, *,
+def run_import(pool: Pool, import_id: int, path: Path | None = None, *,
                format_name: str | None = None, start: dt.datetime | None = None,
                on_progress: ProgressCallback | None = None,
                connector: Connector | None = None, from_inbox: bool = False) -> ImportOutcome:
@@ -102,7 +101,7 @@ def run_import(pool: ConnectionPool, import_id: int, path: Path | None = None, *
     return outcome
 
 
-def _load(pool: ConnectionPool, record: dict[str, Any], path: Path, *,
+def _load(pool: Pool, record: dict[str, Any], path: Path, *,
           format_name: str | None, start: dt.datetime | None,
           on_progress: ProgressCallback | None, connector: Connector | None) -> ImportOutcome:
     import_id = record["id"]
@@ -151,11 +150,11 @@ def _load(pool: ConnectionPool, record: dict[str, Any], path: Path, *,
         return outcome
 
 
-def _follow_up(pool: ConnectionPool, import_id: int, inbox_file: Path | None) -> None:
+def _follow_up(pool: Pool, import_id: int, inbox_file: Path | None) -> None:
     """What follows every import: recompute, the apps' webhook, the inbox file filed away."""
     # Finding subscribers reads other accounts' rows: a system read.
     with rls.system_connection(pool) as conn:
-        row = ledger.get(conn, import_id)
+        row = returned(ledger.get(conn, import_id))  # the import that just ran
         person_id = str(row["person_id"])
         if row["status"] == "completed" and row["inserted"] > 0:
             job_repo.mark_person_changed(conn, person_id, import_id)

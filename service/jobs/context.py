@@ -1,7 +1,7 @@
 """The database identity background work runs under.
 
 Pooled connections run as the non-owner role that row-level security
-restricts (``service.db.rls``), and background work has no request caller, so
+restricts (``service.core.db.rls``), and background work has no request caller, so
 every connection a job, the worker or the scheduler borrows says deliberately
 whom it acts for: the system (queue bookkeeping, sweeps across people) or one
 person (work on that person's data).

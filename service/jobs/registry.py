@@ -17,8 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from psycopg_pool import ConnectionPool
-
+from service.core.db.types import Pool
 from service.core.settings import Settings
 
 
@@ -26,7 +25,7 @@ from service.core.settings import Settings
 class JobContext:
     """What a handler gets besides its payload."""
 
-    pool: ConnectionPool
+    pool: Pool
     settings: Settings
     job: dict[str, Any]
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from psycopg_pool import ConnectionPool
-
+from service.core.db.types import Pool
 from service.core.settings import Settings
 from service.jobs.scheduler import Scheduler
 from service.jobs.worker import Worker
@@ -23,7 +22,7 @@ class Background:
             self.worker.stop()
 
 
-def start(pool: ConnectionPool, settings: Settings, url: str, *, scheduler: bool = True,
+def start(pool: Pool, settings: Settings, url: str, *, scheduler: bool = True,
           concurrency: int = 1) -> Background:
     """Start a scheduler candidate and a worker with ``concurrency`` threads (0: none)."""
     clock = Scheduler(pool, settings, url) if scheduler else None

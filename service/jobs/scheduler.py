@@ -25,10 +25,10 @@ from dataclasses import dataclass
 import psycopg
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import PoolTimeout
 
 from service.core.db import connect
-from service.core.db.types import Conn
+from service.core.db.types import Conn, Pool
 from service.core.settings import Settings
 from service.jobs.context import job_connection_setup
 from service.jobs.queue import enqueue
@@ -59,7 +59,7 @@ def period_key(kind: str, every_s: float, now: dt.datetime) -> str:
     return f"{kind}:{start.isoformat(timespec='milliseconds')}"
 
 
-def enqueue_period(pool: ConnectionPool, kind: str, every_s: float,
+def enqueue_period(pool: Pool, kind: str, every_s: float,
                    now: dt.datetime | None = None) -> bool:
     """Queue this period's run of ``kind`` unless some replica already did."""
     key = period_key(kind, every_s, now or dt.datetime.now(dt.UTC))
@@ -71,7 +71,7 @@ def enqueue_period(pool: ConnectionPool, kind: str, every_s: float,
 class Scheduler:
     """Campaigns for the election lock and runs the clock while it holds it."""
 
-    def __init__(self, pool: ConnectionPool, settings: Settings, url: str) -> None:
+    def __init__(self, pool: Pool, settings: Settings, url: str) -> None:
         self.pool = pool
         self.settings = settings
         self.url = url
@@ -99,6 +99,7 @@ class Scheduler:
         while not self._stop.is_set():
             try:
                 if self.is_leader:
+                    assert self._lock_conn is not None  # elected on this session (_try_lock)
                     connect.ping(self._lock_conn)  # still holding: the session is alive
                 elif self._try_lock():
                     self._lead()

@@ -18,8 +18,9 @@ import uuid
 from typing import Any
 
 import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import PoolTimeout
 
+from service.core.db.types import Pool
 from service.core.settings import Settings
 from service.jobs import registry
 from service.jobs import repository as job_repo
@@ -36,7 +37,7 @@ def backoff_s(settings: Settings, attempt: int) -> float:
 class Worker:
     """``concurrency`` job threads plus one heartbeat thread, sharing ``pool``."""
 
-    def __init__(self, pool: ConnectionPool, settings: Settings, *, concurrency: int = 1,
+    def __init__(self, pool: Pool, settings: Settings, *, concurrency: int = 1,
                  kinds: list[str] | None = None, name: str | None = None) -> None:
         self.pool = pool
         self.settings = settings

@@ -12,23 +12,26 @@ from typing import Any
 
 from psycopg import sql
 
-from service.core.db.types import Conn
+from service.core.db.types import Conn, returned
 
 #: Never exported: secrets and server paths.
 HIDDEN_COLUMNS = frozenset({"secret", "token_hash", "stored_path"})
 #: Rows fetched per round trip while streaming a table.
 STREAM_ROWS = 10_000
+#: The samples: a view the service reads (the table behind it is owner-only), erased
+#: through the definer function ``vagus_erase_observations`` (see its migration).
+SAMPLES = "observation"
 
 
 def person_tables(conn: Conn) -> list[str]:
-    """Tables (not views) of the public schema with a ``person_id`` column, by name."""
+    """Tables of the public schema with a ``person_id`` column, by name, and the samples view."""
     rows = conn.execute(
         """SELECT c.table_name FROM information_schema.columns c
            JOIN information_schema.tables t
              ON t.table_schema = c.table_schema AND t.table_name = c.table_name
            WHERE c.table_schema = 'public' AND c.column_name = 'person_id'
-             AND t.table_type = 'BASE TABLE'
-           ORDER BY c.table_name""").fetchall()
+             AND (t.table_type = 'BASE TABLE' OR t.table_name = %s)
+           ORDER BY c.table_name""", (SAMPLES,)).fetchall()
     return [r["table_name"] for r in rows]
 
 
@@ -57,6 +60,9 @@ def stream_rows(conn: Conn, table: str, person_id: str
 
 
 def delete_rows(conn: Conn, table: str, person_id: str) -> int:
+    if table == SAMPLES:  # samples are deleted by their definer function only
+        return returned(conn.execute("SELECT vagus_erase_observations(%s) AS n",
+                                     (person_id,)).fetchone())["n"]
     return conn.execute(sql.SQL("DELETE FROM {} WHERE person_id = %s").format(
         sql.Identifier(table)), (person_id,)).rowcount
 

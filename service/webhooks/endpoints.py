@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import Annotated, Literal
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
@@ -12,12 +12,12 @@ from pydantic import BaseModel, Field
 
 from service.access.auth import Principal
 from service.access.deps import Caller, Db, person_or_404
+from service.core.db.types import Conn, Row, returned
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 from service.webhooks import repository as repo
-from service.webhooks.service import EVENTS
+from service.webhooks.service import EventName
 
 router = APIRouter(tags=["webhooks"], responses=PROBLEM_RESPONSES)
-EventName = Literal[EVENTS]  # type: ignore[valid-type]
 
 
 class WebhookCreate(BaseModel):
@@ -57,7 +57,7 @@ class Delivery(BaseModel):
     attempted_at: dt.datetime
 
 
-def _subscriber(conn, caller: Principal, body: WebhookCreate) -> str:
+def _subscriber(conn: Conn, caller: Principal, body: WebhookCreate) -> str:
     if caller.role == "app":
         if body.account_id is not None and str(body.account_id) != caller.account_id:
             raise ProblemError(403, "forbidden", "an app subscribes only itself")
@@ -69,7 +69,7 @@ def _subscriber(conn, caller: Principal, body: WebhookCreate) -> str:
     return str(body.account_id)
 
 
-def _owned(conn, caller: Principal, subscription_id: int) -> dict:
+def _owned(conn: Conn, caller: Principal, subscription_id: int) -> Row:
     row = repo.get(conn, subscription_id)
     if row is None or (caller.role != "admin" and str(row["account_id"]) != caller.account_id):
         raise ProblemError(404, "not-found", f"no webhook {subscription_id} for this token")
@@ -100,7 +100,7 @@ def list_webhooks(conn: Db, caller: Caller) -> list[Webhook]:
 def delete_webhook(subscription_id: int, conn: Db, caller: Caller) -> Webhook:
     """Remove a subscription; deliveries still queued for it are dropped."""
     _owned(conn, caller, subscription_id)
-    return Webhook(**repo.delete(conn, subscription_id))
+    return Webhook(**returned(repo.delete(conn, subscription_id)))  # checked by _owned
 
 
 @router.get("/v1/webhooks/{subscription_id}/deliveries", response_model=list[Delivery])

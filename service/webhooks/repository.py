@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.core.db.types import Conn
+from service.core.db.types import Conn, returned
 
 COLUMNS = "id, account_id, url, events, person_id, active, created_at"
 
 
 def create(conn: Conn, *, account_id: str, url: str, secret: str,
            events: list[str], person_id: str | None) -> dict[str, Any]:
-    return conn.execute(
+    return returned(conn.execute(
         f"INSERT INTO webhook_subscription (account_id, url, secret, events, person_id) "
         f"VALUES (%s, %s, %s, %s, %s) RETURNING {COLUMNS}",
-        (account_id, url, secret, events, person_id)).fetchone()
+        (account_id, url, secret, events, person_id)).fetchone())
 
 
 def get(conn: Conn, subscription_id: int) -> dict[str, Any] | None:

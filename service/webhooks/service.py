@@ -26,7 +26,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import Any, Literal, get_args
 
 from service.access import authz
 from service.access.auth import Principal
@@ -35,7 +35,9 @@ from service.jobs.context import job_connection_setup
 from service.jobs.queue import enqueue
 from service.webhooks import repository as repo
 
-EVENTS = ("import.completed", "import.failed", "session.response.ready", "evidence.updated")
+EventName = Literal["import.completed", "import.failed", "session.response.ready",
+                    "evidence.updated"]
+EVENTS: tuple[EventName, ...] = get_args(EventName)
 #: The scope a subscriber needs on the person to receive each event.
 EVENT_SCOPES = {"import.completed": authz.READ_OBSERVATIONS,
                 "import.failed": authz.READ_OBSERVATIONS,

@@ -23,6 +23,8 @@ import schemathesis
 from service.access import auth, authz
 from service.core.db import rls
 from service.access.repository import accounts, persons
+from service.trials import service as trial_service
+from service.trials.schemas import TrialPlanCreate
 from tests.support.people import bearer
 
 RP, RO, RE, RS = (authz.READ_PERSON, authz.READ_OBSERVATIONS, authz.READ_EVIDENCE,
@@ -61,6 +63,9 @@ REQUIRED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/persons/{person_id}/lab-results"): {WS},
     ("GET", "/v1/lab-results/{result_id}"): {RS},
     ("DELETE", "/v1/lab-results/{result_id}"): {WS},
+    ("GET", "/v1/persons/{person_id}/trial-plans"): {RS},
+    ("POST", "/v1/persons/{person_id}/trial-plans"): {WS},
+    ("GET", "/v1/trial-plans/{plan_id}"): {RS},
 }
 
 #: Operations that name no person, and why they are safe without the matrix.
@@ -87,7 +92,7 @@ NOT_PERSON_SCOPED: dict[tuple[str, str], str] = {
 }
 
 #: Path parameters that stand for a row belonging to the person (created in the world).
-ROW_PARAMS = ("import_id", "session_id", "report_id", "result_id", "grant_id")
+ROW_PARAMS = ("import_id", "session_id", "report_id", "result_id", "grant_id", "plan_id")
 
 
 def _operations(app) -> list[tuple[str, str]]:
@@ -172,6 +177,9 @@ def _world(pool) -> World:
                 "INSERT INTO lab_result (person_id, ts, analyte, value, unit, value_nmol_l) "
                 "VALUES (%s, '2024-05-04T16:10Z', 'cortisol', 10, 'nmol/L', 10) RETURNING id",
                 (person,)).fetchone()["id"],
+            "plan_id": trial_service.create_plan(
+                conn, {"id": person, "tz": "UTC"},
+                TrialPlanCreate(weeks=1, per_week=2, seed=1))["plan_id"],
             # The pending request: approvable and revocable.
             "grant_id": conn.execute("SELECT id FROM consent_grant WHERE person_id = %s "
                                      "AND status = 'pending'", (person,)).fetchone()["id"],

@@ -154,3 +154,22 @@ def test_session_show_and_edit(vagus, refused, person):
     assert vagus("session", "show", str(session["id"])) == {**edited, "warnings": []}
     assert "--end" in refused("session", "edit", str(session["id"]), "--end", "2024-05-04T09:00")
     assert "no session" in refused("session", "edit", "987654321", "--notes", "x")
+
+
+def test_rest_session_needs_no_pressure_and_refuses_one(vagus, refused, person):
+    rest = vagus("session", "add", "--person", person, "--start", "2024-06-01T10:00:00",
+                 "--end", "2024-06-01T11:00:00", "--modality", "rest")
+    assert (rest["modality"], rest["pressure"]) == ("rest", None)
+    assert rest["start"] == "2024-06-01T08:00:00Z"
+    massage = vagus("session", "add", "--person", person, "--start", "2024-06-02T10:00:00",
+                    "--end", "2024-06-02T11:00:00", "--modality", "swedish")
+    assert massage["pressure"] is None  # optional for massage too: the schema decides
+    stderr = refused("session", "add", "--person", person, "--start", "2024-06-03T10:00:00",
+                     "--end", "2024-06-03T11:00:00", "--modality", "rest", "--pressure", "light")
+    assert "--pressure" in stderr and "rest session" in stderr
+    # Turning a massage with pressure into a rest session must clear the pressure too.
+    pressed = vagus("session", "add", "--person", person, "--start", "2024-06-04T10:00:00",
+                    "--end", "2024-06-04T11:00:00", "--modality", "swedish", "--pressure",
+                    "deep")
+    stderr = refused("session", "edit", str(pressed["id"]), "--modality", "rest")
+    assert "--pressure" in stderr

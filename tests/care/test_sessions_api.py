@@ -334,3 +334,24 @@ def test_concurrent_overlapping_sessions_cannot_both_be_stored(pool):
     thread.join()
     assert "stored" not in outcome
     assert outcome["refused"].status == 409
+
+
+def test_rest_control_session_without_pressure(client, patient):
+    person, headers = patient
+    body = {"start": "2024-05-04T10:00:00+02:00", "end": "2024-05-04T11:00:00+02:00",
+            "modality": "Rest control"}
+    response = client.post(f"/v1/persons/{person}/sessions", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    rest = response.json()
+    assert (rest["modality"], rest["pressure"]) == ("rest", None)
+    refused = post(client, person, headers, start="2024-05-05T10:00:00+02:00",
+                   end="2024-05-05T11:00:00+02:00", modality="rest", pressure="light")
+    assert_problem(refused, 422, "pressure")
+    massage = post(client, person, headers, start="2024-05-06T10:00:00+02:00",
+                   end="2024-05-06T11:00:00+02:00").json()
+    change = client.patch(f"/v1/sessions/{massage['id']}", json={"modality": "rest"},
+                          headers=headers)
+    assert_problem(change, 422, "pressure")
+    cleared = client.patch(f"/v1/sessions/{massage['id']}",
+                           json={"modality": "rest", "pressure": None}, headers=headers)
+    assert cleared.status_code == 200 and cleared.json()["modality"] == "rest"

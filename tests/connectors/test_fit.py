@@ -286,7 +286,7 @@ def test_damaged_member_of_a_zip_is_named(tmp_path):
     assert caught.value.file == f"{bundle}!sub/bad.fit"
 
 
-def test_garmin_connect_export_zip_says_which_inner_zips_to_import(tmp_path):
+def test_garmin_connect_export_zip_is_garmin_connects_and_fit_names_it(tmp_path):
     inner = tmp_path / "UploadedFiles_0-_Part1.zip"
     with zipfile.ZipFile(inner, "w") as archive:
         archive.writestr("a.fit", fit_activity(seed=0, minutes=0.2)[0])
@@ -295,10 +295,10 @@ def test_garmin_connect_export_zip_says_which_inner_zips_to_import(tmp_path):
     with zipfile.ZipFile(outer, "w") as archive:
         archive.write(inner, member)
         archive.writestr("DI_CONNECT/DI-Connect-User/user_profile.json", "{}")
-    assert detect(outer).name == "garmin_fit"
-    with pytest.raises(ConnectorError) as caught:
+    assert detect(outer).name == "garmin_connect"  # the whole export, nested zips too
+    with pytest.raises(ConnectorError) as caught:  # --format garmin_fit on it
         list(GarminFit().read(outer, ReadContext(), ReadReport()))
-    assert member in str(caught.value)
+    assert member in str(caught.value) and "garmin_connect" in str(caught.value)
     assert detect(inner).name == "garmin_fit"  # the inner zip itself imports
 
 

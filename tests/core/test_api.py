@@ -55,11 +55,11 @@ def _upload(client, person, headers, body=RR_BODY, **params):
                        headers={**headers, "Content-Type": "application/octet-stream"})
 
 
-def test_health_and_readiness(client):
+def test_health_and_readiness(client, tier):
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["migrations"] == "current" and ready.json()["tier"] == "postgres"
+    assert ready.json()["migrations"] == "current" and ready.json()["tier"] == tier
 
 
 def test_admin_creates_a_person_and_the_patient_reads_it(client, admin, pool):

@@ -109,7 +109,7 @@ def test_person_applies_holm_to_secondary_only_and_lists_every_claim() -> None:
         EndpointData("anxiety", "anxiety", list(rng.normal(-1, 1, 8)), swc=0.5),
         EndpointData("pain", "pain", [-1.0, -2.0], swc=0.5),  # too few: not in the Holm family
     ]
-    results = assess_person(eps, n_resamples=999)
+    results = assess_person(eps)
     assert [r.claim for r in results] == CLAIM_IDS
     acute = results[0]
     assert acute.metric == "ln_rmssd" and acute.p_adjusted == acute.p_value
@@ -126,7 +126,7 @@ def test_person_wording_never_overstates() -> None:
     eps = [EndpointData("acute_stress", "ln_rmssd", list(rng.normal(0.3, 0.05, 8)), swc=0.05,
                         n_control_adjusted=8),
            EndpointData("stress_hormones", "sns_index", list(rng.normal(-0.5, 0.1, 8)), swc=0.1)]
-    results = {r.claim: r for r in assess_person(eps, n_resamples=999)}
+    results = {r.claim: r for r in assess_person(eps)}
     acute = results["acute_stress"]
     assert acute.verdict == "supported" and acute.comparison == "ordinary_day"
     assert "association" in acute.summary and "not proof" in acute.summary
@@ -146,14 +146,14 @@ def test_cortisol_results_take_precedence_over_proxy() -> None:
     rng = np.random.default_rng(4)
     eps = [EndpointData("stress_hormones", "cortisol", list(rng.normal(-1, 2, 6)), swc=0.5),
            EndpointData("stress_hormones", "sns_index", list(rng.normal(-0.5, 0.1, 8)), swc=0.1)]
-    r = next(r for r in assess_person(eps, n_resamples=999) if r.claim == "stress_hormones")
+    r = next(r for r in assess_person(eps) if r.claim == "stress_hormones")
     assert r.metric == "cortisol" and r.evidence_kind == "lab"
 
 
 def test_raw_change_fallback_is_stated() -> None:
     eps = [EndpointData("acute_stress", "ln_rmssd", [0.1, 0.2, 0.15, 0.12, 0.3, 0.05], swc=0.05,
                         n_control_adjusted=4, excluded={"post window: low coverage": 2})]
-    r = assess_person(eps, n_resamples=999)[0]
+    r = assess_person(eps)[0]
     assert "4 of 6" in r.summary
     assert any("raw pre/post change" in c for c in r.caveats)
     assert any("2 session(s) excluded: post window: low coverage" in c for c in r.caveats)
@@ -163,13 +163,12 @@ def test_cohort_pools_and_reports_heterogeneity() -> None:
     rng = np.random.default_rng(5)
     persons = {f"p{i}": list(rng.normal(mu, 0.1, 8)) for i, mu in enumerate([0.0, 0.1, 0.2, 0.3, 0.4])}
     persons["tiny"] = [0.5, 0.6]  # too few sessions: left out
-    res = assess_cohort("acute_stress", "ln_rmssd", persons, swc=0.05, n_resamples=999)
+    res = assess_cohort("acute_stress", "ln_rmssd", persons, swc=0.05)
     assert res.k_persons == 5 and {p.person_id for p in res.persons} == {f"p{i}" for i in range(5)}
     assert res.tau2 > 0 and res.i2 > 50 and res.ci_low < res.estimate < res.ci_high
     assert 0.1 < res.estimate < 0.3
     assert not res.exploratory
-    two = assess_cohort("acute_stress", "ln_rmssd", {k: persons[k] for k in ("p0", "p1")}, swc=0.05,
-                        n_resamples=999)
+    two = assess_cohort("acute_stress", "ln_rmssd", {k: persons[k] for k in ("p0", "p1")}, swc=0.05)
     assert two.verdict == "insufficient data"
 
 
@@ -178,7 +177,7 @@ def test_cohort_breakdowns_are_flagged_exploratory() -> None:
     sessions = [SessionDelta(f"p{p}", float(rng.normal(0.1, 0.1)), modality=("swedish" if s % 2 else "deep tissue"),
                              pressure="moderate", duration_min=60 if s % 3 else 90)
                 for p in range(4) for s in range(8)]
-    out = cohort_breakdowns("acute_stress", "ln_rmssd", sessions, swc=0.05, n_resamples=999)
+    out = cohort_breakdowns("acute_stress", "ln_rmssd", sessions, swc=0.05)
     groups = {tuple(r.group.items())[0] for r in out}
     assert ("modality", "swedish") in groups and ("modality", "deep tissue") in groups
     assert ("pressure", "moderate") in groups and ("duration", "46-75 min") in groups
@@ -186,20 +185,20 @@ def test_cohort_breakdowns_are_flagged_exploratory() -> None:
     assert all(any("Exploratory" in c for c in r.caveats) for r in out)
 
 
-def test_person_effect_variance_is_expanded_bootstrap_variance() -> None:
+def test_person_effect_variance_is_read_off_the_exact_interval() -> None:
     from signal_processing.evidence import person_effect
-    from signal_processing.stats import bootstrap_hl_ci, expansion_factor
+    from signal_processing.stats import MIN_SESSIONS_PER_PERSON_POOLED, hl_variance
 
     d = list(np.random.default_rng(8).normal(0.1, 0.2, 8))
-    pe = person_effect("p", d, n_resamples=999, seed=2)
-    ci = bootstrap_hl_ci(d, n_resamples=999, seed=2)
-    assert pe.variance == pytest.approx((ci.standard_error * expansion_factor(8)) ** 2)
-    assert person_effect("q", [0.1, 0.2], n_resamples=999) is None
+    pe = person_effect("p", d)
+    assert pe is not None and pe.variance == pytest.approx(hl_variance(d))
+    # Below the pooled minimum a person has no exact 95 % interval, so no variance to pool.
+    assert person_effect("q", list(d[:MIN_SESSIONS_PER_PERSON_POOLED - 1])) is None
 
 
 def test_assess_claim_single_claim_result_fields() -> None:
     d = list(np.random.default_rng(9).normal(-1.5, 0.8, 9))
-    r = assess_claim("anxiety", d, swc=0.5, n_resamples=999).to_dict()
+    r = assess_claim("anxiety", d, swc=0.5).to_dict()
     for key in ("claim", "verdict", "evidence_kind", "n_sessions", "estimate", "ci_low", "ci_high", "hedges_g",
                 "p_value", "p_adjusted", "swc", "summary", "caveats", "literature"):
         assert key in r

@@ -48,7 +48,7 @@ def test_a_clear_autonomic_fall_never_becomes_a_hormone_verdict() -> None:
     eps = [EndpointData("stress_hormones", "sns_index", list(rng.normal(-0.8, 0.1, EIGHT)), swc=0.1),
            EndpointData("stress_hormones", "stress_index", list(rng.normal(-2.0, 0.3, EIGHT)), swc=0.2),
            EndpointData("acute_stress", "ln_rmssd", list(rng.normal(0.3, 0.05, EIGHT)), swc=0.05)]
-    claims = assess_person(eps, n_resamples=999)
+    claims = assess_person(eps)
     hormones = next(c for c in claims if c.claim == "stress_hormones")
     assert hormones.verdict == "not measured" and hormones.p_value is None
     assert {r["metric"] for r in hormones.related_physiology} == {"sns_index", "stress_index"}
@@ -61,7 +61,7 @@ def test_a_clear_autonomic_fall_never_becomes_a_hormone_verdict() -> None:
 
 def test_cortisol_results_measure_the_hormone_claim_with_like_for_like_caveat() -> None:
     eps = [EndpointData("stress_hormones", "cortisol", [-1.2, -0.8, -1.5, -0.2, -1.1, -0.9], swc=1.0)]
-    claims = assess_person(eps, n_resamples=999,
+    claims = assess_person(eps,
                            extra_caveats={"stress_hormones": ["saliva, 08:40-09:30"]})
     hormones = next(c for c in claims if c.claim == "stress_hormones")
     assert hormones.verdict != "not measured" and hormones.metric == "cortisol"
@@ -92,7 +92,7 @@ def _data(rest: list[float] | None = None, **kw) -> EndpointData:
 
 def test_with_enough_rest_sessions_the_claim_is_massage_compared_with_resting() -> None:
     rest = list(np.random.default_rng(4).normal(0.1, 0.05, 5))
-    claim = next(c for c in assess_person([_data(rest)], n_resamples=999) if c.claim == "acute_stress")
+    claim = next(c for c in assess_person([_data(rest)]) if c.claim == "acute_stress")
     assert claim.comparison == "rest" and claim.n_rest_sessions == 5
     assert "massage compared with resting" in claim.summary
     assert 0.1 < claim.estimate < 0.3 and claim.ci_low < claim.estimate < claim.ci_high
@@ -101,7 +101,7 @@ def test_with_enough_rest_sessions_the_claim_is_massage_compared_with_resting() 
 
 def test_without_rest_sessions_the_claim_is_a_visit_against_an_ordinary_day() -> None:
     few_rest = [0.1, 0.12, 0.08]  # three: below the four needed
-    claim = next(c for c in assess_person([_data(few_rest)], n_resamples=999)
+    claim = next(c for c in assess_person([_data(few_rest)])
                  if c.claim == "acute_stress")
     assert claim.comparison == "ordinary_day" and claim.verdict == "supported"
     assert ("a session visit compared with an ordinary day: includes the effect of resting and of "
@@ -113,28 +113,27 @@ def test_without_rest_sessions_the_claim_is_a_visit_against_an_ordinary_day() ->
 
 
 def test_no_same_weekday_control_holds_supported_and_states_the_confound() -> None:
-    confounded = assess_endpoint(_data(n_without_weekday_control=EIGHT), n_resamples=999)
+    confounded = assess_endpoint(_data(n_without_weekday_control=EIGHT))
     assert confounded.verdict == "inconclusive" and confounded.weekday_confounded
-    claim = next(c for c in assess_person([_data(n_without_weekday_control=EIGHT)], n_resamples=999)
+    claim = next(c for c in assess_person([_data(n_without_weekday_control=EIGHT)])
                  if c.claim == "acute_stress")
     assert f"For {EIGHT} of {EIGHT} sessions no control day fell on the session weekday" in claim.summary
-    assert assess_endpoint(_data(n_without_weekday_control=5), n_resamples=999).weekday_confounded
+    assert assess_endpoint(_data(n_without_weekday_control=5)).weekday_confounded
     assert any("same weekday" in c for c in claim.caveats)
-    fine = assess_endpoint(_data(n_without_weekday_control=4), n_resamples=999)  # half: a caveat only
+    fine = assess_endpoint(_data(n_without_weekday_control=4))  # half: a caveat only
     assert fine.verdict == "supported" and not fine.weekday_confounded
 
 
 def test_degenerate_sample_says_so_instead_of_promising_a_narrower_interval() -> None:
-    claim = next(c for c in assess_person([EndpointData("pain", "pain", [-2.0] * EIGHT, swc=1.0)],
-                                          n_resamples=999) if c.claim == "pain")
-    assert claim.ci_low == claim.ci_high == -2.0 and claim.hedges_g is None
+    claim = next(c for c in assess_person([EndpointData("pain", "pain", [-2.0] * EIGHT, swc=1.0)]) if c.claim == "pain")
+    # No interval: n identical ratings cannot show how much the change varies.
+    assert claim.ci_low is None and claim.ci_high is None and claim.hedges_g is None
     assert "exactly the same change" in claim.summary
     assert "more sessions would narrow the interval" not in claim.summary
 
 
 def test_below_threshold_shows_counts_and_reason_not_an_estimate() -> None:
-    claim = next(c for c in assess_person([EndpointData("pain", "pain", [-2.0, -1.0, -3.0], swc=1.0)],
-                                          n_resamples=999) if c.claim == "pain")
+    claim = next(c for c in assess_person([EndpointData("pain", "pain", [-2.0, -1.0, -3.0], swc=1.0)]) if c.claim == "pain")
     assert claim.verdict == "insufficient data" and claim.n_sessions == 3
     assert claim.estimate is claim.ci_low is claim.ci_high is claim.hedges_g is claim.p_value is None
     assert "Only 3 usable session(s)" in claim.summary and "no estimate" in claim.summary
@@ -148,7 +147,7 @@ def test_every_verdict_is_in_the_contract_set(seed: int) -> None:
     eps = [EndpointData("acute_stress", "ln_rmssd", list(rng.normal(rng.normal(0, 0.2), 0.1, 7)), swc=0.05,
                         rest_deltas=list(rng.normal(0, 0.1, int(rng.integers(0, 7))))),
            EndpointData("anxiety", "anxiety", list(rng.integers(-3, 2, 6).astype(float)), swc=1.0)]
-    for c in assess_person(eps, n_resamples=499):
+    for c in assess_person(eps):
         assert c.verdict in VERDICTS
         assert c.comparison in ("rest", "ordinary_day", None)
         assert (c.comparison is None) == (c.n_sessions == 0)
@@ -169,8 +168,7 @@ def test_every_literature_entry_says_whether_and_how_it_was_verified() -> None:
 
 def test_self_reports_without_rest_are_worded_as_an_uncompared_before_after_change() -> None:
     claim = next(c for c in assess_person([EndpointData("pain", "pain", [-2.0, -1.0, -3.0, -2.0, -1.0, -2.0,
-                                                                       -3.0, -1.0], swc=1.0)],
-                                          n_resamples=999) if c.claim == "pain")
+                                                                       -3.0, -1.0], swc=1.0)]) if c.claim == "pain")
     assert claim.comparison == "ordinary_day"  # the contract's "not against rest"
     assert "before-to-after change around a session visit, with no comparison" in claim.summary
     assert "ordinary day" not in claim.summary

@@ -14,6 +14,7 @@ from service.jobs.worker import Worker, backoff_s
 from service.jobs import repository as job_repo
 from tests.support.people import admin_token, bearer, new_person, patient_token
 from tests.support.jobs import sql, wait_for
+from tests.support.tiers import rollups_refreshed_by_maintenance, server_tier
 
 RUNS: list[int] = []
 RUNS_LOCK = threading.Lock()
@@ -183,7 +184,8 @@ def test_serve_runs_api_scheduler_and_worker_in_one_process(jobs_pool, jobs_sett
     assert recompute[0]["payload"]["import_ids"] == [import_id]
 
 
-def test_maintenance_prunes_old_finished_jobs_but_keeps_dead_work(jobs_pool, jobs_settings):
+def test_maintenance_prunes_old_finished_jobs_but_keeps_dead_work(jobs_pool, jobs_settings,
+                                                                  jobs_url, record_property):
     from service.jobs.maintenance import maintenance
 
     old = "now() - interval '30 days'"
@@ -195,7 +197,11 @@ def test_maintenance_prunes_old_finished_jobs_but_keeps_dead_work(jobs_pool, job
                                    f"VALUES (%s, %s, {old}) RETURNING id", (kind, state))[0]["id"]
     recent = _enqueue(jobs_pool, "test_record", {"n": -1})["id"]
     result = maintenance(registry.JobContext(jobs_pool, jobs_settings, {"attempts": 1}), {})
-    assert result["rollups_refreshed"] is True and result["jobs_pruned"] >= 2
+    tier = server_tier(jobs_url)
+    record_property("tier", tier)
+    # A materialised view is refreshed here; on the Timescale licence a policy does it.
+    assert result["rollups_refreshed"] is rollups_refreshed_by_maintenance(tier), tier
+    assert result["jobs_pruned"] >= 2
     left = {r["id"] for r in sql(jobs_pool, "SELECT id FROM job WHERE id = ANY(%s)",
                                  ([*ids.values(), recent],))}
     assert left == {ids["dead_import"], recent}

@@ -9,7 +9,7 @@ from fathon import DFA
 from fathon.fathonUtils import toAggregated
 
 from signal_processing import hrv
-from signal_processing.rr import simulate_rr
+from signal_processing.synthetic import simulate_rr
 from tests.signal_processing.test_hrv import PYHRV_FILES
 
 

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from signal_processing.respiration import BAND_DEPENDENT_METRICS, estimate_breathing
-from signal_processing.rr import clean_rr, simulate_rr
+from signal_processing.rr import clean_rr
+from signal_processing.synthetic import simulate_rr
 from signal_processing.windows import analyze_window
 
 

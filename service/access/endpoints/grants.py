@@ -20,7 +20,7 @@ from service.access.schemas import (
     GrantStatus,
     Me,
 )
-from service.core.db.types import Conn
+from service.core.db.types import Conn, returned
 from service.core.http.problems import PROBLEM_RESPONSES, Problem, ProblemError
 
 RESPONSES = {**PROBLEM_RESPONSES, 409: {"model": Problem, "description": "Conflict",
@@ -35,7 +35,7 @@ Managed = Annotated[dict, person_with(authz.MANAGE_GRANTS)]
 @router.get("/v1/me", response_model=Me)
 def me(conn: Db, caller: Caller) -> Me:
     """The calling account: its id (what a patient grants access to), role and person."""
-    account = accounts.get(conn, caller.account_id)
+    account = returned(accounts.get(conn, caller.account_id))  # authenticated: it exists
     return Me(account_id=caller.account_id, role=caller.role, name=account["name"],
               person_id=caller.person_id)
 

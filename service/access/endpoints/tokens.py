@@ -10,6 +10,7 @@ from service.access import auth
 from service.access.deps import Caller, Db
 from service.access.repository import accounts
 from service.access.schemas import NewToken, TokenInfo, TokenList
+from service.core.db.types import Conn, returned
 from service.core.http.problems import PROBLEM_RESPONSES, Problem, ProblemError
 
 RESPONSES = {**PROBLEM_RESPONSES, 409: {"model": Problem, "description": "Conflict",
@@ -33,8 +34,8 @@ def rotate(token_id: TokenId, conn: Db, caller: Caller) -> NewToken:
     if rotated is None:
         raise ProblemError(409, "conflict", f"token {token_id} is already revoked")
     token, row = rotated
-    return NewToken(token=token, info=TokenInfo(**accounts.get_token(conn, row["id"])),
-                    replaces=token_id)
+    new = returned(accounts.get_token(conn, row["id"]))  # issued just now
+    return NewToken(token=token, info=TokenInfo(**new), replaces=token_id)
 
 
 @router.delete("/{token_id}", response_model=TokenInfo)
@@ -43,10 +44,10 @@ def revoke(token_id: TokenId, conn: Db, caller: Caller) -> TokenInfo:
     _own(conn, caller.account_id, token_id)
     if accounts.revoke_token(conn, token_id) is None:
         raise ProblemError(409, "conflict", f"token {token_id} is already revoked")
-    return TokenInfo(**accounts.get_token(conn, token_id))
+    return TokenInfo(**returned(accounts.get_token(conn, token_id)))  # checked by _own
 
 
-def _own(conn, account_id: str, token_id: int) -> None:
+def _own(conn: Conn, account_id: str, token_id: int) -> None:
     row = accounts.get_token(conn, token_id)  # row-level security shows only one's own
     if row is None or str(row["account_id"]) != account_id:
         raise ProblemError(404, "not-found", f"no token {token_id} of this account")

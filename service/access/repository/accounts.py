@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from service.core.db.types import Conn
+from service.core.db.types import Conn, returned
 
 
 def create(conn: Conn, *, role: str, name: str,
            person_id: str | None = None) -> dict[str, Any]:
-    return conn.execute(
+    return returned(conn.execute(
         "INSERT INTO account (role, name, person_id) VALUES (%s, %s, %s) "
-        "RETURNING id, role, name, person_id, created_at", (role, name, person_id)).fetchone()
+        "RETURNING id, role, name, person_id, created_at", (role, name, person_id)).fetchone())
 
 
 def patient_account(conn: Conn, person_id: str) -> dict[str, Any]:
@@ -30,10 +30,10 @@ def patient_account(conn: Conn, person_id: str) -> dict[str, Any]:
 
 def insert_token(conn: Conn, *, account_id: str, token_hash: bytes, prefix: str,
                  name: str | None, expires_at: dt.datetime | None) -> dict[str, Any]:
-    return conn.execute(
+    return returned(conn.execute(
         "INSERT INTO api_token (account_id, token_hash, prefix, name, expires_at) "
         "VALUES (%s, %s, %s, %s, %s) RETURNING id, account_id, prefix, name, created_at, expires_at",
-        (account_id, token_hash, prefix, name, expires_at)).fetchone()
+        (account_id, token_hash, prefix, name, expires_at)).fetchone())
 
 
 def principal_for_token(conn: Conn, token_hash: bytes) -> dict[str, Any] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from service.core.db.types import Conn
+from service.core.db.types import Conn, returned
 
 COLUMNS = """g.id, g.person_id, g.grantee_id, a.role::text AS grantee_role, a.name AS grantee_name,
              g.scopes, g.status, g.note, g.requested_by, g.created_at, g.approved_at,
@@ -27,14 +27,14 @@ def live_scopes(conn: Conn, *, person_id: str, grantee_id: str) -> set[str] | No
 def create(conn: Conn, *, person_id: str, grantee_id: str, scopes: list[str],
            status: str, requested_by: str, expires_at: dt.datetime | None,
            note: str | None) -> dict[str, Any]:
-    row = conn.execute(
+    row = returned(conn.execute(
         """INSERT INTO consent_grant (person_id, grantee_id, scopes, status, requested_by,
                                       expires_at, note, approved_at)
            VALUES (%s, %s, %s, %s, %s, %s, %s, CASE WHEN %s = 'active' THEN now() END)
            RETURNING id""",
         (person_id, grantee_id, sorted(set(scopes)), status, requested_by, expires_at, note,
-         status)).fetchone()
-    return get(conn, row["id"])
+         status)).fetchone())
+    return returned(get(conn, row["id"]))
 
 
 def get(conn: Conn, grant_id: int) -> dict[str, Any] | None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.core.db.types import Conn
+from service.core.db.types import Conn, returned
 
 COLUMNS = "id, name, tz, created_at"
 
 
 def create(conn: Conn, *, name: str, tz: str) -> dict[str, Any]:
-    return conn.execute(f"INSERT INTO person (name, tz) VALUES (%s, %s) RETURNING {COLUMNS}",
-                        (name, tz)).fetchone()
+    return returned(conn.execute(
+        f"INSERT INTO person (name, tz) VALUES (%s, %s) RETURNING {COLUMNS}",
+        (name, tz)).fetchone())
 
 
 def get(conn: Conn, person_id: str) -> dict[str, Any] | None:

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from psycopg.rows import dict_row
 
 from service.core.db.capability import TIERS, Tier, current_tier, probe
-from service.core.db.types import Conn
+from service.core.db.types import Conn, returned
 
 #: Arbitrary constant naming the migration lock (pg_advisory_lock takes a bigint).
 MIGRATION_LOCK_ID = 0x56A605_0001
@@ -42,6 +43,8 @@ class Migration:
     checksum: str
     transactional: bool
     tiers: tuple[Tier, ...]
+    #: Checksums of earlier texts of this file that differed only in comments.
+    amends: frozenset[str] = frozenset()
 
     @property
     def name(self) -> str:
@@ -60,12 +63,16 @@ class Status:
 
 def load(folder: Path) -> list[Migration]:
     """Every migration file in ``folder``, in order, with its parsed header."""
+    if not any(folder.glob("*.sql")):
+        raise MigrationError(f"{folder}: no migration files here (set VAGUS_MIGRATIONS_DIR to the "
+                             "project's migrations/ folder)")
     migrations = []
     for path in sorted(folder.glob("*.sql")):
         if not _NAME.match(path.name):
             raise MigrationError(f"{path}: migration files are named NNNN_short_name.sql")
         sql = path.read_text(encoding="utf-8")
         transactional, tiers = True, TIERS
+        amends: set[str] = set()
         for line in sql.splitlines():
             if not line.startswith("--"):
                 break
@@ -75,18 +82,25 @@ def load(folder: Path) -> list[Migration]:
             option = header.group(1)
             if option == "no-transaction":
                 transactional = False
+            elif option.startswith("amends="):
+                amends.add(option[7:].strip())
             elif option.startswith("tiers="):
-                tiers = tuple(t.strip() for t in option[6:].split(","))  # type: ignore[assignment]
-                if not set(tiers) <= set(TIERS):
-                    raise MigrationError(f"{path}: unknown tier in {option!r}; tiers are {TIERS}")
+                tiers = tuple(_tier(path, option, t.strip()) for t in option[6:].split(","))
             else:
                 raise MigrationError(f"{path}: unknown header option {option!r}")
         checksum = hashlib.sha256(sql.encode()).hexdigest()
-        migrations.append(Migration(path, sql, checksum, transactional, tiers))
+        migrations.append(Migration(path, sql, checksum, transactional, tiers, frozenset(amends)))
     numbers = [m.name[:4] for m in migrations]
     if len(numbers) != len(set(numbers)):
         raise MigrationError(f"{folder}: two migration files share a number")
     return migrations
+
+
+def _tier(path: Path, option: str, name: str) -> Tier:
+    for tier in TIERS:
+        if name == tier:
+            return tier
+    raise MigrationError(f"{path}: unknown tier in {option!r}; tiers are {TIERS}")
 
 
 def _ensure_ledger(conn: Conn) -> None:
@@ -101,17 +115,19 @@ def _ensure_ledger(conn: Conn) -> None:
 
 def _applied(conn: Conn) -> dict[str, str]:
     rows = conn.execute("SELECT filename, checksum FROM schema_migrations").fetchall()
-    return {_col(r, "filename", 0): _col(r, "checksum", 1) for r in rows}
-
-
-def _col(row, name: str, index: int):
-    return row[name] if isinstance(row, dict) else row[index]
+    return {r["filename"]: r["checksum"] for r in rows}
 
 
 def _check_unedited(migrations: list[Migration], applied: dict[str, str]) -> None:
+    """Refuse an applied migration whose text changed, except a declared comment-only amendment.
+
+    A file may say ``-- vagus: amends=<sha256 of its earlier text>`` when only its
+    comments changed; :func:`upgrade` then records the new checksum.
+    """
     for migration in migrations:
         recorded = applied.get(migration.name)
-        if recorded is not None and recorded != migration.checksum:
+        if recorded is not None and recorded != migration.checksum \
+                and recorded not in migration.amends:
             raise MigrationError(
                 f"{migration.path} was edited after it was applied (recorded sha256 "
                 f"{recorded[:12]}..., file now {migration.checksum[:12]}...). Applied migrations "
@@ -120,14 +136,14 @@ def _check_unedited(migrations: list[Migration], applied: dict[str, str]) -> Non
 
 def status(url: str, folder: Path) -> Status:
     """Which migrations are applied and which are pending, without changing anything."""
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
         return status_on(conn, folder)
 
 
 def status_on(conn: Conn, folder: Path) -> Status:
     """:func:`status` on an open autocommit connection."""
     migrations = load(folder)
-    exists = _col(conn.execute("SELECT to_regclass('schema_migrations') AS t").fetchone(), "t", 0)
+    exists = returned(conn.execute("SELECT to_regclass('schema_migrations') AS t").fetchone())["t"]
     applied = _applied(conn) if exists else {}
     _check_unedited(migrations, applied)
     tier = current_tier(conn)
@@ -142,12 +158,16 @@ def status_on(conn: Conn, folder: Path) -> Status:
 def upgrade(url: str, folder: Path) -> tuple[Tier, list[str]]:
     """Apply every pending migration for this database's tier; return (tier, applied now)."""
     migrations = load(folder)
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_ID,))
         try:
             _ensure_ledger(conn)
             applied = _applied(conn)
             _check_unedited(migrations, applied)
+            for migration in migrations:
+                if applied.get(migration.name) in migration.amends:
+                    conn.execute("UPDATE schema_migrations SET checksum = %s WHERE filename = %s",
+                                 (migration.checksum, migration.name))
             tier = probe(conn)
             done = []
             for migration in migrations:

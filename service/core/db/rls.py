@@ -16,7 +16,12 @@ they last for the session and the pool's reset clears them when the connection
 goes back, so nothing leaks from one borrower to the next.
 
 A new person-scoped table gets its policies in its migration with
-``SELECT vagus_protect_person_table('<table>')`` (docs/security.md).
+``SELECT vagus_protect_person_table('<table>')`` (docs/security.md). Samples are
+the exception that works the same way: ``observation`` is a security-barrier view
+over the owner-only ``observation_data`` that applies the same rule to the same
+settings (row-level security cannot cover a compressed TimescaleDB hypertable);
+the service inserts through the view and erases with ``vagus_erase_observations``
+(migrations/0052).
 """
 
 from __future__ import annotations
@@ -24,10 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import psycopg
-from psycopg_pool import ConnectionPool
-
-from service.core.db.types import Conn
+from service.core.db.types import Conn, Pool
 
 SERVICE_ROLE = "vagus_service"
 _KEYS = ("vagus.account_id", "vagus.person_id", "vagus.role", "vagus.client_ip",
@@ -72,7 +74,7 @@ def set_request_info(conn: Conn, *, client_ip: str | None,
 
 
 @contextmanager
-def system_connection(pool: ConnectionPool) -> Iterator[psycopg.Connection]:
+def system_connection(pool: Pool) -> Iterator[Conn]:
     """A pooled connection in the system context, committed on normal exit."""
     with pool.connection() as conn:
         act_as_system(conn)

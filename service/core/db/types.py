@@ -6,9 +6,11 @@ from typing import Any, TypeAlias
 
 import psycopg
 from psycopg.rows import DictRow
+from psycopg_pool import ConnectionPool
 
 Row: TypeAlias = dict[str, Any]
 Conn: TypeAlias = psycopg.Connection[DictRow]
+Pool: TypeAlias = ConnectionPool[Conn]
 
 
 def returned(row: Row | None) -> Row:
