@@ -628,16 +628,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     rows = []
     t = time.perf_counter()
     for world in worlds:
-        rows.append(
-            run_world(
-                world, cfg, args.persons, seed=args.seed, rr=args.rr
-            )
-        )
+        rows.append(run_world(world, cfg, args.persons, seed=args.seed, rr=args.rr))
         print(f"# {world.name}: {time.perf_counter() - t:.0f} s", file=sys.stderr, flush=True)
     api, _ = _evidence_api()
     print(table(rows))
     print(
-        f"\n({args.persons} persons per world, {args.sessions} massage sessions each, seed {args.seed}, "
+        f"\n({args.persons} persons per world, {args.sessions} massage sessions each, "
+        f"seed {args.seed}, "
         f"{'RR + cleaning + HRV' if args.rr else 'window metrics'}, "
         f"evidence API {api.__name__}; {time.perf_counter() - t:.0f} s)"
     )

@@ -402,7 +402,10 @@ def metric_response(
         reason = f"{'pre' if pre is None else 'post'} window: {missing.reason(metric)}"
     adjusted = n >= min_controls
     if not adjusted and reason is None:
-        reason = f"only {n} control day(s) with usable data (need {min_controls}): raw change, not control-adjusted"
+        reason = (
+            f"only {n} control day(s) with usable data (need {min_controls}): "
+            "raw change, not control-adjusted"
+        )
     adj = (
         change - control_change
         if adjusted and change is not None and control_change is not None
@@ -441,7 +444,8 @@ def session_response(
 
 @dataclass(frozen=True)
 class LevelResponse:
-    """A single-window measure (the night after a session) against the same measure on control nights."""
+    """A single-window measure (the night or morning after a session) against the same
+    measure after control days."""
 
     metric: str
     better: Better
@@ -470,7 +474,8 @@ def level_response(
     min_controls: int = 3,
     nearby_days: int = 14,
 ) -> LevelResponse:
-    """``value − median(control values)`` for measures with no pre/post pair (next night, next morning).
+    """``value − median(control values)`` for measures with no pre/post pair (next night,
+    next morning).
 
     ``control_windows`` pairs each control day with its window (the night or morning after
     that day); the control values are chosen like a pre/post change's

@@ -15,8 +15,9 @@ weekday, within ``weekday_days`` days, measured at the same local clock times; s
 days are used when there are enough (:func:`signal_processing.response.match_controls`).
 Each metric's effect is the difference in differences computed by
 :mod:`signal_processing.response`; the night and the morning are compared with the nights and
-mornings after the control days. Quality decides which window is used, never the HRV value. Everything is computed on read from the stored samples, so data that arrives
-late changes the response the next time it is read; the algorithm version is in the result.
+mornings after the control days. Quality decides which window is used, never the HRV value.
+Everything is computed on read from the stored samples, so data that arrives late changes
+the response the next time it is read; the algorithm version is in the result.
 """
 
 from __future__ import annotations
