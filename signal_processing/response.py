@@ -510,4 +510,5 @@ def level_response(
             f"only {len(ctrl)} control value(s) (need {min_controls})",
             *common,
         )
+    assert med is not None  # at least min_controls values
     return LevelResponse(metric, direction, value, med, len(ctrl), value - med, None, *common)
