@@ -6,8 +6,9 @@ first valid morning window) and passes that day's lnRMSSD and resting heart rate
 * ``rolling_7d``: mean of the last 7 calendar days including today, when at least
   ``MIN_DAYS_7D`` of them have a value (Plews et al. 2014: 3 of 7 days suffice);
 * ``normal``: the 60 calendar days *before* today (today excluded, so a bad day does not move
-  its own yardstick): mean +- SWC, with the smallest worthwhile change SWC = 0.5 x SD of the
-  daily values (Plews et al. 2012, 2013), when at least ``MIN_DAYS_60D`` days have a value;
+  its own yardstick): mean +- SWC, with the smallest worthwhile change of a daily reading,
+  SWC = 0.5 x SD of the daily values (Plews et al. 2012, 2013; the ``daily_reading`` rule of
+  :mod:`signal_processing.metrics`), when at least ``MIN_DAYS_60D`` days have a value;
 * ``status``: ``below`` / ``within`` / ``above`` comparing ``rolling_7d`` with the normal
   range, or ``insufficient_data`` with a reason.
 
@@ -37,9 +38,10 @@ from typing import Literal
 
 import numpy as np
 
+from signal_processing.metrics import METRICS
+
 ROLLING_DAYS = 7
 NORMAL_DAYS = 60
-SWC_FACTOR = 0.5
 MIN_DAYS_7D = 3
 MIN_DAYS_60D = 14
 
@@ -104,8 +106,8 @@ def daily_recovery(
         raise ValueError("dates must be unique: pass one measure per day")
     ln = _as_float(ln_rmssd, days.size)
     rhr = _as_float(resting_hr, days.size)
-    ln_status = measure_status(days, ln)
-    rhr_status = measure_status(days, rhr)
+    ln_status = measure_status(days, ln, "morning_ln_rmssd")
+    rhr_status = measure_status(days, rhr, "resting_hr")
     vendor = vendor or {}
     out = []
     for i, day in enumerate(days):
@@ -114,8 +116,13 @@ def daily_recovery(
     return out
 
 
-def measure_status(days: np.ndarray, values: np.ndarray) -> list[MeasureStatus]:
-    """Rolling 7-day mean, 60-day normal range (mean +- 0.5 SD) and status for one measure."""
+def measure_status(days: np.ndarray, values: np.ndarray, metric: str) -> list[MeasureStatus]:
+    """Rolling 7-day mean, 60-day normal range (mean +- SWC) and status for one daily measure.
+
+    ``metric`` names the measure in :data:`signal_processing.metrics.METRICS`; its SWC rule
+    (``daily_reading``: 0.5 x SD) sets the width of the normal range.
+    """
+    swc_factor = METRICS[metric].swc.factor
     idx = (days - days.min()).astype(np.int64) if days.size else np.empty(0, dtype=np.int64)
     n = int(idx.max()) + 1 if idx.size else 0
     dense = np.full(n, np.nan)
@@ -140,13 +147,19 @@ def measure_status(days: np.ndarray, values: np.ndarray) -> list[MeasureStatus]:
         if n60 >= MIN_DAYS_60D:
             mean = s60 / n60
             sd = float(np.sqrt(max(q60 - n60 * mean * mean, 0.0) / (n60 - 1)))
-        swc = SWC_FACTOR * sd if sd is not None else None
+        swc = swc_factor * sd if sd is not None else None
         low = mean - swc if swc is not None else None
         high = mean + swc if swc is not None else None
         if roll is None:
-            status, reason = "insufficient_data", f"fewer than {MIN_DAYS_7D} of the last {ROLLING_DAYS} days"
+            status, reason = (
+                "insufficient_data",
+                f"fewer than {MIN_DAYS_7D} of the last {ROLLING_DAYS} days",
+            )
         elif mean is None:
-            status, reason = "insufficient_data", f"fewer than {MIN_DAYS_60D} of the previous {NORMAL_DAYS} days"
+            status, reason = (
+                "insufficient_data",
+                f"fewer than {MIN_DAYS_60D} of the previous {NORMAL_DAYS} days",
+            )
         else:
             status = "below" if roll < low else "above" if roll > high else "within"
             reason = None

@@ -18,8 +18,7 @@ from service.observations import repository as observations
 from service.observations.repository import Series
 from signal_processing.rr import CleanedRR, clean_rr
 
-KIND_RANK = {"chest_strap": 0, "ecg": 1, "watch": 2, "ring": 3, "phone": 4, "app": 5,
-             "unknown": 6}
+KIND_RANK = {"chest_strap": 0, "ecg": 1, "watch": 2, "ring": 3, "phone": 4, "app": 5, "unknown": 6}
 #: Beats just before a window matter: the first interval of a window starts before it.
 MARGIN = dt.timedelta(seconds=30)
 
@@ -49,10 +48,13 @@ class PersonData:
         if key not in self._split:
             ids, first = np.unique(series.source_id, return_index=True)
             bounds = list(first) + [len(series)]
-            parts = [(int(sid), series.select(slice(bounds[k], bounds[k + 1])))
-                     for k, sid in enumerate(ids)]
+            parts = [
+                (int(sid), series.select(slice(bounds[k], bounds[k + 1])))
+                for k, sid in enumerate(ids)
+            ]
             self._split[key] = sorted(
-                parts, key=lambda part: (source_rank(self.sources[part[0]]), part[0]))
+                parts, key=lambda part: (source_rank(self.sources[part[0]]), part[0])
+            )
         return self._split[key]
 
     def cleaned(self, source_id: int) -> CleanedRR:
@@ -67,12 +69,28 @@ class PersonData:
         return {"id": source_id, "name": source["name"], "kind": source["kind"]}
 
 
-def load(conn: psycopg.Connection, person_id: str, start: dt.datetime,
-         end: dt.datetime) -> PersonData:
+def load(
+    conn: psycopg.Connection, person_id: str, start: dt.datetime, end: dt.datetime
+) -> PersonData:
+    """The person's samples in ``[start, end)``."""
+    return load_ranges(conn, person_id, [(start, end)])
+
+
+def load_ranges(
+    conn: psycopg.Connection, person_id: str, ranges: list[tuple[dt.datetime, dt.datetime]]
+) -> PersonData:
+    """The person's samples in the union of ``ranges``, in one query: every window of a
+    session, its control days, nights and mornings read once."""
     series = observations.read_series(
-        conn, person_id=person_id, metrics=("rr_interval", "heart_rate", "hrv_sdnn", "hrv_rmssd"),
-        start=start - MARGIN, end=end)
+        conn,
+        person_id=person_id,
+        metrics=("rr_interval", "heart_rate", "hrv_sdnn", "hrv_rmssd"),
+        ranges=[(a - MARGIN, b) for a, b in ranges],
+    )
     return PersonData(
         sources=observations.sources(conn, person_id),
-        rr=series["rr_interval"], heart_rate=series["heart_rate"],
-        device_sdnn=series["hrv_sdnn"], device_rmssd=series["hrv_rmssd"])
+        rr=series["rr_interval"],
+        heart_rate=series["heart_rate"],
+        device_sdnn=series["hrv_sdnn"],
+        device_rmssd=series["hrv_rmssd"],
+    )

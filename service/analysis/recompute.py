@@ -24,20 +24,21 @@ class Recomputed:
     evidence: dict[str, Any] | None = None  # set when any response changed
 
 
-def stale_sessions(conn: psycopg.Connection, person_id: str, version: str,
-                   cfg: WindowConfig) -> list[dict]:
+def stale_sessions(
+    conn: psycopg.Connection, person_id: str, version: str, cfg: WindowConfig
+) -> list[dict]:
     """The person's sessions whose stored response is missing or out of date."""
-    out = []
-    for session in session_repo.in_range(conn, person_id=person_id):
-        stored = responses.get(conn, session["id"])
-        if not (stored and stored["algorithm_version"] == cfg.version
-                and stored["data_version"] == version):
-            out.append(session)
-    return out
+    return [
+        session
+        for session in session_repo.in_range(conn, person_id=person_id)
+        if responses.current(conn, session["id"], algorithm_version=cfg.version, version=version)
+        is None
+    ]
 
 
-def recompute_person(conn: psycopg.Connection, person_id: str,
-                     cfg: WindowConfig = DEFAULT_WINDOWS) -> Recomputed | None:
+def recompute_person(
+    conn: psycopg.Connection, person_id: str, cfg: WindowConfig = DEFAULT_WINDOWS
+) -> Recomputed | None:
     """Recompute stale session responses and, if any changed, the person's evidence."""
     person = persons.get(conn, person_id)
     if person is None:
@@ -51,8 +52,9 @@ def recompute_person(conn: psycopg.Connection, person_id: str,
     return result
 
 
-def night_recovery(conn: psycopg.Connection, person_id: str, local_date: dt.date
-                   ) -> dict[str, Any] | None:
+def night_recovery(
+    conn: psycopg.Connection, person_id: str, local_date: dt.date
+) -> dict[str, Any] | None:
     """The recovery status of one local day (its night just ended)."""
     person = persons.get(conn, person_id)
     if person is None:

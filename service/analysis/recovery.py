@@ -25,6 +25,8 @@ from signal_processing.baseline import NORMAL_DAYS, ROLLING_DAYS, daily_recovery
 
 WINDOW = dt.timedelta(minutes=5)
 MORNING_HOURS = (5, 11)
+#: How long after waking a morning window is looked for.
+AFTER_WAKING = dt.timedelta(hours=2)
 SLEEP_GAP = dt.timedelta(hours=1)
 ASLEEP = ("asleep", "asleep_core", "asleep_deep", "asleep_rem")
 #: Days of history needed before the first requested day for its baseline.
@@ -68,12 +70,14 @@ def _tiles(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.d
     return out
 
 
-def measure_block(pdata, start, end) -> tuple[float | None, float | None, dict | None]:
+def measure_block(
+    pdata, start, end, source_id: int | None = None
+) -> tuple[float | None, float | None, dict | None]:
     """Median lnRMSSD of the valid 5-minute windows in [start, end), the lowest window
     mean heart rate (resting HR), and the source of the HRV."""
     ln_values, hr_values, source = [], [], None
     for a, b in _tiles(start, end):
-        w = windows.analyze(pdata, a, b)
+        w = windows.analyze(pdata, a, b, source_id=source_id)
         if w["hrv"] and w["hrv"]["ln_rmssd"] is not None:
             ln_values.append(w["hrv"]["ln_rmssd"])
             hr_values.append(w["hrv"]["mean_hr"])
@@ -85,23 +89,39 @@ def measure_block(pdata, start, end) -> tuple[float | None, float | None, dict |
     return ln, rhr, source
 
 
-def _measure_morning(pdata, day: dt.date, tz: ZoneInfo):
-    start = dt.datetime.combine(day, dt.time(MORNING_HOURS[0]), tzinfo=tz)
-    end = dt.datetime.combine(day, dt.time(MORNING_HOURS[1]), tzinfo=tz)
+def morning_window(
+    pdata, day: dt.date, tz: ZoneInfo, blocks: dict[dt.date, tuple], source_id: int | None = None
+):
+    """The first valid 5-minute window of the morning: after waking from the main sleep that
+    ends on ``day`` (within ``AFTER_WAKING``), else in local 05:00-11:00. A measurement of its
+    own, never a window of the night. Returns (lnRMSSD, mean HR, window, source) or None."""
+    if day in blocks:
+        start = blocks[day][1]
+        end = start + AFTER_WAKING
+    else:
+        start = dt.datetime.combine(day, dt.time(MORNING_HOURS[0]), tzinfo=tz)
+        end = dt.datetime.combine(day, dt.time(MORNING_HOURS[1]), tzinfo=tz)
     for a, b in _tiles(start, end):
-        w = windows.analyze(pdata, a, b)
+        w = windows.analyze(pdata, a, b, source_id=source_id)
         if w["hrv"] and w["hrv"]["ln_rmssd"] is not None:
             return w["hrv"]["ln_rmssd"], w["hrv"]["mean_hr"], (a, b), w["source"]
     return None
 
 
-def daily_measures(conn: psycopg.Connection, person_id: str, tz_name: str,
-                   first: dt.date, last: dt.date) -> list[DayMeasure]:
-    tz = ZoneInfo(tz_name)
-    start = dt.datetime.combine(first - dt.timedelta(days=1), dt.time(12), tzinfo=tz)
-    end = dt.datetime.combine(last, dt.time(MORNING_HOURS[1]), tzinfo=tz)
-    pdata = person_data.load(conn, person_id, start, end)
-    sleep_rows = observations.sleep_episodes(conn, person_id, start, end)
+def span(first: dt.date, last: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """The samples :func:`measures` needs for the days ``first``..``last``: from the noon
+    before ``first`` (its night) to the end of the last morning."""
+    return (
+        dt.datetime.combine(first - dt.timedelta(days=1), dt.time(12), tzinfo=tz),
+        dt.datetime.combine(last, dt.time(MORNING_HOURS[1]), tzinfo=tz) + AFTER_WAKING,
+    )
+
+
+def measures(
+    pdata, sleep_rows: list[dict[str, Any]], tz: ZoneInfo, first: dt.date, last: dt.date
+) -> list[DayMeasure]:
+    """One measure per local day from loaded samples and sleep episodes: the main sleep
+    ending that day, else the first valid morning window."""
     blocks = main_sleep_blocks(sleep_rows, tz)
     out = []
     day = first
@@ -113,7 +133,7 @@ def daily_measures(conn: psycopg.Connection, person_id: str, tz_name: str,
             if ln is not None or rhr is not None:
                 measure = DayMeasure(day, ln, rhr, "main_sleep", (a, b), source)
         if measure.ln_rmssd is None:
-            found = _measure_morning(pdata, day, tz)
+            found = morning_window(pdata, day, tz, {})
             if found:
                 ln, rhr, window, source = found
                 measure = DayMeasure(day, ln, rhr, "morning_window", window, source)
@@ -122,32 +142,53 @@ def daily_measures(conn: psycopg.Connection, person_id: str, tz_name: str,
     return out
 
 
-def vendor_scores(conn: psycopg.Connection, person_id: str, tz_name: str, first: dt.date,
-                  last: dt.date) -> dict[str, dict[dt.date, float]]:
+def daily_measures(
+    conn: psycopg.Connection, person_id: str, tz_name: str, first: dt.date, last: dt.date
+) -> list[DayMeasure]:
+    tz = ZoneInfo(tz_name)
+    start, end = span(first, last, tz)
+    pdata = person_data.load(conn, person_id, start, end)
+    return measures(
+        pdata, observations.sleep_episodes(conn, person_id, start, end), tz, first, last
+    )
+
+
+def vendor_scores(
+    conn: psycopg.Connection, person_id: str, tz_name: str, first: dt.date, last: dt.date
+) -> dict[str, dict[dt.date, float]]:
     """The vendor's own daily scores (last value of each local day), as recorded."""
     rows = observations.daily_last_values(
-        conn, person_id, ("vendor_readiness", "vendor_recovery"), tz_name,
+        conn,
+        person_id,
+        ("vendor_readiness", "vendor_recovery"),
+        tz_name,
         dt.datetime.combine(first, dt.time(), tzinfo=ZoneInfo(tz_name)),
-        dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=ZoneInfo(tz_name)))
+        dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=ZoneInfo(tz_name)),
+    )
     scores: dict[str, dict[dt.date, float]] = {}
     for row in rows:
         scores.setdefault(row["metric"], {})[row["day"]] = row["value"]
     return scores
 
 
-def recovery(conn: psycopg.Connection, person_id: str, tz_name: str, first: dt.date,
-             last: dt.date) -> list[dict[str, Any]]:
+def recovery(
+    conn: psycopg.Connection, person_id: str, tz_name: str, first: dt.date, last: dt.date
+) -> list[dict[str, Any]]:
     """Daily baseline and status for ``first``..``last`` (local dates)."""
     history_start = first - dt.timedelta(days=HISTORY_DAYS)
     measures = daily_measures(conn, person_id, tz_name, history_start, last)
     vendor = vendor_scores(conn, person_id, tz_name, history_start, last)
     days = np.array([m.day for m in measures], dtype="datetime64[D]")
-    vendor_arrays = {k: np.array([v.get(m.day, np.nan) for m in measures], dtype=float)
-                     for k, v in vendor.items()}
+    vendor_arrays = {
+        k: np.array([v.get(m.day, np.nan) for m in measures], dtype=float)
+        for k, v in vendor.items()
+    }
     statuses = daily_recovery(
-        days, np.array([np.nan if m.ln_rmssd is None else m.ln_rmssd for m in measures]),
+        days,
+        np.array([np.nan if m.ln_rmssd is None else m.ln_rmssd for m in measures]),
         np.array([np.nan if m.resting_hr is None else m.resting_hr for m in measures]),
-        vendor_arrays)
+        vendor_arrays,
+    )
     out = []
     for measure, status in zip(measures, statuses, strict=True):
         if measure.day < first:
@@ -155,8 +196,9 @@ def recovery(conn: psycopg.Connection, person_id: str, tz_name: str, first: dt.d
         body = status.as_dict()
         body["date"] = measure.day.isoformat()
         body["measured_from"] = measure.measured_from
-        body["window"] = ({"start": measure.window[0], "end": measure.window[1]}
-                          if measure.window else None)
+        body["window"] = (
+            {"start": measure.window[0], "end": measure.window[1]} if measure.window else None
+        )
         body["source"] = measure.source
         out.append(body)
     return out

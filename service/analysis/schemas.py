@@ -134,6 +134,10 @@ class MetricChange(BaseModel):
     improved: bool | None
     reason: str | None = Field(description="why a number is missing or not control-adjusted")
     control_changes: list[float]
+    same_weekday_controls: int = Field(
+        0, description="usable control days on the session's weekday")
+    weekday_matched: bool = Field(
+        False, description="the control term came from same-weekday days only")
 
 
 class SessionResponse(BaseModel):
@@ -141,6 +145,10 @@ class SessionResponse(BaseModel):
     person_id: UUID
     algorithm_version: str
     computed_at: dt.datetime
+    status: Literal["ok", "insufficient"] = Field(
+        "ok", description="insufficient: the session's numbers are not used (see the reason)")
+    insufficient_reason: str | None = Field(
+        None, description="device_changed: pre and post windows come from different devices")
     windows: dict[str, dict]
     controls: dict
     metrics: dict[str, MetricChange]

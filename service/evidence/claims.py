@@ -15,6 +15,7 @@ from typing import Literal
 from service.evidence import literature as lit
 from service.evidence.literature import Literature
 from signal_processing.evidence import Decision, Direction
+from signal_processing.metrics import METRICS
 
 EvidenceKind = Literal["wearable", "lab", "proxy", "self_report", "none"]
 Verdict = Literal["supported", "not supported", "contradicted", "inconclusive", "insufficient data",
@@ -35,12 +36,16 @@ PRIMARY_ENDPOINT = ("acute_stress", "ln_rmssd")
 
 @dataclass(frozen=True)
 class Measure:
-    """One metric that measures a claim, and which direction is the claimed improvement."""
+    """One metric that measures a claim; its direction of improvement is the metric's own
+    (``signal_processing.metrics``, the one table of directions)."""
 
     metric: str
-    better: Direction
     evidence_kind: EvidenceKind
     label: str
+
+    @property
+    def better(self) -> Direction:
+        return METRICS[self.metric].better
 
 
 @dataclass(frozen=True)
@@ -66,52 +71,53 @@ CLAIMS: dict[str, Claim] = {
         Claim(
             "acute_stress", "reduces acute stress", "wearable",
             (
-                Measure("ln_rmssd", "higher", "wearable", "lnRMSSD"),
-                Measure("mean_hr", "lower", "wearable", "mean heart rate"),
-                Measure("hf", "higher", "wearable", "HF power"),
-                Measure("stress_index", "lower", "wearable", "stress index"),
+                Measure("ln_rmssd", "wearable", "lnRMSSD"),
+                Measure("mean_hr", "wearable", "mean heart rate"),
+                Measure("hf", "wearable", "HF power"),
+                Measure("stress_index", "wearable", "stress index"),
             ),
             (lit.MOYER_2004, lit.MEIER_2020, lit.DIEGO_FIELD_2009),
         ),
         Claim(
             "sleep", "improves sleep", "wearable",
             (
-                Measure("night_ln_rmssd", "higher", "wearable", "next-night lnRMSSD"),
-                Measure("night_hr", "lower", "wearable", "next-night resting heart rate"),
-                Measure("sleep_duration_min", "higher", "wearable", "sleep duration"),
-                Measure("sleep_efficiency", "higher", "wearable", "sleep efficiency"),
+                Measure("night_ln_rmssd", "wearable", "next-night lnRMSSD"),
+                Measure("night_hr", "wearable", "next-night resting heart rate"),
+                Measure("sleep_duration_min", "wearable", "sleep duration"),
+                Measure("sleep_efficiency", "wearable", "sleep efficiency"),
             ),
             (lit.SAMUEL_2021, lit.FANG_2023),
         ),
         Claim(
             "stress_hormones", "lowers stress hormones (cortisol)", "lab",
-            (Measure("cortisol", "lower", "lab", "cortisol"),),
+            (Measure("cortisol", "lab", "cortisol"),),
             (lit.MOYER_2011, lit.MOYER_2004),
             "Cortisol is a hormone: only a laboratory cortisol result (saliva or serum, taken before "
             "and after sessions) measures it. Heart rate and HRV do not.",
             (
-                Measure("sns_index", "lower", "proxy", "SNS index (autonomic, not a hormone)"),
-                Measure("stress_index", "lower", "proxy", "stress index (autonomic, not a hormone)"),
+                Measure("sns_index", "proxy", "SNS index (autonomic, not a hormone)"),
+                Measure("stress_index", "proxy", "stress index (autonomic, not a hormone)"),
             ),
         ),
         Claim(
             "recovery", "faster recovery, overall wellness", "wearable",
-            (Measure("morning_ln_rmssd", "higher", "wearable", "next-morning lnRMSSD vs 7-day baseline"),),
+            (Measure("morning_ln_rmssd", "wearable",
+                     "next-morning lnRMSSD vs the mornings after control days"),),
             (lit.DUPUY_2018, lit.PLEWS_2012),
         ),
         Claim(
             "pain", "relieves pain", "self_report",
-            (Measure("pain", "lower", "self_report", "self-reported pain (0-10)"),),
+            (Measure("pain", "self_report", "self-reported pain (0-10)"),),
             (lit.CRAWFORD_2016, lit.BERVOETS_2015, lit.MOYER_2004),
         ),
         Claim(
             "headache", "relieves headaches", "self_report",
-            (Measure("headache_intensity", "lower", "self_report", "self-reported headache intensity (0-10)"),),
+            (Measure("headache_intensity", "self_report", "self-reported headache intensity (0-10)"),),
             (lit.QUINN_2002,),
         ),
         Claim(
             "anxiety", "reduces anxiety", "self_report",
-            (Measure("anxiety", "lower", "self_report", "self-reported anxiety (0-10)"),),
+            (Measure("anxiety", "self_report", "self-reported anxiety (0-10)"),),
             (lit.MOYER_2004,),
         ),
         _none("immune", "strengthens the immune system",

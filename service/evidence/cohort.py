@@ -18,7 +18,7 @@ from service.analysis.session_response import DEFAULT_WINDOWS, WindowConfig, cac
 from service.care.repository import sessions as session_repo
 from service.evidence import assess, wording
 from service.evidence.person import is_rest
-from signal_processing import response as sp_response
+from signal_processing.metrics import smallest_worthwhile_change
 
 #: The endpoints pooled across persons: the primary endpoint and mean HR beside it.
 COHORT_ENDPOINTS = (("acute_stress", "ln_rmssd"), ("acute_stress", "mean_hr"))
@@ -57,7 +57,7 @@ def cohort_evidence(conn: psycopg.Connection, persons: list[dict[str, Any]], *,
         by_person: dict[str, list[float | None]] = defaultdict(list)
         for row in rows:
             by_person[row.person_id].append(row.delta)
-        swc = sp_response.METRICS[metric].default_swc
+        swc = smallest_worthwhile_change(metric)  # [analysis-controls] the metric's fallback SWC
         pooled = assess.assess_cohort(claim, metric, by_person, swc=swc)
         breakdowns = assess.cohort_breakdowns(claim, metric, rows, swc=swc)
         results.append({**pooled.to_dict(),

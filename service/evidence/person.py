@@ -5,10 +5,9 @@ self-reported before/after changes and cortisol pairs, split into massage sessio
 rest-control sessions (modality ``rest``: the person lies still, same duration and
 setting, no massage), and hands them to :mod:`.assess` for estimates and verdicts.
 
-Smallest worthwhile change (SWC) per endpoint: 0.2 x SD of the person's own
-control-day changes for window metrics and of control nights for night metrics
-(``signal_processing.response.smallest_worthwhile_change``); fixed values where
-no such spread exists (documented in docs/method.md).
+Smallest worthwhile change (SWC) per endpoint: one rule per metric in
+``signal_processing.metrics`` (``smallest_worthwhile_change(metric, spread)``); this module
+only gathers each metric's spread (control-day changes, control nights, control mornings).
 """
 
 from __future__ import annotations
@@ -21,12 +20,10 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
 import psycopg
 
 from service.analysis.session_response import (
     DEFAULT_WINDOWS,
-    NIGHT_METRICS,
     WindowConfig,
     cached_session_response,
 )
@@ -35,18 +32,8 @@ from service.care.repository import sessions as session_repo
 from service.care.schemas import is_rest as is_rest_modality
 from service.evidence import wording
 from service.evidence.assess import ClaimResult, EndpointData, assess_person
-from signal_processing import response as sp_response
+from signal_processing.metrics import NIGHT_METRICS, smallest_worthwhile_change
 
-#: SWC where the person's own spread cannot be estimated (too few control days).
-FIXED_SWC = {
-    "night_ln_rmssd": 0.05, "night_hr": 1.0, "sleep_duration_min": 10.0,
-    "sleep_efficiency": 0.02, "morning_ln_rmssd": 0.05,
-    # 0-10 numeric rating scales: 1 point (Farrar et al. 2001 put the clinically important
-    # change for pain at about 2 points; 1 point is the smallest step the scale can show).
-    "pain": 1.0, "headache_intensity": 1.0, "anxiety": 1.0,
-    # Salivary cortisol: 1 nmol/L, about 10 % of a typical morning value.
-    "cortisol": 1.0,
-}
 #: Window metrics per claim. The stress_hormones ones are related physiology only.
 WINDOW_ENDPOINTS = {"acute_stress": ("ln_rmssd", "mean_hr", "hf", "stress_index"),
                     "stress_hormones": ("sns_index", "stress_index")}
@@ -62,16 +49,18 @@ def is_rest(session: dict[str, Any]) -> bool:
 
 
 def _swc(metric: str, spread: list[float]) -> float:
-    """0.2 x SD of the person's own control spread, else the metric's fixed value."""
-    own = sp_response.smallest_worthwhile_change(spread)
-    if own:
-        return own
-    spec = sp_response.METRICS.get(metric)
-    return spec.default_swc if spec else FIXED_SWC[metric]
+    """The metric's SWC by its one rule (``signal_processing.metrics``) over ``spread``."""
+    return smallest_worthwhile_change(metric, spread)
 
 
 def _same_weekday_controls(response: dict[str, Any], entry: dict[str, Any], weekday: int) -> int:
-    """Controls on the session weekday: the analysis's own count when it gives one."""
+    """Controls on the session weekday: the analysis's own count when it gives one.
+
+    A session whose control term is not weekday-matched (fewer same-weekday controls than
+    the analysis needs) counts as having none: the weekday is not controlled for.
+    """
+    if entry.get("weekday_matched") is False:
+        return 0
     given = entry.get("same_weekday_controls")
     if given is None:
         given = (response.get("controls") or {}).get("same_weekday_controls")
@@ -121,14 +110,20 @@ def _night_endpoint(metric: str, ss: _Sessions) -> EndpointData:
 
 
 def _recovery_endpoint(ss: _Sessions) -> EndpointData:
-    # Recovery judges single mornings against a baseline: Plews' 0.5 x SD of daily lnRMSSD.
-    sds = [r["next_days"].get("baseline_sd") for _, r in ss.massage + ss.rest]
-    sds = [sd for sd in sds if sd]
+    # [analysis-controls] The next morning (first window after waking) against the mornings
+    # after the control days; SWC by the metric's rule (0.5 x SD of daily mornings) over
+    # the control mornings.
+    def entry(r: dict[str, Any]) -> dict[str, Any]:
+        return r["next_days"]["morning"]
+
+    spread = [v for _, r in ss.massage + ss.rest for v in entry(r)["control_values"]]
+    deltas = [entry(r)["delta"] for _, r in ss.massage]
+    excluded = Counter(entry(r)["reason"] for _, r in ss.massage
+                       if entry(r)["delta"] is None and entry(r)["reason"])
     return EndpointData(
-        "recovery", "morning_ln_rmssd",
-        [r["next_days"]["morning_vs_baseline"] for _, r in ss.massage],
-        0.5 * float(np.median(sds)) if sds else FIXED_SWC["morning_ln_rmssd"],
-        rest_deltas=[r["next_days"]["morning_vs_baseline"] for _, r in ss.rest])
+        "recovery", "morning_ln_rmssd", deltas, _swc("morning_ln_rmssd", spread),
+        sum(d is not None for d in deltas), dict(excluded),
+        rest_deltas=[entry(r)["delta"] for _, r in ss.rest])
 
 
 def _split(pairs: Iterable[dict[str, Any]], rest_ids: set[int], change) -> tuple[list, list]:
@@ -184,7 +179,7 @@ def endpoints_for(conn: psycopg.Connection, person: dict[str, Any], sessions: li
         pairs = self_reports.before_after(conn, person_id=person_id, kind=kind)
         massage, rest = _split(pairs, ss.rest_ids, lambda p: p["after"] - p["before"])
         metric = SELF_REPORT_METRIC[claim]
-        out.append(EndpointData(claim, metric, massage, FIXED_SWC[metric], rest_deltas=rest))
+        out.append(EndpointData(claim, metric, massage, _swc(metric, []), rest_deltas=rest))
     caveats: dict[str, list[str]] = {}
     pairs = lab_results.cortisol_before_after(conn, person_id=person_id)
     kept, specimen, clock, dropped = like_with_like_cortisol(pairs, person["tz"])
@@ -192,7 +187,7 @@ def endpoints_for(conn: psycopg.Connection, person: dict[str, Any], sessions: li
         caveats["stress_hormones"] = [wording.HAIR_CORTISOL.format(n=dropped)]
     if kept:
         massage, rest = _split(kept, ss.rest_ids, lambda p: p["after_nmol_l"] - p["before_nmol_l"])
-        out.append(EndpointData("stress_hormones", "cortisol", massage, FIXED_SWC["cortisol"],
+        out.append(EndpointData("stress_hormones", "cortisol", massage, _swc("cortisol", []),
                                 rest_deltas=rest))
         caveats["stress_hormones"] = [wording.cortisol_caveat(specimen, clock, dropped)]
     return out, caveats

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,18 +83,40 @@ def _unpack(packed: bytes | None) -> Series:
 
 
 def read_series(conn: Conn, *, person_id: str, metrics: tuple[str, ...],
-                start: dt.datetime, end: dt.datetime) -> dict[str, Series]:
-    """Several metrics of one person in ``[start, end)``, each ordered by source then time."""
+                start: dt.datetime | None = None, end: dt.datetime | None = None,
+                ranges: Sequence[tuple[dt.datetime, dt.datetime]] = ()) -> dict[str, Series]:
+    """Several metrics of one person in ``[start, end)`` (or in the union of ``ranges``),
+    each ordered by source then time, in one query."""
+    if ranges:
+        spans = merge_ranges(ranges)
+    elif start is not None and end is not None:
+        spans = [(start, end)]
+    else:
+        raise ValueError("read_series needs start and end, or ranges")
     columns = sql.SQL(", ").join(
         sql.SQL("string_agg(int4send(source_id) || timestamptz_send(ts) || float8send(value), "
                 "''::bytea ORDER BY source_id, ts) FILTER (WHERE metric = {m}) AS {alias}").format(
             m=sql.Literal(metric), alias=sql.Identifier(metric))
         for metric in metrics)
+    within = sql.SQL(" OR ").join(sql.SQL("(ts >= %s AND ts < %s)") for _ in spans)
     query = sql.SQL("SELECT {columns} FROM observation WHERE person_id = %s "
-                    "AND metric = ANY(%s::metric[]) AND ts >= %s AND ts < %s").format(
-        columns=columns)
-    row = returned(conn.execute(query, (person_id, list(metrics), start, end)).fetchone())
+                    "AND metric = ANY(%s::metric[]) AND ({within})").format(
+        columns=columns, within=within)
+    params: list[Any] = [person_id, list(metrics), *(t for span in spans for t in span)]
+    row = returned(conn.execute(query, params).fetchone())
     return {metric: _unpack(row[metric]) for metric in metrics}
+
+
+def merge_ranges(ranges: Sequence[tuple[dt.datetime, dt.datetime]]
+                 ) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Overlapping or touching ranges joined, in time order."""
+    out: list[tuple[dt.datetime, dt.datetime]] = []
+    for a, b in sorted(ranges):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
 
 
 def sources(conn: Conn, person_id: str) -> dict[int, dict[str, Any]]:

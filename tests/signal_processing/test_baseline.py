@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from signal_processing.baseline import MIN_DAYS_60D, SWC_FACTOR, daily_recovery
+from signal_processing.baseline import MIN_DAYS_60D, daily_recovery
+
+PLEWS_FACTOR = 0.5  # SWC of a daily lnRMSSD reading: 0.5 x SD (Plews et al. 2012)
 
 
 def _days(n: int) -> np.ndarray:
@@ -20,11 +22,11 @@ def test_status_below_within_above():
     out = daily_recovery(_days(n), ln)
     last = out[-1]
     assert last.status == "below"
-    hist = ln[n - 1 - 60: n - 1]
+    hist = ln[n - 1 - 60 : n - 1]
     assert last.ln_rmssd.normal_mean == pytest.approx(hist.mean())
-    assert last.ln_rmssd.swc == pytest.approx(SWC_FACTOR * hist.std(ddof=1))
+    assert last.ln_rmssd.swc == pytest.approx(PLEWS_FACTOR * hist.std(ddof=1))
     assert last.ln_rmssd.rolling_7d == pytest.approx(ln[-7:].mean())
-    assert last.ln_rmssd.normal_low == pytest.approx(hist.mean() - SWC_FACTOR * hist.std(ddof=1))
+    assert last.ln_rmssd.normal_low == pytest.approx(hist.mean() - PLEWS_FACTOR * hist.std(ddof=1))
     ln2 = ln.copy()
     ln2[-7:] = 4.6
     assert daily_recovery(_days(n), ln2)[-1].status == "above"
@@ -63,7 +65,9 @@ def test_resting_hr_tracked_separately():
     n = 70
     rhr = np.full(n, 55.0) + np.random.default_rng(2).normal(0, 1, n)
     rhr[-7:] = 65.0
-    out = daily_recovery(_days(n), np.full(n, 4.0) + np.random.default_rng(3).normal(0, 0.05, n), rhr)
+    out = daily_recovery(
+        _days(n), np.full(n, 4.0) + np.random.default_rng(3).normal(0, 0.05, n), rhr
+    )
     assert out[-1].resting_hr.status == "above"
 
 
