@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from service.trials.schemas import PlanAdherence
+
 
 class SourceRef(BaseModel):
     id: int
@@ -50,6 +52,19 @@ class StressIndices(BaseModel):
     pns_index: float | None
     sns_index: float | None
     label: str
+    population_referenced: bool = Field(
+        default=True, description="z-scores against published population norms, not the person's own")
+    diagnostic: bool = Field(default=False, description="never a diagnosis")
+
+
+class Breathing(BaseModel):
+    """Breathing rate from the respiratory peak of the RR spectrum (docs/method.md)."""
+
+    rate_per_min: float | None = Field(description="breaths per minute; null with a reason")
+    frequency_hz: float | None
+    peak_share: float | None = Field(description="share of the band's power in the peak")
+    below_hf_band: bool = Field(description="under 9 breaths/min: HF and LF/HF are unreliable")
+    reason: str | None
 
 
 class HeartRateSummary(BaseModel):
@@ -77,6 +92,10 @@ class HRVWindow(BaseModel):
     indices: StressIndices | None
     heart_rate: HeartRateSummary | None
     device_hrv: DeviceHRVSummary | None
+    breathing: Breathing | None = None
+    unreliable_metrics: list[str] = Field(
+        default_factory=list, description="metrics of this window not to be read as evidence "
+                                          "(e.g. HF when breathing is slower than the HF band)")
     algorithm_version: str
 
 
@@ -219,6 +238,9 @@ class PersonEvidence(BaseModel):
     summary: str
     caveats: list[str]
     claims: list[ClaimEvidence]
+    trial_adherence: PlanAdherence | None = Field(
+        default=None, description="planned against logged sessions of the person's latest "
+                                  "n-of-1 trial plan; null without a plan")
 
 
 class CohortEndpoint(BaseModel):

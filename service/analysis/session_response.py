@@ -189,10 +189,12 @@ def _values(window: dict[str, Any]) -> dict[str, float | None]:
     hrv = window.get("hrv") or {}
     idx = window.get("indices") or {}
     hr = window.get("heart_rate") or {}
+    # Breathing slower than the HF band moves vagal power into LF: HF is not evidence then.
+    unreliable = set(window.get("unreliable_metrics") or ())
     return {
         "ln_rmssd": hrv.get("ln_rmssd"),
         "rmssd": hrv.get("rmssd"),
-        "hf": hrv.get("hf"),
+        "hf": None if "hf" in unreliable else hrv.get("hf"),
         "mean_hr": hrv.get("mean_hr") if hrv else hr.get("mean_hr"),
         "stress_index": idx.get("stress_index"),
         "sns_index": idx.get("sns_index"),

@@ -32,6 +32,7 @@ from service.care.repository import sessions as session_repo
 from service.care.schemas import is_rest as is_rest_modality
 from service.evidence import wording
 from service.evidence.assess import ClaimResult, EndpointData, assess_person
+from service.trials import service as trials
 from signal_processing.metrics import NIGHT_METRICS, smallest_worthwhile_change
 
 #: Window metrics per claim. The stress_hormones ones are related physiology only.
@@ -210,6 +211,8 @@ def person_evidence(conn: psycopg.Connection, person: dict[str, Any],
         "claims": [_claim_json(c) for c in claims],
         "caveats": list(wording.GENERAL_CAVEATS),
         "summary": summary(claims, len(sessions) - n_rest, n_rest),
+        # How closely the person follows their n-of-1 trial plan (None without a plan).
+        "trial_adherence": trials.adherence(conn, person_id),
     }
 
 

@@ -50,6 +50,10 @@ def test_demo_rest_sessions_make_the_evidence_massage_versus_resting(client, dem
     # One cortisol pair is far below six: measured, but insufficient, and never "not measured".
     hormones = next(c for c in body["claims"] if c["claim"] == "stress_hormones")
     assert hormones["verdict"] == "insufficient data" and hormones["estimate"] is None
+    # The demo person follows an n-of-1 trial plan; the evidence reports its adherence.
+    adherence = body["trial_adherence"]
+    assert adherence is not None and adherence["massage"]["planned"] > 0
+    assert adherence["rest"]["planned"] > 0
 
 
 def test_running_the_demo_again_adds_nothing(pool, demo, data_dir):
