@@ -20,8 +20,8 @@ from service.jobs import endpoints as jobs_routes
 from service.jobs import runtime
 from service.observations import endpoints as observations
 from service.privacy import endpoints as privacy
-from service.trials import endpoints as trial_plans
 from service.sync import endpoints as cloud_sync
+from service.trials import endpoints as trial_plans
 from service.webhooks import endpoints as webhooks
 
 DESCRIPTION = """What a massage session does to a person's body, measured by the wearable they

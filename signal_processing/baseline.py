@@ -148,14 +148,15 @@ def measure_status(days: np.ndarray, values: np.ndarray, metric: str) -> list[Me
             mean = s60 / n60
             sd = float(np.sqrt(max(q60 - n60 * mean * mean, 0.0) / (n60 - 1)))
         swc = swc_factor * sd if sd is not None else None
-        low = mean - swc if swc is not None else None
-        high = mean + swc if swc is not None else None
+        low = mean - swc if mean is not None and swc is not None else None
+        high = mean + swc if mean is not None and swc is not None else None
+        status: RecoveryStatus
         if roll is None:
             status, reason = (
                 "insufficient_data",
                 f"fewer than {MIN_DAYS_7D} of the last {ROLLING_DAYS} days",
             )
-        elif mean is None:
+        elif low is None or high is None:
             status, reason = (
                 "insufficient_data",
                 f"fewer than {MIN_DAYS_60D} of the previous {NORMAL_DAYS} days",

@@ -37,9 +37,11 @@ from signal_processing.hrv import (
 from signal_processing.indices import StressIndices, stress_indices
 from signal_processing.respiration import (
     BAND_DEPENDENT_METRICS,
-    MIN_SECONDS as MIN_SECONDS_BREATHING,
     BreathingEstimate,
     estimate_breathing,
+)
+from signal_processing.respiration import (
+    MIN_SECONDS as MIN_SECONDS_BREATHING,
 )
 from signal_processing.rr import CleanedRR
 
@@ -285,7 +287,9 @@ def summarize_window(
     hr = summarize_heart_rate(*heart_rate, start_s, end_s) if heart_rate is not None else None
     hr_summary = hr.heart_rate if hr is not None else None
     dev = {}
-    for kind, series in (("sdnn", device_sdnn), ("rmssd", device_rmssd)):
+    device: tuple[tuple[Literal["sdnn", "rmssd"], tuple[np.ndarray, np.ndarray] | None], ...] = (
+        ("sdnn", device_sdnn), ("rmssd", device_rmssd))
+    for kind, series in device:
         if series is not None:
             r = summarize_device_hrv(*series, kind, start_s, end_s)
             if r.device_hrv is not None:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import psycopg
 
+from service.core.db.types import Conn
 from service.observations import repository as observations
 from service.observations.repository import Series
 from signal_processing.rr import CleanedRR, clean_rr
@@ -70,14 +70,14 @@ class PersonData:
 
 
 def load(
-    conn: psycopg.Connection, person_id: str, start: dt.datetime, end: dt.datetime
+    conn: Conn, person_id: str, start: dt.datetime, end: dt.datetime
 ) -> PersonData:
     """The person's samples in ``[start, end)``."""
     return load_ranges(conn, person_id, [(start, end)])
 
 
 def load_ranges(
-    conn: psycopg.Connection, person_id: str, ranges: list[tuple[dt.datetime, dt.datetime]]
+    conn: Conn, person_id: str, ranges: list[tuple[dt.datetime, dt.datetime]]
 ) -> PersonData:
     """The person's samples in the union of ``ranges``, in one query: every window of a
     session, its control days, nights and mornings read once."""

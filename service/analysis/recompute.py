@@ -6,13 +6,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
-
 from service.access.repository import persons
 from service.analysis import repository as responses
 from service.analysis.recovery import recovery
 from service.analysis.session_response import DEFAULT_WINDOWS, WindowConfig, cached_session_response
 from service.care.repository import sessions as session_repo
+from service.core.db.types import Conn
 from service.evidence.person import person_evidence
 
 
@@ -25,7 +24,7 @@ class Recomputed:
 
 
 def stale_sessions(
-    conn: psycopg.Connection, person_id: str, version: str, cfg: WindowConfig
+    conn: Conn, person_id: str, version: str, cfg: WindowConfig
 ) -> list[dict]:
     """The person's sessions whose stored response is missing or out of date."""
     return [
@@ -37,7 +36,7 @@ def stale_sessions(
 
 
 def recompute_person(
-    conn: psycopg.Connection, person_id: str, cfg: WindowConfig = DEFAULT_WINDOWS
+    conn: Conn, person_id: str, cfg: WindowConfig = DEFAULT_WINDOWS
 ) -> Recomputed | None:
     """Recompute stale session responses and, if any changed, the person's evidence."""
     person = persons.get(conn, person_id)
@@ -53,7 +52,7 @@ def recompute_person(
 
 
 def night_recovery(
-    conn: psycopg.Connection, person_id: str, local_date: dt.date
+    conn: Conn, person_id: str, local_date: dt.date
 ) -> dict[str, Any] | None:
     """The recovery status of one local day (its night just ended)."""
     person = persons.get(conn, person_id)

@@ -16,10 +16,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import psycopg
 
 from service.analysis import data as person_data
 from service.analysis import windows
+from service.core.db.types import Conn
 from service.observations import repository as observations
 from signal_processing.baseline import NORMAL_DAYS, ROLLING_DAYS, daily_recovery
 
@@ -143,7 +143,7 @@ def measures(
 
 
 def daily_measures(
-    conn: psycopg.Connection, person_id: str, tz_name: str, first: dt.date, last: dt.date
+    conn: Conn, person_id: str, tz_name: str, first: dt.date, last: dt.date
 ) -> list[DayMeasure]:
     tz = ZoneInfo(tz_name)
     start, end = span(first, last, tz)
@@ -154,7 +154,7 @@ def daily_measures(
 
 
 def vendor_scores(
-    conn: psycopg.Connection, person_id: str, tz_name: str, first: dt.date, last: dt.date
+    conn: Conn, person_id: str, tz_name: str, first: dt.date, last: dt.date
 ) -> dict[str, dict[dt.date, float]]:
     """The vendor's own daily scores (last value of each local day), as recorded."""
     rows = observations.daily_last_values(
@@ -172,7 +172,7 @@ def vendor_scores(
 
 
 def recovery(
-    conn: psycopg.Connection, person_id: str, tz_name: str, first: dt.date, last: dt.date
+    conn: Conn, person_id: str, tz_name: str, first: dt.date, last: dt.date
 ) -> list[dict[str, Any]]:
     """Daily baseline and status for ``first``..``last`` (local dates)."""
     history_start = first - dt.timedelta(days=HISTORY_DAYS)

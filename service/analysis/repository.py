@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
 from psycopg.types.json import Jsonb
 
+from service.core.db.types import Conn, returned
 
-def data_version(conn: psycopg.Connection, person_id: str) -> str:
+
+def data_version(conn: Conn, person_id: str) -> str:
     """Changes whenever the person's samples, sleep or sessions change.
 
     Responses depend on every import that added rows (late data) and on the
     other sessions (they decide which days are control days). A re-import that
     only found duplicates changes nothing.
     """
-    row = conn.execute(
+    row = returned(conn.execute(
         """SELECT (SELECT coalesce(max(id), 0) FROM import
                    WHERE person_id = %(p)s AND status = 'completed' AND inserted > 0)
                   AS last_import,
@@ -23,12 +24,12 @@ def data_version(conn: psycopg.Connection, person_id: str) -> str:
                   (SELECT coalesce(max(updated_at), 'epoch') FROM session
                    WHERE person_id = %(p)s) AS sessions_changed""",
         {"p": person_id},
-    ).fetchone()
+    ).fetchone())
     return f"i{row['last_import']}-s{row['n_sessions']}-{row['sessions_changed'].isoformat()}"
 
 
 def current(
-    conn: psycopg.Connection, session_id: int, *, algorithm_version: str, version: str
+    conn: Conn, session_id: int, *, algorithm_version: str, version: str
 ) -> dict[str, Any] | None:
     """The stored response body when it was computed by ``algorithm_version`` from the data
     fingerprint ``version`` (see :func:`data_version`); None when missing or stale."""
@@ -42,7 +43,7 @@ def current(
     return None
 
 
-def get(conn: psycopg.Connection, session_id: int) -> dict[str, Any] | None:
+def get(conn: Conn, session_id: int) -> dict[str, Any] | None:
     return conn.execute(
         "SELECT algorithm_version, data_version, body FROM session_response WHERE session_id = %s",
         (session_id,),
@@ -50,7 +51,7 @@ def get(conn: psycopg.Connection, session_id: int) -> dict[str, Any] | None:
 
 
 def put(
-    conn: psycopg.Connection,
+    conn: Conn,
     *,
     session_id: int,
     person_id: str,

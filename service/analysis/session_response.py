@@ -26,16 +26,16 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import psycopg
 
 from service.analysis import data as person_data
 from service.analysis import recovery, windows
 from service.analysis import repository as responses
 from service.care.repository import sessions as session_repo
+from service.core.db.types import Conn
 from service.observations import repository as observations
 from signal_processing import response as sp_response
 from signal_processing.baseline import measure_status
@@ -203,7 +203,8 @@ def _values(window: dict[str, Any]) -> dict[str, float | None]:
 
 
 def measure_window(
-    pdata, search: tuple[dt.datetime, dt.datetime], prefer: str, source_id: int | None = None
+    pdata, search: tuple[dt.datetime, dt.datetime], prefer: Literal["latest", "earliest"],
+    source_id: int | None = None
 ) -> tuple[sp_response.WindowValues, dict[str, Any] | None]:
     """The chosen window's values (or why there is none), and the window itself; from
     ``source_id`` only when given."""
@@ -271,7 +272,8 @@ def _session_windows(
     choice = sp_response.same_device_day(day, [(sid, t[0], t[2]) for sid, t in tried.items()])
     return (
         choice.windows,
-        {"pre": tried[choice.pre_source][1], "post": tried[choice.post_source][3]},
+        {"pre": tried[choice.pre_source][1] if choice.pre_source is not None else None,
+         "post": tried[choice.post_source][3] if choice.post_source is not None else None},
         choice.source,
     )
 
@@ -385,7 +387,7 @@ def _weekday_confound(
 
 
 def session_response(
-    conn: psycopg.Connection,
+    conn: Conn,
     session: dict[str, Any],
     tz_name: str,
     cfg: WindowConfig = DEFAULT_WINDOWS,
@@ -422,8 +424,8 @@ def session_response(
     controls = []
     for other in chosen_days.days:
         shifted = Spans(
-            pre=tuple(shift_to_day(t, other, tz) for t in spans.pre),
-            post=tuple(shift_to_day(t, other, tz) for t in spans.post),
+            pre=(shift_to_day(spans.pre[0], other, tz), shift_to_day(spans.pre[1], other, tz)),
+            post=(shift_to_day(spans.post[0], other, tz), shift_to_day(spans.post[1], other, tz)),
         )
         day_windows, _ = _day_windows(pdata, other, shifted, source_id)
         if _usable(day_windows.pre) or _usable(day_windows.post):
@@ -602,7 +604,7 @@ def json_ready(value: Any) -> Any:
 
 
 def cached_session_response(
-    conn: psycopg.Connection,
+    conn: Conn,
     session: dict[str, Any],
     tz_name: str,
     cfg: WindowConfig = DEFAULT_WINDOWS,

@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-import psycopg
-
 from service.analysis.session_response import DEFAULT_WINDOWS, WindowConfig, cached_session_response
 from service.care.repository import sessions as session_repo
+from service.core.db.types import Conn
 from service.evidence import assess, wording
 from service.evidence.person import is_rest
 from signal_processing.metrics import smallest_worthwhile_change
@@ -24,7 +23,7 @@ from signal_processing.metrics import smallest_worthwhile_change
 COHORT_ENDPOINTS = (("acute_stress", "ln_rmssd"), ("acute_stress", "mean_hr"))
 
 
-def _session_deltas(conn: psycopg.Connection, person: dict[str, Any], *, modality: str | None,
+def _session_deltas(conn: Conn, person: dict[str, Any], *, modality: str | None,
                     pressure: str | None, cfg: WindowConfig
                     ) -> dict[str, list[assess.SessionDelta]]:
     person_id = str(person["id"])
@@ -42,7 +41,7 @@ def _session_deltas(conn: psycopg.Connection, person: dict[str, Any], *, modalit
     return out
 
 
-def cohort_evidence(conn: psycopg.Connection, persons: list[dict[str, Any]], *,
+def cohort_evidence(conn: Conn, persons: list[dict[str, Any]], *,
                     modality: str | None = None, pressure: str | None = None,
                     cfg: WindowConfig = DEFAULT_WINDOWS) -> dict[str, Any]:
     """Pooled evidence over ``persons`` (already filtered to those who consented)."""

@@ -20,8 +20,6 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import psycopg
-
 from service.analysis.session_response import (
     DEFAULT_WINDOWS,
     WindowConfig,
@@ -30,6 +28,7 @@ from service.analysis.session_response import (
 from service.care.repository import lab_results, self_reports
 from service.care.repository import sessions as session_repo
 from service.care.schemas import is_rest as is_rest_modality
+from service.core.db.types import Conn
 from service.evidence import wording
 from service.evidence.assess import ClaimResult, EndpointData, assess_person
 from service.trials import service as trials
@@ -128,7 +127,8 @@ def _recovery_endpoint(ss: _Sessions) -> EndpointData:
 
 
 def _split(pairs: Iterable[dict[str, Any]], rest_ids: set[int], change) -> tuple[list, list]:
-    massage, rest = [], []
+    massage: list[float] = []
+    rest: list[float] = []
     for p in pairs:
         (rest if p["session_id"] in rest_ids else massage).append(change(p))
     return massage, rest
@@ -167,7 +167,7 @@ def like_with_like_cortisol(pairs: list[dict[str, Any]], tz: str
     return kept, specimen, clock, total - len(kept)
 
 
-def endpoints_for(conn: psycopg.Connection, person: dict[str, Any], sessions: list[dict[str, Any]],
+def endpoints_for(conn: Conn, person: dict[str, Any], sessions: list[dict[str, Any]],
                   responses: list[dict[str, Any]]) -> tuple[list[EndpointData], dict[str, list[str]]]:
     """Every endpoint's per-session changes, and claim-specific caveats (cortisol sampling)."""
     person_id = str(person["id"])
@@ -194,7 +194,7 @@ def endpoints_for(conn: psycopg.Connection, person: dict[str, Any], sessions: li
     return out, caveats
 
 
-def person_evidence(conn: psycopg.Connection, person: dict[str, Any],
+def person_evidence(conn: Conn, person: dict[str, Any],
                     cfg: WindowConfig = DEFAULT_WINDOWS) -> dict[str, Any]:
     """Every claim for one person, with literature, plain-language summary and caveats."""
     person_id = str(person["id"])

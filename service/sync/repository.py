@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from service.core.db.types import Conn
+from service.core.db.types import Conn, returned
 
 #: Arbitrary constant naming the per-connection sync lock (the connection id is the key).
 SYNC_LOCK_CLASS = 0x56A6_0080
@@ -35,7 +35,7 @@ def upsert_connection(conn: Conn, *, person_id: str, provider: str, secret: str,
                       token_expires_at: dt.datetime | None, scopes: list[str],
                       external_user_id: str | None) -> dict[str, Any]:
     """The person's connection to ``provider``, new or re-authorised (cursors are kept)."""
-    return conn.execute(
+    return returned(conn.execute(
         f"""INSERT INTO sync_connection (person_id, provider, secret, token_expires_at, scopes,
                                          external_user_id)
             VALUES (%s, %s, %s, %s, %s, %s)
@@ -44,7 +44,7 @@ def upsert_connection(conn: Conn, *, person_id: str, provider: str, secret: str,
                 scopes = EXCLUDED.scopes, external_user_id = EXCLUDED.external_user_id,
                 status = 'active', last_error = NULL, next_sync_at = now()
             RETURNING {_PUBLIC}""",
-        (person_id, provider, secret, token_expires_at, scopes, external_user_id)).fetchone()
+        (person_id, provider, secret, token_expires_at, scopes, external_user_id)).fetchone())
 
 
 def connection(conn: Conn, connection_id: int) -> dict[str, Any] | None:
@@ -130,12 +130,12 @@ def advance_cursor(conn: Conn, connection_id: int, person_id: str, data_type: st
 
 def start_run(conn: Conn, *, connection: dict[str, Any], trigger: str,
               range_start: dt.datetime | None, range_end: dt.datetime) -> dict[str, Any]:
-    return conn.execute(
+    return returned(conn.execute(
         """INSERT INTO sync_run (connection_id, person_id, provider, trigger, range_start,
                                  range_end)
            VALUES (%s, %s, %s, %s, %s, %s) RETURNING *""",
         (connection["id"], connection["person_id"], connection["provider"], trigger,
-         range_start, range_end)).fetchone()
+         range_start, range_end)).fetchone())
 
 
 def interrupted_runs(conn: Conn, connection_id: int) -> list[dict[str, Any]]:
@@ -164,8 +164,8 @@ def runs_of(conn: Conn, connection_id: int, limit: int = 20) -> list[dict[str, A
 
 
 def try_lock(conn: Conn, connection_id: int) -> bool:
-    return conn.execute("SELECT pg_try_advisory_lock(%s, %s) AS ok",
-                        (SYNC_LOCK_CLASS, connection_id)).fetchone()["ok"]
+    return returned(conn.execute("SELECT pg_try_advisory_lock(%s, %s) AS ok",
+                                 (SYNC_LOCK_CLASS, connection_id)).fetchone())["ok"]
 
 
 def unlock(conn: Conn, connection_id: int) -> None:
