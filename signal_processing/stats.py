@@ -15,7 +15,6 @@ Wilcoxon/Hodges-Lehmann one (:func:`hl_interval`); its coverage is simulated in
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -26,13 +25,9 @@ from scipy import stats
 __all__ = [
     "MIN_INTERVAL_N",
     "MIN_SESSIONS_PER_PERSON_POOLED",
-    "BootstrapCI",
     "LocationInterval",
     "PooledEffect",
-    "bootstrap_hl_ci",
     "dersimonian_laird",
-    "expanded_level",
-    "expansion_factor",
     "hedges_g",
     "hl_interval",
     "hl_variance",
@@ -61,10 +56,6 @@ MIN_SESSIONS_PER_PERSON_POOLED = 6
 #: approximation (the exact recursion costs O(n^3); at n = 200 the two pick the same Walsh
 #: average or the next one, and their levels differ by < 1e-5).
 EXACT_SIGNED_RANK_MAX_N = 200
-
-# Deprecated: the bootstrap interval below covered 78-90 % at n = 3-5 (issue 11).
-MIN_BOOTSTRAP_N = 3
-
 
 def _clean(values: Sequence[float] | np.ndarray) -> np.ndarray:
     """Float array of the finite values (None/NaN are dropped: they are missing sessions)."""
@@ -203,91 +194,6 @@ def hl_variance(values: Sequence[float] | np.ndarray) -> float | None:
         return None
     t = float(stats.t.ppf(0.5 + ci.achieved_level / 2.0, df=ci.n - 1))
     return ((ci.high - ci.low) / (2.0 * t)) ** 2
-
-def expansion_factor(n: int, confidence_level: float = 0.95) -> float:
-    """Deprecated with :func:`bootstrap_hl_ci`. Ratio of the expanded to the nominal normal quantile: ``sqrt(n/(n−1)) · t_{n−1} / z``.
-
-    Multiplying a bootstrap standard error by this factor gives the same small-sample
-    correction as :func:`expanded_level` gives the interval.
-    """
-    q = 0.5 + confidence_level / 2.0
-    return float(math.sqrt(n / (n - 1)) * stats.t.ppf(q, df=n - 1) / stats.norm.ppf(q))
-
-
-@dataclass(frozen=True)
-class BootstrapCI:
-    """A bootstrap confidence interval with its bootstrap standard error."""
-
-    low: float
-    high: float
-    standard_error: float
-    confidence_level: float  # nominal level the interval is reported at
-    bootstrap_level: float  # level actually requested from the bootstrap (after expansion)
-    n_resamples: int
-    method: str
-
-
-def expanded_level(n: int, confidence_level: float = 0.95) -> float:
-    """Deprecated with :func:`bootstrap_hl_ci`. Bootstrap level that corrects the known small-sample narrowness of bootstrap intervals.
-
-    Hesterberg's "expanded" interval (Hesterberg 2015, *Am. Stat.* 69:371–386): bootstrap
-    intervals behave like z-intervals with the plug-in (divide-by-n) standard error, so
-    for small n they are too narrow. Asking the bootstrap for level
-    ``2 Φ(sqrt(n / (n − 1)) · t_{n−1, (1+level)/2}) − 1`` makes the width match a
-    t-interval with the usual standard error. For n = 8 a nominal 95 % becomes ≈ 98.8 %;
-    the effect fades as n grows (n = 30: ≈ 96 %).
-    """
-    t = stats.t.ppf(0.5 + confidence_level / 2.0, df=n - 1)
-    return float(2.0 * stats.norm.cdf(math.sqrt(n / (n - 1)) * t) - 1.0)
-
-
-def bootstrap_hl_ci(
-    values: Sequence[float] | np.ndarray,
-    *,
-    confidence_level: float = 0.95,
-    n_resamples: int = 2000,
-    seed: int = 0,
-    expand: bool = True,
-) -> BootstrapCI | None:
-    """Deprecated: use :func:`hl_interval`. BCa bootstrap interval of the Hodges–Lehmann estimate.
-
-    Kept only until ``evidence.py`` and ``bench/validate_evidence.py`` switch to
-    :func:`hl_interval` / :func:`hl_variance`; even expanded it covered 78/88/90 % at
-    n = 3/4/5 (issue 11).
-
-    Uses ``scipy.stats.bootstrap(method="BCa")`` (Efron 1987, *JASA* 82:171–185;
-    Efron & Tibshirani 1993, ch. 14) with a fixed ``seed`` so that the same data
-    always give the same interval. With ``expand`` (default) the bootstrap is asked for
-    :func:`expanded_level` instead of the nominal level: plain BCa covered only 88–92 %
-    with 6–8 usable sessions in our simulation (docs/validation.md). Returns ``None`` when the
-    interval is undefined:
-    fewer than 3 values, all values equal (no sampling variability to resample), or
-    a BCa computation that degenerates to NaN (scipy warns in that case).
-    """
-    x = _clean(values)
-    if x.size < MIN_BOOTSTRAP_N or np.ptp(x) == 0.0:
-        return None
-    level = expanded_level(x.size, confidence_level) if expand else confidence_level
-    with warnings.catch_warnings():
-        # scipy signals a degenerate bootstrap distribution with a warning and NaN bounds;
-        # we turn that into None below instead of letting it leak to the user.
-        warnings.simplefilter("ignore")
-        res = stats.bootstrap(
-            (x,),
-            _walsh_medians,
-            vectorized=True,
-            axis=-1,
-            confidence_level=level,
-            n_resamples=n_resamples,
-            method="BCa",
-            rng=np.random.default_rng(seed),
-        )
-    low, high = float(res.confidence_interval.low), float(res.confidence_interval.high)
-    se = float(res.standard_error)
-    if not (math.isfinite(low) and math.isfinite(high) and math.isfinite(se)):
-        return None
-    return BootstrapCI(low, high, se, confidence_level, level, n_resamples, "BCa")
-
 
 def hedges_g(values: Sequence[float] | np.ndarray) -> float | None:
     """Standardised mean change of paired differences, bias-corrected (Hedges' g_z).

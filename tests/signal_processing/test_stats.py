@@ -7,15 +7,11 @@ import math
 
 import numpy as np
 import pytest
-
 from scipy.stats import wilcoxon
 
 from signal_processing.stats import (
     MIN_INTERVAL_N,
-    bootstrap_hl_ci,
     dersimonian_laird,
-    expanded_level,
-    expansion_factor,
     hedges_g,
     hl_interval,
     hl_variance,
@@ -49,37 +45,6 @@ def test_hodges_lehmann_shift_equivariant_and_robust() -> None:
 def test_hodges_lehmann_ignores_missing_and_handles_empty() -> None:
     assert hodges_lehmann([1.0, None, float("nan"), 3.0]) == pytest.approx(2.0)
     assert hodges_lehmann([]) is None
-
-
-def test_bootstrap_ci_none_for_too_few_or_constant() -> None:
-    assert bootstrap_hl_ci([0.1, 0.2]) is None
-    assert bootstrap_hl_ci([0.3] * 8) is None
-    assert bootstrap_hl_ci([]) is None
-
-
-def test_bootstrap_ci_deterministic_brackets_estimate_and_narrows() -> None:
-    rng = np.random.default_rng(4)
-    small = rng.normal(0.2, 0.1, 8)
-    a = bootstrap_hl_ci(small, seed=11)
-    b = bootstrap_hl_ci(small, seed=11)
-    assert a is not None and a == b
-    assert a.method == "BCa" and a.low < hodges_lehmann(small) < a.high
-    large = rng.normal(0.2, 0.1, 60)
-    c = bootstrap_hl_ci(large, seed=11)
-    assert c is not None and (c.high - c.low) < (a.high - a.low)
-    assert c.standard_error > 0
-
-
-def test_bootstrap_ci_coverage_is_roughly_nominal() -> None:
-    # Loose bound: BCa is known to under-cover a little at small n; 150 reps keep this fast.
-    rng = np.random.default_rng(5)
-    hits = 0
-    reps = 150
-    for r in range(reps):
-        x = rng.normal(1.0, 2.0, 12)
-        ci = bootstrap_hl_ci(x, seed=r, n_resamples=999)
-        hits += ci.low <= 1.0 <= ci.high
-    assert 0.82 <= hits / reps <= 1.0
 
 
 def test_hedges_g_matches_definition_and_shrinks_cohens_dz() -> None:
@@ -237,32 +202,6 @@ def test_dersimonian_laird_single_person_and_bad_variances() -> None:
     one = dersimonian_laird([0.2], [0.01])
     assert one.k == 1 and one.i2 is None and one.tau2 == 0.0
     assert dersimonian_laird([0.2, 0.3], [0.0, float("nan")]) is None
-
-
-def test_expanded_level_widens_small_samples_and_fades_with_n() -> None:
-    levels = [expanded_level(n) for n in (4, 8, 16, 64, 1000)]
-    assert all(level > 0.95 for level in levels)
-    assert levels == sorted(levels, reverse=True)
-    assert levels[-1] == pytest.approx(0.95, abs=0.002)
-
-
-def test_expanded_interval_is_wider_than_plain_bca() -> None:
-    x = np.random.default_rng(7).normal(0.1, 0.2, 8)
-    wide = bootstrap_hl_ci(x, seed=3)
-    plain = bootstrap_hl_ci(x, seed=3, expand=False)
-    assert wide.low < plain.low and wide.high > plain.high
-    assert wide.confidence_level == plain.confidence_level == 0.95
-    assert wide.bootstrap_level == pytest.approx(expanded_level(8)) and plain.bootstrap_level == 0.95
-
-
-def test_expansion_factor_matches_expanded_level() -> None:
-    from scipy.stats import norm
-
-    for n in (5, 8, 20):
-        z_expanded = norm.ppf(0.5 + expanded_level(n) / 2)
-        assert expansion_factor(n) == pytest.approx(z_expanded / norm.ppf(0.975))
-        assert expansion_factor(n) > 1
-    assert expansion_factor(5) > expansion_factor(20)
 
 
 def test_hartung_knapp_widens_with_t_and_same_point_estimate() -> None:
