@@ -53,9 +53,9 @@ from . import archive as zipsafe
 from .apple_beats import BeatTimeError, parse_beat_time, place_beats
 from .apple_ecg import ecg_beats, parse_ecg
 from .base import (
-    HEART_RATE_BOUNDS_BPM,
     ConnectorError,
     Episode,
+    HEART_RATE_BOUNDS_BPM,
     Item,
     Metric,
     ReadContext,
@@ -64,8 +64,10 @@ from .base import (
     SourceInfo,
     SourceKind,
     keep_within,
+    requires_data,
     rr_batch,
 )
+from .localtime import MAX_OFFSET_S
 
 #: Samples waiting, over all (source, metric, tags), before the largest
 #: waiting batch is flushed: batches hold up to this many samples, and memory
@@ -137,6 +139,7 @@ class AppleHealth:
                 return False
         return b"<HealthData" in head or b"<!DOCTYPE HealthData" in head
 
+    @requires_data
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         with ExitStack() as stack:
             raw, xml_size, ecgs = self._open(path, stack)
@@ -334,6 +337,7 @@ class _Sources:
 # -- dates --------------------------------------------------------------------
 
 _DATE_LEN = 25  # "2024-05-04 07:00:00 +0200"
+IMPOSSIBLE_OFFSET = "date with a UTC offset beyond ±14 hours"
 _DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 21, 22, 23, 24])
 _SEPARATORS = {4: ord("-"), 7: ord("-"), 10: ord(" "), 13: ord(":"), 16: ord(":"), 19: ord(" ")}
 
@@ -377,6 +381,7 @@ def parse_date_rows(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     offset = sign * (number(21, 22) * 3600 + number(23, 24) * 60)
     ok &= ((month >= 1) & (month <= 12) & (day >= 1) & (day <= 31) & (hour <= 23)
            & (minute <= 59) & (second <= 60))
+    ok &= possible_offset(number(21, 22), number(23, 24))
     # Days since 1970-01-01 from a civil date (H. Hinnant, "chrono-Compatible
     # Low-Level Date Algorithms", days_from_civil).
     y = year - (month <= 2)
@@ -389,6 +394,19 @@ def parse_date_rows(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     seconds[~ok] = 0
     offset[~ok] = 0
     return seconds * 1_000_000, offset, ok
+
+
+def possible_offset(hours: np.ndarray, minutes: np.ndarray) -> np.ndarray:
+    """Offsets some zone uses: within ±14 h, minutes under 60 (``+2500`` is not one)."""
+    return (minutes <= 59) & (hours * 60 + minutes <= MAX_OFFSET_S // 60)
+
+
+def offset_rows_impossible(chars: np.ndarray) -> int:
+    """How many well-shaped date rows fail only for their offset (for the report)."""
+    digits = chars[:, 21:25].astype(np.int64) - ord("0")
+    shaped = ((digits >= 0) & (digits <= 9)).all(axis=1)
+    hours, minutes = digits[:, 0] * 10 + digits[:, 1], digits[:, 2] * 10 + digits[:, 3]
+    return int(np.count_nonzero(shaped & ~possible_offset(hours, minutes)))
 
 
 _ONE_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) "
@@ -410,6 +428,8 @@ def parse_date(text: str) -> dt.datetime:
     if match is None:
         raise ValueError(f"date {text[:40]!r} is not 'YYYY-MM-DD hh:mm:ss +hhmm'")
     year, month, day, hour, minute, second, sign, off_h, off_m = match.groups()
+    if not possible_offset(np.int64(off_h), np.int64(off_m)):
+        raise ValueError(f"date {text[:40]!r}: UTC offset beyond ±14 hours")
     return dt.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
                        tzinfo=_zone(sign, off_h, off_m))
 
@@ -438,13 +458,16 @@ def _flush(pending: _Pending, report: ReadReport) -> Iterator[SampleBatch]:
     rows = np.frombuffer(pending.starts, np.uint8).reshape(-1, _DATE_LEN)
     # In slices: the arithmetic's temporaries stay small however full the batch is.
     parts = [parse_date_rows(rows[i:i + _PARSE_ROWS]) for i in range(0, len(rows), _PARSE_ROWS)]
+    impossible = offset_rows_impossible(rows)
     del rows  # releases the bytearray's buffer
     ts, offsets, ok = (np.concatenate(column) for column in zip(*parts, strict=True))
-    report.reject("unparseable date", int(ok.size - np.count_nonzero(ok)))
+    report.reject(IMPOSSIBLE_OFFSET, impossible)
+    report.reject("unparseable date", int(ok.size - np.count_nonzero(ok)) - impossible)
     values = np.array(pending.values, dtype=np.float64)[ok] * pending.factor
     ts, offsets = ts[ok], offsets[ok]
     metric = pending.metric
-    keep = keep_within(values, BOUNDS[metric], f"{metric} out of physiological bounds", report)
+    keep = keep_within(values, BOUNDS[metric], f"{metric} out of physiological bounds", report,
+                       metric=metric)
     ts, offsets, values = ts[keep], offsets[keep], values[keep]
     pending.starts, pending.values = bytearray(), array("d")
     for offset in np.unique(offsets):

@@ -6,6 +6,9 @@ data export, an Empatica session). They are read member by member through
 whole central directory is checked:
 
 * a member name that is absolute or climbs out with ``..`` (zip-slip) is refused;
+* a member that is a symbolic link (Unix mode in its external attributes) is
+  refused: nothing is extracted, but a link's "content" is only its target
+  path, and real exports never hold one;
 * a member whose declared uncompressed size is over ``MAX_RATIO`` times its
   compressed size is refused (zip bomb), as is an archive whose declared total
   is over ``max_total_bytes``.
@@ -17,6 +20,7 @@ member cannot inflate past what the directory declares.
 from __future__ import annotations
 
 import posixpath
+import stat
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -81,6 +85,8 @@ def check(archive: zipfile.ZipFile, label: str, max_total_bytes: int) -> None:
     total = 0
     for info in archive.infolist():
         _check_name(label, info.filename)
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise ConnectorError(label, f"refused: member {info.filename!r} is a symbolic link")
         total += info.file_size
         if (info.file_size > RATIO_FLOOR_BYTES
                 and info.file_size > MAX_RATIO * max(info.compress_size, 1)):

@@ -47,6 +47,7 @@ from .base import (
     ReadReport,
     SourceInfo,
     from_epoch_us,
+    requires_data,
 )
 from .export_tree import ExportFile, is_lone_file, list_names, open_export
 from .jsonstream import items
@@ -137,6 +138,7 @@ class Fitbit:
     def sniff(self, path: Path, head: bytes) -> bool:
         return looks_like_fitbit(list_names(path), head, is_lone_file(path))
 
+    @requires_data
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         with open_export(path) as files:
             chosen: list[tuple[int, ExportFile, str]] = []

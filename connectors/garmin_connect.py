@@ -47,9 +47,9 @@ import numpy as np
 
 from . import archive, localtime
 from .base import (
-    HEART_RATE_BOUNDS_BPM,
     ConnectorError,
     Episode,
+    HEART_RATE_BOUNDS_BPM,
     Item,
     Metric,
     ReadContext,
@@ -57,6 +57,7 @@ from .base import (
     SampleBatch,
     SourceInfo,
     keep_within,
+    requires_data,
     to_epoch_us,
 )
 from .export_files import ExportFile, list_names, load_json, open_export
@@ -132,6 +133,7 @@ class GarminConnect:
                        for name in list_names(path))
         return file_kind(path.name) in ("uds", "sleep", "health") and head.lstrip()[:1] == b"["
 
+    @requires_data
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         try:
             localtime.zone(ctx.tz)
@@ -367,7 +369,7 @@ class _Series:
             offsets = table[:, 1].astype(np.int64)
             values = table[:, 2]
             ok = keep_within(values, BOUNDS[metric], f"{metric} out of physiological bounds",
-                             report)
+                             report, metric=metric)
             for offset in np.unique(offsets[ok]):
                 same = ok & (offsets == offset)
                 order = np.argsort(ts[same], kind="stable")

@@ -29,11 +29,11 @@ import numpy as np
 
 from . import archive
 from .base import (
-    HEART_RATE_BOUNDS_BPM,
-    RR_BOUNDS_MS,
     ConnectorError,
+    HEART_RATE_BOUNDS_BPM,
     Item,
     Metric,
+    RR_BOUNDS_MS,
     ReadContext,
     ReadReport,
     SampleBatch,
@@ -41,6 +41,7 @@ from .base import (
     SourceKind,
     heart_rate_batch,
     keep_within,
+    requires_data,
     rr_batch,
 )
 
@@ -604,6 +605,7 @@ class GarminFit:
                        for n in names)
         return False
 
+    @requires_data
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         if path.is_dir():
             yield from self._read_folder(path, report)

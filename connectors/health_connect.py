@@ -57,9 +57,9 @@ import numpy as np
 
 from . import archive
 from .base import (
-    HEART_RATE_BOUNDS_BPM,
     ConnectorError,
     Episode,
+    HEART_RATE_BOUNDS_BPM,
     Item,
     Metric,
     ReadContext,
@@ -67,6 +67,7 @@ from .base import (
     SampleBatch,
     SourceInfo,
     SourceKind,
+    requires_data,
 )
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -145,6 +146,7 @@ class HealthConnect:
                 return False
         return False
 
+    @requires_data
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         with ExitStack() as stack:
             db_path, label = self._database(path, stack)

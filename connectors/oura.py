@@ -53,6 +53,7 @@ from .base import (
     ReadContext,
     ReadReport,
     SourceInfo,
+    requires_data,
     to_epoch_us,
 )
 from .export_tree import ExportFile, is_lone_file, list_names, open_export
@@ -362,6 +363,7 @@ class Oura:
     def sniff(self, path: Path, head: bytes) -> bool:
         return looks_like_oura(path, head)
 
+    @requires_data
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         zone = zone_or_none(ctx.tz)
         if zone is None:

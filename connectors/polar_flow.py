@@ -49,6 +49,7 @@ from .base import (
     SampleBatch,
     SourceInfo,
     heart_rate_batch,
+    requires_data,
     rr_batch,
     to_epoch_us,
 )
@@ -93,6 +94,7 @@ class PolarFlow:
         return b'"devicePpiSamplesList"' in head or (
             SESSION_FILE.search(path.name) is not None and b'"exercises"' in head)
 
+    @requires_data
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         try:
             localtime.zone(ctx.tz)
