@@ -53,9 +53,9 @@ from . import archive as zipsafe
 from .apple_beats import BeatTimeError, parse_beat_time, place_beats
 from .apple_ecg import ecg_beats, parse_ecg
 from .base import (
+    HEART_RATE_BOUNDS_BPM,
     ConnectorError,
     Episode,
-    HEART_RATE_BOUNDS_BPM,
     Item,
     Metric,
     ReadContext,
@@ -381,7 +381,7 @@ def parse_date_rows(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     offset = sign * (number(21, 22) * 3600 + number(23, 24) * 60)
     ok &= ((month >= 1) & (month <= 12) & (day >= 1) & (day <= 31) & (hour <= 23)
            & (minute <= 59) & (second <= 60))
-    ok &= possible_offset(number(21, 22), number(23, 24))
+    ok &= offset_in_range(number(21, 22), number(23, 24))
     # Days since 1970-01-01 from a civil date (H. Hinnant, "chrono-Compatible
     # Low-Level Date Algorithms", days_from_civil).
     y = year - (month <= 2)
@@ -396,7 +396,7 @@ def parse_date_rows(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return seconds * 1_000_000, offset, ok
 
 
-def possible_offset(hours: np.ndarray, minutes: np.ndarray) -> np.ndarray:
+def offset_in_range(hours: np.ndarray, minutes: np.ndarray) -> np.ndarray:
     """Offsets some zone uses: within ±14 h, minutes under 60 (``+2500`` is not one)."""
     return (minutes <= 59) & (hours * 60 + minutes <= MAX_OFFSET_S // 60)
 
@@ -406,7 +406,7 @@ def offset_rows_impossible(chars: np.ndarray) -> int:
     digits = chars[:, 21:25].astype(np.int64) - ord("0")
     shaped = ((digits >= 0) & (digits <= 9)).all(axis=1)
     hours, minutes = digits[:, 0] * 10 + digits[:, 1], digits[:, 2] * 10 + digits[:, 3]
-    return int(np.count_nonzero(shaped & ~possible_offset(hours, minutes)))
+    return int(np.count_nonzero(shaped & ~offset_in_range(hours, minutes)))
 
 
 _ONE_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) "
@@ -428,7 +428,7 @@ def parse_date(text: str) -> dt.datetime:
     if match is None:
         raise ValueError(f"date {text[:40]!r} is not 'YYYY-MM-DD hh:mm:ss +hhmm'")
     year, month, day, hour, minute, second, sign, off_h, off_m = match.groups()
-    if not possible_offset(np.int64(off_h), np.int64(off_m)):
+    if not offset_in_range(np.int64(off_h), np.int64(off_m)):
         raise ValueError(f"date {text[:40]!r}: UTC offset beyond ±14 hours")
     return dt.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
                        tzinfo=_zone(sign, off_h, off_m))

@@ -263,7 +263,8 @@ class EmpaticaE4:
             wanted = [i for i in infos if PurePosixPath(i.filename).name.lower() in _READERS]
             for other in infos:
                 if other not in wanted:
-                    report.skip(f"Empatica file not imported ({PurePosixPath(other.filename).name})")
+                    other_name = PurePosixPath(other.filename).name
+                    report.skip(f"Empatica file not imported ({other_name})")
             report.bytes_total = sum(i.file_size for i in wanted)
             done = 0
             for info in wanted:

@@ -47,9 +47,9 @@ import numpy as np
 
 from . import archive, localtime
 from .base import (
+    HEART_RATE_BOUNDS_BPM,
     ConnectorError,
     Episode,
-    HEART_RATE_BOUNDS_BPM,
     Item,
     Metric,
     ReadContext,
@@ -338,15 +338,16 @@ def _moment(value: Any) -> dt.datetime | None:
     """A Garmin GMT time: ISO text without offset, or epoch milliseconds."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return dt.datetime.fromtimestamp(value / 1000, dt.UTC)
-    if not isinstance(value, str):
-        return None
     try:
+        if isinstance(value, (int, float)):
+            return dt.datetime.fromtimestamp(value / 1000, dt.UTC)
+        if not isinstance(value, str):
+            return None
         moment = dt.datetime.fromisoformat(value)
-    except ValueError:
+        return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else (
+            localtime.possible_offset(moment))
+    except (ValueError, OverflowError, OSError):  # NaN, year 300000, +25:00
         return None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
 
 
 class _Series:

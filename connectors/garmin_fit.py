@@ -29,11 +29,11 @@ import numpy as np
 
 from . import archive
 from .base import (
-    ConnectorError,
     HEART_RATE_BOUNDS_BPM,
+    RR_BOUNDS_MS,
+    ConnectorError,
     Item,
     Metric,
-    RR_BOUNDS_MS,
     ReadContext,
     ReadReport,
     SampleBatch,

@@ -57,9 +57,9 @@ import numpy as np
 
 from . import archive
 from .base import (
+    HEART_RATE_BOUNDS_BPM,
     ConnectorError,
     Episode,
-    HEART_RATE_BOUNDS_BPM,
     Item,
     Metric,
     ReadContext,

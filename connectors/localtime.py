@@ -56,6 +56,14 @@ def parse_offset(text: str) -> int:
     return -seconds if sign == "-" else seconds
 
 
+def possible_offset(moment: dt.datetime) -> dt.datetime:
+    """``moment`` unchanged; ValueError when its UTC offset is one no zone uses (over 14 h)."""
+    offset = moment.utcoffset()
+    if offset is not None and abs(offset.total_seconds()) > MAX_OFFSET_S:
+        raise ValueError(f"UTC offset {offset} is beyond ±14 hours")
+    return moment
+
+
 @dataclass(frozen=True)
 class Layout:
     """A fixed date-time layout: ``Y``/``M``/``D``/``h``/``m``/``s`` are digits, the rest literal.

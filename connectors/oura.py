@@ -58,7 +58,7 @@ from .base import (
 )
 from .export_tree import ExportFile, is_lone_file, list_names, open_export
 from .jsonstream import iter_json
-from .localtime import zone_or_none
+from .localtime import possible_offset, zone_or_none
 from .tabular import FileProblems, csv_rows, normalise
 from .vendor import batches, file_kind, noon_us
 
@@ -123,7 +123,10 @@ def parse_time(value: Any, name: str) -> dt.datetime:
         raise RecordProblem(f"unparseable {name}") from None
     if moment.tzinfo is None:
         raise RecordProblem(f"{name} without a UTC offset")
-    return moment
+    try:
+        return possible_offset(moment)
+    except ValueError:
+        raise RecordProblem(f"{name} with a UTC offset beyond ±14 hours") from None
 
 
 def _offset_s(moment: dt.datetime) -> int:

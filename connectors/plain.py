@@ -52,7 +52,7 @@ from .base import (
     to_epoch_us,
 )
 from .lines import decode_line, numbered_lines
-from .localtime import MAX_OFFSET_S
+from .localtime import possible_offset
 
 CHUNK_LINES = 50_000
 _NUMBER = re.compile(rb"^\s*[-+]?\d+(?:[.,]\d*)?\s*$")
@@ -79,10 +79,7 @@ def parse_instant(text: str, tz: str) -> dt.datetime:
     moment = dt.datetime.fromisoformat(value)
     if moment.tzinfo is None:
         return place_wall_clock(moment, ZoneInfo(tz), tz)
-    offset = moment.utcoffset()
-    if offset is not None and abs(offset.total_seconds()) > MAX_OFFSET_S:
-        raise ValueError(f"UTC offset of {text.strip()[:40]!r} is beyond ±14 hours")
-    return moment
+    return possible_offset(moment)
 
 
 def place_wall_clock(moment: dt.datetime, zone: ZoneInfo, name: str) -> dt.datetime:

@@ -22,8 +22,8 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator
-from typing import IO
 from dataclasses import dataclass, field
+from typing import IO
 
 import numpy as np
 
