@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
@@ -549,7 +550,9 @@ def decode_fit(stream: IO[bytes], name: str, report: ReadReport) -> Iterator[Sam
                     decoder = _Decoder(state, report)
                 elif isinstance(frame, fitdecode.FitDataMessage):
                     decoder.message(frame)
-    except fitdecode.FitError as exc:
+    except (fitdecode.FitError, struct.error, EOFError) as exc:
+        # fitdecode raises struct.error where a truncated header or
+        # definition leaves too few bytes for a field.
         offset = getattr(exc, "offset", None)
         where = f"byte {offset}" if offset is not None else None
         raise ConnectorError(name, f"not a readable FIT file: {exc}", record=where) from exc
