@@ -533,32 +533,47 @@ def decode_fit(stream: IO[bytes], name: str, report: ReadReport) -> Iterator[Sam
     the file is truncated, fails its CRC, or is not FIT at all.
     """
     state: _FileState | None = None
-    try:
-        with fitdecode.FitReader(stream, check_crc=fitdecode.CrcCheck.RAISE,
-                                 error_handling=fitdecode.ErrorHandling.RAISE) as reader:
-            for frame in reader:
-                if isinstance(frame, fitdecode.FitHeader):
-                    previous = state
-                    state = _FileState()
-                    if previous is not None:
-                        yield from _batches(previous, report)
-                        # A chained file without its own file_id (Garmin appends
-                        # the HRM's stored ``hr`` data this way) is the same
-                        # recording: it keeps the devices and the UTC offset.
-                        state.creator, state.sensor = previous.creator, previous.sensor
-                        state.utc_offset_s = previous.utc_offset_s
-                    decoder = _Decoder(state, report)
-                elif isinstance(frame, fitdecode.FitDataMessage):
-                    decoder.message(frame)
-    except (fitdecode.FitError, struct.error, EOFError) as exc:
-        # fitdecode raises struct.error where a truncated header or
-        # definition leaves too few bytes for a field.
-        offset = getattr(exc, "offset", None)
-        where = f"byte {offset}" if offset is not None else None
-        raise ConnectorError(name, f"not a readable FIT file: {exc}", record=where) from exc
+    with fitdecode.FitReader(stream, check_crc=fitdecode.CrcCheck.RAISE,
+                             error_handling=fitdecode.ErrorHandling.RAISE) as reader:
+        for frame in _frames(reader, name):
+            if isinstance(frame, fitdecode.FitHeader):
+                previous = state
+                state = _FileState()
+                if previous is not None:
+                    yield from _batches(previous, report)
+                    # A chained file without its own file_id (Garmin appends
+                    # the HRM's stored ``hr`` data this way) is the same
+                    # recording: it keeps the devices and the UTC offset.
+                    state.creator, state.sensor = previous.creator, previous.sensor
+                    state.utc_offset_s = previous.utc_offset_s
+                decoder = _Decoder(state, report)
+            elif isinstance(frame, fitdecode.FitDataMessage):
+                decoder.message(frame)
     if state is None:
         raise ConnectorError(name, "empty file: no FIT header")
     yield from _batches(state, report)
+
+
+def _frames(reader: fitdecode.FitReader, name: str) -> Iterator[Any]:
+    """fitdecode's frames, with every way it reports a damaged file as a ConnectorError.
+
+    Besides its own FitError, fitdecode raises struct.error where a truncated
+    header or definition leaves too few bytes for a field, and fails an
+    internal assertion when a record runs past the declared data size.
+    """
+    frames = iter(reader)
+    while True:
+        try:
+            frame = next(frames)
+        except StopIteration:
+            return
+        except (fitdecode.FitError, struct.error, EOFError, AssertionError) as exc:
+            offset = getattr(exc, "offset", None)
+            where = f"byte {offset}" if offset is not None else None
+            problem = str(exc) or "a record runs past the file's declared data size"
+            raise ConnectorError(name, f"not a readable FIT file: {problem}",
+                                 record=where) from exc
+        yield frame
 
 
 def _is_fit_head(head: bytes) -> bool:

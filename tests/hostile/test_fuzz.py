@@ -11,7 +11,7 @@ property: the only exception that may escape is ``ConnectorError`` (whose
 message starts with the file), each input finishes within the hypothesis
 deadline, and its traced peak allocation stays under
 ``fuzzing.MEMORY_LIMIT_BYTES``. The budget is small for CI
-(``VAGUS_FUZZ_EXAMPLES``, default 30 per strategy and connector); the long
+(``VAGUS_FUZZ_EXAMPLES``, default 25 per strategy and connector); the long
 campaign is ``bench/fuzz.py``.
 """
 
@@ -30,7 +30,7 @@ from connectors.registry import CONNECTORS
 from tests.hostile import fuzzing
 from tests.hostile.seeds import seed, seeds
 
-EXAMPLES = int(os.environ.get("VAGUS_FUZZ_EXAMPLES", "30"))
+EXAMPLES = int(os.environ.get("VAGUS_FUZZ_EXAMPLES", "25"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=dt.timedelta(seconds=20), database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
                 print_blob=True)
