@@ -149,7 +149,11 @@ class AppleHealth:
                 if ecg.size > MAX_ECG_BYTES:  # 30 s at 512 Hz is about 150 KB
                     report.skip("ECG file too large to be a 30-second recording")
                     continue
-                yield from _read_ecg(ecg.load(), ecg.name, report)
+                try:
+                    data = ecg.load()
+                except zipsafe.READ_ERRORS as exc:
+                    raise ConnectorError(ecg.name, f"could not read the file: {exc}") from exc
+                yield from _read_ecg(data, ecg.name, report)
             report.progress(report.bytes_total)
 
     def _open(self, path: Path, stack: ExitStack) -> tuple[BinaryIO, int, list[_EcgFile]]:
@@ -163,7 +167,12 @@ class AppleHealth:
                              functools.partial(archive.read, m))
                     for m in zipsafe.members(archive, ".csv")
                     if "/electrocardiograms/" in f"/{m.filename}"]
-            return stack.enter_context(archive.open(info)), info.file_size, ecgs
+            try:
+                xml = archive.open(info)
+            except zipsafe.READ_ERRORS as exc:
+                raise ConnectorError(f"{path}:{info.filename}",
+                                     f"could not read the member: {exc}") from exc
+            return stack.enter_context(xml), info.file_size, ecgs
         xml_path = _xml_in_folder(path) if path.is_dir() else path
         if xml_path is None:
             raise ConnectorError(path, "no export.xml in this folder")
@@ -229,7 +238,10 @@ class _CheckedStream:
             root = _ROOT_TAG.search(visible)
             if root is not None and b"<!--" not in visible[:root.start()]:
                 break
-            chunk = self.raw.read(64 * 1024)
+            try:
+                chunk = self.raw.read(64 * 1024)
+            except zipsafe.READ_ERRORS as exc:
+                raise ConnectorError(name, f"could not read the export: {exc}") from exc
             if not chunk or len(head) > MAX_PROLOG_BYTES:
                 raise ConnectorError(name, "no <HealthData> element at the start: "
                                            "not an Apple Health export.xml")
@@ -527,7 +539,7 @@ def _read_xml(name: Path, raw: BinaryIO, report: ReadReport) -> Iterator[Item]:
                 report.progress(stream.count)
     except etree.XMLSyntaxError as exc:
         raise ConnectorError(name, f"malformed XML: {exc.msg}", line=exc.lineno) from exc
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+    except zipsafe.READ_ERRORS as exc:
         raise ConnectorError(name, f"could not read the export: {exc}") from exc
     if root is not None:
         for leftover in root:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import posixpath
 import stat
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
@@ -35,6 +36,12 @@ MAX_RATIO = 100
 RATIO_FLOOR_BYTES = 1 << 20
 #: Default ceiling for the declared uncompressed total of one archive.
 MAX_TOTAL_BYTES = 64 << 30
+
+
+#: Everything reading a (possibly damaged) zip member can raise: a bad header,
+#: a CRC mismatch, a short read, corrupt deflate data.
+READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, zipfile.BadZipFile,
+                                               zlib.error)
 
 
 def is_zip(path: Path) -> bool:
@@ -66,7 +73,7 @@ def open_nested(outer: zipfile.ZipFile, info: zipfile.ZipInfo, label: str,
     """
     try:
         archive = zipfile.ZipFile(outer.open(info))
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except READ_ERRORS as exc:
         raise ConnectorError(label, f"not a readable zip archive: {exc}") from exc
     try:
         check(archive, label, max_total_bytes)

@@ -226,7 +226,7 @@ def _unrecognised_in_zip(path: Path, readers: Sequence[Connector]) -> list[tuple
                 if not any(_member_recognised(zipped, info, readers) for info in infos):
                     unknown.append((f"{path}!{group}", UNRECOGNISED))
             return unknown
-    except (zipfile.BadZipFile, OSError, EOFError):
+    except archive.READ_ERRORS:
         return []
 
 

@@ -269,7 +269,12 @@ class EmpaticaE4:
             done = 0
             for info in wanted:
                 reader = _READERS[PurePosixPath(info.filename).name.lower()]
-                with zipped.open(info) as member:
-                    yield from reader(member, f"{path}!{info.filename}", source, report)
+                label = f"{path}!{info.filename}"
+                try:
+                    member = zipped.open(info)
+                except archive.READ_ERRORS as exc:
+                    raise ConnectorError(label, f"could not read the member: {exc}") from exc
+                with member:
+                    yield from reader(member, label, source, report)
                 done += info.file_size
                 report.progress(done)

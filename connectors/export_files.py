@@ -97,7 +97,7 @@ def load_json(file: ExportFile) -> Any:
         with file.open() as handle:
             # Never ask for more than the file holds: read(n) allocates n bytes first.
             data = handle.read(min(file.size, MAX_JSON_BYTES) + 1)
-    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+    except archive.READ_ERRORS as exc:
         raise ConnectorError(file.label, f"could not read the file: {exc}") from exc
     return parse_json(data, file.label)
 

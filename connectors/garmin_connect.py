@@ -37,7 +37,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -188,8 +187,11 @@ class _Reader:
     def _fit(self, file: ExportFile) -> Iterator[Item]:
         if file.size > MAX_MEMBER_BYTES:
             raise ConnectorError(file.label, f"{file.size} bytes is too large for a FIT file")
-        with file.open() as handle:
-            data = handle.read()
+        try:
+            with file.open() as handle:
+                data = handle.read()
+        except archive.READ_ERRORS as exc:
+            raise ConnectorError(file.label, f"could not read the file: {exc}") from exc
         yield from decode_fit(io.BytesIO(data), file.label, self.report)
 
     def _fit_zip(self, file: ExportFile) -> Iterator[Item]:
@@ -211,7 +213,7 @@ class _Reader:
                 try:
                     with inner.open(info) as member:
                         data = member.read()
-                except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                except archive.READ_ERRORS as exc:
                     raise ConnectorError(label, f"could not read the member: {exc}") from exc
                 yield from decode_fit(io.BytesIO(data), label, self.report)
 

@@ -162,7 +162,7 @@ def _device(message: fitdecode.FitDataMessage, raw: dict[int, Any],
     serial = raw.get(serial_field)
     return _Device(manufacturer=str(maker if maker is not None else "unknown").lower(),
                    product=str(product if product is not None else "unknown").replace("_", " "),
-                   serial=int(serial) if serial else None)
+                   serial=serial if isinstance(serial, int) and serial else None)
 
 
 def _sensor_kind(device: _Device, creator: _Device | None) -> SourceKind:
@@ -228,7 +228,12 @@ class _Decoder:
         if handler is None:
             self.report.skip(f"FIT message {message.global_mesg_num} ({message.name})")
             return
-        handler(message, raw)
+        try:
+            handler(message, raw)
+        except (TypeError, ValueError, OverflowError, IndexError):
+            # A damaged file's definition can give a field another type or an
+            # array where the profile has one number (tuples, strings, NaN).
+            self.report.reject(f"FIT {message.name} message with malformed fields")
 
     # -- time helpers -------------------------------------------------------
 
@@ -558,8 +563,11 @@ def _frames(reader: fitdecode.FitReader, name: str) -> Iterator[Any]:
     """fitdecode's frames, with every way it reports a damaged file as a ConnectorError.
 
     Besides its own FitError, fitdecode raises struct.error where a truncated
-    header or definition leaves too few bytes for a field, and fails an
-    internal assertion when a record runs past the declared data size.
+    header or definition leaves too few bytes for a field, fails an internal
+    assertion when a record runs past the declared data size, and raises
+    ValueError or TypeError when a definition gives a field an impossible size
+    or an array where its processors expect one number. Only fitdecode's own
+    code runs inside ``next``, so catching these hides no bug of this module.
     """
     frames = iter(reader)
     while True:
@@ -567,7 +575,8 @@ def _frames(reader: fitdecode.FitReader, name: str) -> Iterator[Any]:
             frame = next(frames)
         except StopIteration:
             return
-        except (fitdecode.FitError, struct.error, EOFError, AssertionError) as exc:
+        except (fitdecode.FitError, struct.error, EOFError, AssertionError, ValueError,
+                TypeError, IndexError, KeyError, OverflowError) as exc:
             offset = getattr(exc, "offset", None)
             where = f"byte {offset}" if offset is not None else None
             problem = str(exc) or "a record runs past the file's declared data size"
@@ -662,8 +671,11 @@ class GarminFit:
                     raise ConnectorError(name, f"member of {info.file_size} bytes is too large "
                                                "for a FIT file")
                 # FIT files are small; fitdecode wants a seekable stream.
-                with zipped.open(info) as member:
-                    data = io.BytesIO(member.read())
+                try:
+                    with zipped.open(info) as member:
+                        data = io.BytesIO(member.read())
+                except archive.READ_ERRORS as exc:
+                    raise ConnectorError(name, f"could not read the member: {exc}") from exc
                 yield from decode_fit(data, name, report)
                 done += info.file_size
                 report.progress(done)

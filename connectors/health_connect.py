@@ -142,7 +142,7 @@ class HealthConnect:
                         return False
                     with zipped.open(info) as member:
                         return is_sqlite(member.read(len(SQLITE_MAGIC)))
-            except (zipfile.BadZipFile, OSError, EOFError):
+            except archive.READ_ERRORS:
                 return False
         return False
 
@@ -171,7 +171,7 @@ class HealthConnect:
         try:
             with zipped.open(info) as source, target.open("wb") as sink:
                 shutil.copyfileobj(source, sink, 1 << 20)
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except archive.READ_ERRORS as exc:
             raise ConnectorError(label, f"could not read the member: {exc}") from exc
         return target, label
 

@@ -11,12 +11,11 @@ of being read whole into memory.
 
 from __future__ import annotations
 
-import zipfile
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from .archive import READ_ERRORS
 from .base import ConnectorError
 
 #: The longest line any reader accepts. Real export lines are under a few
@@ -64,7 +63,7 @@ def read_chunk(handle: IO[bytes], label: str | Path, size: int) -> bytes:
     """``handle.read(size)``, with a damaged zip member or disk read as a ConnectorError."""
     try:
         return handle.read(size)
-    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+    except READ_ERRORS as exc:
         raise ConnectorError(label, f"could not read the file: {exc}") from None
 
 

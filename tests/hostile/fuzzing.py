@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from fitdecode.utils import compute_crc
+
 from connectors import ConnectorError, ReadContext, ReadReport
 from connectors.registry import detect, get_connector
 from tests.hostile.seeds import START, TZ
@@ -65,6 +67,26 @@ def mutate(data: bytes, edits: Iterable[Edit]) -> bytes:
             out[at:at] = edit.token
         elif edit.kind == "replace":
             out[at:at + max(len(edit.token), 1)] = edit.token
+    return bytes(out)
+
+
+def repair_fit(data: bytes) -> bytes:
+    """A mutated FIT file with its data size and both CRCs made consistent again.
+
+    Without this nearly every mutation fails the CRC check and the message
+    decoder behind it is never reached.
+    """
+    if len(data) < 16 or data[8:12] != b".FIT" or data[0] not in (12, 14):
+        return data
+    out = bytearray(data)
+    header = out[0]
+    body = len(out) - header - 2
+    if body < 0:
+        return data
+    out[4:8] = body.to_bytes(4, "little")
+    if header == 14:
+        out[12:14] = compute_crc(out, end=12).to_bytes(2, "little")
+    out[-2:] = compute_crc(out, end=len(out) - 2).to_bytes(2, "little")
     return bytes(out)
 
 

@@ -4,7 +4,9 @@ For each connector in ``connectors.registry.CONNECTORS`` hypothesis feeds
 
 * random bytes in place of one file of the connector's seed export, and
 * the seed's own files (``tests/hostile/seeds.py``, from the project's
-  generators) with a few random edits (:mod:`tests.hostile.fuzzing`),
+  generators) with a few random edits (:mod:`tests.hostile.fuzzing`; a
+  mutated FIT file gets its CRCs repaired half the time, so that the
+  message decoder behind the CRC check is fuzzed too),
 
 read both with that connector (as ``--format`` would) and as detected. The
 property: the only exception that may escape is ``ConnectorError`` (whose
@@ -73,10 +75,13 @@ def test_mutated_fixtures_raise_only_connector_errors(connector: str) -> None:
     names = sorted(base.files)
 
     @FUZZ
-    @given(changes=edits, which=st.integers(0, len(names) - 1))
-    def property_(changes: list[fuzzing.Edit], which: int) -> None:
+    @given(changes=edits, which=st.integers(0, len(names) - 1), repair=st.booleans())
+    def property_(changes: list[fuzzing.Edit], which: int, repair: bool) -> None:
         name = names[which]
-        _check(connector, {**base.files, name: fuzzing.mutate(base.files[name], changes)})
+        mutated = fuzzing.mutate(base.files[name], changes)
+        if connector == "garmin_fit" and repair:
+            mutated = fuzzing.repair_fit(mutated)
+        _check(connector, {**base.files, name: mutated})
 
     property_()
 
