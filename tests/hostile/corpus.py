@@ -281,8 +281,8 @@ def _cases() -> list[Case]:
     add(Case("empty.csv", _file("empty.csv", b""), Fails("empty file"), format="hr_csv"))
     add(Case("steps_only.xml", _file("steps_only.xml", apple(apple_steps(10), apple_steps(20))),
              Fails("nothing readable"), pipeline=True))
-    add(Case("ibi_header_only", _seed_folder("ibi_header_only", "empatica_e4", {"IBI.csv": b"1714809600, IBI\n",
-                                                            "HR.csv": b"1714809600\n1\n"}),
+    add(Case("ibi_header_only", _seed_folder("ibi_header_only", "empatica_e4", {
+        "IBI.csv": b"1714809600, IBI\n", "HR.csv": b"1714809600\n1\n"}),
              Fails("nothing readable")))
     add(Case("all_rejected.csv", _file("all_rejected.csv", _lines(
         "timestamp,bpm", *[r.rsplit(",", 1)[0] + ",400" for r in hr_rows(5)])),
@@ -382,8 +382,8 @@ def _cases() -> list[Case]:
     add(Case("apple_month13.xml", _file("apple_month13.xml", apple(
         apple_hr("61"), apple_hr("62", "2024-13-01 10:00:00 +0200"),
         apple_hr("63", "2024-02-31 25:61:00 +0200"))), Reads(1, {"unparseable date": 2})))
-    add(Case("ibi_start_nan", _seed_folder("ibi_start_nan", "empatica_e4", {"IBI.csv": ibi(["10,0.8"],
-                                                                          start=float("nan"))}),
+    add(Case("ibi_start_nan", _seed_folder("ibi_start_nan", "empatica_e4", {
+        "IBI.csv": ibi(["10,0.8"], start=float("nan"))}),
              Fails("not a number", line=1)))
     add(Case("hr_rate_zero", _seed_folder("hr_rate_zero", "empatica_e4", {"HR.csv": _lines(
         f"{UNIX_START:.1f}", "0", "60", "61")}), Fails("sample rate", line=2)))
@@ -469,7 +469,8 @@ def _cases() -> list[Case]:
     add(Case("truncated.zip", _file("truncated.zip", _cut(_zip_bytes({
         "apple_health_export/export.xml": apple(apple_hr("61"))}), 0.7)),
         Fails("format not recognised")))
-    add(Case("truncated_ibi", _seed_folder("truncated_ibi", "empatica_e4", {"IBI.csv": ibi(["10.0,0.8", "10.8,"])}),
+    add(Case("truncated_ibi", _seed_folder("truncated_ibi", "empatica_e4", {
+        "IBI.csv": ibi(["10.0,0.8", "10.8,"])}),
              Fails("not a number", line=3)))
     add(Case("truncated_hr.csv", _file("truncated_hr.csv", _lines("timestamp,bpm", *hr_rows(3))
                                        + b"2024-05-04T1"), Fails("expected ','-separated", line=5)))
