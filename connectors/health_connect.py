@@ -427,6 +427,9 @@ class _Reader:
         if end < start:
             self.report.reject("Health Connect sleep that ends before it starts", where=where)
             return None
+        if not (_MILLIS_RANGE[0] <= start and end < _MILLIS_RANGE[1]):
+            self.report.reject("Health Connect sleep time outside 1970-2200", where=where)
+            return None
         source = self.source(app_id if isinstance(app_id, int) else None,
                              device_id if isinstance(device_id, int) else None)
         return Episode(source, kind, _instant(start), _instant(end))  # type: ignore[arg-type]
@@ -448,6 +451,11 @@ def _number(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return float("nan")
     return float(value)
+
+
+#: Unix milliseconds of 1970-01-01 and 2200-01-01: a time outside is a misread (and
+#: one far enough outside would overflow a datetime).
+_MILLIS_RANGE = (0, 7_258_118_400_000)
 
 
 def _instant(millis: int) -> dt.datetime:
