@@ -440,7 +440,7 @@ def parse_date(text: str) -> dt.datetime:
     if match is None:
         raise ValueError(f"date {text[:40]!r} is not 'YYYY-MM-DD hh:mm:ss +hhmm'")
     year, month, day, hour, minute, second, sign, off_h, off_m = match.groups()
-    if not offset_in_range(np.int64(off_h), np.int64(off_m)):
+    if not offset_in_range(np.array([int(off_h)]), np.array([int(off_m)]))[0]:
         raise ValueError(f"date {text[:40]!r}: UTC offset beyond ±14 hours")
     return dt.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
                        tzinfo=_zone(sign, off_h, off_m))
