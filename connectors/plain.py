@@ -31,7 +31,6 @@ import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -52,7 +51,7 @@ from .base import (
     to_epoch_us,
 )
 from .lines import decode_line, numbered_lines
-from .localtime import possible_offset
+from .localtime import LocalTimeGap, place_wall_clock, possible_offset, zone
 
 CHUNK_LINES = 50_000
 _NUMBER = re.compile(rb"^\s*[-+]?\d+(?:[.,]\d*)?\s*$")
@@ -61,10 +60,6 @@ _NUMBER = re.compile(rb"^\s*[-+]?\d+(?:[.,]\d*)?\s*$")
 _UNIX_RANGE_S = (0.0, 7_258_118_400.0)  # 1970-01-01 to 2200-01-01
 #: A relative time (seconds since the given start) beyond a century is a misread.
 _MAX_RELATIVE_S = 100 * 365.25 * 86_400
-
-
-class LocalTimeGap(ValueError):
-    """A wall-clock time the zone skips (spring forward): no instant has it."""
 
 
 def parse_instant(text: str, tz: str) -> dt.datetime:
@@ -78,17 +73,8 @@ def parse_instant(text: str, tz: str) -> dt.datetime:
         value = value[:-1] + "+00:00"
     moment = dt.datetime.fromisoformat(value)
     if moment.tzinfo is None:
-        return place_wall_clock(moment, ZoneInfo(tz), tz)
+        return place_wall_clock(moment, zone(tz), tz)
     return possible_offset(moment)
-
-
-def place_wall_clock(moment: dt.datetime, zone: ZoneInfo, name: str) -> dt.datetime:
-    """``moment`` (naive) in ``zone``; :class:`LocalTimeGap` when the zone skips it."""
-    aware = moment.replace(tzinfo=zone)
-    if aware.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != moment:
-        raise LocalTimeGap(f"local time {moment.isoformat()} does not exist in {name} "
-                           "(daylight-saving gap)")
-    return aware
 
 
 def _gap_reason(tz: str) -> str:
@@ -123,7 +109,7 @@ def _require_start(path: Path, ctx: ReadContext) -> dt.datetime:
                                    "start time (--start ISO8601, or start= in the API)")
     if ctx.start.tzinfo is None:
         try:
-            return place_wall_clock(ctx.start, ZoneInfo(ctx.tz), ctx.tz)
+            return place_wall_clock(ctx.start, zone(ctx.tz), ctx.tz)
         except LocalTimeGap as exc:
             raise ConnectorError(path, f"the start time: {exc}") from None
     return ctx.start
