@@ -229,6 +229,10 @@ class _Reader:
                 wall = _gmt(local) if isinstance(local, str) else None
                 if wall is not None:
                     offset = round((wall - start) / 1_000_000 / 900) * 900
+                if abs(offset) > localtime.MAX_OFFSET_S:
+                    self.report.reject("Garmin day whose local time is over 14 h from GMT",
+                                       where=f"{label} ({record})")
+                    return None
                 return start, offset
         date = day.get("calendarDate")
         if isinstance(date, dict):  # some versions wrap it: {"date": "..."}
