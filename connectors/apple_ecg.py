@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .base import ConnectorError, to_epoch_us
+from .localtime import MAX_OFFSET_S
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{4}")
 _RATE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:hertz|hz)\b", re.IGNORECASE)
@@ -68,7 +69,7 @@ def parse_ecg(text: str, name: str) -> EcgRecording:
         _key, _, value = line.partition(",")
         value = value.strip().strip('"').strip()
         if start is None and (date := _DATE.search(value)):
-            start = dt.datetime.strptime(date.group(0), "%Y-%m-%d %H:%M:%S %z")
+            start = _recorded_date(date.group(0), name, number)
         elif rate is None and (hertz := _RATE.match(value)):
             rate = float(hertz.group(1).replace(",", "."))
         elif value.lower() in _UNITS:
@@ -78,11 +79,30 @@ def parse_ecg(text: str, name: str) -> EcgRecording:
     if start is None or rate is None or rate <= 0:
         raise ConnectorError(name, "not an Apple Watch ECG: no recorded date or sample rate "
                                    "in the header")
-    trace = np.asarray(values, dtype=np.float64) * factor
+    try:
+        trace = np.asarray(values, dtype=np.float64) * factor
+    except ValueError as exc:  # "-" or "+" alone matched the value pattern's shape
+        raise ConnectorError(name, f"a voltage is not a number ({exc})") from None
+    if not np.isfinite(trace).all():
+        raise ConnectorError(name, "a voltage is not a finite number")
     offset = start.utcoffset()
     return EcgRecording(start_us=to_epoch_us(start),
                         utc_offset_s=int(offset.total_seconds()) if offset else 0,
                         rate_hz=rate, microvolts=trace, hardware=hardware)
+
+
+def _recorded_date(text: str, name: str, number: int) -> dt.datetime:
+    """``2024-03-30 10:15:00 +0100`` as an aware datetime; impossible ones refused."""
+    try:
+        moment = dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z")
+    except ValueError as exc:
+        raise ConnectorError(name, f"recorded date {text!r} is impossible ({exc})",
+                             line=number) from None
+    offset = moment.utcoffset()
+    if offset is not None and abs(offset.total_seconds()) > MAX_OFFSET_S:
+        raise ConnectorError(name, f"recorded date {text!r}: UTC offset beyond ±14 hours",
+                             line=number)
+    return moment
 
 
 def ecg_beats(recording: EcgRecording) -> tuple[np.ndarray, np.ndarray]:

@@ -81,8 +81,10 @@ from .base import (
     SourceInfo,
     SourceKind,
     keep_within,
+    requires_data,
     rr_batch,
 )
+from .localtime import MAX_OFFSET_S
 
 #: Samples waiting, over all (source, metric, tags), before the largest
 #: waiting batch is flushed: batches hold up to this many samples, and memory
@@ -157,6 +159,7 @@ class AppleHealth:
                 return False
         return b"<HealthData" in head or b"<!DOCTYPE HealthData" in head
 
+    @requires_data
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         with ExitStack() as stack:
             raw, xml_size, ecgs = self._open(path, stack)
@@ -166,7 +169,11 @@ class AppleHealth:
                 if ecg.size > MAX_ECG_BYTES:  # 30 s at 512 Hz is about 150 KB
                     report.skip("ECG file too large to be a 30-second recording")
                     continue
-                yield from _read_ecg(ecg.load(), ecg.name, report)
+                try:
+                    data = ecg.load()
+                except zipsafe.READ_ERRORS as exc:
+                    raise ConnectorError(ecg.name, f"could not read the file: {exc}") from exc
+                yield from _read_ecg(data, ecg.name, report)
             report.progress(report.bytes_total)
 
     def _open(self, path: Path, stack: ExitStack) -> tuple[BinaryIO, int, list[_EcgFile]]:
@@ -180,7 +187,12 @@ class AppleHealth:
                              functools.partial(archive.read, m))
                     for m in zipsafe.members(archive, ".csv")
                     if "/electrocardiograms/" in f"/{m.filename}"]
-            return stack.enter_context(archive.open(info)), info.file_size, ecgs
+            try:
+                xml = archive.open(info)
+            except zipsafe.READ_ERRORS as exc:
+                raise ConnectorError(f"{path}:{info.filename}",
+                                     f"could not read the member: {exc}") from exc
+            return stack.enter_context(xml), info.file_size, ecgs
         xml_path = _xml_in_folder(path) if path.is_dir() else path
         if xml_path is None:
             raise ConnectorError(path, "no export.xml in this folder")
@@ -246,7 +258,10 @@ class _CheckedStream:
             root = _ROOT_TAG.search(visible)
             if root is not None and b"<!--" not in visible[:root.start()]:
                 break
-            chunk = self.raw.read(64 * 1024)
+            try:
+                chunk = self.raw.read(64 * 1024)
+            except zipsafe.READ_ERRORS as exc:
+                raise ConnectorError(name, f"could not read the export: {exc}") from exc
             if not chunk or len(head) > MAX_PROLOG_BYTES:
                 raise ConnectorError(name, "no <HealthData> element at the start: "
                                            "not an Apple Health export.xml")
@@ -426,6 +441,7 @@ class _Sources:
 # -- dates --------------------------------------------------------------------
 
 _DATE_LEN = 25  # "2024-05-04 07:00:00 +0200"
+IMPOSSIBLE_OFFSET = "date with a UTC offset beyond ±14 hours"
 _DIGITS = np.array([0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 21, 22, 23, 24])
 _SEPARATORS = {4: ord("-"), 7: ord("-"), 10: ord(" "), 13: ord(":"), 16: ord(":"), 19: ord(" ")}
 
@@ -469,6 +485,7 @@ def parse_date_rows(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     offset = sign * (number(21, 22) * 3600 + number(23, 24) * 60)
     ok &= ((month >= 1) & (month <= 12) & (day >= 1) & (day <= 31) & (hour <= 23)
            & (minute <= 59) & (second <= 60))
+    ok &= offset_in_range(number(21, 22), number(23, 24))
     # Days since 1970-01-01 from a civil date (H. Hinnant, "chrono-Compatible
     # Low-Level Date Algorithms", days_from_civil).
     y = year - (month <= 2)
@@ -481,6 +498,19 @@ def parse_date_rows(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     seconds[~ok] = 0
     offset[~ok] = 0
     return seconds * 1_000_000, offset, ok
+
+
+def offset_in_range(hours: np.ndarray, minutes: np.ndarray) -> np.ndarray:
+    """Offsets some zone uses: within ±14 h, minutes under 60 (``+2500`` is not one)."""
+    return (minutes <= 59) & (hours * 60 + minutes <= MAX_OFFSET_S // 60)
+
+
+def offset_rows_impossible(chars: np.ndarray) -> int:
+    """How many well-shaped date rows fail only for their offset (for the report)."""
+    digits = chars[:, 21:25].astype(np.int64) - ord("0")
+    shaped = ((digits >= 0) & (digits <= 9)).all(axis=1)
+    hours, minutes = digits[:, 0] * 10 + digits[:, 1], digits[:, 2] * 10 + digits[:, 3]
+    return int(np.count_nonzero(shaped & ~offset_in_range(hours, minutes)))
 
 
 _ONE_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) "
@@ -502,6 +532,8 @@ def parse_date(text: str) -> dt.datetime:
     if match is None:
         raise ValueError(f"date {text[:40]!r} is not 'YYYY-MM-DD hh:mm:ss +hhmm'")
     year, month, day, hour, minute, second, sign, off_h, off_m = match.groups()
+    if not offset_in_range(np.array([int(off_h)]), np.array([int(off_m)]))[0]:
+        raise ValueError(f"date {text[:40]!r}: UTC offset beyond ±14 hours")
     return dt.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
                        tzinfo=_zone(sign, off_h, off_m))
 
@@ -530,13 +562,16 @@ def _flush(pending: _Pending, report: ReadReport) -> Iterator[SampleBatch]:
     rows = np.frombuffer(pending.starts, np.uint8).reshape(-1, _DATE_LEN)
     # In slices: the arithmetic's temporaries stay small however full the batch is.
     parts = [parse_date_rows(rows[i:i + _PARSE_ROWS]) for i in range(0, len(rows), _PARSE_ROWS)]
+    impossible = offset_rows_impossible(rows)
     del rows  # releases the bytearray's buffer
     ts, offsets, ok = (np.concatenate(column) for column in zip(*parts, strict=True))
-    report.reject("unparseable date", int(ok.size - np.count_nonzero(ok)))
+    report.reject(IMPOSSIBLE_OFFSET, impossible)
+    report.reject("unparseable date", int(ok.size - np.count_nonzero(ok)) - impossible)
     values = np.array(pending.values, dtype=np.float64)[ok] * pending.factor
     ts, offsets = ts[ok], offsets[ok]
     metric = pending.metric
-    keep = keep_within(values, BOUNDS[metric], f"{metric} out of physiological bounds", report)
+    keep = keep_within(values, BOUNDS[metric], f"{metric} out of physiological bounds", report,
+                       metric=metric)
     ts, offsets, values = ts[keep], offsets[keep], values[keep]
     pending.starts, pending.values = bytearray(), array("d")
     for offset in np.unique(offsets):
@@ -908,6 +943,8 @@ def _read_xml_full(name: Path, stream: _CheckedStream, report: ReadReport) -> It
                 report.progress(stream.count)
     except etree.XMLSyntaxError as exc:
         raise ConnectorError(name, f"malformed XML: {exc.msg}", line=exc.lineno) from exc
+    except zipsafe.READ_ERRORS as exc:
+        raise ConnectorError(name, f"could not read the export: {exc}") from exc
     if root is not None:
         for leftover in root:
             reader.skipped[str(leftover.tag)] += 1

@@ -6,6 +6,9 @@ data export, an Empatica session). They are read member by member through
 whole central directory is checked:
 
 * a member name that is absolute or climbs out with ``..`` (zip-slip) is refused;
+* a member that is a symbolic link (Unix mode in its external attributes) is
+  refused: nothing is extracted, but a link's "content" is only its target
+  path, and real exports never hold one;
 * a member whose declared uncompressed size is over ``MAX_RATIO`` times its
   compressed size is refused (zip bomb), as is an archive whose declared total
   is over ``max_total_bytes``.
@@ -17,7 +20,9 @@ member cannot inflate past what the directory declares.
 from __future__ import annotations
 
 import posixpath
+import stat
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
@@ -31,6 +36,12 @@ MAX_RATIO = 100
 RATIO_FLOOR_BYTES = 1 << 20
 #: Default ceiling for the declared uncompressed total of one archive.
 MAX_TOTAL_BYTES = 64 << 30
+
+
+#: Everything reading a (possibly damaged) zip member can raise: a bad header,
+#: a CRC mismatch, a short read, corrupt deflate data.
+READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, zipfile.BadZipFile,
+                                               zlib.error)
 
 
 def is_zip(path: Path) -> bool:
@@ -62,7 +73,7 @@ def open_nested(outer: zipfile.ZipFile, info: zipfile.ZipInfo, label: str,
     """
     try:
         archive = zipfile.ZipFile(outer.open(info))
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except READ_ERRORS as exc:
         raise ConnectorError(label, f"not a readable zip archive: {exc}") from exc
     try:
         check(archive, label, max_total_bytes)
@@ -81,6 +92,8 @@ def check(archive: zipfile.ZipFile, label: str, max_total_bytes: int) -> None:
     total = 0
     for info in archive.infolist():
         _check_name(label, info.filename)
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise ConnectorError(label, f"refused: member {info.filename!r} is a symbolic link")
         total += info.file_size
         if (info.file_size > RATIO_FLOOR_BYTES
                 and info.file_size > MAX_RATIO * max(info.compress_size, 1)):

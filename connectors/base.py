@@ -16,11 +16,12 @@ the problem.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 import numpy as np
 
@@ -85,6 +86,10 @@ class ConnectorError(Exception):
         where = f" line {line}" if line is not None else ""
         where += f" ({record})" if record else ""
         super().__init__(f"{self.file}{where}: {problem}")
+
+
+class NothingReadable(ConnectorError):
+    """The input was read to its end and gave no sample and no episode at all."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,23 +248,99 @@ def from_epoch_us(us: int) -> dt.datetime:
 
 
 def keep_within(values: np.ndarray, bounds: tuple[float, float], reason: str,
-                report: ReadReport) -> np.ndarray:
-    """Boolean mask of finite values inside ``bounds``; counts the rest as ``reason``."""
+                report: ReadReport, *, metric: str | None = None) -> np.ndarray:
+    """Boolean mask of finite values inside ``bounds``; counts the rest.
+
+    Values that are not finite numbers (NaN, infinities: what ``float`` makes of
+    ``nan`` or ``1e999``) are counted as ``"<metric> is not a number"`` when
+    ``metric`` is given, so that a report does not call them out of bounds.
+    """
     low, high = bounds
-    ok = np.isfinite(values) & (values >= low) & (values <= high)
-    report.reject(reason, int(ok.size - np.count_nonzero(ok)))
+    finite = np.isfinite(values)
+    ok = finite & (values >= low) & (values <= high)
+    if metric is not None:
+        report.reject(not_a_number(metric), int(finite.size - np.count_nonzero(finite)))
+        report.reject(reason, int(np.count_nonzero(finite) - np.count_nonzero(ok)))
+    else:
+        report.reject(reason, int(ok.size - np.count_nonzero(ok)))
     return ok
+
+
+def not_a_number(metric: str) -> str:
+    """The one reason under which a value that is not a finite number is counted."""
+    return f"{metric} is not a number"
 
 
 def rr_batch(source: SourceInfo, beat_ts_us: np.ndarray, rr_ms: np.ndarray,
              report: ReadReport, utc_offset_s: int | None = None) -> SampleBatch:
     """An ``rr_interval`` batch with out-of-bounds intervals rejected and counted."""
-    ok = keep_within(rr_ms, RR_BOUNDS_MS, "rr_interval out of physiological bounds", report)
+    ok = keep_within(rr_ms, RR_BOUNDS_MS, "rr_interval out of physiological bounds", report,
+                     metric="rr_interval")
     return SampleBatch(source, "rr_interval", beat_ts_us[ok], rr_ms[ok], utc_offset_s)
 
 
 def heart_rate_batch(source: SourceInfo, ts_us: np.ndarray, bpm: np.ndarray,
                      report: ReadReport, utc_offset_s: int | None = None) -> SampleBatch:
     """A ``heart_rate`` batch with out-of-bounds values rejected and counted."""
-    ok = keep_within(bpm, HEART_RATE_BOUNDS_BPM, "heart_rate out of physiological bounds", report)
+    ok = keep_within(bpm, HEART_RATE_BOUNDS_BPM, "heart_rate out of physiological bounds",
+                     report, metric="heart_rate")
     return SampleBatch(source, "heart_rate", ts_us[ok], bpm[ok], utc_offset_s)
+
+
+# -- beat clocks ----------------------------------------------------------------
+
+#: The longest interval a cumulative beat clock advances by. Formats that give
+#: beat times only as a running sum of intervals (plain RR lists, Polar Sensor
+#: Logger runs, Polar Flow RR without times) cannot survive one corrupt value:
+#: ``99999999999`` or ``nan`` would move every later beat. A value that is not
+#: finite, not positive, or longer than this cannot be time between two beats
+#: (out-of-bounds values below it are artefacts that still took their time).
+MAX_CLOCK_INTERVAL_MS = 60_000.0
+CLOCK_BROKEN = "rr_interval unusable as a beat interval (not a number, not positive or over 60 s)"
+AFTER_CLOCK_BROKEN = "rr_interval after an unusable interval (beat times unknown)"
+
+
+def clock_usable(rr_ms: np.ndarray) -> np.ndarray:
+    """Mask of intervals a beat clock may add up (see ``MAX_CLOCK_INTERVAL_MS``)."""
+    rr_ms = np.asarray(rr_ms, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(rr_ms) & (rr_ms > 0) & (rr_ms <= MAX_CLOCK_INTERVAL_MS)
+
+
+# -- nothing readable -------------------------------------------------------------
+
+ReadMethod = TypeVar("ReadMethod", bound=Callable[..., Iterator[Item]])
+
+
+def requires_data(read: ReadMethod) -> ReadMethod:
+    """Wrap a connector's ``read``: an input that gives no sample and no episode fails.
+
+    A file read to its end without a single sample (a CSV with only a header,
+    a text whose line endings were not seen, an export of step counts only)
+    is not a successful import of nothing: it raises :class:`NothingReadable`
+    naming the file and what the report counted instead.
+    """
+
+    @functools.wraps(read)
+    def checked(self: object, path: Path, ctx: ReadContext,
+                report: ReadReport) -> Iterator[Item]:
+        found = False
+        for item in read(self, path, ctx, report):
+            found = found or isinstance(item, Episode) or len(item) > 0
+            yield item
+        if not found:
+            raise NothingReadable(path, nothing_readable_problem(report))
+
+    return checked  # type: ignore[return-value]
+
+
+def nothing_readable_problem(report: ReadReport) -> str:
+    """Why nothing was read, from the report's largest counts."""
+    said = []
+    for title, counts in (("rejected", report.rejected), ("skipped", report.skipped)):
+        if counts:
+            top = ", ".join(f"{count} {reason}" for reason, count in counts.most_common(3))
+            more = " and more" if len(counts) > 3 else ""
+            said.append(f"{title}: {top}{more}")
+    detail = f" ({'; '.join(said)})" if said else ""
+    return f"nothing readable: no samples or episodes found{detail}"

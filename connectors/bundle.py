@@ -51,9 +51,11 @@ from .base import (
     ConnectorError,
     Episode,
     Item,
+    NothingReadable,
     PartReport,
     ReadContext,
     ReadReport,
+    requires_data,
 )
 
 HEAD_BYTES = 64 * 1024
@@ -224,7 +226,7 @@ def _unrecognised_in_zip(path: Path, readers: Sequence[Connector]) -> list[tuple
                 if not any(_member_recognised(zipped, info, readers) for info in infos):
                     unknown.append((f"{path}!{group}", UNRECOGNISED))
             return unknown
-    except (zipfile.BadZipFile, OSError, EOFError):
+    except archive.READ_ERRORS:
         return []
 
 
@@ -272,6 +274,7 @@ class Bundle:
     def formats(self) -> list[str]:
         return sorted({part.format for part in self.plan.parts})
 
+    @requires_data
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         if path != self.root:
             raise ConnectorError(path, f"this bundle was planned for {self.root}")
@@ -309,6 +312,10 @@ class Bundle:
                 else:
                     result.samples += len(item)
                 yield item
+        except NothingReadable as exc:
+            # One empty part does not fail the bundle; an all-empty bundle
+            # fails as a whole (Bundle.read requires data too).
+            report.skip(f"{self._relative(str(part.path))}: {exc.problem}")
         except ConnectorError as exc:
             raise ConnectorError(
                 exc.file, f"{exc.problem} (in the {part.format} part "

@@ -20,7 +20,7 @@ Format notes: docs/formats.md, "Empatica E4"; the files' own ``info.txt``.
 
 from __future__ import annotations
 
-import io
+import math
 import re
 import zipfile
 from collections.abc import Iterator
@@ -38,8 +38,10 @@ from .base import (
     SampleBatch,
     SourceInfo,
     heart_rate_batch,
+    requires_data,
     rr_batch,
 )
+from .lines import decode_line, numbered_lines
 
 CHUNK_ROWS = 50_000
 #: E4 Connect names a session download ``<start>_<device id>``; the device id
@@ -49,6 +51,10 @@ _IBI_HEADER = re.compile(rb"^\s*\d{9,11}(?:\.\d*)?\s*,\s*IBI\s*$", re.IGNORECASE
 _NUMBER = re.compile(rb"^\s*\d+(?:\.\d*)?\s*$")
 #: Unix seconds between 2001 and 2100: a start time, not an RR value.
 _START_RANGE = (1e9, 4.1e9)
+#: The E4 records for at most a few days; a beat time beyond a year is a misread.
+MAX_SESSION_S = 366 * 86_400
+#: The E4 writes HR.csv at 1 Hz; anything over this is not a sample rate.
+MAX_RATE_HZ = 1000.0
 
 
 def _lines(head: bytes, count: int) -> list[bytes]:
@@ -72,56 +78,96 @@ def looks_like_hr(head: bytes) -> bool:
 
 def _parse_float(text: str, name: str, number: int, what: str) -> float:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
         raise ConnectorError(name, f"{what} {text.strip()[:40]!r} is not a number",
                              line=number) from None
+    return value
+
+
+def _text_lines(stream: IO[bytes], name: str) -> Iterator[tuple[int, str]]:
+    """Numbered non-blank lines (any line ending, length-limited, strict UTF-8)."""
+    for number, raw, _done in numbered_lines(stream, name):
+        line = decode_line(raw, name, number, first=number == 1)
+        if line.strip():
+            yield number, line
+
+
+def _start_us(text: str, name: str) -> int:
+    start = _parse_float(text, name, 1, "start time")
+    if not _START_RANGE[0] <= start <= _START_RANGE[1]:
+        raise ConnectorError(name, f"start time {text.strip()[:40]!r} is not a Unix time "
+                                   "between 2001 and 2100", line=1)
+    return round(start * 1_000_000)
 
 
 def read_ibi(stream: IO[bytes], name: str, source: SourceInfo,
              report: ReadReport) -> Iterator[Item]:
-    """``rr_interval`` batches from an ``IBI.csv`` stream."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    header = text.readline()
+    """``rr_interval`` batches from an ``IBI.csv`` stream.
+
+    Every row carries its own time (seconds since the start), so a row whose
+    time is not a number, or lies outside the session, is rejected and
+    counted; it moves no other beat.
+    """
+    lines = _text_lines(stream, name)
+    number, header = next(lines, (1, ""))
     fields = header.split(",")
     if len(fields) != 2 or fields[1].strip().upper() != "IBI":
         raise ConnectorError(name, f"expected the header '<start>, IBI', found {header[:60]!r}",
-                             line=1)
-    start_us = round(_parse_float(fields[0], name, 1, "start time") * 1_000_000)
+                             line=number)
+    start_us = _start_us(fields[0], name)
     ts: list[int] = []
     rr: list[float] = []
-    for number, line in enumerate(text, start=2):
-        if not line.strip():
-            continue
+    for number, line in lines:
         parts = line.split(",")
         if len(parts) != 2:
             raise ConnectorError(name, f"expected 'seconds, interval', found {line.strip()[:60]!r}",
                                  line=number)
-        ts.append(start_us + round(_parse_float(parts[0], name, number, "time") * 1_000_000))
-        rr.append(_parse_float(parts[1], name, number, "interval") * 1000)
+        try:
+            seconds = float(parts[0])
+        except ValueError:
+            raise ConnectorError(name, f"time {parts[0].strip()[:40]!r} is not a number",
+                                 line=number) from None
+        if not 0 <= seconds <= MAX_SESSION_S:
+            report.reject("Empatica IBI time not a number or outside the session",
+                          where=f"{name} line {number}")
+            continue
+        try:
+            interval = float(parts[1])
+        except ValueError:
+            raise ConnectorError(name, f"interval {parts[1].strip()[:40]!r} is not a number",
+                                 line=number) from None
+        ts.append(start_us + round(seconds * 1_000_000))
+        rr.append(interval * 1000)
         if len(rr) >= CHUNK_ROWS:
-            yield rr_batch(source, np.asarray(ts), np.asarray(rr), report)
+            yield rr_batch(source, np.asarray(ts, np.int64), np.asarray(rr), report)
             ts, rr = [], []
     if rr:
-        yield rr_batch(source, np.asarray(ts), np.asarray(rr), report)
+        yield rr_batch(source, np.asarray(ts, np.int64), np.asarray(rr), report)
 
 
 def read_hr(stream: IO[bytes], name: str, source: SourceInfo,
             report: ReadReport) -> Iterator[Item]:
     """``heart_rate`` batches from an ``HR.csv`` stream."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    start = _parse_float(text.readline(), name, 1, "start time")
-    rate = _parse_float(text.readline(), name, 2, "sample rate")
-    if not rate > 0:
-        raise ConnectorError(name, f"sample rate {rate} Hz is not positive", line=2)
-    start_us = round(start * 1_000_000)
+    lines = _text_lines(stream, name)
+    _number, start_text = next(lines, (1, ""))
+    start_us = _start_us(start_text, name)
+    number, rate_text = next(lines, (2, ""))
+    rate = _parse_float(rate_text, name, number, "sample rate")
+    if not 0 < rate <= MAX_RATE_HZ:
+        raise ConnectorError(name, f"sample rate {rate} Hz is not between 0 and "
+                                   f"{MAX_RATE_HZ} Hz", line=number)
     index = 0
     values: list[float] = []
     first = 0
-    for number, line in enumerate(text, start=3):
-        if not line.strip():
-            continue
-        values.append(_parse_float(line, name, number, "heart rate"))
+    for number, line in lines:
+        try:
+            values.append(float(line))
+        except ValueError:
+            raise ConnectorError(name, f"heart rate {line.strip()[:40]!r} is not a number",
+                                 line=number) from None
         index += 1
         if len(values) >= CHUNK_ROWS:
             yield _hr_batch(source, start_us, rate, first, values, report)
@@ -172,6 +218,7 @@ class EmpaticaE4:
                 return False
         return False
 
+    @requires_data
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         if path.is_dir():
             yield from self._read_folder(path, report)
@@ -216,12 +263,18 @@ class EmpaticaE4:
             wanted = [i for i in infos if PurePosixPath(i.filename).name.lower() in _READERS]
             for other in infos:
                 if other not in wanted:
-                    report.skip(f"Empatica file not imported ({PurePosixPath(other.filename).name})")
+                    other_name = PurePosixPath(other.filename).name
+                    report.skip(f"Empatica file not imported ({other_name})")
             report.bytes_total = sum(i.file_size for i in wanted)
             done = 0
             for info in wanted:
                 reader = _READERS[PurePosixPath(info.filename).name.lower()]
-                with zipped.open(info) as member:
-                    yield from reader(member, f"{path}!{info.filename}", source, report)
+                label = f"{path}!{info.filename}"
+                try:
+                    member = zipped.open(info)
+                except archive.READ_ERRORS as exc:
+                    raise ConnectorError(label, f"could not read the member: {exc}") from exc
+                with member:
+                    yield from reader(member, label, source, report)
                 done += info.file_size
                 report.progress(done)

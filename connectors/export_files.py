@@ -95,8 +95,9 @@ def load_json(file: ExportFile) -> Any:
                                          f"{MAX_JSON_BYTES >> 20} MB a single file may hold")
     try:
         with file.open() as handle:
-            data = handle.read(MAX_JSON_BYTES + 1)
-    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+            # Never ask for more than the file holds: read(n) allocates n bytes first.
+            data = handle.read(min(file.size, MAX_JSON_BYTES) + 1)
+    except archive.READ_ERRORS as exc:
         raise ConnectorError(file.label, f"could not read the file: {exc}") from exc
     return parse_json(data, file.label)
 

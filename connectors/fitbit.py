@@ -47,6 +47,7 @@ from .base import (
     ReadReport,
     SourceInfo,
     from_epoch_us,
+    requires_data,
 )
 from .export_tree import ExportFile, is_lone_file, list_names, open_export
 from .jsonstream import items
@@ -65,6 +66,8 @@ from .vendor import batches, file_kind, noon_us
 
 #: Samples gathered from one file before they are converted and yielded.
 CHUNK = 50_000
+#: No sleep stage lasts longer than a day; a larger ``seconds`` is a misread.
+MAX_STAGE_S = 86_400.0
 
 SOURCE = SourceInfo(key="fitbit", name="Fitbit", kind="watch", device="Fitbit tracker")
 
@@ -137,6 +140,7 @@ class Fitbit:
     def sniff(self, path: Path, head: bytes) -> bool:
         return looks_like_fitbit(list_names(path), head, is_lone_file(path))
 
+    @requires_data
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         with open_export(path) as files:
             chosen: list[tuple[int, ExportFile, str]] = []
@@ -353,6 +357,9 @@ class _Reader:
                 kind = SLEEP_LEVELS.get(level.lower())
                 if kind is None:
                     problems.add(f"unknown sleep level {level[:20]!r}", f"record {index}")
+                    continue
+                if not 0 <= seconds <= MAX_STAGE_S:  # NaN fails this too
+                    problems.add("sleep stage with impossible seconds", f"record {index}")
                     continue
                 begin = int(utc[stage])
                 yield Episode(SOURCE, kind, from_epoch_us(begin),

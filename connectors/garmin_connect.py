@@ -37,7 +37,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,6 +56,7 @@ from .base import (
     SampleBatch,
     SourceInfo,
     keep_within,
+    requires_data,
     to_epoch_us,
 )
 from .export_files import ExportFile, list_names, load_json, open_export
@@ -132,6 +132,7 @@ class GarminConnect:
                        for name in list_names(path))
         return file_kind(path.name) in ("uds", "sleep", "health") and head.lstrip()[:1] == b"["
 
+    @requires_data
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         try:
             localtime.zone(ctx.tz)
@@ -186,8 +187,11 @@ class _Reader:
     def _fit(self, file: ExportFile) -> Iterator[Item]:
         if file.size > MAX_MEMBER_BYTES:
             raise ConnectorError(file.label, f"{file.size} bytes is too large for a FIT file")
-        with file.open() as handle:
-            data = handle.read()
+        try:
+            with file.open() as handle:
+                data = handle.read()
+        except archive.READ_ERRORS as exc:
+            raise ConnectorError(file.label, f"could not read the file: {exc}") from exc
         yield from decode_fit(io.BytesIO(data), file.label, self.report)
 
     def _fit_zip(self, file: ExportFile) -> Iterator[Item]:
@@ -209,7 +213,7 @@ class _Reader:
                 try:
                     with inner.open(info) as member:
                         data = member.read()
-                except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                except archive.READ_ERRORS as exc:
                     raise ConnectorError(label, f"could not read the member: {exc}") from exc
                 yield from decode_fit(io.BytesIO(data), label, self.report)
 
@@ -225,6 +229,10 @@ class _Reader:
                 wall = _gmt(local) if isinstance(local, str) else None
                 if wall is not None:
                     offset = round((wall - start) / 1_000_000 / 900) * 900
+                if abs(offset) > localtime.MAX_OFFSET_S:
+                    self.report.reject("Garmin day whose local time is over 14 h from GMT",
+                                       where=f"{label} ({record})")
+                    return None
                 return start, offset
         date = day.get("calendarDate")
         if isinstance(date, dict):  # some versions wrap it: {"date": "..."}
@@ -336,15 +344,16 @@ def _moment(value: Any) -> dt.datetime | None:
     """A Garmin GMT time: ISO text without offset, or epoch milliseconds."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return dt.datetime.fromtimestamp(value / 1000, dt.UTC)
-    if not isinstance(value, str):
-        return None
     try:
+        if isinstance(value, (int, float)):
+            return dt.datetime.fromtimestamp(value / 1000, dt.UTC)
+        if not isinstance(value, str):
+            return None
         moment = dt.datetime.fromisoformat(value)
-    except ValueError:
+        return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else (
+            localtime.possible_offset(moment))
+    except (ValueError, OverflowError, OSError):  # NaN, year 300000, +25:00
         return None
-    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
 
 
 class _Series:
@@ -367,7 +376,7 @@ class _Series:
             offsets = table[:, 1].astype(np.int64)
             values = table[:, 2]
             ok = keep_within(values, BOUNDS[metric], f"{metric} out of physiological bounds",
-                             report)
+                             report, metric=metric)
             for offset in np.unique(offsets[ok]):
                 same = ok & (offsets == offset)
                 order = np.argsort(ts[same], kind="stable")

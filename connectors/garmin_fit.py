@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ from .base import (
     SourceKind,
     heart_rate_batch,
     keep_within,
+    requires_data,
     rr_batch,
 )
 
@@ -160,7 +162,7 @@ def _device(message: fitdecode.FitDataMessage, raw: dict[int, Any],
     serial = raw.get(serial_field)
     return _Device(manufacturer=str(maker if maker is not None else "unknown").lower(),
                    product=str(product if product is not None else "unknown").replace("_", " "),
-                   serial=int(serial) if serial else None)
+                   serial=serial if isinstance(serial, int) and serial else None)
 
 
 def _sensor_kind(device: _Device, creator: _Device | None) -> SourceKind:
@@ -226,7 +228,12 @@ class _Decoder:
         if handler is None:
             self.report.skip(f"FIT message {message.global_mesg_num} ({message.name})")
             return
-        handler(message, raw)
+        try:
+            handler(message, raw)
+        except (TypeError, ValueError, OverflowError, IndexError):
+            # A damaged file's definition can give a field another type or an
+            # array where the profile has one number (tuples, strings, NaN).
+            self.report.reject(f"FIT {message.name} message with malformed fields")
 
     # -- time helpers -------------------------------------------------------
 
@@ -531,30 +538,51 @@ def decode_fit(stream: IO[bytes], name: str, report: ReadReport) -> Iterator[Sam
     the file is truncated, fails its CRC, or is not FIT at all.
     """
     state: _FileState | None = None
-    try:
-        with fitdecode.FitReader(stream, check_crc=fitdecode.CrcCheck.RAISE,
-                                 error_handling=fitdecode.ErrorHandling.RAISE) as reader:
-            for frame in reader:
-                if isinstance(frame, fitdecode.FitHeader):
-                    previous = state
-                    state = _FileState()
-                    if previous is not None:
-                        yield from _batches(previous, report)
-                        # A chained file without its own file_id (Garmin appends
-                        # the HRM's stored ``hr`` data this way) is the same
-                        # recording: it keeps the devices and the UTC offset.
-                        state.creator, state.sensor = previous.creator, previous.sensor
-                        state.utc_offset_s = previous.utc_offset_s
-                    decoder = _Decoder(state, report)
-                elif isinstance(frame, fitdecode.FitDataMessage):
-                    decoder.message(frame)
-    except fitdecode.FitError as exc:
-        offset = getattr(exc, "offset", None)
-        where = f"byte {offset}" if offset is not None else None
-        raise ConnectorError(name, f"not a readable FIT file: {exc}", record=where) from exc
+    with fitdecode.FitReader(stream, check_crc=fitdecode.CrcCheck.RAISE,
+                             error_handling=fitdecode.ErrorHandling.RAISE) as reader:
+        for frame in _frames(reader, name):
+            if isinstance(frame, fitdecode.FitHeader):
+                previous = state
+                state = _FileState()
+                if previous is not None:
+                    yield from _batches(previous, report)
+                    # A chained file without its own file_id (Garmin appends
+                    # the HRM's stored ``hr`` data this way) is the same
+                    # recording: it keeps the devices and the UTC offset.
+                    state.creator, state.sensor = previous.creator, previous.sensor
+                    state.utc_offset_s = previous.utc_offset_s
+                decoder = _Decoder(state, report)
+            elif isinstance(frame, fitdecode.FitDataMessage):
+                decoder.message(frame)
     if state is None:
         raise ConnectorError(name, "empty file: no FIT header")
     yield from _batches(state, report)
+
+
+def _frames(reader: fitdecode.FitReader, name: str) -> Iterator[Any]:
+    """fitdecode's frames, with every way it reports a damaged file as a ConnectorError.
+
+    Besides its own FitError, fitdecode raises struct.error where a truncated
+    header or definition leaves too few bytes for a field, fails an internal
+    assertion when a record runs past the declared data size, and raises
+    ValueError or TypeError when a definition gives a field an impossible size
+    or an array where its processors expect one number. Only fitdecode's own
+    code runs inside ``next``, so catching these hides no bug of this module.
+    """
+    frames = iter(reader)
+    while True:
+        try:
+            frame = next(frames)
+        except StopIteration:
+            return
+        except (fitdecode.FitError, struct.error, EOFError, AssertionError, ValueError,
+                TypeError, IndexError, KeyError, OverflowError) as exc:
+            offset = getattr(exc, "offset", None)
+            where = f"byte {offset}" if offset is not None else None
+            problem = str(exc) or "a record runs past the file's declared data size"
+            raise ConnectorError(name, f"not a readable FIT file: {problem}",
+                                 record=where) from exc
+        yield frame
 
 
 def _is_fit_head(head: bytes) -> bool:
@@ -604,6 +632,7 @@ class GarminFit:
                        for n in names)
         return False
 
+    @requires_data
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         if path.is_dir():
             yield from self._read_folder(path, report)
@@ -642,8 +671,11 @@ class GarminFit:
                     raise ConnectorError(name, f"member of {info.file_size} bytes is too large "
                                                "for a FIT file")
                 # FIT files are small; fitdecode wants a seekable stream.
-                with zipped.open(info) as member:
-                    data = io.BytesIO(member.read())
+                try:
+                    with zipped.open(info) as member:
+                        data = io.BytesIO(member.read())
+                except archive.READ_ERRORS as exc:
+                    raise ConnectorError(name, f"could not read the member: {exc}") from exc
                 yield from decode_fit(data, name, report)
                 done += info.file_size
                 report.progress(done)

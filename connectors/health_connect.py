@@ -67,6 +67,7 @@ from .base import (
     SampleBatch,
     SourceInfo,
     SourceKind,
+    requires_data,
 )
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -141,10 +142,11 @@ class HealthConnect:
                         return False
                     with zipped.open(info) as member:
                         return is_sqlite(member.read(len(SQLITE_MAGIC)))
-            except (zipfile.BadZipFile, OSError, EOFError):
+            except archive.READ_ERRORS:
                 return False
         return False
 
+    @requires_data
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         with ExitStack() as stack:
             db_path, label = self._database(path, stack)
@@ -169,7 +171,7 @@ class HealthConnect:
         try:
             with zipped.open(info) as source, target.open("wb") as sink:
                 shutil.copyfileobj(source, sink, 1 << 20)
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except archive.READ_ERRORS as exc:
             raise ConnectorError(label, f"could not read the member: {exc}") from exc
         return target, label
 
@@ -425,6 +427,9 @@ class _Reader:
         if end < start:
             self.report.reject("Health Connect sleep that ends before it starts", where=where)
             return None
+        if not (_MILLIS_RANGE[0] <= start and end < _MILLIS_RANGE[1]):
+            self.report.reject("Health Connect sleep time outside 1970-2200", where=where)
+            return None
         source = self.source(app_id if isinstance(app_id, int) else None,
                              device_id if isinstance(device_id, int) else None)
         return Episode(source, kind, _instant(start), _instant(end))  # type: ignore[arg-type]
@@ -446,6 +451,11 @@ def _number(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return float("nan")
     return float(value)
+
+
+#: Unix milliseconds of 1970-01-01 and 2200-01-01: a time outside is a misread (and
+#: one far enough outside would overflow a datetime).
+_MILLIS_RANGE = (0, 7_258_118_400_000)
 
 
 def _instant(millis: int) -> dt.datetime:

@@ -14,6 +14,9 @@
   ambiguous; in a file written in time order the second pass shows as a step
   backwards, so samples from that step on take the later offset. Without such
   a step the first occurrence is taken, and the caller counts it.
+* :func:`place_wall_clock` places one naive time, raising :class:`LocalTimeGap`
+  when the zone skips it; :func:`possible_offset` refuses an aware time whose
+  offset no zone uses.
 * :func:`parse_local` reads ISO wall-clock times whose seconds may be missing
   (``2024-03-31T02:15``), and :func:`to_utc` places them in a zone named by the
   import (through :func:`localize`), for formats such as Polar Flow's 24/7 PPI.
@@ -54,6 +57,27 @@ def parse_offset(text: str) -> int:
     if seconds > MAX_OFFSET_S:
         raise ValueError(f"UTC offset {text[:20]!r} is beyond ±14 hours")
     return -seconds if sign == "-" else seconds
+
+
+def possible_offset(moment: dt.datetime) -> dt.datetime:
+    """``moment`` unchanged; ValueError when its UTC offset is one no zone uses (over 14 h)."""
+    offset = moment.utcoffset()
+    if offset is not None and abs(offset.total_seconds()) > MAX_OFFSET_S:
+        raise ValueError(f"UTC offset {offset} is beyond ±14 hours")
+    return moment
+
+
+class LocalTimeGap(ValueError):
+    """A wall-clock time the zone skips (spring forward): no instant has it."""
+
+
+def place_wall_clock(moment: dt.datetime, zone: ZoneInfo, name: str) -> dt.datetime:
+    """``moment`` (naive) in ``zone``; :class:`LocalTimeGap` when the zone skips it."""
+    aware = moment.replace(tzinfo=zone)
+    if aware.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != moment:
+        raise LocalTimeGap(f"local time {moment.isoformat()} does not exist in {name} "
+                           "(daylight-saving gap)")
+    return aware
 
 
 @dataclass(frozen=True)

@@ -53,11 +53,12 @@ from .base import (
     ReadContext,
     ReadReport,
     SourceInfo,
+    requires_data,
     to_epoch_us,
 )
 from .export_tree import ExportFile, is_lone_file, list_names, open_export
 from .jsonstream import iter_json
-from .localtime import zone_or_none
+from .localtime import possible_offset, zone_or_none
 from .tabular import FileProblems, csv_rows, normalise
 from .vendor import batches, file_kind, noon_us
 
@@ -123,7 +124,10 @@ def parse_time(value: Any, name: str) -> dt.datetime:
         raise RecordProblem(f"unparseable {name}") from None
     if moment.tzinfo is None:
         raise RecordProblem(f"{name} without a UTC offset")
-    return moment
+    try:
+        return possible_offset(moment)
+    except ValueError:
+        raise RecordProblem(f"{name} with a UTC offset beyond ±14 hours") from None
 
 
 def _offset_s(moment: dt.datetime) -> int:
@@ -363,6 +367,7 @@ class Oura:
     def sniff(self, path: Path, head: bytes) -> bool:
         return looks_like_oura(path, head)
 
+    @requires_data
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         zone = zone_or_none(ctx.tz)
         if zone is None:

@@ -42,13 +42,17 @@ import numpy as np
 
 from . import archive, localtime
 from .base import (
+    AFTER_CLOCK_BROKEN,
+    CLOCK_BROKEN,
     ConnectorError,
     Item,
     ReadContext,
     ReadReport,
     SampleBatch,
     SourceInfo,
+    clock_usable,
     heart_rate_batch,
+    requires_data,
     rr_batch,
     to_epoch_us,
 )
@@ -93,6 +97,7 @@ class PolarFlow:
         return b'"devicePpiSamplesList"' in head or (
             SESSION_FILE.search(path.name) is not None and b'"exercises"' in head)
 
+    @requires_data
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         try:
             localtime.zone(ctx.tz)
@@ -277,7 +282,7 @@ def _session_times(texts: list[str], offset_s: int) -> tuple[np.ndarray, np.ndar
     utc = wall - offset_s * 1_000_000
     for index in np.flatnonzero(~ok).tolist():
         try:
-            moment = dt.datetime.fromisoformat(texts[index])
+            moment = localtime.possible_offset(dt.datetime.fromisoformat(texts[index]))
         except (TypeError, ValueError):
             continue
         if moment.tzinfo is not None:
@@ -331,5 +336,13 @@ def _rr_values(entries: list[Any], exercise: dict[str, Any], offset_s: int, wher
                                         "it cannot be placed")
         values.append(float(value))
     ms = np.asarray(values, dtype=np.float64)
+    # The running sum is the only clock: it stops at the first interval that
+    # cannot be time between beats, and what follows is rejected, counted.
+    bad = np.flatnonzero(~clock_usable(ms))
+    if bad.size:
+        first = int(bad[0])
+        report.reject(CLOCK_BROKEN, where=f"{where} [{first}]")
+        report.reject(AFTER_CLOCK_BROKEN, ms.size - first - 1, where=f"{where} [{first + 1}]")
+        ms = ms[:first]
     clock_us = start[0] + np.cumsum(np.round(ms * 1000)).astype(np.int64)
     return clock_us, ms

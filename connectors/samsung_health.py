@@ -46,7 +46,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import ConnectorError, Item, Metric, ReadContext, ReadReport, SourceInfo, SourceKind
+from .base import (
+    ConnectorError,
+    Item,
+    Metric,
+    ReadContext,
+    ReadReport,
+    SourceInfo,
+    SourceKind,
+    requires_data,
+)
 from .export_tree import ExportFile, is_lone_file, list_names, open_export
 from .jsonstream import items
 from .localtime import SPACED, parse_civil, parse_offset, tail_parts
@@ -122,6 +131,7 @@ class SamsungHealth:
     def sniff(self, path: Path, head: bytes) -> bool:
         return looks_like_samsung(list_names(path), head, is_lone_file(path))
 
+    @requires_data
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         with open_export(path) as files:
             wanted: list[tuple[ExportFile, str]] = []

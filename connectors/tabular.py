@@ -7,8 +7,9 @@ and quotes, runs of whitespace), never by position; a missing required column
 stops the file with a :class:`ConnectorError` naming it and the header line.
 
 Rows are decoded line by line (strict UTF-8, a byte-order mark allowed on the
-first line), so a file in another encoding is refused with the line where it
-fails, and memory does not grow with the file.
+first line; any line ending; a line length limit), so a file in another
+encoding is refused with the line where it fails, and memory does not grow
+with the file.
 
 :class:`FileProblems` collects a file's rejected values by reason with the
 first line or record where each occurred; they reach the :class:`ReadReport`
@@ -20,13 +21,15 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import IO
 
 import numpy as np
 
-from .base import ConnectorError, ReadReport
+from .base import ConnectorError, ReadReport, not_a_number
 from .export_tree import ExportFile
+from .lines import decode_line, numbered_lines
 
 _SPACES = re.compile(r"\s+")
 
@@ -77,15 +80,11 @@ class Header:
         return None
 
 
-def decoded_lines(file: ExportFile, handle: Iterable[bytes],
-                  first_line: int = 1) -> Iterator[str]:
-    """Lines of a binary stream as text; a line that is not UTF-8 stops the file."""
-    for number, raw in enumerate(handle, start=first_line):
-        try:
-            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError as exc:
-            raise ConnectorError(file.label, f"not UTF-8 text ({exc.reason} at byte "
-                                 f"{exc.start} of the line)", line=number) from None
+def decoded_lines(file: ExportFile, handle: IO[bytes], first_line: int = 1) -> Iterator[str]:
+    """Lines of a binary stream as text, each ending in ``\n`` whatever the file used
+    (:mod:`connectors.lines`: length limit, strict UTF-8, no NUL bytes)."""
+    for number, raw, _done in numbered_lines(handle, file.label, first_line=first_line):
+        yield decode_line(raw, file.label, number, first=number == 1) + "\n"
 
 
 def csv_rows(file: ExportFile, *, delimiter: str | None = None, skip_lines: int = 0,
@@ -109,8 +108,12 @@ def csv_rows(file: ExportFile, *, delimiter: str | None = None, skip_lines: int 
         header_line = skip_lines + 1
         if delimiter is None:
             delimiter = ";" if header_text.count(";") > header_text.count(",") else ","
-        header = Header(file, header_line,
-                        next(csv.reader([header_text], delimiter=delimiter), []))
+        try:
+            names = next(csv.reader([header_text], delimiter=delimiter), [])
+        except csv.Error as exc:
+            raise ConnectorError(file.label, f"malformed CSV header: {exc}",
+                                 line=header_line) from None
+        header = Header(file, header_line, names)
         reader = csv.reader(lines, delimiter=delimiter)
         try:
             for fields in reader:
@@ -153,13 +156,19 @@ class FileProblems:
             self.first[reason] = f"{self.unit} {where}" if isinstance(where, int) else where
 
     def bounds(self, values: np.ndarray, low: float, high: float, reason: str,
-               where: list[int] | np.ndarray | None = None) -> np.ndarray:
-        """Mask of finite values within [low, high]; the rest counted as ``reason``."""
-        ok = np.isfinite(values) & (values >= low) & (values <= high)
-        bad = np.flatnonzero(~ok)
-        if bad.size:
-            first = int(np.asarray(where)[bad[0]]) if where is not None else None
-            self.add(reason, first, int(bad.size))
+               where: list[int] | np.ndarray | None = None, *, metric: str | None = None
+               ) -> np.ndarray:
+        """Mask of finite values within [low, high]; the rest counted as ``reason``,
+        except values that are not finite numbers, counted as ``<metric> is not a
+        number`` when ``metric`` is given."""
+        finite = np.isfinite(values)
+        ok = finite & (values >= low) & (values <= high)
+        nan_reason = not_a_number(metric) if metric is not None else reason
+        for why, bad in ((nan_reason, np.flatnonzero(~finite)),
+                         (reason, np.flatnonzero(finite & ~ok))):
+            if bad.size:
+                first = int(np.asarray(where)[bad[0]]) if where is not None else None
+                self.add(why, first, int(bad.size))
         return ok
 
     def flush(self, report: ReadReport) -> None:

@@ -49,7 +49,8 @@ def batches(source: SourceInfo, metric: Metric, ts_us: np.ndarray, values: np.nd
     ts_us = np.asarray(ts_us, np.int64)
     values = np.asarray(values, np.float64)
     low, high = BOUNDS[metric]
-    ok = problems.bounds(values, low, high, f"{metric} out of plausible bounds", where)
+    ok = problems.bounds(values, low, high, f"{metric} out of plausible bounds", where,
+                         metric=metric)
     ts_us, values = ts_us[ok], values[ok]
     if offsets_s is None:
         if ts_us.size:

@@ -46,6 +46,7 @@ from .base import (
     ReadReport,
     SourceInfo,
     from_epoch_us,
+    requires_data,
 )
 from .export_tree import ExportFile, is_lone_file, list_names, open_export
 from .localtime import SPACED, parse_civil, parse_offset, tail_parts
@@ -87,6 +88,7 @@ class Whoop:
     def sniff(self, path: Path, head: bytes) -> bool:
         return looks_like_whoop(list_names(path), head, is_lone_file(path))
 
+    @requires_data
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         with open_export(path) as files:
             chosen = []

@@ -27,8 +27,8 @@ from connectors.base import (
     ReadReport,
     SampleBatch,
 )
-from tests.support.generators.apple import AppleTruth, write_export
 from connectors.registry import detect
+from tests.support.generators.apple import AppleTruth, write_export
 
 
 @dataclass
@@ -239,7 +239,7 @@ def test_bad_values_dates_and_units_are_rejected_and_counted(tmp_path: Path) -> 
     result = read(export(tmp_path, body))
     assert result.samples() == Counter({"heart_rate": 1})
     assert result.report.rejected == Counter({
-        "heart_rate out of physiological bounds": 1,  # "abc"
+        "heart_rate is not a number": 1,  # "abc" (issue 16: not "out of bounds")
         "unparseable date": 1,
         "heart_rate in unexpected unit 'count/s'": 1,
         "spo2 out of physiological bounds": 1,  # 45 % is refused as implausible

@@ -13,10 +13,10 @@ import pytest
 
 from connectors import ConnectorError, Episode, ReadContext, ReadReport, detect
 from connectors.bundle import Bundle
-from tests.support.generators.apple import write_export
-from tests.support.generators.fit import write_fit_activity
 from connectors.registry import get_connector
 from tests.connectors.test_empatica import write_session
+from tests.support.generators.apple import write_export
+from tests.support.generators.fit import write_fit_activity
 from tests.support.generators.garmin_connect import write_garmin_export
 from tests.support.generators.health_connect import write_health_connect
 from tests.support.generators.polar_flow import write_polar_export, zip_folder

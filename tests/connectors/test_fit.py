@@ -22,6 +22,7 @@ from connectors.garmin_fit import (
     rollover,
     unpack_12bit,
 )
+from connectors.registry import detect
 from tests.support.generators.fit import (
     STRAP_SERIAL,
     WATCH_SERIAL,
@@ -29,7 +30,6 @@ from tests.support.generators.fit import (
     fit_wellness,
     write_fit_activity,
 )
-from connectors.registry import detect
 
 
 def _decode(data: bytes, name: str = "test.fit") -> tuple[list[SampleBatch], ReadReport]:

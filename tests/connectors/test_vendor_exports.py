@@ -13,11 +13,11 @@ from connectors.registry import CONNECTORS, detect, read_head
 from connectors.samsung_health import SamsungHealth
 from connectors.whoop import Whoop
 from service.core.db.rls import system_connection
-from tests.support.people import import_file, new_person
 from tests.support.generators.fitbit import write_fitbit_export
 from tests.support.generators.oura import write_oura_export
 from tests.support.generators.samsung import write_samsung_export
 from tests.support.generators.whoop import write_whoop_export
+from tests.support.people import import_file, new_person
 
 FAMILIES = {
     "fitbit": lambda path: write_fitbit_export(path, days=2, seed=1),
