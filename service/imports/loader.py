@@ -15,7 +15,7 @@ from collections import Counter
 import numpy as np
 
 from connectors import Episode, SampleBatch, SourceInfo
-from connectors.base import METRICS, to_epoch_us
+from connectors.base import METRICS, not_a_number, to_epoch_us
 from service.core.db.types import Conn, returned
 
 BATCH_ROWS = 50_000
@@ -105,7 +105,8 @@ class Loader:
             return
         ts, value = batch.ts, batch.value
         ok = np.isfinite(value)
-        self.invalid["non-finite value"] += int(ok.size - np.count_nonzero(ok))
+        if not_finite := int(ok.size - np.count_nonzero(ok)):
+            self.invalid[not_a_number(batch.metric)] += not_finite
         in_span = (ts >= to_epoch_us(EARLIEST_TS)) & (ts <= self.latest_allowed_us)
         self.invalid["timestamp before 1990 or in the future"] += int(
             np.count_nonzero(ok & ~in_span))

@@ -135,6 +135,12 @@ def _load(pool: Pool, record: dict[str, Any], path: Path, *,
                         else:
                             loader.add_episode(item)
                     loader.finish()
+                    if loader.staged == 0:
+                        # Every sample was dropped (e.g. all timestamps outside 1990..now):
+                        # a failure with the reasons, not a success with 0 rows.
+                        reasons = ", ".join(f"{n} {why}" for why, n in loader.invalid.items() if n)
+                        raise ConnectorError(path, "nothing storable"
+                                             + (f": {reasons}" if reasons else ""))
                     outcome = _outcome(import_id, loader, report)
                     ledger.finish(data_conn, import_id, outcome=outcome, report=report,
                                   seconds=time.monotonic() - started)

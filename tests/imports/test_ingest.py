@@ -163,3 +163,13 @@ def test_motion_context_is_stored_with_heart_rate(pool, tmp_path):
                               "ORDER BY ts", (person,)).fetchall()
     assert [(r["value"], r["context"]) for r in stored] == [(60.0, 1), (61.0, 2), (62.0, 0),
                                                             (63.0, None)]
+
+
+def test_a_file_whose_every_sample_is_dropped_fails_with_the_reason(pool, tmp_path):
+    """Beats timed before 1990 are refused by the loader: nothing stored is a failure."""
+    person = new_person(pool)
+    path = write_rr_text(tmp_path / "rr-1985.txt", n=50)
+    outcome = _import(pool, person, path, start=dt.datetime(1985, 1, 1, tzinfo=dt.UTC))
+    assert outcome.status == "failed"
+    assert "nothing storable" in outcome.error and "before 1990" in outcome.error
+    assert _count(pool, person) == 0
