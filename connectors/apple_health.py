@@ -59,7 +59,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 from xml.parsers import expat
 
 import numpy as np
@@ -176,7 +176,7 @@ class AppleHealth:
                 yield from _read_ecg(data, ecg.name, report)
             report.progress(report.bytes_total)
 
-    def _open(self, path: Path, stack: ExitStack) -> tuple[BinaryIO, int, list[_EcgFile]]:
+    def _open(self, path: Path, stack: ExitStack) -> tuple[IO[bytes], int, list[_EcgFile]]:
         """The XML byte stream, its size, and the ECG files beside it."""
         if zipsafe.is_zip(path):
             archive = stack.enter_context(zipsafe.open_checked(path, self.max_total_bytes))
@@ -244,7 +244,7 @@ def _refuse_entities(name: Path, elem: etree._Element) -> None:
 class _CheckedStream:
     """The XML bytes, with the prolog checked for entities and bytes counted."""
 
-    def __init__(self, name: Path, raw: BinaryIO) -> None:
+    def __init__(self, name: Path, raw: IO[bytes]) -> None:
         self.raw = raw
         self.count = 0
         self.note: str | None = None
@@ -592,7 +592,7 @@ class _Beats:
 # -- the XML ------------------------------------------------------------------
 
 
-def _read_xml(name: Path, raw: BinaryIO, report: ReadReport,
+def _read_xml(name: Path, raw: IO[bytes], report: ReadReport,
               full_parse: bool = False) -> Iterator[Item]:
     """The XML's items: by the scanner when it handles the prolog, else by lxml throughout."""
     try:

@@ -244,10 +244,10 @@ class _Reader:
                                where=f"{label} ({record})")
             return None
         wall_us = np.array([(midnight - dt.date(1970, 1, 1)).days * 86_400_000_000])
-        utc, offset, exists = localtime.to_utc(wall_us, self.tz)
+        utc_us, offsets_s, exists = localtime.to_utc(wall_us, self.tz)
         if not exists[0]:  # a zone that skips midnight: the day starts an hour later
-            utc, offset, _ = localtime.to_utc(wall_us + 3_600_000_000, self.tz)
-        return int(utc[0]), int(offset[0])
+            utc_us, offsets_s, _ = localtime.to_utc(wall_us + 3_600_000_000, self.tz)
+        return int(utc_us[0]), int(offsets_s[0])
 
     def _uds(self, days: list[Any], label: str) -> Iterator[Item]:
         series = _Series()

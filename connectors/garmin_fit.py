@@ -372,7 +372,7 @@ class _Decoder:
     def _resting_hr(self, message: fitdecode.FitDataMessage, raw: dict[int, Any]) -> None:
         value = raw.get(0)
         stamp = self._utc(raw) if value is not None else None
-        if stamp is not None:
+        if stamp is not None and value is not None:
             self.state.add("creator", "resting_heart_rate", fit_time_us(stamp), float(value))
 
     # -- beat to beat -------------------------------------------------------------
@@ -486,7 +486,7 @@ class _Decoder:
         """``hrv_value`` (371): the watch's 5-minute RMSSD during sleep, ms x 128."""
         value = raw.get(0)
         stamp = self._utc(raw) if value is not None else None
-        if stamp is not None:
+        if stamp is not None and value is not None:
             self.state.add("creator", "hrv_rmssd", fit_time_us(stamp), value / 128)
 
     def _hrv_summary(self, message: fitdecode.FitDataMessage, raw: dict[int, Any]) -> None:

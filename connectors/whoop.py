@@ -193,9 +193,10 @@ def _cycles(file: ExportFile, problems: FileProblems, report: ReadReport) -> Ite
             target.values.append(value)
             target.offsets.append(row.offset_s)
             target.lines.append(line)
-    for metric, found in series.items():
-        yield from batches(SOURCE, metric, np.array(found.ts, np.int64), np.array(found.values),
-                           np.array(found.offsets), problems, found.lines)
+    for metric, collected in series.items():
+        yield from batches(SOURCE, metric, np.array(collected.ts, np.int64),
+                           np.array(collected.values), np.array(collected.offsets), problems,
+                           collected.lines)
 
 
 def _sleeps(file: ExportFile, problems: FileProblems) -> Iterator[Item]:
