@@ -117,11 +117,13 @@ RECORDS: tuple[Record, ...] = (
         flags=(Flag("--time", "time", "sample time, ISO 8601", required=True),
                Flag("--analyte", "analyte", default="cortisol"),
                Flag("--value", "value", required=True, type=float),
-               Flag("--unit", "unit", "nmol/L or ug/dL (µg/dL, mcg/dL)", required=True),
-               Flag("--specimen", "specimen", "saliva|serum"), *ATTACH),
+               Flag("--unit", "unit", "nmol/L or ug/dL (µg/dL, mcg/dL); pg/mg for hair", required=True),
+               Flag("--specimen", "specimen", "saliva|serum|hair"), *ATTACH),
         add_help="record a cortisol result", list_help="list a person's cortisol results",
         line=lambda r: f"{r['id']}\t{r['time_local']}\t{r['analyte']}\t"
-                       f"{r['value_nmol_l']:.1f} nmol/L\t{r['phase'] or '-'}"),
+                       + (f"{r['value_nmol_l']:.1f} nmol/L" if r["value_nmol_l"] is not None
+                          else f"{r['value']:g} {r['unit']} (hair)")
+                       + f"\t{r['phase'] or '-'}"),
 )
 #: Body field -> the flag that sets it, so refusals name what the user typed.
 FLAG_OF = {f.field: f.flag for r in RECORDS for f in (*r.flags, *r.list_flags)} | {

@@ -16,9 +16,9 @@ import re
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
-from service.core.units import ANALYTES, canonical_unit
+from service.core.units import ANALYTES, HAIR_UNIT, canonical_unit
 
 #: The massage modalities; every one of them is the "massage" arm of a trial.
 MASSAGE_MODALITIES = ("swedish", "deep_tissue", "myofascial_release", "lymphatic_drainage",
@@ -31,7 +31,7 @@ BODY_AREAS = ("neck", "shoulders", "upper_back", "lower_back", "arms", "hands", 
               "feet", "head", "face", "abdomen", "chest", "full_body")
 REPORT_KINDS = ("pain", "stress", "anxiety", "headache", "sleep_quality")
 PHASES = ("before", "after")
-SPECIMENS = ("saliva", "serum")
+SPECIMENS = ("saliva", "serum", "hair")
 MAX_SESSION = dt.timedelta(hours=6)
 MAX_NOTES = 10_000
 
@@ -57,7 +57,8 @@ _AREA_ALIASES = {
     "back_lower": "lower_back", "whole_body": "full_body", "full": "full_body",
     "belly": "abdomen", "stomach": "abdomen", "scalp": "head",
 }
-_SPECIMEN_ALIASES = {"salivary": "saliva", "blood": "serum", "blood_serum": "serum"}
+_SPECIMEN_ALIASES = {"salivary": "saliva", "blood": "serum", "blood_serum": "serum",
+                     "hair_sample": "hair", "scalp_hair": "hair"}
 
 RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Score = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)]
@@ -240,7 +241,9 @@ class SelfReportPage(BaseModel):
 
 
 class LabResultCreate(_Body):
-    """A cortisol result. Units: nmol/L or µg/dL (also written ug/dL, mcg/dL)."""
+    """A cortisol result. Saliva and serum: nmol/L or µg/dL (also written ug/dL, mcg/dL);
+    hair: pg/mg (with `specimen` hair). The sampling time matters: cortisol falls steeply
+    over the morning, so results are compared only with samples taken at a similar time."""
 
     time: dt.datetime = Field(description="When the sample was taken",
                               examples=["2024-05-04T09:45:00+02:00"])
@@ -264,6 +267,13 @@ class LabResultCreate(_Body):
     def _unit(cls, value: str) -> str:
         return canonical_unit(value)
 
+    @model_validator(mode="after")
+    def _hair_in_pg_per_mg(self) -> LabResultCreate:
+        if (self.unit == HAIR_UNIT) != (self.specimen == "hair"):
+            raise ValueError("hair cortisol is given in pg/mg (with specimen hair), and pg/mg "
+                             "is for hair only")
+        return self
+
 
 class LabResult(BaseModel):
     id: int
@@ -273,9 +283,9 @@ class LabResult(BaseModel):
     analyte: str
     specimen: Specimen | None
     value: float = Field(description="As reported, in `unit`")
-    unit: Literal["nmol/L", "ug/dL"]
-    value_nmol_l: float = Field(description="The same concentration in nmol/L "
-                                "(1 µg/dL = 27.59 nmol/L)")
+    unit: Literal["nmol/L", "ug/dL", "pg/mg"]
+    value_nmol_l: float | None = Field(description="The same concentration in nmol/L "
+                                       "(1 µg/dL = 27.59 nmol/L); null for hair (pg/mg)")
     session_id: int | None
     phase: Phase | None
     created_at: dt.datetime

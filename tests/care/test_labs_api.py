@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from service.care.repository import lab_results
-from tests.support.people import bearer, new_person, patient_token
 from tests.care.test_sessions_api import assert_problem, post, system_connection
+from tests.support.people import bearer, new_person, patient_token
 
 
 @pytest.fixture
@@ -49,6 +49,19 @@ def test_units_are_stored_as_given_and_converted_to_nmol_per_litre(client, patie
 def test_invalid_results_are_422_naming_the_field(client, patient, body, field):
     person, headers = patient
     assert_problem(lab(client, person, headers, **body), 422, field)
+
+
+def test_hair_cortisol_is_stored_in_pg_per_mg_without_a_molar_value(client, patient):
+    person, headers = patient
+    response = lab(client, person, headers, value=8.4, unit="pg/mg", specimen="hair")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["value"], body["unit"], body["specimen"], body["value_nmol_l"]) == (
+        8.4, "pg/mg", "hair", None)
+    # pg/mg belongs to hair, and hair to pg/mg: a mix-up is refused, not converted.
+    for wrong in ({"unit": "pg/mg", "specimen": "saliva"}, {"unit": "nmol/L", "specimen": "hair"}):
+        refused = lab(client, person, headers, **wrong)
+        assert refused.status_code == 422 and "hair" in refused.text
 
 
 def test_results_before_and_after_a_session_pair_up_in_nmol_per_litre(client, pool, patient):

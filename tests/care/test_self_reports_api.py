@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from service.care.repository import self_reports
-from tests.support.people import bearer, new_person, patient_token
 from tests.care.test_sessions_api import assert_problem, post, system_connection
+from tests.support.people import bearer, new_person, patient_token
 
 
 @pytest.fixture

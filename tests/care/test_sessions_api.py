@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from service.core.db.rls import system_connection
 from service.access.repository import accounts, grants
 from service.care.repository import self_reports
+from service.core.db.rls import system_connection
 from tests.support.people import admin_token, bearer, new_person, patient_token
 
 
@@ -302,9 +302,9 @@ def test_concurrent_overlapping_sessions_cannot_both_be_stored(pool):
     """The second writer waits for the first one's transaction and then sees its session."""
     import threading
 
+    from service.access.repository import persons
     from service.care import service as care
     from service.care.schemas import SessionCreate
-    from service.access.repository import persons
 
     person_id = new_person(pool, "Racer")
     body = SessionCreate(**session_body())

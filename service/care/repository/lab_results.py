@@ -12,7 +12,7 @@ COLUMNS = ("id, person_id, ts, analyte, specimen, value, unit, value_nmol_l, ses
 
 
 def create(conn: Conn, *, person_id: str, ts: dt.datetime, analyte: str,
-           value: float, unit: str, value_nmol_l: float, specimen: str | None = None,
+           value: float, unit: str, value_nmol_l: float | None, specimen: str | None = None,
            session_id: int | None = None, phase: str | None = None) -> dict[str, Any]:
     return returned(conn.execute(
         f"""INSERT INTO lab_result (person_id, ts, analyte, specimen, value, unit, value_nmol_l,
