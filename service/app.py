@@ -8,9 +8,9 @@ from fastapi import Depends, FastAPI
 
 from service import __version__, tasks, web
 from service.access.endpoints import audit, grants, persons, tokens
-from service.clients import endpoints as clients
 from service.analysis import endpoints as analysis
 from service.care.endpoints import lab_results, self_reports, sessions
+from service.clients import endpoints as clients
 from service.core.db import connect, migrate
 from service.core.db.types import Pool
 from service.core.http import health, middleware, openapi, problems, query

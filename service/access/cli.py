@@ -23,7 +23,6 @@ from service.core.cli import (
 from service.core.db import rls
 from service.core.settings import Settings
 
-
 DEFAULT_TZ = "UTC"
 
 

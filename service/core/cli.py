@@ -16,8 +16,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from service.core.db import connect, migrate
-from service.core.localtime import iso
 from service.core.db.types import Pool
+from service.core.localtime import iso
 from service.core.settings import Settings
 
 EXIT_FAILED = 1

@@ -16,8 +16,8 @@ from service.access import authz
 from service.access.deps import Caller, Db, person_or_404
 from service.core.db import rls
 from service.core.http import csvout, cursor, timequery
-from service.core.localtime import iso
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
+from service.core.localtime import iso
 from service.observations import repository as observations
 from service.observations.schemas import MetricName, Observation, ObservationPage
 

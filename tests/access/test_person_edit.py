@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from service.core.db.rls import system_connection
 from tests.support.access import account_token, grant
-from tests.support.cli import vagus_in_process  # noqa: F401  (fixture)
 from tests.support.people import admin_token, bearer, new_person, patient_token
 
 

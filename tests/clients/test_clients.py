@@ -9,7 +9,6 @@ from service.access import auth
 from service.access.repository import accounts
 from service.core.db.rls import system_connection
 from tests.support.access import account_token, grant, revoke
-from tests.support.cli import vagus_in_process  # noqa: F401  (fixture)
 from tests.support.people import bearer, import_file, new_person, write_rr_text
 
 CLIENT_KEYS = {"person_id", "name", "tz", "last_import_at", "last_session_at",

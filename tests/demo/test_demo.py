@@ -53,9 +53,9 @@ def test_demo_rest_sessions_make_the_evidence_massage_versus_resting(client, dem
 
 
 def test_running_the_demo_again_adds_nothing(pool, demo, data_dir):
-    from service.demo import service as demo_module
-    from service.core.db.rls import system_connection
     from service.care.repository import sessions
+    from service.core.db.rls import system_connection
+    from service.demo import service as demo_module
 
     again = demo_module.load(pool, data_dir)
     assert again.person_id == demo.person_id

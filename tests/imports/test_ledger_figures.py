@@ -11,7 +11,6 @@ from connectors.registry import detect
 from service.core.db.rls import system_connection
 from service.imports import repository as imports
 from service.imports.service import run_import
-from tests.support.cli import vagus_in_process  # noqa: F401  (fixture)
 from tests.support.generators.apple import write_export
 from tests.support.people import bearer, new_person, patient_token, write_rr_text
 
@@ -75,7 +74,8 @@ def test_an_empty_file_is_worded_alike_by_api_and_cli(pool, client, vagus_in_pro
     assert "empty.txt: empty file (0 bytes): nothing to import" in api.json()["detail"]
     listed = client.get(f"/v1/persons/{person}/imports",
                         headers=bearer(patient_token(pool, person))).json()["items"]
-    assert [i["error"] for i in listed] == ["empty.txt: empty file (0 bytes): nothing to import"] * 2
+    empty_error = "empty.txt: empty file (0 bytes): nothing to import"
+    assert [i["error"] for i in listed] == [empty_error] * 2
 
 
 def test_an_unrecognised_format_names_the_way_to_choose_one_for_each_way_in(pool, tmp_path):

@@ -10,7 +10,6 @@ import json
 
 import pytest
 
-from tests.support.cli import vagus_in_process  # noqa: F401  (fixture)
 from tests.support.people import bearer, import_file, new_person, patient_token, write_rr_text
 
 START = dt.datetime(2024, 5, 4, 7, 0, tzinfo=dt.UTC)  # 09:00 in Berlin
