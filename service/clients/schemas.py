@@ -8,8 +8,6 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from service.care.schemas import Session
-
 RecoveryStatus = Literal["below", "within", "above"]
 
 
@@ -49,8 +47,23 @@ class ResponseHeadline(BaseModel):
     metrics: dict[str, MetricHeadline]
 
 
+class SessionSummary(BaseModel):
+    """The session as GET /v1/sessions/{id} shows it, cut to what a list needs."""
+
+    id: int
+    start: dt.datetime = Field(description="UTC instant")
+    start_local: dt.datetime = Field(description="Wall-clock time with offset in the person's zone")
+    end: dt.datetime
+    end_local: dt.datetime
+    tz: str
+    duration_minutes: float
+    modality: str = Field(description="e.g. swedish, deep_tissue; rest for a rest-control session")
+    pressure: str | None
+    therapist_id: UUID | None
+
+
 class SessionWithResponse(BaseModel):
-    session: Session = Field(description="As GET /v1/sessions/{id} answers it")
+    session: SessionSummary
     response: ResponseHeadline | None = Field(
         description="Null when the response cannot be computed; the full one is at "
                     "GET /v1/sessions/{id}/response")

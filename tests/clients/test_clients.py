@@ -130,7 +130,7 @@ def test_a_clients_sessions_with_their_headline_responses(pool, client, tmp_path
     with system_connection(pool) as conn:
         conn.execute("INSERT INTO session (person_id, starts_at, ends_at, modality) VALUES "
                      "(%s, '2024-05-04T14:00Z', '2024-05-04T14:30Z', 'swedish'), "
-                     "(%s, '2024-06-01T14:00Z', '2024-06-01T14:30Z', 'swedish')",
+                     "(%s, '2024-06-01T14:00Z', '2024-06-01T14:30Z', 'rest')",
                      (person, person))
     url = f"/v1/persons/{person}/session-responses"
     response = client.get(url, params={"from": "2024-05-04T00:00:00", "to": "2024-05-05"},
@@ -147,6 +147,9 @@ def test_a_clients_sessions_with_their_headline_responses(pool, client, tmp_path
     for name, metric in item["response"]["metrics"].items():
         assert metric["delta"] == full["metrics"][name]["delta"]
         assert metric["pre"] == full["metrics"][name]["pre"]
+    # A rest-control session is listed too (the demo has six).
+    both = client.get(url, headers=bearer(token)).json()["items"]
+    assert [i["session"]["modality"] for i in both] == ["swedish", "rest"]
     # Without read:evidence the call is refused (the grant's scopes decide).
     other, other_token = account_token(pool, "therapist", "Dr Sessions only")
     grant(pool, person, other, ["read:sessions"])

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
@@ -48,6 +49,11 @@ def finish(document: dict[str, Any]) -> dict[str, Any]:
         for operation in operations.values():
             operation["responses"] = {"2XX": {"description": "Received: any 2xx answer; "
                                                              "anything else is retried"}}
+    # FastAPI's own validation-error schemas, left behind by the event documentation only.
+    schemas = document.get("components", {}).get("schemas", {})
+    if "#/components/schemas/HTTPValidationError" not in json.dumps(document.get("paths", {})):
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
     return document
 
 
