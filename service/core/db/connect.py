@@ -11,6 +11,11 @@ from service.core.db.types import Conn, Pool
 from service.core.settings import Settings
 
 
+#: Every session reads instants back in UTC, so that each answer writes them one way
+#: (``...Z``) whatever the server's own TimeZone setting is.
+UTC_SESSION = "-c TimeZone=UTC"
+
+
 def database_url(settings: Settings) -> str:
     """The configured URL, or the embedded server's (started on first use)."""
     if settings.database_url:
@@ -19,7 +24,7 @@ def database_url(settings: Settings) -> str:
 
 
 def connect(url: str, *, autocommit: bool = False) -> Conn:
-    return psycopg.connect(url, autocommit=autocommit, row_factory=dict_row)
+    return psycopg.connect(url, autocommit=autocommit, row_factory=dict_row, options=UTC_SESSION)
 
 
 def create_pool(url: str, size: int, *, system: bool = False) -> Pool:
@@ -35,7 +40,8 @@ def create_pool(url: str, size: int, *, system: bool = False) -> Pool:
     return ConnectionPool(
         url, connection_class=Conn, min_size=1, max_size=size, open=True,
         check=ConnectionPool.check_connection, configure=configure, reset=reset,
-        kwargs={"row_factory": dict_row}, name="vagus-system" if system else "vagus")
+        kwargs={"row_factory": dict_row, "options": UTC_SESSION},
+        name="vagus-system" if system else "vagus")
 
 
 def try_session_lock(conn: Conn, lock_id: int) -> bool:
