@@ -10,7 +10,6 @@ from service.core.db import embedded, rls
 from service.core.db.types import Conn, Pool
 from service.core.settings import Settings
 
-
 #: Every session reads instants back in UTC, so that each answer writes them one way
 #: (``...Z``) whatever the server's own TimeZone setting is.
 UTC_SESSION = "-c TimeZone=UTC"
