@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from service import __version__, tasks, web
 from service.access.endpoints import audit, grants, persons, tokens
 from service.analysis import endpoints as analysis
 from service.care.endpoints import lab_results, self_reports, sessions
+from service.clients import endpoints as clients
 from service.core.db import connect, migrate
 from service.core.db.types import Pool
-from service.core.http import health, middleware, problems
+from service.core.http import health, middleware, openapi, problems, query
 from service.core.settings import Settings, get_settings
 from service.fhir import endpoints as fhir
 from service.imports import endpoints as imports
@@ -59,19 +60,22 @@ def create_app(settings: Settings | None = None, pool: Pool | None = None, *,
     # Web app hook: docs_url/redoc_url off (FastAPI's load from a CDN); web.install serves
     # the pages, their static files and local /docs and /redoc (service/web/).
     app = FastAPI(title="Vagus", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None,
+                  dependencies=[Depends(query.refuse_unknown_query)])
     web.install(app)
     app.state.settings = settings
     if pool is not None:
         app.state.pool = pool
     problems.install(app)
+    openapi.install(app)
     middleware.install(app, settings)
     for module in (grants, tokens, audit, privacy):
         app.include_router(module.router)
-    for module in (health, persons, imports, observations, analysis):
+    for module in (health, persons, clients, imports, observations, analysis):
         app.include_router(module.router)
     for module in (sessions, self_reports, lab_results, trial_plans):
         app.include_router(module.router)
     for module in (jobs_routes, webhooks, fhir, cloud_sync):
         app.include_router(module.router)
+    app.webhooks.include_router(webhooks.events)
     return app

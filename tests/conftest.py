@@ -18,6 +18,9 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+#: Shared fixtures that live beside the builders (``vagus_in_process``).
+pytest_plugins = ["tests.support.cli"]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 

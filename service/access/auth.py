@@ -19,6 +19,8 @@ from service.core.db.types import Conn
 
 Role = Literal["admin", "patient", "therapist", "app"]
 TOKEN_PREFIX = "vgs_"
+#: ``last_used_at`` is written at most this often per token: a request in a burst costs no write.
+LAST_USED_RESOLUTION_S = 60
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,13 @@ def authenticate(conn: Conn, token: str) -> Principal | None:
         return None
     # No principal exists yet: the lookup itself is a deliberate system read.
     rls.act_as_system(conn)
-    row = accounts.principal_for_token(conn, hash_token(token))
+    digest = hash_token(token)
+    row = accounts.principal_for_token(conn, digest)
     if row is None:
         return None
+    last = row["last_used_at"]
+    if last is None or (dt.datetime.now(dt.UTC) - last).total_seconds() >= LAST_USED_RESOLUTION_S:
+        accounts.touch_token(conn, digest, every_s=LAST_USED_RESOLUTION_S)
     return Principal(account_id=str(row["account_id"]), role=row["role"],
                      person_id=str(row["person_id"]) if row["person_id"] else None)
 

@@ -5,7 +5,8 @@
   person (status active, not expired); revocation or expiry counts from the next
   request, because every call reads the grant afresh.
 - An **admin** holds every scope on every person; each such access is audited.
-- Patient-only scopes (``manage:grants``, ``read:audit``, ``export``, ``erase``)
+- Patient-only scopes (``manage:grants``, ``read:audit``, ``export``, ``erase``,
+  ``edit:person``)
   are never grantable: only the person itself or an admin holds them.
 
 Outcomes: no relationship with the person (or no such person) is
@@ -32,6 +33,8 @@ MANAGE_GRANTS = "manage:grants"
 READ_AUDIT = "read:audit"
 EXPORT = "export"
 ERASE = "erase"
+#: Change the person's name and time zone.
+EDIT_PERSON = "edit:person"
 #: Held by anyone with a live grant: the person's name and time zone.
 READ_PERSON = "read:person"
 
@@ -39,7 +42,7 @@ READ_PERSON = "read:person"
 GRANTABLE_SCOPES = (READ_OBSERVATIONS, READ_EVIDENCE, READ_SESSIONS, WRITE_SESSIONS,
                     WRITE_IMPORTS)
 #: Scopes only the person itself (or an admin) holds.
-PATIENT_ONLY_SCOPES = (MANAGE_GRANTS, READ_AUDIT, EXPORT, ERASE)
+PATIENT_ONLY_SCOPES = (MANAGE_GRANTS, READ_AUDIT, EXPORT, ERASE, EDIT_PERSON)
 SCOPES = (READ_PERSON, *GRANTABLE_SCOPES, *PATIENT_ONLY_SCOPES)
 
 

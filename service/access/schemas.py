@@ -15,6 +15,17 @@ GrantableScope = Literal[GRANTABLE_SCOPES]  # type: ignore[valid-type]
 GrantStatus = Literal["pending", "active", "revoked", "declined"]
 
 
+def known_zone(value: str) -> str:
+    """``value`` when it names an IANA time zone; ValueError with a plain sentence otherwise."""
+    if value not in available_timezones() and value != "UTC":
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r} (for example Europe/Berlin, "
+                             "America/New_York or UTC)") from None
+    return value
+
+
 class PersonCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200, examples=["Alex"])
     tz: str = Field(default="UTC", description="IANA time zone", examples=["Europe/Berlin"])
@@ -22,12 +33,22 @@ class PersonCreate(BaseModel):
     @field_validator("tz")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        if value not in available_timezones() and value != "UTC":
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown IANA time zone {value!r}") from None
-        return value
+        return known_zone(value)
+
+
+class PersonUpdate(BaseModel):
+    """Only the fields given change. A new zone recomputes what depends on local time."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200, examples=["Alex"])
+    tz: str | None = Field(default=None, description="IANA time zone",
+                           examples=["Europe/Berlin"])
+
+    model_config = {"extra": "forbid"}
+
+    @field_validator("tz")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else known_zone(value)
 
 
 class Person(BaseModel):
@@ -71,6 +92,9 @@ class GrantApproval(BaseModel):
 class Grant(BaseModel):
     id: int
     person_id: UUID
+    person_name: str | None = Field(description=(
+        "The person's name where the caller may see it: the person, an admin, or a grantee "
+        "while its grant is live (null on a pending request)"))
     grantee_id: UUID
     grantee_role: Literal["therapist", "app"]
     grantee_name: str

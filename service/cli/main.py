@@ -21,10 +21,12 @@ from service.core.db import migrate
 from service.core.settings import get_settings
 from service.evidence import cli as evidence_cli
 from service.imports import cli as imports_cli
+from service.observations import cli as observations_cli
 from service.trials import cli as trials_cli
 
 #: Each module's ``register(commands, add)`` adds its commands, in help order.
-COMMANDS = (operator, access_cli, imports_cli, care_cli, evidence_cli, trials_cli)
+COMMANDS = (operator, access_cli, imports_cli, observations_cli, care_cli, evidence_cli,
+            trials_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:

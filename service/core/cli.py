@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import sys
 import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from service.core.db import connect, migrate
 from service.core.db.types import Pool
+from service.core.localtime import iso
 from service.core.settings import Settings
 
 EXIT_FAILED = 1
@@ -53,9 +55,21 @@ def add_group(commands: Any, name: str, help_: str) -> Any:
 def emit(args: argparse.Namespace, payload: dict[str, Any], human: str) -> None:
     """One JSON object with ``--json``, else the human text."""
     if getattr(args, "json", False):
-        print(json.dumps(payload, default=str))
+        print(json.dumps(payload, default=json_default))
     else:
         print(human)
+
+
+def json_default(value: Any) -> Any:
+    """JSON for what ``json`` cannot write: times as the API writes them, anything else as text."""
+    if isinstance(value, dt.datetime | dt.date):
+        return iso(value)
+    return str(value)
+
+
+def warn(message: str) -> None:
+    """A note for the person at the terminal, on stderr (stdout stays one JSON object)."""
+    print(f"vagus: warning: {message}", file=sys.stderr)
 
 
 def ready_url(settings: Settings) -> str:

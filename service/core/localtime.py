@@ -82,3 +82,14 @@ def _bounded(instant: dt.datetime) -> dt.datetime:
     if not EARLIEST <= instant < LATEST:
         raise LocalTimeError(f"{instant.isoformat()} is outside {EARLIEST.year}-{LATEST.year - 1}")
     return instant
+
+
+def iso(value: dt.datetime | dt.date) -> str:
+    """The one text form of a time everywhere (JSON, NDJSON, CSV, the CLI): ISO 8601, UTC
+    written ``Z`` (as pydantic writes it), other offsets as ``+02:00``; dates as ``YYYY-MM-DD``."""
+    if not isinstance(value, dt.datetime):
+        return value.isoformat()
+    text = value.isoformat()
+    if value.utcoffset() == dt.timedelta(0):
+        text = text.removesuffix("+00:00") + "Z"
+    return text

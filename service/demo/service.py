@@ -34,6 +34,9 @@ from signal_processing.synthetic import daily_mean_rr, simulate_rr
 
 DEMO_NAME = "Demo patient"
 DEMO_TZ = "Europe/Berlin"
+DEMO_ADMIN = "demo admin"
+#: The label of the demo's tokens: a re-run revokes the live ones so labelled.
+DEMO_TOKEN_NAME = "demo"
 WEEKS = 8
 SESSION_DAYS = 8
 REST_DAYS = 6
@@ -132,7 +135,8 @@ def write_polar_session(path: Path, start: dt.datetime, hours: float, seed: int,
 
 def load(pool: Pool, data_dir: Path,
          windows: WindowConfig = DEFAULT_WINDOWS) -> Demo:
-    """Create (or reuse) the demo person, import its files, and issue fresh tokens."""
+    """Create (or reuse) the demo person, import its files, and issue fresh tokens (revoking
+    the previous run's)."""
     folder = data_dir / "demo"
     folder.mkdir(parents=True, exist_ok=True)
     start = demo_start(folder)
@@ -143,9 +147,10 @@ def load(pool: Pool, data_dir: Path,
             conn, name=DEMO_NAME, tz=DEMO_TZ)
         person_id = str(person["id"])
         patient = accounts.patient_account(conn, person_id)
-        admin = accounts.create(conn, role="admin", name="demo admin")
-        patient_token, _ = auth.issue_token(conn, account_id=str(patient["id"]), name="demo")
-        admin_token, _ = auth.issue_token(conn, account_id=str(admin["id"]), name="demo")
+        admin = (accounts.find_by_name(conn, role="admin", name=DEMO_ADMIN)
+                 or accounts.create(conn, role="admin", name=DEMO_ADMIN))
+        patient_token = _fresh_demo_token(conn, str(patient["id"]))
+        admin_token = _fresh_demo_token(conn, str(admin["id"]))
     files = [folder / "smartwatch-heart-rate.csv"]
     if not files[0].exists():
         write_heart_rate(files[0], start, WEEKS * 7)
@@ -174,6 +179,16 @@ def load(pool: Pool, data_dir: Path,
         person_evidence(conn, returned(persons.get(conn, person_id)), windows)
     _plan_trial(pool, person_id)  # trials: the demo's n-of-1 plan (see _plan_trial)
     return Demo(person_id, patient_token, admin_token, outcomes)
+
+
+def _fresh_demo_token(conn, account_id: str) -> str:
+    """A new demo token for the account, the previous run's demo tokens revoked: only hashes
+    are stored, so a token cannot be shown twice, but a re-run leaves one live pair, not one
+    more per run."""
+    for old in accounts.live_tokens_named(conn, account_id, DEMO_TOKEN_NAME):
+        accounts.revoke_token(conn, old["id"])
+    token, _ = auth.issue_token(conn, account_id=account_id, name=DEMO_TOKEN_NAME)
+    return token
 
 
 def _log_sessions(conn, person_id: str,

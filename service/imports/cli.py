@@ -51,9 +51,18 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
                "sha256": record["sha256"]}
     human = (f"import {outcome.import_id}: {outcome.status}; read {outcome.read}, inserted "
              f"{outcome.inserted}, duplicates {outcome.duplicates}, rejected {outcome.rejected}"
+             + _reasons("rejected", outcome.rejected_reasons)
+             + _reasons("skipped", record["skipped"] or {})
              + (f"\nerror: {outcome.error}" if outcome.error else ""))
     emit(args, payload, human)
     return 0 if outcome.status == "completed" else EXIT_FAILED
+
+
+def _reasons(what: str, counts: dict[str, int]) -> str:
+    """One indented line per reason, most frequent first (empty without any)."""
+    lines = [f"\n  {what} {count}: {reason}"
+             for reason, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+    return "".join(lines)
 
 
 class _ProgressBar:

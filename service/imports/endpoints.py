@@ -8,16 +8,19 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from service.access import authz
 from service.access.deps import Caller, Db, person_or_404, scoped_connection
 from service.core.db.types import Conn, Row, returned
 from service.core.http import cursor
+from service.core.http.openapi import LOCATION
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 from service.imports import repository as imports
 from service.imports import uploads
 from service.imports.schemas import ImportPage, ImportRecord
+from service.imports.service import EMPTY_FILE
 from service.jobs.queue import enqueue
 
 router = APIRouter(tags=["imports"], responses=PROBLEM_RESPONSES)
@@ -41,7 +44,13 @@ def _record(conn: Conn, row: Row) -> ImportRecord:
     same = None
     if row["status"] == "completed" and row["sha256"]:
         same = imports.earlier_same_file(conn, str(row["person_id"]), row["sha256"], row["id"])
-    return ImportRecord(**{k: v for k, v in row.items() if k != "stored_path"}, same_file_as=same)
+    progress = None
+    if row["bytes_total"]:
+        progress = round(min(row["bytes_read"] / row["bytes_total"], 1.0), 4)
+    elif row["status"] == "completed":
+        progress = 1.0
+    return ImportRecord(**{k: v for k, v in row.items() if k != "stored_path"}, same_file_as=same,
+                        progress=progress)
 
 
 async def _body(request: Request, filename: str | None) -> tuple[AsyncIterator[bytes], str]:
@@ -69,7 +78,7 @@ async def _body(request: Request, filename: str | None) -> tuple[AsyncIterator[b
 
 
 @router.post("/v1/persons/{person_id}/imports", response_model=ImportRecord, status_code=202,
-             openapi_extra=_UPLOAD_BODY)
+             openapi_extra=_UPLOAD_BODY, responses={202: LOCATION})
 async def upload(
     person_id: UUID, request: Request, caller: Caller,
     filename: Annotated[str | None, Query(
@@ -79,7 +88,7 @@ async def upload(
     format: Annotated[str | None, Query(description="Skip detection: the connector to use.")] = None,
     start: Annotated[dt.datetime | None, Query(
         description="Recording start, for files without absolute times (plain RR lists).")] = None,
-) -> ImportRecord:
+) -> JSONResponse:
     """Upload an export as the raw body; it is stored and queued, and its record returned.
 
     The answer comes at once with status `queued`; a worker imports the file,
@@ -118,16 +127,20 @@ async def upload(
             imports.fail(conn, row["id"], f"{filename}: {reason}")
         raise
     if received == 0:
+        # Worded as `vagus import` words an empty file (service.imports.service.EMPTY_FILE).
         with scoped_connection(pool, caller, request) as conn:
-            imports.fail(conn, row["id"], f"{filename}: empty upload")
-        raise ProblemError(400, "empty-upload", "the request body is empty: send the file itself")
+            imports.fail(conn, row["id"], f"{filename}: {EMPTY_FILE}")
+        raise ProblemError(400, "empty-file", f"{filename}: {EMPTY_FILE} (the request body is "
+                                              "empty: send the file itself)")
     with scoped_connection(pool, caller, request) as conn:
         imports.set_stored_path(conn, row["id"], str(target))
         # A worker runs the import; the caller follows it on GET /v1/imports/{id}.
         enqueue(conn, "import", {"import_id": row["id"], "format": format,
                                  "start": start.isoformat() if start else None})
     with scoped_connection(pool, caller, request) as conn:
-        return _record(conn, returned(imports.get(conn, row["id"])))
+        record = _record(conn, returned(imports.get(conn, row["id"])))
+    return JSONResponse(record.model_dump(mode="json"), status_code=202,
+                        headers={"Location": f"/v1/imports/{row['id']}"})
 
 
 @router.get("/v1/persons/{person_id}/imports", response_model=ImportPage)

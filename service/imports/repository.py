@@ -11,7 +11,7 @@ from service.core.db.types import Conn, returned
 
 COLUMNS = """id, person_id, file_name, sha256, size_bytes, connector, status, error, read,
              inserted, duplicates, rejected, rejected_reasons, skipped, notes, bytes_read,
-             created_at, started_at, finished_at"""
+             bytes_total, created_at, started_at, finished_at"""
 
 
 def create(conn: Conn, *, person_id: str, file_name: str,
@@ -53,39 +53,43 @@ def mark_running(conn: Conn, import_id: int, *, connector: str, sha256: str,
                  size_bytes: int) -> None:
     conn.execute(
         "UPDATE import SET status = 'running', connector = %s, sha256 = %s, size_bytes = %s, "
-        "started_at = now(), error = NULL WHERE id = %s",
+        "started_at = clock_timestamp(), finished_at = NULL, error = NULL WHERE id = %s",
         (connector, sha256, size_bytes, import_id))
 
 
-def update_progress(conn: Conn, import_id: int, *, bytes_read: int,
+def update_progress(conn: Conn, import_id: int, *, bytes_read: int, bytes_total: int | None,
                     read: int) -> None:
-    conn.execute("UPDATE import SET bytes_read = %s, read = %s WHERE id = %s",
-                 (bytes_read, read, import_id))
+    conn.execute("UPDATE import SET bytes_read = %s, bytes_total = %s, read = %s WHERE id = %s",
+                 (bytes_read, bytes_total, read, import_id))
 
 
 def finish(conn: Conn, import_id: int, *, outcome: Any, report: ReadReport,
            seconds: float) -> None:
-    """Record a completed import (``outcome`` is an ``ImportOutcome``)."""
+    """Record a completed import (``outcome`` is an ``ImportOutcome``). Times are
+    ``clock_timestamp()``: ``now()`` would be the start of the loading transaction."""
     conn.execute(
         """UPDATE import SET status = 'completed', read = %s, inserted = %s, duplicates = %s,
                rejected = %s, rejected_reasons = %s, skipped = %s, notes = %s,
-               bytes_read = greatest(bytes_read, %s), finished_at = now()
+               bytes_read = greatest(bytes_read, %s), bytes_total = %s,
+               finished_at = clock_timestamp()
            WHERE id = %s""",
         (outcome.read, outcome.inserted, outcome.duplicates, outcome.rejected,
          Jsonb(outcome.rejected_reasons), Jsonb(dict(report.skipped)), Jsonb(dict(report.notes)),
-         report.bytes_read, import_id))
+         report.bytes_read, report.bytes_total, import_id))
 
 
 def fail(conn: Conn, import_id: int, reason: str) -> None:
     conn.execute(
-        "UPDATE import SET status = 'failed', error = %s, finished_at = now() WHERE id = %s",
+        "UPDATE import SET status = 'failed', error = %s, finished_at = clock_timestamp() "
+        "WHERE id = %s",
         (reason, import_id))
 
 
 def reset_progress(conn: Conn, import_id: int) -> None:
     """Before a (re-)run: an earlier attempt that died midway was rolled back, so only the
     progress shown on the row needs resetting."""
-    conn.execute("UPDATE import SET status = 'running', bytes_read = 0, read = 0, error = NULL "
+    conn.execute("UPDATE import SET status = 'running', bytes_read = 0, bytes_total = NULL, "
+                 "read = 0, error = NULL "
                  "WHERE id = %s AND status <> 'completed'", (import_id,))
 
 

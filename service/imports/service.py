@@ -38,6 +38,11 @@ from service.webhooks import service as webhooks
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 1.0
+#: How each way in lets a caller name the format when detection fails.
+FORMAT_CHOICE = {"cli": "pass --format NAME", "api": "pass ?format=NAME",
+                 "inbox": "import it with `vagus import --format NAME`"}
+#: Why an empty file is refused, worded the same by the API, the CLI and the inbox.
+EMPTY_FILE = "empty file (0 bytes): nothing to import"
 
 ProgressCallback = Callable[[int, int | None], None]
 
@@ -73,7 +78,8 @@ def register(conn: Conn, *, person_id: str, file_name: str,
 def run_import(pool: Pool, import_id: int, path: Path | None = None, *,
                format_name: str | None = None, start: dt.datetime | None = None,
                on_progress: ProgressCallback | None = None,
-               connector: Connector | None = None, from_inbox: bool = False) -> ImportOutcome:
+               connector: Connector | None = None, from_inbox: bool = False,
+               via: str = "cli") -> ImportOutcome:
     """Run one registered import to its end, with everything that follows an import.
 
     ``path`` defaults to the row's stored file. The connector is ``connector`` when
@@ -83,6 +89,7 @@ def run_import(pool: Pool, import_id: int, path: Path | None = None, *,
     connector could. Database outages propagate (``psycopg.OperationalError``) so
     that a job runner can retry; a retry after a crash starts the file over, and
     one after the import committed only repeats the (idempotent) follow-ups.
+    ``via`` (``cli``, ``api``, ``inbox``) words the hint for choosing a format.
     """
     with rls.system_connection(pool) as conn:
         record = ledger.get(conn, import_id)
@@ -96,14 +103,16 @@ def run_import(pool: Pool, import_id: int, path: Path | None = None, *,
         outcome = ImportOutcome.from_record(record)
     else:
         outcome = _load(pool, record, path, format_name=format_name, start=start,
-                        on_progress=on_progress, connector=connector)
+                        on_progress=on_progress, connector=connector,
+                        format_choice=FORMAT_CHOICE["inbox" if from_inbox else via])
     _follow_up(pool, import_id, path if from_inbox else None)
     return outcome
 
 
 def _load(pool: Pool, record: dict[str, Any], path: Path, *,
           format_name: str | None, start: dt.datetime | None,
-          on_progress: ProgressCallback | None, connector: Connector | None) -> ImportOutcome:
+          on_progress: ProgressCallback | None, connector: Connector | None,
+          format_choice: str) -> ImportOutcome:
     import_id = record["id"]
     person_id = str(record["person_id"])
     with pool.connection() as progress_conn:
@@ -114,10 +123,13 @@ def _load(pool: Pool, record: dict[str, Any], path: Path, *,
         started = time.monotonic()
         try:
             digest, size = uploads.sha256_of(path)
+            if size == 0 and path.is_file():
+                return _fail(progress_conn, import_id, f"{path}: {EMPTY_FILE}", path)
             if connector is None:
                 connector = get_connector(format_name) if format_name else detect(path)
         except (ConnectorError, OSError) as exc:
-            return _fail(progress_conn, import_id, _describe(path, exc), path)
+            return _fail(progress_conn, import_id,
+                         _with_format_choice(_describe(path, exc), format_choice), path)
         ledger.mark_running(progress_conn, import_id, connector=connector.name,
                             sha256=digest, size_bytes=size)
         report = ReadReport()
@@ -183,7 +195,7 @@ def _progress_writer(conn: Conn, import_id: int, loader: Loader,
         if now - last[0] >= PROGRESS_EVERY_S:
             last[0] = now
             ledger.update_progress(
-                conn, import_id, bytes_read=report.bytes_read,
+                conn, import_id, bytes_read=report.bytes_read, bytes_total=report.bytes_total,
                 read=loader.staged + loader.pending + sum(report.rejected.values()))
 
     return write
@@ -203,6 +215,15 @@ def _aware(moment: dt.datetime | None, tz: str) -> dt.datetime | None:
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=ZoneInfo(tz))
     return moment
+
+
+def _with_format_choice(reason: str, choice: str) -> str:
+    """The detection failure with this way in's own hint. The connector's message ends with
+    the command line's (``pass --format``); an upload's caller needs ``?format=``."""
+    if "format not recognised" not in reason:
+        return reason
+    reason = reason.replace(" (pass --format to choose one explicitly)", "")
+    return f"{reason} ({choice} to choose one explicitly)"
 
 
 def _describe(path: Path, exc: BaseException) -> str:

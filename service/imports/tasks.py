@@ -17,7 +17,7 @@ def import_file(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     try:
         outcome = run_import(ctx.pool, import_id, format_name=payload.get("format"),
                              start=dt.datetime.fromisoformat(start) if start else None,
-                             from_inbox=bool(payload.get("inbox")))
+                             from_inbox=bool(payload.get("inbox")), via="api")
     except LookupError:
         return {"import_id": import_id, "skipped": "import no longer exists"}
     return {"import_id": import_id, "status": outcome.status, "inserted": outcome.inserted}

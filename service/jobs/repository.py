@@ -128,6 +128,15 @@ def mark_person_changed(conn: Conn, person_id: str, import_id: int) -> None:
         (person_id, import_id, import_id, import_id))
 
 
+def mark_person_rezoned(conn: Conn, person_id: str) -> None:
+    """A person's time zone changed: what was computed in local time (session responses'
+    nights and control days) is dropped and the person queued for the next recompute sweep,
+    which computes every session response that is missing."""
+    conn.execute("DELETE FROM session_response WHERE person_id = %s", (person_id,))
+    conn.execute("INSERT INTO recompute_pending (person_id) VALUES (%s) "
+                 "ON CONFLICT (person_id) DO NOTHING", (person_id,))
+
+
 def take_changed_persons(conn: Conn) -> list[dict[str, Any]]:
     """Empty the pending-recompute list and return what was on it (call inside a transaction)."""
     return conn.execute(

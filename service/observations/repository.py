@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +41,8 @@ def page(conn: Conn, *, person_id: str, metric: str | None,
 
 
 def stream(conn: Conn, *, person_id: str, metric: str | None,
-           start: dt.datetime | None, end: dt.datetime | None) -> Iterator[dict[str, Any]]:
+           start: dt.datetime | None, end: dt.datetime | None
+           ) -> Generator[dict[str, Any], None, None]:
     """Every matching row through a server-side cursor: memory stays flat."""
     with conn.cursor(name="observation_stream") as cur:
         cur.itersize = 10_000

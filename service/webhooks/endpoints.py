@@ -7,17 +7,21 @@ import secrets
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from service.access.auth import Principal
 from service.access.deps import Caller, Db, person_or_404
 from service.core.db.types import Conn, Row, returned
+from service.core.http import cursor
+from service.core.http.openapi import LOCATION
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 from service.webhooks import repository as repo
-from service.webhooks.service import EventName
+from service.webhooks.events import EVENT_BODIES
+from service.webhooks.service import EVENTS, EventName
 
 router = APIRouter(tags=["webhooks"], responses=PROBLEM_RESPONSES)
+CursorQuery = Annotated[str | None, Query(alias="cursor", description="`next_cursor` of a page")]
 
 
 class WebhookCreate(BaseModel):
@@ -45,6 +49,11 @@ class WebhookCreated(Webhook):
     secret: str = Field(description="The HMAC-SHA256 signing key. Shown once: store it now.")
 
 
+class WebhookPage(BaseModel):
+    items: list[Webhook]
+    next_cursor: str | None
+
+
 class Delivery(BaseModel):
     id: int
     event_id: str
@@ -55,6 +64,11 @@ class Delivery(BaseModel):
     error: str | None
     succeeded: bool
     attempted_at: dt.datetime
+
+
+class DeliveryPage(BaseModel):
+    items: list[Delivery]
+    next_cursor: str | None
 
 
 def _subscriber(conn: Conn, caller: Principal, body: WebhookCreate) -> str:
@@ -76,8 +90,10 @@ def _owned(conn: Conn, caller: Principal, subscription_id: int) -> Row:
     return row
 
 
-@router.post("/v1/webhooks", response_model=WebhookCreated, status_code=201)
-def create_webhook(body: WebhookCreate, conn: Db, caller: Caller) -> WebhookCreated:
+@router.post("/v1/webhooks", response_model=WebhookCreated, status_code=201,
+             responses={201: LOCATION})
+def create_webhook(body: WebhookCreate, conn: Db, caller: Caller,
+                   response: Response) -> WebhookCreated:
     """Subscribe a URL to events; the answer holds the signing secret, shown once."""
     account_id = _subscriber(conn, caller, body)
     if body.person_id is not None and caller.role != "admin":
@@ -86,14 +102,21 @@ def create_webhook(body: WebhookCreate, conn: Db, caller: Caller) -> WebhookCrea
     row = repo.create(conn, account_id=account_id, url=body.url, secret=secret,
                       events=list(dict.fromkeys(body.events)),
                       person_id=str(body.person_id) if body.person_id else None)
+    response.headers["Location"] = f"/v1/webhooks/{row['id']}/deliveries"
     return WebhookCreated(**row, secret=secret)
 
 
-@router.get("/v1/webhooks", response_model=list[Webhook])
-def list_webhooks(conn: Db, caller: Caller) -> list[Webhook]:
-    """The caller's subscriptions (an admin sees all)."""
-    rows = repo.list_for(conn, None if caller.role == "admin" else caller.account_id)
-    return [Webhook(**r) for r in rows]
+@router.get("/v1/webhooks", response_model=WebhookPage)
+def list_webhooks(conn: Db, caller: Caller,
+                  limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                  cursor_: CursorQuery = None) -> WebhookPage:
+    """The caller's subscriptions (an admin sees all), oldest first."""
+    after = cursor.decode_id(cursor_) if cursor_ else None
+    rows = repo.list_for(conn, None if caller.role == "admin" else caller.account_id,
+                         limit=limit, after_id=after)
+    return WebhookPage(items=[Webhook(**r) for r in rows],
+                       next_cursor=cursor.encode_id(rows[-1]["id"]) if len(rows) == limit
+                       else None)
 
 
 @router.delete("/v1/webhooks/{subscription_id}", response_model=Webhook)
@@ -103,9 +126,39 @@ def delete_webhook(subscription_id: int, conn: Db, caller: Caller) -> Webhook:
     return Webhook(**returned(repo.delete(conn, subscription_id)))  # checked by _owned
 
 
-@router.get("/v1/webhooks/{subscription_id}/deliveries", response_model=list[Delivery])
+@router.get("/v1/webhooks/{subscription_id}/deliveries", response_model=DeliveryPage)
 def list_deliveries(subscription_id: int, conn: Db, caller: Caller,
-                    limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[Delivery]:
+                    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                    cursor_: CursorQuery = None) -> DeliveryPage:
     """Every delivery attempt for a subscription, newest first: status code or error."""
     _owned(conn, caller, subscription_id)
-    return [Delivery(**r) for r in repo.deliveries(conn, subscription_id, limit=limit)]
+    before = cursor.decode_id(cursor_) if cursor_ else None
+    rows = repo.deliveries(conn, subscription_id, limit=limit, before_id=before)
+    return DeliveryPage(items=[Delivery(**r) for r in rows],
+                        next_cursor=cursor.encode_id(rows[-1]["id"]) if len(rows) == limit
+                        else None)
+
+
+#: The outgoing events, for the OpenAPI document's ``webhooks`` section (app.webhooks).
+events = APIRouter(tags=["webhooks"])
+
+
+def _document_event(name: str) -> None:
+    body_model, summary = EVENT_BODIES[name]
+
+    def receive(body) -> None:
+        """Never called: it documents what Vagus POSTs to a subscriber's URL."""
+
+    receive.__annotations__ = {"body": body_model, "return": None}
+
+    receive.__doc__ = (f"{summary}\n\nPOSTed as JSON with the headers `Vagus-Event: {name}`, "
+                       "`Vagus-Delivery` (the event id, the same on every retry) and "
+                       "`Vagus-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "
+                       "\"{t}.{body}\" keyed with the subscription's secret>`. Answer 2xx; "
+                       "anything else is retried with backoff.")
+    events.add_api_route(name, receive, methods=["POST"], name=name, summary=name,
+                         status_code=200, response_description="Accepted by the subscriber")
+
+
+for _event in EVENTS:
+    _document_event(_event)

@@ -22,12 +22,15 @@ def get(conn: Conn, subscription_id: int) -> dict[str, Any] | None:
                         (subscription_id,)).fetchone()
 
 
-def list_for(conn: Conn, account_id: str | None) -> list[dict[str, Any]]:
-    """An account's subscriptions, or every subscription when ``account_id`` is None."""
+def list_for(conn: Conn, account_id: str | None, *, limit: int,
+             after_id: int | None = None) -> list[dict[str, Any]]:
+    """A page of an account's subscriptions (every account's when ``account_id`` is None),
+    in id order after ``after_id``."""
     return conn.execute(
         f"SELECT {COLUMNS} FROM webhook_subscription "
-        f"WHERE %(a)s::uuid IS NULL OR account_id = %(a)s::uuid ORDER BY id",
-        {"a": account_id}).fetchall()
+        f"WHERE (%(a)s::uuid IS NULL OR account_id = %(a)s::uuid) "
+        f"AND (%(after)s::bigint IS NULL OR id > %(after)s) ORDER BY id LIMIT %(limit)s",
+        {"a": account_id, "after": after_id, "limit": limit}).fetchall()
 
 
 def delete(conn: Conn, subscription_id: int) -> dict[str, Any] | None:
@@ -35,12 +38,14 @@ def delete(conn: Conn, subscription_id: int) -> dict[str, Any] | None:
                         (subscription_id,)).fetchone()
 
 
-def deliveries(conn: Conn, subscription_id: int, *,
-               limit: int) -> list[dict[str, Any]]:
+def deliveries(conn: Conn, subscription_id: int, *, limit: int,
+               before_id: int | None = None) -> list[dict[str, Any]]:
+    """A page of delivery attempts, newest first, older than ``before_id``."""
     return conn.execute(
         "SELECT id, event_id, event_type, job_id, attempt, status_code, error, succeeded, "
         "attempted_at FROM webhook_delivery WHERE subscription_id = %s "
-        "ORDER BY id DESC LIMIT %s", (subscription_id, limit)).fetchall()
+        "AND (%s::bigint IS NULL OR id < %s) ORDER BY id DESC LIMIT %s",
+        (subscription_id, before_id, before_id, limit)).fetchall()
 
 
 def account_role(conn: Conn, account_id: str) -> str | None:

@@ -34,6 +34,8 @@ WS, WI = authz.WRITE_SESSIONS, authz.WRITE_IMPORTS
 #: Scopes each person-scoped operation needs (all of them).
 REQUIRED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/persons/{person_id}"): {RP},
+    ("PATCH", "/v1/persons/{person_id}"): {authz.EDIT_PERSON},
+    ("GET", "/v1/persons/{person_id}/session-responses"): {RS, RE},
     ("DELETE", "/v1/persons/{person_id}"): {authz.ERASE},
     ("GET", "/v1/persons/{person_id}/export"): {authz.EXPORT},
     ("GET", "/v1/persons/{person_id}/audit"): {authz.READ_AUDIT},
@@ -83,6 +85,8 @@ NOT_PERSON_SCOPED: dict[tuple[str, str], str] = {
     ("POST", "/v1/tokens/{token_id}/rotate"): "the caller's own tokens (test_consent)",
     ("DELETE", "/v1/tokens/{token_id}"): "the caller's own tokens (test_consent)",
     ("GET", "/v1/persons"): "admin only: test_admin_only_operations",
+    ("GET", "/v1/clients"): "the caller's own clients: persons with a live grant to it, each "
+                            "figure gated by the grant's scopes (tests/clients)",
     ("POST", "/v1/persons"): "admin only: test_admin_only_operations",
     ("GET", "/v1/jobs"): "admin only: test_admin_only_operations",
     ("GET", "/v1/jobs/{job_id}"): "admin only: test_admin_only_operations",

@@ -57,9 +57,9 @@ def test_demo_rest_sessions_make_the_evidence_massage_versus_resting(client, dem
 
 
 def test_running_the_demo_again_adds_nothing(pool, demo, data_dir):
-    from service.demo import service as demo_module
-    from service.core.db.rls import system_connection
     from service.care.repository import sessions
+    from service.core.db.rls import system_connection
+    from service.demo import service as demo_module
 
     again = demo_module.load(pool, data_dir)
     assert again.person_id == demo.person_id
@@ -68,3 +68,23 @@ def test_running_the_demo_again_adds_nothing(pool, demo, data_dir):
     with system_connection(pool) as conn:
         assert len(sessions.in_range(conn, person_id=demo.person_id)) == (
             demo_module.SESSION_DAYS + demo_module.REST_DAYS)
+
+
+def test_a_demo_rerun_revokes_the_previous_demo_tokens(client, demo, pool, data_dir):
+    from service.access.repository import accounts
+    from service.core.db.rls import system_connection
+    from service.demo import service as demo_service
+
+    again = demo_service.load(pool, data_dir)
+    assert again.person_id == demo.person_id
+    for old, new in ((demo.patient_token, again.patient_token),
+                     (demo.admin_token, again.admin_token)):
+        assert client.get("/v1/me", headers=bearer(old)).status_code == 401
+        assert client.get("/v1/me", headers=bearer(new)).status_code == 200
+    admin = client.get("/v1/me", headers=bearer(again.admin_token)).json()["account_id"]
+    with system_connection(pool) as conn:
+        patient = accounts.patient_account(conn, demo.person_id)
+        assert len(accounts.live_tokens_named(conn, str(patient["id"]), "demo")) == 1
+        assert len(accounts.live_tokens_named(conn, admin, "demo")) == 1
+        assert conn.execute("SELECT count(*) AS n FROM account WHERE role = 'admin' "
+                            "AND name = 'demo admin'").fetchone()["n"] == 1

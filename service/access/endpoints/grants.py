@@ -6,7 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 import psycopg
-from fastapi import APIRouter, Body, Path, Query
+from fastapi import APIRouter, Body, Path, Query, Response
 
 from service.access import authz
 from service.access.deps import Caller, Db, person_with
@@ -21,6 +21,7 @@ from service.access.schemas import (
     Me,
 )
 from service.core.db.types import Conn, returned
+from service.core.http.openapi import LOCATION
 from service.core.http.problems import PROBLEM_RESPONSES, Problem, ProblemError
 
 RESPONSES = {**PROBLEM_RESPONSES, 409: {"model": Problem, "description": "Conflict",
@@ -40,9 +41,10 @@ def me(conn: Db, caller: Caller) -> Me:
               person_id=caller.person_id)
 
 
-@router.post("/v1/persons/{person_id}/grants", response_model=Grant, status_code=201)
+@router.post("/v1/persons/{person_id}/grants", response_model=Grant, status_code=201,
+             responses={201: LOCATION})
 def create_grant(person_id: UUID, body: GrantCreate, conn: Db, caller: Caller,
-                 _: Managed) -> Grant:
+                 _: Managed, response: Response) -> Grant:
     """Grant a therapist or app account scopes on this person (the patient, or an admin)."""
     grantee = accounts.get(conn, str(body.grantee_id))
     if grantee is None or grantee["role"] not in ("therapist", "app"):
@@ -54,6 +56,7 @@ def create_grant(person_id: UUID, body: GrantCreate, conn: Db, caller: Caller,
     row = _insert(conn, person_id=str(person_id), grantee_id=str(body.grantee_id),
                   scopes=list(body.scopes), status="active", requested_by=caller.account_id,
                   expires_at=body.expires_at, note=body.note)
+    response.headers["Location"] = f"/v1/persons/{person_id}/grants?status=active"
     return Grant(**row)
 
 
@@ -86,8 +89,9 @@ def revoke_grant(person_id: UUID, grant_id: GrantId, conn: Db, _: Managed) -> Gr
     return Grant(**row)
 
 
-@router.post("/v1/access-requests", response_model=Grant, status_code=201)
-def request_access(body: AccessRequest, conn: Db, caller: Caller) -> Grant:
+@router.post("/v1/access-requests", response_model=Grant, status_code=201,
+             responses={201: LOCATION})
+def request_access(body: AccessRequest, conn: Db, caller: Caller, response: Response) -> Grant:
     """A therapist or app asks a person for scopes; the patient approves or declines it.
 
     The person id comes from the patient (ids are random UUIDs); an unknown id is a 404.
@@ -99,6 +103,7 @@ def request_access(body: AccessRequest, conn: Db, caller: Caller) -> Grant:
     row = _insert(conn, person_id=str(body.person_id), grantee_id=caller.account_id,
                   scopes=list(body.scopes), status="pending", requested_by=caller.account_id,
                   expires_at=body.expires_at, note=body.note)
+    response.headers["Location"] = "/v1/grants?status=pending"
     return Grant(**row)
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Response
 
 from service.access import auth
 from service.access.deps import Caller, Db
 from service.access.repository import accounts
 from service.access.schemas import NewToken, TokenInfo, TokenList
 from service.core.db.types import Conn, returned
+from service.core.http.openapi import LOCATION
 from service.core.http.problems import PROBLEM_RESPONSES, Problem, ProblemError
 
 RESPONSES = {**PROBLEM_RESPONSES, 409: {"model": Problem, "description": "Conflict",
@@ -26,14 +27,16 @@ def list_tokens(conn: Db, caller: Caller) -> TokenList:
     return TokenList(items=[TokenInfo(**r) for r in accounts.list_tokens(conn, caller.account_id)])
 
 
-@router.post("/{token_id}/rotate", response_model=NewToken, status_code=201)
-def rotate(token_id: TokenId, conn: Db, caller: Caller) -> NewToken:
+@router.post("/{token_id}/rotate", response_model=NewToken, status_code=201,
+             responses={201: LOCATION})
+def rotate(token_id: TokenId, conn: Db, caller: Caller, response: Response) -> NewToken:
     """Replace one of the caller's live tokens: the old one stops now, the new one is shown once."""
     _own(conn, caller.account_id, token_id)
     rotated = auth.rotate_token(conn, token_id)
     if rotated is None:
         raise ProblemError(409, "conflict", f"token {token_id} is already revoked")
     token, row = rotated
+    response.headers["Location"] = "/v1/tokens"
     new = returned(accounts.get_token(conn, row["id"]))  # issued just now
     return NewToken(token=token, info=TokenInfo(**new), replaces=token_id)
 

@@ -10,8 +10,12 @@ from service.core.db.types import Conn, returned
 COLUMNS = """g.id, g.person_id, g.grantee_id, a.role::text AS grantee_role, a.name AS grantee_name,
              g.scopes, g.status, g.note, g.requested_by, g.created_at, g.approved_at,
              g.expires_at, g.revoked_at,
-             (g.status = 'active' AND (g.expires_at IS NULL OR g.expires_at > now())) AS live"""
-_FROM = "FROM consent_grant g JOIN account a ON a.id = g.grantee_id"
+             (g.status = 'active' AND (g.expires_at IS NULL OR g.expires_at > now())) AS live,
+             p.name AS person_name"""
+# The person's name comes through row-level security: a grantee sees it only while its
+# grant is live (a pending request or a revoked grant shows null).
+_FROM = ("FROM consent_grant g JOIN account a ON a.id = g.grantee_id "
+         "LEFT JOIN person p ON p.id = g.person_id")
 
 
 def live_scopes(conn: Conn, *, person_id: str, grantee_id: str) -> set[str] | None:
@@ -25,7 +29,7 @@ def live_scopes(conn: Conn, *, person_id: str, grantee_id: str) -> set[str] | No
 
 
 def create(conn: Conn, *, person_id: str, grantee_id: str, scopes: list[str],
-           status: str, requested_by: str, expires_at: dt.datetime | None,
+           status: str, requested_by: str | None, expires_at: dt.datetime | None,
            note: str | None) -> dict[str, Any]:
     row = returned(conn.execute(
         """INSERT INTO consent_grant (person_id, grantee_id, scopes, status, requested_by,
@@ -81,3 +85,13 @@ def revoke(conn: Conn, grant_id: int) -> dict[str, Any] | None:
            WHERE id = %s AND status IN ('pending', 'active') RETURNING id""",
         (grant_id,)).fetchone()
     return get(conn, row["id"]) if row else None
+
+
+def list_all(conn: Conn, *, person_id: str | None = None, grantee_id: str | None = None,
+             status: str | None = None) -> list[dict[str, Any]]:
+    """Grants visible to the connection, optionally of one person and/or one grantee."""
+    return conn.execute(
+        f"SELECT {COLUMNS} {_FROM} WHERE (%(p)s::uuid IS NULL OR g.person_id = %(p)s::uuid) "
+        "AND (%(g)s::uuid IS NULL OR g.grantee_id = %(g)s::uuid) "
+        "AND (%(s)s::text IS NULL OR g.status = %(s)s) ORDER BY g.id DESC",
+        {"p": person_id, "g": grantee_id, "s": status}).fetchall()

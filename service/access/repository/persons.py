@@ -28,3 +28,11 @@ def list_all(conn: Conn, *, limit: int, after: str | None) -> list[dict[str, Any
 def find_by_name(conn: Conn, name: str) -> dict[str, Any] | None:
     return conn.execute(f"SELECT {COLUMNS} FROM person WHERE name = %s ORDER BY created_at LIMIT 1",
                         (name,)).fetchone()
+
+
+def update(conn: Conn, person_id: str, *, name: str | None = None,
+           tz: str | None = None) -> dict[str, Any] | None:
+    """Change a person's name and/or zone (None keeps a value); the row as it now is."""
+    return conn.execute(
+        f"UPDATE person SET name = coalesce(%s, name), tz = coalesce(%s, tz) WHERE id = %s "
+        f"RETURNING {COLUMNS}", (name, tz, person_id)).fetchone()

@@ -10,6 +10,10 @@ from service.core.db import embedded, rls
 from service.core.db.types import Conn, Pool, returned
 from service.core.settings import Settings
 
+#: Every session reads instants back in UTC, so that each answer writes them one way
+#: (``...Z``) whatever the server's own TimeZone setting is.
+UTC_SESSION = "-c TimeZone=UTC"
+
 
 def database_url(settings: Settings) -> str:
     """The configured URL, or the embedded server's (started on first use)."""
@@ -19,7 +23,7 @@ def database_url(settings: Settings) -> str:
 
 
 def connect(url: str, *, autocommit: bool = False) -> Conn:
-    return psycopg.connect(url, autocommit=autocommit, row_factory=dict_row)
+    return psycopg.connect(url, autocommit=autocommit, row_factory=dict_row, options=UTC_SESSION)
 
 
 def create_pool(url: str, size: int, *, system: bool = False) -> Pool:
@@ -35,7 +39,8 @@ def create_pool(url: str, size: int, *, system: bool = False) -> Pool:
     return ConnectionPool(
         url, connection_class=Conn, min_size=1, max_size=size, open=True,
         check=ConnectionPool.check_connection, configure=configure, reset=reset,
-        kwargs={"row_factory": dict_row}, name="vagus-system" if system else "vagus")
+        kwargs={"row_factory": dict_row, "options": UTC_SESSION},
+        name="vagus-system" if system else "vagus")
 
 
 def try_session_lock(conn: Conn, lock_id: int) -> bool:

@@ -23,3 +23,16 @@ def decode(cursor: str, length: int) -> list[Any]:
     if not isinstance(values, list) or len(values) != length:
         raise ProblemError(400, "bad-cursor", "the cursor is not one this API issued")
     return values
+
+
+def encode_id(row_id: int) -> str:
+    """The cursor of a list keyed by a row id."""
+    return encode([row_id])
+
+
+def decode_id(cursor: str) -> int:
+    """The row id a cursor from :func:`encode_id` stands for."""
+    value = decode(cursor, 1)[0]
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ProblemError(400, "bad-cursor", "the cursor is not one this API issued")
+    return value
