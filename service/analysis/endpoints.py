@@ -23,6 +23,7 @@ from service.analysis.schemas import (
     SessionResponse,
 )
 from service.care.repository import sessions
+from service.core.http import timequery
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 from service.core.settings import Settings
 from service.evidence import cohort as cohort_analysis
@@ -43,21 +44,17 @@ MAX_WINDOWS = 5000
 MAX_RECOVERY_DAYS = 366
 
 
-def _aware(name: str, value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is None:
-        raise ProblemError(422, "validation-error", f"{name} needs a UTC offset")
-    return value
-
-
 @router.get("/v1/persons/{person_id}/hrv", response_model=HRVResponse,
             response_model_by_alias=True)
 def hrv(person_id: UUID, conn: Db, person: EvidenceReader,
-        from_: Annotated[dt.datetime, Query(alias="from", description="ISO 8601 with offset")],
-        to: Annotated[dt.datetime, Query(description="ISO 8601 with offset (exclusive)")],
+        from_: Annotated[dt.datetime, Query(
+            alias="from", description="ISO 8601; without an offset read in the person's zone")],
+        to: Annotated[dt.datetime, Query(description="Exclusive; like `from`")],
         window: Annotated[int | None, Query(ge=60, le=86_400, description=(
             "window length in seconds; omitted = one window over the whole range"))] = None):
     """Quality-gated HRV, stress indices or the measures the data support, per window."""
-    start, end = _aware("from", from_), _aware("to", to)
+    start, end = timequery.to_utc(from_, person["tz"], "from"), timequery.to_utc(to, person["tz"], "to")
+    assert start is not None and end is not None  # both are required query parameters
     if end <= start:
         raise ProblemError(422, "validation-error", "to must be after from")
     if end - start > MAX_RANGE:

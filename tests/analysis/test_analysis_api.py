@@ -164,3 +164,15 @@ def test_device_hrv_only_window_is_labelled_and_named(client, person, pool):
     assert window["device_hrv"]["rmssd"] == pytest.approx(44.0)
     assert window["device_hrv"]["sdnn"] is None and window["hrv"] is None
     assert window["source"]["name"] == "Garmin watch"
+
+
+def test_hrv_reads_a_time_without_offset_in_the_persons_zone(client, person, load, tmp_path):
+    """As on /sessions and /observations: 09:00 without an offset is 09:00 in Berlin."""
+    person_id, headers = person
+    load(_rr_csv(tmp_path / "alt.csv", T0, np.tile([800.0, 900.0], 200)))
+    local = {"from": "2024-05-04T09:00:00", "to": "2024-05-04T09:05:00"}  # = T0 (UTC+2)
+    explicit = {"from": T0.isoformat(), "to": (T0 + dt.timedelta(minutes=5)).isoformat()}
+    by_local = client.get(f"/v1/persons/{person_id}/hrv", headers=headers, params=local)
+    assert by_local.status_code == 200, by_local.text
+    by_utc = client.get(f"/v1/persons/{person_id}/hrv", headers=headers, params=explicit).json()
+    assert by_local.json()["windows"] == by_utc["windows"]
