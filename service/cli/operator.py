@@ -18,6 +18,7 @@ from service.core.db.types import Pool
 from service.core.settings import Settings
 from service.demo import service as demo
 from service.jobs import runtime
+from service.web.pages import sign_in_link
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
@@ -90,17 +91,25 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
           "minute)...", file=sys.stderr)
     loaded = demo.load(pool, settings.data_dir, WindowConfig.from_settings(settings))
     inserted = sum(o.inserted for o in loaded.imports)
-    payload = {"url": settings.base_url, "person_id": loaded.person_id,
-               "patient_token": loaded.patient_token, "admin_token": loaded.admin_token,
-               "imports": [o.import_id for o in loaded.imports], "inserted": inserted}
     base = settings.base_url
+    patient_link = sign_in_link(base, loaded.patient_token)
+    therapist_link = sign_in_link(base, loaded.therapist_token)
+    payload = {"url": base, "web_url": f"{base}/", "person_id": loaded.person_id,
+               "patient_token": loaded.patient_token, "admin_token": loaded.admin_token,
+               "therapist_token": loaded.therapist_token,
+               "patient_sign_in": patient_link, "therapist_sign_in": therapist_link,
+               "imports": [o.import_id for o in loaded.imports], "inserted": inserted}
     human = f"""
 Vagus demo is ready.
-  URL:           {base}   (interactive API docs: {base}/docs)
-  person:        {loaded.person_id}
-  patient token: {loaded.patient_token}
-  admin token:   {loaded.admin_token}
-  imported:      {len(loaded.imports)} files, {inserted} new rows
+  Web app:         {base}/
+    as the patient:    {patient_link}
+    as their therapist: {therapist_link}   (the patient has granted consent)
+  API:             {base}   (interactive API docs: {base}/docs)
+  person:          {loaded.person_id}
+  patient token:   {loaded.patient_token}
+  therapist token: {loaded.therapist_token}
+  admin token:     {loaded.admin_token}
+  imported:        {len(loaded.imports)} files, {inserted} new rows
 
 What the sessions did, claim by claim (with the literature beside it):
   curl -H "Authorization: Bearer {loaded.patient_token}" {base}/v1/persons/{loaded.person_id}/evidence

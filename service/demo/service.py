@@ -19,12 +19,12 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from service.access import auth
-from service.access.repository import accounts, persons
+from service.access import auth, authz
+from service.access.repository import accounts, grants, persons
 from service.analysis.session_response import DEFAULT_WINDOWS, WindowConfig
 from service.care.repository import lab_results, self_reports, sessions
 from service.core.db import rls
-from service.core.db.types import Pool, returned
+from service.core.db.types import Conn, Pool, returned
 from service.evidence.person import person_evidence
 from service.imports.service import ImportOutcome, register, run_import
 from service.trials import repository as trial_plans
@@ -35,6 +35,9 @@ from signal_processing.synthetic import daily_mean_rr, simulate_rr
 DEMO_NAME = "Demo patient"
 DEMO_TZ = "Europe/Berlin"
 DEMO_ADMIN = "demo admin"
+#: A therapist who follows the demo patient with their consent (the web app's other side).
+DEMO_THERAPIST = "Demo therapist"
+DEMO_THERAPIST_SCOPES = [authz.READ_OBSERVATIONS, authz.READ_EVIDENCE, authz.READ_SESSIONS]
 #: The label of the demo's tokens: a re-run revokes the live ones so labelled.
 DEMO_TOKEN_NAME = "demo"
 WEEKS = 8
@@ -52,6 +55,7 @@ class Demo:
     patient_token: str
     admin_token: str
     imports: list[ImportOutcome]
+    therapist_token: str = ""
 
 
 def demo_start(folder: Path, today: dt.date | None = None) -> dt.datetime:
@@ -151,6 +155,7 @@ def load(pool: Pool, data_dir: Path,
                  or accounts.create(conn, role="admin", name=DEMO_ADMIN))
         patient_token = _fresh_demo_token(conn, str(patient["id"]))
         admin_token = _fresh_demo_token(conn, str(admin["id"]))
+        therapist_token = _consenting_therapist(conn, person_id)
     files = [folder / "smartwatch-heart-rate.csv"]
     if not files[0].exists():
         write_heart_rate(files[0], start, WEEKS * 7)
@@ -178,7 +183,19 @@ def load(pool: Pool, data_dir: Path,
         # Compute (and store) every session's response now, so the first read is quick.
         person_evidence(conn, returned(persons.get(conn, person_id)), windows)
     _plan_trial(pool, person_id)  # trials: the demo's n-of-1 plan (see _plan_trial)
-    return Demo(person_id, patient_token, admin_token, outcomes)
+    return Demo(person_id, patient_token, admin_token, outcomes, therapist_token)
+
+
+def _consenting_therapist(conn: Conn, person_id: str) -> str:
+    """The demo therapist, with an active grant from the demo patient, and a fresh token."""
+    therapist = (accounts.find_by_name(conn, role="therapist", name=DEMO_THERAPIST)
+                 or accounts.create(conn, role="therapist", name=DEMO_THERAPIST))
+    therapist_id = str(therapist["id"])
+    if grants.open_for(conn, person_id=person_id, grantee_id=therapist_id) is None:
+        grants.create(conn, person_id=person_id, grantee_id=therapist_id,
+                      scopes=DEMO_THERAPIST_SCOPES, status="active", requested_by=None,
+                      expires_at=None, note="demo: the patient's consent to their therapist")
+    return _fresh_demo_token(conn, therapist_id)
 
 
 def _fresh_demo_token(conn, account_id: str) -> str:

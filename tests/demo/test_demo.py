@@ -56,6 +56,16 @@ def test_demo_rest_sessions_make_the_evidence_massage_versus_resting(client, dem
     assert adherence["rest"]["planned"] > 0
 
 
+def test_demo_therapist_follows_the_patient_with_consent(client, demo):
+    """`vagus demo` signs a therapist in too: the patient has granted them consent."""
+    clients = client.get("/v1/clients", headers=bearer(demo.therapist_token))
+    assert clients.status_code == 200, clients.text
+    assert [c["person_id"] for c in clients.json()["items"]] == [demo.person_id]
+    evidence = client.get(f"/v1/persons/{demo.person_id}/evidence",
+                          headers=bearer(demo.therapist_token))
+    assert evidence.status_code == 200
+
+
 def test_running_the_demo_again_adds_nothing(pool, demo, data_dir):
     from service.care.repository import sessions
     from service.core.db.rls import system_connection
