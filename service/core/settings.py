@@ -39,6 +39,9 @@ class Settings(BaseSettings):
                                    description="URL printed for users; default http://host:port.")
     max_upload_bytes: int = Field(default=8 << 30, description="Largest accepted upload.")
     pool_size: int = Field(default=10, description="Database connections per process.")
+    request_pool_timeout_s: float = Field(
+        default=3.0, gt=0, description="Longest wait of a request for a database connection; "
+                                       "then 503 with Retry-After (database busy or down).")
     log_level: str = Field(default="INFO")
     # Abuse limits and browser access (docs/security.md).
     max_body_bytes: int = Field(default=1 << 20, description="Largest request body, uploads aside.")
@@ -58,6 +61,9 @@ class Settings(BaseSettings):
     job_retry_base_s: float = Field(default=10.0, description="First retry delay (doubles).")
     job_retry_max_s: float = Field(default=3600.0, description="Longest retry delay.")
     job_retention_days: int = Field(default=14, description="Keep succeeded jobs this long.")
+    dead_job_retention_days: int = Field(
+        default=30, description="Keep dead jobs (given up after their last attempt) this long; "
+                                "their payloads may name a person.")
     inbox_every_s: float = Field(default=60.0, description="Inbox scan period.")
     recompute_every_s: float = Field(default=60.0, description="Recompute sweep period.")
     baselines_every_s: float = Field(default=900.0, description="Nightly-baseline sweep period.")

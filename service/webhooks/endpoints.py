@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from service.access.auth import Principal
-from service.access.deps import Caller, Db, person_or_404
+from service.access.deps import Caller, Db, audit_admin, person_or_404
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 from service.webhooks import repository as repo
 from service.webhooks.service import EVENTS
@@ -91,7 +91,8 @@ def create_webhook(body: WebhookCreate, conn: Db, caller: Caller) -> WebhookCrea
 
 @router.get("/v1/webhooks", response_model=list[Webhook])
 def list_webhooks(conn: Db, caller: Caller) -> list[Webhook]:
-    """The caller's subscriptions (an admin sees all)."""
+    """The caller's subscriptions (an admin sees all, audited)."""
+    audit_admin(conn, caller)
     rows = repo.list_for(conn, None if caller.role == "admin" else caller.account_id)
     return [Webhook(**r) for r in rows]
 
