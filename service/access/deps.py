@@ -23,13 +23,14 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from service.access import authz
+from service.access import cookies as web_cookies
 from service.access.auth import Principal, authenticate
 from service.access.repository import audit
 from service.core.db import rls
 from service.core.db.types import Conn, Pool
+from service.core.http.middleware import client_ip
 from service.core.http.problems import ProblemError
 from service.core.settings import Settings
-from service.access import cookies as web_cookies
 
 _bearer = HTTPBearer(auto_error=False, description="A Vagus API token (`vgs_...`).")
 
@@ -170,7 +171,8 @@ def scoped_connection(pool: Pool, principal: Principal,
 def scope_connection(conn: Conn, principal: Principal, request: Request) -> None:
     """Make ``conn`` act for the caller; for endpoints that borrow their own connections."""
     rls.act_as(conn, principal.account_id)
-    rls.set_request_info(conn, client_ip=request.client.host if request.client else None,
+    trusted = request.app.state.settings.trusted_proxies
+    rls.set_request_info(conn, client_ip=client_ip(request.scope, trusted),
                          user_agent=request.headers.get("user-agent"),
                          request=f"{request.method} {request.url.path}")
 

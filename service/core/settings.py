@@ -72,6 +72,13 @@ class Settings(BaseSettings):
                               description="Local hour after which a person's night is done.")
     scheduler_election_s: float = Field(default=5.0, description="Scheduler election period.")
     webhook_timeout_s: float = Field(default=10.0, description="Webhook receiver timeout.")
+    webhook_allow_networks: str = Field(
+        default="", description="CIDR networks (comma-separated) webhooks may reach although "
+                                "not public, e.g. 127.0.0.0/8 for a receiver on this host; "
+                                "empty: public addresses only.")
+    trusted_proxies: str = Field(
+        default="", description="CIDR networks (comma-separated) of reverse proxies whose "
+                                "X-Forwarded-For names the client; empty: trust none.")
     # Windows around a session (DESIGN.md section 6); changing them recomputes stored responses.
     pre_window_search_min: int = Field(default=30, ge=5, le=240,
                                        description="pre: best 5-minute window in this many "

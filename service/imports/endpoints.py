@@ -149,7 +149,7 @@ def list_imports(person_id: UUID, conn: Db, caller: Caller,
                  cursor_: Annotated[str | None, Query(alias="cursor")] = None) -> ImportPage:
     """A person's imports, newest first."""
     person_or_404(conn, caller, str(person_id), authz.READ_OBSERVATIONS)
-    before = int(cursor.decode(cursor_, 1)[0]) if cursor_ else None
+    before = cursor.decode(cursor_, cursor.INT)[0] if cursor_ else None
     rows = imports.list_for_person(conn, str(person_id), limit=limit, before_id=before)
     next_cursor = cursor.encode([rows[-1]["id"]]) if len(rows) == limit else None
     return ImportPage(items=[_record(conn, r) for r in rows], next_cursor=next_cursor)

@@ -134,7 +134,8 @@ def _take(pool: Pool, person_id: str, path: Path) -> str:
                                 file_name=uploads.safe_name(path.name),
                                 stored_path=str(claimed))
             ledger.set_content(conn, row["id"], sha256=digest, size_bytes=size)
-            enqueue(conn, "import", {"import_id": row["id"], "inbox": True}, person_id=person_id)
+            enqueue(conn, "import", {"import_id": row["id"], "inbox": True},
+                    person_id=person_id)
             log.info("inbox: %s queued as import %s", path, row["id"])
             return "queued"
     target = _move(claimed, path.parent / PROCESSED, path.name)

@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from service.access import authz
 from service.access.deps import Caller, Db, person_or_404
+from connectors.base import METRICS
 from service.core.db import rls
 from service.core.http import cursor
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
@@ -49,8 +50,7 @@ def list_observations(
         return StreamingResponse(_ndjson(pool, caller.account_id, str(person_id), metric, from_, to), media_type=NDJSON)
     after = None
     if cursor_:
-        c_metric, c_source, c_ts = cursor.decode(cursor_, 3)
-        after = (c_metric, int(c_source), dt.datetime.fromisoformat(c_ts))
+        after = tuple(cursor.decode(cursor_, cursor.one_of(METRICS), cursor.INT, cursor.TIME))
     rows = observations.page(conn, person_id=str(person_id), metric=metric, start=from_, end=to,
                              limit=limit, after=after)
     next_cursor = None

@@ -7,13 +7,15 @@ import secrets
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from service.access.auth import Principal
 from service.access.deps import Caller, Db, audit_admin, person_or_404
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 from service.webhooks import repository as repo
+from service.webhooks import targets
+from service.webhooks.targets import WebhookUrl
 from service.webhooks.service import EVENTS
 
 router = APIRouter(tags=["webhooks"], responses=PROBLEM_RESPONSES)
@@ -21,8 +23,7 @@ EventName = Literal[EVENTS]  # type: ignore[valid-type]
 
 
 class WebhookCreate(BaseModel):
-    url: str = Field(pattern=r"^https?://", max_length=2000,
-                     examples=["https://app.example/vagus-events"])
+    url: WebhookUrl = Field(max_length=2000, examples=["https://app.example/vagus-events"])
     events: list[EventName] = Field(min_length=1)
     person_id: UUID | None = Field(
         default=None, description="Only events about this person (default: every person the "
@@ -77,9 +78,13 @@ def _owned(conn, caller: Principal, subscription_id: int) -> dict:
 
 
 @router.post("/v1/webhooks", response_model=WebhookCreated, status_code=201)
-def create_webhook(body: WebhookCreate, conn: Db, caller: Caller) -> WebhookCreated:
-    """Subscribe a URL to events; the answer holds the signing secret, shown once."""
+def create_webhook(body: WebhookCreate, conn: Db, caller: Caller,
+                   request: Request) -> WebhookCreated:
+    """Subscribe a URL to events; the answer holds the signing secret, shown once.
+    Targets on loopback, private and link-local addresses are refused (422) unless
+    `VAGUS_WEBHOOK_ALLOW_NETWORKS` covers them."""
     account_id = _subscriber(conn, caller, body)
+    targets.require_allowed(body.url, request.app.state.settings.webhook_allow_networks)
     if body.person_id is not None and caller.role != "admin":
         person_or_404(conn, caller, str(body.person_id))
     secret = "whsec_" + secrets.token_urlsafe(32)

@@ -59,7 +59,7 @@ def job_settings(url: str, data_dir: Path, **overrides: Any) -> Settings:
         "database_url": url, "data_dir": data_dir, "migrations_dir": REPO_ROOT / "migrations",
         "job_lease_s": 2.0, "job_poll_s": 0.05, "job_retry_base_s": 0.1,
         "job_retry_max_s": 1.0, "scheduler_election_s": 0.2, "inbox": data_dir / "inbox",
-        "webhook_timeout_s": 5.0}
+        "webhook_timeout_s": 5.0, "webhook_allow_networks": "127.0.0.0/8"}
     values.update(overrides)
     return Settings(**values)
 

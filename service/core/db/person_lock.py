@@ -43,6 +43,7 @@ def exclusive_requested(conn: Conn, person_id: str) -> bool:
     row = conn.execute(
         """SELECT EXISTS (SELECT 1 FROM pg_locks
                           WHERE locktype = 'advisory' AND classid = %s::oid AND objid = %s::oid
-                            AND objsubid = 2 AND mode = 'ExclusiveLock' AND NOT granted) AS waiting""",
+                            AND objsubid = 2 AND mode = 'ExclusiveLock' AND NOT granted
+                         ) AS waiting""",
         (_NAMESPACE, _key(person_id))).fetchone()
     return bool(row["waiting"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_TYPE_BASE = "https://vagus.dev/problems/"
+log = logging.getLogger(__name__)
 
 
 class Problem(BaseModel):
@@ -87,6 +89,16 @@ def install(app: FastAPI) -> None:
         return problem_response(request, 503, "database-unavailable",
                                 "the database connection was lost: retry shortly",
                                 headers={"Retry-After": str(RETRY_AFTER_S)})
+
+    # A value the database refuses to store or compare (NUL in text, a number or date out
+    # of range) that validation let through: the client's input, so 422, never a 500.
+    @app.exception_handler(psycopg.DataError)
+    async def _data(request: Request, exc: psycopg.DataError) -> JSONResponse:
+        log.warning("%s %s: database refused a value: %s", request.method, request.url.path,
+                    exc)
+        return problem_response(request, 422, "validation-error",
+                                "a value in the request cannot be stored or compared "
+                                "(out of range, or a NUL character)")
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
