@@ -15,3 +15,12 @@ UPDATE job SET person_id = coalesce(
         AND i.id = (payload->>'import_id')::bigint));
 
 CREATE INDEX job_person ON job (person_id) WHERE person_id IS NOT NULL;
+
+-- A job naming a person is that person's row (row-level security, as every person table);
+-- a job naming nobody (sweeps, maintenance) may be queued and seen from any context.
+ALTER TABLE job ENABLE ROW LEVEL SECURITY;
+CREATE POLICY vagus_job_scope ON job
+    USING ((SELECT vagus_rls_bypass()) OR person_id IS NULL
+           OR person_id = ANY ((SELECT vagus_person_ids())::uuid[]))
+    WITH CHECK ((SELECT vagus_rls_bypass()) OR person_id IS NULL
+                OR person_id = ANY ((SELECT vagus_person_ids())::uuid[]));

@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     job_retry_max_s: float = Field(default=3600.0, description="Longest retry delay.")
     job_retention_days: int = Field(default=14, description="Keep succeeded jobs this long.")
     dead_job_retention_days: int = Field(
-        default=30, description="Keep dead jobs (given up after their last attempt) this long; "
+        default=60, description="Keep dead jobs (given up after their last attempt) this long; "
                                 "their payloads may name a person.")
     inbox_every_s: float = Field(default=60.0, description="Inbox scan period.")
     recompute_every_s: float = Field(default=60.0, description="Recompute sweep period.")
