@@ -77,8 +77,14 @@ async def upload(
         raise ProblemError(422, "validation-error",
                            "filename: required with a raw-body upload (?filename=export.zip)")
     start_hint = _start(start, person["tz"])
-    incoming = await run_in_threadpool(uploads.incoming_path, settings.upload_dir,
-                                       str(person_id))
+    try:
+        incoming = await run_in_threadpool(uploads.incoming_path, settings.upload_dir,
+                                           str(person_id))
+    except uploads.UnsafePath:
+        # The person's upload folder is a link (tampering on the server): store nothing.
+        raise ProblemError(500, "storage-refused",
+                           "the server's upload folder for this person is not safe to use; "
+                           "an operator must check it") from None
     try:
         got = await receive.save(request.stream(), content_type, incoming, limit=limit)
         if got.size == 0:
