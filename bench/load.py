@@ -23,6 +23,7 @@ Prints one JSON object.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import http.client
 import json
 import os
@@ -219,9 +220,11 @@ def main() -> None:
                         "SELECT s.id FROM session s JOIN session_response r ON r.session_id = s.id "
                         "WHERE s.person_id = %s AND s.modality <> 'rest' ORDER BY s.id LIMIT 1",
                         (person,)).fetchone()[0]
+                today = dt.date.today()
+                month_ago = today - dt.timedelta(days=31)
                 paths = {
                     "evidence": f"/v1/persons/{person}/evidence",
-                    "recovery": f"/v1/persons/{person}/recovery?from=2020-01-01&to=2030-01-01",
+                    "recovery": f"/v1/persons/{person}/recovery?from={month_ago}&to={today}",
                     "observations": f"/v1/persons/{person}/observations?limit=100",
                     "session_response": f"/v1/sessions/{session_id}/response",
                 }

@@ -21,6 +21,7 @@ import anyio
 import psycopg
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from psycopg_pool import PoolTimeout
 
 from service.access import authz
 from service.access import cookies as web_cookies
@@ -65,11 +66,45 @@ def request_timeout(request: Request) -> float:
     return float(request.app.state.settings.request_pool_timeout_s)
 
 
+def take_connection(pool: Pool, request: Request) -> Conn:
+    """A pooled connection for a request: a short wait when the database looks away, a
+    longer one while every connection is simply busy with other requests.
+
+    After ``request_pool_timeout_s`` without a connection the pool is asked why: if it
+    is at full size with none idle, the database is answering but busy, and the request
+    keeps its place in line up to ``request_busy_timeout_s``; otherwise (connections
+    failing, as in an outage) the ``PoolTimeout`` becomes the 503 at once.
+    """
+    settings = request.app.state.settings
+    step = float(settings.request_pool_timeout_s)
+    waited = 0.0
+    while True:
+        try:
+            return pool.getconn(timeout=step)
+        except PoolTimeout:
+            waited += step
+            if waited >= settings.request_busy_timeout_s or not _all_busy(pool):
+                raise
+
+
+def _all_busy(pool: Pool) -> bool:
+    stats = pool.get_stats()
+    return stats.get("pool_size", 0) >= pool.max_size and stats.get("pool_available", 0) == 0
+
+
 @contextmanager
 def request_connection(pool: Pool, request: Request) -> Iterator[Conn]:
-    """A pooled connection for code running in a thread, with the request's short wait."""
-    with pool.connection(timeout=request_timeout(request)) as conn:
+    """A pooled connection for code running in a thread (see :func:`take_connection`),
+    committed on normal exit, rolled back otherwise, and always given back."""
+    conn = take_connection(pool, request)
+    try:
         yield conn
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        pool.putconn(conn)
 
 
 async def get_principal(
@@ -130,7 +165,7 @@ async def get_db(request: Request,
 
 def _open(request: Request, principal: Principal) -> Conn:
     pool = request.app.state.pool
-    conn = pool.getconn(timeout=request_timeout(request))
+    conn = take_connection(pool, request)
     try:
         scope_connection(conn, principal, request)
     except BaseException:

@@ -41,7 +41,11 @@ class Settings(BaseSettings):
     pool_size: int = Field(default=10, description="Database connections per process.")
     request_pool_timeout_s: float = Field(
         default=3.0, gt=0, description="Longest wait of a request for a database connection; "
-                                       "then 503 with Retry-After (database busy or down).")
+                                       "then 503 with Retry-After when the database is "
+                                       "unreachable.")
+    request_busy_timeout_s: float = Field(
+        default=30.0, gt=0, description="Longest wait of a request for a connection while "
+                                        "every connection is busy (database up); then 503.")
     log_level: str = Field(default="INFO")
     # Abuse limits and browser access (docs/security.md).
     max_body_bytes: int = Field(default=1 << 20, description="Largest request body, uploads aside.")
