@@ -177,8 +177,15 @@ def _upload(port: int, token: str, person: str, beats: int, seed: int) -> int:
 
 
 def _import_states(port: int, token: str, ids: list[int]) -> dict[int, str]:
-    conn = http.client.HTTPConnection(HOST, port, timeout=60)
-    return {i: json.loads(_get(conn, f"/v1/imports/{i}", token)[1])["status"] for i in ids}
+    states = {}
+    for import_id in ids:
+        try:
+            conn = http.client.HTTPConnection(HOST, port, timeout=120)
+            states[import_id] = json.loads(_get(conn, f"/v1/imports/{import_id}", token)[1]
+                                           )["status"]
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            states[import_id] = f"unknown ({type(exc).__name__})"
+    return states
 
 
 def main() -> None:
@@ -234,18 +241,21 @@ def main() -> None:
                         raise RuntimeError(f"{name}: {status} {body[:200]!r}")
                 imports = [_upload(port, token, person, args.beats, seed) for seed in (1, 2)]
                 main_run = run_load(port, token, paths, args.clients, args.seconds)
+                print(json.dumps({"run": main_run}), file=sys.stderr, flush=True)
                 main_run["imports_during"] = _import_states(port, token, imports)
                 knee_steps, knee = [], None
                 for clients in [int(c) for c in args.knee.split(",") if c.strip()]:
                     step = run_load(port, token, paths, clients, args.knee_seconds)
                     knee_steps.append({k: step[k] for k in (
                         "clients", "requests_per_s", "p99_ms_all", "errors", "healthz_max_ms")})
+                    print(json.dumps({"knee_step": knee_steps[-1]}), file=sys.stderr, flush=True)
                     if step["p99_ms_all"] is not None and step["p99_ms_all"] > 1000:
                         knee = clients
                         break
                 deadline = time.monotonic() + 900
                 while (states := _import_states(port, token, imports)) and any(
-                        s in ("queued", "running") for s in states.values()):
+                        s in ("queued", "running") or s.startswith("unknown")
+                        for s in states.values()):
                     if time.monotonic() > deadline:
                         break
                     time.sleep(2)
