@@ -4,8 +4,10 @@
   ``rate_limit_burst`` requests refilled at ``rate_limit_per_minute``; over it,
   ``429`` with ``Retry-After``. A request is charged to an account only once its
   token has been verified (by an earlier request; the limiter remembers a hash of
-  it): an unknown token, or a known one spelled differently, is charged to the
-  client's address, so neither random tokens nor header spellings open new buckets.
+  it). A request with an unknown token (or none) is let in while the client's
+  address has budget and is charged afterwards: to the account it authenticated,
+  or to the address when it authenticated nobody. So neither random tokens nor
+  header spellings nor rotating forwarded addresses open new buckets.
   The address is the peer's, or, from a proxy listed in ``VAGUS_TRUSTED_PROXIES``,
   the last untrusted hop of ``X-Forwarded-For``. Buckets live in this process:
   with several replicas each enforces its own limit (put a shared limiter in the
@@ -73,6 +75,13 @@ class TokenBuckets:
         self.lock = threading.Lock()
 
     def take(self, key: str, now: float | None = None) -> float:
+        return self._bucket(key, now, consume=True)
+
+    def wait(self, key: str, now: float | None = None) -> float:
+        """What :meth:`take` would answer, without taking anything."""
+        return self._bucket(key, now, consume=False)
+
+    def _bucket(self, key: str, now: float | None, *, consume: bool) -> float:
         now = time.monotonic() if now is None else now
         with self.lock:
             bucket = self.buckets.get(key)
@@ -83,7 +92,8 @@ class TokenBuckets:
             bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
             bucket.stamp = now
             if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
+                if consume:
+                    bucket.tokens -= 1.0
                 return 0.0
             return (1.0 - bucket.tokens) / self.rate
 
@@ -118,8 +128,12 @@ class RateLimit:
             account = self.verified.get(token) if token else None
             if account is not None:
                 self.verified.move_to_end(token)
-        key = f"a:{account}" if account else "ip:" + client_ip(scope, self.trusted_proxies)
-        wait = self.buckets.take(key)
+        address = "ip:" + client_ip(scope, self.trusted_proxies)
+        # A known token pays from its account's bucket now; any other request is let in
+        # while its address has budget and pays afterwards: to the account its token
+        # turned out to belong to, or to the address when it authenticated nobody.
+        key = f"a:{account}" if account else address
+        wait = self.buckets.take(key) if account else self.buckets.wait(key)
         if wait > 0:
             await _problem(send, 429, "rate-limited", "Too Many Requests",
                            "too many requests: slow down", scope["path"],
@@ -128,9 +142,14 @@ class RateLimit:
         try:
             await self.app(scope, receive, send)
         finally:
-            principal = (scope.get("state") or {}).get("principal")
-            if token and account is None and principal is not None:
-                self._remember(token, principal.account_id)
+            if account is None:
+                principal = (scope.get("state") or {}).get("principal")
+                if principal is not None:
+                    self.buckets.take(f"a:{principal.account_id}")
+                    if token:
+                        self._remember(token, principal.account_id)
+                else:
+                    self.buckets.take(address)
 
     def _remember(self, token: str, account_id: str) -> None:
         with self.lock:
