@@ -80,11 +80,15 @@ def take_connection(pool: Pool, request: Request) -> Conn:
     waited = 0.0
     while True:
         try:
-            return pool.getconn(timeout=step)
+            conn = pool.getconn(timeout=step)
         except PoolTimeout:
             waited += step
             if waited >= settings.request_busy_timeout_s or not _all_busy(pool):
                 raise
+            continue
+        if conn.autocommit:  # requests commit or roll back explicitly
+            conn.autocommit = False
+        return conn
 
 
 def _all_busy(pool: Pool) -> bool:
