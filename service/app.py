@@ -13,7 +13,7 @@ from service.care.endpoints import lab_results, self_reports, sessions
 from service.clients import endpoints as clients
 from service.core.db import connect, migrate
 from service.core.db.types import Pool
-from service.core.http import health, middleware, openapi, problems, query
+from service.core.http import health, middleware, openapi, problems, unknown_query
 from service.core.settings import Settings, get_settings
 from service.fhir import endpoints as fhir
 from service.imports import endpoints as imports
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, pool: Pool | None = None, *,
     # the pages, their static files and local /docs and /redoc (service/web/).
     app = FastAPI(title="Vagus", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None,
-                  dependencies=[Depends(query.refuse_unknown_query)])
+                  dependencies=[Depends(unknown_query.refuse_unknown_query)])
     web.install(app)
     app.state.settings = settings
     if pool is not None:

@@ -128,7 +128,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory):
     from service.core.settings import Settings
 
     return Settings(database_url=database_url, data_dir=tmp_path_factory.mktemp("vagus-data"),
-                    migrations_dir=REPO_ROOT / "migrations", max_upload_bytes=5_000_000)
+                    migrations_dir=REPO_ROOT / "migrations", max_upload_bytes=5_000_000,
+                    # The tests' webhook receivers listen on this host.
+                    webhook_allow_networks="127.0.0.0/8")
 
 
 @pytest.fixture(scope="session")

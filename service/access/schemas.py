@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 
 from service.access.authz import GRANTABLE_SCOPES
+from service.core.http.query import Line, Text
 
 GrantableScope = Literal[GRANTABLE_SCOPES]  # type: ignore[valid-type]
 GrantStatus = Literal["pending", "active", "revoked", "declined"]
@@ -26,8 +27,15 @@ def known_zone(value: str) -> str:
     return value
 
 
+def _future(value: dt.datetime | None) -> dt.datetime | None:
+    """An expiry must lie ahead: a grant born expired would only confuse (issue 16, 14)."""
+    if value is not None and value <= dt.datetime.now(dt.UTC):
+        raise ValueError("must be in the future")
+    return value
+
+
 class PersonCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=200, examples=["Alex"])
+    name: Line = Field(min_length=1, max_length=200, examples=["Alex"])
     tz: str = Field(default="UTC", description="IANA time zone", examples=["Europe/Berlin"])
 
     @field_validator("tz")
@@ -74,19 +82,25 @@ class GrantCreate(BaseModel):
     grantee_id: UUID = Field(description="The therapist or app account (see GET /v1/me)")
     scopes: list[GrantableScope] = Field(min_length=1, max_length=len(GRANTABLE_SCOPES))
     expires_at: AwareDatetime | None = Field(default=None, description="Access ends then")
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
+
+    _expiry = field_validator("expires_at")(_future)
 
 
 class AccessRequest(BaseModel):
     person_id: UUID
     scopes: list[GrantableScope] = Field(min_length=1, max_length=len(GRANTABLE_SCOPES))
     expires_at: AwareDatetime | None = None
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
+
+    _expiry = field_validator("expires_at")(_future)
 
 
 class GrantApproval(BaseModel):
     expires_at: AwareDatetime | None = Field(default=None,
                                              description="Overrides the requested expiry")
+
+    _expiry = field_validator("expires_at")(_future)
 
 
 class Grant(BaseModel):

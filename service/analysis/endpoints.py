@@ -25,6 +25,7 @@ from service.analysis.schemas import (
 from service.care.repository import sessions
 from service.core.http import timequery
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
+from service.core.http.query import Day, Instant
 from service.core.settings import Settings
 from service.evidence import cohort as cohort_analysis
 from service.evidence import person as evidence_analysis
@@ -47,9 +48,9 @@ MAX_RECOVERY_DAYS = 366
 @router.get("/v1/persons/{person_id}/hrv", response_model=HRVResponse,
             response_model_by_alias=True)
 def hrv(person_id: UUID, conn: Db, person: EvidenceReader,
-        from_: Annotated[dt.datetime, Query(
+        from_: Annotated[Instant, Query(
             alias="from", description="ISO 8601; without an offset read in the person's zone")],
-        to: Annotated[dt.datetime, Query(description="Exclusive; like `from`")],
+        to: Annotated[Instant, Query(description="Exclusive; like `from`")],
         window: Annotated[int | None, Query(ge=60, le=86_400, description=(
             "window length in seconds; omitted = one window over the whole range"))] = None):
     """Quality-gated HRV, stress indices or the measures the data support, per window."""
@@ -75,8 +76,8 @@ def hrv(person_id: UUID, conn: Db, person: EvidenceReader,
 
 @router.get("/v1/persons/{person_id}/recovery", response_model=RecoveryResponse)
 def recovery(person_id: UUID, conn: Db, person: EvidenceReader,
-             from_: Annotated[dt.date, Query(alias="from", description="first local date")],
-             to: Annotated[dt.date, Query(description="last local date (inclusive)")]):
+             from_: Annotated[Day, Query(alias="from", description="first local date")],
+             to: Annotated[Day, Query(description="last local date (inclusive)")]):
     """Daily lnRMSSD and resting HR against the person's 7-day baseline and 60-day normal range."""
     if to < from_:
         raise ProblemError(422, "validation-error", "to must not be before from")

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
                                    description="URL printed for users; default http://host:port.")
     max_upload_bytes: int = Field(default=8 << 30, description="Largest accepted upload.")
     pool_size: int = Field(default=10, description="Database connections per process.")
+    request_pool_timeout_s: float = Field(
+        default=3.0, gt=0, description="Longest wait of a request for a database connection; "
+                                       "then 503 with Retry-After when the database is "
+                                       "unreachable.")
+    request_busy_timeout_s: float = Field(
+        default=30.0, gt=0, description="Longest wait of a request for a connection while "
+                                        "every connection is busy (database up); then 503.")
     log_level: str = Field(default="INFO")
     # Abuse limits and browser access (docs/security.md).
     max_body_bytes: int = Field(default=1 << 20, description="Largest request body, uploads aside.")
@@ -58,6 +65,9 @@ class Settings(BaseSettings):
     job_retry_base_s: float = Field(default=10.0, description="First retry delay (doubles).")
     job_retry_max_s: float = Field(default=3600.0, description="Longest retry delay.")
     job_retention_days: int = Field(default=14, description="Keep succeeded jobs this long.")
+    dead_job_retention_days: int = Field(
+        default=60, description="Keep dead jobs (given up after their last attempt) this long; "
+                                "their payloads may name a person.")
     inbox_every_s: float = Field(default=60.0, description="Inbox scan period.")
     recompute_every_s: float = Field(default=60.0, description="Recompute sweep period.")
     baselines_every_s: float = Field(default=900.0, description="Nightly-baseline sweep period.")
@@ -68,6 +78,13 @@ class Settings(BaseSettings):
                               description="Local hour after which a person's night is done.")
     scheduler_election_s: float = Field(default=5.0, description="Scheduler election period.")
     webhook_timeout_s: float = Field(default=10.0, description="Webhook receiver timeout.")
+    webhook_allow_networks: str = Field(
+        default="", description="CIDR networks (comma-separated) webhooks may reach although "
+                                "not public, e.g. 127.0.0.0/8 for a receiver on this host; "
+                                "empty: public addresses only.")
+    trusted_proxies: str = Field(
+        default="", description="CIDR networks (comma-separated) of reverse proxies whose "
+                                "X-Forwarded-For names the client; empty: trust none.")
     # Windows around a session (docs/analysis-api.md); changing them recomputes stored responses.
     pre_window_search_min: int = Field(default=30, ge=5, le=240,
                                        description="pre: best 5-minute window in this many "

@@ -14,7 +14,7 @@ from service.access.deps import Caller, Db, person_or_404
 from service.analysis import repository as responses
 from service.care.repository import sessions as session_repo
 from service.core.http import cursor
-from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
+from service.core.http.problems import PROBLEM_RESPONSES
 from service.fhir import service as fhir
 from service.observations import repository as observations
 from service.observations.schemas import MetricName
@@ -52,13 +52,16 @@ def export_fhir(
                                      end=to, limit=limit - len(samples) + 1, after=key)
         if len(samples) > limit:
             break
+    # Links name the configured public URL, never the request's Host header (which the
+    # client chooses): a Bundle's links are followed by other systems.
+    base = request.app.state.settings.base_url.rstrip("/")
     next_url = None
     if len(samples) > limit:
         samples = samples[:limit]
         last = samples[-1]
         token = cursor.encode([last["metric"], last["source_id"], last["ts"].isoformat()])
-        next_url = str(request.url.include_query_params(cursor=token))
-    base = str(request.base_url).rstrip("/")
+        query = request.url.include_query_params(cursor=token).query
+        next_url = f"{base}{request.url.path}?{query}"
     sources = observations.sources(conn, str(person_id))
     body = fhir.bundle(base, person, sources, samples, next_url)
     if sessions and cursor_ is None:
@@ -84,10 +87,6 @@ def _session_resources(conn, caller, person_id: str, start: dt.datetime | None,
 def _decode(token: str | None) -> tuple[str, int, dt.datetime] | None:
     if token is None:
         return None
-    metric_, source, ts = cursor.decode(token, 3)
-    if metric_ not in fhir.CODES:
-        raise ProblemError(400, "bad-cursor", "the cursor is not valid")
-    try:
-        return str(metric_), int(source), dt.datetime.fromisoformat(str(ts))
-    except (TypeError, ValueError):
-        raise ProblemError(400, "bad-cursor", "the cursor is not valid") from None
+    metric_, source, ts = cursor.decode(token, cursor.one_of(fhir.CODES), cursor.INT,
+                                        cursor.TIME)
+    return metric_, source, ts

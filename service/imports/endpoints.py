@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from starlette.datastructures import UploadFile as StarletteUploadFile
+from starlette.concurrency import run_in_threadpool
 
 from service.access import authz
-from service.access.deps import Caller, Db, person_or_404, scoped_connection
+from service.access.deps import Caller, Db, audit_denial, person_or_404, scoped_connection
+from service.core import localtime
 from service.core.db.types import Conn, Row, returned
 from service.core.http import cursor
 from service.core.http.openapi import LOCATION
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
+from service.imports import receive, uploads
 from service.imports import repository as imports
-from service.imports import uploads
 from service.imports.schemas import ImportPage, ImportRecord
 from service.imports.service import EMPTY_FILE
 from service.jobs.queue import enqueue
@@ -53,32 +54,9 @@ def _record(conn: Conn, row: Row) -> ImportRecord:
                         progress=progress)
 
 
-async def _body(request: Request, filename: str | None) -> tuple[AsyncIterator[bytes], str]:
-    """The uploaded bytes and the file's name: the raw body, or a multipart ``file`` part.
-
-    A raw body streams straight to disk; a multipart form (``curl -F file=@export.zip``)
-    is spooled by Starlette to a temporary file first, then copied.
-    """
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        if not filename:
-            raise ProblemError(422, "validation-error",
-                               "filename: required with a raw-body upload (?filename=export.zip)")
-        return request.stream(), filename
-    form = await request.form(max_files=1, max_fields=10)
-    part = form.get("file")
-    if not isinstance(part, StarletteUploadFile):
-        raise ProblemError(422, "validation-error",
-                           "file: a multipart upload needs its file in a part named 'file'")
-
-    async def read() -> AsyncIterator[bytes]:
-        while chunk := await part.read(1 << 20):
-            yield chunk
-
-    return read(), filename or part.filename or "upload"
-
-
 @router.post("/v1/persons/{person_id}/imports", response_model=ImportRecord, status_code=202,
-             openapi_extra=_UPLOAD_BODY, responses={202: LOCATION})
+             openapi_extra=_UPLOAD_BODY,
+             responses={202: LOCATION, 507: {"description": "No room to store the upload"}})
 async def upload(
     person_id: UUID, request: Request, caller: Caller,
     filename: Annotated[str | None, Query(
@@ -87,7 +65,8 @@ async def upload(
                     "taken from the file part of a multipart upload otherwise.")] = None,
     format: Annotated[str | None, Query(description="Skip detection: the connector to use.")] = None,
     start: Annotated[dt.datetime | None, Query(
-        description="Recording start, for files without absolute times (plain RR lists).")] = None,
+        description="Recording start, for files without absolute times (plain RR lists); "
+                    "without a UTC offset it is read in the person's time zone.")] = None,
 ) -> JSONResponse:
     """Upload an export as the raw body; it is stored and queued, and its record returned.
 
@@ -96,51 +75,91 @@ async def upload(
     and outcome. Re-uploading the same file inserts nothing (every row is reported as a
     duplicate) and `same_file_as` names the earlier import.
     """
-    app = request.app
-    settings = app.state.settings
-    pool = app.state.pool
+    settings = request.app.state.settings
+    limit = settings.max_upload_bytes
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes:
-        raise ProblemError(413, "upload-too-large",
-                           f"the upload limit is {settings.max_upload_bytes} bytes")
-    with scoped_connection(pool, caller, request) as conn:
-        person_or_404(conn, caller, str(person_id), authz.WRITE_IMPORTS)
-    chunks, filename = await _body(request, filename)
-    with scoped_connection(pool, caller, request) as conn:
-        row = imports.create(conn, person_id=str(person_id), file_name=uploads.safe_name(filename),
-                             start_hint=start)
-        conn.commit()
-    target = uploads.path_for(settings.upload_dir, str(person_id), row["id"], filename)
-    received = 0
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise receive.too_large(limit)
+    # Database and disk work runs in threads: the event loop never blocks (defect 3).
+    person = await run_in_threadpool(_authorize, request, caller, str(person_id))
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data") and not filename:
+        raise ProblemError(422, "validation-error",
+                           "filename: required with a raw-body upload (?filename=export.zip)")
+    start_hint = _start(start, person["tz"])
     try:
-        with target.open("wb") as out:
-            async for chunk in chunks:
-                received += len(chunk)
-                if received > settings.max_upload_bytes:
-                    raise ProblemError(413, "upload-too-large",
-                                       f"the upload limit is {settings.max_upload_bytes} bytes")
-                out.write(chunk)
-    except BaseException as exc:
-        target.unlink(missing_ok=True)
-        reason = str(exc) if isinstance(exc, ProblemError) else "upload interrupted"
-        with scoped_connection(pool, caller, request) as conn:
-            imports.fail(conn, row["id"], f"{filename}: {reason}")
+        incoming = await run_in_threadpool(uploads.incoming_path, settings.upload_dir,
+                                           str(person_id))
+    except uploads.UnsafePath:
+        # The person's upload folder is a link (tampering on the server): store nothing.
+        raise ProblemError(500, "storage-refused",
+                           "the server's upload folder for this person is not safe to use; "
+                           "an operator must check it") from None
+    try:
+        got = await receive.save(request.stream(), content_type, incoming, limit=limit)
+        name = filename or got.filename or "upload"
+        if got.size == 0:
+            # Worded as `vagus import` words an empty file (service.imports.service.EMPTY_FILE).
+            raise ProblemError(400, "empty-file", f"{name}: {EMPTY_FILE} (the request body is "
+                                                  "empty: send the file itself)")
+        record = await run_in_threadpool(_register, request, caller, str(person_id), incoming,
+                                         name, format, start_hint)
+        return JSONResponse(record.model_dump(mode="json"), status_code=202,
+                            headers={"Location": f"/v1/imports/{record.id}"})
+    except OSError as exc:
+        if exc.errno not in receive.NO_SPACE:
+            raise
+        raise ProblemError(507, "insufficient-storage",
+                           "the server has no room to store this upload now") from None
+    finally:
+        await run_in_threadpool(incoming.unlink, missing_ok=True)
+
+
+def _authorize(request: Request, caller, person_id: str) -> dict:
+    try:
+        with scoped_connection(request.app.state.pool, caller, request) as conn:
+            return person_or_404(conn, caller, person_id, authz.WRITE_IMPORTS)
+    except ProblemError as exc:
+        if exc.denied is not None:
+            audit_denial(request, caller, exc.denied)
         raise
-    if received == 0:
-        # Worded as `vagus import` words an empty file (service.imports.service.EMPTY_FILE).
-        with scoped_connection(pool, caller, request) as conn:
-            imports.fail(conn, row["id"], f"{filename}: {EMPTY_FILE}")
-        raise ProblemError(400, "empty-file", f"{filename}: {EMPTY_FILE} (the request body is "
-                                              "empty: send the file itself)")
-    with scoped_connection(pool, caller, request) as conn:
-        imports.set_stored_path(conn, row["id"], str(target))
-        # A worker runs the import; the caller follows it on GET /v1/imports/{id}.
-        enqueue(conn, "import", {"import_id": row["id"], "format": format,
-                                 "start": start.isoformat() if start else None})
-    with scoped_connection(pool, caller, request) as conn:
-        record = _record(conn, returned(imports.get(conn, row["id"])))
-    return JSONResponse(record.model_dump(mode="json"), status_code=202,
-                        headers={"Location": f"/v1/imports/{row['id']}"})
+
+
+def _start(start: dt.datetime | None, tz: str) -> dt.datetime | None:
+    """``start=`` as an instant: a naive time is read in the person's zone, and refused
+    when it names no instant (a daylight-saving gap) rather than silently shifted."""
+    if start is None:
+        return None
+    try:
+        return localtime.to_utc(start, tz).utc
+    except localtime.LocalTimeError as exc:
+        raise ProblemError(422, "validation-error", f"start: {exc}") from None
+
+
+def _register(request: Request, caller, person_id: str, incoming: Path, name: str,
+              format: str | None, start: dt.datetime | None) -> ImportRecord:
+    """One transaction: the ledger row, the file moved to its place, the queued job.
+
+    All or nothing: if anything fails (the database, the commit) the placed file is
+    removed, so there is never a queued import without its job or a file without its row.
+    """
+    settings = request.app.state.settings
+    target: Path | None = None
+    try:
+        with scoped_connection(request.app.state.pool, caller, request) as conn:
+            row = imports.create(conn, person_id=person_id, file_name=uploads.safe_name(name),
+                                 start_hint=start)
+            target = uploads.place(incoming, settings.upload_dir, person_id, row["id"], name)
+            imports.set_stored_path(conn, row["id"], str(target))
+            # A worker runs the import; the caller follows it on GET /v1/imports/{id}.
+            enqueue(conn, "import", {"import_id": row["id"], "format": format,
+                                     "start": start.isoformat() if start else None},
+                    person_id=person_id)
+            return _record(conn, returned(imports.get(conn, row["id"])))
+    except BaseException:
+        if target is not None:
+            uploads.discard(target)
+        raise
 
 
 @router.get("/v1/persons/{person_id}/imports", response_model=ImportPage)
@@ -149,7 +168,7 @@ def list_imports(person_id: UUID, conn: Db, caller: Caller,
                  cursor_: Annotated[str | None, Query(alias="cursor")] = None) -> ImportPage:
     """A person's imports, newest first."""
     person_or_404(conn, caller, str(person_id), authz.READ_OBSERVATIONS)
-    before = int(cursor.decode(cursor_, 1)[0]) if cursor_ else None
+    before = cursor.decode(cursor_, cursor.INT)[0] if cursor_ else None
     rows = imports.list_for_person(conn, str(person_id), limit=limit, before_id=before)
     next_cursor = cursor.encode([rows[-1]["id"]]) if len(rows) == limit else None
     return ImportPage(items=[_record(conn, r) for r in rows], next_cursor=next_cursor)

@@ -11,6 +11,9 @@ note. Otherwise an ``import`` job is queued, and when it ends the file moves to
 ``processed/``, or to ``failed/`` with a ``.error.txt`` giving the reason.
 
 Hidden files (sync clients' partial downloads) and sub-folders are ignored.
+Symbolic links are never followed: a person folder that is a link is skipped, and
+a link (or anything but a regular file) in a person's folder is refused and
+counted, so nothing outside the person's own folder is ever imported for them.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class SyncReport:
     queued: int = 0
     duplicates: int = 0
     skipped_folders: int = 0
+    links_refused: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,12 +64,16 @@ def sync(pool: Pool, settings: Settings) -> SyncReport:
         return report
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         person_id = _person_id(pool, folder.name)
-        if person_id is None:
+        if person_id is None or folder.is_symlink():
             report.skipped_folders += 1
             continue
         _recover_orphans(pool, folder)
-        for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        for path in sorted(p for p in folder.iterdir() if p.is_file() or p.is_symlink()):
             if path.name.startswith("."):
+                continue
+            if not uploads.regular_file(path, inside=folder):
+                log.warning("inbox: %s is a link or no regular file; not imported", path)
+                report.links_refused += 1
                 continue
             report.seen += 1
             if not _stable(pool, path):
@@ -95,7 +103,7 @@ def _person_id(pool: Pool, name: str) -> str | None:
 def _stable(pool: Pool, path: Path) -> bool:
     """True when the file looks the same as on the previous scan; records what it saw."""
     try:
-        st = path.stat()
+        st = os.lstat(path)
     except FileNotFoundError:
         return False
     with pool.connection() as conn:
@@ -112,6 +120,10 @@ def _take(pool: Pool, person_id: str, path: Path) -> str:
         os.rename(path, claimed)  # atomic: exactly one scanner wins the file
     except FileNotFoundError:
         return "lost"
+    if not uploads.regular_file(claimed, inside=path.parent):  # swapped for a link meanwhile
+        log.warning("inbox: %s became a link before it was taken; refused", path)
+        claimed.unlink(missing_ok=True)
+        return "lost"
     digest, size = uploads.sha256_of(claimed)
     with pool.connection() as conn:
         job_connection_setup(conn, person_id)
@@ -122,7 +134,8 @@ def _take(pool: Pool, person_id: str, path: Path) -> str:
                                 file_name=uploads.safe_name(path.name),
                                 stored_path=str(claimed))
             ledger.set_content(conn, row["id"], sha256=digest, size_bytes=size)
-            enqueue(conn, "import", {"import_id": row["id"], "inbox": True})
+            enqueue(conn, "import", {"import_id": row["id"], "inbox": True},
+                    person_id=person_id)
             log.info("inbox: %s queued as import %s", path, row["id"])
             return "queued"
     target = _move(claimed, path.parent / PROCESSED, path.name)

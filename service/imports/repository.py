@@ -81,7 +81,7 @@ def finish(conn: Conn, import_id: int, *, outcome: Any, report: ReadReport,
 def fail(conn: Conn, import_id: int, reason: str) -> None:
     conn.execute(
         "UPDATE import SET status = 'failed', error = %s, finished_at = clock_timestamp() "
-        "WHERE id = %s",
+        "WHERE id = %s AND status <> 'completed'",  # a late, stale attempt never undoes one
         (reason, import_id))
 
 

@@ -27,8 +27,8 @@ import psycopg
 from connectors import ConnectorError, ReadContext, ReadReport, SampleBatch
 from connectors.base import Connector
 from connectors.registry import detect, get_connector
-from service.core.db import rls
-from service.core.db.types import Conn, Pool, returned
+from service.core.db import person_lock, rls
+from service.core.db.types import Conn, Pool
 from service.imports import inbox, uploads
 from service.imports import repository as ledger
 from service.imports.loader import Loader
@@ -45,6 +45,20 @@ FORMAT_CHOICE = {"cli": "pass --format NAME", "api": "pass ?format=NAME",
 EMPTY_FILE = "empty file (0 bytes): nothing to import"
 
 ProgressCallback = Callable[[int, int | None], None]
+#: Asked during an import: why its job attempt must stop now (its lease was lost), or None.
+StopCheck = Callable[[], str | None]
+
+
+class ImportStopped(Exception):
+    """The import must not finish: its person is being erased, or its job moved elsewhere.
+
+    Raised inside the data transaction, which then rolls back: nothing is committed.
+    ``job_lost``: the attempt lost its job, so the ledger row is the new owner's to write.
+    """
+
+    def __init__(self, reason: str, *, job_lost: bool = False) -> None:
+        super().__init__(reason)
+        self.job_lost = job_lost
 
 
 @dataclass
@@ -57,6 +71,8 @@ class ImportOutcome:
     rejected: int = 0
     rejected_reasons: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    #: Stopped by erasure or a lost lease: nothing was committed, nothing follows.
+    stopped: bool = False
 
     @classmethod
     def from_record(cls, row: dict[str, Any]) -> ImportOutcome:
@@ -79,7 +95,8 @@ def run_import(pool: Pool, import_id: int, path: Path | None = None, *,
                format_name: str | None = None, start: dt.datetime | None = None,
                on_progress: ProgressCallback | None = None,
                connector: Connector | None = None, from_inbox: bool = False,
-               via: str = "cli") -> ImportOutcome:
+               via: str = "cli", should_stop: StopCheck | None = None,
+               job: dict[str, Any] | None = None) -> ImportOutcome:
     """Run one registered import to its end, with everything that follows an import.
 
     ``path`` defaults to the row's stored file. The connector is ``connector`` when
@@ -90,6 +107,10 @@ def run_import(pool: Pool, import_id: int, path: Path | None = None, *,
     that a job runner can retry; a retry after a crash starts the file over, and
     one after the import committed only repeats the (idempotent) follow-ups.
     ``via`` (``cli``, ``api``, ``inbox``) words the hint for choosing a format.
+
+    The import stops without committing (outcome ``failed``, no follow-ups) when its
+    person's erasure is waiting, when ``should_stop`` gives a reason, or, for a queued
+    ``job``, when that attempt no longer owns the job at commit time.
     """
     with rls.system_connection(pool) as conn:
         record = ledger.get(conn, import_id)
@@ -104,7 +125,10 @@ def run_import(pool: Pool, import_id: int, path: Path | None = None, *,
     else:
         outcome = _load(pool, record, path, format_name=format_name, start=start,
                         on_progress=on_progress, connector=connector,
-                        format_choice=FORMAT_CHOICE["inbox" if from_inbox else via])
+                        format_choice=FORMAT_CHOICE["inbox" if from_inbox else via],
+                        should_stop=should_stop, job=job)
+        if outcome.stopped:
+            return outcome  # erased or taken over: whoever goes on does the follow-ups
     _follow_up(pool, import_id, path if from_inbox else None)
     return outcome
 
@@ -112,7 +136,8 @@ def run_import(pool: Pool, import_id: int, path: Path | None = None, *,
 def _load(pool: Pool, record: dict[str, Any], path: Path, *,
           format_name: str | None, start: dt.datetime | None,
           on_progress: ProgressCallback | None, connector: Connector | None,
-          format_choice: str) -> ImportOutcome:
+          format_choice: str, should_stop: StopCheck | None,
+          job: dict[str, Any] | None) -> ImportOutcome:
     import_id = record["id"]
     person_id = str(record["person_id"])
     with pool.connection() as progress_conn:
@@ -138,9 +163,12 @@ def _load(pool: Pool, record: dict[str, Any], path: Path, *,
             with pool.connection() as data_conn:
                 with data_conn.transaction():
                     rls.act_for_person(data_conn, person_id)
+                    # Shared with other imports, exclusive for erasure (person_lock).
+                    person_lock.share(data_conn, person_id)
+                    stop = _stop_check(progress_conn, person_id, should_stop)
                     loader = Loader(data_conn, person_id, import_id)
                     report.on_progress = _progress_writer(progress_conn, import_id, loader,
-                                                          on_progress)
+                                                          on_progress, stop)
                     for item in connector.read(path, ctx, report):
                         if isinstance(item, SampleBatch):
                             loader.add_samples(item)
@@ -153,9 +181,20 @@ def _load(pool: Pool, record: dict[str, Any], path: Path, *,
                         reasons = ", ".join(f"{n} {why}" for why, n in loader.invalid.items() if n)
                         raise ConnectorError(path, "nothing storable"
                                              + (f": {reasons}" if reasons else ""))
+                    stop()
+                    if job is not None and not job_repo.hold_for_commit(data_conn, job):
+                        raise ImportStopped(f"job {job['id']} is no longer this attempt's",
+                                            job_lost=True)
                     outcome = _outcome(import_id, loader, report)
                     ledger.finish(data_conn, import_id, outcome=outcome, report=report,
                                   seconds=time.monotonic() - started)
+        except ImportStopped as exc:
+            log.warning("import %s stopped without committing: %s", import_id, exc)
+            outcome = ImportOutcome(import_id=import_id, status="failed",
+                                    error=f"stopped: {exc}", stopped=True)
+            if not exc.job_lost:
+                _fail_quietly(progress_conn, import_id, outcome.error or "stopped")
+            return outcome
         except psycopg.OperationalError:
             _fail_quietly(progress_conn, import_id, "database connection lost during import")
             raise
@@ -168,11 +207,25 @@ def _load(pool: Pool, record: dict[str, Any], path: Path, *,
         return outcome
 
 
+def _stop_check(conn: Conn, person_id: str,
+                should_stop: StopCheck | None) -> Callable[[], None]:
+    """Raises :class:`ImportStopped` when the person's erasure waits or the job was lost."""
+    def check() -> None:
+        if person_lock.exclusive_requested(conn, person_id):
+            raise ImportStopped("the person is being erased")
+        if should_stop is not None and (reason := should_stop()) is not None:
+            raise ImportStopped(reason, job_lost=True)
+
+    return check
+
+
 def _follow_up(pool: Pool, import_id: int, inbox_file: Path | None) -> None:
     """What follows every import: recompute, the apps' webhook, the inbox file filed away."""
     # Finding subscribers reads other accounts' rows: a system read.
     with rls.system_connection(pool) as conn:
-        row = returned(ledger.get(conn, import_id))  # the import that just ran
+        row = ledger.get(conn, import_id)
+        if row is None:
+            return  # erased meanwhile: nothing to tell anyone
         person_id = str(row["person_id"])
         if row["status"] == "completed" and row["inserted"] > 0:
             job_repo.mark_person_changed(conn, person_id, import_id)
@@ -184,8 +237,10 @@ def _follow_up(pool: Pool, import_id: int, inbox_file: Path | None) -> None:
 
 
 def _progress_writer(conn: Conn, import_id: int, loader: Loader,
-                     also: ProgressCallback | None) -> Callable[[ReadReport], None]:
-    """A throttled callback that writes bytes and records read so far to the import row."""
+                     also: ProgressCallback | None,
+                     stop: Callable[[], None]) -> Callable[[ReadReport], None]:
+    """A throttled callback that stops the import when it must, else writes bytes and
+    records read so far to the import row."""
     last = [0.0]
 
     def write(report: ReadReport) -> None:
@@ -194,6 +249,8 @@ def _progress_writer(conn: Conn, import_id: int, loader: Loader,
         now = time.monotonic()
         if now - last[0] >= PROGRESS_EVERY_S:
             last[0] = now
+            # Checked before writing: the write could queue behind erasure's row locks.
+            stop()
             ledger.update_progress(
                 conn, import_id, bytes_read=report.bytes_read, bytes_total=report.bytes_total,
                 read=loader.staged + loader.pending + sum(report.rejected.values()))

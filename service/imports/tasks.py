@@ -17,9 +17,13 @@ def import_file(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     try:
         outcome = run_import(ctx.pool, import_id, format_name=payload.get("format"),
                              start=dt.datetime.fromisoformat(start) if start else None,
-                             from_inbox=bool(payload.get("inbox")), via="api")
+                             from_inbox=bool(payload.get("inbox")), via="api",
+                             should_stop=ctx.lost_reason, job=ctx.job)
     except LookupError:
         return {"import_id": import_id, "skipped": "import no longer exists"}
+    if outcome.stopped:
+        # Lost lease: the new owner records the job; erasure: the job row is gone.
+        raise RuntimeError(outcome.error or "import stopped")
     return {"import_id": import_id, "status": outcome.status, "inserted": outcome.inserted}
 
 

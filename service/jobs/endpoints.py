@@ -48,7 +48,7 @@ def list_jobs(conn: Db, _: Admin, state: JobState | None = None,
               limit: Annotated[int, Query(ge=1, le=500)] = 50,
               cursor_: Annotated[str | None, Query(alias="cursor")] = None) -> JobPage:
     """Jobs, newest first, optionally only one state (e.g. `dead`) or kind (admin only)."""
-    before = int(cursor.decode(cursor_, 1)[0]) if cursor_ else None
+    before = cursor.decode(cursor_, cursor.INT)[0] if cursor_ else None
     rows = job_repo.list_jobs(conn, state=state, kind=kind, limit=limit, before_id=before)
     next_cursor = cursor.encode([rows[-1]["id"]]) if len(rows) == limit else None
     return JobPage(items=[Job(**r) for r in rows], next_cursor=next_cursor)

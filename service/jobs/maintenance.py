@@ -23,5 +23,6 @@ def maintenance(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     with ctx.pool.connection() as conn:
         job_connection_setup(conn)
         pruned = job_repo.prune(conn, older_than_days=ctx.settings.job_retention_days,
-                                periodic_kinds=list(PERIODIC_KINDS))
+                                periodic_kinds=list(PERIODIC_KINDS),
+                                dead_older_than_days=ctx.settings.dead_job_retention_days)
     return {"rollups_refreshed": refreshed, "jobs_pruned": pruned}

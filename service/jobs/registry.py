@@ -13,8 +13,9 @@ them, so the queue machinery imports no domain.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from service.core.db.types import Pool
@@ -28,10 +29,19 @@ class JobContext:
     pool: Pool
     settings: Settings
     job: dict[str, Any]
+    #: Set by the worker's heartbeat when this attempt lost the job (its lease lapsed and
+    #: another claim took it): a long handler checks it and stops without committing.
+    lost: threading.Event = field(default_factory=threading.Event)
 
     @property
     def attempt(self) -> int:
         return int(self.job["attempts"])
+
+    def lost_reason(self) -> str | None:
+        """Why this attempt must stop (for handlers' stop checks), or None."""
+        if self.lost.is_set():
+            return f"job {self.job['id']} lost its lease to another claim"
+        return None
 
 
 Handler = Callable[[JobContext, dict[str, Any]], Any]

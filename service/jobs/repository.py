@@ -10,18 +10,28 @@ from psycopg.types.json import Jsonb
 from service.core.db.types import Conn
 
 COLUMNS = """id, kind, payload, state, unique_key, attempts, max_attempts, run_at, locked_by,
-             lease_until, last_error, result, created_at, started_at, finished_at"""
+             lease_until, last_error, result, created_at, started_at, finished_at, person_id"""
 
 
 def enqueue(conn: Conn, kind: str, payload: dict[str, Any] | None = None, *,
             unique_key: str | None = None, max_attempts: int = 5,
-            run_at: dt.datetime | None = None) -> dict[str, Any] | None:
-    """Add a job; with ``unique_key``, None when a job with that key already exists."""
+            run_at: dt.datetime | None = None,
+            person_id: str | None = None) -> dict[str, Any] | None:
+    """Add a job; with ``unique_key``, None when a job with that key already exists.
+
+    ``person_id`` names the person whose data the job carries (erased and exported with
+    them); it defaults to the payload's ``person_id`` or its event's.
+    """
+    payload = payload or {}
+    event = payload.get("event")
+    person_id = (person_id or payload.get("person_id")
+                 or (event.get("person_id") if isinstance(event, dict) else None))
     return conn.execute(
-        f"INSERT INTO job (kind, payload, unique_key, max_attempts, run_at) "
-        f"VALUES (%s, %s, %s, %s, coalesce(%s, now())) "
+        f"INSERT INTO job (kind, payload, unique_key, max_attempts, run_at, person_id) "
+        f"VALUES (%s, %s, %s, %s, coalesce(%s, now()), %s) "
         f"ON CONFLICT (unique_key) DO NOTHING RETURNING {COLUMNS}",
-        (kind, Jsonb(payload or {}), unique_key, max_attempts, run_at)).fetchone()
+        (kind, Jsonb(payload), unique_key, max_attempts, run_at,
+         str(person_id) if person_id else None)).fetchone()
 
 
 def claim(conn: Conn, *, worker: str, kinds: list[str],
@@ -60,14 +70,27 @@ def bury_exhausted(conn: Conn) -> int:
                         AND attempts >= max_attempts FOR UPDATE SKIP LOCKED)""").rowcount
 
 
-def heartbeat(conn: Conn, *, worker: str, job_ids: list[int],
+def heartbeat(conn: Conn, *, worker: str, held: dict[int, int],
               lease_s: float) -> list[int]:
-    """Extend the leases this worker still holds; returns the ids it still holds."""
+    """Extend the leases this worker still holds (``held``: job id to attempt number);
+    returns the ids it still holds. A job re-claimed meanwhile, by another worker or
+    another thread of this one (a later attempt), is no longer held."""
     rows = conn.execute(
         """UPDATE job SET lease_until = now() + make_interval(secs => %s)
-           WHERE id = ANY(%s) AND locked_by = %s AND state = 'running' RETURNING id""",
-        (lease_s, job_ids, worker)).fetchall()
+           FROM unnest(%s::bigint[], %s::int[]) AS h(id, attempts)
+           WHERE job.id = h.id AND job.attempts = h.attempts AND job.locked_by = %s
+             AND job.state = 'running' RETURNING job.id""",
+        (lease_s, list(held), list(held.values()), worker)).fetchall()
     return [r["id"] for r in rows]
+
+
+def hold_for_commit(conn: Conn, job: dict[str, Any]) -> bool:
+    """Lock the job's row until the caller's transaction ends, if this attempt still owns
+    it: work that commits inside that transaction then cannot race a new owner."""
+    return conn.execute(
+        """SELECT id FROM job WHERE id = %s AND locked_by = %s AND attempts = %s
+              AND state = 'running' FOR UPDATE""",
+        (job["id"], job["locked_by"], job["attempts"])).fetchone() is not None
 
 
 def succeed(conn: Conn, job: dict[str, Any], result: Any = None) -> bool:
@@ -162,11 +185,15 @@ def enqueue_nightly(conn: Conn, *, kind: str, after_local_hour: int,
         {"kind": kind, "max": max_attempts, "hour": after_local_hour}).rowcount
 
 
-def prune(conn: Conn, *, older_than_days: int, periodic_kinds: list[str]) -> int:
-    """Delete jobs finished long ago: succeeded ones, and dead runs of periodic kinds (a
-    later period has run since). Other dead jobs stay until someone looks at them."""
+def prune(conn: Conn, *, older_than_days: int, periodic_kinds: list[str],
+          dead_older_than_days: int) -> int:
+    """Delete jobs finished long ago: succeeded ones and dead runs of periodic kinds (a
+    later period has run since) after ``older_than_days``; every other dead job after
+    ``dead_older_than_days`` (time enough to look at it; its payload may name a person)."""
     conn.execute("DELETE FROM inbox_file WHERE seen_at < now() - interval '1 day'")
     return conn.execute(
-        "DELETE FROM job WHERE (state = 'succeeded' OR (state = 'dead' AND kind = ANY(%s))) "
-        "AND finished_at < now() - make_interval(days => %s)",
-        (periodic_kinds, older_than_days)).rowcount
+        """DELETE FROM job
+           WHERE (finished_at < now() - make_interval(days => %s)
+                  AND (state = 'succeeded' OR (state = 'dead' AND kind = ANY(%s))))
+              OR (state = 'dead' AND finished_at < now() - make_interval(days => %s))""",
+        (older_than_days, periodic_kinds, dead_older_than_days)).rowcount

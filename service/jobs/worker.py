@@ -45,7 +45,8 @@ class Worker:
         self.kinds = kinds
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._stop = threading.Event()
-        self._held: set[int] = set()
+        #: Running jobs: id to (attempt number, the handler's context).
+        self._held: dict[int, tuple[int, registry.JobContext]] = {}
         self._held_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
 
@@ -87,13 +88,14 @@ class Worker:
         job = self._claim()
         if job is None:
             return False
+        ctx = registry.JobContext(pool=self.pool, settings=self.settings, job=job)
         with self._held_lock:
-            self._held.add(job["id"])
+            self._held[job["id"]] = (job["attempts"], ctx)
         try:
-            self._execute(job)
+            self._execute(ctx)
         finally:
             with self._held_lock:
-                self._held.discard(job["id"])
+                self._held.pop(job["id"], None)
         return True
 
     def _claim(self) -> dict[str, Any] | None:
@@ -104,9 +106,9 @@ class Worker:
             return job_repo.claim(conn, worker=self.name, kinds=kinds,
                                   lease_s=self.settings.job_lease_s)
 
-    def _execute(self, job: dict[str, Any]) -> None:
+    def _execute(self, ctx: registry.JobContext) -> None:
+        job = ctx.job
         spec = registry.get(job["kind"])
-        ctx = registry.JobContext(pool=self.pool, settings=self.settings, job=job)
         log.info("job %s (%s) attempt %s/%s", job["id"], job["kind"], job["attempts"],
                  job["max_attempts"])
         try:
@@ -140,16 +142,19 @@ class Worker:
         interval = max(self.settings.job_lease_s / 3, 0.2)
         while not self._stop.wait(interval):
             with self._held_lock:
-                held = sorted(self._held)
+                held = dict(self._held)
             if not held:
                 continue
             try:
                 with self.pool.connection() as conn:
                     job_connection_setup(conn)
-                    kept = job_repo.heartbeat(conn, worker=self.name, job_ids=held,
-                                              lease_s=self.settings.job_lease_s)
-                if len(kept) < len(held):
-                    log.warning("worker %s lost the lease of job(s) %s", self.name,
-                                sorted(set(held) - set(kept)))
+                    kept = job_repo.heartbeat(
+                        conn, worker=self.name, lease_s=self.settings.job_lease_s,
+                        held={job_id: attempt for job_id, (attempt, _) in held.items()})
+                lost = sorted(set(held) - set(kept))
+                if lost:
+                    log.warning("worker %s lost the lease of job(s) %s", self.name, lost)
+                for job_id in lost:
+                    held[job_id][1].lost.set()  # the handler stops without committing
             except (psycopg.Error, PoolTimeout) as exc:
                 log.warning("worker %s: heartbeat failed: %s", self.name, exc)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import json
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
+from connectors.base import METRICS
 from service.access import authz
 from service.access.deps import Caller, Db, person_or_404
 from service.core.db import rls
@@ -65,8 +65,7 @@ def list_observations(
                            "CSV for more)")
     after = None
     if cursor_:
-        c_metric, c_source, c_ts = cursor.decode(cursor_, 3)
-        after = (c_metric, int(c_source), dt.datetime.fromisoformat(c_ts))
+        after = tuple(cursor.decode(cursor_, cursor.one_of(METRICS), cursor.INT, cursor.TIME))
     rows = observations.page(conn, person_id=str(person_id), metric=metric, start=start, end=end,
                              limit=page_size, after=after)
     next_cursor = None

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Annotated
 from uuid import UUID
 
+import psycopg
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
@@ -13,7 +14,7 @@ from service.access import authz
 from service.access.deps import Caller, Db, person_with
 from service.access.schemas import Erasure
 from service.core.db import rls
-from service.core.http.problems import PROBLEM_RESPONSES
+from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 from service.privacy import service as privacy
 
 router = APIRouter(tags=["privacy"], responses=PROBLEM_RESPONSES)
@@ -47,7 +48,14 @@ def erase(person_id: UUID, request: Request, conn: Db, caller: Caller,
           _: Annotated[dict, person_with(authz.ERASE)]) -> Erasure:
     """Erase the person (patient or admin): every row, uploaded file and derived result.
     The audit log keeps who accessed what (no health data) and an erasure tombstone.
-    The person's own tokens stop working with it."""
-    deleted = privacy.erase(conn, str(person_id), upload_dir=request.app.state.settings.upload_dir,
-                            actor_account_id=caller.account_id, actor_role=caller.role)
+    The person's own tokens stop working with it. A running import of the person is
+    stopped first (nothing of it is kept)."""
+    try:
+        deleted = privacy.erase(conn, str(person_id),
+                                upload_dir=request.app.state.settings.upload_dir,
+                                actor_account_id=caller.account_id, actor_role=caller.role)
+    except psycopg.errors.LockNotAvailable:
+        raise ProblemError(503, "busy", "the person's running work did not stop in time; "
+                                        "nothing was erased: try again",
+                           headers={"Retry-After": "30"}) from None
     return Erasure(person_id=person_id, erased=True, rows_deleted=deleted)

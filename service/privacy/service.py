@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from service.access.repository import audit
-from service.core.db import rls
+from service.core.db import person_lock, rls
 from service.core.db.types import Conn
 from service.imports import uploads
 from service.jobs.queue import enqueue
@@ -94,14 +94,24 @@ def _write_array(archive: zipfile.ZipFile, sink: _Sink, name: str,
     yield sink.take()
 
 
+#: Longest wait for the person's running import to stop before erasure gives up (503).
+ERASURE_WAIT_S = 60.0
+
+
 def erase(conn: Conn, person_id: str, *, upload_dir: Path,
-          actor_account_id: str | None, actor_role: str | None) -> dict[str, int]:
+          actor_account_id: str | None, actor_role: str | None,
+          wait_s: float = ERASURE_WAIT_S) -> dict[str, int]:
     """Delete every row of the person and their uploaded files; returns rows deleted per table.
 
-    The audit log keeps its rows and gains a ``person.erased`` tombstone. The
-    caller owns the transaction (files are removed before it commits: a
-    failed commit leaves data without files, and erasing again finishes it).
+    The person's running import is stopped first: erasure takes the person's lock
+    exclusively (``person_lock``); the import sees it waiting and rolls back. Waits at
+    most ``wait_s`` (then ``psycopg.errors.LockNotAvailable``). The person's jobs go
+    with their rows (``job.person_id``). The audit log keeps its rows and gains a
+    ``person.erased`` tombstone. The caller owns the transaction (files are removed
+    before it commits: a failed commit leaves data without files, and erasing again
+    finishes it).
     """
+    person_lock.exclusive(conn, person_id, timeout_s=wait_s)
     # Act for exactly this person from here on: the caller's own account may be
     # among the rows deleted, and with it the caller's view through the policies.
     rls.act_for_person(conn, person_id)

@@ -7,26 +7,27 @@ import secrets
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from service.access.auth import Principal
-from service.access.deps import Caller, Db, person_or_404
+from service.access.deps import Caller, Db, audit_admin, person_or_404
 from service.core.db.types import Conn, Row, returned
 from service.core.http import cursor
 from service.core.http.openapi import LOCATION
 from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 from service.webhooks import repository as repo
+from service.webhooks import targets
 from service.webhooks.events import EVENT_BODIES
 from service.webhooks.service import EVENTS, EventName
+from service.webhooks.targets import WebhookUrl
 
 router = APIRouter(tags=["webhooks"], responses=PROBLEM_RESPONSES)
 CursorQuery = Annotated[str | None, Query(alias="cursor", description="`next_cursor` of a page")]
 
 
 class WebhookCreate(BaseModel):
-    url: str = Field(pattern=r"^https?://", max_length=2000,
-                     examples=["https://app.example/vagus-events"])
+    url: WebhookUrl = Field(max_length=2000, examples=["https://app.example/vagus-events"])
     events: list[EventName] = Field(min_length=1)
     person_id: UUID | None = Field(
         default=None, description="Only events about this person (default: every person the "
@@ -92,10 +93,13 @@ def _owned(conn: Conn, caller: Principal, subscription_id: int) -> Row:
 
 @router.post("/v1/webhooks", response_model=WebhookCreated, status_code=201,
              responses={201: LOCATION})
-def create_webhook(body: WebhookCreate, conn: Db, caller: Caller,
+def create_webhook(body: WebhookCreate, conn: Db, caller: Caller, request: Request,
                    response: Response) -> WebhookCreated:
-    """Subscribe a URL to events; the answer holds the signing secret, shown once."""
+    """Subscribe a URL to events; the answer holds the signing secret, shown once.
+    Targets on loopback, private and link-local addresses are refused (422) unless
+    `VAGUS_WEBHOOK_ALLOW_NETWORKS` covers them."""
     account_id = _subscriber(conn, caller, body)
+    targets.require_allowed(body.url, request.app.state.settings.webhook_allow_networks)
     if body.person_id is not None and caller.role != "admin":
         person_or_404(conn, caller, str(body.person_id))
     secret = "whsec_" + secrets.token_urlsafe(32)
@@ -110,7 +114,8 @@ def create_webhook(body: WebhookCreate, conn: Db, caller: Caller,
 def list_webhooks(conn: Db, caller: Caller,
                   limit: Annotated[int, Query(ge=1, le=500)] = 100,
                   cursor_: CursorQuery = None) -> WebhookPage:
-    """The caller's subscriptions (an admin sees all), oldest first."""
+    """The caller's subscriptions (an admin sees all, audited), oldest first."""
+    audit_admin(conn, caller)
     after = cursor.decode_id(cursor_) if cursor_ else None
     rows = repo.list_for(conn, None if caller.role == "admin" else caller.account_id,
                          limit=limit, after_id=after)

@@ -65,8 +65,10 @@ def active_for_event(conn: Conn, event_type: str,
 
 def target(conn: Conn, subscription_id: int) -> dict[str, Any] | None:
     """Where and how to deliver: the subscription's URL, secret and state."""
-    return conn.execute("SELECT id, url, secret, active FROM webhook_subscription WHERE id = %s",
-                        (subscription_id,)).fetchone()
+    return conn.execute(
+        """SELECT s.id, s.url, s.secret, s.active, s.account_id, a.role::text AS role
+           FROM webhook_subscription s JOIN account a ON a.id = s.account_id
+           WHERE s.id = %s""", (subscription_id,)).fetchone()
 
 
 def record_delivery(conn: Conn, *, subscription_id: int, event: dict[str, Any],

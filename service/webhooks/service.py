@@ -30,10 +30,12 @@ from typing import Any, Literal, get_args
 
 from service.access import authz
 from service.access.auth import Principal
+from service.access.repository import audit
 from service.core.db.types import Conn
 from service.jobs.context import job_connection_setup
 from service.jobs.queue import enqueue
 from service.webhooks import repository as repo
+from service.webhooks import targets
 
 EventName = Literal["import.completed", "import.failed", "session.response.ready",
                     "evidence.updated", "connection.needs_reauth"]
@@ -44,6 +46,8 @@ EVENT_SCOPES = {"import.completed": authz.READ_OBSERVATIONS,
                 "session.response.ready": authz.READ_EVIDENCE,
                 "evidence.updated": authz.READ_EVIDENCE,
                 "connection.needs_reauth": authz.READ_OBSERVATIONS}
+#: Events whose body carries a person's health values: each push is audited like a read.
+AUDITED_EVENTS = frozenset({"session.response.ready", "evidence.updated"})
 SIGNATURE_HEADER = "Vagus-Signature"
 REPLAY_WINDOW_S = 300
 
@@ -132,6 +136,15 @@ def deliver(ctx, payload: dict[str, Any]) -> dict[str, Any]:
     if sub is None or not sub["active"]:
         return {"skipped": "subscription removed or paused"}
     event = payload["event"]
+    try:  # again at delivery: the name may resolve elsewhere now
+        targets.check(sub["url"], targets.allowed_networks(ctx.settings.webhook_allow_networks))
+    except targets.TargetRefused as exc:
+        with ctx.pool.connection() as conn:
+            job_connection_setup(conn)
+            repo.record_delivery(conn, subscription_id=sub["id"], event=event,
+                                 job_id=ctx.job["id"], attempt=ctx.attempt, status_code=None,
+                                 error=f"refused: {exc}"[:2000], succeeded=False)
+        return {"refused": str(exc)}
     body = json.dumps(event, separators=(",", ":"), sort_keys=True).encode()
     request = urllib.request.Request(sub["url"], data=body, method="POST", headers={
         "Content-Type": "application/json", "User-Agent": "Vagus-Webhooks/1",
@@ -150,6 +163,11 @@ def deliver(ctx, payload: dict[str, Any]) -> dict[str, Any]:
         job_connection_setup(conn)
         repo.record_delivery(conn, subscription_id=sub["id"], event=event, job_id=ctx.job["id"],
                              attempt=ctx.attempt, status_code=status, error=error, succeeded=ok)
+        if status is not None and event["type"] in AUDITED_EVENTS:
+            # The receiver got the body (whatever it answered): who received whose values.
+            audit.record(conn, actor_account_id=str(sub["account_id"]), actor_role=sub["role"],
+                         person_id=event.get("person_id"), action=f"webhook:{event['type']}",
+                         resource=f"webhook {sub['id']}: {event['id']}")
     if not ok:
         raise DeliveryError(f"{sub['url']}: {error}")
     return {"status_code": status}

@@ -171,8 +171,8 @@ def test_admin_reads_any_person(client, pool, patient):
 
 def test_an_expired_token_is_refused(client, pool):
     from service.access import auth
-    from service.core.db.rls import system_connection
     from service.access.repository import accounts
+    from service.core.db.rls import system_connection
 
     with system_connection(pool) as conn:
         account = accounts.create(conn, role="therapist", name="Expired")

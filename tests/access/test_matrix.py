@@ -21,8 +21,8 @@ import pytest
 import schemathesis
 
 from service.access import auth, authz
-from service.core.db import rls
 from service.access.repository import accounts, persons
+from service.core.db import rls
 from service.trials import service as trial_service
 from service.trials.schemas import TrialPlanCreate
 from tests.support.people import bearer

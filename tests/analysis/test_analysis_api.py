@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from signal_processing.synthetic import simulate_rr
 from service.core.db.rls import system_connection
+from signal_processing.synthetic import simulate_rr
 from tests.support.people import bearer, import_file, new_person, patient_token
 
 T0 = dt.datetime(2024, 5, 4, 7, 0, tzinfo=dt.UTC)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from service.core.db import rls
-from service.jobs import registry
-from service.analysis.tasks import nightly_baselines, recompute_person
 from service.access.repository import accounts, grants
 from service.analysis import repository as responses
+from service.analysis.tasks import nightly_baselines, recompute_person
 from service.care.repository import sessions
-from tests.support.people import import_file, new_person
-from tests.support.jobs import sql
+from service.core.db import rls
+from service.jobs import registry
 from tests.analysis.test_session_response import _afternoon_rr
+from tests.support.jobs import sql
+from tests.support.people import import_file, new_person
 
 TZ = ZoneInfo("Europe/Berlin")
 

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from signal_processing.synthetic import simulate_rr
-from service.core.db.rls import system_connection
 from service.care.repository import sessions
+from service.core.db.rls import system_connection
+from signal_processing.synthetic import simulate_rr
 from tests.support.people import bearer, import_file, new_person, patient_token
 
 TZ = ZoneInfo("Europe/Berlin")

@@ -27,13 +27,13 @@ from connectors.base import (
     ReadReport,
     SampleBatch,
 )
-from tests.support.generators.apple import write_export
 from tests.connectors.test_apple_health import export, hr, sdnn
 from tests.connectors.test_apple_security import (
     billion_laughs,
     external_entity,
     parameter_entity,
 )
+from tests.support.generators.apple import write_export
 from tests.support.generators.apple_respell import respell
 
 

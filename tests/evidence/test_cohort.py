@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from service.core.db.rls import system_connection
 from service.care.repository import sessions
+from service.core.db.rls import system_connection
 from tests.support.access import account_token, grant, revoke
 from tests.support.people import bearer, new_person, patient_token
 

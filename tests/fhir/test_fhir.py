@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.core.db import rls
-from tests.support.people import bearer, new_person, patient_token
 from tests.support.jobs import START
+from tests.support.people import bearer, new_person, patient_token
 
 # fhir.resources 7+ ships R4B (the R4 technical correction) beside R5; Observation,
 # Device, Patient and Bundle are the same as R4 for everything exported here.

@@ -10,8 +10,8 @@ from lxml import etree
 
 from connectors.base import RR_BOUNDS_MS
 from service.core.db.rls import system_connection
-from service.imports.service import run_import
 from service.imports import repository as imports
+from service.imports.service import run_import
 from tests.support.people import new_person
 
 FIT_FILES = ["garmin-edge-820-bike.fit", "garmin-fenix-5-run.fit", "garmin-fenix-5-walk.fit",

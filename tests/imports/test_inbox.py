@@ -6,8 +6,8 @@ import datetime as dt
 
 from service.imports import inbox
 from service.jobs.worker import Worker
-from tests.support.people import new_person
 from tests.support.jobs import START, sql
+from tests.support.people import new_person
 
 
 def _csv(rows: int, offset_s: int = 0) -> str:

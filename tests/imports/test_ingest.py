@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from service.core.db.rls import system_connection
+from service.imports import repository as imports
 from service.imports.loader import BATCH_ROWS, encode_copy_binary
 from service.imports.service import run_import
-from service.imports import repository as imports
 from tests.support.people import new_person, write_rr_text
 
 START = dt.datetime(2024, 5, 4, 7, 0, tzinfo=dt.UTC)

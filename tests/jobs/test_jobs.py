@@ -9,11 +9,11 @@ from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.jobs import registry
+from service.jobs import repository as job_repo
 from service.jobs.queue import enqueue
 from service.jobs.worker import Worker, backoff_s
-from service.jobs import repository as job_repo
-from tests.support.people import admin_token, bearer, new_person, patient_token
 from tests.support.jobs import sql, wait_for
+from tests.support.people import admin_token, bearer, new_person, patient_token
 from tests.support.tiers import rollups_refreshed_by_maintenance, server_tier
 
 RUNS: list[int] = []

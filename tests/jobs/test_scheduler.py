@@ -9,11 +9,11 @@ import pytest
 
 from service.core.db import rls
 from service.core.db.connect import create_pool
+from service.jobs import repository as job_repo
 from service.jobs.scheduler import Scheduler, period_key
 from service.jobs.worker import Worker
-from service.jobs import repository as job_repo
-from tests.support.people import new_person
 from tests.support.jobs import job_settings, sql, wait_for
+from tests.support.people import new_person
 from tests.support.tiers import rollups_refreshed_by_maintenance, server_tier
 
 PERIODIC = ("inbox_sync", "recompute_sweep", "baseline_sweep", "maintenance")

@@ -31,7 +31,6 @@ from service.app import create_app
 from service.core.db.connect import create_pool
 from service.jobs.worker import Worker
 from tests.conftest import REPO_ROOT
-from tests.support.people import new_person
 from tests.support.jobs import (
     TcpProxy,
     job_settings,
@@ -40,6 +39,7 @@ from tests.support.jobs import (
     wait_for,
     write_big_rr,
 )
+from tests.support.people import new_person
 
 pytestmark = pytest.mark.slow
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from signal_processing.hrv import compute_hrv
-from signal_processing.synthetic import inject_artifacts, simulate_rr
 from signal_processing.rr import (
     PHYSIOLOGICAL_MAX_MS,
     clean_rr,
 )
+from signal_processing.synthetic import inject_artifacts, simulate_rr
 
 
 def test_clean_series_passes_through_unchanged():

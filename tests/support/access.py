@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from service.access import auth
-from service.core.db.rls import system_connection
 from service.access.repository import accounts, grants
+from service.core.db.rls import system_connection
 
 
 def account_token(pool, role: str, name: str | None = None) -> tuple[str, str]:

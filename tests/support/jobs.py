@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from service.core.settings import Settings
 from service.core.db import migrate, rls
 from service.core.db.connect import create_pool
+from service.core.settings import Settings
 from tests.conftest import REPO_ROOT
 
 START = dt.datetime(2024, 5, 4, 7, 0, tzinfo=dt.UTC)
@@ -59,7 +59,7 @@ def job_settings(url: str, data_dir: Path, **overrides: Any) -> Settings:
         "database_url": url, "data_dir": data_dir, "migrations_dir": REPO_ROOT / "migrations",
         "job_lease_s": 2.0, "job_poll_s": 0.05, "job_retry_base_s": 0.1,
         "job_retry_max_s": 1.0, "scheduler_election_s": 0.2, "inbox": data_dir / "inbox",
-        "webhook_timeout_s": 5.0}
+        "webhook_timeout_s": 5.0, "webhook_allow_networks": "127.0.0.0/8"}
     values.update(overrides)
     return Settings(**values)
 
@@ -86,8 +86,8 @@ def write_big_rr(path: Path, beats: int) -> Path:
 
 def queue_import(pool, person_id: str, path: Path, start: dt.datetime = START) -> tuple[int, int]:
     """An import row for ``path`` and its queued job, as the upload endpoint makes them."""
-    from service.jobs.queue import enqueue
     from service.imports import repository as imports
+    from service.jobs.queue import enqueue
 
     with rls.system_connection(pool) as conn:
         row = imports.create(conn, person_id=person_id, file_name=path.name,

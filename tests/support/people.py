@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from service.access import auth
-from service.core.db.rls import system_connection
 from service.access.repository import accounts, persons
+from service.core.db.rls import system_connection
 
 
 def new_person(pool, name: str = "Test person", tz: str = "Europe/Berlin") -> str:
@@ -43,8 +43,8 @@ def write_rr_text(path: Path, rr_ms: list[float] | None = None, n: int = 600,
 
 def import_file(pool, person_id: str, path: Path, **kwargs):
     """Run one import synchronously through the real ingest path; returns its outcome."""
-    from service.imports.service import run_import
     from service.imports import repository as imports
+    from service.imports.service import run_import
 
     with system_connection(pool) as conn:
         row = imports.create(conn, person_id=person_id, file_name=path.name)

@@ -111,9 +111,9 @@ def live_server(databases, tmp_path_factory, chromium_path) -> Iterator[LiveServ
     import uvicorn
 
     from service.app import create_app
-    from service.core.settings import Settings
     from service.core.db import migrate
     from service.core.db.connect import create_pool
+    from service.core.settings import Settings
 
     url = databases.create()
     migrate.upgrade(url, REPO_ROOT / "migrations")

@@ -6,8 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 from service.access import auth
-from service.core.db.rls import system_connection
 from service.access.repository import accounts
+from service.core.db.rls import system_connection
 
 #: The series colour of every chart (service/web/static/js/charts.js PALETTE.line).
 SERIES_RGB = (11, 92, 173)

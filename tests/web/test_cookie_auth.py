@@ -111,8 +111,8 @@ def test_pages_allow_scripts_from_this_origin_only(signed_in):
 
 def test_a_therapist_has_no_patient_pages(browser_client, pool):
     from service.access import auth
-    from service.core.db.rls import system_connection
     from service.access.repository import accounts
+    from service.core.db.rls import system_connection
 
     with system_connection(pool) as conn:
         account = accounts.create(conn, role="therapist", name="Dr Pages")

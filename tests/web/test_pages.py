@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from service.demo import service as demo
-from service.core.db.rls import system_connection
-from service.demo.service import write_heart_rate
 from service.care.repository import sessions
+from service.core.db.rls import system_connection
+from service.demo import service as demo
+from service.demo.service import write_heart_rate
 from tests.support.people import import_file, new_person, patient_token
 from tests.web.conftest import record_timing, shot
 from tests.web.support import accessibility_problems, open_page, series_pixels, sign_in

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from service.care.repository import sessions
 from service.core.db.rls import system_connection
 from service.demo.service import write_heart_rate, write_polar_session
-from service.care.repository import sessions
 from tests.support.people import import_file, new_person, patient_token
 from tests.web.conftest import record_timing, shot
 from tests.web.support import open_page, series_pixels, sign_in, therapist

@@ -11,13 +11,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.access import auth
+from service.access.repository import accounts, grants
 from service.app import create_app
 from service.core.db import rls
-from service.webhooks.service import sign, verify_signature
 from service.jobs.worker import Worker
-from service.access.repository import accounts, grants
-from tests.support.people import bearer, new_person, write_rr_text
+from service.webhooks.service import sign, verify_signature
 from tests.support.jobs import queue_import, sql, wait_for
+from tests.support.people import bearer, new_person, write_rr_text
 
 
 class Receiver:

@@ -33,7 +33,7 @@ def create_person(body: PersonCreate, conn: Db, response: Response) -> Person:
 def list_persons(conn: Db, limit: Annotated[int, Query(ge=1, le=500)] = 100,
                  cursor_: Annotated[str | None, Query(alias="cursor")] = None) -> PersonPage:
     """All people (admin), in id order."""
-    after = cursor.decode(cursor_, 1)[0] if cursor_ else None
+    after = cursor.decode(cursor_, cursor.UUID)[0] if cursor_ else None
     rows = persons.list_all(conn, limit=limit, after=after)
     next_cursor = cursor.encode([str(rows[-1]["id"])]) if len(rows) == limit else None
     return PersonPage(items=[Person(**r) for r in rows], next_cursor=next_cursor)

@@ -89,9 +89,13 @@ def configure(conn: Conn) -> None:
 
 
 def reset(conn: Conn) -> None:
-    """Pool hook when a connection is returned: forget who it acted for."""
+    """Pool hook when a connection is returned: forget who it acted for, and leave
+    autocommit off (a borrower that turned it on must not hand the next one a
+    connection whose "transaction" commits every statement)."""
     conn.execute("SELECT " + ", ".join(f"set_config('{key}', '', false)" for key in _KEYS))
-    if not conn.autocommit:
+    if conn.autocommit:
+        conn.autocommit = False
+    else:
         conn.commit()
 
 

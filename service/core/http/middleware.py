@@ -1,10 +1,17 @@
 """Abuse limits and browser hardening, as plain ASGI middleware.
 
-- **Rate limit** per token (per client address without one): a token bucket of
+- **Rate limit** per account (per client address otherwise): a token bucket of
   ``rate_limit_burst`` requests refilled at ``rate_limit_per_minute``; over it,
-  ``429`` with ``Retry-After``. Buckets live in this process: with several
-  replicas each enforces its own limit (put a shared limiter in the proxy, or
-  accept N times the rate).
+  ``429`` with ``Retry-After``. A request is charged to an account only once its
+  token has been verified (by an earlier request; the limiter remembers a hash of
+  it). A request with an unknown token (or none) is let in while the client's
+  address has budget and is charged afterwards: to the account it authenticated,
+  or to the address when it authenticated nobody. So neither random tokens nor
+  header spellings nor rotating forwarded addresses open new buckets.
+  The address is the peer's, or, from a proxy listed in ``VAGUS_TRUSTED_PROXIES``,
+  the last untrusted hop of ``X-Forwarded-For``. Buckets live in this process:
+  with several replicas each enforces its own limit (put a shared limiter in the
+  proxy, or accept N times the rate).
 - **Body limit**: ``max_body_bytes`` for every request except uploads, which
   have ``max_upload_bytes`` (checked by the upload endpoint while streaming).
   A declared Content-Length over the limit is refused before reading; a
@@ -16,12 +23,15 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import math
 import re
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -65,6 +75,13 @@ class TokenBuckets:
         self.lock = threading.Lock()
 
     def take(self, key: str, now: float | None = None) -> float:
+        return self._bucket(key, now, consume=True)
+
+    def wait(self, key: str, now: float | None = None) -> float:
+        """What :meth:`take` would answer, without taking anything."""
+        return self._bucket(key, now, consume=False)
+
+    def _bucket(self, key: str, now: float | None, *, consume: bool) -> float:
         now = time.monotonic() if now is None else now
         with self.lock:
             bucket = self.buckets.get(key)
@@ -75,7 +92,8 @@ class TokenBuckets:
             bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
             bucket.stamp = now
             if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
+                if consume:
+                    bucket.tokens -= 1.0
                 return 0.0
             return (1.0 - bucket.tokens) / self.rate
 
@@ -90,30 +108,97 @@ class TokenBuckets:
 
 
 class RateLimit:
-    def __init__(self, app: ASGIApp, *, per_minute: float, burst: int) -> None:
+    #: Verified tokens remembered (hash to account id), least recently used dropped first.
+    MAX_VERIFIED = 100_000
+
+    def __init__(self, app: ASGIApp, *, per_minute: float, burst: int,
+                 trusted_proxies: str = "") -> None:
         self.app = app
         self.buckets = TokenBuckets(per_minute, burst)
+        self.trusted_proxies = trusted_proxies
+        self.verified: OrderedDict[str, str] = OrderedDict()
+        self.lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in _UNLIMITED_PATHS:
             await self.app(scope, receive, send)
             return
-        wait = self.buckets.take(_client_key(scope))
+        token = _bearer_hash(scope)
+        with self.lock:
+            account = self.verified.get(token) if token else None
+            if token is not None and account is not None:
+                self.verified.move_to_end(token)
+        address = "ip:" + client_ip(scope, self.trusted_proxies)
+        # A known token pays from its account's bucket now; any other request is let in
+        # while its address has budget and pays afterwards: to the account its token
+        # turned out to belong to, or to the address when it authenticated nobody.
+        key = f"a:{account}" if account else address
+        wait = self.buckets.take(key) if account else self.buckets.wait(key)
         if wait > 0:
             await _problem(send, 429, "rate-limited", "Too Many Requests",
-                           "too many requests for this token: slow down", scope["path"],
+                           "too many requests: slow down", scope["path"],
                            {"Retry-After": str(max(1, math.ceil(wait)))})
             return
-        await self.app(scope, receive, send)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if account is None:
+                principal = (scope.get("state") or {}).get("principal")
+                if principal is not None:
+                    self.buckets.take(f"a:{principal.account_id}")
+                    if token:
+                        self._remember(token, principal.account_id)
+                else:
+                    self.buckets.take(address)
+
+    def _remember(self, token: str, account_id: str) -> None:
+        with self.lock:
+            self.verified[token] = account_id
+            while len(self.verified) > self.MAX_VERIFIED:
+                self.verified.popitem(last=False)
 
 
-def _client_key(scope: Scope) -> str:
+def _bearer_hash(scope: Scope) -> str | None:
+    """A hash of the bearer token however the scheme is spelled (the limiter never holds
+    a token), or None without one."""
     for name, value in scope["headers"]:
         if name == b"authorization":
-            # Keyed by a hash: the limiter's memory never holds a token.
-            return "t:" + hashlib.sha256(value).hexdigest()
+            scheme, _, token = value.strip().partition(b" ")
+            if scheme.lower() == b"bearer" and token.strip():
+                return hashlib.sha256(token.strip()).hexdigest()
+    return None
+
+
+@lru_cache(maxsize=16)
+def _networks(setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(item.strip(), strict=False)
+                 for item in setting.split(",") if item.strip())
+
+
+def _trusted(address: str, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_ip(scope: Scope, trusted_proxies: str) -> str:
+    """The client's address: the peer's, unless the peer is a trusted proxy, in which
+    case the nearest address in ``X-Forwarded-For`` that is not itself a trusted proxy.
+    A direct client's ``X-Forwarded-For`` is ignored (it could say anything)."""
     client = scope.get("client")
-    return "ip:" + (client[0] if client else "unknown")
+    peer = client[0] if client else "unknown"
+    networks = _networks(trusted_proxies)
+    if not networks or not _trusted(peer, networks):
+        return peer
+    forwarded = [part.strip() for name, value in scope["headers"]
+                 if name == b"x-forwarded-for"
+                 for part in value.decode("latin-1").split(",") if part.strip()]
+    for hop in reversed(forwarded):
+        if not _trusted(hop, networks):
+            return hop
+    return forwarded[0] if forwarded else peer
 
 
 class BodyLimit:
@@ -199,7 +284,8 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.rate_limit_per_minute > 0:
         app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute,
-                           burst=settings.rate_limit_burst)
+                           burst=settings.rate_limit_burst,
+                           trusted_proxies=settings.trusted_proxies)
     if settings.cors_origin_list:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list,
                            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],

@@ -1,43 +1,52 @@
-"""Unknown query parameters are refused, not ignored.
+"""Shared bounds for values that arrive in query strings and bodies.
 
-A misspelt or unsupported filter (``?source_id=18`` where no such filter exists) used to
-return everything, which reads as if the filter had worked. This app-wide dependency
-compares the request's query keys with the parameters its route declares (its own and
-those of its dependencies) and answers 422 naming the strangers.
+Dates and times are held to the span the service handles (``core.localtime``:
+1970 up to 2200), so arithmetic on them never overflows and the database never
+sees a year 1 or 9999 (issue 16, defect 12); text refuses NUL, which PostgreSQL
+cannot store, and single-line text (names, URLs) refuses every control character.
+Each violation is a validation error (422), as for any other malformed field.
 """
 
 from __future__ import annotations
 
-from fastapi import Request
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+import datetime as dt
+from typing import Annotated
 
-from service.core.http.problems import ProblemError
+from pydantic import AfterValidator
 
-_declared_cache: dict[int, frozenset[str]] = {}
-
-
-def declared_query(dependant: Dependant) -> frozenset[str]:
-    """Every query parameter name (by alias) a route's dependency tree declares."""
-    names = {param.alias for param in dependant.query_params}
-    for sub in dependant.dependencies:
-        names |= declared_query(sub)
-    return frozenset(names)
+from service.core.localtime import EARLIEST, LATEST
 
 
-def refuse_unknown_query(request: Request) -> None:
-    route = request.scope.get("route")
-    if not isinstance(route, APIRoute) or not request.url.path.startswith("/v1/"):
-        return
-    known = _declared_cache.get(id(route))
-    if known is None:
-        known = _declared_cache[id(route)] = declared_query(route.dependant)
-    unknown = sorted({key for key in request.query_params if key not in known})
-    if unknown:
-        allowed = ", ".join(sorted(known)) or "none"
-        raise ProblemError(
-            422, "unknown-query-parameter",
-            f"unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)} "
-            f"(this operation accepts: {allowed})",
-            errors=[{"loc": ["query", name], "msg": "unknown query parameter",
-                     "type": "unknown_parameter"} for name in unknown])
+def _instant(value: dt.datetime) -> dt.datetime:
+    naive = value.replace(tzinfo=None)
+    if not EARLIEST.replace(tzinfo=None) <= naive < LATEST.replace(tzinfo=None):
+        raise ValueError(f"must be between {EARLIEST.year} and {LATEST.year - 1}")
+    return value
+
+
+def _day(value: dt.date) -> dt.date:
+    if not EARLIEST.date() <= value < LATEST.date():
+        raise ValueError(f"must be between {EARLIEST.year} and {LATEST.year - 1}")
+    return value
+
+
+def no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def single_line(value: str) -> str:
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise ValueError("must be one line without control characters")
+    return value
+
+
+#: A time within the service's span (an offset is checked by the endpoint where required).
+Instant = Annotated[dt.datetime, AfterValidator(_instant)]
+#: A calendar date within the service's span.
+Day = Annotated[dt.date, AfterValidator(_day)]
+#: Free text (notes): any characters but NUL.
+Text = Annotated[str, AfterValidator(no_nul)]
+#: One line (names, URLs): no control characters at all (CR, LF, tab, NUL, ...).
+Line = Annotated[str, AfterValidator(single_line)]
