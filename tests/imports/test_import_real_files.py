@@ -48,6 +48,11 @@ def test_fit_rr_count_equals_valid_hrv_times_and_reimport_adds_nothing(pool, sha
     path = shared_data / "fit" / name
     person = new_person(pool, f"FIT {name}")
     outcome = _import(pool, person, path)
+    if outcome.status == "failed":
+        # A file with nothing Vagus stores (a step counter's monitoring file) fails with the
+        # reason instead of completing with 0 rows; it has no beat intervals either.
+        assert "nothing readable" in outcome.error and _valid_hrv_times(path) == 0
+        return
     assert outcome.status == "completed", outcome.error
     assert _stored(pool, person, "rr_interval") == _valid_hrv_times(path)
     again = _import(pool, person, path)
