@@ -20,8 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 @contextmanager
 def fresh_database(workdir: Path, migrations: Path = REPO / "migrations") -> Iterator[str]:
     """A new database migrated with ``migrations`` (dropped afterwards); yields its URL."""
-    server = os.environ.get("VAGUS_DATABASE_URL") or embedded.start(
-        workdir / "pgdata", delete_on_exit=True)
+    server = os.environ.get("VAGUS_DATABASE_URL") or embedded.start(workdir / "pgdata", delete_on_exit=True)
     name = f"vagus_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')

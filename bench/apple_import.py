@@ -82,11 +82,12 @@ def build(size_mb: int, out: Path) -> tuple[Path, int]:
     days = max(1, round(size_mb * 1e6 / (probe.xml_bytes / 4)))
     started = time.perf_counter()
     truth = write_export(path, days=days, seed=SEED, ecg_count=0)
-    print(f"built {path.name}: {days} days, {truth.xml_bytes / 1e6:.0f} MB XML, "
-          f"{path.stat().st_size / 1e6:.0f} MB zipped in {time.perf_counter() - started:.0f} s",
-          flush=True)
-    meta.write_text(json.dumps({"days": days, "xml_bytes": truth.xml_bytes,
-                                "samples": dict(truth.samples)}))
+    print(
+        f"built {path.name}: {days} days, {truth.xml_bytes / 1e6:.0f} MB XML, "
+        f"{path.stat().st_size / 1e6:.0f} MB zipped in {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
+    meta.write_text(json.dumps({"days": days, "xml_bytes": truth.xml_bytes, "samples": dict(truth.samples)}))
     return path, truth.xml_bytes
 
 
@@ -101,8 +102,9 @@ def child_floor(path: Path) -> str:
 
     with zipfile.ZipFile(path) as archive, archive.open("apple_health_export/export.xml") as raw:
         count = 0
-        for _event, elem in etree.iterparse(raw, events=("end",), resolve_entities=False,
-                                            no_network=True, load_dtd=False):
+        for _event, elem in etree.iterparse(
+            raw, events=("end",), resolve_entities=False, no_network=True, load_dtd=False
+        ):
             count += 1
             parent = elem.getparent()
             if parent is not None and parent.getparent() is None:
@@ -129,8 +131,11 @@ def child_connector(path: Path, full_parse: bool = False) -> str:
     return f"{samples} samples, {episodes} episodes, {sum(report.skipped.values())} skipped"
 
 
-CHILDREN = {"floor": child_floor, "connector": child_connector,
-            "connector-full": functools.partial(child_connector, full_parse=True)}
+CHILDREN = {
+    "floor": child_floor,
+    "connector": child_connector,
+    "connector-full": functools.partial(child_connector, full_parse=True),
+}
 
 
 # -- measuring -----------------------------------------------------------------
@@ -156,14 +161,27 @@ def measure(command: list[str], size_mb: int, tool: str, xml_bytes: int) -> Meas
         detail = f"exit {code}: " + err_text[-400:]
     mb = xml_bytes / 1e6
     cpu = usage.ru_utime + usage.ru_stime
-    return Measure(size_mb, tool, round(seconds, 2), round(cpu, 2), round(mb, 1),
-                   round(mb / seconds, 1), round(usage.ru_maxrss / 1024, 1), ok, detail[:300])
+    return Measure(
+        size_mb,
+        tool,
+        round(seconds, 2),
+        round(cpu, 2),
+        round(mb, 1),
+        round(mb / seconds, 1),
+        round(usage.ru_maxrss / 1024, 1),
+        ok,
+        detail[:300],
+    )
 
 
 def vagus_person(vagus: str) -> str:
-    done = subprocess.run([vagus, "person", "create", "--name", "bench", "--tz",
-                           "Europe/Berlin", "--json"], capture_output=True, text=True, cwd=ROOT,
-                          check=False)
+    done = subprocess.run(
+        [vagus, "person", "create", "--name", "bench", "--tz", "Europe/Berlin", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     if done.returncode:
         raise SystemExit(f"`vagus person create` failed: {done.stderr.strip()[-500:]}")
     return json.loads(done.stdout)["id"]
@@ -173,8 +191,14 @@ def _vagus_import(vagus: str, file: str, person: str | None) -> list[str]:
     return [vagus, "import", file, "--person", person or vagus_person(vagus), "--json", "-q"]
 
 
-def best_of(repeat: int, command: Callable[[], list[str]], size: int, tool: str,
-            xml_bytes: int, scratch: Path | None = None) -> Measure:
+def best_of(
+    repeat: int,
+    command: Callable[[], list[str]],
+    size: int,
+    tool: str,
+    xml_bytes: int,
+    scratch: Path | None = None,
+) -> Measure:
     """The fastest of ``repeat`` runs (others share this machine), with the largest peak RSS.
 
     ``command`` is asked anew for each run; ``scratch`` (an output database) is
@@ -192,13 +216,19 @@ def best_of(repeat: int, command: Callable[[], list[str]], size: int, tool: str,
     return best
 
 
-def run(sizes: list[int], out: Path, use_vagus: bool, person: str | None,
-        skip_hk: bool, repeat: int = 1, full_parse: bool = True) -> list[Measure]:
+def run(
+    sizes: list[int],
+    out: Path,
+    use_vagus: bool,
+    person: str | None,
+    skip_hk: bool,
+    repeat: int = 1,
+    full_parse: bool = True,
+) -> list[Measure]:
     out.mkdir(parents=True, exist_ok=True)
     python = sys.executable
     bindir = Path(python).parent
-    hk = shutil.which("healthkit-to-sqlite", path=str(bindir)) or shutil.which(
-        "healthkit-to-sqlite")
+    hk = shutil.which("healthkit-to-sqlite", path=str(bindir)) or shutil.which("healthkit-to-sqlite")
     vagus = shutil.which("vagus", path=str(bindir)) or shutil.which("vagus")
     results: list[Measure] = []
     for size in sizes:
@@ -206,28 +236,38 @@ def run(sizes: list[int], out: Path, use_vagus: bool, person: str | None,
         db = out / f"healthkit-{size}mb.db"
         file = str(path)
         plan: list[tuple[str, Callable[[], list[str]]]] = [
-            ("floor (lxml iterparse)",
-             functools.partial(list, [python, __file__, "--child", "floor", file]))]
+            ("floor (lxml iterparse)", functools.partial(list, [python, __file__, "--child", "floor", file]))
+        ]
         if hk and not skip_hk:
-            plan.append(("healthkit-to-sqlite",
-                         functools.partial(list, [hk, file, str(db), "--silent"])))
-        plan.append(("connector (no database)",
-                     functools.partial(list, [python, __file__, "--child", "connector", file])))
+            plan.append(("healthkit-to-sqlite", functools.partial(list, [hk, file, str(db), "--silent"])))
+        plan.append(
+            (
+                "connector (no database)",
+                functools.partial(list, [python, __file__, "--child", "connector", file]),
+            )
+        )
         if full_parse:
-            plan.append(("connector, full parse",
-                         functools.partial(list, [python, __file__, "--child", "connector-full",
-                                                  file])))
+            plan.append(
+                (
+                    "connector, full parse",
+                    functools.partial(list, [python, __file__, "--child", "connector-full", file]),
+                )
+            )
         if use_vagus and vagus:
             # A fresh person per run unless one is given: the larger export holds
             # the smaller one's days, and a repeat would find only duplicates.
             plan.append(("vagus import", functools.partial(_vagus_import, vagus, file, person)))
         for tool, command in plan:
-            result = best_of(repeat, command, size, tool, xml_bytes,
-                             db if tool == "healthkit-to-sqlite" else None)
+            result = best_of(
+                repeat, command, size, tool, xml_bytes, db if tool == "healthkit-to-sqlite" else None
+            )
             results.append(result)
-            print(f"{size:>6} MB  {tool:<24} {result.seconds:>8.1f} s {result.mb_per_s:>7.1f} MB/s "
-                  f"{result.cpu_seconds:>8.1f} s CPU {result.peak_rss_mb:>7.1f} MB RSS  "
-                  f"{'ok' if result.ok else 'FAILED'}  {result.detail}", flush=True)
+            print(
+                f"{size:>6} MB  {tool:<24} {result.seconds:>8.1f} s {result.mb_per_s:>7.1f} MB/s "
+                f"{result.cpu_seconds:>8.1f} s CPU {result.peak_rss_mb:>7.1f} MB RSS  "
+                f"{'ok' if result.ok else 'FAILED'}  {result.detail}",
+                flush=True,
+            )
     return results
 
 
@@ -240,43 +280,62 @@ def summarise(results: list[Measure]) -> list[str]:
         floor = same.get("floor (lxml iterparse)")
         hk = same.get("healthkit-to-sqlite")
         if hk and hk.ok:
-            lines.append(f"{mine.size_mb} MB: {mine.tool} is {mine.mb_per_s / hk.mb_per_s:.1f}x "
-                         f"healthkit-to-sqlite's throughput ({hk.cpu_seconds / mine.cpu_seconds:.1f}x "
-                         "in CPU time; target >= 5x)")
+            lines.append(
+                f"{mine.size_mb} MB: {mine.tool} is {mine.mb_per_s / hk.mb_per_s:.1f}x "
+                f"healthkit-to-sqlite's throughput ({hk.cpu_seconds / mine.cpu_seconds:.1f}x "
+                "in CPU time; target >= 5x)"
+            )
         if floor:
-            lines.append(f"{mine.size_mb} MB: {mine.tool} takes {floor.mb_per_s / mine.mb_per_s:.2f}x "
-                         f"the parse-only floor's time ({mine.cpu_seconds / floor.cpu_seconds:.2f}x "
-                         "in CPU time; target <= 1x)")
-        lines.append(f"{mine.size_mb} MB: {mine.tool} peak RSS {mine.peak_rss_mb:.0f} MB "
-                     "(target < 300 MB)")
+            lines.append(
+                f"{mine.size_mb} MB: {mine.tool} takes {floor.mb_per_s / mine.mb_per_s:.2f}x "
+                f"the parse-only floor's time ({mine.cpu_seconds / floor.cpu_seconds:.2f}x "
+                "in CPU time; target <= 1x)"
+            )
+        lines.append(f"{mine.size_mb} MB: {mine.tool} peak RSS {mine.peak_rss_mb:.0f} MB (target < 300 MB)")
     return lines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000],
-                        help="export.xml sizes in MB (default: 100 1000)")
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[100, 1000], help="export.xml sizes in MB (default: 100 1000)"
+    )
     parser.add_argument("--out", type=Path, default=OUT, help="where exports are cached")
-    parser.add_argument("--vagus", action="store_true",
-                        default=bool(os.environ.get("VAGUS_BENCH_IMPORT")),
-                        help="also measure `vagus import` (needs the database); "
-                             "also VAGUS_BENCH_IMPORT=1")
-    parser.add_argument("--person", help="person id for `vagus import` (default: a new one "
-                                         "per size)")
-    parser.add_argument("--skip-healthkit", action="store_true",
-                        help="leave out healthkit-to-sqlite (it is slow on large files)")
-    parser.add_argument("--no-full-parse", action="store_true",
-                        help="leave out the connector's full-parse (lxml) reference run")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="runs per tool; the fastest is reported (default 1)")
+    parser.add_argument(
+        "--vagus",
+        action="store_true",
+        default=bool(os.environ.get("VAGUS_BENCH_IMPORT")),
+        help="also measure `vagus import` (needs the database); also VAGUS_BENCH_IMPORT=1",
+    )
+    parser.add_argument("--person", help="person id for `vagus import` (default: a new one per size)")
+    parser.add_argument(
+        "--skip-healthkit",
+        action="store_true",
+        help="leave out healthkit-to-sqlite (it is slow on large files)",
+    )
+    parser.add_argument(
+        "--no-full-parse",
+        action="store_true",
+        help="leave out the connector's full-parse (lxml) reference run",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per tool; the fastest is reported (default 1)"
+    )
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("path", nargs="?", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(CHILDREN[args.child](Path(args.path)))
         return 0
-    results = run(args.sizes, args.out, args.vagus, args.person, args.skip_healthkit,
-                  args.repeat, not args.no_full_parse)
+    results = run(
+        args.sizes,
+        args.out,
+        args.vagus,
+        args.person,
+        args.skip_healthkit,
+        args.repeat,
+        not args.no_full_parse,
+    )
     print()
     for line in summarise(results):
         print(line)

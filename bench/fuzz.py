@@ -49,16 +49,21 @@ def recipe(rng: random.Random, base: Seed) -> tuple[str, dict[str, bytes]]:
     if rng.random() < 0.25:
         data = rng.randbytes(rng.randint(0, 4096))
         return f"random {len(data)} bytes as {name}", {**base.files, name: data}
-    edits = [fuzzing.Edit(rng.choice(fuzzing.EDIT_KINDS), rng.random(), rng.randint(1, 512),
-                          rng.choice(fuzzing.TOKENS)) for _ in range(rng.randint(1, 6))]
+    edits = [
+        fuzzing.Edit(
+            rng.choice(fuzzing.EDIT_KINDS), rng.random(), rng.randint(1, 512), rng.choice(fuzzing.TOKENS)
+        )
+        for _ in range(rng.randint(1, 6))
+    ]
     mutated = fuzzing.mutate(base.files[name], edits)
     if rng.random() < 0.5:  # past the CRC check, into the FIT message decoder
         mutated = fuzzing.repair_fit(mutated)
     return f"{name} with {edits}", {**base.files, name: mutated}
 
 
-def run(connectors: list[str], *, seconds: float, examples: int, rng_seed: int,
-        save: Path | None) -> dict[str, Tally]:
+def run(
+    connectors: list[str], *, seconds: float, examples: int, rng_seed: int, save: Path | None
+) -> dict[str, Tally]:
     rng = random.Random(rng_seed)
     tallies = {name: Tally() for name in connectors}
     deadline = time.monotonic() + seconds
@@ -79,8 +84,7 @@ def run(connectors: list[str], *, seconds: float, examples: int, rng_seed: int,
             except Exception as exc:  # the bug being hunted: report it, keep going
                 tally.crashes += 1
                 tally.crash_kinds[f"{type(exc).__name__}: {str(exc)[:80]}"] += 1
-                print(f"CRASH {name}: {described[:300]}\n{traceback.format_exc()}",
-                      file=sys.stderr)
+                print(f"CRASH {name}: {described[:300]}\n{traceback.format_exc()}", file=sys.stderr)
                 if save is not None:
                     kept = save / f"{name}-{count}"
                     base.write(kept, files)
@@ -106,26 +110,29 @@ def _remove(folder: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=300.0, help="time budget")
-    parser.add_argument("--examples", type=int, default=0,
-                        help="examples per connector (0: until the time budget ends)")
+    parser.add_argument(
+        "--examples", type=int, default=0, help="examples per connector (0: until the time budget ends)"
+    )
     parser.add_argument("--only", default="", help="comma-separated connector names")
     parser.add_argument("--seed", type=int, default=0, help="random seed (reproducible runs)")
-    parser.add_argument("--save", type=Path, default=None,
-                        help="folder where crashing inputs are written")
+    parser.add_argument("--save", type=Path, default=None, help="folder where crashing inputs are written")
     args = parser.parse_args(argv)
     names = [c.name for c in CONNECTORS]
     if args.only:
         names = [n for n in names if n in args.only.split(",")]
     started = time.monotonic()
-    tallies = run(names, seconds=args.seconds, examples=args.examples, rng_seed=args.seed,
-                  save=args.save)
+    tallies = run(names, seconds=args.seconds, examples=args.examples, rng_seed=args.seed, save=args.save)
     took = time.monotonic() - started
-    print(f"{'connector':<22}{'inputs':>8}{'read':>7}{'refused':>9}{'crashes':>9}"
-          f"{'mean ms':>9}{'max ms':>9}{'peak MB':>9}")
+    print(
+        f"{'connector':<22}{'inputs':>8}{'read':>7}{'refused':>9}{'crashes':>9}"
+        f"{'mean ms':>9}{'max ms':>9}{'peak MB':>9}"
+    )
     for name, t in tallies.items():
         mean = 1000 * t.total_s / t.examples if t.examples else 0.0
-        print(f"{name:<22}{t.examples:>8}{t.read_ok:>7}{t.connector_errors:>9}{t.crashes:>9}"
-              f"{mean:>9.1f}{1000 * t.slowest_s:>9.1f}{t.peak_bytes / 2**20:>9.1f}")
+        print(
+            f"{name:<22}{t.examples:>8}{t.read_ok:>7}{t.connector_errors:>9}{t.crashes:>9}"
+            f"{mean:>9.1f}{1000 * t.slowest_s:>9.1f}{t.peak_bytes / 2**20:>9.1f}"
+        )
         for kind, count in t.crash_kinds.items():
             print(f"    {count} x {kind}")
     total = sum(t.examples for t in tallies.values())

@@ -29,12 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._database import REPO, fresh_database, migrations_before  # noqa: E402
 from connectors import ReadContext, ReadReport  # noqa: E402
-from signal_processing.synthetic import simulate_rr  # noqa: E402
 from connectors.plain import RrText  # noqa: E402
-from service.core.db import connect, rls  # noqa: E402
-from service.imports.service import run_import  # noqa: E402
-from service.imports import repository as imports
 from service.access.repository import persons  # noqa: E402
+from service.core.db import connect, rls  # noqa: E402
+from service.imports import repository as imports
+from service.imports.service import run_import  # noqa: E402
+from signal_processing.synthetic import simulate_rr  # noqa: E402
 
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
@@ -42,8 +42,9 @@ START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
-    parser.add_argument("--before", metavar="NNNN",
-                        help="apply only the migrations numbered below NNNN (an earlier schema)")
+    parser.add_argument(
+        "--before", metavar="NNNN", help="apply only the migrations numbered below NNNN (an earlier schema)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vagus-bench-") as tmp:
         workdir = Path(tmp)
@@ -56,8 +57,7 @@ def main() -> None:
         rows = sum(len(b) for b in RrText().read(path, ReadContext(start=START), ReadReport()))
         parse_s = time.perf_counter() - t0
 
-        migrations = (migrations_before(workdir, args.before) if args.before
-                      else REPO / "migrations")
+        migrations = migrations_before(workdir, args.before) if args.before else REPO / "migrations"
         with fresh_database(workdir, migrations) as url:
             pool = connect.create_pool(url, 4)
             with rls.system_connection(pool) as conn:
@@ -72,21 +72,29 @@ def main() -> None:
                 seconds = time.perf_counter() - t0
                 count = outcome.inserted if label == "new" else outcome.duplicates
                 assert count == rows, (label, outcome)
-                results[label] = {"rows": count, "seconds": round(seconds, 2),
-                                  "rows_per_s": round(count / seconds)}
+                results[label] = {
+                    "rows": count,
+                    "seconds": round(seconds, 2),
+                    "rows_per_s": round(count / seconds),
+                }
             pool.close()
-    print(json.dumps({
-        "rows": rows,
-        "migrations_before": args.before,
-        "file_mb": file_mb,
-        "parse_only": {"seconds": round(parse_s, 2), "rows_per_s": round(rows / parse_s)},
-        "import_new": results["new"],
-        "import_duplicates": results["duplicate"],
-        "postgres": server_version,
-        "server": "VAGUS_DATABASE_URL" if os.environ.get("VAGUS_DATABASE_URL") else "embedded",
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "migrations_before": args.before,
+                "file_mb": file_mb,
+                "parse_only": {"seconds": round(parse_s, 2), "rows_per_s": round(rows / parse_s)},
+                "import_new": results["new"],
+                "import_duplicates": results["duplicate"],
+                "postgres": server_version,
+                "server": "VAGUS_DATABASE_URL" if os.environ.get("VAGUS_DATABASE_URL") else "embedded",
+                "cpus": os.cpu_count(),
+                "python": platform.python_version(),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -81,16 +81,20 @@ def _percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _summary(latencies: dict[str, list[float]], errors: dict[str, dict[int | str, int]],
-             seconds: float) -> dict:
+def _summary(
+    latencies: dict[str, list[float]], errors: dict[str, dict[int | str, int]], seconds: float
+) -> dict:
     out = {}
     for name in sorted(set(latencies) | set(errors)):
         values = latencies.get(name, [])
         out[name] = {
-            "ok": len(values), "per_s": round(len(values) / seconds, 1),
-            "p50_ms": _ms(_percentile(values, 0.50)), "p95_ms": _ms(_percentile(values, 0.95)),
+            "ok": len(values),
+            "per_s": round(len(values) / seconds, 1),
+            "p50_ms": _ms(_percentile(values, 0.50)),
+            "p95_ms": _ms(_percentile(values, 0.95)),
             "p99_ms": _ms(_percentile(values, 0.99)),
-            "errors": {str(k): v for k, v in errors.get(name, {}).items()}}
+            "errors": {str(k): v for k, v in errors.get(name, {}).items()},
+        }
     return out
 
 
@@ -98,8 +102,7 @@ def _ms(value: float | None) -> float | None:
     return None if value is None else round(value * 1000, 1)
 
 
-def run_load(port: int, token: str, paths: dict[str, str], clients: int,
-             seconds: float) -> dict:
+def run_load(port: int, token: str, paths: dict[str, str], clients: int, seconds: float) -> dict:
     """``clients`` threads reading ``paths`` round-robin for ``seconds``; /healthz probed."""
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, dict[int | str, int]] = defaultdict(lambda: defaultdict(int))
@@ -153,22 +156,28 @@ def run_load(port: int, token: str, paths: dict[str, str], clients: int,
         thread.join(90)
     elapsed = time.monotonic() - started
     every = [v for values in latencies.values() for v in values]
-    return {"clients": clients, "seconds": round(elapsed, 1),
-            "requests_per_s": round(len(every) / elapsed, 1),
-            "p99_ms_all": _ms(_percentile(every, 0.99)),
-            "errors": sum(sum(e.values()) for e in errors.values()),
-            "healthz_max_ms": _ms(max(health)) if health else None,
-            "healthz_probes": len(health),
-            "endpoints": _summary(latencies, errors, elapsed)}
+    return {
+        "clients": clients,
+        "seconds": round(elapsed, 1),
+        "requests_per_s": round(len(every) / elapsed, 1),
+        "p99_ms_all": _ms(_percentile(every, 0.99)),
+        "errors": sum(sum(e.values()) for e in errors.values()),
+        "healthz_max_ms": _ms(max(health)) if health else None,
+        "healthz_probes": len(health),
+        "endpoints": _summary(latencies, errors, elapsed),
+    }
 
 
 def _upload(port: int, token: str, person: str, beats: int, seed: int) -> int:
     body = "".join(f"{700 + (i * 7919 + seed) % 400}\n" for i in range(beats)).encode()
     conn = http.client.HTTPConnection(HOST, port, timeout=600)
     start = f"2019-0{seed}-01T00:00:00Z"
-    conn.request("POST", f"/v1/persons/{person}/imports?filename=big{seed}.txt&start={start}",
-                 body=body, headers={"Authorization": f"Bearer {token}",
-                                     "Content-Type": "application/octet-stream"})
+    conn.request(
+        "POST",
+        f"/v1/persons/{person}/imports?filename=big{seed}.txt&start={start}",
+        body=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"},
+    )
     response = conn.getresponse()
     answer = json.loads(response.read())
     if response.status != 202:
@@ -181,8 +190,7 @@ def _import_states(port: int, token: str, ids: list[int]) -> dict[int, str]:
     for import_id in ids:
         try:
             conn = http.client.HTTPConnection(HOST, port, timeout=120)
-            states[import_id] = json.loads(_get(conn, f"/v1/imports/{import_id}", token)[1]
-                                           )["status"]
+            states[import_id] = json.loads(_get(conn, f"/v1/imports/{import_id}", token)[1])["status"]
         except (OSError, http.client.HTTPException, ValueError) as exc:
             states[import_id] = f"unknown ({type(exc).__name__})"
     return states
@@ -193,8 +201,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--beats", type=int, default=1_500_000, help="beats per large import")
-    parser.add_argument("--knee", default="10,25,50,100,150",
-                        help="client counts to step through (empty: skip)")
+    parser.add_argument(
+        "--knee", default="10,25,50,100,150", help="client counts to step through (empty: skip)"
+    )
     parser.add_argument("--knee-seconds", type=float, default=15)
     args = parser.parse_args()
 
@@ -202,21 +211,35 @@ def main() -> None:
         work = Path(tmp)
         with fresh_database(work) as url:
             port = _free_port()
-            env = {**os.environ, "VAGUS_DATABASE_URL": url, "VAGUS_DATA_DIR": str(work / "data"),
-                   "VAGUS_HOST": HOST, "VAGUS_PORT": str(port),
-                   "VAGUS_RATE_LIMIT_PER_MINUTE": "0", "VAGUS_LOG_LEVEL": "WARNING"}
+            env = {
+                **os.environ,
+                "VAGUS_DATABASE_URL": url,
+                "VAGUS_DATA_DIR": str(work / "data"),
+                "VAGUS_HOST": HOST,
+                "VAGUS_PORT": str(port),
+                "VAGUS_RATE_LIMIT_PER_MINUTE": "0",
+                "VAGUS_LOG_LEVEL": "WARNING",
+            }
             processes: list[subprocess.Popen] = []
             try:
                 demo = subprocess.Popen(
-                    [sys.executable, "-m", "service.cli", "demo", "--json"], cwd=REPO, env=env,
-                    stdout=subprocess.PIPE, stderr=(work / "serve.log").open("w"), text=True)
+                    [sys.executable, "-m", "service.cli", "demo", "--json"],
+                    cwd=REPO,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=(work / "serve.log").open("w"),
+                    text=True,
+                )
                 processes.append(demo)
                 loaded = json.loads(demo.stdout.readline())
                 _wait_healthy(port)
                 worker = subprocess.Popen(
-                    [sys.executable, "-m", "service.cli", "worker", "--concurrency", "2",
-                     "--no-scheduler"], cwd=REPO, env=env, stdout=subprocess.DEVNULL,
-                    stderr=(work / "worker.log").open("w"))
+                    [sys.executable, "-m", "service.cli", "worker", "--concurrency", "2", "--no-scheduler"],
+                    cwd=REPO,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=(work / "worker.log").open("w"),
+                )
                 processes.append(worker)
                 person, token = loaded["person_id"], loaded["patient_token"]
                 conn = http.client.HTTPConnection(HOST, port, timeout=60)
@@ -226,7 +249,8 @@ def main() -> None:
                     session_id = db.execute(
                         "SELECT s.id FROM session s JOIN session_response r ON r.session_id = s.id "
                         "WHERE s.person_id = %s AND s.modality <> 'rest' ORDER BY s.id LIMIT 1",
-                        (person,)).fetchone()[0]
+                        (person,),
+                    ).fetchone()[0]
                 today = dt.date.today()
                 month_ago = today - dt.timedelta(days=31)
                 paths = {
@@ -246,16 +270,20 @@ def main() -> None:
                 knee_steps, knee = [], None
                 for clients in [int(c) for c in args.knee.split(",") if c.strip()]:
                     step = run_load(port, token, paths, clients, args.knee_seconds)
-                    knee_steps.append({k: step[k] for k in (
-                        "clients", "requests_per_s", "p99_ms_all", "errors", "healthz_max_ms")})
+                    knee_steps.append(
+                        {
+                            k: step[k]
+                            for k in ("clients", "requests_per_s", "p99_ms_all", "errors", "healthz_max_ms")
+                        }
+                    )
                     print(json.dumps({"knee_step": knee_steps[-1]}), file=sys.stderr, flush=True)
                     if step["p99_ms_all"] is not None and step["p99_ms_all"] > 1000:
                         knee = clients
                         break
                 deadline = time.monotonic() + 900
                 while (states := _import_states(port, token, imports)) and any(
-                        s in ("queued", "running") or s.startswith("unknown")
-                        for s in states.values()):
+                    s in ("queued", "running") or s.startswith("unknown") for s in states.values()
+                ):
                     if time.monotonic() > deadline:
                         break
                     time.sleep(2)
@@ -268,13 +296,23 @@ def main() -> None:
                         proc.wait(60)
                     except subprocess.TimeoutExpired:
                         proc.kill()
-    print(json.dumps({
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "load_avg_1m_at_end": round(os.getloadavg()[0], 2)},
-        "settings": "defaults (pool_size 10, request_pool_timeout_s 3), rate limit off",
-        "large_imports": {"beats_each": args.beats, "final": states},
-        "run": main_run, "knee_steps": knee_steps,
-        "knee_clients_p99_over_1s": knee}, indent=1))
+    print(
+        json.dumps(
+            {
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "python": platform.python_version(),
+                    "load_avg_1m_at_end": round(os.getloadavg()[0], 2),
+                },
+                "settings": "defaults (pool_size 10, request_pool_timeout_s 3), rate limit off",
+                "large_imports": {"beats_each": args.beats, "final": states},
+                "run": main_run,
+                "knee_steps": knee_steps,
+                "knee_clients_p99_over_1s": knee,
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -36,9 +36,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._database import REPO, fresh_database, migrations_before  # noqa: E402
+from service.access.repository import persons  # noqa: E402
 from service.core.db import connect, migrate, rls  # noqa: E402
 from service.observations import repository as observations
-from service.access.repository import persons  # noqa: E402
 
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 VIEW_MIGRATION = "0052_observation_behind_view.sql"  # "before" stops short of it
@@ -52,13 +52,15 @@ def load(url: str, person_ids: list[str], days: int) -> int:
             source = owner.execute(
                 "INSERT INTO source (person_id, key, name, kind) "
                 "VALUES (%s, 'strap', 'Bench strap', 'chest_strap') RETURNING id",
-                (person,)).fetchone()["id"]
+                (person,),
+            ).fetchone()["id"]
             owner.execute(
                 """INSERT INTO observation (person_id, metric, source_id, ts, value)
                    SELECT %(p)s, 'heart_rate', %(s)s, %(t)s + i * interval '5 s',
                           60 + 10 * sin(i / 50.0)
                    FROM generate_series(0, %(days)s * 17280 - 1) i""",
-                {"p": person, "s": source, "t": START, "days": days})
+                {"p": person, "s": source, "t": START, "days": days},
+            )
             owner.execute(
                 """INSERT INTO observation (person_id, metric, source_id, ts, value)
                    SELECT %(p)s, 'rr_interval', %(s)s,
@@ -66,7 +68,8 @@ def load(url: str, person_ids: list[str], days: int) -> int:
                               + i * interval '800 ms',
                           800 + 40 * sin(i / 7.0)
                    FROM generate_series(0, %(days)s - 1) d, generate_series(0, 4499) i""",
-                {"p": person, "s": source, "t": START, "days": days})
+                {"p": person, "s": source, "t": START, "days": days},
+            )
         owner.commit()
         rows = owner.execute("SELECT count(*) AS n FROM observation").fetchone()["n"]
     with connect.connect(url, autocommit=True) as owner:
@@ -82,8 +85,7 @@ _FUNCTION_PAGE = """
     ORDER BY o.metric, o.source_id, o.ts"""
 
 
-def measure(pool, person_ids: list[str], rounds: int, *,
-            with_function: bool = False) -> dict[str, float]:
+def measure(pool, person_ids: list[str], rounds: int, *, with_function: bool = False) -> dict[str, float]:
     timings: dict[str, list[float]] = {"day_series": [], "week_page": [], "unscoped_count": []}
     if with_function:
         timings["week_page_function"] = []
@@ -94,15 +96,27 @@ def measure(pool, person_ids: list[str], rounds: int, *,
                 rls.act_for_person(conn, person)
                 t0 = time.perf_counter()
                 series = observations.read_series(
-                    conn, person_id=person, metrics=("heart_rate", "rr_interval"),
-                    start=day, end=day + dt.timedelta(days=1))
+                    conn,
+                    person_id=person,
+                    metrics=("heart_rate", "rr_interval"),
+                    start=day,
+                    end=day + dt.timedelta(days=1),
+                )
                 t1 = time.perf_counter()
-                page = observations.page(conn, person_id=person, metric="heart_rate", start=day,
-                                         end=day + dt.timedelta(days=7), limit=1000, after=None)
+                page = observations.page(
+                    conn,
+                    person_id=person,
+                    metric="heart_rate",
+                    start=day,
+                    end=day + dt.timedelta(days=7),
+                    limit=1000,
+                    after=None,
+                )
                 t2 = time.perf_counter()
                 if with_function:
-                    paged = conn.execute(_FUNCTION_PAGE, (person, ["heart_rate"], day,
-                                                          day + dt.timedelta(days=7))).fetchall()
+                    paged = conn.execute(
+                        _FUNCTION_PAGE, (person, ["heart_rate"], day, day + dt.timedelta(days=7))
+                    ).fetchall()
                     timings["week_page_function"].append(time.perf_counter() - t2)
                     assert paged == page, "the function's page differs from the view's"
                     t2 = time.perf_counter()
@@ -123,7 +137,8 @@ def day_plan(pool, person: str) -> list[str]:
         rows = conn.execute(
             "EXPLAIN SELECT ts, value FROM observation WHERE person_id = %s "
             "AND metric = 'heart_rate' AND ts >= %s AND ts < %s",
-            (person, day, day + dt.timedelta(days=1))).fetchall()
+            (person, day, day + dt.timedelta(days=1)),
+        ).fetchall()
     return [r["QUERY PLAN"] for r in rows]
 
 
@@ -139,11 +154,11 @@ def main() -> None:
         with fresh_database(workdir, before) as url:
             pool = connect.create_pool(url, 2)
             with rls.system_connection(pool) as conn:
-                person_ids = [str(persons.create(conn, name=f"reader {i}", tz="UTC")["id"])
-                              for i in range(args.persons)]
+                person_ids = [
+                    str(persons.create(conn, name=f"reader {i}", tz="UTC")["id"]) for i in range(args.persons)
+                ]
                 server_version = conn.execute("SHOW server_version").fetchone()["server_version"]
-                tier = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'"
-                                    ).fetchone()
+                tier = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'").fetchone()
             rows = load(url, person_ids, args.days)
             results = {"before_row_level_security": measure(pool, person_ids, args.rounds)}
             plans = {"before_row_level_security": day_plan(pool, person_ids[0])}
@@ -152,17 +167,28 @@ def main() -> None:
                 owner.execute("VACUUM ANALYZE")
             pool.close()  # new connections: nothing cached from the table's old shape
             pool = connect.create_pool(url, 2)
-            results["after_security_barrier_view"] = measure(pool, person_ids, args.rounds,
-                                                             with_function=True)
+            results["after_security_barrier_view"] = measure(
+                pool, person_ids, args.rounds, with_function=True
+            )
             plans["after_security_barrier_view"] = day_plan(pool, person_ids[0])
             pool.close()
-    print(json.dumps({
-        "rows": rows, "persons": args.persons, "days": args.days, "rounds": args.rounds,
-        "ms_per_read_median": results, "plans": plans,
-        "postgres": server_version, "timescaledb": bool(tier),
-        "server": "VAGUS_DATABASE_URL" if os.environ.get("VAGUS_DATABASE_URL") else "embedded",
-        "cpus": os.cpu_count(),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "persons": args.persons,
+                "days": args.days,
+                "rounds": args.rounds,
+                "ms_per_read_median": results,
+                "plans": plans,
+                "postgres": server_version,
+                "timescaledb": bool(tier),
+                "server": "VAGUS_DATABASE_URL" if os.environ.get("VAGUS_DATABASE_URL") else "embedded",
+                "cpus": os.cpu_count(),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -194,18 +194,11 @@ class _RRWindows:
         for k in range(3):
             n = int(10 * 60 * hr[k] / 60) + 20
             seg = 60000.0 / hr[k] + math.exp(ln[k]) * rng.standard_normal(n) / math.sqrt(2.0)
-            rate = (
-                rng.uniform(0.02, 0.10)
-                if rng.random() < self.cfg.p_movement
-                else rng.uniform(0, 0.015)
-            )
+            rate = rng.uniform(0.02, 0.10) if rng.random() < self.cfg.p_movement else rng.uniform(0, 0.015)
             hit = rng.random(n) < rate
             seg = np.where(
                 hit,
-                seg
-                * np.where(
-                    rng.random(n) < 0.5, rng.uniform(0.45, 0.7, n), rng.uniform(1.4, 1.9, n)
-                ),
+                seg * np.where(rng.random(n) < 0.5, rng.uniform(0.45, 0.7, n), rng.uniform(1.4, 1.9, n)),
                 seg,
             )
             times = t + np.cumsum(seg) / 1000.0
@@ -257,9 +250,7 @@ class _RRWindows:
         )
 
 
-def simulate_person(
-    seed: int | Sequence[int], cfg: SimConfig, world: World, *, rr: bool = False
-) -> Person:
+def simulate_person(seed: int | Sequence[int], cfg: SimConfig, world: World, *, rr: bool = False) -> Person:
     """One synthetic person. The same ``seed`` gives the same person, days and noise in
     every world (common random numbers) up to what the world changes."""
     rng = np.random.default_rng(seed)
@@ -308,12 +299,10 @@ def simulate_person(
             shift[d, :3] -= world.arrival_stress
     ln += shift
     hr = np.clip(hr + HR_PER_LN * shift, 40, 110)
-    present = (rng.random((n_days, 6)) >= cfg.p_window_missing) & (
-        rng.random(n_days) >= cfg.p_day_missing
-    )[:, None]
-    coverage = np.where(
-        rng.random((n_days, 6)) < cfg.p_gap, 1 - rng.uniform(10, 90, (n_days, 6)) / 300, 1.0
-    )
+    present = (rng.random((n_days, 6)) >= cfg.p_window_missing) & (rng.random(n_days) >= cfg.p_day_missing)[
+        :, None
+    ]
+    coverage = np.where(rng.random((n_days, 6)) < cfg.p_gap, 1 - rng.uniform(10, 90, (n_days, 6)) / 300, 1.0)
     coverage = np.minimum(coverage, rng.uniform(0.93, 1.0, (n_days, 6)))
     artifacts = np.where(
         rng.random((n_days, 6)) < cfg.p_movement,
@@ -386,9 +375,7 @@ def simulate_person(
             "sleep_duration_min": float(rng.normal(420, 35)) if worn else None,
             "sleep_efficiency": float(np.clip(rng.normal(0.88, 0.03), 0.5, 1.0)) if worn else None,
         }
-        person.mornings[day] = (
-            float(morning[d] + wd_shift) if rng.random() >= cfg.p_day_missing else None
-        )
+        person.mornings[day] = float(morning[d] + wd_shift) if rng.random() >= cfg.p_day_missing else None
         if kind is not None:
             person.sessions.append((day, kind))
     person.device_changed = {EPOCH + timedelta(days=d) for d in device_days}
@@ -416,9 +403,7 @@ def responses(person: Person, cfg: SimConfig) -> list[tuple[str, dict[str, Any]]
         source = choice.source if choice.source is not None else STRAP
         controls = []
         for other in chosen.days:
-            pre, post = person.windows[other].get(
-                source, (WindowValues(insufficient_reason="no_data"),) * 2
-            )
+            pre, post = person.windows[other].get(source, (WindowValues(insufficient_reason="no_data"),) * 2)
             if pre.insufficient_reason is None or post.insufficient_reason is None:
                 controls.append(DayWindows(other, pre, post))
         metrics = session_response(
@@ -452,9 +437,7 @@ def responses(person: Person, cfg: SimConfig) -> list[tuple[str, dict[str, Any]]
         body = {
             "status": "insufficient" if choice.windows.excluded else "ok",
             "insufficient_reason": choice.windows.excluded,
-            "controls": {
-                "same_weekday_controls": sum(chosen.same_weekday(c.day) for c in controls)
-            },
+            "controls": {"same_weekday_controls": sum(chosen.same_weekday(c.day) for c in controls)},
             "metrics": {
                 m: {
                     **r.to_dict(),
@@ -462,9 +445,7 @@ def responses(person: Person, cfg: SimConfig) -> list[tuple[str, dict[str, Any]]
                 }
                 for m, r in metrics.items()
             },
-            "night": {
-                "metrics": {m: level(person.nights, m, lambda v, m=m: v[m]) for m in NIGHT_METRICS}
-            },
+            "night": {"metrics": {m: level(person.nights, m, lambda v, m=m: v[m]) for m in NIGHT_METRICS}},
             "next_days": {"morning": level(person.mornings, "morning_ln_rmssd", lambda v: v)},
         }
         out.append((kind, body))
@@ -499,11 +480,7 @@ def endpoints(massage: list[dict[str, Any]], rest: list[dict[str, Any]]) -> list
             entries = [_entry(b, measure.metric) for b in massage]
             if not entries or entries[0] is None:
                 continue
-            spread = [
-                v
-                for e in entries
-                for v in (e.get("control_changes") or e.get("control_values") or [])
-            ]
+            spread = [v for e in entries for v in (e.get("control_changes") or e.get("control_values") or [])]
             extra: dict[str, Any] = {}
             if "rest_deltas" in names:
                 extra["rest_deltas"] = [_entry(b, measure.metric)["delta"] for b in rest]
@@ -513,9 +490,7 @@ def endpoints(massage: list[dict[str, Any]], rest: list[dict[str, Any]]) -> list
                     1 for e in entries if e["delta"] is not None and not e.get("weekday_matched")
                 )
             excluded = Counter(
-                str(e["reason"]).split(":")[0]
-                for e in entries
-                if e["delta"] is None and e["reason"]
+                str(e["reason"]).split(":")[0] for e in entries if e["delta"] is None and e["reason"]
             )
             out.append(
                 api.EndpointData(
@@ -544,9 +519,7 @@ def person_claims(person: Person, cfg: SimConfig) -> dict[str, Any]:
         "verdicts": {c: by_claim[c].verdict for c in CLAIMS_REPORTED if c in by_claim},
         "primary": primary,
         "device_changed": sum(b["insufficient_reason"] == "device_changed" for b in massage),
-        "weekday_matched": float(
-            np.mean([b["metrics"]["ln_rmssd"]["weekday_matched"] for b in massage])
-        ),
+        "weekday_matched": float(np.mean([b["metrics"]["ln_rmssd"]["weekday_matched"] for b in massage])),
         "comparison": getattr(primary, "comparison", None),
     }
 
@@ -602,9 +575,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     lines = [head, "|" + "---|" * (8 + len(CLAIMS_REPORTED))]
     for r in rows:
         w = r["world"]
-        cells = " | ".join(
-            f"{r['supported'][c]:.1%} / {r['contradicted'][c]:.1%}" for c in CLAIMS_REPORTED
-        )
+        cells = " | ".join(f"{r['supported'][c]:.1%} / {r['contradicted'][c]:.1%}" for c in CLAIMS_REPORTED)
         lines.append(
             f"| {w.name} | {'yes' if w.null else 'no'} | {w.rest_sessions} | {cells} "
             f"| {r['coverage']:.1%} ({r['n_ci']}) | {r['ci_width']:.3f} | {r['mean_usable']:.1f} "
@@ -618,9 +589,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--persons", type=int, default=200)
     ap.add_argument("--sessions", type=int, default=8)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument(
-        "--rr", action="store_true", help="simulate beat-to-beat RR and run cleaning and HRV"
-    )
+    ap.add_argument("--rr", action="store_true", help="simulate beat-to-beat RR and run cleaning and HRV")
     ap.add_argument("--worlds", nargs="*", help="world names (default: all)")
     args = ap.parse_args(argv)
     worlds = [w for w in WORLDS if not args.worlds or w.name in args.worlds]

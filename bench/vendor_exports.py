@@ -61,8 +61,11 @@ def build(family: str, days: int, out: Path) -> tuple[Path, int]:
     path = out / f"{family}-{days}d-seed{SEED}.zip"
     meta = path.with_suffix(".json")
     if not (path.exists() and meta.exists()):
-        subprocess.run([sys.executable, __file__, "--build", family, "--days", str(days),
-                        str(path)], check=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, __file__, "--build", family, "--days", str(days), str(path)],
+            check=True,
+            cwd=ROOT,
+        )
     return path, json.loads(meta.read_text())["bytes"]
 
 
@@ -72,21 +75,27 @@ def build_child(family: str, days: int, path: Path) -> None:
     start = dt.date(2024, 1, 1)
     if family == "fitbit":
         from tests.support.generators.fitbit import write_fitbit_export
+
         truth = write_fitbit_export(path, days=days, seed=SEED, start=start, google_days=30)
     elif family == "samsung_health":
         from tests.support.generators.samsung import write_samsung_export
+
         truth = write_samsung_export(path, days=days, seed=SEED, start=start)
     elif family == "oura":
         from tests.support.generators.oura import write_oura_export
+
         truth = write_oura_export(path, days=days, seed=SEED, start=start)
     else:
         from tests.support.generators.whoop import write_whoop_export
+
         truth = write_whoop_export(path, days=days, seed=SEED, start=start)
     size = truth.bytes_written
     meta.write_text(json.dumps({"bytes": size, "samples": dict(truth.samples)}))
-    print(f"built {path.name}: {size / 1e6:.1f} MB uncompressed, "
-          f"{path.stat().st_size / 1e6:.1f} MB zipped in {time.perf_counter() - started:.0f} s",
-          flush=True)
+    print(
+        f"built {path.name}: {size / 1e6:.1f} MB uncompressed, "
+        f"{path.stat().st_size / 1e6:.1f} MB zipped in {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
 
 
 def child(family: str, path: Path) -> str:
@@ -103,8 +112,10 @@ def child(family: str, path: Path) -> str:
             samples += len(item)
         else:
             episodes += 1
-    return (f"detected as {detected}; {samples} samples, {episodes} episodes, "
-            f"{sum(report.rejected.values())} rejected, {sum(report.skipped.values())} skipped")
+    return (
+        f"detected as {detected}; {samples} samples, {episodes} episodes, "
+        f"{sum(report.rejected.values())} rejected, {sum(report.skipped.values())} skipped"
+    )
 
 
 def measure(family: str, days: int, path: Path, size: int) -> Measure:
@@ -118,13 +129,20 @@ def measure(family: str, days: int, path: Path, size: int) -> Measure:
         stdout.seek(0)
         stderr.seek(0)
         out_text, err_text = stdout.read().decode(), stderr.read().decode()
-    detail = (out_text.strip().splitlines() or [""])[-1] if code == 0 else \
-        f"exit {code}: {err_text[-400:]}"
+    detail = (out_text.strip().splitlines() or [""])[-1] if code == 0 else f"exit {code}: {err_text[-400:]}"
     mb = size / 1e6
-    return Measure(family, days, round(mb, 1), round(path.stat().st_size / 1e6, 1),
-                   round(seconds, 2), round(usage.ru_utime + usage.ru_stime, 2),
-                   round(mb / seconds, 1), round(usage.ru_maxrss / 1024, 1), code == 0,
-                   detail[:300])
+    return Measure(
+        family,
+        days,
+        round(mb, 1),
+        round(path.stat().st_size / 1e6, 1),
+        round(seconds, 2),
+        round(usage.ru_utime + usage.ru_stime, 2),
+        round(mb / seconds, 1),
+        round(usage.ru_maxrss / 1024, 1),
+        code == 0,
+        detail[:300],
+    )
 
 
 def main() -> int:
@@ -132,8 +150,9 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--families", nargs="+", choices=FAMILIES, default=list(FAMILIES))
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="runs per family; the fastest is reported, with the largest RSS")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs per family; the fastest is reported, with the largest RSS"
+    )
     parser.add_argument("--child", choices=FAMILIES, help=argparse.SUPPRESS)
     parser.add_argument("--build", choices=FAMILIES, help=argparse.SUPPRESS)
     parser.add_argument("path", nargs="?", help=argparse.SUPPRESS)
@@ -152,10 +171,12 @@ def main() -> int:
         best = min(runs, key=lambda r: (not r.ok, r.seconds))
         best.peak_rss_mb = max(r.peak_rss_mb for r in runs)
         results.append(best)
-        print(f"{family:<15} {best.export_mb:>8.1f} MB {best.seconds:>7.1f} s "
-              f"{best.mb_per_s:>6.1f} MB/s {best.cpu_seconds:>7.1f} s CPU "
-              f"{best.peak_rss_mb:>6.1f} MB RSS  {'ok' if best.ok else 'FAILED'}  {best.detail}",
-              flush=True)
+        print(
+            f"{family:<15} {best.export_mb:>8.1f} MB {best.seconds:>7.1f} s "
+            f"{best.mb_per_s:>6.1f} MB/s {best.cpu_seconds:>7.1f} s CPU "
+            f"{best.peak_rss_mb:>6.1f} MB RSS  {'ok' if best.ok else 'FAILED'}  {best.detail}",
+            flush=True,
+        )
     report = args.out / "vendor_exports.json"
     report.write_text(json.dumps([asdict(r) for r in results], indent=2))
     print(f"\nfigures written to {report}")

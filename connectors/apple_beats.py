@@ -101,8 +101,7 @@ class PlacedBeats:
         return np.diff(self.offsets_ms).astype(np.float64)
 
 
-def place_beats(times_of_day_ms: Sequence[int], start_of_day_ms: int,
-                duration_ms: int) -> PlacedBeats:
+def place_beats(times_of_day_ms: Sequence[int], start_of_day_ms: int, duration_ms: int) -> PlacedBeats:
     """Place wall-clock beat times against the record's ``startDate``.
 
     ``start_of_day_ms`` is the ``startDate``'s local time of day and
@@ -125,6 +124,7 @@ def place_beats(times_of_day_ms: Sequence[int], start_of_day_ms: int,
     if abs(shift) > MAX_HOUR_SHIFT or not -SLACK_MS <= residual <= window:
         raise BeatTimeError(
             f"beat times start {first / 1000:+.0f} s from the record's startDate, "
-            "not within the record nor a whole daylight-saving hour away")
+            "not within the record nor a whole daylight-saving hour away"
+        )
     offsets = times - times[0] + residual
     return PlacedBeats(offsets_ms=offsets, hour_shift=shift)

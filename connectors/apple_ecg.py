@@ -64,8 +64,7 @@ def parse_ecg(text: str, name: str) -> EcgRecording:
             values.append(line.replace('"', "").replace(",", ".").strip())
             continue
         if values:
-            raise ConnectorError(name, f"expected one voltage per line, found {line[:40]!r}",
-                                 line=number)
+            raise ConnectorError(name, f"expected one voltage per line, found {line[:40]!r}", line=number)
         _key, _, value = line.partition(",")
         value = value.strip().strip('"').strip()
         if start is None and (date := _DATE.search(value)):
@@ -77,8 +76,7 @@ def parse_ecg(text: str, name: str) -> EcgRecording:
         elif hardware is None and (device := _DEVICE.match(value)):
             hardware = device.group(1)
     if start is None or rate is None or rate <= 0:
-        raise ConnectorError(name, "not an Apple Watch ECG: no recorded date or sample rate "
-                                   "in the header")
+        raise ConnectorError(name, "not an Apple Watch ECG: no recorded date or sample rate in the header")
     try:
         trace = np.asarray(values, dtype=np.float64) * factor
     except ValueError as exc:  # "-" or "+" alone matched the value pattern's shape
@@ -86,9 +84,13 @@ def parse_ecg(text: str, name: str) -> EcgRecording:
     if not np.isfinite(trace).all():
         raise ConnectorError(name, "a voltage is not a finite number")
     offset = start.utcoffset()
-    return EcgRecording(start_us=to_epoch_us(start),
-                        utc_offset_s=int(offset.total_seconds()) if offset else 0,
-                        rate_hz=rate, microvolts=trace, hardware=hardware)
+    return EcgRecording(
+        start_us=to_epoch_us(start),
+        utc_offset_s=int(offset.total_seconds()) if offset else 0,
+        rate_hz=rate,
+        microvolts=trace,
+        hardware=hardware,
+    )
 
 
 def _recorded_date(text: str, name: str, number: int) -> dt.datetime:
@@ -96,12 +98,10 @@ def _recorded_date(text: str, name: str, number: int) -> dt.datetime:
     try:
         moment = dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z")
     except ValueError as exc:
-        raise ConnectorError(name, f"recorded date {text!r} is impossible ({exc})",
-                             line=number) from None
+        raise ConnectorError(name, f"recorded date {text!r} is impossible ({exc})", line=number) from None
     offset = moment.utcoffset()
     if offset is not None and abs(offset.total_seconds()) > MAX_OFFSET_S:
-        raise ConnectorError(name, f"recorded date {text!r}: UTC offset beyond ±14 hours",
-                             line=number)
+        raise ConnectorError(name, f"recorded date {text!r}: UTC offset beyond ±14 hours", line=number)
     return moment
 
 

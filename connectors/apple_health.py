@@ -183,21 +183,23 @@ class AppleHealth:
             info = _xml_member(archive)
             if info is None:
                 raise ConnectorError(path, "no apple_health_export/export.xml in this zip")
-            ecgs = [_EcgFile(f"{path}:{m.filename}", m.file_size,
-                             functools.partial(archive.read, m))
-                    for m in zipsafe.members(archive, ".csv")
-                    if "/electrocardiograms/" in f"/{m.filename}"]
+            ecgs = [
+                _EcgFile(f"{path}:{m.filename}", m.file_size, functools.partial(archive.read, m))
+                for m in zipsafe.members(archive, ".csv")
+                if "/electrocardiograms/" in f"/{m.filename}"
+            ]
             try:
                 xml = archive.open(info)
             except zipsafe.READ_ERRORS as exc:
-                raise ConnectorError(f"{path}:{info.filename}",
-                                     f"could not read the member: {exc}") from exc
+                raise ConnectorError(f"{path}:{info.filename}", f"could not read the member: {exc}") from exc
             return stack.enter_context(xml), info.file_size, ecgs
         xml_path = _xml_in_folder(path) if path.is_dir() else path
         if xml_path is None:
             raise ConnectorError(path, "no export.xml in this folder")
-        ecgs = [_EcgFile(str(csv), csv.stat().st_size, csv.read_bytes)
-                for csv in sorted((xml_path.parent / "electrocardiograms").glob("*.csv"))]
+        ecgs = [
+            _EcgFile(str(csv), csv.stat().st_size, csv.read_bytes)
+            for csv in sorted((xml_path.parent / "electrocardiograms").glob("*.csv"))
+        ]
         return stack.enter_context(xml_path.open("rb")), xml_path.stat().st_size, ecgs
 
 
@@ -228,8 +230,10 @@ def _xml_member(archive: zipfile.ZipFile) -> zipfile.ZipInfo | None:
 # -- the byte stream ----------------------------------------------------------
 
 
-ENTITIES_REFUSED = ("refused: the document type declares entities (Apple exports never do; "
-                    "this is how XML bombs and external-file reads work)")
+ENTITIES_REFUSED = (
+    "refused: the document type declares entities (Apple exports never do; "
+    "this is how XML bombs and external-file reads work)"
+)
 _COMMENTS_AND_PIS = re.compile(rb"<!--.*?-->|<\?.*?\?>", re.DOTALL)
 _ROOT_TAG = re.compile(rb"<HealthData[\s>/]")
 
@@ -256,23 +260,23 @@ class _CheckedStream:
         while True:
             visible = _COMMENTS_AND_PIS.sub(b"", head)
             root = _ROOT_TAG.search(visible)
-            if root is not None and b"<!--" not in visible[:root.start()]:
+            if root is not None and b"<!--" not in visible[: root.start()]:
                 break
             try:
                 chunk = self.raw.read(64 * 1024)
             except zipsafe.READ_ERRORS as exc:
                 raise ConnectorError(name, f"could not read the export: {exc}") from exc
             if not chunk or len(head) > MAX_PROLOG_BYTES:
-                raise ConnectorError(name, "no <HealthData> element at the start: "
-                                           "not an Apple Health export.xml")
+                raise ConnectorError(
+                    name, "no <HealthData> element at the start: not an Apple Health export.xml"
+                )
             head += chunk
-        prolog = visible[:root.start()]
+        prolog = visible[: root.start()]
         # Entities are how XML bombs and external-file reads work; an Apple
         # export never declares any, so any declaration is refused outright.
         # (A declaration hidden from this scan is caught by _refuse_entities.)
         if b"<!ENTITY" in prolog:
-            raise ConnectorError(name, ENTITIES_REFUSED,
-                                 line=head[:head.find(b"<!ENTITY")].count(b"\n") + 1)
+            raise ConnectorError(name, ENTITIES_REFUSED, line=head[: head.find(b"<!ENTITY")].count(b"\n") + 1)
         if re.search(rb"<!DOCTYPE\s+\w+\s+(SYSTEM|PUBLIC)", prolog):
             self.note = "external DTD reference ignored (never loaded)"
         return head
@@ -310,8 +314,9 @@ class _ReadAhead:
         self._stop = threading.Event()
         self._done = False
         self.delivered = 0  # bytes handed to the caller
-        self._thread = threading.Thread(target=self._fill, args=(read, size), daemon=True,
-                                        name="apple-health-read-ahead")
+        self._thread = threading.Thread(
+            target=self._fill, args=(read, size), daemon=True, name="apple-health-read-ahead"
+        )
         self._thread.start()
 
     def _fill(self, read: Callable[[int], bytes], size: int) -> None:
@@ -361,8 +366,10 @@ class _ReadAhead:
 
 # -- sources ------------------------------------------------------------------
 
-_DEVICE_FIELD = re.compile(r"(?:^|,\s*)(name|manufacturer|model|hardware|software|firmware|"
-                           r"localIdentifier|UDIDeviceIdentifier):")
+_DEVICE_FIELD = re.compile(
+    r"(?:^|,\s*)(name|manufacturer|model|hardware|software|firmware|"
+    r"localIdentifier|UDIDeviceIdentifier):"
+)
 _STRAPS = ("h10", "h9", "h7", "hrm", "tickr", "strap", "chest")
 _WATCH_MAKERS = ("garmin", "fitbit", "suunto", "coros", "amazfit", "withings", "whoop", "polar")
 
@@ -380,7 +387,7 @@ def parse_device(device: str) -> dict[str, str]:
     matches = list(_DEVICE_FIELD.finditer(body))
     for index, match in enumerate(matches):
         end = matches[index + 1].start() if index + 1 < len(matches) else len(body)
-        fields[match.group(1)] = body[match.end():end].strip()
+        fields[match.group(1)] = body[match.end() : end].strip()
     return fields
 
 
@@ -419,8 +426,7 @@ def make_source(source_name: str, device: str | None) -> SourceInfo:
     identity = [fields[k] for k in ("name", "manufacturer", "model", "hardware") if k in fields]
     key = f"apple_health:{source_name}" + (f" [{'; '.join(identity)}]" if identity else "")
     label = ", ".join(identity) if identity else None
-    return SourceInfo(key=key, name=source_name, kind=guess_kind(source_name, fields),
-                      device=label)
+    return SourceInfo(key=key, name=source_name, kind=guess_kind(source_name, fields), device=label)
 
 
 class _Sources:
@@ -483,8 +489,15 @@ def parse_date_rows(chars: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     year, month, day = number(0, 1, 2, 3), number(5, 6), number(8, 9)
     hour, minute, second = number(11, 12), number(14, 15), number(17, 18)
     offset = sign * (number(21, 22) * 3600 + number(23, 24) * 60)
-    ok &= ((month >= 1) & (month <= 12) & (day >= 1) & (day <= 31) & (hour <= 23)
-           & (minute <= 59) & (second <= 60))
+    ok &= (
+        (month >= 1)
+        & (month <= 12)
+        & (day >= 1)
+        & (day <= 31)
+        & (hour <= 23)
+        & (minute <= 59)
+        & (second <= 60)
+    )
     ok &= offset_in_range(number(21, 22), number(23, 24))
     # Days since 1970-01-01 from a civil date (H. Hinnant, "chrono-Compatible
     # Low-Level Date Algorithms", days_from_civil).
@@ -513,8 +526,11 @@ def offset_rows_impossible(chars: np.ndarray) -> int:
     return int(np.count_nonzero(shaped & ~offset_in_range(hours, minutes)))
 
 
-_ONE_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) "
-                       r"([+-])([0-9]{2})([0-9]{2})\Z", re.ASCII)
+_ONE_DATE = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2}) "
+    r"([+-])([0-9]{2})([0-9]{2})\Z",
+    re.ASCII,
+)
 
 
 @functools.lru_cache(maxsize=256)
@@ -534,8 +550,9 @@ def parse_date(text: str) -> dt.datetime:
     year, month, day, hour, minute, second, sign, off_h, off_m = match.groups()
     if not offset_in_range(np.array([int(off_h)]), np.array([int(off_m)]))[0]:
         raise ValueError(f"date {text[:40]!r}: UTC offset beyond ±14 hours")
-    return dt.datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
-                       tzinfo=_zone(sign, off_h, off_m))
+    return dt.datetime(
+        int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=_zone(sign, off_h, off_m)
+    )
 
 
 # -- batching -----------------------------------------------------------------
@@ -561,7 +578,7 @@ def _flush(pending: _Pending, report: ReadReport) -> Iterator[SampleBatch]:
     """Parse a pending batch, reject what does not parse or fit, split by UTC offset."""
     rows = np.frombuffer(pending.starts, np.uint8).reshape(-1, _DATE_LEN)
     # In slices: the arithmetic's temporaries stay small however full the batch is.
-    parts = [parse_date_rows(rows[i:i + _PARSE_ROWS]) for i in range(0, len(rows), _PARSE_ROWS)]
+    parts = [parse_date_rows(rows[i : i + _PARSE_ROWS]) for i in range(0, len(rows), _PARSE_ROWS)]
     impossible = offset_rows_impossible(rows)
     del rows  # releases the bytearray's buffer
     ts, offsets, ok = (np.concatenate(column) for column in zip(*parts, strict=True))
@@ -570,14 +587,14 @@ def _flush(pending: _Pending, report: ReadReport) -> Iterator[SampleBatch]:
     values = np.array(pending.values, dtype=np.float64)[ok] * pending.factor
     ts, offsets = ts[ok], offsets[ok]
     metric = pending.metric
-    keep = keep_within(values, BOUNDS[metric], f"{metric} out of physiological bounds", report,
-                       metric=metric)
+    keep = keep_within(values, BOUNDS[metric], f"{metric} out of physiological bounds", report, metric=metric)
     ts, offsets, values = ts[keep], offsets[keep], values[keep]
     pending.starts, pending.values = bytearray(), array("d")
     for offset in np.unique(offsets):
         same = offsets == offset
-        yield SampleBatch(pending.source, metric, ts[same], values[same],
-                          utc_offset_s=int(offset), tags=pending.tags)
+        yield SampleBatch(
+            pending.source, metric, ts[same], values[same], utc_offset_s=int(offset), tags=pending.tags
+        )
 
 
 @dataclass
@@ -592,8 +609,7 @@ class _Beats:
 # -- the XML ------------------------------------------------------------------
 
 
-def _read_xml(name: Path, raw: IO[bytes], report: ReadReport,
-              full_parse: bool = False) -> Iterator[Item]:
+def _read_xml(name: Path, raw: IO[bytes], report: ReadReport, full_parse: bool = False) -> Iterator[Item]:
     """The XML's items: by the scanner when it handles the prolog, else by lxml throughout."""
     try:
         stream = _CheckedStream(name, raw)
@@ -630,13 +646,15 @@ _MOTION_ENTRY = b'<MetadataEntry key="HKMetadataKeyHeartRateMotionContext" value
 # An SDNN record's children in Apple's layout: one beat list, bpm before time.
 _PLAIN_BEAT_LIST = re.compile(
     rb'<HeartRateVariabilityMetadataList>(?:\s*<InstantaneousBeatsPerMinute bpm="[^"<&\t\n\r]*" '
-    rb'time="[^"<&\t\n\r]*"/>)*\s*</HeartRateVariabilityMetadataList>')
+    rb'time="[^"<&\t\n\r]*"/>)*\s*</HeartRateVariabilityMetadataList>'
+)
 _BEAT_TIME = re.compile(rb'time="([^"]*)"/>')
 _METADATA_ENTRY = re.compile(rb'<MetadataEntry key="([^"]*)" value="([^"]*)"/>')
 
 
-def _read_xml_scanned(name: Path, stream: _CheckedStream, prolog: apple_scan.Prolog,
-                      report: ReadReport) -> Iterator[Item]:
+def _read_xml_scanned(
+    name: Path, stream: _CheckedStream, prolog: apple_scan.Prolog, report: ReadReport
+) -> Iterator[Item]:
     """The scanner's path: skipped elements only counted, kept records read from their bytes."""
     head = stream.read(len(stream.head))
     reported = 0
@@ -656,9 +674,14 @@ def _read_xml_scanned(name: Path, stream: _CheckedStream, prolog: apple_scan.Pro
 
     ahead = _ReadAhead(stream.read, apple_scan.CHUNK_BYTES)
     scanner = apple_scan.ElementScanner(
-        ahead.read, head[prolog.root_end:], b"HealthData", keep,
-        root_empty=prolog.root_empty, first_line=head.count(b"\n", 0, prolog.root_end) + 1,
-        on_chunk=progress)
+        ahead.read,
+        head[prolog.root_end :],
+        b"HealthData",
+        keep,
+        root_empty=prolog.root_empty,
+        first_line=head.count(b"\n", 0, prolog.root_end) + 1,
+        on_chunk=progress,
+    )
     reader = _RecordReader(report)
     kept = _KeptRecords(reader)
     ready = reader.ready
@@ -674,8 +697,7 @@ def _read_xml_scanned(name: Path, stream: _CheckedStream, prolog: apple_scan.Pro
         raise ConnectorError(name, f"malformed XML: {exc.message}", line=exc.line) from exc
     except expat.ExpatError as exc:
         line = scanner.line_at(buffer, start) + exc.lineno - kept.line
-        raise ConnectorError(name, f"malformed XML: {expat.ErrorString(exc.code)}",
-                             line=line) from exc
+        raise ConnectorError(name, f"malformed XML: {expat.ErrorString(exc.code)}", line=line) from exc
     finally:
         ahead.close()
     for raw_kind, count in scanner.skipped_types.items():
@@ -713,7 +735,7 @@ def _stable_device(device: bytes | None) -> bytes | None:
     cut = device.find(b">")
     if cut < 0 or device.find(b"&#", 0, cut) >= 0:
         return device
-    return device[cut + 1:]
+    return device[cut + 1 :]
 
 
 def _attribute_text(raw: bytes | None) -> str:
@@ -781,8 +803,15 @@ class _KeptRecords:
             self.line = self._parser.CurrentLineNumber
             self._parser.Parse(buffer[start:end], False)
 
-    def _plain(self, kind: str, quantity: tuple[Metric, str, float], buffer: bytes, start: int,
-               tag_end: int, end: int) -> bool:
+    def _plain(
+        self,
+        kind: str,
+        quantity: tuple[Metric, str, float],
+        buffer: bytes,
+        start: int,
+        tag_end: int,
+        end: int,
+    ) -> bool:
         """Read a quantity record in Apple's own layout; False (nothing done) for any other.
 
         Hot path: bytes methods and list lookups only (``bytes.__contains__``
@@ -790,7 +819,7 @@ class _KeptRecords:
         """
         if not buffer.startswith(b'<Record type="', start):
             return False
-        tag = buffer[start + 8:tag_end]
+        tag = buffer[start + 8 : tag_end]
         if 0x27 in tag or 0x0A in tag or 0x09 in tag or 0x0D in tag:
             return False  # single quotes, or whitespace that XML would normalise
         # name= "value" name= "value" ...: names at even places, values at odd ones.
@@ -805,14 +834,19 @@ class _KeptRecords:
         if (at_unit | at_day | at_value) & 1 or parts[at_unit + 1] != _UNITS[kind]:
             return False
         day, value = parts[at_day + 1], parts[at_value + 1]
-        if (len(day) != _DATE_LEN or not day.isascii() or day.find(b"&") >= 0
-                or not value.isascii() or value.find(b"&") >= 0):
+        if (
+            len(day) != _DATE_LEN
+            or not day.isascii()
+            or day.find(b"&") >= 0
+            or not value.isascii()
+            or value.find(b"&") >= 0
+        ):
             return False
         context = beats = None
         if buffer[tag_end - 1] != 0x2F and (kind == _HR or kind == _SDNN):
             if not buffer.startswith(b"</Record>", end - 9):
                 return False
-            children = buffer[tag_end + 1:end - 9].strip()
+            children = buffer[tag_end + 1 : end - 9].strip()
             if kind == _SDNN:  # the beat list, and the record's end to place it
                 beats = _plain_beats(children)
                 try:
@@ -822,8 +856,11 @@ class _KeptRecords:
                     return False
                 if beats is None or at_end & 1 or ends.find("&") >= 0:
                     return False
-            elif not (children.startswith(_MOTION_ENTRY) and children.endswith(b'"/>')
-                      and (context := _MOTION_BYTES.get(children[len(_MOTION_ENTRY):-3]))):
+            elif not (
+                children.startswith(_MOTION_ENTRY)
+                and children.endswith(b'"/>')
+                and (context := _MOTION_BYTES.get(children[len(_MOTION_ENTRY) : -3]))
+            ):
                 plain, context = self._metadata_context(children)
                 if not plain:
                     return False
@@ -844,7 +881,8 @@ class _KeptRecords:
             try:
                 source = self.reader.sources.get(
                     None if name is None else _attribute_text(name),
-                    None if device is None else _attribute_text(device))
+                    None if device is None else _attribute_text(device),
+                )
             except ValueError:
                 return False  # expat reports it, with the record's line
             if len(self._pending) > 10_000:  # only hostile files have this many devices
@@ -855,8 +893,7 @@ class _KeptRecords:
         except ValueError:
             number = math.nan  # rejected with the out-of-bounds values
         if beats:
-            self.reader.beat_list(beats, {"startDate": day.decode(), "endDate": ends}.get,
-                                  pending.source)
+            self.reader.beat_list(beats, {"startDate": day.decode(), "endDate": ends}.get, pending.source)
         pending.starts += day  # as reader.add(), inlined on the hot path
         pending.values.append(number)
         reader = self.reader
@@ -910,9 +947,17 @@ def _read_xml_full(name: Path, stream: _CheckedStream, report: ReadReport) -> It
     """Every element through lxml ``iterparse`` (prologs the scanner leaves alone, and tests)."""
     reader = _RecordReader(report)
     events = etree.iterparse(
-        stream, events=("end",), tag=_TAGS,
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-        remove_comments=True, remove_pis=True, collect_ids=False)
+        stream,
+        events=("end",),
+        tag=_TAGS,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        collect_ids=False,
+    )
     root = None
     reported = 0
     try:
@@ -983,12 +1028,16 @@ class _RecordReader:
         elif kind == _SDNN:
             lists = elem.findall("HeartRateVariabilityMetadataList")
             if lists:
-                beats = [beat.get("time") or ""
-                         for beat in lists[0].iter("InstantaneousBeatsPerMinute")]
+                beats = [beat.get("time") or "" for beat in lists[0].iter("InstantaneousBeatsPerMinute")]
         self.record(kind, elem.get, motion, beats)
 
-    def record(self, kind: str | None, get: Callable[[str], str | None],
-               motion: str | None = None, beats: list[str] | None = None) -> None:
+    def record(
+        self,
+        kind: str | None,
+        get: Callable[[str], str | None],
+        motion: str | None = None,
+        beats: list[str] | None = None,
+    ) -> None:
         quantity = QUANTITIES.get(kind)  # type: ignore[arg-type]
         if quantity is not None:
             self._quantity(kind, quantity, get, motion, beats)  # type: ignore[arg-type]
@@ -999,9 +1048,14 @@ class _RecordReader:
         else:
             self.skipped[kind or "Record without type"] += 1
 
-    def _quantity(self, kind: str, quantity: tuple[Metric, str, float],
-                  get: Callable[[str], str | None], motion: str | None,
-                  beats: list[str] | None) -> None:
+    def _quantity(
+        self,
+        kind: str,
+        quantity: tuple[Metric, str, float],
+        get: Callable[[str], str | None],
+        motion: str | None,
+        beats: list[str] | None,
+    ) -> None:
         metric, unit, _factor = quantity
         if get("unit") != unit:
             self.report.reject(f"{metric} in unexpected unit {get('unit')!r}")
@@ -1017,16 +1071,22 @@ class _RecordReader:
             value = math.nan  # rejected with the out-of-bounds values
         if kind == _SDNN and beats:
             self.beat_list(beats, get, source)
-        self.sample(source, quantity, motion if kind == _HR else None, start.encode("ascii"),
-                    value)
+        self.sample(source, quantity, motion if kind == _HR else None, start.encode("ascii"), value)
 
-    def sample(self, source: SourceInfo, quantity: tuple[Metric, str, float],
-               context: str | None, start: bytes, value: float) -> None:
+    def sample(
+        self,
+        source: SourceInfo,
+        quantity: tuple[Metric, str, float],
+        context: str | None,
+        start: bytes,
+        value: float,
+    ) -> None:
         """One checked sample: ``start`` is 25 ASCII bytes, ``value`` in the export's unit."""
         self.add(self.pending_for(source, quantity, context), start, value)
 
-    def pending_for(self, source: SourceInfo, quantity: tuple[Metric, str, float],
-                    context: str | None) -> _Pending:
+    def pending_for(
+        self, source: SourceInfo, quantity: tuple[Metric, str, float], context: str | None
+    ) -> _Pending:
         """The batch that samples of this source, quantity and motion context wait in."""
         metric, _unit, factor = quantity
         key = (source.key, metric, context)
@@ -1049,8 +1109,7 @@ class _RecordReader:
         self.waiting -= len(largest.values)
         self.ready.extend(_flush(largest, self.report))
 
-    def beat_list(self, times: list[str], get: Callable[[str], str | None],
-                   source: SourceInfo) -> None:
+    def beat_list(self, times: list[str], get: Callable[[str], str | None], source: SourceInfo) -> None:
         """RR intervals from the ``InstantaneousBeatsPerMinute`` times of an SDNN record."""
         if len(times) < 2:
             return
@@ -1063,12 +1122,13 @@ class _RecordReader:
             self.report.reject("rr_interval: unreadable beat time or record date", intervals)
             return
         try:
-            placed = place_beats(times_ms, start_of_day_ms=(start.hour * 3600 + start.minute * 60
-                                                            + start.second) * 1000,
-                                 duration_ms=int((end - start).total_seconds() * 1000))
+            placed = place_beats(
+                times_ms,
+                start_of_day_ms=(start.hour * 3600 + start.minute * 60 + start.second) * 1000,
+                duration_ms=int((end - start).total_seconds() * 1000),
+            )
         except BeatTimeError:
-            self.report.reject("rr_interval: beat times disagree with the record's startDate",
-                               intervals)
+            self.report.reject("rr_interval: beat times disagree with the record's startDate", intervals)
             return
         if placed.hour_shift:
             self.report.note("beat times one hour off startDate (daylight saving), corrected")
@@ -1085,8 +1145,9 @@ class _RecordReader:
 
     def _rr(self, key: tuple[SourceInfo, int]) -> SampleBatch:
         beats = self.beats.pop(key)
-        return rr_batch(key[0], np.concatenate(beats.ts), np.concatenate(beats.rr),
-                        self.report, utc_offset_s=key[1])
+        return rr_batch(
+            key[0], np.concatenate(beats.ts), np.concatenate(beats.rr), self.report, utc_offset_s=key[1]
+        )
 
     def _episode(self, get: Callable[[str], str | None], kind: str) -> Episode | None:
         stage = "mindful" if kind == _MINDFUL else SLEEP_STAGES.get(get("value") or "")
@@ -1131,6 +1192,10 @@ def _read_ecg(data: bytes, name: str, report: ReadReport) -> Iterator[Item]:
         report.skip("ECG without detectable beats")
         return
     hardware = recording.hardware or "unknown model"
-    source = SourceInfo(key=f"apple_health:ECG [Apple Watch; {hardware}]",
-                        name="Apple Watch ECG", kind="ecg", device=f"Apple Watch {hardware}")
+    source = SourceInfo(
+        key=f"apple_health:ECG [Apple Watch; {hardware}]",
+        name="Apple Watch ECG",
+        kind="ecg",
+        device=f"Apple Watch {hardware}",
+    )
     yield rr_batch(source, beat_us, rr_ms, report, recording.utc_offset_s)

@@ -54,8 +54,7 @@ def _plain(buffer: bytes) -> bool:
     """No single quote, comment, CDATA or processing instruction anywhere in ``buffer``."""
     # One-byte searches first: memchr, many times faster than a two-byte search.
     find = buffer.find
-    return (find(b"'") < 0 and (find(b"!") < 0 or find(b"<!") < 0)
-            and (find(b"?") < 0 or find(b"<?") < 0))
+    return find(b"'") < 0 and (find(b"!") < 0 or find(b"<!") < 0) and (find(b"?") < 0 or find(b"<?") < 0)
 
 
 class ScanError(Exception):
@@ -83,12 +82,16 @@ class Prolog:
 
 
 _XML_DECL_ENCODING = re.compile(rb"""\sencoding\s*=\s*["']([A-Za-z][A-Za-z0-9._-]*)["']""")
-_DOCTYPE_HEAD = re.compile(rb"""<!DOCTYPE\s+[^\s\[>]+(?:\s+(?:SYSTEM\s*(?:"[^"]*"|'[^']*')"""
-                           rb"""|PUBLIC\s*(?:"[^"]*"|'[^']*')\s*(?:"[^"]*"|'[^']*')))?\s*""")
+_DOCTYPE_HEAD = re.compile(
+    rb"""<!DOCTYPE\s+[^\s\[>]+(?:\s+(?:SYSTEM\s*(?:"[^"]*"|'[^']*')"""
+    rb"""|PUBLIC\s*(?:"[^"]*"|'[^']*')\s*(?:"[^"]*"|'[^']*')))?\s*"""
+)
 _SUBSET_TOKEN = re.compile(
     rb"""\s+|<!--.*?-->|<\?.*?\?>|<!ELEMENT\s[^>"']*>"""
     rb"""|(?P<attlist><!ATTLIST\s(?:[^"'>]|"[^"]*"|'[^']*')*>)"""
-    rb"""|<!NOTATION\s(?:[^"'>]|"[^"]*"|'[^']*')*>""", re.DOTALL)
+    rb"""|<!NOTATION\s(?:[^"'>]|"[^"]*"|'[^']*')*>""",
+    re.DOTALL,
+)
 # Only CDATA attributes without defaults: a parser would normalise the values
 # of other types or add defaults, and the scanner does neither.
 _PLAIN_ATTLIST = re.compile(rb"<!ATTLIST\s+[^\s>]+(?:\s+[^\s>]+\s+CDATA\s+#(?:REQUIRED|IMPLIED))*\s*>")
@@ -103,7 +106,7 @@ def read_prolog(head: bytes, root: bytes) -> Prolog | None:
     pos = 3 if head.startswith(b"\xef\xbb\xbf") else 0
     if head.startswith((b"\xfe\xff", b"\xff\xfe", b"\x00")):
         return None  # UTF-16 or UTF-32
-    if head.startswith(b"<?xml", pos) and head[pos + 5:pos + 6] in (b" ", b"\t", b"\r", b"\n", b"?"):
+    if head.startswith(b"<?xml", pos) and head[pos + 5 : pos + 6] in (b" ", b"\t", b"\r", b"\n", b"?"):
         end = head.find(b"?>", pos)
         if end < 0:
             raise NeedMore
@@ -213,9 +216,17 @@ class ElementScanner:
     a chunk plus the largest element (twice over while an element spans chunks).
     """
 
-    def __init__(self, read: Callable[[int], bytes], rest: bytes, root: bytes,
-                 keep: Callable[[bytes | None], bool], *, root_empty: bool = False,
-                 first_line: int = 1, on_chunk: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        read: Callable[[int], bytes],
+        rest: bytes,
+        root: bytes,
+        keep: Callable[[bytes | None], bool],
+        *,
+        root_empty: bool = False,
+        first_line: int = 1,
+        on_chunk: Callable[[], None] | None = None,
+    ) -> None:
         self._read = read
         self._buffer = rest
         self._root = root
@@ -237,17 +248,21 @@ class ElementScanner:
         """``buffer[keep_from:]`` followed by the next chunk; the document must go on."""
         kept = buffer[keep_from:]
         if len(kept) > MAX_ELEMENT_BYTES:
-            raise ScanError(f"an element, comment or tag over {MAX_ELEMENT_BYTES >> 20} MB "
-                            "(malformed, or not an Apple Health export)",
-                            self.line_at(buffer, keep_from))
+            raise ScanError(
+                f"an element, comment or tag over {MAX_ELEMENT_BYTES >> 20} MB "
+                "(malformed, or not an Apple Health export)",
+                self.line_at(buffer, keep_from),
+            )
         self._line += buffer.count(b"\n", 0, keep_from)
         chunk = self._read(max(CHUNK_BYTES, len(kept)))  # grows with a long element
         self._on_chunk()
         if not chunk:
             if kept[:1] == b"<" and kept[1:2] not in (b"!", b"?", b"/"):
                 self._careful_end(kept, 0, at_end=True)  # says what is wrong, if it can
-            raise ScanError(f"the document ends before </{self._root.decode()}> "
-                            "(truncated?)", self._line + kept.count(b"\n"))
+            raise ScanError(
+                f"the document ends before </{self._root.decode()}> (truncated?)",
+                self._line + kept.count(b"\n"),
+            )
         return kept + chunk
 
     def _kept(self, kind: bytes | None, buffer: bytes, lt: int) -> bool:
@@ -293,14 +308,18 @@ class ElementScanner:
                         end = gt + 1
                     else:
                         close = find(b"</Record", gt)
-                        if (0 <= close < len(buffer) - 8 and buffer[close + 8] == 0x3E
-                                and (plain or (find(b"<!", gt, close) < 0
-                                               and find(b"<?", gt, close) < 0))
-                                and (find(b"<Record", gt, close) < 0
-                                     or not self._nested(buffer, b"Record", gt, close))):
+                        if (
+                            0 <= close < len(buffer) - 8
+                            and buffer[close + 8] == 0x3E
+                            and (plain or (find(b"<!", gt, close) < 0 and find(b"<?", gt, close) < 0))
+                            and (
+                                find(b"<Record", gt, close) < 0
+                                or not self._nested(buffer, b"Record", gt, close)
+                            )
+                        ):
                             end = close + 9
                     if end > 0:
-                        kind = buffer[lt + 14:find(b'"', lt + 14)]
+                        kind = buffer[lt + 14 : find(b'"', lt + 14)]
                         wanted = keeps.get(kind)
                         if wanted is None:
                             wanted = self._kept(kind, buffer, lt)
@@ -321,9 +340,11 @@ class ElementScanner:
                         continue
                     raise ScanError("malformed end tag", self.line_at(buffer, lt))
                 if close_tag.group(1) != self._root:
-                    raise ScanError(f"end tag </{close_tag.group(1).decode(errors='replace')}> "
-                                    f"where </{self._root.decode()}> was expected",
-                                    self.line_at(buffer, lt))
+                    raise ScanError(
+                        f"end tag </{close_tag.group(1).decode(errors='replace')}> "
+                        f"where </{self._root.decode()}> was expected",
+                        self.line_at(buffer, lt),
+                    )
                 self._trailer(buffer, close_tag.end())
                 return
             if second == 0x21 or second == 0x3F:  # "<!" or "<?"
@@ -358,8 +379,7 @@ class ElementScanner:
                 return None if end < 0 else end + len(closer)
         if len(buffer) - lt < 9:  # maybe a cut-off "<![CDATA["
             return None
-        raise ScanError("unexpected markup declaration inside the document",
-                        self.line_at(buffer, lt))
+        raise ScanError("unexpected markup declaration inside the document", self.line_at(buffer, lt))
 
     def _element(self, buffer: bytes, lt: int) -> tuple[bytes, bytes | None, int, int] | None:
         """The element at ``lt``: name, raw type, start tag end and end; None if cut off."""
@@ -367,15 +387,18 @@ class ElementScanner:
         gt = find(b">", lt)
         if gt < 0:
             return None
-        if buffer.startswith(b'<Record type="', lt) or buffer.startswith(b"<Record", lt) and buffer[lt + 7] in _AFTER_NAME:  # how Apple writes every record
+        if (
+            buffer.startswith(b'<Record type="', lt)
+            or buffer.startswith(b"<Record", lt)
+            and buffer[lt + 7] in _AFTER_NAME
+        ):  # how Apple writes every record
             name = b"Record"
         else:
             match = _NAME.match(buffer, lt + 1)
             if match is None:
                 raise ScanError("a '<' that starts no tag", self.line_at(buffer, lt))
             name = match.group()
-        if (buffer.count(b'"', lt, gt) & 1 or find(b"'", lt, gt) >= 0
-                or find(b"<", lt + 1, gt) >= 0):
+        if buffer.count(b'"', lt, gt) & 1 or find(b"'", lt, gt) >= 0 or find(b"<", lt + 1, gt) >= 0:
             # The first ">" may sit inside a quoted value: match the tag properly.
             tag = _START_TAG.match(buffer, lt)
             if tag is None:
@@ -384,9 +407,9 @@ class ElementScanner:
         kind = None
         if name == b"Record":
             if buffer[lt + 7] == 0x20 and buffer.startswith(b'type="', lt + 8):
-                kind = buffer[lt + 14:find(b'"', lt + 14, gt)]
+                kind = buffer[lt + 14 : find(b'"', lt + 14, gt)]
             else:
-                kind = raw_attribute(buffer[lt:gt + 1], b"type")
+                kind = raw_attribute(buffer[lt : gt + 1], b"type")
         if buffer[gt - 1] == 0x2F:  # "/>"
             return name, kind, gt, gt + 1
         closer = self._closers.get(name)
@@ -398,8 +421,12 @@ class ElementScanner:
         after = close + len(closer)
         if after >= len(buffer):
             return None
-        if (buffer[after] != 0x3E or find(b"<!", gt, close) >= 0 or find(b"<?", gt, close) >= 0
-                or self._nested(buffer, name, gt, close)):
+        if (
+            buffer[after] != 0x3E
+            or find(b"<!", gt, close) >= 0
+            or find(b"<?", gt, close) >= 0
+            or self._nested(buffer, name, gt, close)
+        ):
             end = self._careful_end(buffer, lt)
             return None if end is None else (name, kind, gt, end)
         return name, kind, gt, after + 1
@@ -440,9 +467,12 @@ class ElementScanner:
                         return None
                     raise ScanError("malformed end tag", self.line_at(buffer, at))
                 if close.group(1) != open_names[-1]:
-                    raise ScanError(f"end tag </{close.group(1).decode(errors='replace')}> "
-                                    f"where </{open_names[-1].decode(errors='replace')}> "
-                                    "was expected", self.line_at(buffer, at))
+                    raise ScanError(
+                        f"end tag </{close.group(1).decode(errors='replace')}> "
+                        f"where </{open_names[-1].decode(errors='replace')}> "
+                        "was expected",
+                        self.line_at(buffer, at),
+                    )
                 open_names.pop()
                 pos = close.end()
                 if not open_names:
@@ -467,8 +497,7 @@ class ElementScanner:
                 if buffer.startswith((b"<!--", b"<?"), pos):
                     end = self._markup_end(buffer, pos)
                 elif not b"<!--".startswith(buffer[pos:]):  # not a cut-off "<!-"
-                    raise ScanError(f"content after </{self._root.decode()}>",
-                                    self.line_at(buffer, pos))
+                    raise ScanError(f"content after </{self._root.decode()}>", self.line_at(buffer, pos))
                 if end is not None:
                     pos = end
                     continue
@@ -480,7 +509,6 @@ class ElementScanner:
             self._on_chunk()
             if not chunk:
                 if rest:
-                    raise ScanError(f"unterminated markup after </{self._root.decode()}>",
-                                    self._line)
+                    raise ScanError(f"unterminated markup after </{self._root.decode()}>", self._line)
                 return
             buffer, pos = rest + chunk, 0

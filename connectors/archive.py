@@ -40,8 +40,7 @@ MAX_TOTAL_BYTES = 64 << 30
 
 #: Everything reading a (possibly damaged) zip member can raise: a bad header,
 #: a CRC mismatch, a short read, corrupt deflate data.
-READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, zipfile.BadZipFile,
-                                               zlib.error)
+READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
 def is_zip(path: Path) -> bool:
@@ -62,8 +61,9 @@ def open_checked(path: Path, max_total_bytes: int = MAX_TOTAL_BYTES) -> zipfile.
     return archive
 
 
-def open_nested(outer: zipfile.ZipFile, info: zipfile.ZipInfo, label: str,
-                max_total_bytes: int = MAX_TOTAL_BYTES) -> zipfile.ZipFile:
+def open_nested(
+    outer: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, max_total_bytes: int = MAX_TOTAL_BYTES
+) -> zipfile.ZipFile:
     """A zip stored inside ``outer`` (already checked), opened without extracting it.
 
     The member is read as a stream: ``zipfile`` can seek in it (a backward
@@ -95,16 +95,17 @@ def check(archive: zipfile.ZipFile, label: str, max_total_bytes: int) -> None:
         if stat.S_ISLNK(info.external_attr >> 16):
             raise ConnectorError(label, f"refused: member {info.filename!r} is a symbolic link")
         total += info.file_size
-        if (info.file_size > RATIO_FLOOR_BYTES
-                and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
+        if info.file_size > RATIO_FLOOR_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             raise ConnectorError(
-                label, f"refused as a zip bomb: member {info.filename!r} declares "
+                label,
+                f"refused as a zip bomb: member {info.filename!r} declares "
                 f"{info.file_size} bytes from {info.compress_size} compressed "
-                f"(ratio over {MAX_RATIO})")
+                f"(ratio over {MAX_RATIO})",
+            )
     if total > max_total_bytes:
         raise ConnectorError(
-            label, f"refused: declared uncompressed size {total} bytes is over "
-            f"the limit of {max_total_bytes}")
+            label, f"refused: declared uncompressed size {total} bytes is over the limit of {max_total_bytes}"
+        )
 
 
 def _check_name(path: Path | str, name: str) -> None:

@@ -59,11 +59,15 @@ SourceKind = Literal["chest_strap", "ecg", "watch", "ring", "phone", "app", "unk
 SOURCE_KINDS: tuple[str, ...] = ("chest_strap", "ecg", "watch", "ring", "phone", "app", "unknown")
 
 #: Sleep stages and other intervals that are not samples.
-EpisodeKind = Literal[
-    "in_bed", "asleep", "asleep_core", "asleep_deep", "asleep_rem", "awake", "mindful"
-]
+EpisodeKind = Literal["in_bed", "asleep", "asleep_core", "asleep_deep", "asleep_rem", "awake", "mindful"]
 EPISODE_KINDS: tuple[str, ...] = (
-    "in_bed", "asleep", "asleep_core", "asleep_deep", "asleep_rem", "awake", "mindful"
+    "in_bed",
+    "asleep",
+    "asleep_core",
+    "asleep_deep",
+    "asleep_rem",
+    "awake",
+    "mindful",
 )
 
 #: Physiological bounds applied at import (DESIGN.md section 5 applies finer
@@ -77,8 +81,9 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 class ConnectorError(Exception):
     """Unknown or malformed input. The message names the file, where, and what."""
 
-    def __init__(self, file: str | Path, problem: str, *, line: int | None = None,
-                 record: str | None = None) -> None:
+    def __init__(
+        self, file: str | Path, problem: str, *, line: int | None = None, record: str | None = None
+    ) -> None:
         self.file = str(file)
         self.line = line
         self.record = record
@@ -200,9 +205,15 @@ class PartReport:
     notes: Counter[str] = field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, object]:
-        return {"format": self.format, "path": self.path, "samples": self.samples,
-                "episodes": self.episodes, "rejected": dict(self.rejected),
-                "skipped": dict(self.skipped), "notes": dict(self.notes)}
+        return {
+            "format": self.format,
+            "path": self.path,
+            "samples": self.samples,
+            "episodes": self.episodes,
+            "rejected": dict(self.rejected),
+            "skipped": dict(self.skipped),
+            "notes": dict(self.notes),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,8 +258,14 @@ def from_epoch_us(us: int) -> dt.datetime:
     return EPOCH + dt.timedelta(microseconds=int(us))
 
 
-def keep_within(values: np.ndarray, bounds: tuple[float, float], reason: str,
-                report: ReadReport, *, metric: str | None = None) -> np.ndarray:
+def keep_within(
+    values: np.ndarray,
+    bounds: tuple[float, float],
+    reason: str,
+    report: ReadReport,
+    *,
+    metric: str | None = None,
+) -> np.ndarray:
     """Boolean mask of finite values inside ``bounds``; counts the rest.
 
     Values that are not finite numbers (NaN, infinities: what ``float`` makes of
@@ -271,19 +288,31 @@ def not_a_number(metric: str) -> str:
     return f"{metric} is not a number"
 
 
-def rr_batch(source: SourceInfo, beat_ts_us: np.ndarray, rr_ms: np.ndarray,
-             report: ReadReport, utc_offset_s: int | None = None) -> SampleBatch:
+def rr_batch(
+    source: SourceInfo,
+    beat_ts_us: np.ndarray,
+    rr_ms: np.ndarray,
+    report: ReadReport,
+    utc_offset_s: int | None = None,
+) -> SampleBatch:
     """An ``rr_interval`` batch with out-of-bounds intervals rejected and counted."""
-    ok = keep_within(rr_ms, RR_BOUNDS_MS, "rr_interval out of physiological bounds", report,
-                     metric="rr_interval")
+    ok = keep_within(
+        rr_ms, RR_BOUNDS_MS, "rr_interval out of physiological bounds", report, metric="rr_interval"
+    )
     return SampleBatch(source, "rr_interval", beat_ts_us[ok], rr_ms[ok], utc_offset_s)
 
 
-def heart_rate_batch(source: SourceInfo, ts_us: np.ndarray, bpm: np.ndarray,
-                     report: ReadReport, utc_offset_s: int | None = None) -> SampleBatch:
+def heart_rate_batch(
+    source: SourceInfo,
+    ts_us: np.ndarray,
+    bpm: np.ndarray,
+    report: ReadReport,
+    utc_offset_s: int | None = None,
+) -> SampleBatch:
     """A ``heart_rate`` batch with out-of-bounds values rejected and counted."""
-    ok = keep_within(bpm, HEART_RATE_BOUNDS_BPM, "heart_rate out of physiological bounds",
-                     report, metric="heart_rate")
+    ok = keep_within(
+        bpm, HEART_RATE_BOUNDS_BPM, "heart_rate out of physiological bounds", report, metric="heart_rate"
+    )
     return SampleBatch(source, "heart_rate", ts_us[ok], bpm[ok], utc_offset_s)
 
 
@@ -322,8 +351,7 @@ def requires_data(read: ReadMethod) -> ReadMethod:
     """
 
     @functools.wraps(read)
-    def checked(self: object, path: Path, ctx: ReadContext,
-                report: ReadReport) -> Iterator[Item]:
+    def checked(self: object, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         found = False
         for item in read(self, path, ctx, report):
             found = found or isinstance(item, Episode) or len(item) > 0

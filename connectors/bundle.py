@@ -131,8 +131,13 @@ def plan(path: Path, connectors: Sequence[Connector]) -> Plan:
     return Plan(parts=[Part(found, path)])
 
 
-def _plan_folder(folder: Path, connectors: Sequence[Connector], owners: frozenset[str],
-                 zip_owners: frozenset[str], seen: set[Path]) -> Plan:
+def _plan_folder(
+    folder: Path,
+    connectors: Sequence[Connector],
+    owners: frozenset[str],
+    zip_owners: frozenset[str],
+    seen: set[Path],
+) -> Plan:
     """Rules 1, 2, 4 and 5.
 
     ``owners`` are the formats whose loose files an enclosing owner reads;
@@ -149,9 +154,13 @@ def _plan_folder(folder: Path, connectors: Sequence[Connector], owners: frozense
     except OSError as exc:
         raise ConnectorError(folder, f"cannot list the folder: {exc}") from exc
     subfolders = [e for e in entries if e.is_dir() and not e.name.startswith(".")]
-    owning = [c for c in connectors
-              if c.name not in owners and _accepts(c, folder, b"")
-              and not any(_accepts(c, sub, b"") for sub in subfolders)]
+    owning = [
+        c
+        for c in connectors
+        if c.name not in owners
+        and _accepts(c, folder, b"")
+        and not any(_accepts(c, sub, b"") for sub in subfolders)
+    ]
     result.parts.extend(Part(c, folder) for c in owning)
     owners = owners.union(*(reads_inside(c) for c in owning))
     zip_owners = zip_owners.union(*(reads_inside(c) - {c.name} for c in owning))
@@ -165,8 +174,9 @@ def _plan_folder(folder: Path, connectors: Sequence[Connector], owners: frozense
     return result
 
 
-def _plan_file(path: Path, connectors: Sequence[Connector], owners: frozenset[str],
-               zip_owners: frozenset[str]) -> Plan:
+def _plan_file(
+    path: Path, connectors: Sequence[Connector], owners: frozenset[str], zip_owners: frozenset[str]
+) -> Plan:
     owned = bool(owners)
     if archive.is_zip(path):
         inner = plan_zip(path, connectors)
@@ -185,8 +195,7 @@ def _plan_file(path: Path, connectors: Sequence[Connector], owners: frozenset[st
 def plan_zip(path: Path, connectors: Sequence[Connector]) -> Plan:
     """Rule 3: the connectors that read their own members of the zip ``path``."""
     head = _head(path)
-    accepting = [c for c in connectors
-                 if c.name not in GENERIC_FORMATS and _accepts(c, path, head)]
+    accepting = [c for c in connectors if c.name not in GENERIC_FORMATS and _accepts(c, path, head)]
     covered = frozenset().union(*(reads_inside(c) - {c.name} for c in accepting))
     parts = [Part(c, path) for c in accepting if c.name not in covered]
     if len(parts) > 1:
@@ -200,8 +209,7 @@ def plan_zip(path: Path, connectors: Sequence[Connector]) -> Plan:
         nested = []
     why = UNRECOGNISED
     if nested:
-        why += (f" (it holds zips such as {nested[0]!r}: extract this zip and import "
-                "its folder)")
+        why += f" (it holds zips such as {nested[0]!r}: extract this zip and import its folder)"
     return Plan(skipped=[(str(path), why)])
 
 
@@ -230,8 +238,7 @@ def _unrecognised_in_zip(path: Path, readers: Sequence[Connector]) -> list[tuple
         return []
 
 
-def _member_recognised(zipped: zipfile.ZipFile, info: zipfile.ZipInfo,
-                       readers: Sequence[Connector]) -> bool:
+def _member_recognised(zipped: zipfile.ZipFile, info: zipfile.ZipInfo, readers: Sequence[Connector]) -> bool:
     with zipped.open(info) as member:
         head = member.read(MEMBER_HEAD_BYTES)
     # A path that does not exist, so sniffers judge by the name and the bytes.
@@ -260,8 +267,10 @@ class Bundle:
     """Reads the parts of a planned bundle in turn (see the module docstring)."""
 
     name = "bundle"
-    description = ("a folder or zip holding several exports (for example fit/, apple/ and "
-                   "empatica/ folders); each part is read by its own connector")
+    description = (
+        "a folder or zip holding several exports (for example fit/, apple/ and "
+        "empatica/ folders); each part is read by its own connector"
+    )
 
     def __init__(self, root: Path, found: Plan) -> None:
         self.root = root
@@ -293,8 +302,9 @@ class Bundle:
             done += size
             report.progress(done)
 
-    def _read_part(self, part: Part, size: int, done: int, ctx: ReadContext,
-                   report: ReadReport) -> Iterator[Item]:
+    def _read_part(
+        self, part: Part, size: int, done: int, ctx: ReadContext, report: ReadReport
+    ) -> Iterator[Item]:
         result = PartReport(format=part.format, path=self._relative(str(part.path)))
         report.parts.append(result)
 
@@ -318,9 +328,11 @@ class Bundle:
             report.skip(f"{self._relative(str(part.path))}: {exc.problem}")
         except ConnectorError as exc:
             raise ConnectorError(
-                exc.file, f"{exc.problem} (in the {part.format} part "
-                          f"{self._relative(str(part.path))} of a bundle)",
-                line=exc.line, record=exc.record) from exc
+                exc.file,
+                f"{exc.problem} (in the {part.format} part {self._relative(str(part.path))} of a bundle)",
+                line=exc.line,
+                record=exc.record,
+            ) from exc
         finally:
             result.rejected.update(sub.rejected)
             result.skipped.update(sub.skipped)
@@ -335,9 +347,9 @@ class Bundle:
         """``file`` (a path, or ``zip!member``) relative to the bundle, as people see it."""
         root = str(self.root)
         if file == root or file.startswith(root + "!"):
-            return self.root.name + file[len(root):]
+            return self.root.name + file[len(root) :]
         if file.startswith(root + "/"):
-            return file[len(root) + 1:]
+            return file[len(root) + 1 :]
         return file
 
 

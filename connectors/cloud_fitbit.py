@@ -85,8 +85,9 @@ def heart_intraday(record: Mapping[str, Any]) -> Mapped:
 def heart_daily(record: Mapping[str, Any], zone: dt.tzinfo) -> Mapped:
     day = _day(record.get("dateTime"), "dateTime")
     value = record.get("value")
-    resting = _number(value.get("restingHeartRate"), "restingHeartRate") \
-        if isinstance(value, Mapping) else None
+    resting = (
+        _number(value.get("restingHeartRate"), "restingHeartRate") if isinstance(value, Mapping) else None
+    )
     mapped = Mapped()
     if resting is None:
         mapped.skipped["Fitbit day without a resting heart rate"] += 1
@@ -130,13 +131,11 @@ def sleep(record: Mapping[str, Any], zone: dt.tzinfo) -> Mapped:
         if stage is None or not seconds or seconds <= 0:
             mapped.rejected["Fitbit sleep level unknown or without a duration"] += 1
             continue
-        mapped.episodes.append(Episode(SOURCE, stage, begin,
-                                       begin + dt.timedelta(seconds=seconds)))
+        mapped.episodes.append(Episode(SOURCE, stage, begin, begin + dt.timedelta(seconds=seconds)))
     return mapped
 
 
-def map_record(data_type: str, record: Mapping[str, Any],
-               zone: dt.tzinfo = dt.UTC) -> Mapped:
+def map_record(data_type: str, record: Mapping[str, Any], zone: dt.tzinfo = dt.UTC) -> Mapped:
     if data_type == "heart_intraday":
         return heart_intraday(record)
     if data_type == "heart_daily":

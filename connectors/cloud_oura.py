@@ -51,8 +51,7 @@ def session(record: Mapping[str, Any]) -> Mapped:
         raise RecordProblem("session ends before it starts")
     mapped = Mapped()
     series_samples(record.get("heart_rate"), "heart_rate", "heart_rate", mapped)
-    series_samples(record.get("heart_rate_variability"), "hrv_rmssd",
-                   "heart_rate_variability", mapped)
+    series_samples(record.get("heart_rate_variability"), "hrv_rmssd", "heart_rate_variability", mapped)
     kind = str(record.get("type") or "")
     if kind in MINDFUL_SESSIONS:
         mapped.episodes.append(Episode(RING, "mindful", start, end))
@@ -61,8 +60,7 @@ def session(record: Mapping[str, Any]) -> Mapped:
     return mapped
 
 
-def map_record(data_type: str, record: Mapping[str, Any],
-               zone: dt.tzinfo = dt.UTC) -> Mapped:
+def map_record(data_type: str, record: Mapping[str, Any], zone: dt.tzinfo = dt.UTC) -> Mapped:
     """The samples and episodes of one record of endpoint ``data_type``.
 
     Raises :class:`RecordProblem` for a malformed record, and for an endpoint

@@ -92,8 +92,11 @@ class CloudRecords:
                 except (json.JSONDecodeError, UnicodeDecodeError):
                     problems.add("line is not JSON", number)
                     continue
-                if not (isinstance(line, Mapping) and isinstance(line.get("record"), Mapping)
-                        and isinstance(line.get("type"), str)):
+                if not (
+                    isinstance(line, Mapping)
+                    and isinstance(line.get("record"), Mapping)
+                    and isinstance(line.get("type"), str)
+                ):
                     problems.add("line is not an object with type and record", number)
                     continue
                 if line.get("provider") != self.provider:
@@ -117,14 +120,19 @@ def _whoop(lines: list[Line], zone: dt.tzinfo) -> Mapper:
 
 #: Per provider: a factory of its mapper (given all lines, for cross-record lookups).
 PROVIDERS: dict[str, Callable[[list[Line], dt.tzinfo], Mapper]] = {
-    cloud_oura.PROVIDER: _oura, cloud_whoop.PROVIDER: _whoop, cloud_fitbit.PROVIDER: _fitbit}
-SOURCES: dict[str, SourceInfo] = {cloud_oura.PROVIDER: RING, cloud_whoop.PROVIDER: WHOOP,
-                                  cloud_fitbit.PROVIDER: FITBIT}
+    cloud_oura.PROVIDER: _oura,
+    cloud_whoop.PROVIDER: _whoop,
+    cloud_fitbit.PROVIDER: _fitbit,
+}
+SOURCES: dict[str, SourceInfo] = {
+    cloud_oura.PROVIDER: RING,
+    cloud_whoop.PROVIDER: WHOOP,
+    cloud_fitbit.PROVIDER: FITBIT,
+}
 CONTEXT_TAGS: dict[str, str] = {cloud_oura.PROVIDER: cloud_oura.CONTEXT_TAG}
 
 
-def _batches(source: SourceInfo, samples: list[Sample],
-             problems: FileProblems) -> Iterator[Item]:
+def _batches(source: SourceInfo, samples: list[Sample], problems: FileProblems) -> Iterator[Item]:
     """Samples grouped by metric, offset and context, bounded and sorted (``vendor.batches``)."""
     groups: dict[tuple[Metric, int | None, str | None], list[Sample]] = {}
     for sample in samples:

@@ -110,8 +110,9 @@ def sleep(record: Mapping[str, Any]) -> Mapped:
         if record.get("nap"):
             mapped.skipped["WHOOP respiratory rate of a nap"] += 1
         else:
-            mapped.samples.append(Sample("respiratory_rate", to_epoch_us(end), rate,
-                                         _offset_s(record.get("timezone_offset"))))
+            mapped.samples.append(
+                Sample("respiratory_rate", to_epoch_us(end), rate, _offset_s(record.get("timezone_offset")))
+            )
     return mapped
 
 
@@ -137,8 +138,7 @@ def recovery(record: Mapping[str, Any], sleep_ends: Mapping[str, Wake]) -> Mappe
     return mapped
 
 
-def map_record(data_type: str, record: Mapping[str, Any],
-               sleep_ends: Mapping[str, Wake]) -> Mapped:
+def map_record(data_type: str, record: Mapping[str, Any], sleep_ends: Mapping[str, Wake]) -> Mapped:
     if data_type == "sleep":
         return sleep(record)
     if data_type == "recovery":

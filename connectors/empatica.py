@@ -82,8 +82,7 @@ def _parse_float(text: str, name: str, number: int, what: str) -> float:
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        raise ConnectorError(name, f"{what} {text.strip()[:40]!r} is not a number",
-                             line=number) from None
+        raise ConnectorError(name, f"{what} {text.strip()[:40]!r} is not a number", line=number) from None
     return value
 
 
@@ -98,13 +97,13 @@ def _text_lines(stream: IO[bytes], name: str) -> Iterator[tuple[int, str]]:
 def _start_us(text: str, name: str) -> int:
     start = _parse_float(text, name, 1, "start time")
     if not _START_RANGE[0] <= start <= _START_RANGE[1]:
-        raise ConnectorError(name, f"start time {text.strip()[:40]!r} is not a Unix time "
-                                   "between 2001 and 2100", line=1)
+        raise ConnectorError(
+            name, f"start time {text.strip()[:40]!r} is not a Unix time between 2001 and 2100", line=1
+        )
     return round(start * 1_000_000)
 
 
-def read_ibi(stream: IO[bytes], name: str, source: SourceInfo,
-             report: ReadReport) -> Iterator[Item]:
+def read_ibi(stream: IO[bytes], name: str, source: SourceInfo, report: ReadReport) -> Iterator[Item]:
     """``rr_interval`` batches from an ``IBI.csv`` stream.
 
     Every row carries its own time (seconds since the start), so a row whose
@@ -115,30 +114,33 @@ def read_ibi(stream: IO[bytes], name: str, source: SourceInfo,
     number, header = next(lines, (1, ""))
     fields = header.split(",")
     if len(fields) != 2 or fields[1].strip().upper() != "IBI":
-        raise ConnectorError(name, f"expected the header '<start>, IBI', found {header[:60]!r}",
-                             line=number)
+        raise ConnectorError(name, f"expected the header '<start>, IBI', found {header[:60]!r}", line=number)
     start_us = _start_us(fields[0], name)
     ts: list[int] = []
     rr: list[float] = []
     for number, line in lines:
         parts = line.split(",")
         if len(parts) != 2:
-            raise ConnectorError(name, f"expected 'seconds, interval', found {line.strip()[:60]!r}",
-                                 line=number)
+            raise ConnectorError(
+                name, f"expected 'seconds, interval', found {line.strip()[:60]!r}", line=number
+            )
         try:
             seconds = float(parts[0])
         except ValueError:
-            raise ConnectorError(name, f"time {parts[0].strip()[:40]!r} is not a number",
-                                 line=number) from None
+            raise ConnectorError(
+                name, f"time {parts[0].strip()[:40]!r} is not a number", line=number
+            ) from None
         if not 0 <= seconds <= MAX_SESSION_S:
-            report.reject("Empatica IBI time not a number or outside the session",
-                          where=f"{name} line {number}")
+            report.reject(
+                "Empatica IBI time not a number or outside the session", where=f"{name} line {number}"
+            )
             continue
         try:
             interval = float(parts[1])
         except ValueError:
-            raise ConnectorError(name, f"interval {parts[1].strip()[:40]!r} is not a number",
-                                 line=number) from None
+            raise ConnectorError(
+                name, f"interval {parts[1].strip()[:40]!r} is not a number", line=number
+            ) from None
         ts.append(start_us + round(seconds * 1_000_000))
         rr.append(interval * 1000)
         if len(rr) >= CHUNK_ROWS:
@@ -148,8 +150,7 @@ def read_ibi(stream: IO[bytes], name: str, source: SourceInfo,
         yield rr_batch(source, np.asarray(ts, np.int64), np.asarray(rr), report)
 
 
-def read_hr(stream: IO[bytes], name: str, source: SourceInfo,
-            report: ReadReport) -> Iterator[Item]:
+def read_hr(stream: IO[bytes], name: str, source: SourceInfo, report: ReadReport) -> Iterator[Item]:
     """``heart_rate`` batches from an ``HR.csv`` stream."""
     lines = _text_lines(stream, name)
     _number, start_text = next(lines, (1, ""))
@@ -157,8 +158,9 @@ def read_hr(stream: IO[bytes], name: str, source: SourceInfo,
     number, rate_text = next(lines, (2, ""))
     rate = _parse_float(rate_text, name, number, "sample rate")
     if not 0 < rate <= MAX_RATE_HZ:
-        raise ConnectorError(name, f"sample rate {rate} Hz is not between 0 and "
-                                   f"{MAX_RATE_HZ} Hz", line=number)
+        raise ConnectorError(
+            name, f"sample rate {rate} Hz is not between 0 and {MAX_RATE_HZ} Hz", line=number
+        )
     index = 0
     values: list[float] = []
     first = 0
@@ -166,8 +168,9 @@ def read_hr(stream: IO[bytes], name: str, source: SourceInfo,
         try:
             values.append(float(line))
         except ValueError:
-            raise ConnectorError(name, f"heart rate {line.strip()[:40]!r} is not a number",
-                                 line=number) from None
+            raise ConnectorError(
+                name, f"heart rate {line.strip()[:40]!r} is not a number", line=number
+            ) from None
         index += 1
         if len(values) >= CHUNK_ROWS:
             yield _hr_batch(source, start_us, rate, first, values, report)
@@ -176,12 +179,14 @@ def read_hr(stream: IO[bytes], name: str, source: SourceInfo,
         yield _hr_batch(source, start_us, rate, first, values, report)
 
 
-def _hr_batch(source: SourceInfo, start_us: int, rate: float, first: int,
-              values: list[float], report: ReadReport) -> SampleBatch:
+def _hr_batch(
+    source: SourceInfo, start_us: int, rate: float, first: int, values: list[float], report: ReadReport
+) -> SampleBatch:
     # Sample times from the index, not by adding 1/rate: no drift over days.
     offsets = np.round(np.arange(first, first + len(values)) * (1_000_000 / rate))
-    return heart_rate_batch(source, start_us + offsets.astype(np.int64),
-                            np.asarray(values, dtype=np.float64), report)
+    return heart_rate_batch(
+        source, start_us + offsets.astype(np.int64), np.asarray(values, dtype=np.float64), report
+    )
 
 
 def session_source(session_name: str) -> SourceInfo:
@@ -189,8 +194,9 @@ def session_source(session_name: str) -> SourceInfo:
     match = _SESSION_NAME.match(session_name)
     if match:
         device = match.group(1).upper()
-        return SourceInfo(key=f"Empatica E4 {device}", name="Empatica E4", kind="watch",
-                          device=f"Empatica E4 {device}")
+        return SourceInfo(
+            key=f"Empatica E4 {device}", name="Empatica E4", kind="watch", device=f"Empatica E4 {device}"
+        )
     return SourceInfo(key="Empatica E4", name="Empatica E4", kind="watch", device="Empatica E4")
 
 
@@ -201,8 +207,7 @@ class EmpaticaE4:
     """Connector for E4 session folders and zips, and lone IBI.csv / HR.csv files."""
 
     name = "empatica_e4"
-    description = ("Empatica E4 session (folder or zip with IBI.csv/HR.csv), "
-                   "or a lone IBI.csv or HR.csv")
+    description = "Empatica E4 session (folder or zip with IBI.csv/HR.csv), or a lone IBI.csv or HR.csv"
 
     def sniff(self, path: Path, head: bytes) -> bool:
         if path.is_dir():
@@ -212,8 +217,7 @@ class EmpaticaE4:
         if head[:4] == b"PK\x03\x04" and archive.is_zip(path):
             try:
                 with zipfile.ZipFile(path) as zipped:
-                    return any(PurePosixPath(n).name.lower() in _READERS
-                               for n in zipped.namelist())
+                    return any(PurePosixPath(n).name.lower() in _READERS for n in zipped.namelist())
             except (zipfile.BadZipFile, OSError):
                 return False
         return False

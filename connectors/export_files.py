@@ -51,8 +51,9 @@ def open_export(path: Path) -> Iterator[list[ExportFile]]:
     """The export's files in name order; a zip stays open while the caller reads."""
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file())
-        yield [ExportFile(p.relative_to(path).as_posix(), str(p), p.stat().st_size,
-                          _opener(p)) for p in files]
+        yield [
+            ExportFile(p.relative_to(path).as_posix(), str(p), p.stat().st_size, _opener(p)) for p in files
+        ]
     elif archive.is_zip(path):
         with archive.open_checked(path) as zipped:
             yield zip_files(zipped, str(path))
@@ -62,9 +63,16 @@ def open_export(path: Path) -> Iterator[list[ExportFile]]:
 
 def zip_files(zipped: zipfile.ZipFile, label: str) -> list[ExportFile]:
     """The regular members of an (already checked) zip as :class:`ExportFile` s."""
-    return [ExportFile(info.filename, f"{label}!{info.filename}", info.file_size,
-                       _member_opener(zipped, info), (zipped, info))
-            for info in sorted(archive.members(zipped), key=lambda i: i.filename)]
+    return [
+        ExportFile(
+            info.filename,
+            f"{label}!{info.filename}",
+            info.file_size,
+            _member_opener(zipped, info),
+            (zipped, info),
+        )
+        for info in sorted(archive.members(zipped), key=lambda i: i.filename)
+    ]
 
 
 def _opener(path: Path) -> Callable[[], IO[bytes]]:
@@ -91,8 +99,10 @@ def list_names(path: Path) -> list[str]:
 def load_json(file: ExportFile) -> Any:
     """The parsed JSON of ``file``; every failure is a ConnectorError naming file and line."""
     if file.size > MAX_JSON_BYTES:
-        raise ConnectorError(file.label, f"JSON file of {file.size} bytes is over the "
-                                         f"{MAX_JSON_BYTES >> 20} MB a single file may hold")
+        raise ConnectorError(
+            file.label,
+            f"JSON file of {file.size} bytes is over the {MAX_JSON_BYTES >> 20} MB a single file may hold",
+        )
     try:
         with file.open() as handle:
             # Never ask for more than the file holds: read(n) allocates n bytes first.
@@ -108,11 +118,11 @@ def parse_json(data: bytes, label: str) -> Any:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise ConnectorError(label, f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-                             line=line) from None
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConnectorError(label, f"not UTF-8 text ({exc.reason} at byte {exc.start})", line=line) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConnectorError(label, f"malformed JSON: {exc.msg} (column {exc.colno})",
-                             line=exc.lineno) from None
+        raise ConnectorError(
+            label, f"malformed JSON: {exc.msg} (column {exc.colno})", line=exc.lineno
+        ) from None

@@ -58,14 +58,26 @@ def open_export(path: Path) -> Iterator[list[ExportFile]]:
         for root, _dirs, names in os.walk(path):
             for name in names:
                 full = Path(root) / name
-                files.append(ExportFile(full.relative_to(path).as_posix(), full.stat().st_size,
-                                        str(full), _file_opener(full)))
+                files.append(
+                    ExportFile(
+                        full.relative_to(path).as_posix(), full.stat().st_size, str(full), _file_opener(full)
+                    )
+                )
         yield sorted(files, key=lambda f: f.path)
     elif archive.is_zip(path):
         with archive.open_checked(path) as zipped:
-            yield sorted((ExportFile(info.filename.replace("\\", "/"), info.file_size,
-                                     f"{path}!{info.filename}", _member_opener(zipped, info))
-                          for info in archive.members(zipped)), key=lambda f: f.path)
+            yield sorted(
+                (
+                    ExportFile(
+                        info.filename.replace("\\", "/"),
+                        info.file_size,
+                        f"{path}!{info.filename}",
+                        _member_opener(zipped, info),
+                    )
+                    for info in archive.members(zipped)
+                ),
+                key=lambda f: f.path,
+            )
     else:
         yield [ExportFile(path.name, path.stat().st_size, str(path), _file_opener(path))]
 

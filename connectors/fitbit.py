@@ -81,14 +81,18 @@ GOOGLE_HEART_RATE = re.compile(r"^heart_rate_\d{4}-\d{2}-\d{2}\.csv$", re.I)
 READINESS = re.compile(r"^daily[_ ]readiness(?: score)?(?: - [\d-]+)?\.csv$", re.I)
 PROFILE = re.compile(r"^profile\.csv$", re.I)
 #: Folder names only a Fitbit export has.
-_FOLDERS = ("global export data/", "heart rate variability/", "stress score/", "/fitbit/",
-            "fitbit/")
+_FOLDERS = ("global export data/", "heart rate variability/", "stress score/", "/fitbit/", "fitbit/")
 
 #: Fitbit sleep levels: ``stages`` logs (wake/light/deep/rem) and ``classic``
 #: logs (asleep/restless/awake). Restless is not counted asleep by Fitbit either.
 SLEEP_LEVELS: dict[str, EpisodeKind] = {
-    "wake": "awake", "light": "asleep_core", "deep": "asleep_deep", "rem": "asleep_rem",
-    "asleep": "asleep", "restless": "awake", "awake": "awake",
+    "wake": "awake",
+    "light": "asleep_core",
+    "deep": "asleep_deep",
+    "rem": "asleep_rem",
+    "asleep": "asleep",
+    "restless": "awake",
+    "awake": "awake",
 }
 _TRUE = ("true", "1", "yes")
 _JSON_ROLES = ("heart_rate", "resting", "sleep")
@@ -97,19 +101,34 @@ _JSON_ROLES = ("heart_rate", "resting", "sleep")
 def file_role(name: str) -> str | None:
     """Which reader handles a file, from its base name; None: not read."""
     base = name.rsplit("/", 1)[-1]
-    for role, pattern in (("heart_rate", HEART_RATE_JSON), ("resting", RESTING_JSON),
-                          ("sleep", SLEEP_JSON), ("hrv_details", HRV_DETAILS),
-                          ("hrv_summary", HRV_SUMMARY), ("stress", STRESS),
-                          ("google_heart_rate", GOOGLE_HEART_RATE), ("readiness", READINESS),
-                          ("profile", PROFILE)):
+    for role, pattern in (
+        ("heart_rate", HEART_RATE_JSON),
+        ("resting", RESTING_JSON),
+        ("sleep", SLEEP_JSON),
+        ("hrv_details", HRV_DETAILS),
+        ("hrv_summary", HRV_SUMMARY),
+        ("stress", STRESS),
+        ("google_heart_rate", GOOGLE_HEART_RATE),
+        ("readiness", READINESS),
+        ("profile", PROFILE),
+    ):
         if pattern.match(base):
             return role
     return None
 
 
 #: Reading order: the profile first (it sets the zone), details before summaries.
-_ORDER = ("profile", "hrv_details", "hrv_summary", "heart_rate", "google_heart_rate",
-          "resting", "sleep", "stress", "readiness")
+_ORDER = (
+    "profile",
+    "hrv_details",
+    "hrv_summary",
+    "heart_rate",
+    "google_heart_rate",
+    "resting",
+    "sleep",
+    "stress",
+    "readiness",
+)
 
 
 def looks_like_fitbit(names: list[str], head: bytes, lone: bool) -> bool:
@@ -127,15 +146,18 @@ def looks_like_fitbit(names: list[str], head: bytes, lone: bool) -> bool:
     lowered = [n.lower() for n in names]
     # Every name but sleep-*.json is Fitbit's own; that one needs a Fitbit folder too.
     return any(folder in name for name in lowered for folder in _FOLDERS) or any(
-        r != "sleep" for r in data_roles)
+        r != "sleep" for r in data_roles
+    )
 
 
 class Fitbit:
     """The Fitbit / Google Takeout connector (see the module docstring)."""
 
     name = "fitbit"
-    description = ("Fitbit export: Google Takeout 'Fitbit' folder or zip, or Google Health "
-                   "CSVs (heart_rate_YYYY-MM-DD.csv, daily_readiness.csv)")
+    description = (
+        "Fitbit export: Google Takeout 'Fitbit' folder or zip, or Google Health "
+        "CSVs (heart_rate_YYYY-MM-DD.csv, daily_readiness.csv)"
+    )
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return looks_like_fitbit(list_names(path), head, is_lone_file(path))
@@ -151,8 +173,9 @@ class Fitbit:
                 else:
                     chosen.append((_ORDER.index(role), file, role))
             if not any(role != "profile" for _order, _file, role in chosen):
-                raise ConnectorError(path, "no Fitbit heart-rate, HRV, sleep, stress or "
-                                           "readiness files in this export")
+                raise ConnectorError(
+                    path, "no Fitbit heart-rate, HRV, sleep, stress or readiness files in this export"
+                )
             chosen.sort(key=lambda entry: (entry[0], entry[1].path))
             report.bytes_total = sum(file.size for _order, file, _role in chosen)
             reader = _Reader(ctx, report)
@@ -180,9 +203,13 @@ class _Reader:
         self.detail_nights: set[str] = set()
         self.handlers: dict[str, Callable[[ExportFile, FileProblems], Iterator[Item]]] = {
             "heart_rate": self._heart_rate_json,
-            "resting": self._resting, "sleep": self._sleep, "hrv_details": self._hrv_details,
-            "hrv_summary": self._hrv_summary, "stress": self._stress,
-            "google_heart_rate": self._google_heart_rate, "readiness": self._readiness,
+            "resting": self._resting,
+            "sleep": self._sleep,
+            "hrv_details": self._hrv_details,
+            "hrv_summary": self._hrv_summary,
+            "stress": self._stress,
+            "google_heart_rate": self._google_heart_rate,
+            "readiness": self._readiness,
         }
 
     # -- the account's time zone ---------------------------------------------------
@@ -194,8 +221,7 @@ class _Reader:
             if column is None:
                 self.report.note(f"profile {file.path} has no timezone column")
             elif (zone := zone_or_none(cell(fields, column))) is None:
-                problems.add(f"unknown time zone {cell(fields, column)[:40]!r} in the profile",
-                             line)
+                problems.add(f"unknown time zone {cell(fields, column)[:40]!r} in the profile", line)
             elif self.zone is None:
                 self.zone = zone
                 self.zone_note = f"times placed in time zone {zone.key} from {file.path}"
@@ -206,10 +232,14 @@ class _Reader:
         if self.zone is None:
             self.zone = zone_or_none(self.ctx_zone)
             if self.zone is None:
-                raise ConnectorError(self.ctx_zone, "unknown time zone given for the import, "
-                                     "and the export has no profile with one")
-            self.zone_note = (f"times placed in time zone {self.zone.key} from the import's "
-                              "zone option (the export has no profile with a usable time zone)")
+                raise ConnectorError(
+                    self.ctx_zone,
+                    "unknown time zone given for the import, and the export has no profile with one",
+                )
+            self.zone_note = (
+                f"times placed in time zone {self.zone.key} from the import's "
+                "zone option (the export has no profile with a usable time zone)"
+            )
         return self.zone
 
     def finish(self) -> None:
@@ -218,31 +248,43 @@ class _Reader:
 
     # -- helpers -------------------------------------------------------------------
 
-    def _local(self, naive_us: np.ndarray, where: np.ndarray, problems: FileProblems
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _local(
+        self, naive_us: np.ndarray, where: np.ndarray, problems: FileProblems
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """UTC µs, offsets and a keep-mask for wall-clock times in the account zone."""
         placed = localize(naive_us, self.local_zone)
         if placed.in_gap.any():
-            problems.add("local time that does not exist (daylight-saving gap)",
-                         int(where[np.flatnonzero(placed.in_gap)[0]]),
-                         int(placed.in_gap.sum()))
+            problems.add(
+                "local time that does not exist (daylight-saving gap)",
+                int(where[np.flatnonzero(placed.in_gap)[0]]),
+                int(placed.in_gap.sum()),
+            )
         if placed.folds_resolved:
-            self.report.note("repeated local hour (daylight saving) placed in its second "
-                             "pass by file order", placed.folds_resolved)
+            self.report.note(
+                "repeated local hour (daylight saving) placed in its second pass by file order",
+                placed.folds_resolved,
+            )
         if placed.ambiguous_unresolved:
-            self.report.note("repeated local hour (daylight saving) read as its first "
-                             "occurrence", placed.ambiguous_unresolved)
+            self.report.note(
+                "repeated local hour (daylight saving) read as its first occurrence",
+                placed.ambiguous_unresolved,
+            )
         return placed.utc_us, placed.offset_s, ~placed.in_gap
 
-    def _naive_batches(self, metric: Metric, texts: list[str], values: list[float],
-                       where: list[int], layout: Layout, problems: FileProblems
-                       ) -> Iterator[Item]:
+    def _naive_batches(
+        self,
+        metric: Metric,
+        texts: list[str],
+        values: list[float],
+        where: list[int],
+        layout: Layout,
+        problems: FileProblems,
+    ) -> Iterator[Item]:
         """Samples timed by local wall-clock strings (an explicit offset is honoured)."""
         us, offsets, ok = parse_instants(texts, layout, require_offset=False)
         rows = np.asarray(where)
         if not ok.all():
-            problems.add("unparseable date", int(rows[np.flatnonzero(~ok)[0]]),
-                         int((~ok).sum()))
+            problems.add("unparseable date", int(rows[np.flatnonzero(~ok)[0]]), int((~ok).sum()))
         us, offsets, rows = us[ok], offsets[ok], rows[ok]
         value = np.asarray(values, np.float64)[ok]
         naive = offsets == NO_OFFSET
@@ -263,14 +305,27 @@ class _Reader:
             return dt.datetime.strptime(text[:8], "%m/%d/%y").date()
         return dt.date.fromisoformat(text[:10])
 
-    def _daily(self, metric: Metric, days: list[dt.date], values: list[float],
-               where: list[int], problems: FileProblems) -> Iterator[Item]:
+    def _daily(
+        self,
+        metric: Metric,
+        days: list[dt.date],
+        values: list[float],
+        where: list[int],
+        problems: FileProblems,
+    ) -> Iterator[Item]:
         """Daily values at noon of their date in the account zone."""
         if not days:
             return
         placed = [noon_us(day, self.local_zone) for day in days]
-        yield from batches(SOURCE, metric, np.array([p[0] for p in placed]), np.array(values),
-                           np.array([p[1] for p in placed]), problems, where)
+        yield from batches(
+            SOURCE,
+            metric,
+            np.array([p[0] for p in placed]),
+            np.array(values),
+            np.array([p[1] for p in placed]),
+            problems,
+            where,
+        )
 
     # -- Global Export Data (JSON) ------------------------------------------------------
 
@@ -283,15 +338,13 @@ class _Reader:
                 text = record["dateTime"]
                 value = float(record["value"]["bpm"])
             except (KeyError, TypeError, ValueError):
-                problems.add("heart-rate record without dateTime and value.bpm",
-                             f"record {index}")
+                problems.add("heart-rate record without dateTime and value.bpm", f"record {index}")
                 continue
             texts.append(text if isinstance(text, str) else "")
             values.append(value)
             where.append(index)
             if len(texts) >= CHUNK:
-                yield from self._naive_batches("heart_rate", texts, values, where, MDY,
-                                               problems)
+                yield from self._naive_batches("heart_rate", texts, values, where, MDY, problems)
                 texts, values, where = [], [], []
         if texts:
             yield from self._naive_batches("heart_rate", texts, values, where, MDY, problems)
@@ -306,8 +359,7 @@ class _Reader:
                 value = float(inner["value"]) if inner.get("value") is not None else 0.0
                 date_text = inner.get("date")
             except (KeyError, TypeError, ValueError, AttributeError):
-                problems.add("resting-heart-rate record without value.value",
-                             f"record {index}")
+                problems.add("resting-heart-rate record without value.value", f"record {index}")
                 continue
             if value == 0 or not date_text:
                 # Fitbit writes a value of 0 (and no date) for days it could not compute.
@@ -331,8 +383,7 @@ class _Reader:
                 stage_seconds = [float(s["seconds"]) for s in stages]
                 stage_levels = [str(s["level"]) for s in stages]
             except (KeyError, TypeError, ValueError, AttributeError):
-                problems.add("sleep log without startTime, endTime and levels.data",
-                             f"record {index}")
+                problems.add("sleep log without startTime, endTime and levels.data", f"record {index}")
                 continue
             texts = [start_text, *stage_times, end_text]
             naive, tails, ok = parse_civil([t if isinstance(t, str) else "" for t in texts], ISO)
@@ -341,19 +392,19 @@ class _Reader:
                 continue
             placed = localize(naive, self.local_zone)
             if placed.in_gap.any():
-                problems.add("local time that does not exist (daylight-saving gap)",
-                             f"record {index}")
+                problems.add("local time that does not exist (daylight-saving gap)", f"record {index}")
                 continue
             if placed.folds_resolved:
-                self.report.note("repeated local hour (daylight saving) placed in its "
-                                 "second pass by file order", placed.folds_resolved)
+                self.report.note(
+                    "repeated local hour (daylight saving) placed in its second pass by file order",
+                    placed.folds_resolved,
+                )
             utc = placed.utc_us
             if utc[-1] <= utc[0]:
                 problems.add("sleep log ends before it starts", f"record {index}")
                 continue
             yield Episode(SOURCE, "in_bed", from_epoch_us(utc[0]), from_epoch_us(utc[-1]))
-            for stage, (level, seconds) in enumerate(zip(stage_levels, stage_seconds,
-                                                         strict=True), start=1):
+            for stage, (level, seconds) in enumerate(zip(stage_levels, stage_seconds, strict=True), start=1):
                 kind = SLEEP_LEVELS.get(level.lower())
                 if kind is None:
                     problems.add(f"unknown sleep level {level[:20]!r}", f"record {index}")
@@ -362,14 +413,14 @@ class _Reader:
                     problems.add("sleep stage with impossible seconds", f"record {index}")
                     continue
                 begin = int(utc[stage])
-                yield Episode(SOURCE, kind, from_epoch_us(begin),
-                              from_epoch_us(begin + round(seconds * 1_000_000)))
+                yield Episode(
+                    SOURCE, kind, from_epoch_us(begin), from_epoch_us(begin + round(seconds * 1_000_000))
+                )
             short = (record.get("levels") or {}).get("shortData") or []
             if short:
                 # Short wakes (3 minutes or less) overlaid on the stages: they
                 # overlap the stage episodes above, so they are not stored.
-                self.report.skip("Fitbit sleep shortData entry (short wake inside a stage)",
-                                 len(short))
+                self.report.skip("Fitbit sleep shortData entry (short wake inside a stage)", len(short))
 
     # -- CSV sections --------------------------------------------------------------
 
@@ -377,8 +428,7 @@ class _Reader:
         match = HRV_DETAILS.match(file.name)
         if match:
             self.detail_nights.add(match.group(1))
-        yield from self._csv_series(file, problems, "hrv_rmssd", ("timestamp",),
-                                    ("rmssd",), ISO, naive=True)
+        yield from self._csv_series(file, problems, "hrv_rmssd", ("timestamp",), ("rmssd",), ISO, naive=True)
 
     def _hrv_summary(self, file: ExportFile, problems: FileProblems) -> Iterator[Item]:
         texts: list[str] = []
@@ -415,8 +465,11 @@ class _Reader:
         columns: tuple[int, int, int | None] | None = None
         for header, line, fields in csv_rows(file):
             if columns is None:
-                columns = (header.require("DATE"), header.require("STRESS_SCORE"),
-                           header.find("CALCULATION_FAILED"))
+                columns = (
+                    header.require("DATE"),
+                    header.require("STRESS_SCORE"),
+                    header.find("CALCULATION_FAILED"),
+                )
             failed = cell(fields, columns[2]).lower() in _TRUE
             try:
                 score = number(cell(fields, columns[1]))
@@ -443,9 +496,12 @@ class _Reader:
         columns: tuple[int, int] | None = None
         for header, line, fields in csv_rows(file):
             if columns is None:
-                columns = (header.require("timestamp", "date", "day"),
-                           header.require("readiness score", "readiness_score_value",
-                                        "readiness score value", "score"))
+                columns = (
+                    header.require("timestamp", "date", "day"),
+                    header.require(
+                        "readiness score", "readiness_score_value", "readiness score value", "score"
+                    ),
+                )
             try:
                 score = number(cell(fields, columns[1]))
             except ValueError:
@@ -464,12 +520,21 @@ class _Reader:
         yield from self._daily("vendor_readiness", days, values, where, problems)
 
     def _google_heart_rate(self, file: ExportFile, problems: FileProblems) -> Iterator[Item]:
-        yield from self._csv_series(file, problems, "heart_rate", ("timestamp",),
-                                    ("beats per minute", "bpm"), ISO, naive=False)
+        yield from self._csv_series(
+            file, problems, "heart_rate", ("timestamp",), ("beats per minute", "bpm"), ISO, naive=False
+        )
 
-    def _csv_series(self, file: ExportFile, problems: FileProblems, metric: Metric,
-                    time_names: tuple[str, ...], value_names: tuple[str, ...], layout: Layout,
-                    *, naive: bool) -> Iterator[Item]:
+    def _csv_series(
+        self,
+        file: ExportFile,
+        problems: FileProblems,
+        metric: Metric,
+        time_names: tuple[str, ...],
+        value_names: tuple[str, ...],
+        layout: Layout,
+        *,
+        naive: bool,
+    ) -> Iterator[Item]:
         """A ``time,value`` series; ``naive`` times are local, otherwise an offset is required."""
         texts: list[str] = []
         values: list[float] = []
@@ -490,22 +555,30 @@ class _Reader:
             values.append(value)
             where.append(line)
             if len(texts) >= CHUNK:
-                yield from self._series_chunk(metric, texts, values, where, layout, naive,
-                                              problems)
+                yield from self._series_chunk(metric, texts, values, where, layout, naive, problems)
                 texts, values, where = [], [], []
         if texts:
             yield from self._series_chunk(metric, texts, values, where, layout, naive, problems)
 
-    def _series_chunk(self, metric: Metric, texts: list[str], values: list[float],
-                      where: list[int], layout: Layout, naive: bool,
-                      problems: FileProblems) -> Iterator[Item]:
+    def _series_chunk(
+        self,
+        metric: Metric,
+        texts: list[str],
+        values: list[float],
+        where: list[int],
+        layout: Layout,
+        naive: bool,
+        problems: FileProblems,
+    ) -> Iterator[Item]:
         if naive:
             yield from self._naive_batches(metric, texts, values, where, layout, problems)
             return
         us, offsets, ok = parse_instants(texts, layout, require_offset=True)
         rows = np.asarray(where)
         if not ok.all():
-            problems.add("timestamp without a UTC offset or unparseable",
-                         int(rows[np.flatnonzero(~ok)[0]]), int((~ok).sum()))
-        yield from batches(SOURCE, metric, us[ok], np.asarray(values)[ok], offsets[ok],
-                           problems, rows[ok])
+            problems.add(
+                "timestamp without a UTC offset or unparseable",
+                int(rows[np.flatnonzero(~ok)[0]]),
+                int((~ok).sum()),
+            )
+        yield from batches(SOURCE, metric, us[ok], np.asarray(values)[ok], offsets[ok], problems, rows[ok])

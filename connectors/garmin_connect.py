@@ -77,17 +77,31 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "spo2": (50.0, 100.0),
 }
 HEALTH_METRICS: dict[str, Metric] = {
-    "HRV": "hrv_rmssd", "HR": "resting_heart_rate", "RESPIRATION": "respiratory_rate",
+    "HRV": "hrv_rmssd",
+    "HR": "resting_heart_rate",
+    "RESPIRATION": "respiratory_rate",
     "SPO2": "spo2",
 }
 SLEEP_LEVELS = {0: "asleep_deep", 1: "asleep_core", 2: "asleep_rem", 3: "awake"}
 
-DAILY = SourceInfo(key="garmin_connect:daily_summary", name="Garmin Connect daily summary",
-                   kind="watch", device="Garmin watch (daily values computed by Garmin Connect)")
-HEALTH = SourceInfo(key="garmin_connect:health_status", name="Garmin Connect health status",
-                    kind="watch", device="Garmin watch (overnight values computed by Garmin)")
-SLEEP = SourceInfo(key="garmin_connect:sleep", name="Garmin Connect sleep", kind="watch",
-                   device="Garmin watch (sleep computed by Garmin Connect)")
+DAILY = SourceInfo(
+    key="garmin_connect:daily_summary",
+    name="Garmin Connect daily summary",
+    kind="watch",
+    device="Garmin watch (daily values computed by Garmin Connect)",
+)
+HEALTH = SourceInfo(
+    key="garmin_connect:health_status",
+    name="Garmin Connect health status",
+    kind="watch",
+    device="Garmin watch (overnight values computed by Garmin)",
+)
+SLEEP = SourceInfo(
+    key="garmin_connect:sleep",
+    name="Garmin Connect sleep",
+    kind="watch",
+    device="Garmin watch (sleep computed by Garmin Connect)",
+)
 
 
 def file_kind(name: str) -> str | None:
@@ -108,8 +122,9 @@ def file_kind(name: str) -> str | None:
 def _is_export_root(folder: Path) -> bool:
     """``folder`` is ``DI_CONNECT`` or holds it: DI-Connect-* service folders inside."""
     for candidate in (folder, folder / "DI_CONNECT"):
-        if candidate.is_dir() and any(c.is_dir() and c.name.startswith("DI-Connect-")
-                                      for c in candidate.iterdir()):
+        if candidate.is_dir() and any(
+            c.is_dir() and c.name.startswith("DI-Connect-") for c in candidate.iterdir()
+        ):
             return True
     return False
 
@@ -118,8 +133,10 @@ class GarminConnect:
     """The Garmin Connect account export connector (see the module docstring)."""
 
     name = "garmin_connect"
-    description = ("Garmin Connect account export (the zip or its DI_CONNECT folder): daily "
-                   "summaries, sleep, health status and the FIT files of every activity")
+    description = (
+        "Garmin Connect account export (the zip or its DI_CONNECT folder): daily "
+        "summaries, sleep, health status and the FIT files of every activity"
+    )
     #: The nested FIT zips are read here, through the FIT decoder.
     reads_inside = ("garmin_fit",)
 
@@ -127,9 +144,10 @@ class GarminConnect:
         if path.is_dir():
             return _is_export_root(path)
         if archive.is_zip(path):
-            return any("DI-Connect-" in name and file_kind(name) in ("uds", "sleep", "health",
-                                                                     "fit_zip")
-                       for name in list_names(path))
+            return any(
+                "DI-Connect-" in name and file_kind(name) in ("uds", "sleep", "health", "fit_zip")
+                for name in list_names(path)
+            )
         return file_kind(path.name) in ("uds", "sleep", "health") and head.lstrip()[:1] == b"["
 
     @requires_data
@@ -137,8 +155,7 @@ class GarminConnect:
         try:
             localtime.zone(ctx.tz)
         except ValueError as exc:
-            raise ConnectorError(path, f"{exc}: Garmin daily values need the person's "
-                                       "zone") from None
+            raise ConnectorError(path, f"{exc}: Garmin daily values need the person's zone") from None
         with open_export(path) as files:
             wanted = []
             for file in files:
@@ -208,8 +225,7 @@ class _Reader:
                     self.report.skip("uploaded-files zip member that is not a .fit file")
                     continue
                 if info.file_size > MAX_MEMBER_BYTES:
-                    raise ConnectorError(label, f"{info.file_size} bytes is too large for a "
-                                                "FIT file")
+                    raise ConnectorError(label, f"{info.file_size} bytes is too large for a FIT file")
                 try:
                     with inner.open(info) as member:
                         data = member.read()
@@ -230,8 +246,9 @@ class _Reader:
                 if wall is not None:
                     offset = round((wall - start) / 1_000_000 / 900) * 900
                 if abs(offset) > localtime.MAX_OFFSET_S:
-                    self.report.reject("Garmin day whose local time is over 14 h from GMT",
-                                       where=f"{label} ({record})")
+                    self.report.reject(
+                        "Garmin day whose local time is over 14 h from GMT", where=f"{label} ({record})"
+                    )
                     return None
                 return start, offset
         date = day.get("calendarDate")
@@ -240,8 +257,7 @@ class _Reader:
         try:
             midnight = dt.date.fromisoformat(str(date)[:10])
         except ValueError:
-            self.report.reject("Garmin day without a readable calendarDate",
-                               where=f"{label} ({record})")
+            self.report.reject("Garmin day without a readable calendarDate", where=f"{label} ({record})")
             return None
         wall_us = np.array([(midnight - dt.date(1970, 1, 1)).days * 86_400_000_000])
         utc_us, offsets_s, exists = localtime.to_utc(wall_us, self.tz)
@@ -266,16 +282,15 @@ class _Reader:
             stress = day.get("allDayStress")
             if isinstance(stress, dict):
                 for aggregate in stress.get("aggregatorList") or []:
-                    kind = str(aggregate.get("type", "")).upper() if isinstance(
-                        aggregate, dict) else ""
+                    kind = str(aggregate.get("type", "")).upper() if isinstance(aggregate, dict) else ""
                     if kind != "TOTAL":
-                        self.report.skip(f"Garmin stress aggregate {kind or '?'} "
-                                         "(part of the day's TOTAL)")
+                        self.report.skip(f"Garmin stress aggregate {kind or '?'} (part of the day's TOTAL)")
                         continue
                     value = aggregate.get("averageStressLevel")
                     if isinstance(value, (int, float)) and value < 0:
-                        self.report.reject("Garmin stress sentinel (negative: not enough data)",
-                                           where=f"{label} ({record})")
+                        self.report.reject(
+                            "Garmin stress sentinel (negative: not enough data)", where=f"{label} ({record})"
+                        )
                     elif value is not None:
                         series.add("vendor_stress", start, value, self.report, label, record)
             if day.get("bodyBattery") is not None:
@@ -287,8 +302,7 @@ class _Reader:
         for index, day in enumerate(days):
             record = f"day {index}"
             if not isinstance(day, dict) or not isinstance(day.get("metrics"), list):
-                raise ConnectorError(label, "expected a day object with a metrics list",
-                                     record=record)
+                raise ConnectorError(label, "expected a day object with a metrics list", record=record)
             start = self._day_start(day, label, record)
             if start is None:
                 continue
@@ -324,8 +338,11 @@ class _Reader:
                 yield Episode(SLEEP, "asleep", start, end)
                 continue
             for level in levels:
-                stage = SLEEP_LEVELS.get(int(level.get("activityLevel", -1))) if isinstance(
-                    level, dict) and isinstance(level.get("activityLevel"), (int, float)) else None
+                stage = (
+                    SLEEP_LEVELS.get(int(level.get("activityLevel", -1)))
+                    if isinstance(level, dict) and isinstance(level.get("activityLevel"), (int, float))
+                    else None
+                )
                 begin = _moment(level.get("startGMT")) if isinstance(level, dict) else None
                 finish = _moment(level.get("endGMT")) if isinstance(level, dict) else None
                 if stage is None or begin is None or finish is None or finish < begin:
@@ -350,8 +367,7 @@ def _moment(value: Any) -> dt.datetime | None:
         if not isinstance(value, str):
             return None
         moment = dt.datetime.fromisoformat(value)
-        return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else (
-            localtime.possible_offset(moment))
+        return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else (localtime.possible_offset(moment))
     except (ValueError, OverflowError, OSError):  # NaN, year 300000, +25:00
         return None
 
@@ -362,8 +378,9 @@ class _Series:
     def __init__(self) -> None:
         self.values: dict[Metric, list[tuple[int, int, float]]] = defaultdict(list)
 
-    def add(self, metric: Metric, start: tuple[int, int], value: Any, report: ReadReport,
-            label: str, record: str) -> None:
+    def add(
+        self, metric: Metric, start: tuple[int, int], value: Any, report: ReadReport, label: str, record: str
+    ) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             report.reject(f"Garmin {metric} is not a number", where=f"{label} ({record})")
             return
@@ -375,10 +392,12 @@ class _Series:
             ts = table[:, 0].astype(np.int64)
             offsets = table[:, 1].astype(np.int64)
             values = table[:, 2]
-            ok = keep_within(values, BOUNDS[metric], f"{metric} out of physiological bounds",
-                             report, metric=metric)
+            ok = keep_within(
+                values, BOUNDS[metric], f"{metric} out of physiological bounds", report, metric=metric
+            )
             for offset in np.unique(offsets[ok]):
                 same = ok & (offsets == offset)
                 order = np.argsort(ts[same], kind="stable")
-                yield SampleBatch(source, metric, ts[same][order], values[same][order],
-                                  utc_offset_s=int(offset))
+                yield SampleBatch(
+                    source, metric, ts[same][order], values[same][order], utc_offset_s=int(offset)
+                )

@@ -115,8 +115,11 @@ def _own_fields(message: fitdecode.FitDataMessage) -> dict[int, Any]:
     for data in message.fields:
         if data.field_def is not None and data.field_def.is_dev:
             continue  # developer (Connect IQ) fields have their own numbering
-        number = data.field_def.def_num if data.field_def is not None else (
-            TIMESTAMP if data.field is not None and data.field.def_num == TIMESTAMP else None)
+        number = (
+            data.field_def.def_num
+            if data.field_def is not None
+            else (TIMESTAMP if data.field is not None and data.field.def_num == TIMESTAMP else None)
+        )
         if number is not None and number not in values:
             values[number] = data.raw_value
     return values
@@ -125,8 +128,7 @@ def _own_fields(message: fitdecode.FitDataMessage) -> dict[int, Any]:
 def _field_value(message: fitdecode.FitDataMessage, number: int) -> Any:
     """fitdecode's decoded value (names for enums, e.g. ``garmin_product``)."""
     for data in message.fields:
-        if (data.field_def is not None and not data.field_def.is_dev
-                and data.field_def.def_num == number):
+        if data.field_def is not None and not data.field_def.is_dev and data.field_def.def_num == number:
             return data.value
     return None
 
@@ -149,20 +151,31 @@ class _Device:
         ident = f"sn{self.serial}" if self.serial else self.product.replace(" ", "_")
         label = f"{self.manufacturer.title()} {self.product}"
         serial = f" serial {self.serial}" if self.serial else ""
-        return SourceInfo(key=f"fit:{self.manufacturer}:{ident}", name=label, kind=kind,
-                          device=f"{self.manufacturer} {self.product}{serial}")
+        return SourceInfo(
+            key=f"fit:{self.manufacturer}:{ident}",
+            name=label,
+            kind=kind,
+            device=f"{self.manufacturer} {self.product}{serial}",
+        )
 
 
-def _device(message: fitdecode.FitDataMessage, raw: dict[int, Any],
-            manufacturer_field: int, product_field: int, serial_field: int,
-            name_field: int) -> _Device:
+def _device(
+    message: fitdecode.FitDataMessage,
+    raw: dict[int, Any],
+    manufacturer_field: int,
+    product_field: int,
+    serial_field: int,
+    name_field: int,
+) -> _Device:
     maker = _field_value(message, manufacturer_field)
     product = raw.get(name_field) and _field_value(message, name_field)
     product = product or _field_value(message, product_field)
     serial = raw.get(serial_field)
-    return _Device(manufacturer=str(maker if maker is not None else "unknown").lower(),
-                   product=str(product if product is not None else "unknown").replace("_", " "),
-                   serial=serial if isinstance(serial, int) and serial else None)
+    return _Device(
+        manufacturer=str(maker if maker is not None else "unknown").lower(),
+        product=str(product if product is not None else "unknown").replace("_", " "),
+        serial=serial if isinstance(serial, int) and serial else None,
+    )
 
 
 def _sensor_kind(device: _Device, creator: _Device | None) -> SourceKind:
@@ -196,7 +209,8 @@ class _FileState:
     hr_event: int | None = None
     # (role, metric) -> ([Unix us], [values]); role "creator", "sensor" or "hrm"
     series: dict[tuple[str, Metric], tuple[list[int], list[float]]] = field(
-        default_factory=lambda: defaultdict(lambda: ([], [])))
+        default_factory=lambda: defaultdict(lambda: ([], []))
+    )
 
     def add(self, role: str, metric: Metric, ts_us: int, value: float) -> None:
         times, values = self.series[(role, metric)]
@@ -211,12 +225,21 @@ class _Decoder:
         self.state = state
         self.report = report
         self.handlers = {
-            FILE_ID: self._file_id, DEVICE_INFO: self._device_info, EVENT: self._event,
-            RECORD: self._record, ACTIVITY: self._local_time, MONITORING_INFO: self._local_time,
-            MONITORING: self._monitoring, HRV: self._hrv, HR: self._hr,
-            MONITORING_HR_DATA: self._resting_hr, STRESS_LEVEL: self._stress,
-            RESPIRATION_RATE: self._respiration, HRV_STATUS_SUMMARY: self._hrv_summary,
-            HRV_VALUE: self._hrv_value, RAW_BBI: self._raw_bbi,
+            FILE_ID: self._file_id,
+            DEVICE_INFO: self._device_info,
+            EVENT: self._event,
+            RECORD: self._record,
+            ACTIVITY: self._local_time,
+            MONITORING_INFO: self._local_time,
+            MONITORING: self._monitoring,
+            HRV: self._hrv,
+            HR: self._hr,
+            MONITORING_HR_DATA: self._resting_hr,
+            STRESS_LEVEL: self._stress,
+            RESPIRATION_RATE: self._respiration,
+            HRV_STATUS_SUMMARY: self._hrv_summary,
+            HRV_VALUE: self._hrv_value,
+            RAW_BBI: self._raw_bbi,
         }
 
     def message(self, message: fitdecode.FitDataMessage) -> None:
@@ -259,8 +282,11 @@ class _Decoder:
         if index == 0 and self.state.creator is None:
             self.state.creator = _device(message, raw, 2, 4, 3, 27)
             return
-        heart_rate = (kind == _BLE_HEART_RATE if source_type == _SOURCE_BLE
-                      else kind == _ANT_HEART_RATE and source_type != _SOURCE_LOCAL)
+        heart_rate = (
+            kind == _BLE_HEART_RATE
+            if source_type == _SOURCE_BLE
+            else kind == _ANT_HEART_RATE and source_type != _SOURCE_LOCAL
+        )
         if heart_rate and self.state.sensor is None:
             self.state.sensor = _device(message, raw, 2, 4, 3, 27)
 
@@ -343,8 +369,9 @@ class _Decoder:
         packed = raw.get(10)
         if packed is not None:
             if self.state.hr_event is None:
-                self.report.reject("FIT hr beat times before any anchoring event_timestamp",
-                                   len(unpack_12bit(packed)))
+                self.report.reject(
+                    "FIT hr beat times before any anchoring event_timestamp", len(unpack_12bit(packed))
+                )
                 return
             counter, events = self.state.hr_event, []
             for low in unpack_12bit(packed):
@@ -353,8 +380,7 @@ class _Decoder:
         if not events:
             return
         if self.state.hr_anchor is None:
-            self.report.reject("FIT hr beat times before any anchoring event_timestamp",
-                               len(events))
+            self.report.reject("FIT hr beat times before any anchoring event_timestamp", len(events))
             return
         anchor_us, anchor_event = self.state.hr_anchor
         previous = self.state.hr_event
@@ -413,8 +439,7 @@ class _Decoder:
             floor_us = fit_time_us(state.floor_s)
             if state.beat_clock_us < floor_us - RESYNC_TOLERANCE_S * 1_000_000:
                 state.beat_clock_us = floor_us
-                self.report.note("FIT hrv beat clock re-anchored to the file clock "
-                                 "after lost beats")
+                self.report.note("FIT hrv beat clock re-anchored to the file clock after lost beats")
         low, high = RR_BOUNDS_MS
         for value_ms in values:
             if low <= value_ms <= high:
@@ -452,8 +477,11 @@ class _Decoder:
         """(time, quality, gap) lists from the packed ``data`` or the plain arrays."""
         packed = [d for d in _as_list(raw.get(1)) if d is not None]
         if packed:
-            return ([d & 0x3FFF for d in packed], [(d >> 14) & 1 for d in packed],
-                    [(d >> 15) & 1 for d in packed])
+            return (
+                [d & 0x3FFF for d in packed],
+                [(d >> 14) & 1 for d in packed],
+                [(d >> 15) & 1 for d in packed],
+            )
         return _as_list(raw.get(2)), _as_list(raw.get(3)), _as_list(raw.get(4))
 
     # -- the watch's own scores -------------------------------------------------
@@ -500,15 +528,21 @@ def _batches(state: _FileState, report: ReadReport) -> Iterator[SampleBatch]:
     creator = state.creator or _Device("unknown", "unknown device", None)
     sources = {"creator": creator.source("watch")}
     sensor = state.sensor
-    sources["sensor"] = (sensor.source(_sensor_kind(sensor, state.creator)) if sensor
-                         else sources["creator"])
+    sources["sensor"] = sensor.source(_sensor_kind(sensor, state.creator)) if sensor else sources["creator"]
     # ``hr`` messages only ever hold an HRM strap's stored beats (the watch
     # could not receive them live, as when swimming). When device_info does
     # not name the strap, it is still a strap: keyed by the watch it paired with.
     watch = sources["creator"]
-    sources["hrm"] = sources["sensor"] if sensor else SourceInfo(
-        key=f"{watch.key}:hrm", name=f"HRM paired with {watch.name}", kind="chest_strap",
-        device=f"heart-rate strap paired with {watch.device}")
+    sources["hrm"] = (
+        sources["sensor"]
+        if sensor
+        else SourceInfo(
+            key=f"{watch.key}:hrm",
+            name=f"HRM paired with {watch.name}",
+            kind="chest_strap",
+            device=f"heart-rate strap paired with {watch.device}",
+        )
+    )
     for (role, metric), (times, values) in sorted(state.series.items()):
         stamps = np.asarray(times, dtype=np.int64)
         order = np.argsort(stamps, kind="stable")
@@ -520,12 +554,14 @@ def _batches(state: _FileState, report: ReadReport) -> Iterator[SampleBatch]:
         elif metric == "heart_rate":
             yield heart_rate_batch(source, ts, value, report, state.utc_offset_s)
         elif metric == "resting_heart_rate":
-            ok = keep_within(value, HEART_RATE_BOUNDS_BPM,
-                             "resting_heart_rate out of physiological bounds", report)
+            ok = keep_within(
+                value, HEART_RATE_BOUNDS_BPM, "resting_heart_rate out of physiological bounds", report
+            )
             yield SampleBatch(source, metric, ts[ok], value[ok], state.utc_offset_s)
         elif metric == "respiratory_rate":
-            ok = keep_within(value, RESPIRATION_BOUNDS,
-                             "respiratory_rate out of physiological bounds", report)
+            ok = keep_within(
+                value, RESPIRATION_BOUNDS, "respiratory_rate out of physiological bounds", report
+            )
             yield SampleBatch(source, metric, ts[ok], value[ok], state.utc_offset_s)
         else:
             yield SampleBatch(source, metric, ts, value, state.utc_offset_s)
@@ -538,8 +574,9 @@ def decode_fit(stream: IO[bytes], name: str, report: ReadReport) -> Iterator[Sam
     the file is truncated, fails its CRC, or is not FIT at all.
     """
     state: _FileState | None = None
-    with fitdecode.FitReader(stream, check_crc=fitdecode.CrcCheck.RAISE,
-                             error_handling=fitdecode.ErrorHandling.RAISE) as reader:
+    with fitdecode.FitReader(
+        stream, check_crc=fitdecode.CrcCheck.RAISE, error_handling=fitdecode.ErrorHandling.RAISE
+    ) as reader:
         for frame in _frames(reader, name):
             if isinstance(frame, fitdecode.FitHeader):
                 previous = state
@@ -575,13 +612,21 @@ def _frames(reader: fitdecode.FitReader, name: str) -> Iterator[Any]:
             frame = next(frames)
         except StopIteration:
             return
-        except (fitdecode.FitError, struct.error, EOFError, AssertionError, ValueError,
-                TypeError, IndexError, KeyError, OverflowError) as exc:
+        except (
+            fitdecode.FitError,
+            struct.error,
+            EOFError,
+            AssertionError,
+            ValueError,
+            TypeError,
+            IndexError,
+            KeyError,
+            OverflowError,
+        ) as exc:
             offset = getattr(exc, "offset", None)
             where = f"byte {offset}" if offset is not None else None
             problem = str(exc) or "a record runs past the file's declared data size"
-            raise ConnectorError(name, f"not a readable FIT file: {problem}",
-                                 record=where) from exc
+            raise ConnectorError(name, f"not a readable FIT file: {problem}", record=where) from exc
         yield frame
 
 
@@ -605,9 +650,11 @@ def _no_fit_problem(zipped: zipfile.ZipFile) -> str:
     nested = [i.filename for i in archive.members(zipped, ".zip")]
     if nested:
         # The whole account export (nested zips included) is garmin_connect's.
-        return ("no .fit files at the top level of this zip; a Garmin Connect export keeps "
-                f"them in nested zips such as {nested[0]!r}: import the whole export as "
-                "garmin_connect (detected without --format)")
+        return (
+            "no .fit files at the top level of this zip; a Garmin Connect export keeps "
+            f"them in nested zips such as {nested[0]!r}: import the whole export as "
+            "garmin_connect (detected without --format)"
+        )
     return "no .fit files in this zip"
 
 
@@ -628,8 +675,7 @@ class GarminFit:
                     names = zipped.namelist()
             except (zipfile.BadZipFile, OSError):
                 return False
-            return any(n.lower().endswith(".fit") or n.startswith(GARMIN_EXPORT_PREFIX)
-                       for n in names)
+            return any(n.lower().endswith(".fit") or n.startswith(GARMIN_EXPORT_PREFIX) for n in names)
         return False
 
     @requires_data
@@ -661,15 +707,18 @@ class GarminFit:
             fits = list(archive.members(zipped, ".fit"))
             if not fits:
                 raise ConnectorError(path, _no_fit_problem(zipped))
-            report.skip("zip member that is not a .fit file",
-                        sum(1 for i in zipped.infolist() if not i.is_dir()) - len(fits))
+            report.skip(
+                "zip member that is not a .fit file",
+                sum(1 for i in zipped.infolist() if not i.is_dir()) - len(fits),
+            )
             report.bytes_total = sum(i.file_size for i in fits)
             done = 0
             for info in fits:
                 name = f"{path}!{info.filename}"
                 if info.file_size > MAX_MEMBER_BYTES:
-                    raise ConnectorError(name, f"member of {info.file_size} bytes is too large "
-                                               "for a FIT file")
+                    raise ConnectorError(
+                        name, f"member of {info.file_size} bytes is too large for a FIT file"
+                    )
                 # FIT files are small; fitdecode wants a seekable stream.
                 try:
                     with zipped.open(info) as member:

@@ -75,21 +75,31 @@ CHUNK_ROWS = 50_000
 #: The widest offset any zone uses (UTC+14 / UTC-12); beyond it is a misread.
 MAX_OFFSET_S = 14 * 3600
 #: Health Connect ``SleepSessionRecord.STAGE_TYPE_*`` values.
-SLEEP_STAGES: dict[int, str] = {1: "awake", 2: "asleep", 4: "asleep_core", 5: "asleep_deep",
-                                6: "asleep_rem", 7: "awake"}
+SLEEP_STAGES: dict[int, str] = {
+    1: "awake",
+    2: "asleep",
+    4: "asleep_core",
+    5: "asleep_deep",
+    6: "asleep_rem",
+    7: "awake",
+}
 SLEEP_STAGES_NOT_READ = {0: "unknown", 3: "out of bed"}
 #: Health Connect ``Device.TYPE_*`` values.
-DEVICE_KINDS: dict[int, SourceKind] = {1: "watch", 2: "phone", 4: "ring", 6: "watch",
-                                       7: "chest_strap"}
+DEVICE_KINDS: dict[int, SourceKind] = {1: "watch", 2: "phone", 4: "ring", 6: "watch", 7: "chest_strap"}
 BOUNDS: dict[str, tuple[float, float]] = {
     "heart_rate": HEART_RATE_BOUNDS_BPM,
     "resting_heart_rate": HEART_RATE_BOUNDS_BPM,
     "hrv_rmssd": (1.0, 1000.0),
 }
 #: Tables read here; with the bookkeeping tables, not counted as skipped.
-READ_TABLES = {"heart_rate_record_table", "heart_rate_record_series_table",
-               "resting_heart_rate_record_table", "heart_rate_variability_rmssd_record_table",
-               "sleep_session_record_table", "sleep_stages_table"}
+READ_TABLES = {
+    "heart_rate_record_table",
+    "heart_rate_record_series_table",
+    "resting_heart_rate_record_table",
+    "heart_rate_variability_rmssd_record_table",
+    "sleep_session_record_table",
+    "sleep_stages_table",
+}
 #: Only a Health Connect database has this table and at least one record table.
 MARKER_TABLE = "application_info_table"
 
@@ -105,8 +115,7 @@ class _Point:
 
 POINTS = (
     _Point("resting_heart_rate_record_table", "beats_per_minute", "resting_heart_rate"),
-    _Point("heart_rate_variability_rmssd_record_table", "heart_rate_variability_millis",
-           "hrv_rmssd"),
+    _Point("heart_rate_variability_rmssd_record_table", "heart_rate_variability_millis", "hrv_rmssd"),
 )
 
 
@@ -180,8 +189,9 @@ def _has_health_connect_tables(path: Path) -> bool:
     try:
         connection = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
         try:
-            tables = {row[0] for row in connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            tables = {
+                row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
         finally:
             connection.close()
     except (sqlite3.Error, OSError):
@@ -193,14 +203,16 @@ def _connect(path: Path, label: str) -> sqlite3.Connection:
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
     try:
         connection = sqlite3.connect(uri, uri=True)
-        tables = {row[0] for row in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.DatabaseError as exc:
         raise ConnectorError(label, f"not a readable SQLite database: {exc}") from exc
     if MARKER_TABLE not in tables or not tables & READ_TABLES:
         connection.close()
-        raise ConnectorError(label, f"an SQLite database, but not a Health Connect export "
-                                    f"(no {MARKER_TABLE} and heart-rate or sleep tables)")
+        raise ConnectorError(
+            label,
+            f"an SQLite database, but not a Health Connect export "
+            f"(no {MARKER_TABLE} and heart-rate or sleep tables)",
+        )
     return connection
 
 
@@ -209,8 +221,10 @@ class _Reader:
         self.db = connection
         self.label = label
         self.report = report
-        self.tables = {row[0] for row in self._query(
-            "sqlite_master", "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        self.tables = {
+            row[0]
+            for row in self._query("sqlite_master", "SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
         self.apps = self._apps()
         self.devices = self._devices()
         self._sources: dict[tuple[int | None, int | None], SourceInfo] = {}
@@ -241,8 +255,9 @@ class _Reader:
         present = self._columns(table)
         missing = [c for c in columns if c not in present]
         if missing:
-            raise ConnectorError(self.label, f"table {table} lacks the column(s) "
-                                             f"{', '.join(missing)}", record=table)
+            raise ConnectorError(
+                self.label, f"table {table} lacks the column(s) {', '.join(missing)}", record=table
+            )
         return present
 
     # -- sources --------------------------------------------------------------------
@@ -250,8 +265,10 @@ class _Reader:
     def _apps(self) -> dict[int, tuple[str, str]]:
         columns = self._require(MARKER_TABLE, "row_id", "package_name")
         name = "app_name" if "app_name" in columns else "package_name"
-        return {row[0]: (str(row[1]), str(row[2] or row[1])) for row in self._query(
-            MARKER_TABLE, f"SELECT row_id, package_name, {name} FROM {MARKER_TABLE}")}
+        return {
+            row[0]: (str(row[1]), str(row[2] or row[1]))
+            for row in self._query(MARKER_TABLE, f"SELECT row_id, package_name, {name} FROM {MARKER_TABLE}")
+        }
 
     def _devices(self) -> dict[int, tuple[str, int | None]]:
         if "device_info_table" not in self.tables:
@@ -262,8 +279,7 @@ class _Reader:
         model = "model" if "model" in columns else "NULL"
         sql = f"SELECT row_id, {maker}, {model}, {kind or 'NULL'} FROM device_info_table"
         devices = {}
-        for row_id, manufacturer, device_model, device_type in self._query(
-                "device_info_table", sql):
+        for row_id, manufacturer, device_model, device_type in self._query("device_info_table", sql):
             label = " ".join(str(p) for p in (manufacturer, device_model) if p)
             devices[row_id] = (label, int(device_type) if isinstance(device_type, int) else None)
         return devices
@@ -277,7 +293,10 @@ class _Reader:
             kind = DEVICE_KINDS.get(device_type, "unknown") if device_type else "unknown"
             found = SourceInfo(
                 key=f"health_connect:{package}" + (f" [{device}]" if device else ""),
-                name=app_name, kind=kind, device=device or None)
+                name=app_name,
+                kind=kind,
+                device=device or None,
+            )
             self._sources[key] = found
         return found
 
@@ -304,18 +323,20 @@ class _Reader:
         the record's columns on every sample.
         """
         records = self._require("heart_rate_record_table", "row_id")
-        self._require("heart_rate_record_series_table", "parent_key", "epoch_millis",
-                      "beats_per_minute")
+        self._require("heart_rate_record_series_table", "parent_key", "epoch_millis", "beats_per_minute")
         offset = "start_zone_offset" if "start_zone_offset" in records else "NULL"
         app = "app_info_id" if "app_info_id" in records else "NULL"
         device = "device_info_id" if "device_info_id" in records else "NULL"
-        parts = [_as_table(rows, 4) for rows in self._chunks(
-            "heart_rate_record_table", f"SELECT row_id, {offset}, {app}, {device} "
-            "FROM heart_rate_record_table ORDER BY row_id")]
+        parts = [
+            _as_table(rows, 4)
+            for rows in self._chunks(
+                "heart_rate_record_table",
+                f"SELECT row_id, {offset}, {app}, {device} FROM heart_rate_record_table ORDER BY row_id",
+            )
+        ]
         table = np.concatenate(parts) if parts else np.zeros((0, 4))
         record_ids = table[:, 0]
-        sql = ("SELECT parent_key, epoch_millis, beats_per_minute "
-               "FROM heart_rate_record_series_table")
+        sql = "SELECT parent_key, epoch_millis, beats_per_minute FROM heart_rate_record_series_table"
         for rows in self._chunks("heart_rate_record_series_table", sql):
             series = _as_table(rows, 3)
             parent = series[:, 0]
@@ -324,10 +345,11 @@ class _Reader:
             if not found.all():
                 self.report.reject(
                     "Health Connect heart-rate sample without its record",
-                    int(np.count_nonzero(~found)), where=f"{self.label} (heart_rate_record_"
-                    f"series_table, parent_key {rows[int(np.argmin(found))][0]})")
-            placed = np.column_stack([series[found, 1], series[found, 2],
-                                      table[at[found], 1:4]])
+                    int(np.count_nonzero(~found)),
+                    where=f"{self.label} (heart_rate_record_"
+                    f"series_table, parent_key {rows[int(np.argmin(found))][0]})",
+                )
+            placed = np.column_stack([series[found, 1], series[found, 2], table[at[found], 1:4]])
             yield from self._batches("heart_rate", placed, "heart_rate_record_series_table")
 
     def _points(self, point: _Point) -> Iterator[Item]:
@@ -339,23 +361,27 @@ class _Reader:
         for rows in self._chunks(point.table, sql):
             yield from self._batches(point.metric, _as_table(rows, 5), point.table)
 
-    def _batches(self, metric: Metric, table_rows: np.ndarray,
-                 table: str) -> Iterator[SampleBatch]:
+    def _batches(self, metric: Metric, table_rows: np.ndarray, table: str) -> Iterator[SampleBatch]:
         """Rows of (millis, value, zone offset s, app id, device id; NULL as NaN) as batches."""
         where = f"{self.label} ({table})"
         millis, values, offsets = table_rows[:, 0], table_rows[:, 1], table_rows[:, 2]
         ok = np.isfinite(millis)
-        self.report.reject(f"Health Connect {metric} without a time",
-                           int(ok.size - np.count_nonzero(ok)), where=where)
+        self.report.reject(
+            f"Health Connect {metric} without a time", int(ok.size - np.count_nonzero(ok)), where=where
+        )
         known_offset = np.isfinite(offsets)
         bad_offset = ok & known_offset & ((np.abs(offsets) > MAX_OFFSET_S) | (offsets % 900 != 0))
-        self.report.reject(f"Health Connect {metric} with an impossible zone offset",
-                           int(np.count_nonzero(bad_offset)), where=where)
+        self.report.reject(
+            f"Health Connect {metric} with an impossible zone offset",
+            int(np.count_nonzero(bad_offset)),
+            where=where,
+        )
         ok &= ~bad_offset
         low, high = BOUNDS[metric]
         in_bounds = np.isfinite(values) & (values >= low) & (values <= high)
-        self.report.reject(f"{metric} out of physiological bounds",
-                           int(np.count_nonzero(ok & ~in_bounds)), where=where)
+        self.report.reject(
+            f"{metric} out of physiological bounds", int(np.count_nonzero(ok & ~in_bounds)), where=where
+        )
         ok &= in_bounds
         ts = (millis[ok] * 1000).astype(np.int64)
         values, offsets = values[ok], offsets[ok]
@@ -373,29 +399,35 @@ class _Reader:
             order = np.argsort(ts[same], kind="stable")
             app, device, code = (key >> 40) - 1, ((key >> 8) & ((1 << 32) - 1)) - 1, key & 0xFF
             source = self.source(None if app < 0 else app, None if device < 0 else device)
-            yield SampleBatch(source, metric, ts[same][order], values[same][order],
-                              utc_offset_s=None if code == 0 else int((code - 57) * 900))
+            yield SampleBatch(
+                source,
+                metric,
+                ts[same][order],
+                values[same][order],
+                utc_offset_s=None if code == 0 else int((code - 57) * 900),
+            )
 
     def _sleep(self) -> Iterator[Item]:
-        sessions = self._require("sleep_session_record_table", "row_id", "start_time",
-                                 "end_time")
+        sessions = self._require("sleep_session_record_table", "row_id", "start_time", "end_time")
         app = "app_info_id" if "app_info_id" in sessions else "NULL"
         device = "device_info_id" if "device_info_id" in sessions else "NULL"
         staged: set[int] = set()
         if "sleep_stages_table" in self.tables:
-            self._require("sleep_stages_table", "parent_key", "stage_start_time",
-                          "stage_end_time", "stage_type")
-            sql = ("SELECT st.parent_key, st.stage_start_time, st.stage_end_time, st.stage_type, "
-                   f"{'s.' + app if app != 'NULL' else app}, "
-                   f"{'s.' + device if device != 'NULL' else device}, s.row_id "
-                   "FROM sleep_stages_table st "
-                   "LEFT JOIN sleep_session_record_table s ON s.row_id = st.parent_key")
+            self._require(
+                "sleep_stages_table", "parent_key", "stage_start_time", "stage_end_time", "stage_type"
+            )
+            sql = (
+                "SELECT st.parent_key, st.stage_start_time, st.stage_end_time, st.stage_type, "
+                f"{'s.' + app if app != 'NULL' else app}, "
+                f"{'s.' + device if device != 'NULL' else device}, s.row_id "
+                "FROM sleep_stages_table st "
+                "LEFT JOIN sleep_session_record_table s ON s.row_id = st.parent_key"
+            )
             for row in self._query("sleep_stages_table", sql):
                 parent, start, end, stage_type, app_id, device_id, session = row
                 where = f"{self.label} (sleep_stages_table, parent_key {parent})"
                 if session is None:
-                    self.report.reject("Health Connect sleep stage without its session",
-                                       where=where)
+                    self.report.reject("Health Connect sleep stage without its session", where=where)
                     continue
                 staged.add(parent)
                 kind = SLEEP_STAGES.get(stage_type) if isinstance(stage_type, int) else None
@@ -406,21 +438,19 @@ class _Reader:
                 episode = self._episode(kind, start, end, app_id, device_id, where)
                 if episode is not None:
                     yield episode
-        sql = (f"SELECT row_id, start_time, end_time, {app}, {device} "
-               "FROM sleep_session_record_table")
-        for row_id, start, end, app_id, device_id in self._query(
-                "sleep_session_record_table", sql):
+        sql = f"SELECT row_id, start_time, end_time, {app}, {device} FROM sleep_session_record_table"
+        for row_id, start, end, app_id, device_id in self._query("sleep_session_record_table", sql):
             if row_id in staged:
                 continue
             where = f"{self.label} (sleep_session_record_table, row_id {row_id})"
             episode = self._episode("asleep", start, end, app_id, device_id, where)
             if episode is not None:
-                self.report.note("Health Connect sleep session without stages: one asleep "
-                                 "episode")
+                self.report.note("Health Connect sleep session without stages: one asleep episode")
                 yield episode
 
-    def _episode(self, kind: str, start: object, end: object, app_id: object,
-                 device_id: object, where: str) -> Episode | None:
+    def _episode(
+        self, kind: str, start: object, end: object, app_id: object, device_id: object, where: str
+    ) -> Episode | None:
         if not isinstance(start, int) or not isinstance(end, int):
             self.report.reject("Health Connect sleep without a start and end time", where=where)
             return None
@@ -430,8 +460,9 @@ class _Reader:
         if not (_MILLIS_RANGE[0] <= start and end < _MILLIS_RANGE[1]):
             self.report.reject("Health Connect sleep time outside 1970-2200", where=where)
             return None
-        source = self.source(app_id if isinstance(app_id, int) else None,
-                             device_id if isinstance(device_id, int) else None)
+        source = self.source(
+            app_id if isinstance(app_id, int) else None, device_id if isinstance(device_id, int) else None
+        )
         return Episode(source, kind, _instant(start), _instant(end))  # type: ignore[arg-type]
 
 
@@ -442,8 +473,7 @@ def _as_table(rows: list[tuple], width: int) -> np.ndarray:
     except (TypeError, ValueError):
         pass
     # SQLite is loosely typed: text that is not a number, or a blob, becomes NaN.
-    return np.array([[_number(cell) for cell in row] for row in rows],
-                    dtype=np.float64).reshape(-1, width)
+    return np.array([[_number(cell) for cell in row] for row in rows], dtype=np.float64).reshape(-1, width)
 
 
 def _number(value: object) -> float:
@@ -460,4 +490,3 @@ _MILLIS_RANGE = (0, 7_258_118_400_000)
 
 def _instant(millis: int) -> dt.datetime:
     return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(milliseconds=millis)
-

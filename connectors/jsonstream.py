@@ -57,18 +57,22 @@ class _Cursor:
         try:
             text = self.decoder.decode(data, final=self.eof)
         except UnicodeDecodeError as exc:
-            raise ConnectorError(self.file.label, f"not UTF-8 text ({exc.reason})",
-                                 line=self.line + self.buf.count("\n")) from None
+            raise ConnectorError(
+                self.file.label, f"not UTF-8 text ({exc.reason})", line=self.line + self.buf.count("\n")
+            ) from None
         self.line += self.buf.count("\n", 0, self.pos)
-        self.buf = self.buf[self.pos:] + text
+        self.buf = self.buf[self.pos :] + text
         self.pos = 0
         return bool(text) or not self.eof
 
     def fail(self, problem: str, at: int | None = None) -> ConnectorError:
         at = self.pos if at is None else at
-        return ConnectorError(self.file.label, problem,
-                              line=self.line + self.buf.count("\n", 0, at),
-                              record=f"record {self.records + 1}" if self.records else None)
+        return ConnectorError(
+            self.file.label,
+            problem,
+            line=self.line + self.buf.count("\n", 0, at),
+            record=f"record {self.records + 1}" if self.records else None,
+        )
 
     def peek(self) -> str:
         """The next non-space character ('' at end of file), without consuming it."""
@@ -82,8 +86,11 @@ class _Cursor:
     def expect(self, char: str) -> None:
         found = self.peek()
         if found != char:
-            raise self.fail("truncated JSON: the file ends early" if not found
-                            else f"malformed JSON: expected {char!r}, found {found!r}")
+            raise self.fail(
+                "truncated JSON: the file ends early"
+                if not found
+                else f"malformed JSON: expected {char!r}, found {found!r}"
+            )
         self.pos += 1
 
     def value(self) -> Any:
@@ -100,8 +107,9 @@ class _Cursor:
                 obj, end = self.json.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as exc:
                 if len(self.buf) - self.pos > MAX_RECORD_CHARS:
-                    raise self.fail(f"malformed JSON or a record over {MAX_RECORD_CHARS} "
-                                    f"characters: {exc.msg}", exc.pos) from None
+                    raise self.fail(
+                        f"malformed JSON or a record over {MAX_RECORD_CHARS} characters: {exc.msg}", exc.pos
+                    ) from None
                 if self.fill():
                     continue
                 raise self.fail(f"truncated or malformed JSON: {exc.msg}", exc.pos) from None

@@ -24,8 +24,9 @@ MAX_LINE_BYTES = 1 << 20
 CHUNK_BYTES = 1 << 16
 
 
-def numbered_lines(handle: IO[bytes], label: str | Path, *, first_line: int = 1,
-                   max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes, int]]:
+def numbered_lines(
+    handle: IO[bytes], label: str | Path, *, first_line: int = 1, max_line_bytes: int = MAX_LINE_BYTES
+) -> Iterator[tuple[int, bytes, int]]:
     """``(line number, line without its ending, bytes consumed so far)`` for each line.
 
     Blank lines are yielded too, so numbers match what an editor shows.
@@ -68,8 +69,11 @@ def read_chunk(handle: IO[bytes], label: str | Path, size: int) -> bytes:
 
 
 def _too_long(label: str | Path, number: int, limit: int) -> ConnectorError:
-    return ConnectorError(label, f"line longer than {limit} bytes: not a text export "
-                                 "(or its line endings are not recognised)", line=number)
+    return ConnectorError(
+        label,
+        f"line longer than {limit} bytes: not a text export (or its line endings are not recognised)",
+        line=number,
+    )
 
 
 def decode_line(raw: bytes, label: str | Path, number: int, *, first: bool) -> str:
@@ -83,8 +87,9 @@ def decode_line(raw: bytes, label: str | Path, number: int, *, first: bool) -> s
     except UnicodeDecodeError as exc:
         raise ConnectorError(label, _not_utf8(raw, exc), line=number) from None
     if "\x00" in text:
-        raise ConnectorError(label, "NUL byte in a text line (UTF-16 text or binary data, "
-                                    "not a UTF-8 export)", line=number)
+        raise ConnectorError(
+            label, "NUL byte in a text line (UTF-16 text or binary data, not a UTF-8 export)", line=number
+        )
     return text
 
 

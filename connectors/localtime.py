@@ -75,8 +75,7 @@ def place_wall_clock(moment: dt.datetime, zone: ZoneInfo, name: str) -> dt.datet
     """``moment`` (naive) in ``zone``; :class:`LocalTimeGap` when the zone skips it."""
     aware = moment.replace(tzinfo=zone)
     if aware.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != moment:
-        raise LocalTimeGap(f"local time {moment.isoformat()} does not exist in {name} "
-                           "(daylight-saving gap)")
+        raise LocalTimeGap(f"local time {moment.isoformat()} does not exist in {name} (daylight-saving gap)")
     return aware
 
 
@@ -170,14 +169,15 @@ def tail_parts(tail: str) -> tuple[int, int | None]:
     if match:
         digits = match.group(1)
         fraction_us = int((digits + "000000")[:6])
-        rest = rest[match.end():]
+        rest = rest[match.end() :]
     if not rest:
         return fraction_us, None
     return fraction_us, parse_offset(rest)
 
 
-def parse_instants(texts: list[str], layout: Layout, *, require_offset: bool
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def parse_instants(
+    texts: list[str], layout: Layout, *, require_offset: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Times with optional fraction and offset: (µs, offset s or INT_MIN, ok).
 
     With an offset the µs are UTC; without, naive wall clock (offset INT_MIN).
@@ -235,7 +235,7 @@ def localize(naive_us: np.ndarray, zone: ZoneInfo) -> Localized:
         for run in runs:
             steps = np.flatnonzero(np.diff(naive_us[run]) < 0)
             if steps.size:
-                later = run[steps[0] + 1:]
+                later = run[steps[0] + 1 :]
                 offsets[later] = off1[later]
                 resolved += later.size
             else:
@@ -259,8 +259,7 @@ def zone_or_none(name: str | None) -> ZoneInfo | None:
 
 
 #: ``YYYY-MM-DDThh:mm`` with optional seconds and fraction, nothing after.
-_WALL_CLOCK = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?")
+_WALL_CLOCK = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?")
 
 
 @functools.lru_cache(maxsize=64)
@@ -300,8 +299,9 @@ def _wall_clock_shaped(texts: list[str]) -> np.ndarray:
     """
     array = np.asarray(texts)
     if array.dtype.kind != "U" or array.ndim != 1 or array.dtype.itemsize // 4 < 16:
-        return np.array([isinstance(t, str) and _WALL_CLOCK.fullmatch(t) is not None
-                         for t in texts], dtype=bool)
+        return np.array(
+            [isinstance(t, str) and _WALL_CLOCK.fullmatch(t) is not None for t in texts], dtype=bool
+        )
     width = array.dtype.itemsize // 4
     codes = array.view(np.uint32).reshape(len(texts), width)
     length = np.count_nonzero(codes, axis=1)
@@ -311,8 +311,11 @@ def _wall_clock_shaped(texts: list[str]) -> np.ndarray:
         return codes[:, index] == ord(symbol) if index < width else np.zeros(len(texts), bool)
 
     ok = char(4, "-") & char(7, "-") & char(10, "T") & char(13, ":")
-    ok &= (length == 16) | ((length == 19) & char(16, ":")) | (
-        (length >= 21) & (length <= 26) & char(16, ":") & char(19, "."))
+    ok &= (
+        (length == 16)
+        | ((length == 19) & char(16, ":"))
+        | ((length >= 21) & (length <= 26) & char(16, ":") & char(19, "."))
+    )
     digit = (codes >= ord("0")) & (codes <= ord("9"))
     separator = np.isin(position, (4, 7, 10, 13, 16, 19))
     inside = position[None, :] < length[:, None]

@@ -66,8 +66,12 @@ RING = SourceInfo(key="oura:ring", name="Oura Ring", kind="ring", device="Oura r
 
 RecordKind = Literal["heart_rate", "sleep", "daily_readiness"]
 #: ``sleep_phase_5_min`` digits (Oura API v2 documentation).
-SLEEP_PHASES: dict[str, EpisodeKind] = {"1": "asleep_deep", "2": "asleep_core",
-                                        "3": "asleep_rem", "4": "awake"}
+SLEEP_PHASES: dict[str, EpisodeKind] = {
+    "1": "asleep_deep",
+    "2": "asleep_core",
+    "3": "asleep_rem",
+    "4": "awake",
+}
 PHASE_SECONDS = 300
 
 
@@ -107,9 +111,14 @@ def record_kind(record: Mapping[str, Any]) -> RecordKind | None:
     if "bedtime_start" in record and "bedtime_end" in record:
         return "sleep"
     contributors = record.get("contributors")
-    if "score" in record and "day" in record and (
+    if (
+        "score" in record
+        and "day" in record
+        and (
             "temperature_deviation" in record
-            or (isinstance(contributors, Mapping) and "hrv_balance" in contributors)):
+            or (isinstance(contributors, Mapping) and "hrv_balance" in contributors)
+        )
+    ):
         return "daily_readiness"
     return None
 
@@ -153,8 +162,9 @@ def heart_rate_sample(record: Mapping[str, Any]) -> Sample:
     if bpm is None:
         raise RecordProblem("missing bpm")
     context = record.get("source")
-    return Sample("heart_rate", to_epoch_us(moment), bpm, _offset_s(moment),
-                  str(context) if context else None)
+    return Sample(
+        "heart_rate", to_epoch_us(moment), bpm, _offset_s(moment), str(context) if context else None
+    )
 
 
 def series_samples(series: Any, metric: Metric, name: str, mapped: Mapped) -> int:
@@ -223,8 +233,9 @@ def sleep_period(record: Mapping[str, Any], source: SourceInfo = RING) -> Mapped
     return mapped
 
 
-def _phases(phases: Any, start: dt.datetime, end: dt.datetime, source: SourceInfo,
-            mapped: Mapped) -> Iterator[Episode]:
+def _phases(
+    phases: Any, start: dt.datetime, end: dt.datetime, source: SourceInfo, mapped: Mapped
+) -> Iterator[Episode]:
     """Runs of equal digits in ``sleep_phase_5_min``, each 5 minutes, from ``bedtime_start``."""
     if not phases:
         return
@@ -259,8 +270,7 @@ def readiness_sample(record: Mapping[str, Any], zone: dt.tzinfo = dt.UTC) -> Sam
     return Sample("vendor_readiness", ts_us, score, offset)
 
 
-def map_record(record: Mapping[str, Any], zone: dt.tzinfo = dt.UTC,
-               source: SourceInfo = RING) -> Mapped:
+def map_record(record: Mapping[str, Any], zone: dt.tzinfo = dt.UTC, source: SourceInfo = RING) -> Mapped:
     """Any supported API v2 record; an unsupported one is counted as skipped.
 
     Raises :class:`RecordProblem` for a record of a known kind that is malformed.
@@ -280,14 +290,22 @@ def map_record(record: Mapping[str, Any], zone: dt.tzinfo = dt.UTC,
 # -- files ------------------------------------------------------------------------------
 
 #: CSV files of the Oura export read, by normalised base name.
-CSV_NAMES = ("heartrate.csv", "heart_rate.csv", "sleepmodel.csv", "sleep.csv",
-             "dailyreadiness.csv", "daily_readiness.csv")
+CSV_NAMES = (
+    "heartrate.csv",
+    "heart_rate.csv",
+    "sleepmodel.csv",
+    "sleep.csv",
+    "dailyreadiness.csv",
+    "daily_readiness.csv",
+)
 #: The columns that make a row of each CSV file a record of its kind.
 CSV_REQUIRED: dict[str, tuple[str, ...]] = {
-    "heartrate.csv": ("timestamp", "bpm"), "heart_rate.csv": ("timestamp", "bpm"),
-    "sleepmodel.csv": ("bedtime_start", "bedtime_end"), "sleep.csv": ("bedtime_start",
-                                                                      "bedtime_end"),
-    "dailyreadiness.csv": ("day", "score"), "daily_readiness.csv": ("day", "score"),
+    "heartrate.csv": ("timestamp", "bpm"),
+    "heart_rate.csv": ("timestamp", "bpm"),
+    "sleepmodel.csv": ("bedtime_start", "bedtime_end"),
+    "sleep.csv": ("bedtime_start", "bedtime_end"),
+    "dailyreadiness.csv": ("day", "score"),
+    "daily_readiness.csv": ("day", "score"),
 }
 _JSON_MARKERS = (b'"bedtime_start"', b'"hrv_balance"', b'"sleep_phase_5_min"')
 _HR_MARKER = re.compile(rb'"bpm"\s*:.*?"source"\s*:', re.S)
@@ -303,8 +321,11 @@ def looks_like_oura(path: Path, head: bytes) -> bool:
             return _oura_json_head(head)
         if name in CSV_NAMES:
             first = head.split(b"\n", 1)[0].lower()
-            return (b"bedtime_start" in first or b"contributors" in first
-                    or (b"bpm" in first and b"source" in first))
+            return (
+                b"bedtime_start" in first
+                or b"contributors" in first
+                or (b"bpm" in first and b"source" in first)
+            )
         return False
     if any(n.rsplit("/", 1)[-1] in ("sleepmodel.csv", "dailyreadiness.csv") for n in lowered):
         return True
@@ -343,8 +364,7 @@ class _Batcher:
 
     def add(self, samples: list[Sample]) -> None:
         for sample in samples:
-            self.waiting.setdefault((sample.metric, sample.utc_offset_s, sample.context),
-                                    []).append(sample)
+            self.waiting.setdefault((sample.metric, sample.utc_offset_s, sample.context), []).append(sample)
         self.count += len(samples)
 
     def flush(self, problems: FileProblems) -> Iterator[Item]:
@@ -426,8 +446,12 @@ def _csv_records(file: ExportFile) -> Iterator[tuple[int, str | None, Any]]:
         yield line, None, record
 
 
-def _map_file(records: Iterator[tuple[int, str | None, Any]], zone: dt.tzinfo,
-              problems: FileProblems, report: ReadReport) -> Iterator[Item]:
+def _map_file(
+    records: Iterator[tuple[int, str | None, Any]],
+    zone: dt.tzinfo,
+    problems: FileProblems,
+    report: ReadReport,
+) -> Iterator[Item]:
     batcher = _Batcher()
     for where, _key, record in records:
         if not isinstance(record, Mapping):

@@ -106,8 +106,11 @@ def _file_source(path: Path, name: str, kind: SourceKind = "unknown") -> SourceI
 
 def _require_start(path: Path, ctx: ReadContext) -> dt.datetime:
     if ctx.start is None:
-        raise ConnectorError(path, "this file has no absolute times: give the recording's "
-                                   "start time (--start ISO8601, or start= in the API)")
+        raise ConnectorError(
+            path,
+            "this file has no absolute times: give the recording's "
+            "start time (--start ISO8601, or start= in the API)",
+        )
     if ctx.start.tzinfo is None:
         try:
             return place_wall_clock(ctx.start, zone(ctx.tz), ctx.tz)
@@ -155,8 +158,9 @@ class RrText:
             except ValueError:
                 if number == 1 and not values:
                     continue  # a header line
-                raise ConnectorError(path, f"expected one RR interval, found {line[:60]!r}",
-                                     line=number) from None
+                raise ConnectorError(
+                    path, f"expected one RR interval, found {line[:60]!r}", line=number
+                ) from None
             numbers.append(number)
             if len(values) >= CHUNK_LINES:
                 yield clock.batch(values, numbers, path, source, report)
@@ -174,8 +178,9 @@ class _BeatClock:
         self.clock_ms = 0.0
         self.broken = False
 
-    def batch(self, values: list[float], numbers: list[int], path: Path, source: SourceInfo,
-              report: ReadReport) -> SampleBatch:
+    def batch(
+        self, values: list[float], numbers: list[int], path: Path, source: SourceInfo, report: ReadReport
+    ) -> SampleBatch:
         rr = np.asarray(values, dtype=np.float64)
         self.factor = self.factor or _seconds_or_ms(rr)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -190,8 +195,9 @@ class _BeatClock:
             self.broken = True
             report.reject(CLOCK_BROKEN, where=f"{path} line {numbers[first]}")
             if first + 1 < count:
-                report.reject(AFTER_CLOCK_BROKEN, count - first - 1,
-                              where=f"{path} line {numbers[first + 1]}")
+                report.reject(
+                    AFTER_CLOCK_BROKEN, count - first - 1, where=f"{path} line {numbers[first + 1]}"
+                )
             rr_ms = rr_ms[:first]
             if not first:
                 return _no_beats(source)
@@ -219,8 +225,7 @@ class _CsvConnector:
         lines = head.lstrip(b"\xef\xbb\xbf").splitlines()
         return bool(lines) and bool(self.header_pattern.match(lines[0].strip().lower()))
 
-    def rows(self, path: Path, report: ReadReport
-             ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    def rows(self, path: Path, report: ReadReport) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
         """The header (lower case) and an iterator of ``(line number, fields)``."""
         lines = _numbered_lines(path, report)
         try:
@@ -230,16 +235,16 @@ class _CsvConnector:
         names = [h.strip().strip('"').lower() for h in header.split(self.delimiter)]
         return names, self._fields(path, lines)
 
-    def _fields(self, path: Path, lines: Iterator[tuple[int, str]]
-                ) -> Iterator[tuple[int, list[str]]]:
+    def _fields(self, path: Path, lines: Iterator[tuple[int, str]]) -> Iterator[tuple[int, list[str]]]:
         for number, line in lines:
             try:
                 fields = next(csv.reader([line], delimiter=self.delimiter), [])
             except csv.Error as exc:
                 raise ConnectorError(path, f"malformed CSV: {exc}", line=number) from None
             if len(fields) < 2:
-                raise ConnectorError(path, f"expected {self.delimiter!r}-separated fields, "
-                                           f"found {line[:60]!r}", line=number)
+                raise ConnectorError(
+                    path, f"expected {self.delimiter!r}-separated fields, found {line[:60]!r}", line=number
+                )
             yield number, fields
 
 
@@ -260,8 +265,9 @@ class RrCsv(_CsvConnector):
             try:
                 rr_value = _as_float(fields[1])
             except ValueError:
-                raise ConnectorError(path, f"RR value {fields[1][:30]!r} is not a number",
-                                     line=number) from None
+                raise ConnectorError(
+                    path, f"RR value {fields[1][:30]!r} is not a number", line=number
+                ) from None
             try:
                 ts.append(self._time_us(path, fields[0], ctx, number))
             except LocalTimeGap:
@@ -285,8 +291,9 @@ class RrCsv(_CsvConnector):
         return _seconds_or_ms(np.asarray(rr, dtype=np.float64))
 
     @staticmethod
-    def _batch(ts: list[int], rr: list[float], factor: float, source: SourceInfo,
-               report: ReadReport) -> SampleBatch:
+    def _batch(
+        ts: list[int], rr: list[float], factor: float, source: SourceInfo, report: ReadReport
+    ) -> SampleBatch:
         with np.errstate(over="ignore", invalid="ignore"):
             rr_ms = np.asarray(rr, dtype=np.float64) * factor
         return rr_batch(source, np.asarray(ts, dtype=np.int64), rr_ms, report)
@@ -300,11 +307,15 @@ class RrCsv(_CsvConnector):
         except LocalTimeGap:
             raise
         except (ValueError, OverflowError):
-            raise ConnectorError(path, f"time {text[:40]!r} is neither ISO 8601 nor seconds",
-                                 line=number) from None
+            raise ConnectorError(
+                path, f"time {text[:40]!r} is neither ISO 8601 nor seconds", line=number
+            ) from None
         if not math.isfinite(seconds) or abs(seconds) > _MAX_RELATIVE_S:
-            raise ConnectorError(path, f"time {text[:40]!r}: seconds since the start must be "
-                                       "a finite number within a century", line=number)
+            raise ConnectorError(
+                path,
+                f"time {text[:40]!r}: seconds since the start must be a finite number within a century",
+                line=number,
+            )
         return to_epoch_us(_require_start(path, ctx)) + round(seconds * 1_000_000)
 
 
@@ -339,16 +350,18 @@ class HeartRateCsv(_CsvConnector):
             try:
                 value = _as_float(fields[1])
             except ValueError:
-                raise ConnectorError(path, f"bpm {fields[1][:30]!r} is not a number",
-                                     line=number) from None
+                raise ConnectorError(path, f"bpm {fields[1][:30]!r} is not a number", line=number) from None
             try:
                 ts.append(_timestamp_us(fields[0], ctx.tz))
             except LocalTimeGap:
                 report.reject(_gap_reason(ctx.tz), where=f"{path} line {number}")
                 continue
             except (ValueError, OverflowError) as exc:
-                raise ConnectorError(path, f"timestamp {fields[0][:40]!r} is neither ISO 8601 "
-                                           f"nor Unix time ({exc})", line=number) from None
+                raise ConnectorError(
+                    path,
+                    f"timestamp {fields[0][:40]!r} is neither ISO 8601 nor Unix time ({exc})",
+                    line=number,
+                ) from None
             bpm.append(value)
             if len(bpm) >= CHUNK_LINES:
                 yield heart_rate_batch(source, np.asarray(ts, np.int64), np.asarray(bpm), report)
@@ -377,8 +390,9 @@ class PolarSensorLogger(_CsvConnector):
         counted, and ends its run: the next run is anchored to the phone times
         again, so no later beat moves.
         """
-        source = SourceInfo(key="Polar H10 (Polar Sensor Logger)",
-                            name="Polar Sensor Logger", kind="chest_strap")
+        source = SourceInfo(
+            key="Polar H10 (Polar Sensor Logger)", name="Polar Sensor Logger", kind="chest_strap"
+        )
         _header, rows = self.rows(path, report)
         phone_ms: list[float] = []
         rr: list[float] = []
@@ -392,8 +406,9 @@ class PolarSensorLogger(_CsvConnector):
                 breaks.append(len(rr))
                 continue
             except (ValueError, OverflowError):
-                raise ConnectorError(path, f"expected 'timestamp;interval', found "
-                                           f"{';'.join(fields)[:60]!r}", line=number) from None
+                raise ConnectorError(
+                    path, f"expected 'timestamp;interval', found {';'.join(fields)[:60]!r}", line=number
+                ) from None
             if not clock_usable(np.asarray([value]))[0]:
                 report.reject(CLOCK_BROKEN, where=f"{path} line {number}")
                 breaks.append(len(rr))
@@ -402,14 +417,17 @@ class PolarSensorLogger(_CsvConnector):
             rr.append(value)
         if not rr:
             return
-        beats_ms = _beat_times_from_intervals(np.asarray(phone_ms), np.asarray(rr),
-                                              np.asarray(breaks, dtype=np.int64))
-        yield rr_batch(source, np.round(beats_ms * 1000).astype(np.int64),
-                       np.asarray(rr, dtype=np.float64), report)
+        beats_ms = _beat_times_from_intervals(
+            np.asarray(phone_ms), np.asarray(rr), np.asarray(breaks, dtype=np.int64)
+        )
+        yield rr_batch(
+            source, np.round(beats_ms * 1000).astype(np.int64), np.asarray(rr, dtype=np.float64), report
+        )
 
 
-def _beat_times_from_intervals(arrival_ms: np.ndarray, rr_ms: np.ndarray,
-                               breaks: np.ndarray | None = None) -> np.ndarray:
+def _beat_times_from_intervals(
+    arrival_ms: np.ndarray, rr_ms: np.ndarray, breaks: np.ndarray | None = None
+) -> np.ndarray:
     """Beat times from the intervals, anchored to notification arrival times.
 
     A beat is always reported after it happened, so within a run of

@@ -88,22 +88,23 @@ class PolarFlow:
     """The Polar Flow account export connector (see the module docstring)."""
 
     name = "polar_flow"
-    description = ("Polar Flow account export (folder or zip): 24/7 PPI ppi_*.json and "
-                   "training-session-*.json")
+    description = "Polar Flow account export (folder or zip): 24/7 PPI ppi_*.json and training-session-*.json"
 
     def sniff(self, path: Path, head: bytes) -> bool:
         if path.is_dir() or archive.is_zip(path):
             return any(file_kind(name) for name in list_names(path))
         return b'"devicePpiSamplesList"' in head or (
-            SESSION_FILE.search(path.name) is not None and b'"exercises"' in head)
+            SESSION_FILE.search(path.name) is not None and b'"exercises"' in head
+        )
 
     @requires_data
     def read(self, path: Path, ctx: ReadContext, report: ReadReport) -> Iterator[Item]:
         try:
             localtime.zone(ctx.tz)
         except ValueError as exc:
-            raise ConnectorError(path, f"{exc}: Polar PPI times are local and need the "
-                                       "person's zone") from None
+            raise ConnectorError(
+                path, f"{exc}: Polar PPI times are local and need the person's zone"
+            ) from None
         with open_export(path) as files:
             # The export is the folders holding PPI or session files; other
             # files there are counted, files elsewhere (another export in
@@ -137,8 +138,9 @@ def _kind_of(data: Any, label: str) -> str:
         return "ppi"
     if isinstance(data, dict) and "exercises" in data:
         return "session"
-    raise ConnectorError(label, "neither a Polar PPI file (devicePpiSamplesList) nor a "
-                                "training session (exercises)")
+    raise ConnectorError(
+        label, "neither a Polar PPI file (devicePpiSamplesList) nor a training session (exercises)"
+    )
 
 
 # -- 24/7 PPI -----------------------------------------------------------------
@@ -147,8 +149,12 @@ def _kind_of(data: Any, label: str) -> str:
 def _device_source(device_id: str) -> SourceInfo:
     # The same in PPI and session files (sessions also name the model, PPI
     # files do not), so that one watch is one source.
-    return SourceInfo(key=f"polar_flow:{device_id}", name=f"Polar {device_id}", kind="watch",
-                      device=f"Polar device {device_id}")
+    return SourceInfo(
+        key=f"polar_flow:{device_id}",
+        name=f"Polar {device_id}",
+        kind="watch",
+        device=f"Polar device {device_id}",
+    )
 
 
 def read_ppi(data: Any, label: str, tz: str, report: ReadReport) -> Iterator[SampleBatch]:
@@ -157,8 +163,7 @@ def read_ppi(data: Any, label: str, tz: str, report: ReadReport) -> Iterator[Sam
     for day_index, day in enumerate(days):
         where = f"day {day_index}"
         if not isinstance(day, dict) or not isinstance(day.get("devicePpiSamplesList"), list):
-            raise ConnectorError(label, "expected an object with a devicePpiSamplesList",
-                                 record=where)
+            raise ConnectorError(label, "expected an object with a devicePpiSamplesList", record=where)
         for list_index, device in enumerate(day["devicePpiSamplesList"]):
             record = f"{where}, devicePpiSamplesList[{list_index}]"
             if not isinstance(device, dict):
@@ -173,8 +178,7 @@ def read_ppi(data: Any, label: str, tz: str, report: ReadReport) -> Iterator[Sam
             yield from _ppi_batches(samples, f"{label} ({record})", source, tz, report)
 
 
-def _ppi_samples(samples: list[Any], where: str,
-                 report: ReadReport) -> tuple[list[str], np.ndarray]:
+def _ppi_samples(samples: list[Any], where: str, report: ReadReport) -> tuple[list[str], np.ndarray]:
     """The times and lengths of well-formed samples; the rest rejected, counted."""
     try:  # the common case, in bulk: every sample an object with both fields
         texts = [sample["sampleDateTime"] for sample in samples]
@@ -200,18 +204,25 @@ def _ppi_samples(samples: list[Any], where: str,
     return texts, np.asarray(kept, dtype=np.float64)
 
 
-def _ppi_batches(samples: list[Any], where: str, source: SourceInfo, tz: str,
-                 report: ReadReport) -> Iterator[SampleBatch]:
+def _ppi_batches(
+    samples: list[Any], where: str, source: SourceInfo, tz: str, report: ReadReport
+) -> Iterator[SampleBatch]:
     texts, values = _ppi_samples(samples, where, report)
     if not texts:
         return
     wall, parsed = localtime.parse_local(texts)
-    report.reject("Polar PPI sampleDateTime unreadable (expected local ISO time)",
-                  int(parsed.size - np.count_nonzero(parsed)), where=where)
+    report.reject(
+        "Polar PPI sampleDateTime unreadable (expected local ISO time)",
+        int(parsed.size - np.count_nonzero(parsed)),
+        where=where,
+    )
     rr = values[parsed]
     utc, offset, exists = localtime.to_utc(wall[parsed], tz)
-    report.reject(f"Polar PPI local time in the daylight-saving gap of {tz}",
-                  int(exists.size - np.count_nonzero(exists)), where=where)
+    report.reject(
+        f"Polar PPI local time in the daylight-saving gap of {tz}",
+        int(exists.size - np.count_nonzero(exists)),
+        where=where,
+    )
     utc, offset, rr = utc[exists], offset[exists], rr[exists]
     order = np.argsort(utc, kind="stable")
     utc, offset, rr = utc[order], offset[order], rr[order]
@@ -229,8 +240,12 @@ def read_session(data: Any, label: str, report: ReadReport) -> Iterator[SampleBa
         raise ConnectorError(label, "expected a training session object with an exercises list")
     device_id = str(data.get("deviceId") or _nested(data, "device", "id") or "unknown")
     watch = _device_source(device_id)
-    strap = SourceInfo(key=f"{watch.key}:hr_sensor", name=f"HR sensor paired with {watch.name}",
-                       kind="chest_strap", device=f"heart-rate sensor paired with {watch.device}")
+    strap = SourceInfo(
+        key=f"{watch.key}:hr_sensor",
+        name=f"HR sensor paired with {watch.name}",
+        kind="chest_strap",
+        device=f"heart-rate sensor paired with {watch.device}",
+    )
     for index, exercise in enumerate(data["exercises"]):
         record = f"exercises[{index}]"
         if not isinstance(exercise, dict):
@@ -244,8 +259,9 @@ def read_session(data: Any, label: str, report: ReadReport) -> Iterator[SampleBa
                 report.skip(f"Polar training session samples not read ({kind})")
         heart = samples.get("heartRate") or []
         if heart:
-            ts, bpm = _timed_values(heart, offset_s, f"{label} ({record}.samples.heartRate)",
-                                    "heartRate", report)
+            ts, bpm = _timed_values(
+                heart, offset_s, f"{label} ({record}.samples.heartRate)", "heartRate", report
+            )
             if ts.size:
                 yield heart_rate_batch(watch, ts, bpm, report, utc_offset_s=offset_s)
         rr = samples.get("rr") or []
@@ -260,20 +276,27 @@ def _nested(data: dict[str, Any], outer: str, inner: str) -> Any:
     return value.get(inner) if isinstance(value, dict) else None
 
 
-def _session_offset(exercise: dict[str, Any], session: dict[str, Any], label: str,
-                    record: str) -> int:
+def _session_offset(exercise: dict[str, Any], session: dict[str, Any], label: str, record: str) -> int:
     """``timezoneOffset`` (minutes) of an exercise, else of the session, in seconds."""
     for holder in (exercise, session):
         for key in ("timezoneOffset", "timeZoneOffset"):
             if key in holder:
                 value = holder[key]
-                if (isinstance(value, bool) or not isinstance(value, int)
-                        or abs(value) > MAX_OFFSET_MIN or value % 15):
-                    raise ConnectorError(label, f"timezoneOffset {value!r} is not a whole "
-                                         "number of quarter hours within ±14 h", record=record)
+                if (
+                    isinstance(value, bool)
+                    or not isinstance(value, int)
+                    or abs(value) > MAX_OFFSET_MIN
+                    or value % 15
+                ):
+                    raise ConnectorError(
+                        label,
+                        f"timezoneOffset {value!r} is not a whole number of quarter hours within ±14 h",
+                        record=record,
+                    )
                 return value * 60
-    raise ConnectorError(label, "no timezoneOffset: the session's local times cannot be placed",
-                         record=record)
+    raise ConnectorError(
+        label, "no timezoneOffset: the session's local times cannot be placed", record=record
+    )
 
 
 def _session_times(texts: list[str], offset_s: int) -> tuple[np.ndarray, np.ndarray]:
@@ -291,8 +314,9 @@ def _session_times(texts: list[str], offset_s: int) -> tuple[np.ndarray, np.ndar
     return utc, ok
 
 
-def _timed_values(entries: list[Any], offset_s: int, where: str, what: str,
-                  report: ReadReport) -> tuple[np.ndarray, np.ndarray]:
+def _timed_values(
+    entries: list[Any], offset_s: int, where: str, what: str, report: ReadReport
+) -> tuple[np.ndarray, np.ndarray]:
     texts: list[str] = []
     values: list[float] = []
     for entry in entries:
@@ -312,28 +336,31 @@ def _timed_values(entries: list[Any], offset_s: int, where: str, what: str,
     if not texts:
         return np.zeros(0, np.int64), np.zeros(0)
     utc, ok = _session_times(texts, offset_s)
-    report.reject(f"Polar {what} dateTime unreadable", int(ok.size - np.count_nonzero(ok)),
-                  where=where)
+    report.reject(f"Polar {what} dateTime unreadable", int(ok.size - np.count_nonzero(ok)), where=where)
     order = np.argsort(utc[ok], kind="stable")
     return utc[ok][order], np.asarray(values, dtype=np.float64)[ok][order]
 
 
-def _rr_values(entries: list[Any], exercise: dict[str, Any], offset_s: int, where: str,
-               report: ReadReport) -> tuple[np.ndarray, np.ndarray]:
+def _rr_values(
+    entries: list[Any], exercise: dict[str, Any], offset_s: int, where: str, report: ReadReport
+) -> tuple[np.ndarray, np.ndarray]:
     """RR with their own times, or (no ``dateTime``) summed from the exercise start."""
     if all(isinstance(e, dict) and "dateTime" in e for e in entries):
         return _timed_values(entries, offset_s, where, "rr", report)
     start_text = exercise.get("startTime")
     start, ok = _session_times([start_text] if isinstance(start_text, str) else [""], offset_s)
     if not ok[0]:
-        raise ConnectorError(where, f"RR without dateTime and an unreadable startTime "
-                                    f"{start_text!r}: the beats cannot be placed")
+        raise ConnectorError(
+            where,
+            f"RR without dateTime and an unreadable startTime {start_text!r}: the beats cannot be placed",
+        )
     values = []
     for entry in entries:
         value = entry.get("value", entry.get("duration")) if isinstance(entry, dict) else entry
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConnectorError(where, f"RR value {value!r} is not a number; the beats after "
-                                        "it cannot be placed")
+            raise ConnectorError(
+                where, f"RR value {value!r} is not a number; the beats after it cannot be placed"
+            )
         values.append(float(value))
     ms = np.asarray(values, dtype=np.float64)
     # The running sum is the only clock: it stops at the first interval that

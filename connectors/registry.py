@@ -85,5 +85,6 @@ def detect(path: Path) -> Connector:
         if connector.sniff(path, head):
             return connector
     raise ConnectorError(
-        path, f"format not recognised; supported formats: {supported()} "
-        "(pass --format to choose one explicitly)")
+        path,
+        f"format not recognised; supported formats: {supported()} (pass --format to choose one explicitly)",
+    )

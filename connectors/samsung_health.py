@@ -83,8 +83,10 @@ class _Kind:
     bin_value: str
 
 
-KINDS = {HEART_RATE: _Kind("heart_rate", "heart_rate", "heart_rate"),
-         STRESS: _Kind("vendor_stress", "score", "score")}
+KINDS = {
+    HEART_RATE: _Kind("heart_rate", "heart_rate", "heart_rate"),
+    STRESS: _Kind("vendor_stress", "score", "score"),
+}
 
 
 def data_type(name: str) -> str | None:
@@ -116,8 +118,12 @@ class _Devices:
             if kind == "unknown" and package and package != SAMSUNG_APP:
                 kind = "app"
             label = name or (f"Samsung Health ({package})" if package else "Samsung Health")
-            found = SourceInfo(key=f"samsung_health:{package or 'unknown'}:{device or 'unknown'}",
-                               name=label, kind=kind, device=name or None)
+            found = SourceInfo(
+                key=f"samsung_health:{package or 'unknown'}:{device or 'unknown'}",
+                name=label,
+                kind=kind,
+                device=name or None,
+            )
             self.cache[(package, device)] = found
         return found
 
@@ -148,8 +154,7 @@ class SamsungHealth:
                 else:
                     report.skip(f"Samsung Health file not read: {kind or file_kind(file.path)}")
             if not wanted:
-                raise ConnectorError(path, "no Samsung Health heart-rate or stress CSV in "
-                                           "this export")
+                raise ConnectorError(path, "no Samsung Health heart-rate or stress CSV in this export")
             report.bytes_total = sum(file.size for file, _kind in wanted)
             done = 0
             for file, kind in wanted:
@@ -166,8 +171,12 @@ def _read_devices(file: ExportFile, devices: _Devices) -> None:
     columns = None
     for header, _line, fields in csv_rows(file, skip_lines=1):
         if columns is None:
-            columns = (header.find_prefixed("deviceuuid"), header.find_prefixed("name"),
-                       header.find_prefixed("model"), header.find_prefixed("device_group"))
+            columns = (
+                header.find_prefixed("deviceuuid"),
+                header.find_prefixed("name"),
+                header.find_prefixed("model"),
+                header.find_prefixed("device_group"),
+            )
         uuid = cell(fields, columns[0])
         if uuid:
             name = cell(fields, columns[1]) or cell(fields, columns[2])
@@ -187,22 +196,34 @@ class _Rows:
     bin_lines: list[int] = field(default_factory=list)
 
 
-def _read_csv(file: ExportFile, kind: _Kind, bins: dict[str, ExportFile], devices: _Devices,
-              problems: FileProblems, report: ReadReport) -> Iterator[Item]:
+def _read_csv(
+    file: ExportFile,
+    kind: _Kind,
+    bins: dict[str, ExportFile],
+    devices: _Devices,
+    problems: FileProblems,
+    report: ReadReport,
+) -> Iterator[Item]:
     pending: dict[tuple[SourceInfo, int], _Rows] = {}
     waiting = 0
     columns = None
     for header, line, fields in csv_rows(file, skip_lines=1, delimiter=","):
         if columns is None:
-            columns = (header.find_prefixed("start_time"), header.find_prefixed("time_offset"),
-                       header.find_prefixed(kind.value), header.find_prefixed("binning_data"),
-                       header.find_prefixed("pkg_name"), header.find_prefixed("deviceuuid"))
-            for position, wanted in zip(columns[:3], ("start_time", "time_offset", kind.value),
-                                        strict=True):
+            columns = (
+                header.find_prefixed("start_time"),
+                header.find_prefixed("time_offset"),
+                header.find_prefixed(kind.value),
+                header.find_prefixed("binning_data"),
+                header.find_prefixed("pkg_name"),
+                header.find_prefixed("deviceuuid"),
+            )
+            for position, wanted in zip(columns[:3], ("start_time", "time_offset", kind.value), strict=True):
                 if position is None:
-                    raise ConnectorError(file.label, f"missing required column {wanted!r} "
-                                         f"(columns: {', '.join(header.names)[:300]})",
-                                         line=header.line)
+                    raise ConnectorError(
+                        file.label,
+                        f"missing required column {wanted!r} (columns: {', '.join(header.names)[:300]})",
+                        line=header.line,
+                    )
         start, offset_text = cell(fields, columns[0]), cell(fields, columns[1])
         try:
             offset = parse_offset(offset_text)
@@ -236,8 +257,9 @@ def _read_csv(file: ExportFile, kind: _Kind, bins: dict[str, ExportFile], device
     yield from _flush(pending, kind, problems)
 
 
-def _flush(pending: dict[tuple[SourceInfo, int], _Rows], kind: _Kind,
-           problems: FileProblems) -> Iterator[Item]:
+def _flush(
+    pending: dict[tuple[SourceInfo, int], _Rows], kind: _Kind, problems: FileProblems
+) -> Iterator[Item]:
     for (source, offset), rows in pending.items():
         us, tails, ok = parse_civil(rows.starts, SPACED)
         for index in np.flatnonzero(ok):
@@ -252,18 +274,15 @@ def _flush(pending: dict[tuple[SourceInfo, int], _Rows], kind: _Kind,
             us[index] += fraction_us
         lines = np.asarray(rows.lines)
         if not ok.all():
-            problems.add("impossible or unparseable start_time", int(lines[~ok][0]),
-                         int((~ok).sum()))
+            problems.add("impossible or unparseable start_time", int(lines[~ok][0]), int((~ok).sum()))
         ts = np.concatenate([us[ok], np.asarray(rows.bin_ts, np.int64)])
         values = np.concatenate([np.asarray(rows.values)[ok], np.asarray(rows.bin_values)])
         where = np.concatenate([lines[ok], np.asarray(rows.bin_lines, np.int64)])
-        yield from batches(source, kind.metric, ts, values, np.full(ts.size, offset), problems,
-                           where)
+        yield from batches(source, kind.metric, ts, values, np.full(ts.size, offset), problems, where)
     pending.clear()
 
 
-def _bin_items(reference: str, bins: dict[str, ExportFile], problems: FileProblems,
-               line: int) -> list | None:
+def _bin_items(reference: str, bins: dict[str, ExportFile], problems: FileProblems, line: int) -> list | None:
     """The binning items a row refers to (a file in ``jsons/``, or inline JSON), or None."""
     if reference[:1] in "[{":
         try:
@@ -291,8 +310,7 @@ def _bin_items(reference: str, bins: dict[str, ExportFile], problems: FileProble
     return None
 
 
-def _add_bins(rows: _Rows, bin_items: list, kind: _Kind, problems: FileProblems,
-              line: int) -> int:
+def _add_bins(rows: _Rows, bin_items: list, kind: _Kind, problems: FileProblems, line: int) -> int:
     """Add a row's binning items (``start_time`` in Unix ms); returns how many."""
     added = 0
     for item in bin_items:

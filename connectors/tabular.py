@@ -64,8 +64,11 @@ class Header:
     def require(self, *candidates: str) -> int:
         position = self.find(*candidates)
         if position is None:
-            raise ConnectorError(self.file.label, f"missing required column {candidates[0]!r} "
-                                 f"(columns: {', '.join(self.names)[:300]})", line=self.line)
+            raise ConnectorError(
+                self.file.label,
+                f"missing required column {candidates[0]!r} (columns: {', '.join(self.names)[:300]})",
+                line=self.line,
+            )
         return position
 
     def find_prefixed(self, suffix: str) -> int | None:
@@ -87,8 +90,12 @@ def decoded_lines(file: ExportFile, handle: IO[bytes], first_line: int = 1) -> I
         yield decode_line(raw, file.label, number, first=number == 1) + "\n"
 
 
-def csv_rows(file: ExportFile, *, delimiter: str | None = None, skip_lines: int = 0,
-             ) -> Iterator[tuple[Header, int, list[str]]]:
+def csv_rows(
+    file: ExportFile,
+    *,
+    delimiter: str | None = None,
+    skip_lines: int = 0,
+) -> Iterator[tuple[Header, int, list[str]]]:
     """``(header, line number, fields)`` for each non-blank data row.
 
     ``skip_lines`` lines before the header are ignored (Samsung's metadata
@@ -111,8 +118,7 @@ def csv_rows(file: ExportFile, *, delimiter: str | None = None, skip_lines: int 
         try:
             names = next(csv.reader([header_text], delimiter=delimiter), [])
         except csv.Error as exc:
-            raise ConnectorError(file.label, f"malformed CSV header: {exc}",
-                                 line=header_line) from None
+            raise ConnectorError(file.label, f"malformed CSV header: {exc}", line=header_line) from None
         header = Header(file, header_line, names)
         reader = csv.reader(lines, delimiter=delimiter)
         try:
@@ -120,8 +126,9 @@ def csv_rows(file: ExportFile, *, delimiter: str | None = None, skip_lines: int 
                 if fields and any(f.strip() for f in fields):
                     yield header, header_line + reader.line_num, fields
         except csv.Error as exc:
-            raise ConnectorError(file.label, f"malformed CSV: {exc}",
-                                 line=header_line + reader.line_num) from None
+            raise ConnectorError(
+                file.label, f"malformed CSV: {exc}", line=header_line + reader.line_num
+            ) from None
 
 
 def cell(fields: list[str], position: int | None) -> str:
@@ -155,17 +162,23 @@ class FileProblems:
         if reason not in self.first and where is not None:
             self.first[reason] = f"{self.unit} {where}" if isinstance(where, int) else where
 
-    def bounds(self, values: np.ndarray, low: float, high: float, reason: str,
-               where: list[int] | np.ndarray | None = None, *, metric: str | None = None
-               ) -> np.ndarray:
+    def bounds(
+        self,
+        values: np.ndarray,
+        low: float,
+        high: float,
+        reason: str,
+        where: list[int] | np.ndarray | None = None,
+        *,
+        metric: str | None = None,
+    ) -> np.ndarray:
         """Mask of finite values within [low, high]; the rest counted as ``reason``,
         except values that are not finite numbers, counted as ``<metric> is not a
         number`` when ``metric`` is given."""
         finite = np.isfinite(values)
         ok = finite & (values >= low) & (values <= high)
         nan_reason = not_a_number(metric) if metric is not None else reason
-        for why, bad in ((nan_reason, np.flatnonzero(~finite)),
-                         (reason, np.flatnonzero(finite & ~ok))):
+        for why, bad in ((nan_reason, np.flatnonzero(~finite)), (reason, np.flatnonzero(finite & ~ok))):
             if bad.size:
                 first = int(np.asarray(where)[bad[0]]) if where is not None else None
                 self.add(why, first, int(bad.size))

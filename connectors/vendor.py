@@ -37,10 +37,16 @@ BOUNDS: dict[str, tuple[float, float]] = {
 _DATES = re.compile(r"\d{4}-\d{2}(?:-\(?\d{2}\)?)?|\d{8,}")
 
 
-def batches(source: SourceInfo, metric: Metric, ts_us: np.ndarray, values: np.ndarray,
-            offsets_s: np.ndarray | None, problems: FileProblems,
-            where: np.ndarray | list[int] | None = None,
-            tags: dict[str, str] | None = None) -> Iterator[SampleBatch]:
+def batches(
+    source: SourceInfo,
+    metric: Metric,
+    ts_us: np.ndarray,
+    values: np.ndarray,
+    offsets_s: np.ndarray | None,
+    problems: FileProblems,
+    where: np.ndarray | list[int] | None = None,
+    tags: dict[str, str] | None = None,
+) -> Iterator[SampleBatch]:
     """Bounded, time-sorted batches of one metric, one per UTC offset present.
 
     ``offsets_s`` None means the format records none (``utc_offset_s`` None).
@@ -49,8 +55,7 @@ def batches(source: SourceInfo, metric: Metric, ts_us: np.ndarray, values: np.nd
     ts_us = np.asarray(ts_us, np.int64)
     values = np.asarray(values, np.float64)
     low, high = BOUNDS[metric]
-    ok = problems.bounds(values, low, high, f"{metric} out of plausible bounds", where,
-                         metric=metric)
+    ok = problems.bounds(values, low, high, f"{metric} out of plausible bounds", where, metric=metric)
     ts_us, values = ts_us[ok], values[ok]
     if offsets_s is None:
         if ts_us.size:
@@ -61,8 +66,7 @@ def batches(source: SourceInfo, metric: Metric, ts_us: np.ndarray, values: np.nd
     for offset in np.unique(offsets_s):
         same = offsets_s == offset
         order = np.argsort(ts_us[same], kind="stable")
-        yield SampleBatch(source, metric, ts_us[same][order], values[same][order],
-                          int(offset), tags)
+        yield SampleBatch(source, metric, ts_us[same][order], values[same][order], int(offset), tags)
 
 
 def noon_us(day: dt.date, zone: dt.tzinfo) -> tuple[int, int]:

@@ -74,8 +74,10 @@ SKIN_TEMPERATURE = ("Skin temp (celsius)", "Skin temperature (celsius)")
 def looks_like_whoop(names: list[str], head: bytes, lone: bool) -> bool:
     bases = {n.rsplit("/", 1)[-1].lower() for n in names}
     if lone:
-        return bool(bases & {CYCLES, SLEEPS}) and \
-            b"cycle start time" in head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].lower()
+        return (
+            bool(bases & {CYCLES, SLEEPS})
+            and b"cycle start time" in head.lstrip(b"\xef\xbb\xbf").split(b"\n", 1)[0].lower()
+        )
     return CYCLES in bases
 
 
@@ -120,8 +122,9 @@ class _Row:
     times: dict[str, int] = field(default_factory=dict)
 
 
-def _row_times(header: Header, fields: list[str], line: int, names: dict[str, tuple[str, ...]],
-               problems: FileProblems) -> _Row | None:
+def _row_times(
+    header: Header, fields: list[str], line: int, names: dict[str, tuple[str, ...]], problems: FileProblems
+) -> _Row | None:
     """The row's local times in its ``Cycle timezone``; None (counted) when unusable."""
     try:
         offset = parse_offset(cell(fields, header.require(*ZONE)))
@@ -162,12 +165,18 @@ def _cycles(file: ExportFile, problems: FileProblems, report: ReadReport) -> Ite
         if positions is None:
             header.require(*START)
             header.require(*ZONE)
-            positions = [(metric, found) for metric, names in CYCLE_METRICS
-                         if (found := header.find(*names)) is not None]
+            positions = [
+                (metric, found)
+                for metric, names in CYCLE_METRICS
+                if (found := header.find(*names)) is not None
+            ]
             if not positions:
-                raise ConnectorError(file.label, "none of the recovery, resting heart rate, "
-                                     "HRV, respiratory rate or blood oxygen columns is present",
-                                     line=header.line)
+                raise ConnectorError(
+                    file.label,
+                    "none of the recovery, resting heart rate, "
+                    "HRV, respiratory rate or blood oxygen columns is present",
+                    line=header.line,
+                )
             if header.find(*SKIN_TEMPERATURE) is not None:
                 report.skip("WHOOP skin temperature column (absolute, not a delta)")
         row = _row_times(header, fields, line, {"start": START, "wake": WAKE_ONSET}, problems)
@@ -194,9 +203,15 @@ def _cycles(file: ExportFile, problems: FileProblems, report: ReadReport) -> Ite
             target.offsets.append(row.offset_s)
             target.lines.append(line)
     for metric, collected in series.items():
-        yield from batches(SOURCE, metric, np.array(collected.ts, np.int64),
-                           np.array(collected.values), np.array(collected.offsets), problems,
-                           collected.lines)
+        yield from batches(
+            SOURCE,
+            metric,
+            np.array(collected.ts, np.int64),
+            np.array(collected.values),
+            np.array(collected.offsets),
+            problems,
+            collected.lines,
+        )
 
 
 def _sleeps(file: ExportFile, problems: FileProblems) -> Iterator[Item]:
@@ -207,8 +222,7 @@ def _sleeps(file: ExportFile, problems: FileProblems) -> Iterator[Item]:
             header.require(*SLEEP_ONSET)
             header.require(*WAKE_ONSET)
             required = True
-        row = _row_times(header, fields, line, {"onset": SLEEP_ONSET, "wake": WAKE_ONSET},
-                         problems)
+        row = _row_times(header, fields, line, {"onset": SLEEP_ONSET, "wake": WAKE_ONSET}, problems)
         if row is None:
             continue
         onset, wake = row.times.get("onset"), row.times.get("wake")
@@ -219,5 +233,6 @@ def _sleeps(file: ExportFile, problems: FileProblems) -> Iterator[Item]:
             problems.add("sleep ends before it starts", line)
             continue
         zone = dt.timezone(dt.timedelta(seconds=row.offset_s))
-        yield Episode(SOURCE, "in_bed", from_epoch_us(onset).astimezone(zone),
-                      from_epoch_us(wake).astimezone(zone))
+        yield Episode(
+            SOURCE, "in_bed", from_epoch_us(onset).astimezone(zone), from_epoch_us(wake).astimezone(zone)
+        )

@@ -30,8 +30,9 @@ already wear. Authenticate with `Authorization: Bearer <token>`; errors are RFC 
 problem documents; lists use cursor pagination."""
 
 
-def create_app(settings: Settings | None = None, pool: Pool | None = None, *,
-               background: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, pool: Pool | None = None, *, background: bool = False
+) -> FastAPI:
     """The API. Without a pool, one is opened (and migrations applied) at startup.
 
     With ``background`` the process also runs a scheduler candidate and one job
@@ -47,8 +48,7 @@ def create_app(settings: Settings | None = None, pool: Pool | None = None, *,
             url = connect.database_url(settings)
             migrate.upgrade(url, settings.migrations_dir)
             app.state.pool = connect.create_pool(url, settings.pool_size)
-        jobs = (runtime.start(app.state.pool, settings, connect.database_url(settings))
-                if background else None)
+        jobs = runtime.start(app.state.pool, settings, connect.database_url(settings)) if background else None
         try:
             yield
         finally:
@@ -59,9 +59,15 @@ def create_app(settings: Settings | None = None, pool: Pool | None = None, *,
 
     # Web app hook: docs_url/redoc_url off (FastAPI's load from a CDN); web.install serves
     # the pages, their static files and local /docs and /redoc (service/web/).
-    app = FastAPI(title="Vagus", version=__version__, description=DESCRIPTION, lifespan=lifespan,
-                  docs_url=None, redoc_url=None,
-                  dependencies=[Depends(unknown_query.refuse_unknown_query)])
+    app = FastAPI(
+        title="Vagus",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(unknown_query.refuse_unknown_query)],
+    )
     web.install(app)
     app.state.settings = settings
     if pool is not None:

@@ -173,16 +173,17 @@ def _mann_whitney_null(m: int, n: int) -> np.ndarray:
             else:
                 arr = np.zeros(i * j + 1)
                 a = table[(i - 1, j)]
-                arr[j:j + a.size] += a
+                arr[j : j + a.size] += a
                 b = table[(i, j - 1)]
-                arr[:b.size] += b
+                arr[: b.size] += b
             table[(i, j)] = arr
     counts = table[(m, n)]
     return counts / counts.sum()
 
 
-def shift_stats(treated: Sequence[float | None], control: Sequence[float | None], *,
-                confidence_level: float = 0.95) -> EndpointStats:
+def shift_stats(
+    treated: Sequence[float | None], control: Sequence[float | None], *, confidence_level: float = 0.95
+) -> EndpointStats:
     """Two-sample Hodges–Lehmann shift (treated − control) with its exact interval and p.
 
     The estimate is the median of all pairwise differences; the interval is the Moses
@@ -292,18 +293,31 @@ def pool(
             pe = person_effect(pid, d)
             if pe is not None:
                 persons.append(pe)
-    pooled = stats.dersimonian_laird([p.estimate for p in persons], [p.variance for p in persons],
-                                     hartung_knapp=hartung_knapp)
+    pooled = stats.dersimonian_laird(
+        [p.estimate for p in persons], [p.variance for p in persons], hartung_knapp=hartung_knapp
+    )
     k = len(persons)
-    decision = decide(n=k, estimate=pooled.estimate if pooled else None,
-                      ci_low=pooled.ci_low if pooled else None,
-                      ci_high=pooled.ci_high if pooled else None,
-                      p_value=pooled.p_value if pooled else None,
-                      swc=swc, better=better, min_n=min_persons, alpha=alpha)
+    decision = decide(
+        n=k,
+        estimate=pooled.estimate if pooled else None,
+        ci_low=pooled.ci_low if pooled else None,
+        ci_high=pooled.ci_high if pooled else None,
+        p_value=pooled.p_value if pooled else None,
+        swc=swc,
+        better=better,
+        min_n=min_persons,
+        alpha=alpha,
+    )
     return PooledStats(
-        decision, k, sum(p.n_sessions for p in persons),
-        pooled.estimate if pooled else None, pooled.ci_low if pooled else None,
-        pooled.ci_high if pooled else None, pooled.p_value if pooled else None,
-        pooled.tau2 if pooled else None, pooled.i2 if pooled else None,
-        pooled.q if pooled else None, persons,
+        decision,
+        k,
+        sum(p.n_sessions for p in persons),
+        pooled.estimate if pooled else None,
+        pooled.ci_low if pooled else None,
+        pooled.ci_high if pooled else None,
+        pooled.p_value if pooled else None,
+        pooled.tau2 if pooled else None,
+        pooled.i2 if pooled else None,
+        pooled.q if pooled else None,
+        persons,
     )

@@ -191,12 +191,14 @@ def poincare(nn: np.ndarray, successive: np.ndarray | None = None) -> tuple[floa
         x, y = x[successive], y[successive]
     if x.size < 2:
         return None, None
-    return (float(np.std((x - y) / np.sqrt(2.0), ddof=1)),
-            float(np.std((x + y) / np.sqrt(2.0), ddof=1)))
+    return (float(np.std((x - y) / np.sqrt(2.0), ddof=1)), float(np.std((x + y) / np.sqrt(2.0), ddof=1)))
 
 
 def resample(
-    nn: np.ndarray, times_s: np.ndarray, *, rate: float = INTERPOLATION_RATE_HZ,
+    nn: np.ndarray,
+    times_s: np.ndarray,
+    *,
+    rate: float = INTERPOLATION_RATE_HZ,
     interpolation: Interpolation = "cubic",
 ) -> np.ndarray:
     """NN intervals as an evenly sampled signal at ``rate`` Hz (spline through the beat times).
@@ -209,8 +211,9 @@ def resample(
         keep = np.concatenate(([True], np.diff(t) > 0))
         t, nn = t[keep], nn[keep]
     grid = np.arange(0.0, t[-1] + 1.0 / rate, 1.0 / rate)
-    f = scipy.interpolate.interp1d(t, nn, kind=interpolation, bounds_error=False,
-                                   fill_value=(nn[0], nn[-1]), assume_sorted=True)
+    f = scipy.interpolate.interp1d(
+        t, nn, kind=interpolation, bounds_error=False, fill_value=(nn[0], nn[-1]), assume_sorted=True
+    )
     return f(grid)
 
 
@@ -243,8 +246,16 @@ def welch_psd(x: np.ndarray, rate: float = INTERPOLATION_RATE_HZ) -> tuple[np.nd
     """
     x = x - np.mean(x)
     nperseg = max(x.size // 2, 8)
-    return scipy.signal.welch(x, fs=rate, window="hann", nperseg=nperseg, nfft=2 * nperseg,
-                              detrend=False, scaling="density", average="mean")
+    return scipy.signal.welch(
+        x,
+        fs=rate,
+        window="hann",
+        nperseg=nperseg,
+        nfft=2 * nperseg,
+        detrend=False,
+        scaling="density",
+        average="mean",
+    )
 
 
 def band_power(freq: np.ndarray, psd: np.ndarray, band: tuple[float, float]) -> float | None:
@@ -257,8 +268,12 @@ def band_power(freq: np.ndarray, psd: np.ndarray, band: tuple[float, float]) -> 
 
 
 def spectrum(
-    nn: np.ndarray, times_s: np.ndarray, *, detrend: Detrend = "linear",
-    interpolation: Interpolation = "cubic", rate: float = INTERPOLATION_RATE_HZ,
+    nn: np.ndarray,
+    times_s: np.ndarray,
+    *,
+    detrend: Detrend = "linear",
+    interpolation: Interpolation = "cubic",
+    rate: float = INTERPOLATION_RATE_HZ,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Welch PSD (ms^2/Hz) of the NN series: resample at ``rate`` Hz, detrend, Welch.
 
@@ -275,8 +290,12 @@ def spectrum(
 
 
 def band_powers(
-    nn: np.ndarray, times_s: np.ndarray, *, detrend: Detrend = "linear",
-    interpolation: Interpolation = "cubic", rate: float = INTERPOLATION_RATE_HZ,
+    nn: np.ndarray,
+    times_s: np.ndarray,
+    *,
+    detrend: Detrend = "linear",
+    interpolation: Interpolation = "cubic",
+    rate: float = INTERPOLATION_RATE_HZ,
 ) -> tuple[float | None, float | None]:
     """Absolute LF and HF power (ms^2) integrated from :func:`spectrum`."""
     freq, psd = spectrum(nn, times_s, detrend=detrend, interpolation=interpolation, rate=rate)
@@ -321,4 +340,4 @@ def _longest_run(nn: np.ndarray, seg: np.ndarray) -> np.ndarray:
     starts = np.concatenate(([0], edges))
     ends = np.concatenate((edges, [seg.size]))
     j = int(np.argmax(ends - starts))
-    return nn[starts[j]: ends[j]]
+    return nn[starts[j] : ends[j]]

@@ -54,7 +54,8 @@ class Norm:
 
 _NUNAN_TABLE_UNREACHABLE = (
     "not verified: the Nunan 2010 abstract gives no values and its table could not be read; "
-    "the value is the one this project quoted before")
+    "the value is the one this project quoted before"
+)
 
 
 def _sd2_norm() -> Norm:
@@ -63,23 +64,33 @@ def _sd2_norm() -> Norm:
     sdnn, sdnn_sd, rmssd, rmssd_sd = 50.0, 16.0, 42.0, 15.0
     sd2 = math.sqrt(2 * sdnn**2 - rmssd**2 / 2)
     d_sdnn, d_rmssd = 2 * sdnn / sd2, (rmssd / 2) / sd2
-    return Norm(sd2, math.hypot(d_sdnn * sdnn_sd, d_rmssd * rmssd_sd),
-                "derived from the Nunan 2010 SDNN and RMSSD norms: SD2 = sqrt(2 SDNN^2 - RMSSD^2 / 2)",
-                "formula verified (Brennan 2001 relation, tested); inputs as verified for SDNN, RMSSD")
+    return Norm(
+        sd2,
+        math.hypot(d_sdnn * sdnn_sd, d_rmssd * rmssd_sd),
+        "derived from the Nunan 2010 SDNN and RMSSD norms: SD2 = sqrt(2 SDNN^2 - RMSSD^2 / 2)",
+        "formula verified (Brennan 2001 relation, tested); inputs as verified for SDNN, RMSSD",
+    )
 
 
 #: Short-term (5 min, supine/seated rest) norms for healthy adults. Changing one changes
 #: stored index values: bump ``hrv.ALGORITHM_VERSION``.
 NORMS: dict[str, Norm] = {
     "mean_rr": Norm(926.0, 90.0, "Nunan et al. 2010, mean RR (ms)", _NUNAN_TABLE_UNREACHABLE),
-    "sdnn": Norm(50.0, 16.0, "Nunan et al. 2010, SDNN (ms)",
-                 "mean 50 ms verified in a secondary source citing Nunan 2010 (BioSource Software, "
-                 "'A Guide to Selecting HRV Norms'); SD 16 not verified"),
+    "sdnn": Norm(
+        50.0,
+        16.0,
+        "Nunan et al. 2010, SDNN (ms)",
+        "mean 50 ms verified in a secondary source citing Nunan 2010 (BioSource Software, "
+        "'A Guide to Selecting HRV Norms'); SD 16 not verified",
+    ),
     "rmssd": Norm(42.0, 15.0, "Nunan et al. 2010, RMSSD (ms)", _NUNAN_TABLE_UNREACHABLE),
     # 60000 / RR and first-order SD: 60000 * 90 / 926^2.
-    "mean_hr": Norm(60000.0 / 926.0, 60000.0 * 90.0 / 926.0**2,
-                    "derived from the Nunan 2010 mean RR norm: HR = 60000 / RR",
-                    "derivation only; the mean RR norm itself is not verified"),
+    "mean_hr": Norm(
+        60000.0 / 926.0,
+        60000.0 * 90.0 / 926.0**2,
+        "derived from the Nunan 2010 mean RR norm: HR = 60000 / RR",
+        "derivation only; the mean RR norm itself is not verified",
+    ),
     "sd2": _sd2_norm(),
     # Baevsky's writings give a normal *range* for SI, not a mean and SD. Reading "50-150" as
     # mean +- 2 SD gave sqrt SI 10 +- 1.25, far narrower than SI varies between healthy
@@ -88,9 +99,12 @@ NORMS: dict[str, Norm] = {
     # a simulated healthy population drawn from the Nunan mean RR and SDNN norms
     # (tests/signal_processing/test_indices.py, derive_sqrt_si_norm, 2000 people; median SI 80,
     # inside Baevsky's range).
-    "sqrt_si": Norm(9.95, 3.91, "derived by simulation from the Nunan 2010 mean RR and SDNN norms "
-                              "(50 ms bins)",
-                    "not verifiable: no published mean and SD of SI found; the derivation is ours"),
+    "sqrt_si": Norm(
+        9.95,
+        3.91,
+        "derived by simulation from the Nunan 2010 mean RR and SDNN norms (50 ms bins)",
+        "not verifiable: no published mean and SD of SI found; the derivation is ours",
+    ),
 }
 
 

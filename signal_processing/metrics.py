@@ -102,9 +102,7 @@ METRICS: dict[str, MetricSpec] = {
             _pre_post(0.05),
         ),
         MetricSpec("mean_hr", "bpm", "lower", "mean heart rate", _pre_post(1.0)),
-        MetricSpec(
-            "rmssd", "ms", "higher", "root mean square of successive RR differences", _pre_post(2.0)
-        ),
+        MetricSpec("rmssd", "ms", "higher", "root mean square of successive RR differences", _pre_post(2.0)),
         MetricSpec("hf", "ms²", "higher", "high-frequency power 0.15–0.4 Hz", _pre_post(50.0)),
         MetricSpec(
             "stress_index",
@@ -130,12 +128,8 @@ METRICS: dict[str, MetricSpec] = {
             "lowest 5-minute mean heart rate over the night",
             _nights(1.0),
         ),
-        MetricSpec(
-            "sleep_duration_min", "min", "higher", "time asleep in the main sleep", _nights(10.0)
-        ),
-        MetricSpec(
-            "sleep_efficiency", "", "higher", "time asleep / time of the main sleep", _nights(0.02)
-        ),
+        MetricSpec("sleep_duration_min", "min", "higher", "time asleep in the main sleep", _nights(10.0)),
+        MetricSpec("sleep_efficiency", "", "higher", "time asleep / time of the main sleep", _nights(0.02)),
         # Single daily readings against the person's normal.
         MetricSpec(
             "morning_ln_rmssd",
@@ -168,9 +162,7 @@ METRICS: dict[str, MetricSpec] = {
 #: Metrics measured in the 5-minute windows around a session.
 WINDOW_METRICS: tuple[str, ...] = tuple(n for n, m in METRICS.items() if m.swc.spread == "pre_post")
 #: Metrics of the night after a session.
-NIGHT_METRICS: tuple[str, ...] = tuple(
-    n for n, m in METRICS.items() if m.swc.spread == "control_nights"
-)
+NIGHT_METRICS: tuple[str, ...] = tuple(n for n, m in METRICS.items() if m.swc.spread == "control_nights")
 
 
 def better(metric: str) -> Better:

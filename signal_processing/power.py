@@ -28,8 +28,7 @@ ALPHA = 0.05
 MAX_PER_ARM = 10_000
 
 
-def two_sample_power(effect: float, sd: float, n_a: int, n_b: int, alpha: float = ALPHA
-                     ) -> float:
+def two_sample_power(effect: float, sd: float, n_a: int, n_b: int, alpha: float = ALPHA) -> float:
     """Probability that a two-sided two-sample t test at ``alpha`` rejects "no difference"
     when the true difference of means is ``effect`` and both arms have standard deviation
     ``sd``. 0 when an arm has fewer than two sessions would leave no degrees of freedom."""
@@ -42,12 +41,12 @@ def two_sample_power(effect: float, sd: float, n_a: int, n_b: int, alpha: float 
     df = n_a + n_b - 2
     noncentrality = abs(effect) / (sd * math.sqrt(1 / n_a + 1 / n_b))
     critical = stats.t.ppf(1 - alpha / 2, df)
-    return float(stats.nct.sf(critical, df, noncentrality) + stats.nct.cdf(-critical, df,
-                                                                              noncentrality))
+    return float(stats.nct.sf(critical, df, noncentrality) + stats.nct.cdf(-critical, df, noncentrality))
 
 
-def sessions_for_power(effect: float, sd: float, target: float = 0.8, rest_share: float = 0.5,
-                       alpha: float = ALPHA) -> int | None:
+def sessions_for_power(
+    effect: float, sd: float, target: float = 0.8, rest_share: float = 0.5, alpha: float = ALPHA
+) -> int | None:
     """The smallest total number of sessions, split ``rest_share`` rest and the rest
     massage (each arm rounded as the planner rounds it), whose power reaches ``target``;
     None when even :data:`MAX_PER_ARM` sessions per arm would not."""

@@ -92,11 +92,13 @@ def estimate_breathing(nn_ms: np.ndarray, times_s: np.ndarray | None = None) -> 
     slow = _strongest([p for p in peaks if p.frequency < HF_BAND[0]])
     fast = _strongest([p for p in peaks if p.frequency >= HF_BAND[0]])
     if fast is not None and (slow is None or fast.power >= MIN_HF_TO_LF_PEAK * slow.power):
-        chosen, rivals, reference = fast, [p for p in peaks if p.frequency >= HF_BAND[0]], (
-            HF_BAND[0], top)
+        chosen, rivals, reference = fast, [p for p in peaks if p.frequency >= HF_BAND[0]], (HF_BAND[0], top)
     elif slow is not None:
-        chosen, rivals, reference = slow, [p for p in peaks if p.frequency < HF_BAND[0]], (
-            BREATHING_BAND_HZ[0], top)
+        chosen, rivals, reference = (
+            slow,
+            [p for p in peaks if p.frequency < HF_BAND[0]],
+            (BREATHING_BAND_HZ[0], top),
+        )
     else:
         return BreathingEstimate(reason="no_clear_peak")
     total = _power(freq, psd, *reference)
@@ -106,8 +108,12 @@ def estimate_breathing(nn_ms: np.ndarray, times_s: np.ndarray | None = None) -> 
     separate = [p.power for p in rivals if abs(p.frequency - chosen.frequency) > 2 * PEAK_HALF_WIDTH_HZ]
     if separate and max(separate) >= AMBIGUOUS_PEAK_RATIO * chosen.power:
         return BreathingEstimate(peak_share=share, reason="ambiguous")
-    return BreathingEstimate(rate_per_min=60.0 * chosen.frequency, frequency_hz=chosen.frequency,
-                             peak_share=share, below_hf_band=chosen.frequency < HF_BAND[0])
+    return BreathingEstimate(
+        rate_per_min=60.0 * chosen.frequency,
+        frequency_hz=chosen.frequency,
+        peak_share=share,
+        below_hf_band=chosen.frequency < HF_BAND[0],
+    )
 
 
 @dataclass(frozen=True)
@@ -126,8 +132,7 @@ def _peaks(freq: np.ndarray, psd: np.ndarray, lo: float, hi: float) -> list[_Pea
     idx, props = scipy.signal.find_peaks(psd, prominence=0.0)
     keep = (freq[idx] >= lo) & (freq[idx] < hi)
     out = []
-    for i, left, right in zip(idx[keep], props["left_bases"][keep], props["right_bases"][keep],
-                              strict=True):
+    for i, left, right in zip(idx[keep], props["left_bases"][keep], props["right_bases"][keep], strict=True):
         a = max(freq[left], freq[i] - PEAK_HALF_WIDTH_HZ)
         b = min(freq[right], freq[i] + PEAK_HALF_WIDTH_HZ)
         out.append(_Peak(float(freq[i]), _power(freq, psd, a, b)))

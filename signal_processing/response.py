@@ -102,9 +102,7 @@ def select_best_window(
     inside = [
         c
         for c in candidates
-        if c.start >= search_start
-        and c.end <= search_end
-        and abs((c.end - c.start) - length) <= tolerance
+        if c.start >= search_start and c.end <= search_end and abs((c.end - c.start) - length) <= tolerance
     ]
     if not inside:
         return WindowSelection(None, "no_data")
@@ -112,9 +110,7 @@ def select_best_window(
     if not beats:
         return WindowSelection(
             None,
-            "heart_rate_only"
-            if any(c.data_kind == "heart_rate" for c in inside)
-            else "device_hrv_only",
+            "heart_rate_only" if any(c.data_kind == "heart_rate" for c in inside) else "device_hrv_only",
         )
     covered = [c for c in beats if c.coverage >= min_coverage]
     if not covered:
@@ -123,9 +119,7 @@ def select_best_window(
     clean = [c for c in covered if c.artifact_share <= max_artifact_share]
     if not clean:
         best = min(c.artifact_share for c in covered)
-        return WindowSelection(
-            None, f"too_many_artifacts: best {best:.1%} > {max_artifact_share:.1%}"
-        )
+        return WindowSelection(None, f"too_many_artifacts: best {best:.1%} > {max_artifact_share:.1%}")
     sign = 1 if prefer == "latest" else -1
     chosen = max(
         clean,
@@ -174,13 +168,10 @@ def control_days(
     def wanted(d: date) -> bool:
         distance = abs((d - session_day).days)
         return d not in busy and (
-            distance <= max_distance_days
-            or (d.weekday() == wd and distance <= weekday_distance_days)
+            distance <= max_distance_days or (d.weekday() == wd and distance <= weekday_distance_days)
         )
 
-    days = sorted(
-        {d for d in available_days if wanted(d)}, key=lambda d: (abs((d - session_day).days), d)
-    )
+    days = sorted({d for d in available_days if wanted(d)}, key=lambda d: (abs((d - session_day).days), d))
     return ControlDays(session_day, tuple(days), max_distance_days)
 
 
@@ -279,9 +270,7 @@ class DeviceChoice:
     post_source: int | None
 
 
-def same_device_day(
-    day: date, by_source: Sequence[tuple[int, WindowValues, WindowValues]]
-) -> DeviceChoice:
+def same_device_day(day: date, by_source: Sequence[tuple[int, WindowValues, WindowValues]]) -> DeviceChoice:
     """Pre and post windows of a session from one device.
 
     ``by_source`` holds each source's (pre, post) windows, preferred source first. The first
@@ -303,9 +292,7 @@ def same_device_day(
         (ps, pre), (qs, post) = with_pre[0], with_post[0]
         return DeviceChoice(DayWindows(day, pre, post, excluded="device_changed"), None, ps, qs)
     if by_source:
-        source, pre, post = next(
-            ((s, a, b) for s, a, b in by_source if usable(a) or usable(b)), by_source[0]
-        )
+        source, pre, post = next(((s, a, b) for s, a, b in by_source if usable(a) or usable(b)), by_source[0])
         return DeviceChoice(DayWindows(day, pre, post), source, source, source)
     empty = WindowValues(insufficient_reason="no_data")
     return DeviceChoice(DayWindows(day, empty, empty), None, None, None)
@@ -406,11 +393,7 @@ def metric_response(
             f"only {n} control day(s) with usable data (need {min_controls}): "
             "raw change, not control-adjusted"
         )
-    adj = (
-        change - control_change
-        if adjusted and change is not None and control_change is not None
-        else None
-    )
+    adj = change - control_change if adjusted and change is not None and control_change is not None else None
     return MetricResponse(
         metric,
         better,

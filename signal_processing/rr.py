@@ -190,7 +190,7 @@ def _merge_short(
         removed_times.append(t[short])
         n_removed += short.size
         nxt = short + 1
-        mergeable = (nxt < rr.size)
+        mergeable = nxt < rr.size
         mergeable[mergeable] = successive[nxt[mergeable]]
         rr = rr.copy()
         rr[nxt[mergeable]] += rr[short[mergeable]]
@@ -276,10 +276,12 @@ def detect_artifacts(peaks: np.ndarray) -> dict[str, list[int]]:
     pad = np.pad(drrs, 2, "reflect") if drrs.size > 2 else np.pad(drrs, 2, "edge")
     centre, prev1, next1, next2 = pad[2:-2], pad[1:-3], pad[3:-1], pad[4:]
     with np.errstate(invalid="ignore"):
-        s12 = np.where(centre > 0, np.maximum(prev1, next1),
-                       np.where(centre < 0, np.minimum(prev1, next1), 0.0))
-        s22 = np.where(centre >= 0, np.minimum(next1, next2),
-                       np.where(centre < 0, np.maximum(next1, next2), 0.0))
+        s12 = np.where(
+            centre > 0, np.maximum(prev1, next1), np.where(centre < 0, np.minimum(prev1, next1), 0.0)
+        )
+        s22 = np.where(
+            centre >= 0, np.minimum(next1, next2), np.where(centre < 0, np.maximum(next1, next2), 0.0)
+        )
 
     medrr = _rolling_median(rr, _MEDFILT)
     mrrs = rr - medrr
@@ -402,8 +404,11 @@ def correct_peaks(peaks: np.ndarray, info: dict) -> np.ndarray:
         da, db = p[c] - p[c - 1] - local, p[c + 1] - p[c] - local
         if da < 0 and db < 0 and abs((p[c + 1] - p[c - 1]) - local) < EXTRA_SUM_TOLERANCE * local:
             drop.add(c)  # two short intervals adding up to one normal one
-        elif (da * db < 0 and min(abs(da), abs(db)) > MISALIGNED_MIN_DEVIATION * local
-              and max(asym) > MISALIGNED_MIN_ASYMMETRY * local):
+        elif (
+            da * db < 0
+            and min(abs(da), abs(db)) > MISALIGNED_MIN_DEVIATION * local
+            and max(asym) > MISALIGNED_MIN_ASYMMETRY * local
+        ):
             p[c] = (p[c - 1] + p[c + 1]) / 2.0  # short-long or long-short: a displaced beat
     added = [(p[i - 1] + p[i]) / 2.0 for i in missed]
     keep = np.ones(n, dtype=bool)
@@ -426,6 +431,7 @@ def fixpeaks_reference(rr_ms: np.ndarray) -> np.ndarray:
     peaks = nk.intervals_to_peaks(np.asarray(rr_ms, dtype=float), sampling_rate=PEAK_SAMPLING_RATE)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _, fixed = nk.signal_fixpeaks(peaks, sampling_rate=PEAK_SAMPLING_RATE, iterative=True,
-                                      method="kubios")
+        _, fixed = nk.signal_fixpeaks(
+            peaks, sampling_rate=PEAK_SAMPLING_RATE, iterative=True, method="kubios"
+        )
     return np.diff(np.asarray(fixed, dtype=np.int64)).astype(float) * (1000.0 / PEAK_SAMPLING_RATE)

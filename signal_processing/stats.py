@@ -57,6 +57,7 @@ MIN_SESSIONS_PER_PERSON_POOLED = 6
 #: average or the next one, and their levels differ by < 1e-5).
 EXACT_SIGNED_RANK_MAX_N = 200
 
+
 def _clean(values: Sequence[float] | np.ndarray) -> np.ndarray:
     """Float array of the finite values (None/NaN are dropped: they are missing sessions)."""
     arr = np.asarray([np.nan if v is None else v for v in np.ravel(values)], dtype=float)
@@ -173,10 +174,14 @@ def hl_interval(values: Sequence[float] | np.ndarray, confidence_level: float = 
     d, achieved = cut
     i, j = np.triu_indices(n)
     walsh = np.sort((x[i] + x[j]) / 2.0)
-    method = ("exact Wilcoxon signed-rank interval (Walsh averages)" if n <= EXACT_SIGNED_RANK_MAX_N
-              else "Wilcoxon signed-rank interval (Walsh averages), normal approximation")
-    return LocationInterval(n, confidence_level, float(walsh[d - 1]), float(walsh[walsh.size - d]),
-                            achieved, method)
+    method = (
+        "exact Wilcoxon signed-rank interval (Walsh averages)"
+        if n <= EXACT_SIGNED_RANK_MAX_N
+        else "Wilcoxon signed-rank interval (Walsh averages), normal approximation"
+    )
+    return LocationInterval(
+        n, confidence_level, float(walsh[d - 1]), float(walsh[walsh.size - d]), achieved, method
+    )
 
 
 def hl_variance(values: Sequence[float] | np.ndarray) -> float | None:
@@ -194,6 +199,7 @@ def hl_variance(values: Sequence[float] | np.ndarray) -> float | None:
         return None
     t = float(stats.t.ppf(0.5 + ci.achieved_level / 2.0, df=ci.n - 1))
     return ((ci.high - ci.low) / (2.0 * t)) ** 2
+
 
 def hedges_g(values: Sequence[float] | np.ndarray) -> float | None:
     """Standardised mean change of paired differences, bias-corrected (Hedges' g_z).

@@ -47,30 +47,39 @@ def simulate_rr(
         out = np.empty(n)
         t = t0
         for i in range(n):
-            rr = (means[i] + lf_amplitude_ms * np.sin(2 * np.pi * lf_hz * t)
-                  + hf_amplitude_ms * np.sin(2 * np.pi * hf_hz * t))
+            rr = (
+                means[i]
+                + lf_amplitude_ms * np.sin(2 * np.pi * lf_hz * t)
+                + hf_amplitude_ms * np.sin(2 * np.pi * hf_hz * t)
+            )
             out[i] = rr
             t += rr / 1000.0
     else:
         beat_times = t0 + np.arange(n) * (base / 1000.0)
-        out = (means + lf_amplitude_ms * np.sin(2 * np.pi * lf_hz * beat_times)
-               + hf_amplitude_ms * np.sin(2 * np.pi * hf_hz * beat_times))
+        out = (
+            means
+            + lf_amplitude_ms * np.sin(2 * np.pi * lf_hz * beat_times)
+            + hf_amplitude_ms * np.sin(2 * np.pi * hf_hz * beat_times)
+        )
     out = out + rng.normal(0.0, noise_ms, n)
     if duration_s is not None:
         out = out[np.cumsum(out) <= duration_s * 1000.0]
     return out
 
 
-def daily_mean_rr(hour_of_day: np.ndarray, *, day_ms: float = 800.0,
-                  night_ms: float = 1000.0) -> np.ndarray:
+def daily_mean_rr(hour_of_day: np.ndarray, *, day_ms: float = 800.0, night_ms: float = 1000.0) -> np.ndarray:
     """Mean RR by local hour: slowest around 04:00, fastest around 16:00."""
     phase = np.cos(2 * np.pi * (np.asarray(hour_of_day) - 4.0) / 24.0)
     return (day_ms + night_ms) / 2 + (night_ms - day_ms) / 2 * phase
 
 
 def inject_artifacts(
-    rr_ms: np.ndarray, rate: float, kinds: tuple[ArtifactKind, ...] = ("ectopic", "missed", "extra"),
-    *, seed: int = 0, prematurity: float = 0.3,
+    rr_ms: np.ndarray,
+    rate: float,
+    kinds: tuple[ArtifactKind, ...] = ("ectopic", "missed", "extra"),
+    *,
+    seed: int = 0,
+    prematurity: float = 0.3,
 ) -> np.ndarray:
     """Corrupt ``rate`` of the beats with ectopic, missed or extra beats (kinds chosen at random).
 
@@ -94,10 +103,10 @@ def inject_artifacts(
             rr[p] -= d
             rr[p + 1] += d
         elif kind == "missed":
-            rr[p: p + 2] = [rr[p] + rr[p + 1]]
+            rr[p : p + 2] = [rr[p] + rr[p + 1]]
         elif kind == "extra":
             f = rng.uniform(0.3, 0.7)
-            rr[p: p + 1] = [f * rr[p], (1 - f) * rr[p]]
+            rr[p : p + 1] = [f * rr[p], (1 - f) * rr[p]]
         else:
             raise ValueError(f"unknown artifact kind {kind!r}")
     return np.asarray(rr)

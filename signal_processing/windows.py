@@ -161,8 +161,9 @@ def analyze_window(
     q = window_quality(clean, start_s, end_s)
     blocking = _blocking_reasons(q, thresholds)
     if blocking:
-        return WindowResult(start_s, end_s, "beat_to_beat" if q.n_intervals else "none",
-                            "insufficient", blocking, q)
+        return WindowResult(
+            start_s, end_s, "beat_to_beat" if q.n_intervals else "none", "insufficient", blocking, q
+        )
     i0, i1 = np.searchsorted(clean.times_s, [start_s, end_s])
     nn = clean.nn_ms[i0:i1]
     reasons: list[str] = []
@@ -174,8 +175,9 @@ def analyze_window(
             reasons.append("lf_needs_2_min")
         if q.duration_s < MIN_SECONDS_LF_HF:
             reasons.append("lf_hf_needs_5_min")
-    metrics = compute_hrv(nn, clean.times_s[i0:i1], clean.segment_id[i0:i1],
-                          duration_s=q.duration_s, frequency=frequency)
+    metrics = compute_hrv(
+        nn, clean.times_s[i0:i1], clean.segment_id[i0:i1], duration_s=q.duration_s, frequency=frequency
+    )
     breathing = None
     unreliable: tuple[str, ...] = ()
     if frequency and q.duration_s >= MIN_SECONDS_BREATHING:
@@ -183,9 +185,18 @@ def analyze_window(
         if breathing.below_hf_band:
             reasons.append("slow_breathing")
             unreliable = tuple(m for m in BAND_DEPENDENT_METRICS if getattr(metrics, m) is not None)
-    return WindowResult(start_s, end_s, "beat_to_beat", "partial" if reasons else "ok",
-                        tuple(reasons), q, hrv=metrics, indices=stress_indices(nn, metrics),
-                        breathing=breathing, unreliable_metrics=unreliable)
+    return WindowResult(
+        start_s,
+        end_s,
+        "beat_to_beat",
+        "partial" if reasons else "ok",
+        tuple(reasons),
+        q,
+        hrv=metrics,
+        indices=stress_indices(nn, metrics),
+        breathing=breathing,
+        unreliable_metrics=unreliable,
+    )
 
 
 def analyze_windows(
@@ -196,8 +207,10 @@ def analyze_windows(
     thresholds: QualityThresholds = QualityThresholds(),
 ) -> list[WindowResult]:
     """:func:`analyze_window` for windows ``[s, s + length_s)`` at each start ``s``."""
-    return [analyze_window(clean, float(s), float(s) + length_s, thresholds=thresholds)
-            for s in np.asarray(starts_s, dtype=float)]
+    return [
+        analyze_window(clean, float(s), float(s) + length_s, thresholds=thresholds)
+        for s in np.asarray(starts_s, dtype=float)
+    ]
 
 
 def tile_starts(start_s: float, end_s: float, length_s: float, step_s: float | None = None) -> np.ndarray:
@@ -209,8 +222,12 @@ def tile_starts(start_s: float, end_s: float, length_s: float, step_s: float | N
 
 
 def summarize_heart_rate(
-    times_s: np.ndarray, bpm: np.ndarray, start_s: float, end_s: float,
-    *, thresholds: QualityThresholds = QualityThresholds(),
+    times_s: np.ndarray,
+    bpm: np.ndarray,
+    start_s: float,
+    end_s: float,
+    *,
+    thresholds: QualityThresholds = QualityThresholds(),
 ) -> WindowResult:
     """Mean/min/max heart rate of HR samples in the window; labelled ``heart_rate_only``."""
     t = np.asarray(times_s, dtype=float)
@@ -221,13 +238,17 @@ def summarize_heart_rate(
         return WindowResult(start_s, end_s, "none", "insufficient", ("no_data",), q)
     vals = v[m]
     summary = HeartRateSummary(float(vals.mean()), float(vals.min()), float(vals.max()), int(vals.size))
-    return WindowResult(start_s, end_s, "heart_rate_only", "limited", ("heart_rate_only",), q,
-                        heart_rate=summary)
+    return WindowResult(
+        start_s, end_s, "heart_rate_only", "limited", ("heart_rate_only",), q, heart_rate=summary
+    )
 
 
 def summarize_device_hrv(
-    times_s: np.ndarray, values_ms: np.ndarray, kind: Literal["sdnn", "rmssd"],
-    start_s: float, end_s: float,
+    times_s: np.ndarray,
+    values_ms: np.ndarray,
+    kind: Literal["sdnn", "rmssd"],
+    start_s: float,
+    end_s: float,
 ) -> WindowResult:
     """Device HRV readings in the window, reported as the device's ``kind``; never mixed up."""
     if kind not in ("sdnn", "rmssd"):
@@ -240,8 +261,7 @@ def summarize_device_hrv(
         return WindowResult(start_s, end_s, "none", "insufficient", ("no_data",), q)
     value = float(v[m].mean())
     summary = DeviceHRVSummary(n_readings=int(m.sum()), **{kind: value})
-    return WindowResult(start_s, end_s, "device_hrv", "limited", ("device_hrv_only",), q,
-                        device_hrv=summary)
+    return WindowResult(start_s, end_s, "device_hrv", "limited", ("device_hrv_only",), q, device_hrv=summary)
 
 
 def _blocking_reasons(q: WindowQuality, th: QualityThresholds) -> tuple[str, ...]:
@@ -288,7 +308,9 @@ def summarize_window(
     hr_summary = hr.heart_rate if hr is not None else None
     dev = {}
     device: tuple[tuple[Literal["sdnn", "rmssd"], tuple[np.ndarray, np.ndarray] | None], ...] = (
-        ("sdnn", device_sdnn), ("rmssd", device_rmssd))
+        ("sdnn", device_sdnn),
+        ("rmssd", device_rmssd),
+    )
     for kind, series in device:
         if series is not None:
             r = summarize_device_hrv(*series, kind, start_s, end_s)
@@ -300,15 +322,34 @@ def summarize_window(
             rmssd=dev["rmssd"].rmssd if "rmssd" in dev else None,
             n_readings=sum(d.n_readings for d in dev.values()),
         )
-        return WindowResult(start_s, end_s, "device_hrv", "limited",
-                            _merge_reasons(reasons, "device_hrv_only"), quality,
-                            heart_rate=hr_summary, device_hrv=merged)
+        return WindowResult(
+            start_s,
+            end_s,
+            "device_hrv",
+            "limited",
+            _merge_reasons(reasons, "device_hrv_only"),
+            quality,
+            heart_rate=hr_summary,
+            device_hrv=merged,
+        )
     if hr_summary is not None:
-        return WindowResult(start_s, end_s, "heart_rate_only", "limited",
-                            _merge_reasons(reasons, "heart_rate_only"), quality,
-                            heart_rate=hr_summary)
-    return WindowResult(start_s, end_s, "beat_to_beat" if quality.n_intervals else "none",
-                        "insufficient", reasons or ("no_data",), quality)
+        return WindowResult(
+            start_s,
+            end_s,
+            "heart_rate_only",
+            "limited",
+            _merge_reasons(reasons, "heart_rate_only"),
+            quality,
+            heart_rate=hr_summary,
+        )
+    return WindowResult(
+        start_s,
+        end_s,
+        "beat_to_beat" if quality.n_intervals else "none",
+        "insufficient",
+        reasons or ("no_data",),
+        quality,
+    )
 
 
 def _merge_reasons(reasons: tuple[str, ...], extra: str) -> tuple[str, ...]:

@@ -29,8 +29,10 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 def shared_data() -> Path:
     """``../shared/data``: real third-party wearable files, present only in this workplace."""
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"real third-party files not available: {SHARED_DATA} is absent "
-                    "(a checkout outside the Vagus workplace)")
+        pytest.skip(
+            f"real third-party files not available: {SHARED_DATA} is absent "
+            "(a checkout outside the Vagus workplace)"
+        )
     return SHARED_DATA
 
 
@@ -127,10 +129,14 @@ def conn(pool) -> Iterator[psycopg.Connection]:
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory):
     from service.core.settings import Settings
 
-    return Settings(database_url=database_url, data_dir=tmp_path_factory.mktemp("vagus-data"),
-                    migrations_dir=REPO_ROOT / "migrations", max_upload_bytes=5_000_000,
-                    # The tests' webhook receivers listen on this host.
-                    webhook_allow_networks="127.0.0.0/8")
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path_factory.mktemp("vagus-data"),
+        migrations_dir=REPO_ROOT / "migrations",
+        max_upload_bytes=5_000_000,
+        # The tests' webhook receivers listen on this host.
+        webhook_allow_networks="127.0.0.0/8",
+    )
 
 
 @pytest.fixture(scope="session")

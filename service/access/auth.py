@@ -45,12 +45,19 @@ def hash_token(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
-def issue_token(conn: Conn, *, account_id: str, name: str | None = None,
-                expires_at: dt.datetime | None = None) -> tuple[str, dict]:
+def issue_token(
+    conn: Conn, *, account_id: str, name: str | None = None, expires_at: dt.datetime | None = None
+) -> tuple[str, dict]:
     """Create a token for an account; returns (plain token, stored row)."""
     token = new_token()
-    row = accounts.insert_token(conn, account_id=account_id, token_hash=hash_token(token),
-                                prefix=token[:10], name=name, expires_at=expires_at)
+    row = accounts.insert_token(
+        conn,
+        account_id=account_id,
+        token_hash=hash_token(token),
+        prefix=token[:10],
+        name=name,
+        expires_at=expires_at,
+    )
     return token, row
 
 
@@ -67,12 +74,16 @@ def authenticate(conn: Conn, token: str) -> Principal | None:
     last = row["last_used_at"]
     if last is None or (dt.datetime.now(dt.UTC) - last).total_seconds() >= LAST_USED_RESOLUTION_S:
         accounts.touch_token(conn, digest, every_s=LAST_USED_RESOLUTION_S)
-    return Principal(account_id=str(row["account_id"]), role=row["role"],
-                     person_id=str(row["person_id"]) if row["person_id"] else None)
+    return Principal(
+        account_id=str(row["account_id"]),
+        role=row["role"],
+        person_id=str(row["person_id"]) if row["person_id"] else None,
+    )
 
 
-def rotate_token(conn: Conn, token_id: int, *,
-                 expires_at: dt.datetime | None = None) -> tuple[str, dict] | None:
+def rotate_token(
+    conn: Conn, token_id: int, *, expires_at: dt.datetime | None = None
+) -> tuple[str, dict] | None:
     """Replace a live token with a new one for the same account (the old one stops at once).
 
     Returns (plain new token, stored row), or None when the token is unknown,
@@ -84,5 +95,4 @@ def rotate_token(conn: Conn, token_id: int, *,
     if old["expires_at"] is not None and expires_at is None:
         # Keep the old token's lifetime, counted from now.
         expires_at = dt.datetime.now(dt.UTC) + (old["expires_at"] - old["created_at"])
-    return issue_token(conn, account_id=str(old["account_id"]), name=old["name"],
-                       expires_at=expires_at)
+    return issue_token(conn, account_id=str(old["account_id"]), name=old["name"], expires_at=expires_at)

@@ -39,8 +39,7 @@ EDIT_PERSON = "edit:person"
 READ_PERSON = "read:person"
 
 #: Scopes a patient can grant to a therapist or app (mirrors consent_grant's CHECK).
-GRANTABLE_SCOPES = (READ_OBSERVATIONS, READ_EVIDENCE, READ_SESSIONS, WRITE_SESSIONS,
-                    WRITE_IMPORTS)
+GRANTABLE_SCOPES = (READ_OBSERVATIONS, READ_EVIDENCE, READ_SESSIONS, WRITE_SESSIONS, WRITE_IMPORTS)
 #: Scopes only the person itself (or an admin) holds.
 PATIENT_ONLY_SCOPES = (MANAGE_GRANTS, READ_AUDIT, EXPORT, ERASE, EDIT_PERSON)
 SCOPES = (READ_PERSON, *GRANTABLE_SCOPES, *PATIENT_ONLY_SCOPES)
@@ -70,8 +69,7 @@ def scopes_on(conn: Conn, principal: Principal, person_id: str) -> set[str] | No
     return None if granted is None else granted | {READ_PERSON}
 
 
-def require(conn: Conn, principal: Principal, person_id: str,
-            scope: str = READ_PERSON) -> dict[str, Any]:
+def require(conn: Conn, principal: Principal, person_id: str, scope: str = READ_PERSON) -> dict[str, Any]:
     """The person row, when the principal holds ``scope`` on it; audited unless self-access.
 
     Raises :class:`NotVisible` or :class:`MissingScope` otherwise.
@@ -87,8 +85,13 @@ def require(conn: Conn, principal: Principal, person_id: str,
     if person is None:
         raise NotVisible(f"no person {person_id} visible to this token")
     if not is_self(principal, person_id):
-        audit.record(conn, actor_account_id=principal.account_id, actor_role=principal.role,
-                     person_id=str(person_id), action=scope)
+        audit.record(
+            conn,
+            actor_account_id=principal.account_id,
+            actor_role=principal.role,
+            person_id=str(person_id),
+            action=scope,
+        )
     return person
 
 

@@ -44,10 +44,10 @@ def api_token(request: Request) -> str | None:
     token = request.cookies.get(TOKEN_COOKIE)
     if token is None:
         return None
-    if request.method not in SAFE_METHODS and not csrf_matches(
-            request, request.headers.get(CSRF_HEADER)):
-        raise CsrfError("a signed-in browser must send the X-CSRF-Token header "
-                        "with every request that changes something")
+    if request.method not in SAFE_METHODS and not csrf_matches(request, request.headers.get(CSRF_HEADER)):
+        raise CsrfError(
+            "a signed-in browser must send the X-CSRF-Token header with every request that changes something"
+        )
     return token
 
 
@@ -57,14 +57,16 @@ def _secure(request: Request) -> bool:
 
 def set_csrf_cookie(response: Response, request: Request, value: str) -> None:
     # Readable by the page's script (it copies it into the header); useless to other sites.
-    response.set_cookie(CSRF_COOKIE, value, httponly=False, samesite="strict",
-                        secure=_secure(request), path="/")
+    response.set_cookie(
+        CSRF_COOKIE, value, httponly=False, samesite="strict", secure=_secure(request), path="/"
+    )
 
 
 def sign_in(response: Response, request: Request, token: str) -> None:
     """Keep ``token`` in the HttpOnly cookie and start a fresh CSRF token."""
-    response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict",
-                        secure=_secure(request), path="/")
+    response.set_cookie(
+        TOKEN_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request), path="/"
+    )
     set_csrf_cookie(response, request, new_csrf_token())
 
 

@@ -117,14 +117,21 @@ async def get_principal(
     # A signed-in browser (service/web) sends its token as a cookie (service/access/cookies.py).
     token = credentials.credentials if credentials is not None else _cookie_token(request)
     if token is None:
-        raise ProblemError(401, "unauthorized", "send 'Authorization: Bearer <token>'",
-                           headers={"WWW-Authenticate": "Bearer"})
-    principal = await anyio.to_thread.run_sync(_authenticate, request, token,
-                                               limiter=_limiters(request).take)
+        raise ProblemError(
+            401,
+            "unauthorized",
+            "send 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    principal = await anyio.to_thread.run_sync(_authenticate, request, token, limiter=_limiters(request).take)
     request.state.principal = principal  # for the rate limiter's key (core.http.middleware)
     if principal is None:
-        raise ProblemError(401, "unauthorized", "the token is unknown, expired or revoked",
-                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        raise ProblemError(
+            401,
+            "unauthorized",
+            "the token is unknown, expired or revoked",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
     return principal
 
 
@@ -141,9 +148,9 @@ def _authenticate(request: Request, token: str) -> Principal | None:
         return authenticate(conn, token)
 
 
-async def get_db(request: Request,
-                 principal: Annotated[Principal, Depends(get_principal)]
-                 ) -> AsyncIterator[Conn]:
+async def get_db(
+    request: Request, principal: Annotated[Principal, Depends(get_principal)]
+) -> AsyncIterator[Conn]:
     """A connection inside a transaction, committed when the endpoint returns normally.
 
     It acts for the caller (row-level security shows only the persons the
@@ -158,12 +165,14 @@ async def get_db(request: Request,
     except BaseException as exc:
         denied = exc.denied if isinstance(exc, ProblemError) else None
         with anyio.CancelScope(shield=True):  # the connection goes back, whatever happens
-            await anyio.to_thread.run_sync(_close, request, conn, False, principal, denied,
-                                           limiter=limiters.give_back)
+            await anyio.to_thread.run_sync(
+                _close, request, conn, False, principal, denied, limiter=limiters.give_back
+            )
         raise
     with anyio.CancelScope(shield=True):
-        await anyio.to_thread.run_sync(_close, request, conn, True, principal, None,
-                                       limiter=limiters.give_back)
+        await anyio.to_thread.run_sync(
+            _close, request, conn, True, principal, None, limiter=limiters.give_back
+        )
 
 
 def _open(request: Request, principal: Principal) -> Conn:
@@ -177,8 +186,9 @@ def _open(request: Request, principal: Principal) -> Conn:
     return conn
 
 
-def _close(request: Request, conn: Conn, commit: bool, principal: Principal,
-           denied: tuple[str | None, str] | None) -> None:
+def _close(
+    request: Request, conn: Conn, commit: bool, principal: Principal, denied: tuple[str | None, str] | None
+) -> None:
     pool = request.app.state.pool
     try:
         if commit:
@@ -188,17 +198,20 @@ def _close(request: Request, conn: Conn, commit: bool, principal: Principal,
         if denied is not None:
             scope_connection(conn, principal, request)
             person_id, scope = denied
-            audit.record(conn, actor_account_id=principal.account_id,
-                         actor_role=principal.role, person_id=person_id,
-                         action=f"denied:{scope}")
+            audit.record(
+                conn,
+                actor_account_id=principal.account_id,
+                actor_role=principal.role,
+                person_id=person_id,
+                action=f"denied:{scope}",
+            )
             conn.commit()
     finally:
         pool.putconn(conn)
 
 
 @contextmanager
-def scoped_connection(pool: Pool, principal: Principal,
-                      request: Request) -> Iterator[Conn]:
+def scoped_connection(pool: Pool, principal: Principal, request: Request) -> Iterator[Conn]:
     """A pooled connection acting for the caller, committed on normal exit (for endpoints
     that need several short transactions or a connection that outlives the request)."""
     with request_connection(pool, request) as conn:
@@ -210,9 +223,12 @@ def scope_connection(conn: Conn, principal: Principal, request: Request) -> None
     """Make ``conn`` act for the caller; for endpoints that borrow their own connections."""
     rls.act_as(conn, principal.account_id)
     trusted = request.app.state.settings.trusted_proxies
-    rls.set_request_info(conn, client_ip=client_ip(request.scope, trusted),
-                         user_agent=request.headers.get("user-agent"),
-                         request=f"{request.method} {request.url.path}")
+    rls.set_request_info(
+        conn,
+        client_ip=client_ip(request.scope, trusted),
+        user_agent=request.headers.get("user-agent"),
+        request=f"{request.method} {request.url.path}",
+    )
 
 
 Db = Annotated[Conn, Depends(get_db)]
@@ -230,24 +246,32 @@ def require_admin(principal: Caller, conn: Db) -> Principal:
     return principal
 
 
-def audit_denial(request: Request, principal: Principal,
-                 denied: tuple[str | None, str]) -> None:
+def audit_denial(request: Request, principal: Principal, denied: tuple[str | None, str]) -> None:
     """Record a refused access in a transaction of its own (for endpoints without ``Db``)."""
     with scoped_connection(request.app.state.pool, principal, request) as conn:
         person_id, scope = denied
-        audit.record(conn, actor_account_id=principal.account_id, actor_role=principal.role,
-                     person_id=person_id, action=f"denied:{scope}")
+        audit.record(
+            conn,
+            actor_account_id=principal.account_id,
+            actor_role=principal.role,
+            person_id=person_id,
+            action=f"denied:{scope}",
+        )
 
 
 def audit_admin(conn: Conn, principal: Principal) -> None:
     """Record an admin's access to a listing across persons (the request line says which)."""
     if principal.role == "admin":
-        audit.record(conn, actor_account_id=principal.account_id, actor_role=principal.role,
-                     person_id=None, action="admin")
+        audit.record(
+            conn,
+            actor_account_id=principal.account_id,
+            actor_role=principal.role,
+            person_id=None,
+            action="admin",
+        )
 
 
-def person_or_404(conn: Conn, principal: Principal, person_id: str,
-                  scope: str = authz.READ_PERSON) -> dict:
+def person_or_404(conn: Conn, principal: Principal, person_id: str, scope: str = authz.READ_PERSON) -> dict:
     """The person, when the caller holds ``scope`` on it (see :func:`service.authz.require`).
 
     404 when the caller has no access to the person at all (no existence leak),

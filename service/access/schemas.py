@@ -22,8 +22,9 @@ def known_zone(value: str) -> str:
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {value!r} (for example Europe/Berlin, "
-                             "America/New_York or UTC)") from None
+            raise ValueError(
+                f"unknown IANA time zone {value!r} (for example Europe/Berlin, America/New_York or UTC)"
+            ) from None
     return value
 
 
@@ -48,8 +49,7 @@ class PersonUpdate(BaseModel):
     """Only the fields given change. A new zone recomputes what depends on local time."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200, examples=["Alex"])
-    tz: str | None = Field(default=None, description="IANA time zone",
-                           examples=["Europe/Berlin"])
+    tz: str | None = Field(default=None, description="IANA time zone", examples=["Europe/Berlin"])
 
     model_config = {"extra": "forbid"}
 
@@ -97,8 +97,7 @@ class AccessRequest(BaseModel):
 
 
 class GrantApproval(BaseModel):
-    expires_at: AwareDatetime | None = Field(default=None,
-                                             description="Overrides the requested expiry")
+    expires_at: AwareDatetime | None = Field(default=None, description="Overrides the requested expiry")
 
     _expiry = field_validator("expires_at")(_future)
 
@@ -106,9 +105,12 @@ class GrantApproval(BaseModel):
 class Grant(BaseModel):
     id: int
     person_id: UUID
-    person_name: str | None = Field(description=(
-        "The person's name where the caller may see it: the person, an admin, or a grantee "
-        "while its grant is live (null on a pending request)"))
+    person_name: str | None = Field(
+        description=(
+            "The person's name where the caller may see it: the person, an admin, or a grantee "
+            "while its grant is live (null on a pending request)"
+        )
+    )
     grantee_id: UUID
     grantee_role: Literal["therapist", "app"]
     grantee_name: str

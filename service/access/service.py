@@ -9,8 +9,9 @@ from service.core.db.types import Conn
 from service.jobs import repository as jobs
 
 
-def edit_person(conn: Conn, person_id: str, *, name: str | None = None,
-                tz: str | None = None) -> dict[str, Any] | None:
+def edit_person(
+    conn: Conn, person_id: str, *, name: str | None = None, tz: str | None = None
+) -> dict[str, Any] | None:
     """Rename a person and/or move them to another zone; None when there is no such person.
 
     A new zone changes what counts as a night, a local morning and a control day, so the

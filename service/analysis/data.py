@@ -48,13 +48,8 @@ class PersonData:
         if key not in self._split:
             ids, first = np.unique(series.source_id, return_index=True)
             bounds = list(first) + [len(series)]
-            parts = [
-                (int(sid), series.select(slice(bounds[k], bounds[k + 1])))
-                for k, sid in enumerate(ids)
-            ]
-            self._split[key] = sorted(
-                parts, key=lambda part: (source_rank(self.sources[part[0]]), part[0])
-            )
+            parts = [(int(sid), series.select(slice(bounds[k], bounds[k + 1]))) for k, sid in enumerate(ids)]
+            self._split[key] = sorted(parts, key=lambda part: (source_rank(self.sources[part[0]]), part[0]))
         return self._split[key]
 
     def cleaned(self, source_id: int) -> CleanedRR:
@@ -69,16 +64,12 @@ class PersonData:
         return {"id": source_id, "name": source["name"], "kind": source["kind"]}
 
 
-def load(
-    conn: Conn, person_id: str, start: dt.datetime, end: dt.datetime
-) -> PersonData:
+def load(conn: Conn, person_id: str, start: dt.datetime, end: dt.datetime) -> PersonData:
     """The person's samples in ``[start, end)``."""
     return load_ranges(conn, person_id, [(start, end)])
 
 
-def load_ranges(
-    conn: Conn, person_id: str, ranges: list[tuple[dt.datetime, dt.datetime]]
-) -> PersonData:
+def load_ranges(conn: Conn, person_id: str, ranges: list[tuple[dt.datetime, dt.datetime]]) -> PersonData:
     """The person's samples in the union of ``ranges``, in one query: every window of a
     session, its control days, nights and mornings read once."""
     series = observations.read_series(

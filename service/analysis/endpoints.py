@@ -40,19 +40,30 @@ AppSettings = Annotated[Settings, Depends(get_settings)]
 def _windows(settings: Settings) -> response_analysis.WindowConfig:
     return response_analysis.WindowConfig.from_settings(settings)
 
+
 MAX_RANGE = dt.timedelta(days=31)
 MAX_WINDOWS = 5000
 MAX_RECOVERY_DAYS = 366
 
 
-@router.get("/v1/persons/{person_id}/hrv", response_model=HRVResponse,
-            response_model_by_alias=True)
-def hrv(person_id: UUID, conn: Db, person: EvidenceReader,
-        from_: Annotated[Instant, Query(
-            alias="from", description="ISO 8601; without an offset read in the person's zone")],
-        to: Annotated[Instant, Query(description="Exclusive; like `from`")],
-        window: Annotated[int | None, Query(ge=60, le=86_400, description=(
-            "window length in seconds; omitted = one window over the whole range"))] = None):
+@router.get("/v1/persons/{person_id}/hrv", response_model=HRVResponse, response_model_by_alias=True)
+def hrv(
+    person_id: UUID,
+    conn: Db,
+    person: EvidenceReader,
+    from_: Annotated[
+        Instant, Query(alias="from", description="ISO 8601; without an offset read in the person's zone")
+    ],
+    to: Annotated[Instant, Query(description="Exclusive; like `from`")],
+    window: Annotated[
+        int | None,
+        Query(
+            ge=60,
+            le=86_400,
+            description=("window length in seconds; omitted = one window over the whole range"),
+        ),
+    ] = None,
+):
     """Quality-gated HRV, stress indices or the measures the data support, per window."""
     start, end = timequery.to_utc(from_, person["tz"], "from"), timequery.to_utc(to, person["tz"], "to")
     assert start is not None and end is not None  # both are required query parameters
@@ -62,22 +73,26 @@ def hrv(person_id: UUID, conn: Db, person: EvidenceReader,
         raise ProblemError(422, "range-too-long", f"at most {MAX_RANGE.days} days per request")
     step = dt.timedelta(seconds=window) if window else end - start
     if (end - start) / step > MAX_WINDOWS:
-        raise ProblemError(422, "too-many-windows",
-                           f"at most {MAX_WINDOWS} windows: use a longer window or a shorter range")
+        raise ProblemError(
+            422, "too-many-windows", f"at most {MAX_WINDOWS} windows: use a longer window or a shorter range"
+        )
     pdata = person_data.load(conn, str(person_id), start, end)
     results = []
     cursor = start
     while cursor + step <= end + dt.timedelta(microseconds=1):
         results.append(windows.analyze(pdata, cursor, min(cursor + step, end)))
         cursor += step
-    return {"person_id": person_id, "from": start, "to": end, "window_s": window,
-            "windows": results}
+    return {"person_id": person_id, "from": start, "to": end, "window_s": window, "windows": results}
 
 
 @router.get("/v1/persons/{person_id}/recovery", response_model=RecoveryResponse)
-def recovery(person_id: UUID, conn: Db, person: EvidenceReader,
-             from_: Annotated[Day, Query(alias="from", description="first local date")],
-             to: Annotated[Day, Query(description="last local date (inclusive)")]):
+def recovery(
+    person_id: UUID,
+    conn: Db,
+    person: EvidenceReader,
+    from_: Annotated[Day, Query(alias="from", description="first local date")],
+    to: Annotated[Day, Query(description="last local date (inclusive)")],
+):
     """Daily lnRMSSD and resting HR against the person's 7-day baseline and 60-day normal range."""
     if to < from_:
         raise ProblemError(422, "validation-error", "to must not be before from")
@@ -94,8 +109,7 @@ def session_response(session_id: int, conn: Db, caller: Caller, settings: AppSet
     if session is None:
         raise ProblemError(404, "not-found", f"no session {session_id} visible to this token")
     person = person_or_404(conn, caller, str(session["person_id"]), authz.READ_EVIDENCE)
-    return response_analysis.cached_session_response(conn, session, person["tz"],
-                                                     _windows(settings))
+    return response_analysis.cached_session_response(conn, session, person["tz"], _windows(settings))
 
 
 @router.get("/v1/persons/{person_id}/evidence", response_model=PersonEvidence)
@@ -106,7 +120,9 @@ def person_evidence(person_id: UUID, conn: Db, person: EvidenceReader, settings:
 
 @router.get("/v1/cohorts/evidence", response_model=CohortEvidence)
 def cohort_evidence(
-    conn: Db, caller: Caller, settings: AppSettings,
+    conn: Db,
+    caller: Caller,
+    settings: AppSettings,
     modality: Annotated[str | None, Query(description="only sessions of this modality")] = None,
     pressure: Annotated[Literal["light", "moderate", "deep"] | None, Query()] = None,
 ):
@@ -116,7 +132,7 @@ def cohort_evidence(
     clients = []
     for grant in grants.list_for_grantee(conn, caller.account_id, status="active"):
         if grant["live"] and authz.READ_EVIDENCE in grant["scopes"]:
-            clients.append(person_or_404(conn, caller, str(grant["person_id"]),
-                                         authz.READ_EVIDENCE))
-    return cohort_analysis.cohort_evidence(conn, clients, modality=modality, pressure=pressure,
-                                           cfg=_windows(settings))
+            clients.append(person_or_404(conn, caller, str(grant["person_id"]), authz.READ_EVIDENCE))
+    return cohort_analysis.cohort_evidence(
+        conn, clients, modality=modality, pressure=pressure, cfg=_windows(settings)
+    )

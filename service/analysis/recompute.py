@@ -23,21 +23,16 @@ class Recomputed:
     evidence: dict[str, Any] | None = None  # set when any response changed
 
 
-def stale_sessions(
-    conn: Conn, person_id: str, version: str, cfg: WindowConfig
-) -> list[dict]:
+def stale_sessions(conn: Conn, person_id: str, version: str, cfg: WindowConfig) -> list[dict]:
     """The person's sessions whose stored response is missing or out of date."""
     return [
         session
         for session in session_repo.in_range(conn, person_id=person_id)
-        if responses.current(conn, session["id"], algorithm_version=cfg.version, version=version)
-        is None
+        if responses.current(conn, session["id"], algorithm_version=cfg.version, version=version) is None
     ]
 
 
-def recompute_person(
-    conn: Conn, person_id: str, cfg: WindowConfig = DEFAULT_WINDOWS
-) -> Recomputed | None:
+def recompute_person(conn: Conn, person_id: str, cfg: WindowConfig = DEFAULT_WINDOWS) -> Recomputed | None:
     """Recompute stale session responses and, if any changed, the person's evidence."""
     person = persons.get(conn, person_id)
     if person is None:
@@ -51,9 +46,7 @@ def recompute_person(
     return result
 
 
-def night_recovery(
-    conn: Conn, person_id: str, local_date: dt.date
-) -> dict[str, Any] | None:
+def night_recovery(conn: Conn, person_id: str, local_date: dt.date) -> dict[str, Any] | None:
     """The recovery status of one local day (its night just ended)."""
     person = persons.get(conn, person_id)
     if person is None:

@@ -148,9 +148,7 @@ def daily_measures(
     tz = ZoneInfo(tz_name)
     start, end = span(first, last, tz)
     pdata = person_data.load(conn, person_id, start, end)
-    return measures(
-        pdata, observations.sleep_episodes(conn, person_id, start, end), tz, first, last
-    )
+    return measures(pdata, observations.sleep_episodes(conn, person_id, start, end), tz, first, last)
 
 
 def vendor_scores(
@@ -171,17 +169,14 @@ def vendor_scores(
     return scores
 
 
-def recovery(
-    conn: Conn, person_id: str, tz_name: str, first: dt.date, last: dt.date
-) -> list[dict[str, Any]]:
+def recovery(conn: Conn, person_id: str, tz_name: str, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
     """Daily baseline and status for ``first``..``last`` (local dates)."""
     history_start = first - dt.timedelta(days=HISTORY_DAYS)
     measures = daily_measures(conn, person_id, tz_name, history_start, last)
     vendor = vendor_scores(conn, person_id, tz_name, history_start, last)
     days = np.array([m.day for m in measures], dtype="datetime64[D]")
     vendor_arrays = {
-        k: np.array([v.get(m.day, np.nan) for m in measures], dtype=float)
-        for k, v in vendor.items()
+        k: np.array([v.get(m.day, np.nan) for m in measures], dtype=float) for k, v in vendor.items()
     }
     statuses = daily_recovery(
         days,
@@ -196,9 +191,7 @@ def recovery(
         body = status.as_dict()
         body["date"] = measure.day.isoformat()
         body["measured_from"] = measure.measured_from
-        body["window"] = (
-            {"start": measure.window[0], "end": measure.window[1]} if measure.window else None
-        )
+        body["window"] = {"start": measure.window[0], "end": measure.window[1]} if measure.window else None
         body["source"] = measure.source
         out.append(body)
     return out

@@ -16,29 +16,25 @@ def data_version(conn: Conn, person_id: str) -> str:
     other sessions (they decide which days are control days). A re-import that
     only found duplicates changes nothing.
     """
-    row = returned(conn.execute(
-        """SELECT (SELECT coalesce(max(id), 0) FROM import
+    row = returned(
+        conn.execute(
+            """SELECT (SELECT coalesce(max(id), 0) FROM import
                    WHERE person_id = %(p)s AND status = 'completed' AND inserted > 0)
                   AS last_import,
                   (SELECT count(*) FROM session WHERE person_id = %(p)s) AS n_sessions,
                   (SELECT coalesce(max(updated_at), 'epoch') FROM session
                    WHERE person_id = %(p)s) AS sessions_changed""",
-        {"p": person_id},
-    ).fetchone())
+            {"p": person_id},
+        ).fetchone()
+    )
     return f"i{row['last_import']}-s{row['n_sessions']}-{row['sessions_changed'].isoformat()}"
 
 
-def current(
-    conn: Conn, session_id: int, *, algorithm_version: str, version: str
-) -> dict[str, Any] | None:
+def current(conn: Conn, session_id: int, *, algorithm_version: str, version: str) -> dict[str, Any] | None:
     """The stored response body when it was computed by ``algorithm_version`` from the data
     fingerprint ``version`` (see :func:`data_version`); None when missing or stale."""
     stored = get(conn, session_id)
-    if (
-        stored
-        and stored["algorithm_version"] == algorithm_version
-        and stored["data_version"] == version
-    ):
+    if stored and stored["algorithm_version"] == algorithm_version and stored["data_version"] == version:
         return stored["body"]
     return None
 

@@ -53,7 +53,8 @@ class StressIndices(BaseModel):
     sns_index: float | None
     label: str
     population_referenced: bool = Field(
-        default=True, description="z-scores against published population norms, not the person's own")
+        default=True, description="z-scores against published population norms, not the person's own"
+    )
     diagnostic: bool = Field(default=False, description="never a diagnosis")
 
 
@@ -94,8 +95,10 @@ class HRVWindow(BaseModel):
     device_hrv: DeviceHRVSummary | None
     breathing: Breathing | None = None
     unreliable_metrics: list[str] = Field(
-        default_factory=list, description="metrics of this window not to be read as evidence "
-                                          "(e.g. HF when breathing is slower than the HF band)")
+        default_factory=list,
+        description="metrics of this window not to be read as evidence "
+        "(e.g. HF when breathing is slower than the HF band)",
+    )
     algorithm_version: str
 
 
@@ -131,7 +134,8 @@ class RecoveryDay(BaseModel):
     window: dict[str, dt.datetime] | None
     source: SourceRef | None
     vendor: dict[str, float | None] = Field(
-        description="the vendor's own scores, shown beside, never blended into the status")
+        description="the vendor's own scores, shown beside, never blended into the status"
+    )
 
 
 class RecoveryResponse(BaseModel):
@@ -153,10 +157,8 @@ class MetricChange(BaseModel):
     improved: bool | None
     reason: str | None = Field(description="why a number is missing or not control-adjusted")
     control_changes: list[float]
-    same_weekday_controls: int = Field(
-        0, description="usable control days on the session's weekday")
-    weekday_matched: bool = Field(
-        False, description="the control term came from same-weekday days only")
+    same_weekday_controls: int = Field(0, description="usable control days on the session's weekday")
+    weekday_matched: bool = Field(False, description="the control term came from same-weekday days only")
 
 
 class SessionResponse(BaseModel):
@@ -165,9 +167,11 @@ class SessionResponse(BaseModel):
     algorithm_version: str
     computed_at: dt.datetime
     status: Literal["ok", "insufficient"] = Field(
-        "ok", description="insufficient: the session's numbers are not used (see the reason)")
+        "ok", description="insufficient: the session's numbers are not used (see the reason)"
+    )
     insufficient_reason: str | None = Field(
-        None, description="device_changed: pre and post windows come from different devices")
+        None, description="device_changed: pre and post windows come from different devices"
+    )
     windows: dict[str, dict]
     controls: dict
     metrics: dict[str, MetricChange]
@@ -184,8 +188,9 @@ class Literature(BaseModel):
     model_config = {"extra": "allow"}
 
 
-Verdict = Literal["supported", "not supported", "contradicted", "inconclusive", "insufficient data",
-                  "not measured"]
+Verdict = Literal[
+    "supported", "not supported", "contradicted", "inconclusive", "insufficient data", "not measured"
+]
 
 
 class RelatedPhysiology(BaseModel):
@@ -202,12 +207,26 @@ class RelatedPhysiology(BaseModel):
 
 
 class ClaimEvidence(BaseModel):
-    claim: Literal["acute_stress", "sleep", "stress_hormones", "recovery", "pain", "headache",
-                   "anxiety", "immune", "circulation", "posture", "flexibility"]
+    claim: Literal[
+        "acute_stress",
+        "sleep",
+        "stress_hormones",
+        "recovery",
+        "pain",
+        "headache",
+        "anxiety",
+        "immune",
+        "circulation",
+        "posture",
+        "flexibility",
+    ]
     label: str
-    verdict: Verdict = Field(description=(
-        "'not measured' when nothing logged measures the claim (distinct from 'insufficient "
-        "data': measured, but too few sessions)"))
+    verdict: Verdict = Field(
+        description=(
+            "'not measured' when nothing logged measures the claim (distinct from 'insufficient "
+            "data': measured, but too few sessions)"
+        )
+    )
     evidence_kind: Literal["wearable", "lab", "proxy", "self_report", "none"]
     n_sessions: int
     metric: str | None
@@ -222,12 +241,16 @@ class ClaimEvidence(BaseModel):
     caveats: list[str]
     literature: list[Literature]
     endpoints: list[dict]
-    comparison: Literal["rest", "ordinary_day"] | None = Field(description=(
-        "'rest': massage minus rest-control sessions; 'ordinary_day': a session visit against "
-        "ordinary days (includes resting and the visit); null when nothing is estimated"))
+    comparison: Literal["rest", "ordinary_day"] | None = Field(
+        description=(
+            "'rest': massage minus rest-control sessions; 'ordinary_day': a session visit against "
+            "ordinary days (includes resting and the visit); null when nothing is estimated"
+        )
+    )
     n_rest_sessions: int = Field(description="rest-control sessions with data for the headline metric")
-    related_physiology: list[RelatedPhysiology] = Field(description=(
-        "markers shown beside the claim as related physiology; never its verdict"))
+    related_physiology: list[RelatedPhysiology] = Field(
+        description=("markers shown beside the claim as related physiology; never its verdict")
+    )
 
 
 class PersonEvidence(BaseModel):
@@ -239,8 +262,10 @@ class PersonEvidence(BaseModel):
     caveats: list[str]
     claims: list[ClaimEvidence]
     trial_adherence: PlanAdherence | None = Field(
-        default=None, description="planned against logged sessions of the person's latest "
-                                  "n-of-1 trial plan; null without a plan")
+        default=None,
+        description="planned against logged sessions of the person's latest "
+        "n-of-1 trial plan; null without a plan",
+    )
 
 
 class CohortEndpoint(BaseModel):

@@ -203,8 +203,10 @@ def _values(window: dict[str, Any]) -> dict[str, float | None]:
 
 
 def measure_window(
-    pdata, search: tuple[dt.datetime, dt.datetime], prefer: Literal["latest", "earliest"],
-    source_id: int | None = None
+    pdata,
+    search: tuple[dt.datetime, dt.datetime],
+    prefer: Literal["latest", "earliest"],
+    source_id: int | None = None,
 ) -> tuple[sp_response.WindowValues, dict[str, Any] | None]:
     """The chosen window's values (or why there is none), and the window itself; from
     ``source_id`` only when given."""
@@ -215,11 +217,7 @@ def measure_window(
     if selection.window is None:
         if selection.reason == "heart_rate_only":
             # Heart rate still gives mean HR; HRV metrics are missing with the reason.
-            edge = (
-                (search[1] - WINDOW, search[1])
-                if prefer == "latest"
-                else (search[0], search[0] + WINDOW)
-            )
+            edge = (search[1] - WINDOW, search[1]) if prefer == "latest" else (search[0], search[0] + WINDOW)
             window = windows.analyze(pdata, *edge, source_id=source_id)
             if window["heart_rate"]:
                 values = {"mean_hr": window["heart_rate"]["mean_hr"]}
@@ -229,9 +227,7 @@ def measure_window(
     chosen = selection.window
     window = windows.analyze(pdata, chosen.start, chosen.end, source_id=source_id)
     missing = {
-        m: ", ".join(window["reasons"]) or "not computable"
-        for m, v in _values(window).items()
-        if v is None
+        m: ", ".join(window["reasons"]) or "not computable" for m, v in _values(window).items() if v is None
     }
     return (sp_response.WindowValues(_values(window), None, missing, chosen.data_kind), window)
 
@@ -272,8 +268,10 @@ def _session_windows(
     choice = sp_response.same_device_day(day, [(sid, t[0], t[2]) for sid, t in tried.items()])
     return (
         choice.windows,
-        {"pre": tried[choice.pre_source][1] if choice.pre_source is not None else None,
-         "post": tried[choice.post_source][3] if choice.post_source is not None else None},
+        {
+            "pre": tried[choice.pre_source][1] if choice.pre_source is not None else None,
+            "post": tried[choice.post_source][3] if choice.post_source is not None else None,
+        },
         choice.source,
     )
 
@@ -305,9 +303,7 @@ def _night(
         (
             (min(r["ends_at"], block[1]) - max(r["starts_at"], block[0])).total_seconds()
             for r in sleep_rows
-            if r["stage"] in recovery.ASLEEP
-            and r["ends_at"] > block[0]
-            and r["starts_at"] < block[1]
+            if r["stage"] in recovery.ASLEEP and r["ends_at"] > block[0] and r["starts_at"] < block[1]
         ),
         0.0,
     )
@@ -367,9 +363,7 @@ def _load_ranges(
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def _weekday_confound(
-    day: dt.date, primary: sp_response.MetricResponse, min_controls: int
-) -> str | None:
+def _weekday_confound(day: dt.date, primary: sp_response.MetricResponse, min_controls: int) -> str | None:
     """The plain statement of the weekday confound when the controls could not match it."""
     if primary.weekday_matched:
         return None
@@ -468,9 +462,7 @@ def session_response(
             "weekday": _WEEKDAYS[day.weekday()],
             "same_weekday_controls": len(same_weekday),
             "source": pdata.describe(source_id) if source_id is not None else None,
-            "weekday_confound": _weekday_confound(
-                day, metrics[sp_response.PRIMARY_METRIC], cfg.min_controls
-            ),
+            "weekday_confound": _weekday_confound(day, metrics[sp_response.PRIMARY_METRIC], cfg.min_controls),
         },
         "metrics": {
             name: {
@@ -507,9 +499,7 @@ def _nights(
 ) -> dict[str, Any]:
     """The night after the session against the nights after the control days."""
     night = _night(pdata, sleep_rows, blocks, tz, day)
-    control_nights = [
-        (d, _night(pdata, sleep_rows, blocks, tz, d)["values"]) for d in chosen_days.days
-    ]
+    control_nights = [(d, _night(pdata, sleep_rows, blocks, tz, d)["values"]) for d in chosen_days.days]
     return {
         "start": night["start"],
         "end": night["end"],
@@ -568,9 +558,7 @@ def _next_days(
     values = np.array([np.nan if m.ln_rmssd is None else m.ln_rmssd for m in measures])
     days = np.array([m.day for m in measures], dtype="datetime64[D]")
     status = dict(
-        zip(
-            (m.day for m in measures), measure_status(days, values, "morning_ln_rmssd"), strict=True
-        )
+        zip((m.day for m in measures), measure_status(days, values, "morning_ln_rmssd"), strict=True)
     )[day]
     baseline = status.rolling_7d
     return {
@@ -587,9 +575,7 @@ def _next_days(
                 "resting_hr": m.resting_hr,
                 "measured_from": m.measured_from,
                 "vs_baseline": (
-                    m.ln_rmssd - baseline
-                    if m.ln_rmssd is not None and baseline is not None
-                    else None
+                    m.ln_rmssd - baseline if m.ln_rmssd is not None and baseline is not None else None
                 ),
             }
             for m in measures

@@ -20,9 +20,11 @@ def recompute_sweep(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
         job_connection_setup(conn)
         changed = job_repo.take_changed_persons(conn)
         for row in changed:
-            enqueue(conn, "recompute_person", {
-                "person_id": str(row["person_id"]),
-                "import_ids": [int(i) for i in row["import_ids"]]})
+            enqueue(
+                conn,
+                "recompute_person",
+                {"person_id": str(row["person_id"]), "import_ids": [int(i) for i in row["import_ids"]]},
+            )
     return {"persons": len(changed)}
 
 
@@ -36,35 +38,47 @@ def recompute_person(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]
     person_id = payload["person_id"]
     with ctx.pool.connection() as conn, conn.transaction():
         job_connection_setup(conn, person_id)
-        done = recompute.recompute_person(
-            conn, person_id, WindowConfig.from_settings(ctx.settings))
+        done = recompute.recompute_person(conn, person_id, WindowConfig.from_settings(ctx.settings))
         if done is None:
             return {"person_id": person_id, "skipped": "person no longer exists"}
         # Finding subscribers reads other accounts' rows: a system read.
         job_connection_setup(conn)
         for session_id, body in done.sessions.items():
-            webhooks.emit(conn, "session.response.ready", person_id=person_id,
-                          subject=f"session:{session_id}:{done.data_version}",
-                          data={"session_id": session_id,
-                                "algorithm_version": body["algorithm_version"],
-                                "ln_rmssd_delta": body["metrics"]["ln_rmssd"]["delta"],
-                                "mean_hr_delta": body["metrics"]["mean_hr"]["delta"]})
+            webhooks.emit(
+                conn,
+                "session.response.ready",
+                person_id=person_id,
+                subject=f"session:{session_id}:{done.data_version}",
+                data={
+                    "session_id": session_id,
+                    "algorithm_version": body["algorithm_version"],
+                    "ln_rmssd_delta": body["metrics"]["ln_rmssd"]["delta"],
+                    "mean_hr_delta": body["metrics"]["mean_hr"]["delta"],
+                },
+            )
         if done.evidence is not None:
-            webhooks.emit(conn, "evidence.updated", person_id=person_id,
-                          subject=f"evidence:{person_id}:{done.data_version}",
-                          data={"verdicts": {c["claim"]: c["verdict"]
-                                             for c in done.evidence["claims"]}})
-    return {"person_id": person_id, "import_ids": payload.get("import_ids", []),
-            "sessions_recomputed": sorted(done.sessions), "data_version": done.data_version}
+            webhooks.emit(
+                conn,
+                "evidence.updated",
+                person_id=person_id,
+                subject=f"evidence:{person_id}:{done.data_version}",
+                data={"verdicts": {c["claim"]: c["verdict"] for c in done.evidence["claims"]}},
+            )
+    return {
+        "person_id": person_id,
+        "import_ids": payload.get("import_ids", []),
+        "sessions_recomputed": sorted(done.sessions),
+        "data_version": done.data_version,
+    }
 
 
 def baseline_sweep(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Queue each person's nightly baseline once their local clock passes ``nightly_hour``."""
     with ctx.pool.connection() as conn:
         job_connection_setup(conn)
-        queued = job_repo.enqueue_nightly(conn, kind="nightly_baselines",
-                                          after_local_hour=ctx.settings.nightly_hour,
-                                          max_attempts=3)
+        queued = job_repo.enqueue_nightly(
+            conn, kind="nightly_baselines", after_local_hour=ctx.settings.nightly_hour, max_attempts=3
+        )
     return {"queued": queued}
 
 
@@ -77,9 +91,12 @@ def nightly_baselines(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any
     person_id = payload["person_id"]
     with ctx.pool.connection() as conn, conn.transaction():
         job_connection_setup(conn, person_id)
-        day = recompute.night_recovery(conn, person_id,
-                                       dt.date.fromisoformat(str(payload["local_date"])))
+        day = recompute.night_recovery(conn, person_id, dt.date.fromisoformat(str(payload["local_date"])))
     if day is None:
         return {**payload, "skipped": "person no longer exists"}
-    return {**payload, "status": day["status"], "ln_rmssd": day["ln_rmssd"]["value"],
-            "measured_from": day["measured_from"]}
+    return {
+        **payload,
+        "status": day["status"],
+        "ln_rmssd": day["ln_rmssd"]["value"],
+        "measured_from": day["measured_from"],
+    }

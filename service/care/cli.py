@@ -67,14 +67,21 @@ class Record:
 
 
 PERSON = Flag("--person", "person", "person id", required=True)
-ATTACH = (Flag("--session", "session_id", "a session of the same person", type=int),
-          Flag("--phase", "phase", "before|after (with --session)"))
+ATTACH = (
+    Flag("--session", "session_id", "a session of the same person", type=int),
+    Flag("--phase", "phase", "before|after (with --session)"),
+)
 SESSION_FLAGS = (
     Flag("--start", "start", "ISO 8601; no offset = the person's zone", required=True),
     Flag("--end", "end", "ISO 8601; at most 6 hours after --start", required=True),
-    Flag("--modality", "modality", "swedish, deep tissue, myofascial release, lymphatic "
-         "drainage, sports, trigger point, hot stone, other; or rest (a rest-control session: "
-         "lying still, same duration and setting, no massage)", required=True),
+    Flag(
+        "--modality",
+        "modality",
+        "swedish, deep tissue, myofascial release, lymphatic "
+        "drainage, sports, trigger point, hot stone, other; or rest (a rest-control session: "
+        "lying still, same duration and setting, no massage)",
+        required=True,
+    ),
     Flag("--pressure", "pressure", "light|moderate|deep (massage only; refused with rest)"),
     Flag("--therapist", "therapist_id", "account id of the therapist"),
     Flag("--body-areas", "body_areas", "comma-separated, e.g. neck,shoulders,upper_back"),
@@ -88,46 +95,81 @@ def _warnings(out: dict) -> str:
 
 RECORDS: tuple[Record, ...] = (
     Record(
-        group="session", help="massage and rest-control sessions", create=SessionCreate, out=Session,
-        add=care.add_session, to_json=care.session_out, list_key="sessions",
-        rows=lambda conn, pid, start, end, args: sessions.in_range(
-            conn, person_id=pid, start=start, end=end),
-        flags=SESSION_FLAGS, add_help="log a massage session or a rest-control session",
+        group="session",
+        help="massage and rest-control sessions",
+        create=SessionCreate,
+        out=Session,
+        add=care.add_session,
+        to_json=care.session_out,
+        list_key="sessions",
+        rows=lambda conn, pid, start, end, args: sessions.in_range(conn, person_id=pid, start=start, end=end),
+        flags=SESSION_FLAGS,
+        add_help="log a massage session or a rest-control session",
         list_help="list a person's sessions",
-        line=lambda s: f"{s['id']}\t{s['start_local']}\t{s['duration_minutes']:g} min\t"
-                       f"{s['modality']}\t{s['pressure'] or '-'}"),
+        line=lambda s: (
+            f"{s['id']}\t{s['start_local']}\t{s['duration_minutes']:g} min\t"
+            f"{s['modality']}\t{s['pressure'] or '-'}"
+        ),
+    ),
     Record(
-        group="report", help="self-reported scores", create=SelfReportCreate, out=SelfReport,
-        add=care.add_report, to_json=care.report_out, list_key="reports",
+        group="report",
+        help="self-reported scores",
+        create=SelfReportCreate,
+        out=SelfReport,
+        add=care.add_report,
+        to_json=care.report_out,
+        list_key="reports",
         rows=lambda conn, pid, start, end, args: self_reports.in_range(
-            conn, person_id=pid, start=start, end=end, kinds=(args.kind,) if args.kind else None),
-        flags=(Flag("--time", "time", "ISO 8601; no offset = the person's zone", required=True),
-               Flag("--kind", "kind", "pain|stress|anxiety|headache|sleep_quality",
-                    required=True),
-               Flag("--value", "value", "0-10", required=True, type=float), *ATTACH),
+            conn, person_id=pid, start=start, end=end, kinds=(args.kind,) if args.kind else None
+        ),
+        flags=(
+            Flag("--time", "time", "ISO 8601; no offset = the person's zone", required=True),
+            Flag("--kind", "kind", "pain|stress|anxiety|headache|sleep_quality", required=True),
+            Flag("--value", "value", "0-10", required=True, type=float),
+            *ATTACH,
+        ),
         add_help="record a score 0-10 (headache: 0 = none)",
-        list_help="list a person's self-reports", list_flags=(Flag("--kind", "kind"),),
-        line=lambda r: f"{r['id']}\t{r['time_local']}\t{r['kind']}\t{r['value']:g}\t"
-                       f"{r['phase'] or '-'}"),
+        list_help="list a person's self-reports",
+        list_flags=(Flag("--kind", "kind"),),
+        line=lambda r: f"{r['id']}\t{r['time_local']}\t{r['kind']}\t{r['value']:g}\t{r['phase'] or '-'}",
+    ),
     Record(
-        group="lab", help="lab results", create=LabResultCreate, out=LabResult,
-        add=care.add_lab, to_json=care.lab_out, list_key="lab_results",
+        group="lab",
+        help="lab results",
+        create=LabResultCreate,
+        out=LabResult,
+        add=care.add_lab,
+        to_json=care.lab_out,
+        list_key="lab_results",
         rows=lambda conn, pid, start, end, args: lab_results.cortisol(
-            conn, person_id=pid, start=start, end=end),
-        flags=(Flag("--time", "time", "sample time, ISO 8601", required=True),
-               Flag("--analyte", "analyte", default="cortisol"),
-               Flag("--value", "value", required=True, type=float),
-               Flag("--unit", "unit", "nmol/L or ug/dL (µg/dL, mcg/dL); pg/mg for hair", required=True),
-               Flag("--specimen", "specimen", "saliva|serum|hair"), *ATTACH),
-        add_help="record a cortisol result", list_help="list a person's cortisol results",
-        line=lambda r: f"{r['id']}\t{r['time_local']}\t{r['analyte']}\t"
-                       + (f"{r['value_nmol_l']:.1f} nmol/L" if r["value_nmol_l"] is not None
-                          else f"{r['value']:g} {r['unit']} (hair)")
-                       + f"\t{r['phase'] or '-'}"),
+            conn, person_id=pid, start=start, end=end
+        ),
+        flags=(
+            Flag("--time", "time", "sample time, ISO 8601", required=True),
+            Flag("--analyte", "analyte", default="cortisol"),
+            Flag("--value", "value", required=True, type=float),
+            Flag("--unit", "unit", "nmol/L or ug/dL (µg/dL, mcg/dL); pg/mg for hair", required=True),
+            Flag("--specimen", "specimen", "saliva|serum|hair"),
+            *ATTACH,
+        ),
+        add_help="record a cortisol result",
+        list_help="list a person's cortisol results",
+        line=lambda r: (
+            f"{r['id']}\t{r['time_local']}\t{r['analyte']}\t"
+            + (
+                f"{r['value_nmol_l']:.1f} nmol/L"
+                if r["value_nmol_l"] is not None
+                else f"{r['value']:g} {r['unit']} (hair)"
+            )
+            + f"\t{r['phase'] or '-'}"
+        ),
+    ),
 )
 #: Body field -> the flag that sets it, so refusals name what the user typed.
 FLAG_OF = {f.field: f.flag for r in RECORDS for f in (*r.flags, *r.list_flags)} | {
-    "from": "--from", "to": "--to"}
+    "from": "--from",
+    "to": "--to",
+}
 
 
 def _dest(flag: Flag) -> str:
@@ -137,14 +179,15 @@ def _dest(flag: Flag) -> str:
 
 def _body(model: type[BaseModel], args: argparse.Namespace, flags: tuple[Flag, ...]) -> Any:
     """A validated request body built from the flags the user set."""
-    fields = {f.field: getattr(args, _dest(f)) for f in flags
-              if getattr(args, _dest(f), None) is not None}
+    fields = {f.field: getattr(args, _dest(f)) for f in flags if getattr(args, _dest(f), None) is not None}
     try:
         return model(**fields)
     except ValidationError as exc:
         problems = "; ".join(
             f"{FLAG_OF.get(str(e['loc'][0]), e['loc'][0]) if e['loc'] else 'input'}: "
-            f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors())
+            f"{e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
         raise CliError(problems) from None
 
 
@@ -183,6 +226,7 @@ def _adder(record: Record) -> Callable[[argparse.Namespace, Settings], int]:
                 raise _refused(exc) from None
         emit(args, out, f"{record.group} added: {record.line(out)}{_warnings(out)}")
         return 0
+
     return add
 
 
@@ -192,16 +236,18 @@ def _lister(record: Record) -> Callable[[argparse.Namespace, Settings], int]:
             person = _person(conn, args.person)
             start, end = _range(person, args)
             rows = record.rows(conn, str(person["id"]), start, end, args)
-            items = [record.out(**record.to_json(r, person["tz"])).model_dump(mode="json")
-                     for r in rows]
-        emit(args, {record.list_key: items, "count": len(items)},
-             "\n".join(record.line(i) for i in items) or f"no {record.help}")
+            items = [record.out(**record.to_json(r, person["tz"])).model_dump(mode="json") for r in rows]
+        emit(
+            args,
+            {record.list_key: items, "count": len(items)},
+            "\n".join(record.line(i) for i in items) or f"no {record.help}",
+        )
         return 0
+
     return list_
 
 
-def _session_with_person(conn: Conn, session_id: int
-                         ) -> tuple[dict[str, Any], dict[str, Any]]:
+def _session_with_person(conn: Conn, session_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
     row = sessions.get(conn, session_id)
     if row is None:
         raise CliError(f"no session {session_id}")
@@ -237,12 +283,16 @@ def cmd_session_delete(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _add_flags(parser: argparse.ArgumentParser, flags: tuple[Flag, ...], *,
-               optional: bool = False) -> None:
+def _add_flags(parser: argparse.ArgumentParser, flags: tuple[Flag, ...], *, optional: bool = False) -> None:
     for f in flags:
-        parser.add_argument(f.flag, dest=_dest(f), help=f.help or None, type=f.type,
-                            required=f.required and not optional,
-                            default=None if optional else f.default)
+        parser.add_argument(
+            f.flag,
+            dest=_dest(f),
+            help=f.help or None,
+            type=f.type,
+            required=f.required and not optional,
+            default=None if optional else f.default,
+        )
 
 
 def register(commands: Any, add: AddCommand) -> None:
@@ -251,14 +301,22 @@ def register(commands: Any, add: AddCommand) -> None:
         p = add(group, "add", _adder(record), record.add_help)
         _add_flags(p, (PERSON, *record.flags))
         p = add(group, "list", _lister(record), record.list_help)
-        _add_flags(p, (PERSON, Flag("--from", "from", "inclusive, ISO 8601"),
-                       Flag("--to", "to", "exclusive, ISO 8601"), *record.list_flags))
+        _add_flags(
+            p,
+            (
+                PERSON,
+                Flag("--from", "from", "inclusive, ISO 8601"),
+                Flag("--to", "to", "exclusive, ISO 8601"),
+                *record.list_flags,
+            ),
+        )
         if record.group != "session":
             continue
         p = add(group, "show", cmd_session_show, "show one session")
         p.add_argument("id", type=int)
-        p = add(group, "edit", cmd_session_edit, "change some fields of a session "
-                "(\"\" clears body areas or notes)")
+        p = add(
+            group, "edit", cmd_session_edit, 'change some fields of a session ("" clears body areas or notes)'
+        )
         p.add_argument("id", type=int)
         _add_flags(p, SESSION_FLAGS, optional=True)
         p = add(group, "delete", cmd_session_delete, "delete a session (its reports stay)")

@@ -21,8 +21,10 @@ from service.core.http import cursor
 from service.core.http.problems import ProblemError
 
 RowIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
-FromQuery = Annotated[dt.datetime | None, Query(
-    alias="from", description="Inclusive; ISO 8601, without an offset read in the person's zone")]
+FromQuery = Annotated[
+    dt.datetime | None,
+    Query(alias="from", description="Inclusive; ISO 8601, without an offset read in the person's zone"),
+]
 ToQuery = Annotated[dt.datetime | None, Query(description="Exclusive; like `from`")]
 LimitQuery = Annotated[int, Query(ge=1, le=1000)]
 CursorQuery = Annotated[str | None, Query(alias="cursor", description="`next_cursor` of a page")]
@@ -45,22 +47,31 @@ WritablePerson = Annotated[dict[str, Any], Depends(writable_person)]
 def care_problem(error: care.CareError) -> NoReturn:
     """A refused request as a problem document naming the field."""
     slug = "conflict" if error.status == 409 else "validation-error"
-    raise ProblemError(error.status, slug, f"{error.field}: {error.message}",
-                       errors=[{"loc": ["body", error.field], "msg": error.message,
-                                "type": slug}]) from None
+    raise ProblemError(
+        error.status,
+        slug,
+        f"{error.field}: {error.message}",
+        errors=[{"loc": ["body", error.field], "msg": error.message, "type": slug}],
+    ) from None
 
 
-def time_range(person: dict[str, Any], start: dt.datetime | None, end: dt.datetime | None
-               ) -> tuple[dt.datetime | None, dt.datetime | None]:
+def time_range(
+    person: dict[str, Any], start: dt.datetime | None, end: dt.datetime | None
+) -> tuple[dt.datetime | None, dt.datetime | None]:
     """`from` and `to` query values as UTC instants."""
     warnings: list[str] = []
     try:
-        bounds = [None if value is None else care.resolve(value, person["tz"], name, warnings)
-                  for name, value in (("from", start), ("to", end))]
+        bounds = [
+            None if value is None else care.resolve(value, person["tz"], name, warnings)
+            for name, value in (("from", start), ("to", end))
+        ]
     except care.CareError as exc:
-        raise ProblemError(422, "validation-error", f"{exc.field}: {exc.message}",
-                           errors=[{"loc": ["query", exc.field], "msg": exc.message,
-                                    "type": "value_error"}]) from None
+        raise ProblemError(
+            422,
+            "validation-error",
+            f"{exc.field}: {exc.message}",
+            errors=[{"loc": ["query", exc.field], "msg": exc.message, "type": "value_error"}],
+        ) from None
     return bounds[0], bounds[1]
 
 
@@ -81,8 +92,9 @@ def next_cursor(rows: list[dict[str, Any]], limit: int, time_column: str) -> str
     return cursor.encode([rows[-1][time_column].isoformat(), rows[-1]["id"]])
 
 
-def owned_or_404(conn: Db, caller: Caller, row: dict[str, Any] | None, what: str,
-                 scope: str = authz.READ_SESSIONS) -> tuple[dict[str, Any], dict[str, Any]]:
+def owned_or_404(
+    conn: Db, caller: Caller, row: dict[str, Any] | None, what: str, scope: str = authz.READ_SESSIONS
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """A record looked up by id and its person. Another person's record is as absent as a
     missing one, so ids reveal nothing; a 403 (a grant lacking the scope) passes through."""
     if row is None:

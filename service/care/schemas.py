@@ -21,14 +21,36 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_va
 from service.core.units import ANALYTES, HAIR_UNIT, canonical_unit
 
 #: The massage modalities; every one of them is the "massage" arm of a trial.
-MASSAGE_MODALITIES = ("swedish", "deep_tissue", "myofascial_release", "lymphatic_drainage",
-                      "sports", "trigger_point", "hot_stone", "other")
+MASSAGE_MODALITIES = (
+    "swedish",
+    "deep_tissue",
+    "myofascial_release",
+    "lymphatic_drainage",
+    "sports",
+    "trigger_point",
+    "hot_stone",
+    "other",
+)
 #: The rest-control session: lying still, same duration and setting, no massage.
 REST = "rest"
 MODALITIES = (*MASSAGE_MODALITIES, REST)
 PRESSURES = ("light", "moderate", "deep")
-BODY_AREAS = ("neck", "shoulders", "upper_back", "lower_back", "arms", "hands", "glutes", "legs",
-              "feet", "head", "face", "abdomen", "chest", "full_body")
+BODY_AREAS = (
+    "neck",
+    "shoulders",
+    "upper_back",
+    "lower_back",
+    "arms",
+    "hands",
+    "glutes",
+    "legs",
+    "feet",
+    "head",
+    "face",
+    "abdomen",
+    "chest",
+    "full_body",
+)
 REPORT_KINDS = ("pain", "stress", "anxiety", "headache", "sleep_quality")
 PHASES = ("before", "after")
 SPECIMENS = ("saliva", "serum", "hair")
@@ -45,20 +67,42 @@ Specimen = Literal[SPECIMENS]  # type: ignore[valid-type]
 # Spellings that do not reduce to the canonical name by lower-casing and
 # joining words with "_".
 _MODALITY_ALIASES = {
-    "myofascial": "myofascial_release", "lymphatic": "lymphatic_drainage",
-    "manual_lymphatic_drainage": "lymphatic_drainage", "lymph_drainage": "lymphatic_drainage",
-    "sport": "sports", "trigger_points": "trigger_point", "hot_stones": "hot_stone",
-    "deep": "deep_tissue", "rest_control": REST, "control": REST, "lying_still": REST,
+    "myofascial": "myofascial_release",
+    "lymphatic": "lymphatic_drainage",
+    "manual_lymphatic_drainage": "lymphatic_drainage",
+    "lymph_drainage": "lymphatic_drainage",
+    "sport": "sports",
+    "trigger_points": "trigger_point",
+    "hot_stones": "hot_stone",
+    "deep": "deep_tissue",
+    "rest_control": REST,
+    "control": REST,
+    "lying_still": REST,
     "resting": REST,
 }
 _AREA_ALIASES = {
-    "shoulder": "shoulders", "arm": "arms", "hand": "hands", "glute": "glutes",
-    "buttocks": "glutes", "leg": "legs", "foot": "feet", "back_upper": "upper_back",
-    "back_lower": "lower_back", "whole_body": "full_body", "full": "full_body",
-    "belly": "abdomen", "stomach": "abdomen", "scalp": "head",
+    "shoulder": "shoulders",
+    "arm": "arms",
+    "hand": "hands",
+    "glute": "glutes",
+    "buttocks": "glutes",
+    "leg": "legs",
+    "foot": "feet",
+    "back_upper": "upper_back",
+    "back_lower": "lower_back",
+    "whole_body": "full_body",
+    "full": "full_body",
+    "belly": "abdomen",
+    "stomach": "abdomen",
+    "scalp": "head",
 }
-_SPECIMEN_ALIASES = {"salivary": "saliva", "blood": "serum", "blood_serum": "serum",
-                     "hair_sample": "hair", "scalp_hair": "hair"}
+_SPECIMEN_ALIASES = {
+    "salivary": "saliva",
+    "blood": "serum",
+    "blood_serum": "serum",
+    "hair_sample": "hair",
+    "scalp_hair": "hair",
+}
 
 RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Score = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)]
@@ -134,26 +178,35 @@ class SessionCreate(_Body):
     Times without a UTC offset are read in the person's time zone."""
 
     start: dt.datetime = Field(examples=["2024-05-04T10:00:00+02:00"])
-    end: dt.datetime = Field(description="After start; at most 6 hours later.",
-                             examples=["2024-05-04T11:00:00+02:00"])
-    modality: Modality = Field(description="Human spellings such as 'Deep tissue' are accepted. "
-                               "`rest`: a rest-control session (lying still, same duration "
-                               "and setting, no massage).", examples=["swedish"])
-    pressure: Pressure | None = Field(default=None, description="Massage only; refused for "
-                                      "`rest`.", examples=["moderate"])
+    end: dt.datetime = Field(
+        description="After start; at most 6 hours later.", examples=["2024-05-04T11:00:00+02:00"]
+    )
+    modality: Modality = Field(
+        description="Human spellings such as 'Deep tissue' are accepted. "
+        "`rest`: a rest-control session (lying still, same duration "
+        "and setting, no massage).",
+        examples=["swedish"],
+    )
+    pressure: Pressure | None = Field(
+        default=None, description="Massage only; refused for `rest`.", examples=["moderate"]
+    )
     therapist_id: UUID | None = Field(
-        default=None, description="An account with the therapist role; a therapist's own "
-        "token fills it in when omitted.")
-    body_areas: list[BodyArea] = Field(default_factory=list, max_length=len(BODY_AREAS),
-                                       examples=[["neck", "shoulders"]])
+        default=None,
+        description="An account with the therapist role; a therapist's own token fills it in when omitted.",
+    )
+    body_areas: list[BodyArea] = Field(
+        default_factory=list, max_length=len(BODY_AREAS), examples=[["neck", "shoulders"]]
+    )
     notes: str | None = Field(default=None, max_length=MAX_NOTES)
 
     _modality = field_validator("modality", mode="before")(
-        lambda v: normalise_modality(v) if isinstance(v, str) else v)
+        lambda v: normalise_modality(v) if isinstance(v, str) else v
+    )
     _pressure = field_validator("pressure", mode="before")(_lower)
     _rest_pressure = field_validator("pressure")(_no_pressure_at_rest)
     _areas = field_validator("body_areas", mode="before")(
-        lambda v: normalise_body_areas(v) if isinstance(v, (list, str)) else v)
+        lambda v: normalise_body_areas(v) if isinstance(v, (list, str)) else v
+    )
     _notes = field_validator("notes")(_clean_notes)
 
 
@@ -169,10 +222,12 @@ class SessionUpdate(_Body):
     notes: str | None = Field(default=None, max_length=MAX_NOTES)
 
     _modality = field_validator("modality", mode="before")(
-        lambda v: normalise_modality(v) if isinstance(v, str) else v)
+        lambda v: normalise_modality(v) if isinstance(v, str) else v
+    )
     _pressure = field_validator("pressure", mode="before")(_lower)
     _areas = field_validator("body_areas", mode="before")(
-        lambda v: normalise_body_areas(v) if isinstance(v, (list, str)) else v)
+        lambda v: normalise_body_areas(v) if isinstance(v, (list, str)) else v
+    )
     _notes = field_validator("notes")(_clean_notes)
 
     @field_validator("start", "end", "modality")
@@ -199,8 +254,9 @@ class Session(BaseModel):
     notes: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
-    warnings: list[str] = Field(default_factory=list,
-                                description="How ambiguous local times were read, if any")
+    warnings: list[str] = Field(
+        default_factory=list, description="How ambiguous local times were read, if any"
+    )
 
 
 class SessionPage(BaseModel):
@@ -227,8 +283,9 @@ class SelfReport(BaseModel):
     time_local: dt.datetime
     kind: ReportKind
     value: float
-    headache: bool | None = Field(description="For kind headache: whether there was one "
-                                  "(value > 0); null for other kinds")
+    headache: bool | None = Field(
+        description="For kind headache: whether there was one (value > 0); null for other kinds"
+    )
     session_id: int | None
     phase: Phase | None
     created_at: dt.datetime
@@ -245,8 +302,7 @@ class LabResultCreate(_Body):
     hair: pg/mg (with `specimen` hair). The sampling time matters: cortisol falls steeply
     over the morning, so results are compared only with samples taken at a similar time."""
 
-    time: dt.datetime = Field(description="When the sample was taken",
-                              examples=["2024-05-04T09:45:00+02:00"])
+    time: dt.datetime = Field(description="When the sample was taken", examples=["2024-05-04T09:45:00+02:00"])
     analyte: Literal[ANALYTES] = "cortisol"  # type: ignore[valid-type]
     value: float = Field(ge=0, le=1e6, allow_inf_nan=False, examples=[12.5])
     unit: str = Field(examples=["nmol/L"])
@@ -270,8 +326,9 @@ class LabResultCreate(_Body):
     @model_validator(mode="after")
     def _hair_in_pg_per_mg(self) -> LabResultCreate:
         if (self.unit == HAIR_UNIT) != (self.specimen == "hair"):
-            raise ValueError("hair cortisol is given in pg/mg (with specimen hair), and pg/mg "
-                             "is for hair only")
+            raise ValueError(
+                "hair cortisol is given in pg/mg (with specimen hair), and pg/mg is for hair only"
+            )
         return self
 
 
@@ -284,8 +341,9 @@ class LabResult(BaseModel):
     specimen: Specimen | None
     value: float = Field(description="As reported, in `unit`")
     unit: Literal["nmol/L", "ug/dL", "pg/mg"]
-    value_nmol_l: float | None = Field(description="The same concentration in nmol/L "
-                                       "(1 µg/dL = 27.59 nmol/L); null for hair (pg/mg)")
+    value_nmol_l: float | None = Field(
+        description="The same concentration in nmol/L (1 µg/dL = 27.59 nmol/L); null for hair (pg/mg)"
+    )
     session_id: int | None
     phase: Phase | None
     created_at: dt.datetime

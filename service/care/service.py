@@ -51,22 +51,31 @@ def resolve(value: dt.datetime, tz: str, field: str, warnings: list[str]) -> dt.
 
 # --- sessions -------------------------------------------------------------------------------
 
-def add_session(conn: Conn, person: dict[str, Any], body: SessionCreate
-                ) -> dict[str, Any]:
+
+def add_session(conn: Conn, person: dict[str, Any], body: SessionCreate) -> dict[str, Any]:
     """Store a session; the response object (see ``session_out``)."""
     warnings: list[str] = []
     start = resolve(body.start, person["tz"], "start", warnings)
     end = resolve(body.end, person["tz"], "end", warnings)
     therapist = str(body.therapist_id) if body.therapist_id else None
     _check_session(conn, person, start, end, therapist, exclude_id=None)
-    row = sessions.create(conn, person_id=str(person["id"]), starts_at=start, ends_at=end,
-                          modality=body.modality, pressure=body.pressure, therapist_id=therapist,
-                          body_areas=body.body_areas, notes=body.notes)
+    row = sessions.create(
+        conn,
+        person_id=str(person["id"]),
+        starts_at=start,
+        ends_at=end,
+        modality=body.modality,
+        pressure=body.pressure,
+        therapist_id=therapist,
+        body_areas=body.body_areas,
+        notes=body.notes,
+    )
     return session_out(row, person["tz"], warnings)
 
 
-def edit_session(conn: Conn, person: dict[str, Any], current: dict[str, Any],
-                 body: SessionUpdate) -> dict[str, Any]:
+def edit_session(
+    conn: Conn, person: dict[str, Any], current: dict[str, Any], body: SessionUpdate
+) -> dict[str, Any]:
     """Apply the fields given in a PATCH and re-check the whole session."""
     warnings: list[str] = []
     given = body.model_fields_set
@@ -83,8 +92,10 @@ def edit_session(conn: Conn, person: dict[str, Any], current: dict[str, Any],
         if name in given:
             changes[name] = getattr(body, name)
     # A session that becomes a rest control must lose its pressure in the same change.
-    if is_rest(changes.get("modality", current["modality"])) and \
-            changes.get("pressure", current["pressure"]) is not None:
+    if (
+        is_rest(changes.get("modality", current["modality"]))
+        and changes.get("pressure", current["pressure"]) is not None
+    ):
         raise CareError("pressure", REST_PRESSURE)
     start = changes.get("starts_at", current["starts_at"])
     end = changes.get("ends_at", current["ends_at"])
@@ -98,91 +109,142 @@ def edit_session(conn: Conn, person: dict[str, Any], current: dict[str, Any],
     return session_out(row, person["tz"], warnings)
 
 
-def _check_session(conn: Conn, person: dict[str, Any], start: dt.datetime,
-                   end: dt.datetime, therapist_id: str | None, *, exclude_id: int | None,
-                   moved: str = "end") -> None:
+def _check_session(
+    conn: Conn,
+    person: dict[str, Any],
+    start: dt.datetime,
+    end: dt.datetime,
+    therapist_id: str | None,
+    *,
+    exclude_id: int | None,
+    moved: str = "end",
+) -> None:
     tz = person["tz"]
     if end <= start:
-        raise CareError(moved, f"the session must end after it starts ({_shown(start, tz)} to "
-                        f"{_shown(end, tz)})")
+        raise CareError(
+            moved, f"the session must end after it starts ({_shown(start, tz)} to {_shown(end, tz)})"
+        )
     if end - start > MAX_SESSION:
-        raise CareError(moved, f"a session lasts at most {MAX_SESSION.seconds // 3600} hours; "
-                        f"this one lasts {(end - start).total_seconds() / 3600:.1f}")
+        raise CareError(
+            moved,
+            f"a session lasts at most {MAX_SESSION.seconds // 3600} hours; "
+            f"this one lasts {(end - start).total_seconds() / 3600:.1f}",
+        )
     if therapist_id is not None and not sessions.therapist_exists(conn, therapist_id):
         raise CareError("therapist_id", f"no therapist account {therapist_id}")
     sessions.lock_person(conn, str(person["id"]))
-    other = sessions.overlapping(conn, person_id=str(person["id"]), starts_at=start,
-                                 ends_at=end, exclude_id=exclude_id)
+    other = sessions.overlapping(
+        conn, person_id=str(person["id"]), starts_at=start, ends_at=end, exclude_id=exclude_id
+    )
     if other is not None:
-        raise CareError("start", f"overlaps session {other['id']} ({_shown(other['starts_at'], tz)}"
-                        f" to {_shown(other['ends_at'], tz)})", status=409)
+        raise CareError(
+            "start",
+            f"overlaps session {other['id']} ({_shown(other['starts_at'], tz)}"
+            f" to {_shown(other['ends_at'], tz)})",
+            status=409,
+        )
 
 
-def session_out(row: dict[str, Any], tz: str, warnings: list[str] | None = None
-                ) -> dict[str, Any]:
+def session_out(row: dict[str, Any], tz: str, warnings: list[str] | None = None) -> dict[str, Any]:
     """A stored session as the API and CLI show it: UTC and local times side by side."""
     start, end = localtime.utc(row["starts_at"]), localtime.utc(row["ends_at"])
     return {
-        "id": row["id"], "person_id": row["person_id"], "therapist_id": row["therapist_id"],
-        "start": start, "start_local": localtime.local(start, tz),
-        "end": end, "end_local": localtime.local(end, tz), "tz": tz,
+        "id": row["id"],
+        "person_id": row["person_id"],
+        "therapist_id": row["therapist_id"],
+        "start": start,
+        "start_local": localtime.local(start, tz),
+        "end": end,
+        "end_local": localtime.local(end, tz),
+        "tz": tz,
         "duration_minutes": round((end - start).total_seconds() / 60, 2),
-        "modality": row["modality"], "pressure": row["pressure"],
-        "body_areas": list(row["body_areas"]), "notes": row["notes"],
-        "created_at": row["created_at"], "updated_at": row["updated_at"],
+        "modality": row["modality"],
+        "pressure": row["pressure"],
+        "body_areas": list(row["body_areas"]),
+        "notes": row["notes"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
         "warnings": warnings or [],
     }
 
 
 # --- self-reports and lab results -----------------------------------------------------------
 
-def add_report(conn: Conn, person: dict[str, Any], body: SelfReportCreate
-               ) -> dict[str, Any]:
+
+def add_report(conn: Conn, person: dict[str, Any], body: SelfReportCreate) -> dict[str, Any]:
     warnings: list[str] = []
     ts = resolve(body.time, person["tz"], "time", warnings)
     _check_attachment(conn, person, ts, body.session_id, body.phase)
-    row = self_reports.create(conn, person_id=str(person["id"]), ts=ts, kind=body.kind,
-                              value=body.value, session_id=body.session_id, phase=body.phase)
+    row = self_reports.create(
+        conn,
+        person_id=str(person["id"]),
+        ts=ts,
+        kind=body.kind,
+        value=body.value,
+        session_id=body.session_id,
+        phase=body.phase,
+    )
     return report_out(row, person["tz"], warnings)
 
 
-def report_out(row: dict[str, Any], tz: str, warnings: list[str] | None = None
-               ) -> dict[str, Any]:
+def report_out(row: dict[str, Any], tz: str, warnings: list[str] | None = None) -> dict[str, Any]:
     ts = localtime.utc(row["ts"])
     return {
-        "id": row["id"], "person_id": row["person_id"], "time": ts,
-        "time_local": localtime.local(ts, tz), "kind": row["kind"], "value": row["value"],
+        "id": row["id"],
+        "person_id": row["person_id"],
+        "time": ts,
+        "time_local": localtime.local(ts, tz),
+        "kind": row["kind"],
+        "value": row["value"],
         "headache": row["value"] > 0 if row["kind"] == "headache" else None,
-        "session_id": row["session_id"], "phase": row["phase"],
-        "created_at": row["created_at"], "warnings": warnings or [],
+        "session_id": row["session_id"],
+        "phase": row["phase"],
+        "created_at": row["created_at"],
+        "warnings": warnings or [],
     }
 
 
-def add_lab(conn: Conn, person: dict[str, Any], body: LabResultCreate
-            ) -> dict[str, Any]:
+def add_lab(conn: Conn, person: dict[str, Any], body: LabResultCreate) -> dict[str, Any]:
     warnings: list[str] = []
     ts = resolve(body.time, person["tz"], "time", warnings)
     _check_attachment(conn, person, ts, body.session_id, body.phase)
-    row = lab_results.create(conn, person_id=str(person["id"]), ts=ts, analyte=body.analyte,
-                             value=body.value, unit=body.unit, specimen=body.specimen,
-                             value_nmol_l=units.cortisol_nmol_l(body.value, body.unit),
-                             session_id=body.session_id, phase=body.phase)
+    row = lab_results.create(
+        conn,
+        person_id=str(person["id"]),
+        ts=ts,
+        analyte=body.analyte,
+        value=body.value,
+        unit=body.unit,
+        specimen=body.specimen,
+        value_nmol_l=units.cortisol_nmol_l(body.value, body.unit),
+        session_id=body.session_id,
+        phase=body.phase,
+    )
     return lab_out(row, person["tz"], warnings)
 
 
 def lab_out(row: dict[str, Any], tz: str, warnings: list[str] | None = None) -> dict[str, Any]:
     ts = localtime.utc(row["ts"])
     return {
-        "id": row["id"], "person_id": row["person_id"], "time": ts,
-        "time_local": localtime.local(ts, tz), "analyte": row["analyte"],
-        "specimen": row["specimen"], "value": row["value"], "unit": row["unit"],
-        "value_nmol_l": row["value_nmol_l"], "session_id": row["session_id"],
-        "phase": row["phase"], "created_at": row["created_at"], "warnings": warnings or [],
+        "id": row["id"],
+        "person_id": row["person_id"],
+        "time": ts,
+        "time_local": localtime.local(ts, tz),
+        "analyte": row["analyte"],
+        "specimen": row["specimen"],
+        "value": row["value"],
+        "unit": row["unit"],
+        "value_nmol_l": row["value_nmol_l"],
+        "session_id": row["session_id"],
+        "phase": row["phase"],
+        "created_at": row["created_at"],
+        "warnings": warnings or [],
     }
 
 
-def _check_attachment(conn: Conn, person: dict[str, Any], ts: dt.datetime,
-                      session_id: int | None, phase: str | None) -> None:
+def _check_attachment(
+    conn: Conn, person: dict[str, Any], ts: dt.datetime, session_id: int | None, phase: str | None
+) -> None:
     """A session link needs a phase, a session of the same person, and a time that fits it."""
     if session_id is None:
         if phase is not None:
@@ -196,11 +258,11 @@ def _check_attachment(conn: Conn, person: dict[str, Any], ts: dt.datetime,
     start, end = session["starts_at"], session["ends_at"]
     span = f"session {session_id}: {_shown(start, person['tz'])} to {_shown(end, person['tz'])}"
     if phase == "before" and not start - ATTACH_MARGIN <= ts <= end:
-        raise CareError("time", f"a 'before' time lies in the 24 hours up to the session's end "
-                        f"({span})")
+        raise CareError("time", f"a 'before' time lies in the 24 hours up to the session's end ({span})")
     if phase == "after" and not start <= ts <= end + ATTACH_MARGIN:
-        raise CareError("time", f"an 'after' time lies between the session's start and 24 hours "
-                        f"after its end ({span})")
+        raise CareError(
+            "time", f"an 'after' time lies between the session's start and 24 hours after its end ({span})"
+        )
 
 
 def _shown(instant: dt.datetime, tz: str) -> str:

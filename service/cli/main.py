@@ -25,15 +25,16 @@ from service.observations import cli as observations_cli
 from service.trials import cli as trials_cli
 
 #: Each module's ``register(commands, add)`` adds its commands, in help order.
-COMMANDS = (operator, access_cli, imports_cli, observations_cli, care_cli, evidence_cli,
-            trials_cli)
+COMMANDS = (operator, access_cli, imports_cli, observations_cli, care_cli, evidence_cli, trials_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="vagus", description="Vagus: what a massage session does to a person's body, "
+        prog="vagus",
+        description="Vagus: what a massage session does to a person's body, "
         "measured by the wearable they already wear. With --json every command prints one "
-        "JSON object.")
+        "JSON object.",
+    )
     parser.add_argument("--version", action="version", version=f"vagus {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -45,8 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     tasks.install()
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     try:
         return args.handler(args, get_settings())
     except (CliError, migrate.MigrationError) as exc:

@@ -26,31 +26,39 @@ CursorQuery = Annotated[str | None, Query(alias="cursor", description="`next_cur
 
 
 @router.get("/v1/clients", response_model=ClientPage)
-def list_clients(conn: Db, caller: Caller,
-                 limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                 cursor_: CursorQuery = None) -> ClientPage:
+def list_clients(
+    conn: Db, caller: Caller, limit: Annotated[int, Query(ge=1, le=200)] = 50, cursor_: CursorQuery = None
+) -> ClientPage:
     """The persons who granted the calling therapist (or app) access right now, by name: zone,
     latest import, latest session and today's recovery status, each as far as the grant's
     scopes reach."""
     if caller.role not in ("therapist", "app"):
-        raise ProblemError(403, "forbidden", "the client list is for therapist and app accounts "
-                                             "(an admin lists everyone with GET /v1/persons)")
+        raise ProblemError(
+            403,
+            "forbidden",
+            "the client list is for therapist and app accounts "
+            "(an admin lists everyone with GET /v1/persons)",
+        )
     after = None
     if cursor_:
         name, person_id = cursor.decode(cursor_, 2)
         after = (str(name), str(person_id))
     rows = clients_service.clients(conn, caller, limit=limit, after=after)
-    next_cursor = (cursor.encode([rows[-1]["name"], str(rows[-1]["person_id"])])
-                   if len(rows) == limit else None)
+    next_cursor = (
+        cursor.encode([rows[-1]["name"], str(rows[-1]["person_id"])]) if len(rows) == limit else None
+    )
     return ClientPage(items=[Client(**r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/v1/persons/{person_id}/session-responses", response_model=SessionResponsePage)
 def list_session_responses(
-    person_id: UUID, conn: Db, caller: Caller,
+    person_id: UUID,
+    conn: Db,
+    caller: Caller,
     person: Annotated[dict, person_with(authz.READ_SESSIONS)],
     settings: Annotated[Settings, Depends(get_settings)],
-    from_: timequery.FromQuery = None, to: timequery.ToQuery = None,
+    from_: timequery.FromQuery = None,
+    to: timequery.ToQuery = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor_: CursorQuery = None,
 ) -> SessionResponsePage:
@@ -66,14 +74,19 @@ def list_session_responses(
             after = (dt.datetime.fromisoformat(ts), int(row_id))
         except (TypeError, ValueError):
             raise ProblemError(400, "bad-cursor", "the cursor is not one this API issued") from None
-    rows = session_repo.page(conn, person_id=str(person_id), start=start, end=end, limit=limit,
-                             after=after)
-    items = clients_service.session_responses(conn, person, rows,
-                                              WindowConfig.from_settings(settings))
-    next_cursor = (cursor.encode([rows[-1]["starts_at"].isoformat(), rows[-1]["id"]])
-                   if len(rows) == limit else None)
+    rows = session_repo.page(conn, person_id=str(person_id), start=start, end=end, limit=limit, after=after)
+    items = clients_service.session_responses(conn, person, rows, WindowConfig.from_settings(settings))
+    next_cursor = (
+        cursor.encode([rows[-1]["starts_at"].isoformat(), rows[-1]["id"]]) if len(rows) == limit else None
+    )
     return SessionResponsePage(
-        items=[SessionWithResponse(session=care.session_out(item["session"], person["tz"]),
-                                   response=item["response"], error=item["error"])
-               for item in items],
-        next_cursor=next_cursor)
+        items=[
+            SessionWithResponse(
+                session=care.session_out(item["session"], person["tz"]),
+                response=item["response"],
+                error=item["error"],
+            )
+            for item in items
+        ],
+        next_cursor=next_cursor,
+    )

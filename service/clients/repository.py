@@ -7,8 +7,9 @@ from typing import Any
 from service.core.db.types import Conn
 
 
-def page(conn: Conn, grantee_id: str, *, limit: int,
-         after: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+def page(
+    conn: Conn, grantee_id: str, *, limit: int, after: tuple[str, str] | None = None
+) -> list[dict[str, Any]]:
     """Persons whose grant to ``grantee_id`` is live, by name then id, after a (name, id) key.
 
     ``last_import_at`` is the end of the person's latest completed import,
@@ -25,5 +26,10 @@ def page(conn: Conn, grantee_id: str, *, limit: int,
              AND (g.expires_at IS NULL OR g.expires_at > now())
              AND (%(a_name)s::text IS NULL OR (p.name, p.id) > (%(a_name)s, %(a_id)s::uuid))
            ORDER BY p.name, p.id LIMIT %(limit)s""",
-        {"grantee": grantee_id, "a_name": after[0] if after else None,
-         "a_id": after[1] if after else None, "limit": limit}).fetchall()
+        {
+            "grantee": grantee_id,
+            "a_name": after[0] if after else None,
+            "a_id": after[1] if after else None,
+            "limit": limit,
+        },
+    ).fetchall()

@@ -16,13 +16,16 @@ class Client(BaseModel):
     name: str
     tz: str = Field(description="The person's IANA time zone")
     last_import_at: dt.datetime | None = Field(
-        description="When the latest completed import finished (null without read:observations)")
+        description="When the latest completed import finished (null without read:observations)"
+    )
     last_session_at: dt.datetime | None = Field(
-        description="Start of the latest session that has begun (null without read:sessions)")
+        description="Start of the latest session that has begun (null without read:sessions)"
+    )
     recovery_status: RecoveryStatus | None = Field(
         description="Today's daily recovery status in the person's zone (as "
-                    "GET /v1/persons/{id}/recovery); null when not computable or when the grant "
-                    "lacks read:evidence")
+        "GET /v1/persons/{id}/recovery); null when not computable or when the grant "
+        "lacks read:evidence"
+    )
 
 
 class ClientPage(BaseModel):
@@ -66,7 +69,8 @@ class SessionWithResponse(BaseModel):
     session: SessionSummary
     response: ResponseHeadline | None = Field(
         description="Null when the response cannot be computed; the full one is at "
-                    "GET /v1/sessions/{id}/response")
+        "GET /v1/sessions/{id}/response"
+    )
     error: str | None = None
 
 

@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 SHOWN_STATUSES = ("below", "within", "above")
 
 
-def clients(conn: Conn, caller: Principal, *, limit: int,
-            after: tuple[str, str] | None) -> list[dict[str, Any]]:
+def clients(
+    conn: Conn, caller: Principal, *, limit: int, after: tuple[str, str] | None
+) -> list[dict[str, Any]]:
     """A page of the caller's clients (persons with a live grant to it), by name."""
     out = []
     for row in repository.page(conn, caller.account_id, limit=limit, after=after):
@@ -36,19 +37,20 @@ def clients(conn: Conn, caller: Principal, *, limit: int,
             # Decided and audited like any read of the person's evidence.
             authz.require(conn, caller, str(row["person_id"]), authz.READ_EVIDENCE)
             status = recovery_today(conn, person)
-        out.append({
-            "person_id": row["person_id"], "name": row["name"], "tz": row["tz"],
-            "last_import_at": row["last_import_at"] if authz.READ_OBSERVATIONS in scopes
-            else None,
-            "last_session_at": row["last_session_at"] if authz.READ_SESSIONS in scopes
-            else None,
-            "recovery_status": status,
-        })
+        out.append(
+            {
+                "person_id": row["person_id"],
+                "name": row["name"],
+                "tz": row["tz"],
+                "last_import_at": row["last_import_at"] if authz.READ_OBSERVATIONS in scopes else None,
+                "last_session_at": row["last_session_at"] if authz.READ_SESSIONS in scopes else None,
+                "recovery_status": status,
+            }
+        )
     return out
 
 
-def recovery_today(conn: Conn, person: dict[str, Any],
-                   today: dt.date | None = None) -> str | None:
+def recovery_today(conn: Conn, person: dict[str, Any], today: dt.date | None = None) -> str | None:
     """Today's (local) daily recovery status from ``service.analysis.recovery``, or None."""
     today = today or dt.datetime.now(ZoneInfo(person["tz"])).date()
     try:
@@ -71,19 +73,24 @@ def headline(body: dict[str, Any]) -> dict[str, Any]:
     return {"summary": body.get("summary"), "metrics": metrics}
 
 
-def session_responses(conn: Conn, person: dict[str, Any], sessions: list[dict[str, Any]],
-                      cfg: response_analysis.WindowConfig) -> list[dict[str, Any]]:
+def session_responses(
+    conn: Conn, person: dict[str, Any], sessions: list[dict[str, Any]], cfg: response_analysis.WindowConfig
+) -> list[dict[str, Any]]:
     """Each session with its response's headline (computed and stored when missing or stale)."""
     out = []
     for session in sessions:
         try:
             with conn.transaction():  # a savepoint, as above
-                body = response_analysis.cached_session_response(conn, session, person["tz"],
-                                                                 cfg)
+                body = response_analysis.cached_session_response(conn, session, person["tz"], cfg)
         except Exception as exc:  # one session's odd data must not hide the others
             log.exception("response of session %s failed", session["id"])
-            out.append({"session": session, "response": None,
-                        "error": f"the response could not be computed ({type(exc).__name__})"})
+            out.append(
+                {
+                    "session": session,
+                    "response": None,
+                    "error": f"the response could not be computed ({type(exc).__name__})",
+                }
+            )
             continue
         out.append({"session": session, "response": headline(body), "error": None})
     return out

@@ -33,12 +33,14 @@ class CliError(Exception):
 class AddCommand(Protocol):
     """Adds one command with its handler (and a ``--json`` flag unless told otherwise)."""
 
-    def __call__(self, group: Any, name: str, handler: Handler, help_: str, *,
-                 json_flag: bool = True) -> argparse.ArgumentParser: ...
+    def __call__(
+        self, group: Any, name: str, handler: Handler, help_: str, *, json_flag: bool = True
+    ) -> argparse.ArgumentParser: ...
 
 
-def add_command(group: Any, name: str, handler: Handler, help_: str, *,
-                json_flag: bool = True) -> argparse.ArgumentParser:
+def add_command(
+    group: Any, name: str, handler: Handler, help_: str, *, json_flag: bool = True
+) -> argparse.ArgumentParser:
     parser = group.add_parser(name, help=help_, description=help_)
     parser.set_defaults(handler=handler)
     if json_flag:
@@ -49,7 +51,8 @@ def add_command(group: Any, name: str, handler: Handler, help_: str, *,
 def add_group(commands: Any, name: str, help_: str) -> Any:
     """A command with sub-commands (``vagus session add``)."""
     return commands.add_parser(name, help=help_, description=help_).add_subparsers(
-        dest=f"{name}_cmd", required=True)
+        dest=f"{name}_cmd", required=True
+    )
 
 
 def emit(args: argparse.Namespace, payload: dict[str, Any], human: str) -> None:

@@ -60,11 +60,14 @@ def to_utc(value: dt.datetime, tz: str) -> Resolved:
     if utc_first.astimezone(zone).replace(tzinfo=None) != wall:
         raise LocalTimeError(
             f"{wall.isoformat()} does not exist in {tz} (the clocks skip it for daylight "
-            "saving time); give the time with its UTC offset")
+            "saving time); give the time with its UTC offset"
+        )
     note = None
     if utc_first != utc_second:
-        note = (f"{wall.isoformat()} happens twice in {tz} (the clocks go back); taken as the "
-                f"first, {first.isoformat()}; give a UTC offset to choose the second")
+        note = (
+            f"{wall.isoformat()} happens twice in {tz} (the clocks go back); taken as the "
+            f"first, {first.isoformat()}; give a UTC offset to choose the second"
+        )
     return Resolved(_bounded(utc_first), note)
 
 

@@ -36,8 +36,9 @@ def canonical_unit(text: str) -> str:
     try:
         return _ALIASES[key]
     except KeyError:
-        raise UnitError(f"unknown unit {text!r}; use nmol/L or ug/dL (µg/dL, mcg/dL), "
-                        "or pg/mg for hair") from None
+        raise UnitError(
+            f"unknown unit {text!r}; use nmol/L or ug/dL (µg/dL, mcg/dL), or pg/mg for hair"
+        ) from None
 
 
 def cortisol_nmol_l(value: float, unit: str) -> float | None:

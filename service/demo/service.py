@@ -106,9 +106,14 @@ def write_heart_rate(path: Path, start: dt.datetime, days: int, seed: int = 1) -
     return minutes.size
 
 
-def write_polar_session(path: Path, start: dt.datetime, hours: float, seed: int,
-                        relaxed_from: dt.datetime | None = None,
-                        calm: tuple[float, float] = MASSAGE_CALM) -> int:
+def write_polar_session(
+    path: Path,
+    start: dt.datetime,
+    hours: float,
+    seed: int,
+    relaxed_from: dt.datetime | None = None,
+    calm: tuple[float, float] = MASSAGE_CALM,
+) -> int:
     """A Polar Sensor Logger RR file: beats grouped into notifications that arrive late.
 
     From ``relaxed_from`` on, the mean RR becomes ``calm[0]`` ms and the respiratory
@@ -117,8 +122,9 @@ def write_polar_session(path: Path, start: dt.datetime, hours: float, seed: int,
     """
     rng = np.random.default_rng(seed)
     n = int(hours * 3600 / 0.85)
-    rr = simulate_rr(n_beats=n, mean_ms=850.0, lf_amplitude_ms=30.0, hf_amplitude_ms=25.0,
-                     seed=seed, exact_timing=False)
+    rr = simulate_rr(
+        n_beats=n, mean_ms=850.0, lf_amplitude_ms=30.0, hf_amplitude_ms=25.0, seed=seed, exact_timing=False
+    )
     if relaxed_from is not None:
         after = np.cumsum(rr) > (relaxed_from - start).total_seconds() * 1000
         rr[after] = calm[0] + calm[1] * (rr[after] - 850.0)
@@ -128,17 +134,17 @@ def write_polar_session(path: Path, start: dt.datetime, hours: float, seed: int,
         i = 0
         while i < n:
             size = int(rng.integers(1, 4))
-            arrival = start + dt.timedelta(milliseconds=float(beat_ms[min(i + size, n) - 1])
-                                           + float(rng.uniform(20, 400)))
+            arrival = start + dt.timedelta(
+                milliseconds=float(beat_ms[min(i + size, n) - 1]) + float(rng.uniform(20, 400))
+            )
             stamp = arrival.replace(tzinfo=None).isoformat(timespec="milliseconds")
-            for value in rr[i:i + size]:
+            for value in rr[i : i + size]:
                 out.write(f"{stamp};{value:.0f}\n")
             i += size
     return n
 
 
-def load(pool: Pool, data_dir: Path,
-         windows: WindowConfig = DEFAULT_WINDOWS) -> Demo:
+def load(pool: Pool, data_dir: Path, windows: WindowConfig = DEFAULT_WINDOWS) -> Demo:
     """Create (or reuse) the demo person, import its files, and issue fresh tokens (revoking
     the previous run's)."""
     folder = data_dir / "demo"
@@ -147,12 +153,12 @@ def load(pool: Pool, data_dir: Path,
     sessions_at = session_times(start)
     rests_at = rest_times(start)
     with rls.system_connection(pool) as conn:
-        person = persons.find_by_name(conn, DEMO_NAME) or persons.create(
-            conn, name=DEMO_NAME, tz=DEMO_TZ)
+        person = persons.find_by_name(conn, DEMO_NAME) or persons.create(conn, name=DEMO_NAME, tz=DEMO_TZ)
         person_id = str(person["id"])
         patient = accounts.patient_account(conn, person_id)
-        admin = (accounts.find_by_name(conn, role="admin", name=DEMO_ADMIN)
-                 or accounts.create(conn, role="admin", name=DEMO_ADMIN))
+        admin = accounts.find_by_name(conn, role="admin", name=DEMO_ADMIN) or accounts.create(
+            conn, role="admin", name=DEMO_ADMIN
+        )
         patient_token = _fresh_demo_token(conn, str(patient["id"]))
         admin_token = _fresh_demo_token(conn, str(admin["id"]))
         therapist_token = _consenting_therapist(conn, person_id)
@@ -162,14 +168,14 @@ def load(pool: Pool, data_dir: Path,
     for k, (begin, end) in enumerate(sessions_at):
         path = folder / f"polar-h10-{begin:%Y-%m-%d}.txt"
         if not path.exists():
-            write_polar_session(path, begin - dt.timedelta(minutes=45), 2.5, seed=100 + k,
-                                relaxed_from=end)
+            write_polar_session(path, begin - dt.timedelta(minutes=45), 2.5, seed=100 + k, relaxed_from=end)
         files.append(path)
     for k, (begin, end) in enumerate(rests_at):
         path = folder / f"polar-h10-rest-{begin:%Y-%m-%d}.txt"
         if not path.exists():
-            write_polar_session(path, begin - dt.timedelta(minutes=45), 2.5, seed=200 + k,
-                                relaxed_from=end, calm=REST_CALM)
+            write_polar_session(
+                path, begin - dt.timedelta(minutes=45), 2.5, seed=200 + k, relaxed_from=end, calm=REST_CALM
+            )
         files.append(path)
     outcomes = []
     for path in files:
@@ -188,13 +194,21 @@ def load(pool: Pool, data_dir: Path,
 
 def _consenting_therapist(conn: Conn, person_id: str) -> str:
     """The demo therapist, with an active grant from the demo patient, and a fresh token."""
-    therapist = (accounts.find_by_name(conn, role="therapist", name=DEMO_THERAPIST)
-                 or accounts.create(conn, role="therapist", name=DEMO_THERAPIST))
+    therapist = accounts.find_by_name(conn, role="therapist", name=DEMO_THERAPIST) or accounts.create(
+        conn, role="therapist", name=DEMO_THERAPIST
+    )
     therapist_id = str(therapist["id"])
     if grants.open_for(conn, person_id=person_id, grantee_id=therapist_id) is None:
-        grants.create(conn, person_id=person_id, grantee_id=therapist_id,
-                      scopes=DEMO_THERAPIST_SCOPES, status="active", requested_by=None,
-                      expires_at=None, note="demo: the patient's consent to their therapist")
+        grants.create(
+            conn,
+            person_id=person_id,
+            grantee_id=therapist_id,
+            scopes=DEMO_THERAPIST_SCOPES,
+            status="active",
+            requested_by=None,
+            expires_at=None,
+            note="demo: the patient's consent to their therapist",
+        )
     return _fresh_demo_token(conn, therapist_id)
 
 
@@ -208,57 +222,103 @@ def _fresh_demo_token(conn, account_id: str) -> str:
     return token
 
 
-def _log_sessions(conn, person_id: str,
-                  sessions_at: list[tuple[dt.datetime, dt.datetime]]) -> None:
+def _log_sessions(conn, person_id: str, sessions_at: list[tuple[dt.datetime, dt.datetime]]) -> None:
     """The sessions, before/after ratings, and cortisol around two of them."""
     rng = np.random.default_rng(7)
     for k, (begin, end) in enumerate(sessions_at):
-        row = sessions.create(conn, person_id=person_id, starts_at=begin, ends_at=end,
-                              modality=("swedish", "deep_tissue")[k % 2],
-                              pressure=("moderate", "deep")[k % 2],
-                              body_areas=["neck", "shoulders", "upper_back"],
-                              notes="demo session")
+        row = sessions.create(
+            conn,
+            person_id=person_id,
+            starts_at=begin,
+            ends_at=end,
+            modality=("swedish", "deep_tissue")[k % 2],
+            pressure=("moderate", "deep")[k % 2],
+            body_areas=["neck", "shoulders", "upper_back"],
+            notes="demo session",
+        )
         for kind, before, drop in (("pain", 5.0, 1.5), ("anxiety", 6.0, 2.0)):
             value_before = float(np.clip(round(before + rng.normal(0, 1)), 0, 10))
             value_after = float(np.clip(round(value_before - drop + rng.normal(0, 1)), 0, 10))
-            self_reports.create(conn, person_id=person_id, ts=begin - dt.timedelta(minutes=10),
-                                kind=kind, value=value_before, session_id=row["id"],
-                                phase="before")
-            self_reports.create(conn, person_id=person_id, ts=end + dt.timedelta(minutes=10),
-                                kind=kind, value=value_after, session_id=row["id"],
-                                phase="after")
+            self_reports.create(
+                conn,
+                person_id=person_id,
+                ts=begin - dt.timedelta(minutes=10),
+                kind=kind,
+                value=value_before,
+                session_id=row["id"],
+                phase="before",
+            )
+            self_reports.create(
+                conn,
+                person_id=person_id,
+                ts=end + dt.timedelta(minutes=10),
+                kind=kind,
+                value=value_after,
+                session_id=row["id"],
+                phase="after",
+            )
         if k == SESSION_DAYS - 1:  # saliva cortisol before and after the last session
-            for ts, value, phase in ((begin - dt.timedelta(minutes=15), 9.8, "before"),
-                                     (end + dt.timedelta(minutes=20), 8.1, "after")):
-                lab_results.create(conn, person_id=person_id, ts=ts, analyte="cortisol",
-                                   value=value, unit="nmol/L", value_nmol_l=value,
-                                   specimen="saliva", session_id=row["id"], phase=phase)
+            for ts, value, phase in (
+                (begin - dt.timedelta(minutes=15), 9.8, "before"),
+                (end + dt.timedelta(minutes=20), 8.1, "after"),
+            ):
+                lab_results.create(
+                    conn,
+                    person_id=person_id,
+                    ts=ts,
+                    analyte="cortisol",
+                    value=value,
+                    unit="nmol/L",
+                    value_nmol_l=value,
+                    specimen="saliva",
+                    session_id=row["id"],
+                    phase=phase,
+                )
 
 
-def _log_rest_sessions(conn, person_id: str,
-                       rests_at: list[tuple[dt.datetime, dt.datetime]]) -> None:
+def _log_rest_sessions(conn, person_id: str, rests_at: list[tuple[dt.datetime, dt.datetime]]) -> None:
     """Rest-control sessions (modality ``rest``, no pressure) with the same ratings around them."""
     rng = np.random.default_rng(8)
     for begin, end in rests_at:
-        row = sessions.create(conn, person_id=person_id, starts_at=begin, ends_at=end,
-                              modality="rest", pressure=None, body_areas=[],
-                              notes="demo rest-control session: lying still, no massage")
+        row = sessions.create(
+            conn,
+            person_id=person_id,
+            starts_at=begin,
+            ends_at=end,
+            modality="rest",
+            pressure=None,
+            body_areas=[],
+            notes="demo rest-control session: lying still, no massage",
+        )
         for kind, before, drop in (("pain", 5.0, 0.5), ("anxiety", 6.0, 1.0)):
             value_before = float(np.clip(round(before + rng.normal(0, 1)), 0, 10))
             value_after = float(np.clip(round(value_before - drop + rng.normal(0, 1)), 0, 10))
-            self_reports.create(conn, person_id=person_id, ts=begin - dt.timedelta(minutes=10),
-                                kind=kind, value=value_before, session_id=row["id"],
-                                phase="before")
-            self_reports.create(conn, person_id=person_id, ts=end + dt.timedelta(minutes=10),
-                                kind=kind, value=value_after, session_id=row["id"],
-                                phase="after")
+            self_reports.create(
+                conn,
+                person_id=person_id,
+                ts=begin - dt.timedelta(minutes=10),
+                kind=kind,
+                value=value_before,
+                session_id=row["id"],
+                phase="before",
+            )
+            self_reports.create(
+                conn,
+                person_id=person_id,
+                ts=end + dt.timedelta(minutes=10),
+                kind=kind,
+                value=value_after,
+                session_id=row["id"],
+                phase="after",
+            )
 
 
 # --- trials: the demo person's n-of-1 trial plan ---------------------------------------------
 
 #: Six weeks, two sessions a week, half of them rest controls, a fixed seed.
-DEMO_TRIAL = TrialPlanCreate(weeks=6, per_week=2, rest_share=0.5, seed=2024,
-                             time_of_day=dt.time(15), duration_minutes=60)
+DEMO_TRIAL = TrialPlanCreate(
+    weeks=6, per_week=2, rest_share=0.5, seed=2024, time_of_day=dt.time(15), duration_minutes=60
+)
 
 
 def _plan_trial(pool: Pool, person_id: str) -> None:

@@ -65,29 +65,68 @@ def assess_endpoint(
     else:
         st = sp.endpoint_stats(data.deltas)
     role: Literal["primary", "secondary"] = (
-        "primary" if (data.claim, data.metric) == PRIMARY_ENDPOINT else "secondary")
+        "primary" if (data.claim, data.metric) == PRIMARY_ENDPOINT else "secondary"
+    )
     p_used = st.p_value if role == "primary" or p_adjusted is None else p_adjusted
-    decision = sp.decide(n=st.n, estimate=st.estimate, ci_low=st.ci_low, ci_high=st.ci_high,
-                         p_value=p_used, swc=data.swc, better=m.better, min_n=min_sessions,
-                         alpha=alpha)
+    decision = sp.decide(
+        n=st.n,
+        estimate=st.estimate,
+        ci_low=st.ci_low,
+        ci_high=st.ci_high,
+        p_value=p_used,
+        swc=data.swc,
+        better=m.better,
+        min_n=min_sessions,
+        alpha=alpha,
+    )
     # More than half the sessions without a same-weekday control: a weekday effect could
     # carry the result on its own, so it cannot count as support.
-    confounded = (comparison == "ordinary_day" and decision == "improvement" and st.n > 0
-                  and data.n_without_weekday_control is not None
-                  and 2 * data.n_without_weekday_control > st.n)
+    confounded = (
+        comparison == "ordinary_day"
+        and decision == "improvement"
+        and st.n > 0
+        and data.n_without_weekday_control is not None
+        and 2 * data.n_without_weekday_control > st.n
+    )
     if confounded:
         decision = "unclear"
     result = EndpointResult(
-        data.claim, data.metric, m.label, role, m.evidence_kind, m.better, st.n, st.estimate,
-        st.ci_low, st.ci_high, st.ci_method, st.hedges_g, st.p_value,
-        st.p_value if role == "primary" else p_adjusted, data.swc, VERDICT_OF[decision],
-        data.n_control_adjusted, dict(data.excluded),
-        comparison if st.n > 0 else None, n_rest, st.degenerate,
-        data.n_without_weekday_control, confounded,
+        data.claim,
+        data.metric,
+        m.label,
+        role,
+        m.evidence_kind,
+        m.better,
+        st.n,
+        st.estimate,
+        st.ci_low,
+        st.ci_high,
+        st.ci_method,
+        st.hedges_g,
+        st.p_value,
+        st.p_value if role == "primary" else p_adjusted,
+        data.swc,
+        VERDICT_OF[decision],
+        data.n_control_adjusted,
+        dict(data.excluded),
+        comparison if st.n > 0 else None,
+        n_rest,
+        st.degenerate,
+        data.n_without_weekday_control,
+        confounded,
     )
     if decision == "too_few":  # counts and the reason only: no estimate from too few sessions
-        result = replace(result, estimate=None, ci_low=None, ci_high=None, ci_method=None,
-                         hedges_g=None, p_value=None, p_adjusted=None, degenerate=False)
+        result = replace(
+            result,
+            estimate=None,
+            ci_low=None,
+            ci_high=None,
+            ci_method=None,
+            hedges_g=None,
+            p_value=None,
+            p_adjusted=None,
+            degenerate=False,
+        )
     return result
 
 
@@ -140,15 +179,21 @@ def _headline(claim: Claim, eps: list[EndpointResult]) -> EndpointResult | None:
 
 def _related(e: EndpointResult) -> dict[str, Any]:
     shown = e.verdict != "insufficient data"
-    return {"metric": e.metric, "label": e.label, "n_sessions": e.n_sessions,
-            "comparison": e.comparison,
-            "estimate": e.estimate if shown else None,
-            "ci_low": e.ci_low if shown else None, "ci_high": e.ci_high if shown else None,
-            "note": wording.RELATED_NOTE}
+    return {
+        "metric": e.metric,
+        "label": e.label,
+        "n_sessions": e.n_sessions,
+        "comparison": e.comparison,
+        "estimate": e.estimate if shown else None,
+        "ci_low": e.ci_low if shown else None,
+        "ci_high": e.ci_high if shown else None,
+        "note": wording.RELATED_NOTE,
+    }
 
 
-def _claim_result(claim: Claim, eps: list[EndpointResult], min_sessions: int,
-                  extra_caveats: Sequence[str] = ()) -> ClaimResult:
+def _claim_result(
+    claim: Claim, eps: list[EndpointResult], min_sessions: int, extra_caveats: Sequence[str] = ()
+) -> ClaimResult:
     headline_eps = [e for e in eps if any(m.metric == e.metric for m in claim.measures)]
     related = [_related(e) for e in eps if any(m.metric == e.metric for m in claim.related)]
     refs = [asdict(r) for r in claim.literature]
@@ -156,19 +201,49 @@ def _claim_result(claim: Claim, eps: list[EndpointResult], min_sessions: int,
     if ep is None and (not claim.measures or claim.related):
         # Nothing measures this claim: only its own measures could, and none has data.
         return ClaimResult(
-            claim.id, claim.label, "not measured", claim.evidence_kind, 0, None, None, None, None,
-            None, None, None, None, wording.not_measured(claim, no_results=bool(claim.measures)),
-            list(extra_caveats), refs, [], None, 0, related)
+            claim.id,
+            claim.label,
+            "not measured",
+            claim.evidence_kind,
+            0,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            wording.not_measured(claim, no_results=bool(claim.measures)),
+            list(extra_caveats),
+            refs,
+            [],
+            None,
+            0,
+            related,
+        )
     kind: EvidenceKind = ep.evidence_kind if ep else claim.evidence_kind
     return ClaimResult(
-        claim.id, claim.label, ep.verdict if ep else "insufficient data", kind,
-        ep.n_sessions if ep else 0, ep.metric if ep else None,
-        ep.estimate if ep else None, ep.ci_low if ep else None, ep.ci_high if ep else None,
-        ep.hedges_g if ep else None, ep.p_value if ep else None, ep.p_adjusted if ep else None,
+        claim.id,
+        claim.label,
+        ep.verdict if ep else "insufficient data",
+        kind,
+        ep.n_sessions if ep else 0,
+        ep.metric if ep else None,
+        ep.estimate if ep else None,
+        ep.ci_low if ep else None,
+        ep.ci_high if ep else None,
+        ep.hedges_g if ep else None,
+        ep.p_value if ep else None,
+        ep.p_adjusted if ep else None,
         ep.swc if ep else None,
         wording.summary(claim, ep, min_sessions),
         wording.caveats(claim, ep, hrv_metrics=HRV_METRICS) + list(extra_caveats),
-        refs, headline_eps, ep.comparison if ep else None, ep.n_rest_sessions if ep else 0, related,
+        refs,
+        headline_eps,
+        ep.comparison if ep else None,
+        ep.n_rest_sessions if ep else 0,
+        related,
     )
 
 
@@ -192,8 +267,9 @@ def assess_claim(
     c = CLAIMS[claim]
     if not c.measures:
         return _claim_result(c, [], min_sessions)
-    data = EndpointData(claim, metric or c.measures[0].metric, deltas, swc, n_control_adjusted,
-                        rest_deltas=rest_deltas)
+    data = EndpointData(
+        claim, metric or c.measures[0].metric, deltas, swc, n_control_adjusted, rest_deltas=rest_deltas
+    )
     ep = assess_endpoint(data, p_adjusted=p_adjusted, min_sessions=min_sessions, alpha=alpha)
     return _claim_result(c, [ep], min_sessions)
 
@@ -220,11 +296,15 @@ def assess_person(
     with ``not measured``.
     """
     data = list(endpoints)
-    raw = [assess_endpoint(d, min_sessions=min_sessions, alpha=alpha)
-           for d in data]
-    family = [i for i, r in enumerate(raw)
-              if r.role == "secondary" and not _is_related(data[i])
-              and r.n_sessions >= min_sessions and r.p_value is not None]
+    raw = [assess_endpoint(d, min_sessions=min_sessions, alpha=alpha) for d in data]
+    family = [
+        i
+        for i, r in enumerate(raw)
+        if r.role == "secondary"
+        and not _is_related(data[i])
+        and r.n_sessions >= min_sessions
+        and r.p_value is not None
+    ]
     adjusted = stats.holm([raw[i].p_value for i in family])
     results = list(raw)
     for i, p_adj in zip(family, adjusted, strict=True):
@@ -233,8 +313,9 @@ def assess_person(
     for r in results:
         grouped[r.claim].append(r)
     extra = extra_caveats or {}
-    return [_claim_result(c, grouped.get(c.id, []), min_sessions, extra.get(c.id, ()))
-            for c in CLAIMS.values()]
+    return [
+        _claim_result(c, grouped.get(c.id, []), min_sessions, extra.get(c.id, ())) for c in CLAIMS.values()
+    ]
 
 
 # --------------------------------------------------------------------------- cohort
@@ -293,32 +374,66 @@ def assess_cohort(
 ) -> CohortResult:
     """Pooled per-person effects (:func:`signal_processing.evidence.pool`) with verdict and wording."""
     m = measure(claim, metric)
-    pooled = sp.pool(deltas_by_person, swc=swc, better=m.better, min_persons=min_persons,
-                     min_sessions_per_person=min_sessions_per_person, alpha=alpha, hartung_knapp=hartung_knapp)
+    pooled = sp.pool(
+        deltas_by_person,
+        swc=swc,
+        better=m.better,
+        min_persons=min_persons,
+        min_sessions_per_person=min_sessions_per_person,
+        alpha=alpha,
+        hartung_knapp=hartung_knapp,
+    )
     v = VERDICT_OF[pooled.decision]
     caveats = list(wording.GENERAL_CAVEATS)
     if hartung_knapp:
-        caveats.append("Random-effects model (DerSimonian-Laird) with the Hartung-Knapp interval; with few "
-                       "persons the interval is wide, as it should be.")
+        caveats.append(
+            "Random-effects model (DerSimonian-Laird) with the Hartung-Knapp interval; with few "
+            "persons the interval is wide, as it should be."
+        )
     else:
-        caveats.append("Random-effects (DerSimonian-Laird) Wald interval; with few persons it is too narrow "
-                       "(IntHout et al. 2014), so read it as optimistic.")
+        caveats.append(
+            "Random-effects (DerSimonian-Laird) Wald interval; with few persons it is too narrow "
+            "(IntHout et al. 2014), so read it as optimistic."
+        )
     if pooled.i2 is not None and pooled.i2 >= 50:
-        caveats.append(f"Persons differ a lot (I² = {pooled.i2:.0f} %): the average may describe nobody well.")
+        caveats.append(
+            f"Persons differ a lot (I² = {pooled.i2:.0f} %): the average may describe nobody well."
+        )
     if group:
-        caveats.append("Exploratory subgroup: not a pre-specified comparison; do not draw conclusions from it.")
+        caveats.append(
+            "Exploratory subgroup: not a pre-specified comparison; do not draw conclusions from it."
+        )
     if pooled.decision == "too_few":
-        summary = (f"Only {pooled.k_persons} person(s) with at least {min_sessions_per_person} usable sessions; "
-                   f"at least {min_persons} are needed to pool.")
+        summary = (
+            f"Only {pooled.k_persons} person(s) with at least {min_sessions_per_person} usable sessions; "
+            f"at least {min_persons} are needed to pool."
+        )
     else:
-        summary = (f"Across {pooled.k_persons} persons the pooled {m.label} change was {wording.fmt(pooled.estimate)} "
-                   f"(95 % CI {wording.fmt(pooled.ci_low)} to {wording.fmt(pooled.ci_high)}); verdict: {v}. "
-                   "Association only.")
+        summary = (
+            f"Across {pooled.k_persons} persons the pooled {m.label} change was {wording.fmt(pooled.estimate)} "
+            f"(95 % CI {wording.fmt(pooled.ci_low)} to {wording.fmt(pooled.ci_high)}); verdict: {v}. "
+            "Association only."
+        )
     return CohortResult(
-        claim, metric, v, m.evidence_kind, pooled.k_persons, pooled.n_sessions,
-        pooled.estimate, pooled.ci_low, pooled.ci_high, pooled.p_value,
-        pooled.tau2, pooled.i2, pooled.q, swc, summary, caveats, pooled.persons,
-        dict(group or {}), bool(group),
+        claim,
+        metric,
+        v,
+        m.evidence_kind,
+        pooled.k_persons,
+        pooled.n_sessions,
+        pooled.estimate,
+        pooled.ci_low,
+        pooled.ci_high,
+        pooled.p_value,
+        pooled.tau2,
+        pooled.i2,
+        pooled.q,
+        swc,
+        summary,
+        caveats,
+        pooled.persons,
+        dict(group or {}),
+        bool(group),
     )
 
 

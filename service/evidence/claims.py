@@ -18,14 +18,24 @@ from signal_processing.evidence import Decision, Direction
 from signal_processing.metrics import METRICS
 
 EvidenceKind = Literal["wearable", "lab", "proxy", "self_report", "none"]
-Verdict = Literal["supported", "not supported", "contradicted", "inconclusive", "insufficient data",
-                  "not measured"]
-VERDICTS: tuple[Verdict, ...] = ("supported", "not supported", "contradicted", "inconclusive",
-                                 "insufficient data", "not measured")
+Verdict = Literal[
+    "supported", "not supported", "contradicted", "inconclusive", "insufficient data", "not measured"
+]
+VERDICTS: tuple[Verdict, ...] = (
+    "supported",
+    "not supported",
+    "contradicted",
+    "inconclusive",
+    "insufficient data",
+    "not measured",
+)
 #: The verdict word for each numeric decision (``not measured`` has no decision: nothing was measured).
 VERDICT_OF: dict[Decision, Verdict] = {
-    "improvement": "supported", "worsening": "contradicted", "equivalent": "not supported",
-    "unclear": "inconclusive", "too_few": "insufficient data",
+    "improvement": "supported",
+    "worsening": "contradicted",
+    "equivalent": "not supported",
+    "unclear": "inconclusive",
+    "too_few": "insufficient data",
 }
 #: How a claim's estimate was obtained: against rest-control sessions, against ordinary days.
 Comparison = Literal["rest", "ordinary_day"]
@@ -69,7 +79,9 @@ CLAIMS: dict[str, Claim] = {
     c.id: c
     for c in (
         Claim(
-            "acute_stress", "reduces acute stress", "wearable",
+            "acute_stress",
+            "reduces acute stress",
+            "wearable",
             (
                 Measure("ln_rmssd", "wearable", "lnRMSSD"),
                 Measure("mean_hr", "wearable", "mean heart rate"),
@@ -79,7 +91,9 @@ CLAIMS: dict[str, Claim] = {
             (lit.MOYER_2004, lit.MEIER_2020, lit.DIEGO_FIELD_2009),
         ),
         Claim(
-            "sleep", "improves sleep", "wearable",
+            "sleep",
+            "improves sleep",
+            "wearable",
             (
                 Measure("night_ln_rmssd", "wearable", "next-night lnRMSSD"),
                 Measure("night_hr", "wearable", "next-night resting heart rate"),
@@ -89,7 +103,9 @@ CLAIMS: dict[str, Claim] = {
             (lit.SAMUEL_2021, lit.FANG_2023),
         ),
         Claim(
-            "stress_hormones", "lowers stress hormones (cortisol)", "lab",
+            "stress_hormones",
+            "lowers stress hormones (cortisol)",
+            "lab",
             (Measure("cortisol", "lab", "cortisol"),),
             (lit.MOYER_2011, lit.MOYER_2004),
             "Cortisol is a hormone: only a laboratory cortisol result (saliva or serum, taken before "
@@ -100,38 +116,61 @@ CLAIMS: dict[str, Claim] = {
             ),
         ),
         Claim(
-            "recovery", "faster recovery, overall wellness", "wearable",
-            (Measure("morning_ln_rmssd", "wearable",
-                     "next-morning lnRMSSD vs the mornings after control days"),),
+            "recovery",
+            "faster recovery, overall wellness",
+            "wearable",
+            (
+                Measure(
+                    "morning_ln_rmssd", "wearable", "next-morning lnRMSSD vs the mornings after control days"
+                ),
+            ),
             (lit.DUPUY_2018, lit.PLEWS_2012),
         ),
         Claim(
-            "pain", "relieves pain", "self_report",
+            "pain",
+            "relieves pain",
+            "self_report",
             (Measure("pain", "self_report", "self-reported pain (0-10)"),),
             (lit.CRAWFORD_2016, lit.BERVOETS_2015, lit.MOYER_2004),
         ),
         Claim(
-            "headache", "relieves headaches", "self_report",
+            "headache",
+            "relieves headaches",
+            "self_report",
             (Measure("headache_intensity", "self_report", "self-reported headache intensity (0-10)"),),
             (lit.QUINN_2002,),
         ),
         Claim(
-            "anxiety", "reduces anxiety", "self_report",
+            "anxiety",
+            "reduces anxiety",
+            "self_report",
             (Measure("anxiety", "self_report", "self-reported anxiety (0-10)"),),
             (lit.MOYER_2004,),
         ),
-        _none("immune", "strengthens the immune system",
-              "Heart rate, HRV and sleep data cannot measure immune function: that needs blood tests "
-              "(for example lymphocyte counts), which Vagus does not collect.",
-              (lit.RAPAPORT_2010,)),
-        _none("circulation", "improves circulation",
-              "A wearable's heart rate and HRV do not measure blood flow or circulation; that needs "
-              "vascular measurements such as Doppler ultrasound."),
-        _none("posture", "improves posture",
-              "Heart rate and HRV data contain nothing about posture; it needs a physical assessment."),
-        _none("flexibility", "improves flexibility",
-              "Heart rate and HRV data contain nothing about range of motion; it needs a physical "
-              "assessment such as a sit-and-reach or goniometer measurement."),
+        _none(
+            "immune",
+            "strengthens the immune system",
+            "Heart rate, HRV and sleep data cannot measure immune function: that needs blood tests "
+            "(for example lymphocyte counts), which Vagus does not collect.",
+            (lit.RAPAPORT_2010,),
+        ),
+        _none(
+            "circulation",
+            "improves circulation",
+            "A wearable's heart rate and HRV do not measure blood flow or circulation; that needs "
+            "vascular measurements such as Doppler ultrasound.",
+        ),
+        _none(
+            "posture",
+            "improves posture",
+            "Heart rate and HRV data contain nothing about posture; it needs a physical assessment.",
+        ),
+        _none(
+            "flexibility",
+            "improves flexibility",
+            "Heart rate and HRV data contain nothing about range of motion; it needs a physical "
+            "assessment such as a sit-and-reach or goniometer measurement.",
+        ),
     )
 }
 

@@ -24,11 +24,19 @@ def cmd_evidence(args: argparse.Namespace, settings: Settings) -> int:
         body = PersonEvidence(**json_ready(evidence)).model_dump(mode="json")
     lines = [body["summary"], ""]
     for claim in body["claims"]:
-        estimate = "" if claim["estimate"] is None else (
-            f" estimate {claim['estimate']:+.3g} [{claim['ci_low']:+.3g}, {claim['ci_high']:+.3g}]"
-            if claim["ci_low"] is not None else f" estimate {claim['estimate']:+.3g}")
-        lines.append(f"{claim['claim']:<16} {claim['verdict']:<18} {claim['evidence_kind']:<12}"
-                     f" n={claim['n_sessions']}{estimate}")
+        estimate = (
+            ""
+            if claim["estimate"] is None
+            else (
+                f" estimate {claim['estimate']:+.3g} [{claim['ci_low']:+.3g}, {claim['ci_high']:+.3g}]"
+                if claim["ci_low"] is not None
+                else f" estimate {claim['estimate']:+.3g}"
+            )
+        )
+        lines.append(
+            f"{claim['claim']:<16} {claim['verdict']:<18} {claim['evidence_kind']:<12}"
+            f" n={claim['n_sessions']}{estimate}"
+        )
     emit(args, body, "\n".join(lines))
     return 0
 

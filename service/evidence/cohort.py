@@ -23,32 +23,47 @@ from signal_processing.metrics import smallest_worthwhile_change
 COHORT_ENDPOINTS = (("acute_stress", "ln_rmssd"), ("acute_stress", "mean_hr"))
 
 
-def _session_deltas(conn: Conn, person: dict[str, Any], *, modality: str | None,
-                    pressure: str | None, cfg: WindowConfig
-                    ) -> dict[str, list[assess.SessionDelta]]:
+def _session_deltas(
+    conn: Conn, person: dict[str, Any], *, modality: str | None, pressure: str | None, cfg: WindowConfig
+) -> dict[str, list[assess.SessionDelta]]:
     person_id = str(person["id"])
     out: dict[str, list[assess.SessionDelta]] = defaultdict(list)
     for session in session_repo.in_range(conn, person_id=person_id):
-        if is_rest(session) or (modality and session["modality"] != modality) or (
-                pressure and session["pressure"] != pressure):
+        if (
+            is_rest(session)
+            or (modality and session["modality"] != modality)
+            or (pressure and session["pressure"] != pressure)
+        ):
             continue
         response = cached_session_response(conn, session, person["tz"], cfg)
         minutes = (session["ends_at"] - session["starts_at"]).total_seconds() / 60
         for _, metric in COHORT_ENDPOINTS:
-            out[metric].append(assess.SessionDelta(
-                person_id, response["metrics"][metric]["delta"], session["modality"],
-                session["pressure"], minutes))
+            out[metric].append(
+                assess.SessionDelta(
+                    person_id,
+                    response["metrics"][metric]["delta"],
+                    session["modality"],
+                    session["pressure"],
+                    minutes,
+                )
+            )
     return out
 
 
-def cohort_evidence(conn: Conn, persons: list[dict[str, Any]], *,
-                    modality: str | None = None, pressure: str | None = None,
-                    cfg: WindowConfig = DEFAULT_WINDOWS) -> dict[str, Any]:
+def cohort_evidence(
+    conn: Conn,
+    persons: list[dict[str, Any]],
+    *,
+    modality: str | None = None,
+    pressure: str | None = None,
+    cfg: WindowConfig = DEFAULT_WINDOWS,
+) -> dict[str, Any]:
     """Pooled evidence over ``persons`` (already filtered to those who consented)."""
     deltas: dict[str, list[assess.SessionDelta]] = defaultdict(list)
     for person in persons:
-        for metric, rows in _session_deltas(conn, person, modality=modality,
-                                            pressure=pressure, cfg=cfg).items():
+        for metric, rows in _session_deltas(
+            conn, person, modality=modality, pressure=pressure, cfg=cfg
+        ).items():
             deltas[metric].extend(rows)
     results = []
     for claim, metric in COHORT_ENDPOINTS:
@@ -59,8 +74,11 @@ def cohort_evidence(conn: Conn, persons: list[dict[str, Any]], *,
         swc = smallest_worthwhile_change(metric)  # [analysis-controls] the metric's fallback SWC
         pooled = assess.assess_cohort(claim, metric, by_person, swc=swc)
         breakdowns = assess.cohort_breakdowns(claim, metric, rows, swc=swc)
-        results.append({**pooled.to_dict(),
-                        "breakdowns": [b.to_dict() for b in breakdowns]})
-    return {"algorithm_version": cfg.version, "n_persons": len(persons),
-            "filters": {"modality": modality, "pressure": pressure},
-            "endpoints": results, "caveats": list(wording.GENERAL_CAVEATS)}
+        results.append({**pooled.to_dict(), "breakdowns": [b.to_dict() for b in breakdowns]})
+    return {
+        "algorithm_version": cfg.version,
+        "n_persons": len(persons),
+        "filters": {"modality": modality, "pressure": pressure},
+        "endpoints": results,
+        "caveats": list(wording.GENERAL_CAVEATS),
+    }

@@ -35,8 +35,10 @@ from service.trials import service as trials
 from signal_processing.metrics import NIGHT_METRICS, smallest_worthwhile_change
 
 #: Window metrics per claim. The stress_hormones ones are related physiology only.
-WINDOW_ENDPOINTS = {"acute_stress": ("ln_rmssd", "mean_hr", "hf", "stress_index"),
-                    "stress_hormones": ("sns_index", "stress_index")}
+WINDOW_ENDPOINTS = {
+    "acute_stress": ("ln_rmssd", "mean_hr", "hf", "stress_index"),
+    "stress_hormones": ("sns_index", "stress_index"),
+}
 SELF_REPORTS = {"pain": "pain", "headache": "headache", "anxiety": "anxiety"}
 SELF_REPORT_METRIC = {"pain": "pain", "headache": "headache_intensity", "anxiety": "anxiety"}
 #: Cortisol before-samples further than this from the person's usual sampling clock time
@@ -84,16 +86,23 @@ class _Sessions:
 
 def _window_endpoint(claim: str, metric: str, ss: _Sessions) -> EndpointData:
     entries = [(s, r, r["metrics"][metric]) for s, r in ss.massage]
-    excluded = Counter(e["reason"].split(":")[0] for _, _, e in entries
-                       if e["delta"] is None and e["reason"])
+    excluded = Counter(e["reason"].split(":")[0] for _, _, e in entries if e["delta"] is None and e["reason"])
     spread = [c for _, r in ss.massage + ss.rest for c in r["metrics"][metric]["control_changes"]]
-    no_weekday = sum(1 for s, r, e in entries if e["delta"] is not None
-                     and _same_weekday_controls(r, e, ss.weekday[s["id"]]) == 0)
+    no_weekday = sum(
+        1
+        for s, r, e in entries
+        if e["delta"] is not None and _same_weekday_controls(r, e, ss.weekday[s["id"]]) == 0
+    )
     return EndpointData(
-        claim, metric, [e["delta"] for _, _, e in entries], _swc(metric, spread),
-        sum(1 for _, _, e in entries if e["control_adjusted"]), dict(excluded),
+        claim,
+        metric,
+        [e["delta"] for _, _, e in entries],
+        _swc(metric, spread),
+        sum(1 for _, _, e in entries if e["control_adjusted"]),
+        dict(excluded),
         rest_deltas=[r["metrics"][metric]["delta"] for _, r in ss.rest],
-        n_without_weekday_control=no_weekday)
+        n_without_weekday_control=no_weekday,
+    )
 
 
 def _night_endpoint(metric: str, ss: _Sessions) -> EndpointData:
@@ -101,12 +110,19 @@ def _night_endpoint(metric: str, ss: _Sessions) -> EndpointData:
         return r["night"]["metrics"][metric]
 
     spread = [v for _, r in ss.massage + ss.rest for v in entry(r)["control_values"]]
-    excluded = Counter(entry(r)["reason"] for _, r in ss.massage
-                       if entry(r)["delta"] is None and entry(r)["reason"])
+    excluded = Counter(
+        entry(r)["reason"] for _, r in ss.massage if entry(r)["delta"] is None and entry(r)["reason"]
+    )
     deltas = [entry(r)["delta"] for _, r in ss.massage]
-    return EndpointData("sleep", metric, deltas, _swc(metric, spread),
-                        sum(d is not None for d in deltas), dict(excluded),
-                        rest_deltas=[entry(r)["delta"] for _, r in ss.rest])
+    return EndpointData(
+        "sleep",
+        metric,
+        deltas,
+        _swc(metric, spread),
+        sum(d is not None for d in deltas),
+        dict(excluded),
+        rest_deltas=[entry(r)["delta"] for _, r in ss.rest],
+    )
 
 
 def _recovery_endpoint(ss: _Sessions) -> EndpointData:
@@ -118,12 +134,18 @@ def _recovery_endpoint(ss: _Sessions) -> EndpointData:
 
     spread = [v for _, r in ss.massage + ss.rest for v in entry(r)["control_values"]]
     deltas = [entry(r)["delta"] for _, r in ss.massage]
-    excluded = Counter(entry(r)["reason"] for _, r in ss.massage
-                       if entry(r)["delta"] is None and entry(r)["reason"])
+    excluded = Counter(
+        entry(r)["reason"] for _, r in ss.massage if entry(r)["delta"] is None and entry(r)["reason"]
+    )
     return EndpointData(
-        "recovery", "morning_ln_rmssd", deltas, _swc("morning_ln_rmssd", spread),
-        sum(d is not None for d in deltas), dict(excluded),
-        rest_deltas=[entry(r)["delta"] for _, r in ss.rest])
+        "recovery",
+        "morning_ln_rmssd",
+        deltas,
+        _swc("morning_ln_rmssd", spread),
+        sum(d is not None for d in deltas),
+        dict(excluded),
+        rest_deltas=[entry(r)["delta"] for _, r in ss.rest],
+    )
 
 
 def _split(pairs: Iterable[dict[str, Any]], rest_ids: set[int], change) -> tuple[list, list]:
@@ -139,8 +161,9 @@ def _clock_minutes(ts: dt.datetime, zone: ZoneInfo) -> int:
     return local.hour * 60 + local.minute
 
 
-def like_with_like_cortisol(pairs: list[dict[str, Any]], tz: str
-                            ) -> tuple[list[dict[str, Any]], str | None, str | None, int]:
+def like_with_like_cortisol(
+    pairs: list[dict[str, Any]], tz: str
+) -> tuple[list[dict[str, Any]], str | None, str | None, int]:
     """Keep cortisol pairs of one specimen whose before-sample is near the usual clock time.
 
     Returns the kept pairs, the specimen, the clock-time range of the kept before-samples
@@ -162,18 +185,28 @@ def like_with_like_cortisol(pairs: list[dict[str, Any]], tz: str
     tol = CORTISOL_CLOCK_TOLERANCE.total_seconds() / 60
     kept = [p for p, m in zip(same, minutes, strict=True) if abs(m - centre) <= tol]
     kept_minutes = sorted(_clock_minutes(p["before_ts"], zone) for p in kept)
-    clock = (f"{kept_minutes[0] // 60:02d}:{kept_minutes[0] % 60:02d}-"
-             f"{kept_minutes[-1] // 60:02d}:{kept_minutes[-1] % 60:02d}") if kept_minutes else None
+    clock = (
+        (
+            f"{kept_minutes[0] // 60:02d}:{kept_minutes[0] % 60:02d}-"
+            f"{kept_minutes[-1] // 60:02d}:{kept_minutes[-1] % 60:02d}"
+        )
+        if kept_minutes
+        else None
+    )
     return kept, specimen, clock, total - len(kept)
 
 
-def endpoints_for(conn: Conn, person: dict[str, Any], sessions: list[dict[str, Any]],
-                  responses: list[dict[str, Any]]) -> tuple[list[EndpointData], dict[str, list[str]]]:
+def endpoints_for(
+    conn: Conn, person: dict[str, Any], sessions: list[dict[str, Any]], responses: list[dict[str, Any]]
+) -> tuple[list[EndpointData], dict[str, list[str]]]:
     """Every endpoint's per-session changes, and claim-specific caveats (cortisol sampling)."""
     person_id = str(person["id"])
     ss = _Sessions(sessions, responses, person["tz"])
-    out = [_window_endpoint(claim, metric, ss)
-           for claim, metrics in WINDOW_ENDPOINTS.items() for metric in metrics]
+    out = [
+        _window_endpoint(claim, metric, ss)
+        for claim, metrics in WINDOW_ENDPOINTS.items()
+        for metric in metrics
+    ]
     out += [_night_endpoint(metric, ss) for metric in NIGHT_METRICS]
     out.append(_recovery_endpoint(ss))
     for claim, kind in SELF_REPORTS.items():
@@ -188,14 +221,16 @@ def endpoints_for(conn: Conn, person: dict[str, Any], sessions: list[dict[str, A
         caveats["stress_hormones"] = [wording.HAIR_CORTISOL.format(n=dropped)]
     if kept:
         massage, rest = _split(kept, ss.rest_ids, lambda p: p["after_nmol_l"] - p["before_nmol_l"])
-        out.append(EndpointData("stress_hormones", "cortisol", massage, _swc("cortisol", []),
-                                rest_deltas=rest))
+        out.append(
+            EndpointData("stress_hormones", "cortisol", massage, _swc("cortisol", []), rest_deltas=rest)
+        )
         caveats["stress_hormones"] = [wording.cortisol_caveat(specimen, clock, dropped)]
     return out, caveats
 
 
-def person_evidence(conn: Conn, person: dict[str, Any],
-                    cfg: WindowConfig = DEFAULT_WINDOWS) -> dict[str, Any]:
+def person_evidence(
+    conn: Conn, person: dict[str, Any], cfg: WindowConfig = DEFAULT_WINDOWS
+) -> dict[str, Any]:
     """Every claim for one person, with literature, plain-language summary and caveats."""
     person_id = str(person["id"])
     sessions = session_repo.in_range(conn, person_id=person_id)
@@ -241,10 +276,14 @@ def summary(claims: list[ClaimResult], n_sessions: int, n_rest: int) -> str:
     if vs_rest:
         text += f"Supported for this person, {wording.MASSAGE_VS_REST}: {', '.join(vs_rest)}. "
     if vs_visit:
-        text += ("Supported only as a session visit, not compared with resting (includes the effect "
-                 f"of resting and of the visit; not an effect of massage itself): {', '.join(vs_visit)}. ")
+        text += (
+            "Supported only as a session visit, not compared with resting (includes the effect "
+            f"of resting and of the visit; not an effect of massage itself): {', '.join(vs_visit)}. "
+        )
     if not vs_rest and not vs_visit:
         text += "No claim is supported for this person yet. "
-    return text + ("Each claim says what it was compared with and what kind of evidence it rests on; "
-                   "HRV is a marker of autonomic state, not a hormone level, and pre/post without "
-                   "blinding shows association, not cause.")
+    return text + (
+        "Each claim says what it was compared with and what kind of evidence it rests on; "
+        "HRV is a marker of autonomic state, not a hormone level, and pre/post without "
+        "blinding shows association, not cause."
+    )

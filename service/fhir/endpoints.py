@@ -24,21 +24,36 @@ router = APIRouter(tags=["fhir"], responses=PROBLEM_RESPONSES)
 FHIR_JSON = "application/fhir+json"
 
 
-@router.get("/v1/persons/{person_id}/fhir", response_class=JSONResponse, responses={
-    200: {"description": "A FHIR R4 Bundle (searchset) of Observations with their Patient "
-                         "and Devices.",
-          "content": {FHIR_JSON: {"schema": {"type": "object"}}}}})
+@router.get(
+    "/v1/persons/{person_id}/fhir",
+    response_class=JSONResponse,
+    responses={
+        200: {
+            "description": "A FHIR R4 Bundle (searchset) of Observations with their Patient and Devices.",
+            "content": {FHIR_JSON: {"schema": {"type": "object"}}},
+        }
+    },
+)
 def export_fhir(
-    person_id: UUID, request: Request, conn: Db, caller: Caller,
-    metric: Annotated[list[MetricName] | None, Query(
-        description="Metrics to export (repeatable). Default: all but rr_interval.")] = None,
+    person_id: UUID,
+    request: Request,
+    conn: Db,
+    caller: Caller,
+    metric: Annotated[
+        list[MetricName] | None,
+        Query(description="Metrics to export (repeatable). Default: all but rr_interval."),
+    ] = None,
     from_: Annotated[dt.datetime | None, Query(alias="from")] = None,
     to: Annotated[dt.datetime | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
     cursor_: Annotated[str | None, Query(alias="cursor")] = None,
-    sessions: Annotated[bool, Query(
-        description="Also the massage sessions starting in the range, as Procedures, with "
-                    "their stored responses as Observations (first page only).")] = False,
+    sessions: Annotated[
+        bool,
+        Query(
+            description="Also the massage sessions starting in the range, as Procedures, with "
+            "their stored responses as Observations (first page only)."
+        ),
+    ] = False,
 ) -> JSONResponse:
     """A page of the person's samples as FHIR R4 Observations (LOINC codes, UCUM units)."""
     person = person_or_404(conn, caller, str(person_id), authz.READ_OBSERVATIONS)
@@ -48,8 +63,15 @@ def export_fhir(
     first = metrics.index(after[0]) if after is not None and after[0] in metrics else 0
     for name in metrics[first:]:
         key = after if after is not None and after[0] == name else None
-        samples += observations.page(conn, person_id=str(person_id), metric=name, start=from_,
-                                     end=to, limit=limit - len(samples) + 1, after=key)
+        samples += observations.page(
+            conn,
+            person_id=str(person_id),
+            metric=name,
+            start=from_,
+            end=to,
+            limit=limit - len(samples) + 1,
+            after=key,
+        )
         if len(samples) > limit:
             break
     # Links name the configured public URL, never the request's Host header (which the
@@ -69,8 +91,9 @@ def export_fhir(
     return JSONResponse(body, media_type=FHIR_JSON)
 
 
-def _session_resources(conn, caller, person_id: str, start: dt.datetime | None,
-                       end: dt.datetime | None) -> list[dict[str, Any]]:
+def _session_resources(
+    conn, caller, person_id: str, start: dt.datetime | None, end: dt.datetime | None
+) -> list[dict[str, Any]]:
     """Procedures for the sessions, and Observations for the responses already computed."""
     person_or_404(conn, caller, person_id, authz.READ_SESSIONS)
     person_or_404(conn, caller, person_id, authz.READ_EVIDENCE)
@@ -87,6 +110,5 @@ def _session_resources(conn, caller, person_id: str, start: dt.datetime | None,
 def _decode(token: str | None) -> tuple[str, int, dt.datetime] | None:
     if token is None:
         return None
-    metric_, source, ts = cursor.decode(token, cursor.one_of(fhir.CODES), cursor.INT,
-                                        cursor.TIME)
+    metric_, source, ts = cursor.decode(token, cursor.one_of(fhir.CODES), cursor.INT, cursor.TIME)
     return metric_, source, ts

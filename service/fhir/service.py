@@ -38,27 +38,36 @@ class Code:
 
 CODES: dict[str, Code] = {
     "heart_rate": Code(((LOINC, "8867-4", "Heart rate"),), "beats/minute", "/min", True),
-    "rr_interval": Code(((VAGUS_SYSTEM, "rr_interval", "R-R interval (beat to beat)"),),
-                        "ms", "ms"),
-    "hrv_sdnn": Code(((LOINC, "80404-7",
-                       "R-R interval.standard deviation (Heart rate variability)"),), "ms", "ms"),
-    "hrv_rmssd": Code(((VAGUS_SYSTEM, "hrv_rmssd",
-                        "Root mean square of successive R-R differences (RMSSD)"),), "ms", "ms"),
-    "resting_heart_rate": Code(((LOINC, "40443-4", "Heart rate --resting"),), "beats/minute",
-                               "/min", True),
-    "respiratory_rate": Code(((LOINC, "9279-1", "Respiratory rate"),), "breaths/minute",
-                             "/min", True),
-    "spo2": Code(((LOINC, "59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry"),
-                  (LOINC, "2708-6", "Oxygen saturation in Arterial blood")), "%", "%", True),
-    "skin_temperature_delta": Code(((VAGUS_SYSTEM, "skin_temperature_delta",
-                                     "Skin temperature change from the device's baseline"),),
-                                   "Cel", "Cel"),
-    "vendor_stress": Code(((VAGUS_SYSTEM, "vendor_stress", "Device vendor's stress score"),),
-                          "score", "1"),
-    "vendor_recovery": Code(((VAGUS_SYSTEM, "vendor_recovery",
-                              "Device vendor's recovery score"),), "score", "1"),
-    "vendor_readiness": Code(((VAGUS_SYSTEM, "vendor_readiness",
-                               "Device vendor's readiness score"),), "score", "1"),
+    "rr_interval": Code(((VAGUS_SYSTEM, "rr_interval", "R-R interval (beat to beat)"),), "ms", "ms"),
+    "hrv_sdnn": Code(
+        ((LOINC, "80404-7", "R-R interval.standard deviation (Heart rate variability)"),), "ms", "ms"
+    ),
+    "hrv_rmssd": Code(
+        ((VAGUS_SYSTEM, "hrv_rmssd", "Root mean square of successive R-R differences (RMSSD)"),), "ms", "ms"
+    ),
+    "resting_heart_rate": Code(((LOINC, "40443-4", "Heart rate --resting"),), "beats/minute", "/min", True),
+    "respiratory_rate": Code(((LOINC, "9279-1", "Respiratory rate"),), "breaths/minute", "/min", True),
+    "spo2": Code(
+        (
+            (LOINC, "59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry"),
+            (LOINC, "2708-6", "Oxygen saturation in Arterial blood"),
+        ),
+        "%",
+        "%",
+        True,
+    ),
+    "skin_temperature_delta": Code(
+        ((VAGUS_SYSTEM, "skin_temperature_delta", "Skin temperature change from the device's baseline"),),
+        "Cel",
+        "Cel",
+    ),
+    "vendor_stress": Code(((VAGUS_SYSTEM, "vendor_stress", "Device vendor's stress score"),), "score", "1"),
+    "vendor_recovery": Code(
+        ((VAGUS_SYSTEM, "vendor_recovery", "Device vendor's recovery score"),), "score", "1"
+    ),
+    "vendor_readiness": Code(
+        ((VAGUS_SYSTEM, "vendor_readiness", "Device vendor's readiness score"),), "score", "1"
+    ),
 }
 #: Exported unless the caller names metrics: everything but the per-beat series.
 DEFAULT_METRICS = tuple(m for m in CODES if m != "rr_interval")
@@ -70,17 +79,20 @@ def resource_id(*parts: object) -> str:
 
 
 def patient(person: dict[str, Any]) -> dict[str, Any]:
-    return {"resourceType": "Patient", "id": str(person["id"]),
-            "name": [{"text": person["name"]}]}
+    return {"resourceType": "Patient", "id": str(person["id"]), "name": [{"text": person["name"]}]}
 
 
 def device(person_id: str, source: dict[str, Any]) -> dict[str, Any]:
     names = [{"name": source["name"], "type": "user-friendly-name"}]
     if source.get("device"):
         names.append({"name": source["device"], "type": "model-name"})
-    return {"resourceType": "Device", "id": resource_id("device", person_id, source["id"]),
-            "deviceName": names, "patient": {"reference": f"Patient/{person_id}"},
-            "type": {"text": source.get("kind") or "unknown"}}
+    return {
+        "resourceType": "Device",
+        "id": resource_id("device", person_id, source["id"]),
+        "deviceName": names,
+        "patient": {"reference": f"Patient/{person_id}"},
+        "type": {"text": source.get("kind") or "unknown"},
+    }
 
 
 def observation(person_id: str, sample: dict[str, Any]) -> dict[str, Any]:
@@ -89,26 +101,36 @@ def observation(person_id: str, sample: dict[str, Any]) -> dict[str, Any]:
     ts: dt.datetime = sample["ts"]
     resource: dict[str, Any] = {
         "resourceType": "Observation",
-        "id": resource_id("obs", person_id, sample["metric"], sample["source_id"],
-                          ts.isoformat()),
+        "id": resource_id("obs", person_id, sample["metric"], sample["source_id"], ts.isoformat()),
         "status": "final",
-        "code": {"coding": [{"system": s, "code": c, "display": d} for s, c, d in code.codings],
-                 "text": sample["metric"].replace("_", " ")},
+        "code": {
+            "coding": [{"system": s, "code": c, "display": d} for s, c, d in code.codings],
+            "text": sample["metric"].replace("_", " "),
+        },
         "subject": {"reference": f"Patient/{person_id}"},
         "effectiveDateTime": ts.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
-        "valueQuantity": {"value": float(sample["value"]), "unit": code.unit, "system": UCUM,
-                          "code": code.ucum},
-        "device": {"reference": "Device/" + resource_id("device", person_id,
-                                                         sample["source_id"])},
+        "valueQuantity": {
+            "value": float(sample["value"]),
+            "unit": code.unit,
+            "system": UCUM,
+            "code": code.ucum,
+        },
+        "device": {"reference": "Device/" + resource_id("device", person_id, sample["source_id"])},
     }
     if code.vital_sign:
-        resource["category"] = [{"coding": [{"system": CATEGORY_SYSTEM, "code": "vital-signs",
-                                             "display": "Vital Signs"}]}]
+        resource["category"] = [
+            {"coding": [{"system": CATEGORY_SYSTEM, "code": "vital-signs", "display": "Vital Signs"}]}
+        ]
     return resource
 
 
-def bundle(base_url: str, person: dict[str, Any], sources: dict[int, dict[str, Any]],
-           samples: list[dict[str, Any]], next_url: str | None) -> dict[str, Any]:
+def bundle(
+    base_url: str,
+    person: dict[str, Any],
+    sources: dict[int, dict[str, Any]],
+    samples: list[dict[str, Any]],
+    next_url: str | None,
+) -> dict[str, Any]:
     """A searchset Bundle: the Observations, plus the Patient and Devices they reference."""
     person_id = str(person["id"])
     used = sorted({s["source_id"] for s in samples})
@@ -118,14 +140,21 @@ def bundle(base_url: str, person: dict[str, Any], sources: dict[int, dict[str, A
     links = [{"relation": "self", "url": f"{base_url}/v1/persons/{person_id}/fhir"}]
     if next_url:
         links.append({"relation": "next", "url": next_url})
-    return {"resourceType": "Bundle", "type": "searchset",
-            "timestamp": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
-            "link": links, "entry": entries}
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "timestamp": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
+        "link": links,
+        "entry": entries,
+    }
 
 
 def _entry(base_url: str, resource: dict[str, Any], mode: str) -> dict[str, Any]:
-    return {"fullUrl": f"{base_url}/fhir/{resource['resourceType']}/{resource['id']}",
-            "resource": resource, "search": {"mode": mode}}
+    return {
+        "fullUrl": f"{base_url}/fhir/{resource['resourceType']}/{resource['id']}",
+        "resource": resource,
+        "search": {"mode": mode},
+    }
 
 
 # --- massage sessions and their responses ------------------------------------------------------
@@ -146,59 +175,80 @@ def _instant(moment: dt.datetime | str) -> str:
 def procedure(person_id: str, session: dict[str, Any]) -> dict[str, Any]:
     """A massage session as a completed Procedure (free-text notes are not exported)."""
     resource: dict[str, Any] = {
-        "resourceType": "Procedure", "id": resource_id("session", person_id, session["id"]),
+        "resourceType": "Procedure",
+        "id": resource_id("session", person_id, session["id"]),
         "status": "completed",
-        "code": {"coding": [{"system": SESSION_SYSTEM, "code": session["modality"]}],
-                 "text": f"massage ({session['modality'].replace('_', ' ')})"},
+        "code": {
+            "coding": [{"system": SESSION_SYSTEM, "code": session["modality"]}],
+            "text": f"massage ({session['modality'].replace('_', ' ')})",
+        },
         "subject": {"reference": f"Patient/{person_id}"},
-        "performedPeriod": {"start": _instant(session["starts_at"]),
-                            "end": _instant(session["ends_at"])},
+        "performedPeriod": {"start": _instant(session["starts_at"]), "end": _instant(session["ends_at"])},
     }
     if session.get("body_areas"):
         resource["bodySite"] = [{"text": area} for area in session["body_areas"]]
     return resource
 
 
-def response_observations(person_id: str, session: dict[str, Any], body: dict[str, Any],
-                          units: dict[str, str]) -> list[dict[str, Any]]:
+def response_observations(
+    person_id: str, session: dict[str, Any], body: dict[str, Any], units: dict[str, str]
+) -> list[dict[str, Any]]:
     """The stored session response as Observations, one per metric, part of the Procedure.
 
     Components carry pre, post, their change, the control days' median change
     and the control-adjusted change (difference in differences), where known.
     """
-    procedure_ref = {"reference": "Procedure/" + resource_id("session", person_id,
-                                                            session["id"])}
+    procedure_ref = {"reference": "Procedure/" + resource_id("session", person_id, session["id"])}
     found = []
     for metric, result in (body.get("metrics") or {}).items():
         unit = units.get(metric, "")
         quantity = {"unit": unit or "1"}
         if unit in _RESPONSE_UCUM:
             quantity.update(system=UCUM, code=_RESPONSE_UCUM[unit])
-        components = [{"code": {"coding": [{"system": RESPONSE_SYSTEM, "code": part}],
-                                "text": part.replace("_", " ")},
-                       "valueQuantity": {"value": float(result[part]), **quantity}}
-                      for part in _RESPONSE_PARTS if result.get(part) is not None]
+        components = [
+            {
+                "code": {
+                    "coding": [{"system": RESPONSE_SYSTEM, "code": part}],
+                    "text": part.replace("_", " "),
+                },
+                "valueQuantity": {"value": float(result[part]), **quantity},
+            }
+            for part in _RESPONSE_PARTS
+            if result.get(part) is not None
+        ]
         if not components:
             continue
-        found.append({
-            "resourceType": "Observation",
-            "id": resource_id("response", person_id, session["id"], metric),
-            "status": "final",
-            "category": [{"coding": [{"system": CATEGORY_SYSTEM, "code": "procedure",
-                                      "display": "Procedure"}]}],
-            "code": {"coding": [{"system": RESPONSE_SYSTEM, "code": metric}],
-                     "text": f"session response: {metric.replace('_', ' ')}"},
-            "subject": {"reference": f"Patient/{person_id}"},
-            "partOf": [procedure_ref],
-            "effectivePeriod": {"start": _instant(session["starts_at"]),
-                                "end": _instant(session["ends_at"])},
-            "component": components,
-            "note": [{"text": f"algorithm {body.get('algorithm_version', 'unknown')}; "
-                              "HRV is a marker of autonomic state, not a hormone level"}],
-        })
+        found.append(
+            {
+                "resourceType": "Observation",
+                "id": resource_id("response", person_id, session["id"], metric),
+                "status": "final",
+                "category": [
+                    {"coding": [{"system": CATEGORY_SYSTEM, "code": "procedure", "display": "Procedure"}]}
+                ],
+                "code": {
+                    "coding": [{"system": RESPONSE_SYSTEM, "code": metric}],
+                    "text": f"session response: {metric.replace('_', ' ')}",
+                },
+                "subject": {"reference": f"Patient/{person_id}"},
+                "partOf": [procedure_ref],
+                "effectivePeriod": {
+                    "start": _instant(session["starts_at"]),
+                    "end": _instant(session["ends_at"]),
+                },
+                "component": components,
+                "note": [
+                    {
+                        "text": f"algorithm {body.get('algorithm_version', 'unknown')}; "
+                        "HRV is a marker of autonomic state, not a hormone level"
+                    }
+                ],
+            }
+        )
     return found
 
 
-def add_entries(bundle_: dict[str, Any], base_url: str, resources: list[dict[str, Any]],
-                mode: str = "match") -> None:
+def add_entries(
+    bundle_: dict[str, Any], base_url: str, resources: list[dict[str, Any]], mode: str = "match"
+) -> None:
     bundle_["entry"] += [_entry(base_url, r, mode) for r in resources]

@@ -35,33 +35,51 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         with rls.system_connection(pool) as conn:
             if persons.get(conn, person_id) is None:
                 raise CliError(f"no person {person_id}")
-            row = register_import(conn, person_id=person_id, file_name=path.name,
-                           stored_path=path.resolve(), start_hint=start)
+            row = register_import(
+                conn, person_id=person_id, file_name=path.name, stored_path=path.resolve(), start_hint=start
+            )
         bar = _ProgressBar(path) if sys.stderr.isatty() and not args.quiet else None
-        outcome = run_import(pool, row["id"], path, format_name=args.format, start=start,
-                             on_progress=bar.update if bar else None)
+        outcome = run_import(
+            pool,
+            row["id"],
+            path,
+            format_name=args.format,
+            start=start,
+            on_progress=bar.update if bar else None,
+        )
         if bar:
             bar.close()
         with rls.system_connection(pool) as conn:
             record = returned(imports.get(conn, row["id"]))
-    payload = {"import_id": outcome.import_id, "status": outcome.status, "read": outcome.read,
-               "inserted": outcome.inserted, "duplicates": outcome.duplicates,
-               "rejected": outcome.rejected, "rejected_reasons": outcome.rejected_reasons,
-               "error": outcome.error, "connector": record["connector"],
-               "sha256": record["sha256"]}
-    human = (f"import {outcome.import_id}: {outcome.status}; read {outcome.read}, inserted "
-             f"{outcome.inserted}, duplicates {outcome.duplicates}, rejected {outcome.rejected}"
-             + _reasons("rejected", outcome.rejected_reasons)
-             + _reasons("skipped", record["skipped"] or {})
-             + (f"\nerror: {outcome.error}" if outcome.error else ""))
+    payload = {
+        "import_id": outcome.import_id,
+        "status": outcome.status,
+        "read": outcome.read,
+        "inserted": outcome.inserted,
+        "duplicates": outcome.duplicates,
+        "rejected": outcome.rejected,
+        "rejected_reasons": outcome.rejected_reasons,
+        "error": outcome.error,
+        "connector": record["connector"],
+        "sha256": record["sha256"],
+    }
+    human = (
+        f"import {outcome.import_id}: {outcome.status}; read {outcome.read}, inserted "
+        f"{outcome.inserted}, duplicates {outcome.duplicates}, rejected {outcome.rejected}"
+        + _reasons("rejected", outcome.rejected_reasons)
+        + _reasons("skipped", record["skipped"] or {})
+        + (f"\nerror: {outcome.error}" if outcome.error else "")
+    )
     emit(args, payload, human)
     return 0 if outcome.status == "completed" else EXIT_FAILED
 
 
 def _reasons(what: str, counts: dict[str, int]) -> str:
     """One indented line per reason, most frequent first (empty without any)."""
-    lines = [f"\n  {what} {count}: {reason}"
-             for reason, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+    lines = [
+        f"\n  {what} {count}: {reason}"
+        for reason, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
     return "".join(lines)
 
 
@@ -75,8 +93,10 @@ class _ProgressBar:
         if bytes_total:
             share = min(bytes_read / bytes_total, 1.0)
             filled = int(share * 30)
-            sys.stderr.write(f"\r{self.name}: [{'#' * filled}{'.' * (30 - filled)}] "
-                             f"{share:6.1%} of {bytes_total / 1e6:.1f} MB")
+            sys.stderr.write(
+                f"\r{self.name}: [{'#' * filled}{'.' * (30 - filled)}] "
+                f"{share:6.1%} of {bytes_total / 1e6:.1f} MB"
+            )
         else:
             sys.stderr.write(f"\r{self.name}: {bytes_read / 1e6:.1f} MB")
         sys.stderr.flush()

@@ -30,12 +30,16 @@ _UPLOAD_BODY = {
     "requestBody": {
         "required": True,
         "description": "The export file (zip, xml, fit, csv, txt): the raw request body, "
-                       "or a multipart form whose part `file` holds it.",
+        "or a multipart form whose part `file` holds it.",
         "content": {
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-            "multipart/form-data": {"schema": {
-                "type": "object", "required": ["file"],
-                "properties": {"file": {"type": "string", "format": "binary"}}}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            },
         },
     }
 }
@@ -50,23 +54,39 @@ def _record(conn: Conn, row: Row) -> ImportRecord:
         progress = round(min(row["bytes_read"] / row["bytes_total"], 1.0), 4)
     elif row["status"] == "completed":
         progress = 1.0
-    return ImportRecord(**{k: v for k, v in row.items() if k != "stored_path"}, same_file_as=same,
-                        progress=progress)
+    return ImportRecord(
+        **{k: v for k, v in row.items() if k != "stored_path"}, same_file_as=same, progress=progress
+    )
 
 
-@router.post("/v1/persons/{person_id}/imports", response_model=ImportRecord, status_code=202,
-             openapi_extra=_UPLOAD_BODY,
-             responses={202: LOCATION, 507: {"description": "No room to store the upload"}})
+@router.post(
+    "/v1/persons/{person_id}/imports",
+    response_model=ImportRecord,
+    status_code=202,
+    openapi_extra=_UPLOAD_BODY,
+    responses={202: LOCATION, 507: {"description": "No room to store the upload"}},
+)
 async def upload(
-    person_id: UUID, request: Request, caller: Caller,
-    filename: Annotated[str | None, Query(
-        min_length=1, max_length=255,
-        description="The file's name (its extension helps detection); required for a raw body, "
-                    "taken from the file part of a multipart upload otherwise.")] = None,
+    person_id: UUID,
+    request: Request,
+    caller: Caller,
+    filename: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=255,
+            description="The file's name (its extension helps detection); required for a raw body, "
+            "taken from the file part of a multipart upload otherwise.",
+        ),
+    ] = None,
     format: Annotated[str | None, Query(description="Skip detection: the connector to use.")] = None,
-    start: Annotated[dt.datetime | None, Query(
-        description="Recording start, for files without absolute times (plain RR lists); "
-                    "without a UTC offset it is read in the person's time zone.")] = None,
+    start: Annotated[
+        dt.datetime | None,
+        Query(
+            description="Recording start, for files without absolute times (plain RR lists); "
+            "without a UTC offset it is read in the person's time zone."
+        ),
+    ] = None,
 ) -> JSONResponse:
     """Upload an export as the raw body; it is stored and queued, and its record returned.
 
@@ -84,33 +104,39 @@ async def upload(
     person = await run_in_threadpool(_authorize, request, caller, str(person_id))
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data") and not filename:
-        raise ProblemError(422, "validation-error",
-                           "filename: required with a raw-body upload (?filename=export.zip)")
+        raise ProblemError(
+            422, "validation-error", "filename: required with a raw-body upload (?filename=export.zip)"
+        )
     start_hint = _start(start, person["tz"])
     try:
-        incoming = await run_in_threadpool(uploads.incoming_path, settings.upload_dir,
-                                           str(person_id))
+        incoming = await run_in_threadpool(uploads.incoming_path, settings.upload_dir, str(person_id))
     except uploads.UnsafePath:
         # The person's upload folder is a link (tampering on the server): store nothing.
-        raise ProblemError(500, "storage-refused",
-                           "the server's upload folder for this person is not safe to use; "
-                           "an operator must check it") from None
+        raise ProblemError(
+            500,
+            "storage-refused",
+            "the server's upload folder for this person is not safe to use; an operator must check it",
+        ) from None
     try:
         got = await receive.save(request.stream(), content_type, incoming, limit=limit)
         name = filename or got.filename or "upload"
         if got.size == 0:
             # Worded as `vagus import` words an empty file (service.imports.service.EMPTY_FILE).
-            raise ProblemError(400, "empty-file", f"{name}: {EMPTY_FILE} (the request body is "
-                                                  "empty: send the file itself)")
-        record = await run_in_threadpool(_register, request, caller, str(person_id), incoming,
-                                         name, format, start_hint)
-        return JSONResponse(record.model_dump(mode="json"), status_code=202,
-                            headers={"Location": f"/v1/imports/{record.id}"})
+            raise ProblemError(
+                400, "empty-file", f"{name}: {EMPTY_FILE} (the request body is empty: send the file itself)"
+            )
+        record = await run_in_threadpool(
+            _register, request, caller, str(person_id), incoming, name, format, start_hint
+        )
+        return JSONResponse(
+            record.model_dump(mode="json"), status_code=202, headers={"Location": f"/v1/imports/{record.id}"}
+        )
     except OSError as exc:
         if exc.errno not in receive.NO_SPACE:
             raise
-        raise ProblemError(507, "insufficient-storage",
-                           "the server has no room to store this upload now") from None
+        raise ProblemError(
+            507, "insufficient-storage", "the server has no room to store this upload now"
+        ) from None
     finally:
         await run_in_threadpool(incoming.unlink, missing_ok=True)
 
@@ -136,8 +162,15 @@ def _start(start: dt.datetime | None, tz: str) -> dt.datetime | None:
         raise ProblemError(422, "validation-error", f"start: {exc}") from None
 
 
-def _register(request: Request, caller, person_id: str, incoming: Path, name: str,
-              format: str | None, start: dt.datetime | None) -> ImportRecord:
+def _register(
+    request: Request,
+    caller,
+    person_id: str,
+    incoming: Path,
+    name: str,
+    format: str | None,
+    start: dt.datetime | None,
+) -> ImportRecord:
     """One transaction: the ledger row, the file moved to its place, the queued job.
 
     All or nothing: if anything fails (the database, the commit) the placed file is
@@ -147,14 +180,18 @@ def _register(request: Request, caller, person_id: str, incoming: Path, name: st
     target: Path | None = None
     try:
         with scoped_connection(request.app.state.pool, caller, request) as conn:
-            row = imports.create(conn, person_id=person_id, file_name=uploads.safe_name(name),
-                                 start_hint=start)
+            row = imports.create(
+                conn, person_id=person_id, file_name=uploads.safe_name(name), start_hint=start
+            )
             target = uploads.place(incoming, settings.upload_dir, person_id, row["id"], name)
             imports.set_stored_path(conn, row["id"], str(target))
             # A worker runs the import; the caller follows it on GET /v1/imports/{id}.
-            enqueue(conn, "import", {"import_id": row["id"], "format": format,
-                                     "start": start.isoformat() if start else None},
-                    person_id=person_id)
+            enqueue(
+                conn,
+                "import",
+                {"import_id": row["id"], "format": format, "start": start.isoformat() if start else None},
+                person_id=person_id,
+            )
             return _record(conn, returned(imports.get(conn, row["id"])))
     except BaseException:
         if target is not None:
@@ -163,9 +200,13 @@ def _register(request: Request, caller, person_id: str, incoming: Path, name: st
 
 
 @router.get("/v1/persons/{person_id}/imports", response_model=ImportPage)
-def list_imports(person_id: UUID, conn: Db, caller: Caller,
-                 limit: Annotated[int, Query(ge=1, le=500)] = 50,
-                 cursor_: Annotated[str | None, Query(alias="cursor")] = None) -> ImportPage:
+def list_imports(
+    person_id: UUID,
+    conn: Db,
+    caller: Caller,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor_: Annotated[str | None, Query(alias="cursor")] = None,
+) -> ImportPage:
     """A person's imports, newest first."""
     person_or_404(conn, caller, str(person_id), authz.READ_OBSERVATIONS)
     before = cursor.decode(cursor_, cursor.INT)[0] if cursor_ else None

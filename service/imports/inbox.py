@@ -108,8 +108,7 @@ def _stable(pool: Pool, path: Path) -> bool:
         return False
     with pool.connection() as conn:
         job_connection_setup(conn)
-        return ledger.inbox_file_seen(conn, str(path), size_bytes=st.st_size,
-                                      mtime_ns=st.st_mtime_ns)
+        return ledger.inbox_file_seen(conn, str(path), size_bytes=st.st_size, mtime_ns=st.st_mtime_ns)
 
 
 def _take(pool: Pool, person_id: str, path: Path) -> str:
@@ -130,18 +129,17 @@ def _take(pool: Pool, person_id: str, path: Path) -> str:
         ledger.forget_inbox_file(conn, str(path))
         earlier = ledger.same_content(conn, person_id, digest)
         if earlier is None:
-            row = ledger.create(conn, person_id=person_id,
-                                file_name=uploads.safe_name(path.name),
-                                stored_path=str(claimed))
+            row = ledger.create(
+                conn, person_id=person_id, file_name=uploads.safe_name(path.name), stored_path=str(claimed)
+            )
             ledger.set_content(conn, row["id"], sha256=digest, size_bytes=size)
-            enqueue(conn, "import", {"import_id": row["id"], "inbox": True},
-                    person_id=person_id)
+            enqueue(conn, "import", {"import_id": row["id"], "inbox": True}, person_id=person_id)
             log.info("inbox: %s queued as import %s", path, row["id"])
             return "queued"
     target = _move(claimed, path.parent / PROCESSED, path.name)
     target.with_name(target.name + ".duplicate.txt").write_text(
-        f"Not imported again: the same content was already imported as import "
-        f"{earlier}.\n")
+        f"Not imported again: the same content was already imported as import {earlier}.\n"
+    )
     return "duplicate"
 
 
@@ -155,7 +153,8 @@ def file_away(claimed: Path, record: dict[str, Any]) -> Path | None:
         return _move(claimed, person_folder / PROCESSED, name)
     target = _move(claimed, person_folder / FAILED, name)
     target.with_name(target.name + ".error.txt").write_text(
-        f"{record['error'] or 'import failed'}\n(import {record['id']})\n")
+        f"{record['error'] or 'import failed'}\n(import {record['id']})\n"
+    )
     return target
 
 

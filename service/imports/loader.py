@@ -27,14 +27,21 @@ FUTURE_SLACK = dt.timedelta(days=2)
 _PG_EPOCH_OFFSET_US = 946_684_800_000_000
 _METRIC_CODE = {name: code for code, name in enumerate(METRICS, start=1)}
 # One staged row in COPY BINARY layout: field count, then (length, value) per column.
-_ROW = np.dtype([
-    ("fields", ">i2"),
-    ("source_len", ">i4"), ("source_id", ">i4"),
-    ("metric_len", ">i4"), ("metric", ">i2"),
-    ("ts_len", ">i4"), ("ts", ">i8"),
-    ("value_len", ">i4"), ("value", ">f8"),
-    ("context_len", ">i4"), ("context", ">i2"),
-])
+_ROW = np.dtype(
+    [
+        ("fields", ">i2"),
+        ("source_len", ">i4"),
+        ("source_id", ">i4"),
+        ("metric_len", ">i4"),
+        ("metric", ">i2"),
+        ("ts_len", ">i4"),
+        ("ts", ">i8"),
+        ("value_len", ">i4"),
+        ("value", ">f8"),
+        ("context_len", ">i4"),
+        ("context", ">i2"),
+    ]
+)
 #: ``SampleBatch.tags["motion_context"]`` as stored in ``observation.context``;
 #: -1 travels through staging as "none" and lands as NULL.
 MOTION_CONTEXT = {"not_set": 0, "sedentary": 1, "active": 2}
@@ -43,8 +50,9 @@ _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4
 _COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
 
 
-def encode_copy_binary(source_id: np.ndarray, metric: np.ndarray, ts_us: np.ndarray,
-                       value: np.ndarray, context: np.ndarray) -> bytes:
+def encode_copy_binary(
+    source_id: np.ndarray, metric: np.ndarray, ts_us: np.ndarray, value: np.ndarray, context: np.ndarray
+) -> bytes:
     """Rows for ``stage_observation`` in PostgreSQL's binary COPY format, without a Python loop."""
     rows = np.empty(ts_us.shape[0], dtype=_ROW)
     rows["fields"] = 5
@@ -87,7 +95,9 @@ class Loader:
         known = self.sources.get(source)
         if known is not None:
             return known
-        row = returned(self.conn.execute("""
+        row = returned(
+            self.conn.execute(
+                """
             INSERT INTO source (person_id, key, name, kind, device, utc_offset_s)
             VALUES (%s, %s, %s, %s, %s, %s)
             ON CONFLICT (person_id, key) DO UPDATE
@@ -95,8 +105,9 @@ class Loader:
                    device = coalesce(EXCLUDED.device, source.device),
                    utc_offset_s = coalesce(EXCLUDED.utc_offset_s, source.utc_offset_s)
             RETURNING id""",
-            (self.person_id, source.key, source.name, source.kind, source.device,
-             utc_offset_s)).fetchone())
+                (self.person_id, source.key, source.name, source.kind, source.device, utc_offset_s),
+            ).fetchone()
+        )
         self.sources[source] = row["id"]
         return row["id"]
 
@@ -108,8 +119,7 @@ class Loader:
         if not_finite := int(ok.size - np.count_nonzero(ok)):
             self.invalid[not_a_number(batch.metric)] += not_finite
         in_span = (ts >= to_epoch_us(EARLIEST_TS)) & (ts <= self.latest_allowed_us)
-        self.invalid["timestamp before 1990 or in the future"] += int(
-            np.count_nonzero(ok & ~in_span))
+        self.invalid["timestamp before 1990 or in the future"] += int(np.count_nonzero(ok & ~in_span))
         ok &= in_span
         if not ok.all():
             ts, value = ts[ok], value[ok]
@@ -138,13 +148,16 @@ class Loader:
         with self.conn.cursor() as cur:
             with cur.copy("COPY stage_observation FROM STDIN (FORMAT BINARY)") as copy:
                 copy.write(encode_copy_binary(*columns))
-            cur.execute("""
+            cur.execute(
+                """
                 INSERT INTO observation (person_id, metric, source_id, ts, value, import_id,
                                          context)
                 SELECT %s, (%s::metric[])[metric_code], source_id, ts, value, %s,
                        nullif(context, -1)
                 FROM stage_observation
-                ON CONFLICT DO NOTHING""", (self.person_id, list(METRICS), self.import_id))
+                ON CONFLICT DO NOTHING""",
+                (self.person_id, list(METRICS), self.import_id),
+            )
             self.inserted += cur.rowcount
             cur.execute("TRUNCATE stage_observation")
         self.staged += columns[0].size
@@ -156,17 +169,23 @@ class Loader:
             with cur.copy("COPY stage_episode FROM STDIN") as copy:
                 for row in self.episodes:
                     copy.write_row(row)
-            cur.execute("""
+            cur.execute(
+                """
                 INSERT INTO sleep_episode (person_id, source_id, starts_at, ends_at, stage, import_id)
                 SELECT %(person)s, source_id, starts_at, ends_at, kind, %(import)s
                 FROM stage_episode WHERE kind <> 'mindful'
-                ON CONFLICT DO NOTHING""", {"person": self.person_id, "import": self.import_id})
+                ON CONFLICT DO NOTHING""",
+                {"person": self.person_id, "import": self.import_id},
+            )
             self.inserted += cur.rowcount
-            cur.execute("""
+            cur.execute(
+                """
                 INSERT INTO rest_episode (person_id, source_id, starts_at, ends_at, import_id)
                 SELECT %(person)s, source_id, starts_at, ends_at, %(import)s
                 FROM stage_episode WHERE kind = 'mindful'
-                ON CONFLICT DO NOTHING""", {"person": self.person_id, "import": self.import_id})
+                ON CONFLICT DO NOTHING""",
+                {"person": self.person_id, "import": self.import_id},
+            )
             self.inserted += cur.rowcount
             cur.execute("TRUNCATE stage_episode")
         self.staged += len(self.episodes)

@@ -64,11 +64,10 @@ class _File:
 
     def _write(self, data: bytes) -> None:
         if self.fd is None:
-            self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
-                              0o600)
+            self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         view = memoryview(data)
         while view:
-            view = view[os.write(self.fd, view):]
+            view = view[os.write(self.fd, view) :]
         self.size += len(data)
 
     async def close(self) -> None:
@@ -91,8 +90,7 @@ class _Form:
     pending: list[bytes] = field(default_factory=list)
 
 
-async def save(stream: AsyncIterator[bytes], content_type: str, target: Path, *,
-               limit: int) -> Received:
+async def save(stream: AsyncIterator[bytes], content_type: str, target: Path, *, limit: int) -> Received:
     """Stream the upload into ``target`` (created, never overwritten); its name and size.
 
     422 when a multipart form has no ``file`` part; 413 past ``limit``; an ``OSError``
@@ -108,8 +106,9 @@ async def save(stream: AsyncIterator[bytes], content_type: str, target: Path, *,
             return Received(None, out.size)
         form = await _save_form(chunks, content_type, out)
         if not form.file_seen:
-            raise ProblemError(422, "validation-error",
-                               "file: a multipart upload needs its file in a part named 'file'")
+            raise ProblemError(
+                422, "validation-error", "file: a multipart upload needs its file in a part named 'file'"
+            )
         return Received(form.filename, out.size)
     finally:
         await out.close()
@@ -149,16 +148,22 @@ async def _save_form(chunks: AsyncIterator[bytes], content_type: str, out: _File
         else:
             form.field_bytes += end - start
             if form.field_bytes > _MAX_FIELD_BYTES:
-                raise ProblemError(413, "upload-too-large",
-                                   "form fields besides 'file' are limited to 4 KiB")
+                raise ProblemError(413, "upload-too-large", "form fields besides 'file' are limited to 4 KiB")
 
     def on_part_end() -> None:
         form.in_file = False
 
-    parser = MultipartParser(boundary, {
-        "on_header_field": on_header_field, "on_header_value": on_header_value,
-        "on_header_end": on_header_end, "on_headers_finished": on_headers_finished,
-        "on_part_data": on_part_data, "on_part_end": on_part_end})
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
     async for chunk in chunks:
         try:
             parser.write(chunk)

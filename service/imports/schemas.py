@@ -25,18 +25,23 @@ class ImportRecord(BaseModel):
     rejected_reasons: dict[str, int]
     skipped: dict[str, int]
     notes: dict[str, int]
-    bytes_read: int = Field(description="Bytes the connector has read so far, in its measure "
-                                        "(a zip: uncompressed bytes of the members it reads)")
+    bytes_read: int = Field(
+        description="Bytes the connector has read so far, in its measure "
+        "(a zip: uncompressed bytes of the members it reads)"
+    )
     bytes_total: int | None = Field(
-        default=None, description="Bytes the connector will read, in the same measure as "
-                                  "bytes_read (null until it knows)")
+        default=None,
+        description="Bytes the connector will read, in the same measure as bytes_read (null until it knows)",
+    )
     progress: float | None = Field(
-        default=None, ge=0, le=1, description="bytes_read / bytes_total, at most 1")
+        default=None, ge=0, le=1, description="bytes_read / bytes_total, at most 1"
+    )
     created_at: dt.datetime
     started_at: dt.datetime | None = Field(description="When the connector started reading")
     finished_at: dt.datetime | None = Field(description="When the import completed or failed")
     same_file_as: int | None = Field(
-        default=None, description="An earlier completed import of the identical file, if any.")
+        default=None, description="An earlier completed import of the identical file, if any."
+    )
 
 
 class ImportPage(BaseModel):

@@ -39,8 +39,11 @@ log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 1.0
 #: How each way in lets a caller name the format when detection fails.
-FORMAT_CHOICE = {"cli": "pass --format NAME", "api": "pass ?format=NAME",
-                 "inbox": "import it with `vagus import --format NAME`"}
+FORMAT_CHOICE = {
+    "cli": "pass --format NAME",
+    "api": "pass ?format=NAME",
+    "inbox": "import it with `vagus import --format NAME`",
+}
 #: Why an empty file is refused, worded the same by the API, the CLI and the inbox.
 EMPTY_FILE = "empty file (0 bytes): nothing to import"
 
@@ -76,27 +79,50 @@ class ImportOutcome:
 
     @classmethod
     def from_record(cls, row: dict[str, Any]) -> ImportOutcome:
-        return cls(import_id=row["id"], status=row["status"], read=row["read"],
-                   inserted=row["inserted"], duplicates=row["duplicates"],
-                   rejected=row["rejected"], rejected_reasons=dict(row["rejected_reasons"] or {}),
-                   error=row["error"])
+        return cls(
+            import_id=row["id"],
+            status=row["status"],
+            read=row["read"],
+            inserted=row["inserted"],
+            duplicates=row["duplicates"],
+            rejected=row["rejected"],
+            rejected_reasons=dict(row["rejected_reasons"] or {}),
+            error=row["error"],
+        )
 
 
-def register(conn: Conn, *, person_id: str, file_name: str,
-             stored_path: Path | None = None, start_hint: dt.datetime | None = None
-             ) -> dict[str, Any]:
+def register(
+    conn: Conn,
+    *,
+    person_id: str,
+    file_name: str,
+    stored_path: Path | None = None,
+    start_hint: dt.datetime | None = None,
+) -> dict[str, Any]:
     """A new ``queued`` ledger row for a file that :func:`run_import` will read."""
-    return ledger.create(conn, person_id=person_id, file_name=file_name,
-                         stored_path=str(stored_path) if stored_path else None,
-                         start_hint=start_hint)
+    return ledger.create(
+        conn,
+        person_id=person_id,
+        file_name=file_name,
+        stored_path=str(stored_path) if stored_path else None,
+        start_hint=start_hint,
+    )
 
 
-def run_import(pool: Pool, import_id: int, path: Path | None = None, *,
-               format_name: str | None = None, start: dt.datetime | None = None,
-               on_progress: ProgressCallback | None = None,
-               connector: Connector | None = None, from_inbox: bool = False,
-               via: str = "cli", should_stop: StopCheck | None = None,
-               job: dict[str, Any] | None = None) -> ImportOutcome:
+def run_import(
+    pool: Pool,
+    import_id: int,
+    path: Path | None = None,
+    *,
+    format_name: str | None = None,
+    start: dt.datetime | None = None,
+    on_progress: ProgressCallback | None = None,
+    connector: Connector | None = None,
+    from_inbox: bool = False,
+    via: str = "cli",
+    should_stop: StopCheck | None = None,
+    job: dict[str, Any] | None = None,
+) -> ImportOutcome:
     """Run one registered import to its end, with everything that follows an import.
 
     ``path`` defaults to the row's stored file. The connector is ``connector`` when
@@ -123,21 +149,37 @@ def run_import(pool: Pool, import_id: int, path: Path | None = None, *,
     if record["status"] == "completed":
         outcome = ImportOutcome.from_record(record)
     else:
-        outcome = _load(pool, record, path, format_name=format_name, start=start,
-                        on_progress=on_progress, connector=connector,
-                        format_choice=FORMAT_CHOICE["inbox" if from_inbox else via],
-                        should_stop=should_stop, job=job)
+        outcome = _load(
+            pool,
+            record,
+            path,
+            format_name=format_name,
+            start=start,
+            on_progress=on_progress,
+            connector=connector,
+            format_choice=FORMAT_CHOICE["inbox" if from_inbox else via],
+            should_stop=should_stop,
+            job=job,
+        )
         if outcome.stopped:
             return outcome  # erased or taken over: whoever goes on does the follow-ups
     _follow_up(pool, import_id, path if from_inbox else None)
     return outcome
 
 
-def _load(pool: Pool, record: dict[str, Any], path: Path, *,
-          format_name: str | None, start: dt.datetime | None,
-          on_progress: ProgressCallback | None, connector: Connector | None,
-          format_choice: str, should_stop: StopCheck | None,
-          job: dict[str, Any] | None) -> ImportOutcome:
+def _load(
+    pool: Pool,
+    record: dict[str, Any],
+    path: Path,
+    *,
+    format_name: str | None,
+    start: dt.datetime | None,
+    on_progress: ProgressCallback | None,
+    connector: Connector | None,
+    format_choice: str,
+    should_stop: StopCheck | None,
+    job: dict[str, Any] | None,
+) -> ImportOutcome:
     import_id = record["id"]
     person_id = str(record["person_id"])
     with pool.connection() as progress_conn:
@@ -153,10 +195,12 @@ def _load(pool: Pool, record: dict[str, Any], path: Path, *,
             if connector is None:
                 connector = get_connector(format_name) if format_name else detect(path)
         except (ConnectorError, OSError) as exc:
-            return _fail(progress_conn, import_id,
-                         _with_format_choice(_describe(path, exc), format_choice), path)
-        ledger.mark_running(progress_conn, import_id, connector=connector.name,
-                            sha256=digest, size_bytes=size)
+            return _fail(
+                progress_conn, import_id, _with_format_choice(_describe(path, exc), format_choice), path
+            )
+        ledger.mark_running(
+            progress_conn, import_id, connector=connector.name, sha256=digest, size_bytes=size
+        )
         report = ReadReport()
         ctx = ReadContext(start=_aware(start, tz), tz=tz)
         try:
@@ -167,8 +211,7 @@ def _load(pool: Pool, record: dict[str, Any], path: Path, *,
                     person_lock.share(data_conn, person_id)
                     stop = _stop_check(progress_conn, person_id, should_stop)
                     loader = Loader(data_conn, person_id, import_id)
-                    report.on_progress = _progress_writer(progress_conn, import_id, loader,
-                                                          on_progress, stop)
+                    report.on_progress = _progress_writer(progress_conn, import_id, loader, on_progress, stop)
                     for item in connector.read(path, ctx, report):
                         if isinstance(item, SampleBatch):
                             loader.add_samples(item)
@@ -179,19 +222,23 @@ def _load(pool: Pool, record: dict[str, Any], path: Path, *,
                         # Every sample was dropped (e.g. all timestamps outside 1990..now):
                         # a failure with the reasons, not a success with 0 rows.
                         reasons = ", ".join(f"{n} {why}" for why, n in loader.invalid.items() if n)
-                        raise ConnectorError(path, "nothing storable"
-                                             + (f": {reasons}" if reasons else ""))
+                        raise ConnectorError(path, "nothing storable" + (f": {reasons}" if reasons else ""))
                     stop()
                     if job is not None and not job_repo.hold_for_commit(data_conn, job):
-                        raise ImportStopped(f"job {job['id']} is no longer this attempt's",
-                                            job_lost=True)
+                        raise ImportStopped(f"job {job['id']} is no longer this attempt's", job_lost=True)
                     outcome = _outcome(import_id, loader, report)
-                    ledger.finish(data_conn, import_id, outcome=outcome, report=report,
-                                  seconds=time.monotonic() - started)
+                    ledger.finish(
+                        data_conn,
+                        import_id,
+                        outcome=outcome,
+                        report=report,
+                        seconds=time.monotonic() - started,
+                    )
         except ImportStopped as exc:
             log.warning("import %s stopped without committing: %s", import_id, exc)
-            outcome = ImportOutcome(import_id=import_id, status="failed",
-                                    error=f"stopped: {exc}", stopped=True)
+            outcome = ImportOutcome(
+                import_id=import_id, status="failed", error=f"stopped: {exc}", stopped=True
+            )
             if not exc.job_lost:
                 _fail_quietly(progress_conn, import_id, outcome.error or "stopped")
             return outcome
@@ -207,9 +254,9 @@ def _load(pool: Pool, record: dict[str, Any], path: Path, *,
         return outcome
 
 
-def _stop_check(conn: Conn, person_id: str,
-                should_stop: StopCheck | None) -> Callable[[], None]:
+def _stop_check(conn: Conn, person_id: str, should_stop: StopCheck | None) -> Callable[[], None]:
     """Raises :class:`ImportStopped` when the person's erasure waits or the job was lost."""
+
     def check() -> None:
         if person_lock.exclusive_requested(conn, person_id):
             raise ImportStopped("the person is being erased")
@@ -230,15 +277,20 @@ def _follow_up(pool: Pool, import_id: int, inbox_file: Path | None) -> None:
         if row["status"] == "completed" and row["inserted"] > 0:
             job_repo.mark_person_changed(conn, person_id, import_id)
         event = "import.completed" if row["status"] == "completed" else "import.failed"
-        webhooks.emit(conn, event, person_id=person_id, subject=f"import:{import_id}",
-                      data=webhooks.import_event_data(row))
+        webhooks.emit(
+            conn,
+            event,
+            person_id=person_id,
+            subject=f"import:{import_id}",
+            data=webhooks.import_event_data(row),
+        )
     if inbox_file is not None:
         inbox.file_away(inbox_file, row)
 
 
-def _progress_writer(conn: Conn, import_id: int, loader: Loader,
-                     also: ProgressCallback | None,
-                     stop: Callable[[], None]) -> Callable[[ReadReport], None]:
+def _progress_writer(
+    conn: Conn, import_id: int, loader: Loader, also: ProgressCallback | None, stop: Callable[[], None]
+) -> Callable[[ReadReport], None]:
     """A throttled callback that stops the import when it must, else writes bytes and
     records read so far to the import row."""
     last = [0.0]
@@ -252,8 +304,12 @@ def _progress_writer(conn: Conn, import_id: int, loader: Loader,
             # Checked before writing: the write could queue behind erasure's row locks.
             stop()
             ledger.update_progress(
-                conn, import_id, bytes_read=report.bytes_read, bytes_total=report.bytes_total,
-                read=loader.staged + loader.pending + sum(report.rejected.values()))
+                conn,
+                import_id,
+                bytes_read=report.bytes_read,
+                bytes_total=report.bytes_total,
+                read=loader.staged + loader.pending + sum(report.rejected.values()),
+            )
 
     return write
 
@@ -263,9 +319,14 @@ def _outcome(import_id: int, loader: Loader, report: ReadReport) -> ImportOutcom
     reasons.update({k: v for k, v in loader.invalid.items() if v})
     rejected = sum(reasons.values())
     return ImportOutcome(
-        import_id=import_id, status="completed", read=loader.staged + rejected,
-        inserted=loader.inserted, duplicates=loader.staged - loader.inserted,
-        rejected=rejected, rejected_reasons=dict(reasons))
+        import_id=import_id,
+        status="completed",
+        read=loader.staged + rejected,
+        inserted=loader.inserted,
+        duplicates=loader.staged - loader.inserted,
+        rejected=rejected,
+        rejected_reasons=dict(reasons),
+    )
 
 
 def _aware(moment: dt.datetime | None, tz: str) -> dt.datetime | None:
@@ -289,8 +350,7 @@ def _describe(path: Path, exc: BaseException) -> str:
     return f"{path}: {type(exc).__name__}: {exc}"
 
 
-def _fail(conn: Conn, import_id: int, reason: str,
-          path: Path | None = None) -> ImportOutcome:
+def _fail(conn: Conn, import_id: int, reason: str, path: Path | None = None) -> ImportOutcome:
     if path is not None:
         # Name the file as the user knows it, not by where the server keeps it.
         reason = reason.replace(str(path.parent) + "/", "")

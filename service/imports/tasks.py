@@ -15,10 +15,16 @@ def import_file(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     import_id = int(payload["import_id"])
     start = payload.get("start")
     try:
-        outcome = run_import(ctx.pool, import_id, format_name=payload.get("format"),
-                             start=dt.datetime.fromisoformat(start) if start else None,
-                             from_inbox=bool(payload.get("inbox")), via="api",
-                             should_stop=ctx.lost_reason, job=ctx.job)
+        outcome = run_import(
+            ctx.pool,
+            import_id,
+            format_name=payload.get("format"),
+            start=dt.datetime.fromisoformat(start) if start else None,
+            from_inbox=bool(payload.get("inbox")),
+            via="api",
+            should_stop=ctx.lost_reason,
+            job=ctx.job,
+        )
     except LookupError:
         return {"import_id": import_id, "skipped": "import no longer exists"}
     if outcome.stopped:

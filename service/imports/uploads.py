@@ -94,8 +94,7 @@ def sha256_of(path: Path) -> tuple[str, int]:
     """SHA-256 and size of a file or, for a folder, of its files in name order."""
     digest = hashlib.sha256()
     size = 0
-    files = (sorted(p for p in path.rglob("*") if regular_file(p)) if path.is_dir()
-             else [path])
+    files = sorted(p for p in path.rglob("*") if regular_file(p)) if path.is_dir() else [path]
     for file in files:
         if path.is_dir():
             digest.update(str(file.relative_to(path)).encode())

@@ -43,10 +43,14 @@ class JobPage(BaseModel):
 
 
 @router.get("/v1/jobs", response_model=JobPage)
-def list_jobs(conn: Db, _: Admin, state: JobState | None = None,
-              kind: Annotated[str | None, Query(max_length=100)] = None,
-              limit: Annotated[int, Query(ge=1, le=500)] = 50,
-              cursor_: Annotated[str | None, Query(alias="cursor")] = None) -> JobPage:
+def list_jobs(
+    conn: Db,
+    _: Admin,
+    state: JobState | None = None,
+    kind: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor_: Annotated[str | None, Query(alias="cursor")] = None,
+) -> JobPage:
     """Jobs, newest first, optionally only one state (e.g. `dead`) or kind (admin only)."""
     before = cursor.decode(cursor_, cursor.INT)[0] if cursor_ else None
     rows = job_repo.list_jobs(conn, state=state, kind=kind, limit=limit, before_id=before)

@@ -18,11 +18,15 @@ def maintenance(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     # Refreshing a materialised view needs its owner: the migration role, not
     # the restricted service role the pool uses.
     with connect.connect(connect.database_url(ctx.settings), autocommit=True) as owner:
-        refreshed = capability.refresh_rollups(owner, capability.current_tier(owner),
-                                               everything=payload.get("reason") == "erasure")
+        refreshed = capability.refresh_rollups(
+            owner, capability.current_tier(owner), everything=payload.get("reason") == "erasure"
+        )
     with ctx.pool.connection() as conn:
         job_connection_setup(conn)
-        pruned = job_repo.prune(conn, older_than_days=ctx.settings.job_retention_days,
-                                periodic_kinds=list(PERIODIC_KINDS),
-                                dead_older_than_days=ctx.settings.dead_job_retention_days)
+        pruned = job_repo.prune(
+            conn,
+            older_than_days=ctx.settings.job_retention_days,
+            periodic_kinds=list(PERIODIC_KINDS),
+            dead_older_than_days=ctx.settings.dead_job_retention_days,
+        )
     return {"rollups_refreshed": refreshed, "jobs_pruned": pruned}

@@ -10,9 +10,15 @@ from service.jobs import registry
 from service.jobs import repository as job_repo
 
 
-def enqueue(conn: Conn, kind: str, payload: dict[str, Any] | None = None, *,
-            unique_key: str | None = None, delay_s: float = 0.0,
-            person_id: str | None = None) -> dict[str, Any] | None:
+def enqueue(
+    conn: Conn,
+    kind: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    unique_key: str | None = None,
+    delay_s: float = 0.0,
+    person_id: str | None = None,
+) -> dict[str, Any] | None:
     """Queue a job of a registered ``kind`` on ``conn`` (in the caller's transaction).
 
     With ``unique_key`` the job is queued at most once for that key, ever:
@@ -22,8 +28,17 @@ def enqueue(conn: Conn, kind: str, payload: dict[str, Any] | None = None, *,
     """
     spec = registry.get(kind)
     if spec is None:
-        raise ValueError(f"unknown job kind {kind!r}; known: {', '.join(registry.names())} "
-                         "(the product's kinds are installed by service.tasks.install())")
+        raise ValueError(
+            f"unknown job kind {kind!r}; known: {', '.join(registry.names())} "
+            "(the product's kinds are installed by service.tasks.install())"
+        )
     run_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay_s) if delay_s else None
-    return job_repo.enqueue(conn, kind, payload, unique_key=unique_key,
-                            max_attempts=spec.max_attempts, run_at=run_at, person_id=person_id)
+    return job_repo.enqueue(
+        conn,
+        kind,
+        payload,
+        unique_key=unique_key,
+        max_attempts=spec.max_attempts,
+        run_at=run_at,
+        person_id=person_id,
+    )

@@ -65,9 +65,11 @@ def install(kinds: Iterable[Kind]) -> None:
 
 def register(name: str, *, max_attempts: int = 5) -> Callable[[Handler], Handler]:
     """Decorator form of :func:`install` for one handler (tests add their own kinds)."""
+
     def wrap(handler: Handler) -> Handler:
         install([Kind(name, handler, max_attempts)])
         return handler
+
     return wrap
 
 

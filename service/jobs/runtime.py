@@ -22,8 +22,9 @@ class Background:
             self.worker.stop()
 
 
-def start(pool: Pool, settings: Settings, url: str, *, scheduler: bool = True,
-          concurrency: int = 1) -> Background:
+def start(
+    pool: Pool, settings: Settings, url: str, *, scheduler: bool = True, concurrency: int = 1
+) -> Background:
     """Start a scheduler candidate and a worker with ``concurrency`` threads (0: none)."""
     clock = Scheduler(pool, settings, url) if scheduler else None
     worker = Worker(pool, settings, concurrency=concurrency) if concurrency > 0 else None

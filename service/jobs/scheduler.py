@@ -46,11 +46,13 @@ class Periodic:
 
 
 def periodic_jobs(settings: Settings) -> list[Periodic]:
-    return [Periodic("inbox_sync", settings.inbox_every_s),
-            Periodic("recompute_sweep", settings.recompute_every_s),
-            Periodic("baseline_sweep", settings.baselines_every_s),
-            Periodic("maintenance", settings.maintenance_every_s),
-            Periodic("sync_sweep", settings.sync_sweep_every_s)]  # due cloud connections
+    return [
+        Periodic("inbox_sync", settings.inbox_every_s),
+        Periodic("recompute_sweep", settings.recompute_every_s),
+        Periodic("baseline_sweep", settings.baselines_every_s),
+        Periodic("maintenance", settings.maintenance_every_s),
+        Periodic("sync_sweep", settings.sync_sweep_every_s),
+    ]  # due cloud connections
 
 
 def period_key(kind: str, every_s: float, now: dt.datetime) -> str:
@@ -60,8 +62,7 @@ def period_key(kind: str, every_s: float, now: dt.datetime) -> str:
     return f"{kind}:{start.isoformat(timespec='milliseconds')}"
 
 
-def enqueue_period(pool: Pool, kind: str, every_s: float,
-                   now: dt.datetime | None = None) -> bool:
+def enqueue_period(pool: Pool, kind: str, every_s: float, now: dt.datetime | None = None) -> bool:
     """Queue this period's run of ``kind`` unless some replica already did."""
     key = period_key(kind, every_s, now or dt.datetime.now(dt.UTC))
     with pool.connection() as conn:
@@ -86,8 +87,7 @@ class Scheduler:
         return self._clock is not None
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._campaign, name="vagus-scheduler",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._campaign, name="vagus-scheduler", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -124,9 +124,16 @@ class Scheduler:
             epoch = now.timestamp()
             boundary = epoch - epoch % job.every_s + min(job.every_s * 0.05, 1.0)
             start = dt.datetime.fromtimestamp(boundary, dt.UTC)
-            clock.add_job(self._tick, IntervalTrigger(seconds=job.every_s, start_date=start),
-                          args=[job], id=job.kind, next_run_time=now,
-                          coalesce=True, max_instances=1, misfire_grace_time=None)
+            clock.add_job(
+                self._tick,
+                IntervalTrigger(seconds=job.every_s, start_date=start),
+                args=[job],
+                id=job.kind,
+                next_run_time=now,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=None,
+            )
         self._clock = clock
         clock.start()
 

@@ -37,8 +37,15 @@ def backoff_s(settings: Settings, attempt: int) -> float:
 class Worker:
     """``concurrency`` job threads plus one heartbeat thread, sharing ``pool``."""
 
-    def __init__(self, pool: Pool, settings: Settings, *, concurrency: int = 1,
-                 kinds: list[str] | None = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        pool: Pool,
+        settings: Settings,
+        *,
+        concurrency: int = 1,
+        kinds: list[str] | None = None,
+        name: str | None = None,
+    ) -> None:
         self.pool = pool
         self.settings = settings
         self.concurrency = concurrency
@@ -103,24 +110,28 @@ class Worker:
         with self.pool.connection() as conn:
             job_connection_setup(conn)
             job_repo.bury_exhausted(conn)
-            return job_repo.claim(conn, worker=self.name, kinds=kinds,
-                                  lease_s=self.settings.job_lease_s)
+            return job_repo.claim(conn, worker=self.name, kinds=kinds, lease_s=self.settings.job_lease_s)
 
     def _execute(self, ctx: registry.JobContext) -> None:
         job = ctx.job
         spec = registry.get(job["kind"])
-        log.info("job %s (%s) attempt %s/%s", job["id"], job["kind"], job["attempts"],
-                 job["max_attempts"])
+        log.info("job %s (%s) attempt %s/%s", job["id"], job["kind"], job["attempts"], job["max_attempts"])
         try:
             if spec is None:
                 raise LookupError(f"no handler for job kind {job['kind']!r}")
             result = spec.handler(ctx, job["payload"])
         except Exception as exc:  # noqa: BLE001  (any failure is a retry, never a dead worker)
             error = f"{type(exc).__name__}: {exc}"[:2000]
-            retry = (backoff_s(self.settings, job["attempts"])
-                     if job["attempts"] < job["max_attempts"] else None)
-            log.warning("job %s (%s) failed (%s); %s", job["id"], job["kind"], error,
-                        "dead" if retry is None else f"retry in {retry:g} s")
+            retry = (
+                backoff_s(self.settings, job["attempts"]) if job["attempts"] < job["max_attempts"] else None
+            )
+            log.warning(
+                "job %s (%s) failed (%s); %s",
+                job["id"],
+                job["kind"],
+                error,
+                "dead" if retry is None else f"retry in {retry:g} s",
+            )
             self._record(job_repo.fail, job, error, retry_in_s=retry)
             return
         self._record(job_repo.succeed, job, result)
@@ -130,8 +141,9 @@ class Worker:
             with self.pool.connection() as conn:
                 job_connection_setup(conn)
                 if not update(conn, job, *args, **kwargs):
-                    log.warning("job %s: lease was lost before it finished; another worker "
-                                "owns it now", job["id"])
+                    log.warning(
+                        "job %s: lease was lost before it finished; another worker owns it now", job["id"]
+                    )
         except (psycopg.Error, PoolTimeout) as exc:
             # Unrecorded: the lease lapses and the job runs again (handlers are idempotent).
             log.warning("job %s: could not record the outcome: %s", job["id"], exc)
@@ -149,8 +161,11 @@ class Worker:
                 with self.pool.connection() as conn:
                     job_connection_setup(conn)
                     kept = job_repo.heartbeat(
-                        conn, worker=self.name, lease_s=self.settings.job_lease_s,
-                        held={job_id: attempt for job_id, (attempt, _) in held.items()})
+                        conn,
+                        worker=self.name,
+                        lease_s=self.settings.job_lease_s,
+                        held={job_id: attempt for job_id, (attempt, _) in held.items()},
+                    )
                 lost = sorted(set(held) - set(kept))
                 if lost:
                     log.warning("worker %s lost the lease of job(s) %s", self.name, lost)

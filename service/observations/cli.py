@@ -36,8 +36,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
                 bounds.append(None if value is None else localtime.to_utc(value, person["tz"]).utc)
             except localtime.LocalTimeError as exc:
                 raise CliError(f"{flag}: {exc}") from None
-        rows = observations.stream(conn, person_id=person_id, metric=args.metric,
-                                   start=bounds[0], end=bounds[1])
+        rows = observations.stream(
+            conn, person_id=person_id, metric=args.metric, start=bounds[0], end=bounds[1]
+        )
         with _output(args.output) as out:
             if args.csv:
                 for chunk in csvout.lines(CSV_COLUMNS, rows):
@@ -59,13 +60,18 @@ def _output(path: str | None) -> Any:
 
 
 def register(commands: Any, add: AddCommand) -> None:
-    p = add(commands, "export", cmd_export,
-            "a person's samples as CSV (--csv, with a header row) or NDJSON lines",
-            json_flag=False)
+    p = add(
+        commands,
+        "export",
+        cmd_export,
+        "a person's samples as CSV (--csv, with a header row) or NDJSON lines",
+        json_flag=False,
+    )
     p.add_argument("--person", required=True, help="person id")
     p.add_argument("--csv", action="store_true", help="CSV with a header row (default: NDJSON)")
-    p.add_argument("--metric", choices=METRICS, metavar="METRIC",
-                   help="only this metric, e.g. heart_rate or rr_interval")
+    p.add_argument(
+        "--metric", choices=METRICS, metavar="METRIC", help="only this metric, e.g. heart_rate or rr_interval"
+    )
     p.add_argument("--from", dest="from_", help="inclusive; ISO 8601, no offset = person's zone")
     p.add_argument("--to", help="exclusive; like --from")
     p.add_argument("-o", "--output", help="write to this file (default: standard output)")

@@ -25,9 +25,16 @@ _SELECT = """
 _ORDER = "ORDER BY o.metric, o.source_id, o.ts"
 
 
-def page(conn: Conn, *, person_id: str, metric: str | None,
-         start: dt.datetime | None, end: dt.datetime | None, limit: int,
-         after: tuple[str, int, dt.datetime] | None) -> list[dict[str, Any]]:
+def page(
+    conn: Conn,
+    *,
+    person_id: str,
+    metric: str | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    limit: int,
+    after: tuple[str, int, dt.datetime] | None,
+) -> list[dict[str, Any]]:
     """One page in key order, through ``vagus_observation_page``: above the samples'
     security-barrier view the planner cannot stop after one page of a metric."""
     c_metric, c_source, c_ts = after if after is not None else (None, None, None)
@@ -36,13 +43,13 @@ def page(conn: Conn, *, person_id: str, metric: str | None,
            FROM vagus_observation_page(%s, %s::metric[], %s, %s, %s::metric, %s, %s, %s) o
            JOIN source s ON s.id = o.source_id
            ORDER BY o.metric, o.source_id, o.ts""",
-        (person_id, [metric] if metric else None, start, end, c_metric, c_source, c_ts,
-         limit)).fetchall()
+        (person_id, [metric] if metric else None, start, end, c_metric, c_source, c_ts, limit),
+    ).fetchall()
 
 
-def stream(conn: Conn, *, person_id: str, metric: str | None,
-           start: dt.datetime | None, end: dt.datetime | None
-           ) -> Generator[dict[str, Any], None, None]:
+def stream(
+    conn: Conn, *, person_id: str, metric: str | None, start: dt.datetime | None, end: dt.datetime | None
+) -> Generator[dict[str, Any], None, None]:
     """Every matching row through a server-side cursor: memory stays flat."""
     with conn.cursor(name="observation_stream") as cur:
         cur.itersize = 10_000
@@ -78,14 +85,22 @@ class Series:
 
 def _unpack(packed: bytes | None) -> Series:
     rows = np.frombuffer(packed or b"", dtype=_PACKED)
-    return Series(rows["source_id"].astype(np.int32),
-                  rows["ts"].astype(np.int64) + _PG_EPOCH_OFFSET_US,
-                  rows["value"].astype(np.float64))
+    return Series(
+        rows["source_id"].astype(np.int32),
+        rows["ts"].astype(np.int64) + _PG_EPOCH_OFFSET_US,
+        rows["value"].astype(np.float64),
+    )
 
 
-def read_series(conn: Conn, *, person_id: str, metrics: tuple[str, ...],
-                start: dt.datetime | None = None, end: dt.datetime | None = None,
-                ranges: Sequence[tuple[dt.datetime, dt.datetime]] = ()) -> dict[str, Series]:
+def read_series(
+    conn: Conn,
+    *,
+    person_id: str,
+    metrics: tuple[str, ...],
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    ranges: Sequence[tuple[dt.datetime, dt.datetime]] = (),
+) -> dict[str, Series]:
     """Several metrics of one person in ``[start, end)`` (or in the union of ``ranges``),
     each ordered by source then time, in one query."""
     if ranges:
@@ -95,21 +110,22 @@ def read_series(conn: Conn, *, person_id: str, metrics: tuple[str, ...],
     else:
         raise ValueError("read_series needs start and end, or ranges")
     columns = sql.SQL(", ").join(
-        sql.SQL("string_agg(int4send(source_id) || timestamptz_send(ts) || float8send(value), "
-                "''::bytea ORDER BY source_id, ts) FILTER (WHERE metric = {m}) AS {alias}").format(
-            m=sql.Literal(metric), alias=sql.Identifier(metric))
-        for metric in metrics)
+        sql.SQL(
+            "string_agg(int4send(source_id) || timestamptz_send(ts) || float8send(value), "
+            "''::bytea ORDER BY source_id, ts) FILTER (WHERE metric = {m}) AS {alias}"
+        ).format(m=sql.Literal(metric), alias=sql.Identifier(metric))
+        for metric in metrics
+    )
     within = sql.SQL(" OR ").join(sql.SQL("(ts >= %s AND ts < %s)") for _ in spans)
-    query = sql.SQL("SELECT {columns} FROM observation WHERE person_id = %s "
-                    "AND metric = ANY(%s::metric[]) AND ({within})").format(
-        columns=columns, within=within)
+    query = sql.SQL(
+        "SELECT {columns} FROM observation WHERE person_id = %s AND metric = ANY(%s::metric[]) AND ({within})"
+    ).format(columns=columns, within=within)
     params: list[Any] = [person_id, list(metrics), *(t for span in spans for t in span)]
     row = returned(conn.execute(query, params).fetchone())
     return {metric: _unpack(row[metric]) for metric in metrics}
 
 
-def merge_ranges(ranges: Sequence[tuple[dt.datetime, dt.datetime]]
-                 ) -> list[tuple[dt.datetime, dt.datetime]]:
+def merge_ranges(ranges: Sequence[tuple[dt.datetime, dt.datetime]]) -> list[tuple[dt.datetime, dt.datetime]]:
     """Overlapping or touching ranges joined, in time order."""
     out: list[tuple[dt.datetime, dt.datetime]] = []
     for a, b in sorted(ranges):
@@ -122,24 +138,28 @@ def merge_ranges(ranges: Sequence[tuple[dt.datetime, dt.datetime]]
 
 def sources(conn: Conn, person_id: str) -> dict[int, dict[str, Any]]:
     """The person's sources by id, with kind and priority override."""
-    rows = conn.execute("SELECT id, key, name, kind::text AS kind, device, priority FROM source "
-                        "WHERE person_id = %s", (person_id,)).fetchall()
+    rows = conn.execute(
+        "SELECT id, key, name, kind::text AS kind, device, priority FROM source WHERE person_id = %s",
+        (person_id,),
+    ).fetchall()
     return {row["id"]: row for row in rows}
 
 
-def sleep_episodes(conn: Conn, person_id: str, start: dt.datetime,
-                   end: dt.datetime) -> list[dict[str, Any]]:
+def sleep_episodes(conn: Conn, person_id: str, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
     """Sleep stages overlapping ``[start, end)``."""
     return conn.execute(
         "SELECT starts_at, ends_at, stage FROM sleep_episode WHERE person_id = %s "
-        "AND ends_at >= %s AND starts_at < %s", (person_id, start, end)).fetchall()
+        "AND ends_at >= %s AND starts_at < %s",
+        (person_id, start, end),
+    ).fetchall()
 
 
-def daily_last_values(conn: Conn, person_id: str, metrics: tuple[str, ...],
-                      tz_name: str, start: dt.datetime, end: dt.datetime
-                      ) -> list[dict[str, Any]]:
+def daily_last_values(
+    conn: Conn, person_id: str, metrics: tuple[str, ...], tz_name: str, start: dt.datetime, end: dt.datetime
+) -> list[dict[str, Any]]:
     """``metric``, local ``day`` and ``value`` of the samples in ``[start, end)``, in time order."""
     return conn.execute(
         "SELECT metric::text AS metric, (ts AT TIME ZONE %s)::date AS day, value FROM observation "
         "WHERE person_id = %s AND metric = ANY(%s::metric[]) AND ts >= %s AND ts < %s ORDER BY ts",
-        (tz_name, person_id, list(metrics), start, end)).fetchall()
+        (tz_name, person_id, list(metrics), start, end),
+    ).fetchall()

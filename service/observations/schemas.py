@@ -19,8 +19,10 @@ class Observation(BaseModel):
     source_id: int
     source: str
     context: int | None = Field(
-        default=None, description="heart rate's motion context where the device recorded it: "
-                                  "0 not set, 1 sedentary, 2 active")
+        default=None,
+        description="heart rate's motion context where the device recorded it: "
+        "0 not set, 1 sedentary, 2 active",
+    )
 
 
 class ObservationPage(BaseModel):

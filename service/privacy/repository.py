@@ -31,7 +31,9 @@ def person_tables(conn: Conn) -> list[str]:
              ON t.table_schema = c.table_schema AND t.table_name = c.table_name
            WHERE c.table_schema = 'public' AND c.column_name = 'person_id'
              AND (t.table_type = 'BASE TABLE' OR t.table_name = %s)
-           ORDER BY c.table_name""", (SAMPLES,)).fetchall()
+           ORDER BY c.table_name""",
+        (SAMPLES,),
+    ).fetchall()
     return [r["table_name"] for r in rows]
 
 
@@ -39,7 +41,8 @@ def _columns(conn: Conn, table: str) -> list[str]:
     rows = conn.execute(
         "SELECT column_name FROM information_schema.columns "
         "WHERE table_schema = 'public' AND table_name = %s ORDER BY ordinal_position",
-        (table,)).fetchall()
+        (table,),
+    ).fetchall()
     return [r["column_name"] for r in rows if r["column_name"] not in HIDDEN_COLUMNS]
 
 
@@ -47,11 +50,11 @@ def person_row(conn: Conn, person_id: str) -> dict[str, Any] | None:
     return conn.execute("SELECT * FROM person WHERE id = %s", (person_id,)).fetchone()
 
 
-def stream_rows(conn: Conn, table: str, person_id: str
-                ) -> Iterator[list[dict[str, Any]]]:
+def stream_rows(conn: Conn, table: str, person_id: str) -> Iterator[list[dict[str, Any]]]:
     """The person's rows of ``table`` (secrets left out), in batches, via a server-side cursor."""
     query = sql.SQL("SELECT {} FROM {} WHERE person_id = %s").format(
-        sql.SQL(", ").join(map(sql.Identifier, _columns(conn, table))), sql.Identifier(table))
+        sql.SQL(", ").join(map(sql.Identifier, _columns(conn, table))), sql.Identifier(table)
+    )
     with conn.cursor(name=f"export_{uuid.uuid4().hex[:8]}") as cur:
         cur.itersize = STREAM_ROWS
         cur.execute(query, (person_id,))
@@ -61,10 +64,12 @@ def stream_rows(conn: Conn, table: str, person_id: str
 
 def delete_rows(conn: Conn, table: str, person_id: str) -> int:
     if table == SAMPLES:  # samples are deleted by their definer function only
-        return returned(conn.execute("SELECT vagus_erase_observations(%s) AS n",
-                                     (person_id,)).fetchone())["n"]
-    return conn.execute(sql.SQL("DELETE FROM {} WHERE person_id = %s").format(
-        sql.Identifier(table)), (person_id,)).rowcount
+        return returned(conn.execute("SELECT vagus_erase_observations(%s) AS n", (person_id,)).fetchone())[
+            "n"
+        ]
+    return conn.execute(
+        sql.SQL("DELETE FROM {} WHERE person_id = %s").format(sql.Identifier(table)), (person_id,)
+    ).rowcount
 
 
 def delete_person(conn: Conn, person_id: str) -> int:

@@ -73,21 +73,28 @@ def export_zip(conn: Conn, person_id: str) -> Iterator[bytes]:
         for table in repository.person_tables(conn):
             name = "audit.json" if table == AUDIT_TABLE else f"{table}.json"
             yield from _write_array(archive, sink, name, repository.stream_rows(conn, table, person_id))
-        manifest = {"person_id": person_id, "exported_at": dt.datetime.now(dt.UTC).isoformat(),
-                    "format": "one JSON array per table; times are UTC (ISO 8601)"}
+        manifest = {
+            "person_id": person_id,
+            "exported_at": dt.datetime.now(dt.UTC).isoformat(),
+            "format": "one JSON array per table; times are UTC (ISO 8601)",
+        }
         archive.writestr("manifest.json", json.dumps(manifest, indent=1))
     yield sink.take()
 
 
-def _write_array(archive: zipfile.ZipFile, sink: _Sink, name: str,
-                 batches: Iterator[list[dict]]) -> Iterator[bytes]:
+def _write_array(
+    archive: zipfile.ZipFile, sink: _Sink, name: str, batches: Iterator[list[dict]]
+) -> Iterator[bytes]:
     with archive.open(name, "w", force_zip64=True) as member:
         member.write(b"[")
         first = True
         for batch in batches:
-            member.write((("" if first else ",\n")
-                          + ",\n".join(json.dumps(row, default=_json_default) for row in batch)
-                          ).encode())
+            member.write(
+                (
+                    ("" if first else ",\n")
+                    + ",\n".join(json.dumps(row, default=_json_default) for row in batch)
+                ).encode()
+            )
             first = False
             yield sink.take()
         member.write(b"]\n")
@@ -98,9 +105,15 @@ def _write_array(archive: zipfile.ZipFile, sink: _Sink, name: str,
 ERASURE_WAIT_S = 60.0
 
 
-def erase(conn: Conn, person_id: str, *, upload_dir: Path,
-          actor_account_id: str | None, actor_role: str | None,
-          wait_s: float = ERASURE_WAIT_S) -> dict[str, int]:
+def erase(
+    conn: Conn,
+    person_id: str,
+    *,
+    upload_dir: Path,
+    actor_account_id: str | None,
+    actor_role: str | None,
+    wait_s: float = ERASURE_WAIT_S,
+) -> dict[str, int]:
     """Delete every row of the person and their uploaded files; returns rows deleted per table.
 
     The person's running import is stopped first: erasure takes the person's lock
@@ -124,11 +137,15 @@ def erase(conn: Conn, person_id: str, *, upload_dir: Path,
         if count := repository.delete_rows(conn, table, person_id):
             deleted[table] = count
     deleted["person"] = repository.delete_person(conn, person_id)
-    audit.record(conn, actor_account_id=actor_account_id, actor_role=actor_role,
-                 person_id=person_id, action="person.erased")
+    audit.record(
+        conn,
+        actor_account_id=actor_account_id,
+        actor_role=actor_role,
+        person_id=person_id,
+        action="person.erased",
+    )
     # The hourly rollup (a materialised view on plain PostgreSQL) still holds the
     # person's aggregates: refresh it as soon as a worker can, not at the next period.
-    enqueue(conn, "maintenance", {"reason": "erasure"},
-            unique_key=f"maintenance:erasure:{person_id}")
+    enqueue(conn, "maintenance", {"reason": "erasure"}, unique_key=f"maintenance:erasure:{person_id}")
     uploads.remove_person(upload_dir, person_id)
     return deleted

@@ -82,8 +82,9 @@ class Tokens:
         return {"access_token": self.access_token, "refresh_token": self.refresh_token}
 
     @classmethod
-    def from_secret(cls, secret: Mapping[str, Any], expires_at: dt.datetime | None,
-                    scopes: tuple[str, ...] = ()) -> Tokens:
+    def from_secret(
+        cls, secret: Mapping[str, Any], expires_at: dt.datetime | None, scopes: tuple[str, ...] = ()
+    ) -> Tokens:
         return cls(secret["access_token"], secret.get("refresh_token"), expires_at, scopes)
 
     @classmethod
@@ -92,8 +93,11 @@ class Tokens:
         if not isinstance(access, str) or not access:
             raise SyncError("the token endpoint answered without an access_token")
         expires_in = body.get("expires_in")
-        expires_at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=float(expires_in))
-                      if isinstance(expires_in, int | float) else None)
+        expires_at = (
+            dt.datetime.now(dt.UTC) + dt.timedelta(seconds=float(expires_in))
+            if isinstance(expires_in, int | float)
+            else None
+        )
         refresh = body.get("refresh_token") or (previous.refresh_token if previous else None)
         scope = body.get("scope")
         scopes = tuple(str(scope).split()) if scope else (previous.scopes if previous else ())
@@ -182,21 +186,30 @@ def retry_after_s(value: str | None, default: float) -> float:
 # -- the transport -----------------------------------------------------------------------
 
 
-def send(method: str, url: str, *, params: Mapping[str, str] | None = None,
-         form: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None,
-         timeout: float) -> Response:
+def send(
+    method: str,
+    url: str,
+    *,
+    params: Mapping[str, str] | None = None,
+    form: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float,
+) -> Response:
     """One HTTP exchange; any status comes back as a Response. Raises OSError/TimeoutError."""
     if params:
         url = f"{url}?{urllib.parse.urlencode(params)}"
     data = urllib.parse.urlencode(form).encode() if form is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={
-        "Accept": "application/json", "User-Agent": "Vagus-Sync/1", **(headers or {})})
+    request = urllib.request.Request(
+        url,
+        data=data,
+        method=method,
+        headers={"Accept": "application/json", "User-Agent": "Vagus-Sync/1", **(headers or {})},
+    )
     if data is not None:
         request.add_header("Content-Type", "application/x-www-form-urlencoded")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as answer:
-            return Response(answer.status, {k.lower(): v for k, v in answer.headers.items()},
-                            answer.read())
+            return Response(answer.status, {k.lower(): v for k, v in answer.headers.items()}, answer.read())
     except urllib.error.HTTPError as exc:
         body = exc.read() if exc.fp is not None else b""
         return Response(exc.code, {k.lower(): v for k, v in (exc.headers or {}).items()}, body)
@@ -213,10 +226,16 @@ def _error_code(response: Response) -> str:
 class VendorClient:
     """One connection's conversation with its vendor, during one sync or one revocation."""
 
-    def __init__(self, provider: Provider, config: ProviderConfig, settings: SyncSettings,
-                 tokens: Tokens | None = None,
-                 on_tokens: Callable[[Tokens], None] | None = None,
-                 sleep: Callable[[float], None] = time.sleep, account: str | None = None) -> None:
+    def __init__(
+        self,
+        provider: Provider,
+        config: ProviderConfig,
+        settings: SyncSettings,
+        tokens: Tokens | None = None,
+        on_tokens: Callable[[Tokens], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        account: str | None = None,
+    ) -> None:
         self.provider = provider
         self.config = config
         self.settings = settings
@@ -241,8 +260,9 @@ class VendorClient:
             else:
                 if response.status == 429:
                     limited += 1
-                    wait = retry_after_s(response.headers.get("retry-after"),
-                                         max(self.settings.retry_base_s, 1.0) * 2 ** limited)
+                    wait = retry_after_s(
+                        response.headers.get("retry-after"), max(self.settings.retry_base_s, 1.0) * 2**limited
+                    )
                     log.info("%s %s: 429, Retry-After %.1f s", self.provider.name, what, wait)
                     self.throttle.hold_off(wait)
                     if limited >= MAX_RATE_LIMITED:
@@ -252,11 +272,16 @@ class VendorClient:
                     return response
                 problem = f"HTTP {response.status}"
             failures += 1
-            log.info("%s %s: %s (attempt %d of %d)", self.provider.name, what, problem,
-                     failures, self.settings.attempts)
+            log.info(
+                "%s %s: %s (attempt %d of %d)",
+                self.provider.name,
+                what,
+                problem,
+                failures,
+                self.settings.attempts,
+            )
             if failures >= self.settings.attempts:
-                raise VendorUnavailable(f"{self.provider.title} {what}: {problem} "
-                                        f"after {failures} attempts")
+                raise VendorUnavailable(f"{self.provider.title} {what}: {problem} after {failures} attempts")
             self.sleep(self.settings.retry_base_s * 2 ** (failures - 1))
 
     def _wait_turn(self) -> None:
@@ -278,30 +303,36 @@ class VendorClient:
             headers["Authorization"] = self._basic()
             form = {**form, "client_id": self.config.client_id}
         else:
-            form = {**form, "client_id": self.config.client_id,
-                    "client_secret": self.config.client_secret}
+            form = {**form, "client_id": self.config.client_id, "client_secret": self.config.client_secret}
         return self._exchange("POST", self.config.token_url, what, form=form, headers=headers)
 
     def exchange_code(self, code: str, verifier: str, redirect_uri: str) -> Tokens:
-        response = self._token_request("token exchange", {
-            "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
-            "redirect_uri": redirect_uri})
+        response = self._token_request(
+            "token exchange",
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "code_verifier": verifier,
+                "redirect_uri": redirect_uri,
+            },
+        )
         if response.status != 200:
             code_name = _error_code(response) or f"HTTP {response.status}"
-            raise VendorRefused(f"{self.provider.title} refused the authorization code "
-                                f"({code_name})")
+            raise VendorRefused(f"{self.provider.title} refused the authorization code ({code_name})")
         self.tokens = Tokens.from_response(self._json(response, "token exchange"))
         return self.tokens
 
     def refresh(self) -> Tokens:
         if self.tokens is None or not self.tokens.refresh_token:
             raise NeedsReauth(f"{self.provider.title} gave no refresh token: connect again")
-        response = self._token_request("token refresh", {
-            "grant_type": "refresh_token", "refresh_token": self.tokens.refresh_token})
+        response = self._token_request(
+            "token refresh", {"grant_type": "refresh_token", "refresh_token": self.tokens.refresh_token}
+        )
         if response.status in (400, 401):
             code = _error_code(response) or f"HTTP {response.status}"
-            raise NeedsReauth(f"{self.provider.title} refused to refresh the grant ({code}): "
-                              "it was revoked or has expired")
+            raise NeedsReauth(
+                f"{self.provider.title} refused to refresh the grant ({code}): it was revoked or has expired"
+            )
         if response.status != 200:
             raise VendorRefused(f"{self.provider.title} token refresh: HTTP {response.status}")
         self.tokens = Tokens.from_response(self._json(response, "token refresh"), self.tokens)
@@ -333,16 +364,19 @@ class VendorClient:
             if response.status == 401:
                 raise NeedsReauth(f"{self.provider.title} refused a fresh access token (401)")
             if response.status == 403:
-                raise NeedsReauth(f"{self.provider.title} {path}: 403, the grant lacks a scope "
-                                  "or was withdrawn")
+                raise NeedsReauth(
+                    f"{self.provider.title} {path}: 403, the grant lacks a scope or was withdrawn"
+                )
             if response.status != 200:
-                raise VendorRefused(f"{self.provider.title} {path}: HTTP {response.status} "
-                                    f"{_error_code(response)}".rstrip())
+                raise VendorRefused(
+                    f"{self.provider.title} {path}: HTTP {response.status} {_error_code(response)}".rstrip()
+                )
             return self._json(response, path)
         raise AssertionError("unreachable")
 
-    def pages(self, data_type: DataType, start: dt.datetime,
-              end: dt.datetime) -> Iterator[list[Mapping[str, Any]]]:
+    def pages(
+        self, data_type: DataType, start: dt.datetime, end: dt.datetime
+    ) -> Iterator[list[Mapping[str, Any]]]:
         """Each page of ``data_type`` records over [start, end), in windows the vendor allows."""
         paging = self.provider.paging
         window_start = start
@@ -391,15 +425,22 @@ class VendorClient:
         if self.tokens is None:
             return True
         revocation: Revocation | None = self.provider.revocation(
-            self.config.api_url, self.config.token_url, self.tokens.access_token, self._basic())
+            self.config.api_url, self.config.token_url, self.tokens.access_token, self._basic()
+        )
         if revocation is None:
             return False
         if revocation.method == "POST":
-            response = self._exchange("POST", revocation.url, "revoke", form=revocation.params,
-                                      headers=revocation.headers)
+            response = self._exchange(
+                "POST", revocation.url, "revoke", form=revocation.params, headers=revocation.headers
+            )
         else:
-            response = self._exchange(revocation.method, revocation.url, "revoke",
-                                      params=revocation.params, headers=revocation.headers)
+            response = self._exchange(
+                revocation.method,
+                revocation.url,
+                "revoke",
+                params=revocation.params,
+                headers=revocation.headers,
+            )
         # 401/400: the token is already invalid, which is what revoking wants.
         return response.status < 300 or response.status in (400, 401)
 

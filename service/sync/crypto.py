@@ -23,14 +23,17 @@ class Vault:
     def __init__(self, keys: str) -> None:
         parts = [k.strip() for k in keys.split(",") if k.strip()]
         if not parts:
-            raise KeyMissing("VAGUS_SYNC_KEYS is not set: cloud sync needs a Fernet key "
-                             "(python -c 'from cryptography.fernet import Fernet; "
-                             "print(Fernet.generate_key().decode())')")
+            raise KeyMissing(
+                "VAGUS_SYNC_KEYS is not set: cloud sync needs a Fernet key "
+                "(python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())')"
+            )
         try:
             self._fernet = MultiFernet([Fernet(k.encode()) for k in parts])
         except ValueError:
-            raise KeyMissing("VAGUS_SYNC_KEYS holds a value that is not a Fernet key "
-                             "(32 url-safe base64-encoded bytes)") from None
+            raise KeyMissing(
+                "VAGUS_SYNC_KEYS holds a value that is not a Fernet key (32 url-safe base64-encoded bytes)"
+            ) from None
 
     def seal(self, value: dict[str, Any]) -> str:
         return self._fernet.encrypt(json.dumps(value, separators=(",", ":")).encode()).decode()
@@ -39,8 +42,10 @@ class Vault:
         try:
             return json.loads(self._fernet.decrypt(sealed.encode()))
         except InvalidToken:
-            raise KeyMissing("a stored sync secret opens with none of VAGUS_SYNC_KEYS "
-                             "(was a key dropped before its values were rotated?)") from None
+            raise KeyMissing(
+                "a stored sync secret opens with none of VAGUS_SYNC_KEYS "
+                "(was a key dropped before its values were rotated?)"
+            ) from None
 
     def rotate(self, sealed: str) -> str:
         """``sealed`` re-encrypted under the newest key."""

@@ -31,7 +31,8 @@ from service.sync.schemas import (
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     **PROBLEM_RESPONSES,
-    409: {"model": Problem, "description": "Conflict", "content": {"application/problem+json": {}}}}
+    409: {"model": Problem, "description": "Conflict", "content": {"application/problem+json": {}}},
+}
 router = APIRouter(tags=["cloud sync"], responses=RESPONSES)
 
 #: Connecting and disconnecting are the person's own decision (like granting access).
@@ -46,10 +47,14 @@ def _unavailable(exc: Exception) -> ProblemError:
     return ProblemError(502, "vendor-error", str(exc))
 
 
-@router.post("/v1/persons/{person_id}/connections", response_model=Authorization,
-             status_code=201)
-def connect(person_id: UUID, body: ConnectionStart, conn: Db, _: Managed,
-            settings: Annotated[Settings, Depends(get_settings)]) -> Authorization:
+@router.post("/v1/persons/{person_id}/connections", response_model=Authorization, status_code=201)
+def connect(
+    person_id: UUID,
+    body: ConnectionStart,
+    conn: Db,
+    _: Managed,
+    settings: Annotated[Settings, Depends(get_settings)],
+) -> Authorization:
     """Start connecting a vendor account: returns the vendor's authorization URL
     (OAuth 2.0 with PKCE); the vendor sends the browser back to ``/v1/sync/callback``."""
     try:
@@ -62,20 +67,19 @@ def connect(person_id: UUID, body: ConnectionStart, conn: Db, _: Managed,
 @router.get("/v1/persons/{person_id}/connections", response_model=ConnectionList)
 def list_connections(person_id: UUID, conn: Db, _: Readable) -> ConnectionList:
     """The person's connected vendor accounts, their state and latest syncs."""
-    return ConnectionList(items=[Connection(**row)
-                                 for row in service.connections(conn, str(person_id))])
+    return ConnectionList(items=[Connection(**row) for row in service.connections(conn, str(person_id))])
 
 
 @router.delete("/v1/persons/{person_id}/connections/{provider}", response_model=Disconnected)
 def disconnect(person_id: UUID, provider: ProviderName, conn: Db, _: Managed) -> Disconnected:
     """Disconnect: the tokens are deleted now and the grant revoked at the vendor.
     Idempotent: disconnecting a provider that is not connected does nothing."""
-    return Disconnected(provider=provider,
-                        disconnected=service.disconnect(conn, str(person_id), provider))
+    return Disconnected(provider=provider, disconnected=service.disconnect(conn, str(person_id), provider))
 
 
-@router.post("/v1/persons/{person_id}/connections/{provider}/sync", response_model=SyncQueued,
-             status_code=202)
+@router.post(
+    "/v1/persons/{person_id}/connections/{provider}/sync", response_model=SyncQueued, status_code=202
+)
 def sync_now(person_id: UUID, provider: ProviderName, conn: Db, _: Importer) -> SyncQueued:
     """Queue a sync of this connection now (besides the hourly one)."""
     row = repo.connection_for(conn, str(person_id), provider)
@@ -86,11 +90,13 @@ def sync_now(person_id: UUID, provider: ProviderName, conn: Db, _: Importer) -> 
 
 
 @router.get("/v1/sync/callback", response_model=Connected)
-def callback(pool: Annotated[Pool, Depends(get_pool)],
-             settings: Annotated[Settings, Depends(get_settings)],
-             state: Annotated[str, Query(min_length=1, max_length=200)],
-             code: Annotated[str | None, Query(max_length=4096)] = None,
-             error: Annotated[str | None, Query(max_length=200)] = None) -> Connected:
+def callback(
+    pool: Annotated[Pool, Depends(get_pool)],
+    settings: Annotated[Settings, Depends(get_settings)],
+    state: Annotated[str, Query(min_length=1, max_length=200)],
+    code: Annotated[str | None, Query(max_length=4096)] = None,
+    error: Annotated[str | None, Query(max_length=200)] = None,
+) -> Connected:
     """Where the vendor returns the browser. The ``state`` (one use, short-lived) names
     the person who started the connection; no token is needed."""
     try:
@@ -100,9 +106,11 @@ def callback(pool: Annotated[Pool, Depends(get_pool)],
     except (SyncError, KeyMissing) as exc:
         raise _unavailable(exc) from None
     title = service.provider(row["provider"]).title
-    return Connected(provider=row["provider"],
-                     message=f"{title} is connected: its data arrives in Vagus by itself from "
-                             "now on. You can close this page.")
+    return Connected(
+        provider=row["provider"],
+        message=f"{title} is connected: its data arrives in Vagus by itself from "
+        "now on. You can close this page.",
+    )
 
 
 @router.get("/v1/sync/push/{provider}")
@@ -119,14 +127,14 @@ def push_verification(provider: ProviderName, request: Request) -> dict[str, str
 
 
 @router.post("/v1/sync/push/{provider}", response_model=PushAccepted, status_code=202)
-async def push(provider: ProviderName, request: Request,
-               pool: Annotated[Pool, Depends(get_pool)]) -> PushAccepted:
+async def push(
+    provider: ProviderName, request: Request, pool: Annotated[Pool, Depends(get_pool)]
+) -> PushAccepted:
     """A vendor's push notification: the signature is checked against the app's client
     secret, then a sync of that data type is queued for the vendor user's connection."""
     body = await request.body()
     try:
-        result = await run_in_threadpool(service.push, pool, provider, dict(request.headers),
-                                         body)
+        result = await run_in_threadpool(service.push, pool, provider, dict(request.headers), body)
     except service.PushRefused as exc:
         raise ProblemError(401, "unauthorized", str(exc)) from None
     except service.NotConfigured as exc:

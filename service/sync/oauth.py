@@ -42,12 +42,15 @@ def hash_state(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
 
-def authorization_url(provider: Provider, config: ProviderConfig, attempt: Attempt,
-                      redirect_uri: str) -> str:
-    query = {"response_type": "code", "client_id": config.client_id,
-             "redirect_uri": redirect_uri, "scope": " ".join(provider.scopes),
-             "state": attempt.state, "code_challenge": attempt.challenge,
-             "code_challenge_method": "S256"}
+def authorization_url(provider: Provider, config: ProviderConfig, attempt: Attempt, redirect_uri: str) -> str:
+    query = {
+        "response_type": "code",
+        "client_id": config.client_id,
+        "redirect_uri": redirect_uri,
+        "scope": " ".join(provider.scopes),
+        "state": attempt.state,
+        "code_challenge": attempt.challenge,
+        "code_challenge_method": "S256",
+    }
     separator = "&" if "?" in config.authorize_url else "?"
-    return config.authorize_url + separator + urllib.parse.urlencode(
-        query, quote_via=urllib.parse.quote)
+    return config.authorize_url + separator + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)

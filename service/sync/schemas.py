@@ -16,8 +16,10 @@ class ConnectionStart(BaseModel):
 
 class Authorization(BaseModel):
     provider: ProviderName
-    authorization_url: str = Field(description="Send the person's browser here; the vendor "
-                                   "asks them to allow access and returns to the callback.")
+    authorization_url: str = Field(
+        description="Send the person's browser here; the vendor "
+        "asks them to allow access and returns to the callback."
+    )
     expires_at: dt.datetime = Field(description="The authorization must return before this.")
 
 
@@ -38,7 +40,8 @@ class SyncRun(BaseModel):
 class Connection(BaseModel):
     provider: ProviderName
     status: Literal["active", "needs_reauth"] = Field(
-        description="needs_reauth: the vendor no longer honours the grant; connect again.")
+        description="needs_reauth: the vendor no longer honours the grant; connect again."
+    )
     scopes: list[str]
     created_at: dt.datetime
     last_sync_at: dt.datetime | None

@@ -84,11 +84,12 @@ def provider(name: str) -> Provider:
 
 
 def config_of(chosen: Provider) -> ProviderConfig:
-    config = provider_config(chosen.name, chosen.authorize_url, chosen.token_url,
-                             chosen.api_url)
+    config = provider_config(chosen.name, chosen.authorize_url, chosen.token_url, chosen.api_url)
     if config is None:
-        raise NotConfigured(f"{chosen.title} is not set up on this server (the operator sets "
-                            f"VAGUS_SYNC_{chosen.name.upper()}_CLIENT_ID and _CLIENT_SECRET)")
+        raise NotConfigured(
+            f"{chosen.title} is not set up on this server (the operator sets "
+            f"VAGUS_SYNC_{chosen.name.upper()}_CLIENT_ID and _CLIENT_SECRET)"
+        )
     return config
 
 
@@ -106,49 +107,64 @@ def start(conn: Conn, person_id: str, provider_name: str, app: Settings) -> dict
     config = config_of(chosen)
     attempt = oauth.new_attempt()
     expires_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=settings.authorization_ttl_s)
-    repo.add_authorization(conn, state_hash=attempt.state_hash, person_id=person_id,
-                           provider=chosen.name, expires_at=expires_at,
-                           secret=vault(settings).seal({"verifier": attempt.verifier}))
+    repo.add_authorization(
+        conn,
+        state_hash=attempt.state_hash,
+        person_id=person_id,
+        provider=chosen.name,
+        expires_at=expires_at,
+        secret=vault(settings).seal({"verifier": attempt.verifier}),
+    )
     url = oauth.authorization_url(chosen, config, attempt, redirect_uri(app, settings))
     return {"provider": chosen.name, "authorization_url": url, "expires_at": expires_at}
 
 
-def complete(pool: Pool, app: Settings, *, state: str, code: str | None,
-             error: str | None = None) -> dict[str, Any]:
+def complete(
+    pool: Pool, app: Settings, *, state: str, code: str | None, error: str | None = None
+) -> dict[str, Any]:
     """The vendor's redirect: check ``state``, exchange the code, store the grant, sync."""
     settings = get_sync_settings()
     with rls.system_connection(pool) as conn:  # the state is the credential: no caller yet
         pending = repo.take_authorization(conn, oauth.hash_state(state))
     if pending is None:
-        raise CallbackRefused("this authorization is unknown, was used already, or expired: "
-                              "start the connection again")
+        raise CallbackRefused(
+            "this authorization is unknown, was used already, or expired: start the connection again"
+        )
     chosen = provider(pending["provider"])
     if error or not code:
         raise CallbackRefused(f"{chosen.title} did not grant access ({error or 'no code'})")
     keys = vault(settings)
     client = VendorClient(chosen, config_of(chosen), settings)
-    tokens = client.exchange_code(code, keys.open(pending["secret"])["verifier"],
-                                  redirect_uri(app, settings))
+    tokens = client.exchange_code(code, keys.open(pending["secret"])["verifier"], redirect_uri(app, settings))
     user_id = client.user_id()
     person_id = str(pending["person_id"])
     with rls.system_connection(pool) as conn:
         rls.act_for_person(conn, person_id)
         row = repo.upsert_connection(
-            conn, person_id=person_id, provider=chosen.name,
-            secret=keys.seal(tokens.as_secret()), token_expires_at=tokens.expires_at,
-            scopes=list(tokens.scopes or chosen.scopes), external_user_id=user_id)
+            conn,
+            person_id=person_id,
+            provider=chosen.name,
+            secret=keys.seal(tokens.as_secret()),
+            token_expires_at=tokens.expires_at,
+            scopes=list(tokens.scopes or chosen.scopes),
+            external_user_id=user_id,
+        )
         request_sync(conn, row["id"], "connect")
     log.info("person %s connected %s (connection %s)", person_id, chosen.name, row["id"])
     return row
 
 
-def request_sync(conn: Conn, connection_id: int, trigger: str,
-                 data_types: list[str] | None = None, key: str | None = None) -> bool:
+def request_sync(
+    conn: Conn, connection_id: int, trigger: str, data_types: list[str] | None = None, key: str | None = None
+) -> bool:
     """Queue a sync of the connection (once per ``key``; default: once per moment)."""
     key = key or dt.datetime.now(dt.UTC).isoformat()
-    job = enqueue(conn, "sync_connection", {"connection_id": connection_id, "trigger": trigger,
-                                            "data_types": data_types},
-                  unique_key=f"sync:{connection_id}:{trigger}:{key}")
+    job = enqueue(
+        conn,
+        "sync_connection",
+        {"connection_id": connection_id, "trigger": trigger, "data_types": data_types},
+        unique_key=f"sync:{connection_id}:{trigger}:{key}",
+    )
     return job is not None
 
 
@@ -173,9 +189,12 @@ def _drop(conn: Conn, connection_id: int) -> None:
     deleted = repo.delete_connection(conn, connection_id)
     if deleted is not None:
         # The job carries the grant still sealed; the worker opens it only to revoke it.
-        enqueue(conn, "sync_revoke", {"provider": deleted["provider"],
-                                      "secret": deleted["secret"]},
-                unique_key=f"sync_revoke:{deleted['id']}:{dt.datetime.now(dt.UTC).isoformat()}")
+        enqueue(
+            conn,
+            "sync_revoke",
+            {"provider": deleted["provider"], "secret": deleted["secret"]},
+            unique_key=f"sync_revoke:{deleted['id']}:{dt.datetime.now(dt.UTC).isoformat()}",
+        )
 
 
 def revoke(provider_name: str, sealed: str) -> bool:
@@ -183,8 +202,7 @@ def revoke(provider_name: str, sealed: str) -> bool:
     settings = get_sync_settings()
     chosen = provider(provider_name)
     secret = vault(settings).open(sealed)
-    client = VendorClient(chosen, config_of(chosen), settings,
-                          Tokens.from_secret(secret, expires_at=None))
+    client = VendorClient(chosen, config_of(chosen), settings, Tokens.from_secret(secret, expires_at=None))
     return client.revoke()
 
 
@@ -208,9 +226,15 @@ class SyncOutcome:
         return asdict(self)
 
 
-def sync(pool: Pool, app: Settings, connection_id: int, *, trigger: str = "schedule",
-         data_types: list[str] | None = None,
-         sleep: Callable[[float], None] = time.sleep) -> SyncOutcome:
+def sync(
+    pool: Pool,
+    app: Settings,
+    connection_id: int,
+    *,
+    trigger: str = "schedule",
+    data_types: list[str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SyncOutcome:
     """One sync of one connection (see the module docstring). Raises VendorUnavailable
     (retry later) and RateLimited (retry after ``wait_s``); other faults end in the outcome."""
     with pool.connection() as lock_conn:
@@ -223,8 +247,14 @@ def sync(pool: Pool, app: Settings, connection_id: int, *, trigger: str = "sched
             repo.unlock(lock_conn, connection_id)
 
 
-def _sync(pool: Pool, app: Settings, connection_id: int, trigger: str,
-          data_types: list[str] | None, sleep: Callable[[float], None]) -> SyncOutcome:
+def _sync(
+    pool: Pool,
+    app: Settings,
+    connection_id: int,
+    trigger: str,
+    data_types: list[str] | None,
+    sleep: Callable[[float], None],
+) -> SyncOutcome:
     settings = get_sync_settings()
     now = dt.datetime.now(dt.UTC)
     with rls.system_connection(pool) as conn:
@@ -239,36 +269,51 @@ def _sync(pool: Pool, app: Settings, connection_id: int, trigger: str,
                 ledger.fail(conn, record["id"], "interrupted: its sync was repeated")
         keys = vault(settings)
         # Re-encrypted under the newest key on every sync: old keys can then be dropped.
-        repo.store_tokens(conn, connection_id, secret=keys.rotate(row["secret"]),
-                          token_expires_at=row["token_expires_at"])
+        repo.store_tokens(
+            conn, connection_id, secret=keys.rotate(row["secret"]), token_expires_at=row["token_expires_at"]
+        )
         chosen = provider(row["provider"])
         cursors = repo.cursors(conn, connection_id)
         types = [d for d in chosen.data_types if data_types is None or d.name in data_types]
         backfill = now - dt.timedelta(days=settings.backfill_days)
         ranges = {d.name: (cursors.get(d.name, backfill), now) for d in types}
-        run = repo.start_run(conn, connection=row, trigger=trigger, range_end=now,
-                             range_start=min((s for s, _ in ranges.values()), default=now))
-    outcome = SyncOutcome(connection_id, "completed", run_id=run["id"],
-                          data_types=[d.name for d in types])
+        run = repo.start_run(
+            conn,
+            connection=row,
+            trigger=trigger,
+            range_end=now,
+            range_start=min((s for s, _ in ranges.values()), default=now),
+        )
+    outcome = SyncOutcome(connection_id, "completed", run_id=run["id"], data_types=[d.name for d in types])
     person_id = str(row["person_id"])
 
     def keep(tokens: Tokens) -> None:
         with rls.system_connection(pool) as conn:
-            repo.store_tokens(conn, connection_id, secret=keys.seal(tokens.as_secret()),
-                              token_expires_at=tokens.expires_at)
+            repo.store_tokens(
+                conn, connection_id, secret=keys.seal(tokens.as_secret()), token_expires_at=tokens.expires_at
+            )
 
-    client = VendorClient(chosen, config_of(chosen), settings,
-                          Tokens.from_secret(keys.open(row["secret"]), row["token_expires_at"],
-                                             tuple(row["scopes"])), on_tokens=keep, sleep=sleep,
-                          account=str(connection_id))
+    client = VendorClient(
+        chosen,
+        config_of(chosen),
+        settings,
+        Tokens.from_secret(keys.open(row["secret"]), row["token_expires_at"], tuple(row["scopes"])),
+        on_tokens=keep,
+        sleep=sleep,
+        account=str(connection_id),
+    )
     lines: list[str] = []
     completed: list[str] = []
     try:
         for data_type in types:
             for page in client.pages(data_type, *ranges[data_type.name]):
-                lines.extend(json.dumps({"provider": chosen.name, "type": data_type.name,
-                                         "record": record}, separators=(",", ":"))
-                             for record in page)
+                lines.extend(
+                    json.dumps(
+                        {"provider": chosen.name, "type": data_type.name, "record": record},
+                        separators=(",", ":"),
+                    )
+                    for record in page
+                )
             completed.append(data_type.name)
     except NeedsReauth as exc:
         _needs_reauth(pool, row, run["id"], str(exc), client.requests)
@@ -292,17 +337,27 @@ def _sync(pool: Pool, app: Settings, connection_id: int, trigger: str,
             start, end = ranges[name]
             declared = chosen.data_type(name)
             assert declared is not None  # ``completed`` holds only the provider's own types
-            repo.advance_cursor(conn, connection_id, person_id, name,
-                                max(start, end - declared.overlap))
-    _finish(pool, run["id"], connection_id, outcome.status, outcome.reason, outcome.requests,
-            outcome.records)
-    log.info("sync of connection %s (%s): %s, %d records, %d requests", connection_id,
-             chosen.name, outcome.status, outcome.records, outcome.requests)
+            repo.advance_cursor(conn, connection_id, person_id, name, max(start, end - declared.overlap))
+    _finish(pool, run["id"], connection_id, outcome.status, outcome.reason, outcome.requests, outcome.records)
+    log.info(
+        "sync of connection %s (%s): %s, %d records, %d requests",
+        connection_id,
+        chosen.name,
+        outcome.status,
+        outcome.records,
+        outcome.requests,
+    )
     return outcome
 
 
-def _import(pool: Pool, app: Settings, row: Mapping[str, Any], run_id: int, lines: list[str],
-            ranges: Mapping[str, tuple[dt.datetime, dt.datetime]]) -> imports.ImportOutcome:
+def _import(
+    pool: Pool,
+    app: Settings,
+    row: Mapping[str, Any],
+    run_id: int,
+    lines: list[str],
+    ranges: Mapping[str, tuple[dt.datetime, dt.datetime]],
+) -> imports.ImportOutcome:
     """The fetched records as one import of the person, through the one import pipeline."""
     person_id = str(row["person_id"])
     start = min(s for s, _ in ranges.values())
@@ -318,27 +373,27 @@ def _import(pool: Pool, app: Settings, row: Mapping[str, Any], run_id: int, line
     return imports.run_import(pool, record["id"], path, connector=CloudRecords(row["provider"]))
 
 
-def _finish(pool: Pool, run_id: int, connection_id: int, status: str, reason: str | None,
-            requests: int, records: int) -> None:
+def _finish(
+    pool: Pool, run_id: int, connection_id: int, status: str, reason: str | None, requests: int, records: int
+) -> None:
     with rls.system_connection(pool) as conn:
-        repo.finish_run(conn, run_id, status=status, reason=reason, requests=requests,
-                        records=records)
+        repo.finish_run(conn, run_id, status=status, reason=reason, requests=requests, records=records)
         repo.mark_synced(conn, connection_id, error=reason)
 
 
-def _needs_reauth(pool: Pool, row: Mapping[str, Any], run_id: int, reason: str,
-                  requests: int) -> None:
+def _needs_reauth(pool: Pool, row: Mapping[str, Any], run_id: int, reason: str, requests: int) -> None:
     with rls.system_connection(pool) as conn:
-        repo.finish_run(conn, run_id, status="failed", reason=reason, requests=requests,
-                        records=0)
+        repo.finish_run(conn, run_id, status="failed", reason=reason, requests=requests, records=0)
         if repo.mark_needs_reauth(conn, row["id"], reason):
             at = dt.datetime.now(dt.UTC).isoformat()
-            webhooks.emit(conn, NEEDS_REAUTH_EVENT, person_id=str(row["person_id"]),
-                          subject=f"sync_connection:{row['id']}:{at}",
-                          data={"connection_id": row["id"], "provider": row["provider"],
-                                "reason": reason})
-    log.warning("connection %s (%s) needs reauthorising: %s", row["id"], row["provider"],
-                reason)
+            webhooks.emit(
+                conn,
+                NEEDS_REAUTH_EVENT,
+                person_id=str(row["person_id"]),
+                subject=f"sync_connection:{row['id']}:{at}",
+                data={"connection_id": row["id"], "provider": row["provider"], "reason": reason},
+            )
+    log.warning("connection %s (%s) needs reauthorising: %s", row["id"], row["provider"], reason)
 
 
 def sweep(pool: Pool) -> dict[str, int]:
@@ -347,19 +402,16 @@ def sweep(pool: Pool) -> dict[str, int]:
     queued = 0
     with rls.system_connection(pool) as conn:
         for row in repo.due_connections(conn):
-            queued += request_sync(conn, row["id"], "schedule",
-                                   key=row["next_sync_at"].isoformat())
+            queued += request_sync(conn, row["id"], "schedule", key=row["next_sync_at"].isoformat())
             later = settings.every_s + random.uniform(0, settings.jitter_s)
-            repo.schedule_next(conn, row["id"],
-                               dt.datetime.now(dt.UTC) + dt.timedelta(seconds=later))
+            repo.schedule_next(conn, row["id"], dt.datetime.now(dt.UTC) + dt.timedelta(seconds=later))
     return {"queued": queued}
 
 
 # -- push notifications ----------------------------------------------------------------
 
 
-def push(pool: Pool, provider_name: str, headers: Mapping[str, str],
-         body: bytes) -> dict[str, int]:
+def push(pool: Pool, provider_name: str, headers: Mapping[str, str], body: bytes) -> dict[str, int]:
     """A vendor's notification: signature checked, then a targeted sync per connection."""
     chosen = provider(provider_name)
     config = config_of(chosen)
@@ -389,5 +441,7 @@ def verification_challenge(provider_name: str, query: Mapping[str, str]) -> str 
 
 
 def connections(conn: Conn, person_id: str) -> list[dict[str, Any]]:
-    return [{**row, "runs": repo.runs_of(conn, row["id"], limit=5)}
-            for row in repo.connections_of(conn, person_id)]
+    return [
+        {**row, "runs": repo.runs_of(conn, row["id"], limit=5)}
+        for row in repo.connections_of(conn, person_id)
+    ]

@@ -35,41 +35,51 @@ def _shown(conn: Db, caller: Caller, plan: dict[str, Any]) -> dict[str, Any]:
     return trials.without_personal_power(plan)
 
 
-def _plan_to_read(plan_id: PlanIdPath, conn: Db, caller: Caller
-                  ) -> tuple[dict[str, Any], dict[str, Any]]:
-    return http.owned_or_404(conn, caller, repository.get(conn, plan_id),
-                             f"trial plan {plan_id}", authz.READ_SESSIONS)
+def _plan_to_read(plan_id: PlanIdPath, conn: Db, caller: Caller) -> tuple[dict[str, Any], dict[str, Any]]:
+    return http.owned_or_404(
+        conn, caller, repository.get(conn, plan_id), f"trial plan {plan_id}", authz.READ_SESSIONS
+    )
 
 
 PlanToRead = Annotated[tuple[dict[str, Any], dict[str, Any]], Depends(_plan_to_read)]
 
 
 @router.post("/v1/persons/{person_id}/trial-plans", response_model=TrialPlan, status_code=201)
-def create_trial_plan(person: http.WritablePerson, body: TrialPlanCreate, conn: Db,
-                      caller: Caller) -> TrialPlan:
+def create_trial_plan(
+    person: http.WritablePerson, body: TrialPlanCreate, conn: Db, caller: Caller
+) -> TrialPlan:
     """Draw and store a randomised, weekday-balanced n-of-1 schedule of massage and rest
     sessions, with the power it has to detect the stated massage-vs-rest difference. The
     person's own variability is used only for a caller holding `read:evidence`."""
     try:
-        return TrialPlan(**trials.create_plan(
-            conn, person, body,
-            may_read_measurements=_reads_evidence(conn, caller, str(person["id"]))))
+        return TrialPlan(
+            **trials.create_plan(
+                conn, person, body, may_read_measurements=_reads_evidence(conn, caller, str(person["id"]))
+            )
+        )
     except trials.TrialError as exc:
-        raise ProblemError(422, "validation-error", f"{exc.field}: {exc.message}",
-                           errors=[{"loc": ["body", exc.field], "msg": exc.message,
-                                    "type": "value_error"}]) from None
+        raise ProblemError(
+            422,
+            "validation-error",
+            f"{exc.field}: {exc.message}",
+            errors=[{"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}],
+        ) from None
 
 
 @router.get("/v1/persons/{person_id}/trial-plans", response_model=TrialPlanPage)
-def list_trial_plans(person: http.ReadablePerson, conn: Db, caller: Caller,
-                     limit: http.LimitQuery = 100, cursor_: http.CursorQuery = None
-                     ) -> TrialPlanPage:
+def list_trial_plans(
+    person: http.ReadablePerson,
+    conn: Db,
+    caller: Caller,
+    limit: http.LimitQuery = 100,
+    cursor_: http.CursorQuery = None,
+) -> TrialPlanPage:
     """The person's plans, oldest first (without their sessions)."""
-    rows = repository.page(conn, person_id=str(person["id"]), limit=limit,
-                           after=http.page_after(cursor_))
-    return TrialPlanPage(items=[TrialPlanSummary(**trials.plan_summary(_shown(conn, caller, r)))
-                                for r in rows],
-                         next_cursor=http.next_cursor(rows, limit, "created_at"))
+    rows = repository.page(conn, person_id=str(person["id"]), limit=limit, after=http.page_after(cursor_))
+    return TrialPlanPage(
+        items=[TrialPlanSummary(**trials.plan_summary(_shown(conn, caller, r))) for r in rows],
+        next_cursor=http.next_cursor(rows, limit, "created_at"),
+    )
 
 
 @router.get("/v1/trial-plans/{plan_id}", response_model=TrialPlan)

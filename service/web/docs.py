@@ -11,9 +11,11 @@ router = APIRouter(include_in_schema=False)
 
 #: Swagger UI sets inline styles and ReDoc injects style elements and starts a blob worker;
 #: scripts still come only from this origin.
-DOCS_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; "
-            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'")
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 @router.get("/docs", response_class=HTMLResponse)

@@ -21,8 +21,10 @@ from service.web.templating import templates
 router = APIRouter(include_in_schema=False)
 
 #: Pages load scripts, styles and data from this origin only.
-PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-            "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 def _principal(request: Request) -> Principal | None:
@@ -35,8 +37,7 @@ def _principal(request: Request) -> Principal | None:
 
 def _render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     csrf = request.cookies.get(cookies.CSRF_COOKIE) or cookies.new_csrf_token()
-    response = templates.TemplateResponse(request, template, {"csrf": csrf, **context},
-                                          status_code=status)
+    response = templates.TemplateResponse(request, template, {"csrf": csrf, **context}, status_code=status)
     if cookies.CSRF_COOKIE not in request.cookies:
         cookies.set_csrf_cookie(response, request, csrf)
     response.headers["Content-Security-Policy"] = PAGE_CSP
@@ -44,8 +45,9 @@ def _render(request: Request, template: str, status: int = 200, **context: Any) 
     return response
 
 
-def _page(request: Request, template: str, *, roles: tuple[str, ...] | None = None,
-          **context: Any) -> Response:
+def _page(
+    request: Request, template: str, *, roles: tuple[str, ...] | None = None, **context: Any
+) -> Response:
     """A signed-in page, or a redirect to sign-in; 404 for a role the page is not for."""
     principal = _principal(request)
     if principal is None:
@@ -61,16 +63,21 @@ def signin_form(request: Request) -> Response:
 
 
 @router.post("/signin", response_class=HTMLResponse)
-def signin(request: Request, token: Annotated[str, Form(max_length=200)],
-           csrf_token: Annotated[str, Form(max_length=200)]) -> Response:
+def signin(
+    request: Request,
+    token: Annotated[str, Form(max_length=200)],
+    csrf_token: Annotated[str, Form(max_length=200)],
+) -> Response:
     if not cookies.csrf_matches(request, csrf_token):
-        return _render(request, "signin.html", status=403, me=None,
-                       error="The form expired: please sign in again.")
+        return _render(
+            request, "signin.html", status=403, me=None, error="The form expired: please sign in again."
+        )
     with request.app.state.pool.connection() as conn:
         principal = authenticate(conn, token.strip())
     if principal is None:
-        return _render(request, "signin.html", status=401, me=None,
-                       error="That token is unknown, expired or revoked.")
+        return _render(
+            request, "signin.html", status=401, me=None, error="That token is unknown, expired or revoked."
+        )
     response = RedirectResponse("/", status_code=303)
     cookies.sign_in(response, request, token.strip())
     return response
@@ -79,8 +86,13 @@ def signin(request: Request, token: Annotated[str, Form(max_length=200)],
 @router.post("/signout")
 def signout(request: Request, csrf_token: Annotated[str, Form(max_length=200)]) -> Response:
     if not cookies.csrf_matches(request, csrf_token):
-        return _render(request, "not_found.html", status=403, me=None,
-                       error="The form expired: reload the page and sign out again.")
+        return _render(
+            request,
+            "not_found.html",
+            status=403,
+            me=None,
+            error="The form expired: reload the page and sign out again.",
+        )
     response = RedirectResponse("/signin?signed_out=1", status_code=303)
     cookies.sign_out(response)
     return response
@@ -92,7 +104,8 @@ def home(request: Request) -> Response:
     if principal is None:
         return RedirectResponse("/signin", status_code=303)
     template = {"patient": "patient_home.html", "therapist": "therapist_home.html"}.get(
-        principal.role, "other_home.html")
+        principal.role, "other_home.html"
+    )
     return _render(request, template, me=principal, page="home")
 
 

@@ -30,10 +30,11 @@ class WebhookCreate(BaseModel):
     url: WebhookUrl = Field(max_length=2000, examples=["https://app.example/vagus-events"])
     events: list[EventName] = Field(min_length=1)
     person_id: UUID | None = Field(
-        default=None, description="Only events about this person (default: every person the "
-                                  "account holds the event's scope on, checked per event).")
-    account_id: UUID | None = Field(
-        default=None, description="Admins only: the app account to subscribe.")
+        default=None,
+        description="Only events about this person (default: every person the "
+        "account holds the event's scope on, checked per event).",
+    )
+    account_id: UUID | None = Field(default=None, description="Admins only: the app account to subscribe.")
 
 
 class Webhook(BaseModel):
@@ -91,10 +92,10 @@ def _owned(conn: Conn, caller: Principal, subscription_id: int) -> Row:
     return row
 
 
-@router.post("/v1/webhooks", response_model=WebhookCreated, status_code=201,
-             responses={201: LOCATION})
-def create_webhook(body: WebhookCreate, conn: Db, caller: Caller, request: Request,
-                   response: Response) -> WebhookCreated:
+@router.post("/v1/webhooks", response_model=WebhookCreated, status_code=201, responses={201: LOCATION})
+def create_webhook(
+    body: WebhookCreate, conn: Db, caller: Caller, request: Request, response: Response
+) -> WebhookCreated:
     """Subscribe a URL to events; the answer holds the signing secret, shown once.
     Targets on loopback, private and link-local addresses are refused (422) unless
     `VAGUS_WEBHOOK_ALLOW_NETWORKS` covers them."""
@@ -103,25 +104,32 @@ def create_webhook(body: WebhookCreate, conn: Db, caller: Caller, request: Reque
     if body.person_id is not None and caller.role != "admin":
         person_or_404(conn, caller, str(body.person_id))
     secret = "whsec_" + secrets.token_urlsafe(32)
-    row = repo.create(conn, account_id=account_id, url=body.url, secret=secret,
-                      events=list(dict.fromkeys(body.events)),
-                      person_id=str(body.person_id) if body.person_id else None)
+    row = repo.create(
+        conn,
+        account_id=account_id,
+        url=body.url,
+        secret=secret,
+        events=list(dict.fromkeys(body.events)),
+        person_id=str(body.person_id) if body.person_id else None,
+    )
     response.headers["Location"] = f"/v1/webhooks/{row['id']}/deliveries"
     return WebhookCreated(**row, secret=secret)
 
 
 @router.get("/v1/webhooks", response_model=WebhookPage)
-def list_webhooks(conn: Db, caller: Caller,
-                  limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                  cursor_: CursorQuery = None) -> WebhookPage:
+def list_webhooks(
+    conn: Db, caller: Caller, limit: Annotated[int, Query(ge=1, le=500)] = 100, cursor_: CursorQuery = None
+) -> WebhookPage:
     """The caller's subscriptions (an admin sees all, audited), oldest first."""
     audit_admin(conn, caller)
     after = cursor.decode_id(cursor_) if cursor_ else None
-    rows = repo.list_for(conn, None if caller.role == "admin" else caller.account_id,
-                         limit=limit, after_id=after)
-    return WebhookPage(items=[Webhook(**r) for r in rows],
-                       next_cursor=cursor.encode_id(rows[-1]["id"]) if len(rows) == limit
-                       else None)
+    rows = repo.list_for(
+        conn, None if caller.role == "admin" else caller.account_id, limit=limit, after_id=after
+    )
+    return WebhookPage(
+        items=[Webhook(**r) for r in rows],
+        next_cursor=cursor.encode_id(rows[-1]["id"]) if len(rows) == limit else None,
+    )
 
 
 @router.delete("/v1/webhooks/{subscription_id}", response_model=Webhook)
@@ -132,16 +140,21 @@ def delete_webhook(subscription_id: int, conn: Db, caller: Caller) -> Webhook:
 
 
 @router.get("/v1/webhooks/{subscription_id}/deliveries", response_model=DeliveryPage)
-def list_deliveries(subscription_id: int, conn: Db, caller: Caller,
-                    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                    cursor_: CursorQuery = None) -> DeliveryPage:
+def list_deliveries(
+    subscription_id: int,
+    conn: Db,
+    caller: Caller,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor_: CursorQuery = None,
+) -> DeliveryPage:
     """Every delivery attempt for a subscription, newest first: status code or error."""
     _owned(conn, caller, subscription_id)
     before = cursor.decode_id(cursor_) if cursor_ else None
     rows = repo.deliveries(conn, subscription_id, limit=limit, before_id=before)
-    return DeliveryPage(items=[Delivery(**r) for r in rows],
-                        next_cursor=cursor.encode_id(rows[-1]["id"]) if len(rows) == limit
-                        else None)
+    return DeliveryPage(
+        items=[Delivery(**r) for r in rows],
+        next_cursor=cursor.encode_id(rows[-1]["id"]) if len(rows) == limit else None,
+    )
 
 
 #: The outgoing events, for the OpenAPI document's ``webhooks`` section (app.webhooks).
@@ -156,13 +169,22 @@ def _document_event(name: str) -> None:
 
     receive.__annotations__ = {"body": body_model, "return": None}
 
-    receive.__doc__ = (f"{summary}\n\nPOSTed as JSON with the headers `Vagus-Event: {name}`, "
-                       "`Vagus-Delivery` (the event id, the same on every retry) and "
-                       "`Vagus-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "
-                       "\"{t}.{body}\" keyed with the subscription's secret>`. Answer 2xx; "
-                       "anything else is retried with backoff.")
-    events.add_api_route(name, receive, methods=["POST"], name=name, summary=name,
-                         status_code=200, response_description="Accepted by the subscriber")
+    receive.__doc__ = (
+        f"{summary}\n\nPOSTed as JSON with the headers `Vagus-Event: {name}`, "
+        "`Vagus-Delivery` (the event id, the same on every retry) and "
+        "`Vagus-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "
+        '"{t}.{body}" keyed with the subscription\'s secret>`. Answer 2xx; '
+        "anything else is retried with backoff."
+    )
+    events.add_api_route(
+        name,
+        receive,
+        methods=["POST"],
+        name=name,
+        summary=name,
+        status_code=200,
+        response_description="Accepted by the subscriber",
+    )
 
 
 for _event in EVENTS:

@@ -40,25 +40,43 @@ class ConnectionEventData(BaseModel):
 
 
 def _event(name: str, data: type[BaseModel]) -> type[BaseModel]:
-    model = type(name.replace(".", "_").title().replace("_", "") + "Event", (BaseModel,), {
-        "__annotations__": {"id": str, "type": Literal[name], "person_id": UUID,  # type: ignore[valid-type]
-                            "created_at": dt.datetime, "data": data},
-        "__doc__": f"The `{name}` event as delivered.",
-    })
+    model = type(
+        name.replace(".", "_").title().replace("_", "") + "Event",
+        (BaseModel,),
+        {
+            "__annotations__": {
+                "id": str,
+                "type": Literal[name],
+                "person_id": UUID,  # type: ignore[valid-type]
+                "created_at": dt.datetime,
+                "data": data,
+            },
+            "__doc__": f"The `{name}` event as delivered.",
+        },
+    )
     return model
 
 
 #: Each event: (its body's model, one sentence on when it is sent).
 EVENT_BODIES: dict[str, tuple[type[BaseModel], str]] = {
-    "import.completed": (_event("import.completed", ImportEventData),
-                         "An import finished and its rows are stored."),
-    "import.failed": (_event("import.failed", ImportEventData),
-                      "An import failed; `data.error` names the file, the line and the problem."),
-    "session.response.ready": (_event("session.response.ready", SessionResponseEventData),
-                               "A session's response was computed or recomputed."),
-    "evidence.updated": (_event("evidence.updated", EvidenceEventData),
-                         "The person's evidence changed after a recompute."),
-    "connection.needs_reauth": (_event("connection.needs_reauth", ConnectionEventData),
-                                "A cloud account stopped honouring its grant: the patient "
-                                "must connect it again."),
+    "import.completed": (
+        _event("import.completed", ImportEventData),
+        "An import finished and its rows are stored.",
+    ),
+    "import.failed": (
+        _event("import.failed", ImportEventData),
+        "An import failed; `data.error` names the file, the line and the problem.",
+    ),
+    "session.response.ready": (
+        _event("session.response.ready", SessionResponseEventData),
+        "A session's response was computed or recomputed.",
+    ),
+    "evidence.updated": (
+        _event("evidence.updated", EvidenceEventData),
+        "The person's evidence changed after a recompute.",
+    ),
+    "connection.needs_reauth": (
+        _event("connection.needs_reauth", ConnectionEventData),
+        "A cloud account stopped honouring its grant: the patient must connect it again.",
+    ),
 }

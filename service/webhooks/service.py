@@ -37,15 +37,22 @@ from service.jobs.queue import enqueue
 from service.webhooks import repository as repo
 from service.webhooks import targets
 
-EventName = Literal["import.completed", "import.failed", "session.response.ready",
-                    "evidence.updated", "connection.needs_reauth"]
+EventName = Literal[
+    "import.completed",
+    "import.failed",
+    "session.response.ready",
+    "evidence.updated",
+    "connection.needs_reauth",
+]
 EVENTS: tuple[EventName, ...] = get_args(EventName)
 #: The scope a subscriber needs on the person to receive each event.
-EVENT_SCOPES = {"import.completed": authz.READ_OBSERVATIONS,
-                "import.failed": authz.READ_OBSERVATIONS,
-                "session.response.ready": authz.READ_EVIDENCE,
-                "evidence.updated": authz.READ_EVIDENCE,
-                "connection.needs_reauth": authz.READ_OBSERVATIONS}
+EVENT_SCOPES = {
+    "import.completed": authz.READ_OBSERVATIONS,
+    "import.failed": authz.READ_OBSERVATIONS,
+    "session.response.ready": authz.READ_EVIDENCE,
+    "evidence.updated": authz.READ_EVIDENCE,
+    "connection.needs_reauth": authz.READ_OBSERVATIONS,
+}
 #: Events whose body carries a person's health values: each push is audited like a read.
 AUDITED_EVENTS = frozenset({"session.response.ready", "evidence.updated"})
 SIGNATURE_HEADER = "Vagus-Signature"
@@ -63,8 +70,9 @@ def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
     return f"t={t},v1={mac}"
 
 
-def verify_signature(secret: str, body: bytes, header: str, *,
-                     tolerance_s: int = REPLAY_WINDOW_S, now: float | None = None) -> bool:
+def verify_signature(
+    secret: str, body: bytes, header: str, *, tolerance_s: int = REPLAY_WINDOW_S, now: float | None = None
+) -> bool:
     """True when ``header`` signs ``body`` with ``secret`` and is inside the replay window.
 
     For receivers: pass the raw request body (before any JSON parsing) and the
@@ -83,8 +91,7 @@ def verify_signature(secret: str, body: bytes, header: str, *,
     return any(hmac.compare_digest(expected, c) for c in candidates)
 
 
-def emit(conn: Conn, event_type: str, *, person_id: str, subject: str,
-         data: dict[str, Any]) -> int:
+def emit(conn: Conn, event_type: str, *, person_id: str, subject: str, data: dict[str, Any]) -> int:
     """Queue one delivery of an event per matching subscription, in the caller's transaction.
 
     ``subject`` names what the event is about (``import:42``, ``session:7``);
@@ -96,35 +103,44 @@ def emit(conn: Conn, event_type: str, *, person_id: str, subject: str,
     event_id = f"{event_type}:{subject}"
     queued = 0
     for sub in _subscriptions_for(conn, event_type, person_id):
-        body = {"id": event_id, "type": event_type, "person_id": person_id,
-                "created_at": dt.datetime.now(dt.UTC).isoformat(), "data": data}
-        job = enqueue(conn, "webhook_deliver", {"subscription_id": sub["id"], "event": body},
-                      unique_key=f"webhook:{sub['id']}:{event_id}")
+        body = {
+            "id": event_id,
+            "type": event_type,
+            "person_id": person_id,
+            "created_at": dt.datetime.now(dt.UTC).isoformat(),
+            "data": data,
+        }
+        job = enqueue(
+            conn,
+            "webhook_deliver",
+            {"subscription_id": sub["id"], "event": body},
+            unique_key=f"webhook:{sub['id']}:{event_id}",
+        )
         queued += job is not None
     return queued
 
 
-def _subscriptions_for(conn: Conn, event_type: str,
-                       person_id: str) -> list[dict[str, Any]]:
+def _subscriptions_for(conn: Conn, event_type: str, person_id: str) -> list[dict[str, Any]]:
     rows = repo.active_for_event(conn, event_type, person_id)
     return [r for r in rows if _may_receive(conn, r, event_type, person_id)]
 
 
-def _may_receive(conn: Conn, row: dict[str, Any], event_type: str,
-                 person_id: str) -> bool:
+def _may_receive(conn: Conn, row: dict[str, Any], event_type: str, person_id: str) -> bool:
     """Whether the subscribing account holds, right now, the scope the event reveals.
 
     Checked at emit time, so a revoked consent stops further events at once.
     """
-    principal = Principal(account_id=str(row["account_id"]), role=row["role"],
-                          person_id=str(row["account_person"]) if row["account_person"] else None)
+    principal = Principal(
+        account_id=str(row["account_id"]),
+        role=row["role"],
+        person_id=str(row["account_person"]) if row["account_person"] else None,
+    )
     held = authz.scopes_on(conn, principal, person_id)
     return held is not None and EVENT_SCOPES[event_type] in held
 
 
 def import_event_data(row: dict[str, Any]) -> dict[str, Any]:
-    keys = ("id", "file_name", "status", "error", "connector", "read", "inserted", "duplicates",
-            "rejected")
+    keys = ("id", "file_name", "status", "error", "connector", "read", "inserted", "duplicates", "rejected")
     return {k: row[k] for k in keys}
 
 
@@ -141,15 +157,30 @@ def deliver(ctx, payload: dict[str, Any]) -> dict[str, Any]:
     except targets.TargetRefused as exc:
         with ctx.pool.connection() as conn:
             job_connection_setup(conn)
-            repo.record_delivery(conn, subscription_id=sub["id"], event=event,
-                                 job_id=ctx.job["id"], attempt=ctx.attempt, status_code=None,
-                                 error=f"refused: {exc}"[:2000], succeeded=False)
+            repo.record_delivery(
+                conn,
+                subscription_id=sub["id"],
+                event=event,
+                job_id=ctx.job["id"],
+                attempt=ctx.attempt,
+                status_code=None,
+                error=f"refused: {exc}"[:2000],
+                succeeded=False,
+            )
         return {"refused": str(exc)}
     body = json.dumps(event, separators=(",", ":"), sort_keys=True).encode()
-    request = urllib.request.Request(sub["url"], data=body, method="POST", headers={
-        "Content-Type": "application/json", "User-Agent": "Vagus-Webhooks/1",
-        "Vagus-Event": event["type"], "Vagus-Delivery": event["id"],
-        SIGNATURE_HEADER: sign(sub["secret"], body)})
+    request = urllib.request.Request(
+        sub["url"],
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Vagus-Webhooks/1",
+            "Vagus-Event": event["type"],
+            "Vagus-Delivery": event["id"],
+            SIGNATURE_HEADER: sign(sub["secret"], body),
+        },
+    )
     status, error = None, None
     try:
         with urllib.request.urlopen(request, timeout=ctx.settings.webhook_timeout_s) as response:
@@ -161,13 +192,26 @@ def deliver(ctx, payload: dict[str, Any]) -> dict[str, Any]:
     ok = status is not None and 200 <= status < 300
     with ctx.pool.connection() as conn:
         job_connection_setup(conn)
-        repo.record_delivery(conn, subscription_id=sub["id"], event=event, job_id=ctx.job["id"],
-                             attempt=ctx.attempt, status_code=status, error=error, succeeded=ok)
+        repo.record_delivery(
+            conn,
+            subscription_id=sub["id"],
+            event=event,
+            job_id=ctx.job["id"],
+            attempt=ctx.attempt,
+            status_code=status,
+            error=error,
+            succeeded=ok,
+        )
         if status is not None and event["type"] in AUDITED_EVENTS:
             # The receiver got the body (whatever it answered): who received whose values.
-            audit.record(conn, actor_account_id=str(sub["account_id"]), actor_role=sub["role"],
-                         person_id=event.get("person_id"), action=f"webhook:{event['type']}",
-                         resource=f"webhook {sub['id']}: {event['id']}")
+            audit.record(
+                conn,
+                actor_account_id=str(sub["account_id"]),
+                actor_role=sub["role"],
+                person_id=event.get("person_id"),
+                action=f"webhook:{event['type']}",
+                resource=f"webhook {sub['id']}: {event['id']}",
+            )
     if not ok:
         raise DeliveryError(f"{sub['url']}: {error}")
     return {"status_code": status}

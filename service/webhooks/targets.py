@@ -45,8 +45,7 @@ WebhookUrl = Annotated[str, AfterValidator(_well_formed)]
 
 
 def allowed_networks(setting: str) -> list[Network]:
-    return [ipaddress.ip_network(item.strip(), strict=False)
-            for item in setting.split(",") if item.strip()]
+    return [ipaddress.ip_network(item.strip(), strict=False) for item in setting.split(",") if item.strip()]
 
 
 def _public(address: Address) -> bool:
@@ -68,7 +67,8 @@ def check(url: str, allow: list[Network]) -> None:
         raise TargetRefused(
             f"{host} resolves to {address}, a loopback, private or link-local address: "
             "webhooks go to public addresses only (VAGUS_WEBHOOK_ALLOW_NETWORKS lists "
-            "exceptions)")
+            "exceptions)"
+        )
 
 
 def require_allowed(url: str, allow_setting: str) -> None:

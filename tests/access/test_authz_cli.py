@@ -13,12 +13,16 @@ from tests.conftest import REPO_ROOT
 
 @pytest.fixture
 def vagus(database_url, tmp_path):
-    env = {"VAGUS_DATABASE_URL": database_url, "VAGUS_DATA_DIR": str(tmp_path),
-           "PATH": "/usr/bin:/bin"}
+    env = {"VAGUS_DATABASE_URL": database_url, "VAGUS_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
 
     def run(*args: str) -> tuple[int, dict | None, str]:
-        result = subprocess.run([sys.executable, "-m", "service.cli", *args], env=env,
-                                capture_output=True, text=True, cwd=REPO_ROOT)
+        result = subprocess.run(
+            [sys.executable, "-m", "service.cli", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=REPO_ROOT,
+        )
         payload = json.loads(result.stdout) if result.stdout.strip().startswith("{") else None
         return result.returncode, payload, result.stderr
 
@@ -26,8 +30,7 @@ def vagus(database_url, tmp_path):
 
 
 def test_therapist_token_lifecycle(vagus, client):
-    code, created, _ = vagus("token", "create", "--role", "therapist", "--name", "Dr CLI",
-                             "--json")
+    code, created, _ = vagus("token", "create", "--role", "therapist", "--name", "Dr CLI", "--json")
     assert code == 0 and created["role"] == "therapist" and created["token"].startswith("vgs_")
     headers = {"Authorization": f"Bearer {created['token']}"}
     me = client.get("/v1/me", headers=headers).json()
@@ -51,6 +54,7 @@ def test_therapist_token_lifecycle(vagus, client):
 
 
 def test_person_flag_only_for_patients(vagus):
-    code, _, stderr = vagus("token", "create", "--role", "app",
-                            "--person", "00000000-0000-4000-8000-000000000000")
+    code, _, stderr = vagus(
+        "token", "create", "--role", "app", "--person", "00000000-0000-4000-8000-000000000000"
+    )
     assert code == 2 and "drop --person" in stderr

@@ -23,8 +23,11 @@ def therapist(pool) -> tuple[str, dict[str, str]]:
 
 
 def _grant(client, person, headers, grantee, scopes, **extra):
-    return client.post(f"/v1/persons/{person}/grants", headers=headers,
-                       json={"grantee_id": grantee, "scopes": scopes, **extra})
+    return client.post(
+        f"/v1/persons/{person}/grants",
+        headers=headers,
+        json={"grantee_id": grantee, "scopes": scopes, **extra},
+    )
 
 
 def test_a_granted_therapist_reads_within_scope_only(client, patient, therapist):
@@ -40,8 +43,9 @@ def test_a_granted_therapist_reads_within_scope_only(client, patient, therapist)
     for path in ("grants", "audit", "export"):
         response = client.get(f"/v1/persons/{person}/{path}", headers=headers)
         assert response.status_code == 403, path
-    upload = client.post(f"/v1/persons/{person}/imports", params={"filename": "rr.txt"},
-                         content=b"800\n", headers=headers)
+    upload = client.post(
+        f"/v1/persons/{person}/imports", params={"filename": "rr.txt"}, content=b"800\n", headers=headers
+    )
     assert upload.status_code == 403
     assert client.delete(f"/v1/persons/{person}", headers=headers).status_code == 403
 
@@ -60,18 +64,28 @@ def test_revocation_takes_effect_on_the_next_request(client, patient, therapist)
 def test_an_expired_grant_stops_working(client, pool, patient, therapist):
     person, _ = patient
     account, headers = therapist
-    grant(pool, person, account, ["read:observations"],
-          expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+    grant(
+        pool,
+        person,
+        account,
+        ["read:observations"],
+        expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1),
+    )
     assert client.get(f"/v1/persons/{person}/observations", headers=headers).status_code == 404
 
 
 def test_a_therapist_requests_access_and_the_patient_approves(client, patient, therapist):
     person, patient_headers = patient
     account, headers = therapist
-    asked = client.post("/v1/access-requests", headers=headers,
-                        json={"person_id": person, "scopes": ["read:observations",
-                                                               "read:sessions"],
-                              "note": "for our sessions"})
+    asked = client.post(
+        "/v1/access-requests",
+        headers=headers,
+        json={
+            "person_id": person,
+            "scopes": ["read:observations", "read:sessions"],
+            "note": "for our sessions",
+        },
+    )
     assert asked.status_code == 201 and asked.json()["status"] == "pending"
     mine = client.get("/v1/grants", params={"status": "pending"}, headers=headers).json()["items"]
     assert [g["id"] for g in mine] == [asked.json()["id"]]
@@ -79,14 +93,16 @@ def test_a_therapist_requests_access_and_the_patient_approves(client, patient, t
     assert client.get(f"/v1/persons/{person}", headers=headers).status_code == 404
     approve_path = f"/v1/persons/{person}/grants/{asked.json()['id']}/approve"
     assert client.post(approve_path, headers=headers).status_code == 404
-    pending = client.get(f"/v1/persons/{person}/grants", params={"status": "pending"},
-                         headers=patient_headers).json()["items"]
+    pending = client.get(
+        f"/v1/persons/{person}/grants", params={"status": "pending"}, headers=patient_headers
+    ).json()["items"]
     assert [g["grantee_id"] for g in pending] == [account]
     approved = client.post(approve_path, headers=patient_headers)
     assert approved.status_code == 200 and approved.json()["live"] is True
     assert client.get(f"/v1/persons/{person}/observations", headers=headers).status_code == 200
-    again = client.post("/v1/access-requests", headers=headers,
-                        json={"person_id": person, "scopes": ["read:evidence"]})
+    again = client.post(
+        "/v1/access-requests", headers=headers, json={"person_id": person, "scopes": ["read:evidence"]}
+    )
     assert again.status_code == 409
 
 
@@ -97,8 +113,7 @@ def test_requests_for_unknown_people_and_by_patients_are_refused(client, patient
     body = {"person_id": unknown, "scopes": ["read:observations"]}
     assert client.post("/v1/access-requests", json=body, headers=headers).status_code == 404
     body["person_id"] = person
-    assert client.post("/v1/access-requests", json=body,
-                       headers=patient_headers).status_code == 403
+    assert client.post("/v1/access-requests", json=body, headers=patient_headers).status_code == 403
 
 
 def test_grants_go_only_to_therapists_and_apps_with_known_scopes(client, pool, patient):
@@ -106,16 +121,12 @@ def test_grants_go_only_to_therapists_and_apps_with_known_scopes(client, pool, p
     other = new_person(pool, "Other")
     patient_token(pool, other)
     admin_account, _ = account_token(pool, "admin")
-    assert _grant(client, person, patient_headers, admin_account,
-                  ["read:observations"]).status_code == 422
+    assert _grant(client, person, patient_headers, admin_account, ["read:observations"]).status_code == 422
     app_account, _ = account_token(pool, "app")
-    assert _grant(client, person, patient_headers, app_account,
-                  ["export"]).status_code == 422
-    assert _grant(client, person, patient_headers, app_account,
-                  ["write:imports"]).status_code == 201
+    assert _grant(client, person, patient_headers, app_account, ["export"]).status_code == 422
+    assert _grant(client, person, patient_headers, app_account, ["write:imports"]).status_code == 201
     # A patient manages its own grants only.
-    assert _grant(client, other, patient_headers, app_account,
-                  ["read:observations"]).status_code == 404
+    assert _grant(client, other, patient_headers, app_account, ["read:observations"]).status_code == 404
 
 
 def test_an_app_with_write_imports_uploads_but_cannot_read(client, pool, patient):
@@ -123,9 +134,12 @@ def test_an_app_with_write_imports_uploads_but_cannot_read(client, pool, patient
     account, token = account_token(pool, "app")
     headers = bearer(token)
     _grant(client, person, patient_headers, account, ["write:imports"])
-    upload = client.post(f"/v1/persons/{person}/imports",
-                         params={"filename": "rr.txt", "start": "2024-05-04T07:00:00Z"},
-                         content=b"800\n" * 50, headers=headers)
+    upload = client.post(
+        f"/v1/persons/{person}/imports",
+        params={"filename": "rr.txt", "start": "2024-05-04T07:00:00Z"},
+        content=b"800\n" * 50,
+        headers=headers,
+    )
     assert upload.status_code in (201, 202), upload.text
     assert client.get(f"/v1/persons/{person}/observations", headers=headers).status_code == 403
 
@@ -176,7 +190,8 @@ def test_an_expired_token_is_refused(client, pool):
 
     with system_connection(pool) as conn:
         account = accounts.create(conn, role="therapist", name="Expired")
-        token, _ = auth.issue_token(conn, account_id=str(account["id"]),
-                                    expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        token, _ = auth.issue_token(
+            conn, account_id=str(account["id"]), expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+        )
     response = client.get("/v1/me", headers=bearer(token))
     assert response.status_code == 401 and token not in response.text

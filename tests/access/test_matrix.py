@@ -27,8 +27,7 @@ from service.trials import service as trial_service
 from service.trials.schemas import TrialPlanCreate
 from tests.support.people import bearer
 
-RP, RO, RE, RS = (authz.READ_PERSON, authz.READ_OBSERVATIONS, authz.READ_EVIDENCE,
-                  authz.READ_SESSIONS)
+RP, RO, RE, RS = (authz.READ_PERSON, authz.READ_OBSERVATIONS, authz.READ_EVIDENCE, authz.READ_SESSIONS)
 WS, WI = authz.WRITE_SESSIONS, authz.WRITE_IMPORTS
 
 #: Scopes each person-scoped operation needs (all of them).
@@ -86,23 +85,23 @@ NOT_PERSON_SCOPED: dict[tuple[str, str], str] = {
     ("DELETE", "/v1/tokens/{token_id}"): "the caller's own tokens (test_consent)",
     ("GET", "/v1/persons"): "admin only: test_admin_only_operations",
     ("GET", "/v1/clients"): "the caller's own clients: persons with a live grant to it, each "
-                            "figure gated by the grant's scopes (tests/clients)",
+    "figure gated by the grant's scopes (tests/clients)",
     ("POST", "/v1/persons"): "admin only: test_admin_only_operations",
     ("GET", "/v1/jobs"): "admin only: test_admin_only_operations",
     ("GET", "/v1/jobs/{job_id}"): "admin only: test_admin_only_operations",
     ("POST", "/v1/jobs/{job_id}/retry"): "admin only: test_admin_only_operations",
     ("GET", "/v1/cohorts/evidence"): "pools only persons whose grant holds read:evidence, "
-                                     "each through authz.require",
+    "each through authz.require",
     ("GET", "/v1/webhooks"): "the caller's own subscriptions",
     ("POST", "/v1/webhooks"): "subscribing to a person goes through authz.require",
     ("DELETE", "/v1/webhooks/{subscription_id}"): "the caller's own subscriptions",
     ("GET", "/v1/webhooks/{subscription_id}/deliveries"): "the caller's own subscriptions",
     ("GET", "/v1/sync/callback"): "the vendor's redirect: its one-use, short-lived state names "
-                                  "the person who started the connection (tests/sync)",
+    "the person who started the connection (tests/sync)",
     ("GET", "/v1/sync/push/{provider}"): "a vendor confirming its push subscription with the "
-                                         "operator's verification token; no data",
+    "operator's verification token; no data",
     ("POST", "/v1/sync/push/{provider}"): "a vendor's signed notification; only queues a sync "
-                                          "(tests/sync: a bad signature is refused)",
+    "(tests/sync: a bad signature is refused)",
 }
 
 #: Path parameters that stand for a row belonging to the person (created in the world).
@@ -110,14 +109,15 @@ ROW_PARAMS = ("import_id", "session_id", "report_id", "result_id", "grant_id", "
 
 
 def _operations(app) -> list[tuple[str, str]]:
-    return [(method.upper(), path) for path, ops in app.openapi()["paths"].items()
-            for method in ops]
+    return [(method.upper(), path) for path, ops in app.openapi()["paths"].items() for method in ops]
 
 
 def test_every_operation_is_classified(app):
     unknown = [op for op in _operations(app) if op not in REQUIRED and op not in NOT_PERSON_SCOPED]
-    assert not unknown, (f"{unknown}: add each to REQUIRED (person-scoped, with its scopes) "
-                         "or NOT_PERSON_SCOPED (with the reason) in tests/access/test_matrix.py")
+    assert not unknown, (
+        f"{unknown}: add each to REQUIRED (person-scoped, with its scopes) "
+        "or NOT_PERSON_SCOPED (with the reason) in tests/access/test_matrix.py"
+    )
     stale = [op for op in [*REQUIRED, *NOT_PERSON_SCOPED] if op not in _operations(app)]
     assert not stale, f"{stale} no longer exist: remove them from the matrix"
 
@@ -166,37 +166,47 @@ def _world(pool) -> World:
         def token_for(account: dict) -> dict[str, str]:
             return bearer(auth.issue_token(conn, account_id=str(account["id"]))[0])
 
-        callers = {"patient": token_for(accounts.patient_account(conn, person)),
-                   "admin": token_for(accounts.create(conn, role="admin", name="matrix")),
-                   "other_patient": token_for(accounts.patient_account(conn, other))}
+        callers = {
+            "patient": token_for(accounts.patient_account(conn, person)),
+            "admin": token_for(accounts.create(conn, role="admin", name="matrix")),
+            "other_patient": token_for(accounts.patient_account(conn, other)),
+        }
         for name, (status, scopes, expires) in relations.items():
             role = "app" if name.startswith("app") else "therapist"
             account = accounts.create(conn, role=role, name=name)
             callers[name] = token_for(account)
             if scopes is not None:
-                conn.execute("INSERT INTO consent_grant (person_id, grantee_id, scopes, status, "
-                             "expires_at) VALUES (%s, %s, %s, %s, %s)",
-                             (person, account["id"], scopes, status, expires))
+                conn.execute(
+                    "INSERT INTO consent_grant (person_id, grantee_id, scopes, status, "
+                    "expires_at) VALUES (%s, %s, %s, %s, %s)",
+                    (person, account["id"], scopes, status, expires),
+                )
         rows = {
-            "import_id": conn.execute("INSERT INTO import (person_id, file_name) VALUES (%s, "
-                                      "'m.txt') RETURNING id", (person,)).fetchone()["id"],
+            "import_id": conn.execute(
+                "INSERT INTO import (person_id, file_name) VALUES (%s, 'm.txt') RETURNING id", (person,)
+            ).fetchone()["id"],
             "session_id": conn.execute(
                 "INSERT INTO session (person_id, starts_at, ends_at, modality) VALUES "
                 "(%s, '2024-05-04T15:00Z', '2024-05-04T16:00Z', 'swedish') RETURNING id",
-                (person,)).fetchone()["id"],
+                (person,),
+            ).fetchone()["id"],
             "report_id": conn.execute(
                 "INSERT INTO self_report (person_id, ts, kind, value) VALUES "
-                "(%s, '2024-05-04T16:05Z', 'pain', 3) RETURNING id", (person,)).fetchone()["id"],
+                "(%s, '2024-05-04T16:05Z', 'pain', 3) RETURNING id",
+                (person,),
+            ).fetchone()["id"],
             "result_id": conn.execute(
                 "INSERT INTO lab_result (person_id, ts, analyte, value, unit, value_nmol_l) "
                 "VALUES (%s, '2024-05-04T16:10Z', 'cortisol', 10, 'nmol/L', 10) RETURNING id",
-                (person,)).fetchone()["id"],
+                (person,),
+            ).fetchone()["id"],
             "plan_id": trial_service.create_plan(
-                conn, {"id": person, "tz": "UTC"},
-                TrialPlanCreate(weeks=1, per_week=2, seed=1))["plan_id"],
+                conn, {"id": person, "tz": "UTC"}, TrialPlanCreate(weeks=1, per_week=2, seed=1)
+            )["plan_id"],
             # The pending request: approvable and revocable.
-            "grant_id": conn.execute("SELECT id FROM consent_grant WHERE person_id = %s "
-                                     "AND status = 'pending'", (person,)).fetchone()["id"],
+            "grant_id": conn.execute(
+                "SELECT id FROM consent_grant WHERE person_id = %s AND status = 'pending'", (person,)
+            ).fetchone()["id"],
         }
     return World(person, rows, callers)
 
@@ -207,15 +217,17 @@ def openapi(app):
 
 
 def _minimal_case(openapi, method: str, path: str):
-    operation = openapi[path][method].ok() if hasattr(openapi[path][method], "ok") \
-        else openapi[path][method]
+    operation = openapi[path][method].ok() if hasattr(openapi[path][method], "ok") else openapi[path][method]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # The first example of a derandomized run: valid, deterministic, no slow shrinking.
-        return hypothesis.find(operation.as_strategy(), lambda case: True,
-                               settings=hypothesis.settings(
-                                   database=None, derandomize=True, deadline=None,
-                                   phases=[hypothesis.Phase.generate]))
+        return hypothesis.find(
+            operation.as_strategy(),
+            lambda case: True,
+            settings=hypothesis.settings(
+                database=None, derandomize=True, deadline=None, phases=[hypothesis.Phase.generate]
+            ),
+        )
 
 
 def _call(client, case, world: World, headers: dict[str, str]):

@@ -10,10 +10,13 @@ from tests.support.people import admin_token, bearer, new_person, patient_token
 
 def _pending_and_stored(pool, person_id: str) -> tuple[bool, int]:
     with system_connection(pool) as conn:
-        pending = conn.execute("SELECT 1 FROM recompute_pending WHERE person_id = %s",
-                               (person_id,)).fetchone() is not None
-        stored = conn.execute("SELECT count(*) AS n FROM session_response WHERE person_id = %s",
-                              (person_id,)).fetchone()["n"]
+        pending = (
+            conn.execute("SELECT 1 FROM recompute_pending WHERE person_id = %s", (person_id,)).fetchone()
+            is not None
+        )
+        stored = conn.execute(
+            "SELECT count(*) AS n FROM session_response WHERE person_id = %s", (person_id,)
+        ).fetchone()["n"]
     return pending, stored
 
 
@@ -22,9 +25,13 @@ def _store_a_response(pool, person_id: str) -> None:
         session = conn.execute(
             "INSERT INTO session (person_id, starts_at, ends_at, modality) VALUES "
             "(%s, '2024-05-04T15:00Z', '2024-05-04T16:00Z', 'swedish') RETURNING id",
-            (person_id,)).fetchone()["id"]
-        conn.execute("INSERT INTO session_response (session_id, person_id, algorithm_version, "
-                     "data_version, body) VALUES (%s, %s, 'x', 'y', '{}')", (session, person_id))
+            (person_id,),
+        ).fetchone()["id"]
+        conn.execute(
+            "INSERT INTO session_response (session_id, person_id, algorithm_version, "
+            "data_version, body) VALUES (%s, %s, 'x', 'y', '{}')",
+            (session, person_id),
+        )
 
 
 def test_patient_edits_itself_and_a_zone_change_queues_recompute(pool, client):
@@ -45,8 +52,12 @@ def test_patient_edits_itself_and_a_zone_change_queues_recompute(pool, client):
 def test_who_may_edit_a_person(pool, client):
     person = new_person(pool)
     therapist, token = account_token(pool, "therapist", "Dr Edit")
-    grant(pool, person, therapist, ["read:observations", "read:evidence", "read:sessions",
-                                    "write:sessions", "write:imports"])
+    grant(
+        pool,
+        person,
+        therapist,
+        ["read:observations", "read:evidence", "read:sessions", "write:sessions", "write:imports"],
+    )
     url = f"/v1/persons/{person}"
     assert client.patch(url, headers=bearer(token), json={"name": "X"}).status_code == 403
     other = bearer(patient_token(pool, new_person(pool)))
@@ -76,10 +87,10 @@ def test_person_commands(vagus_in_process, pool):
     assert person["id"] in [p["id"] for p in listed["persons"]]
     shown = vagus_in_process("person", "show", person["id"], "--json").json()
     assert shown["name"] == "Zoneless" and shown["grants"] == []
-    edited = vagus_in_process("person", "edit", person["id"], "--tz", "America/Chicago",
-                              "--name", "Zoned now", "--json").json()
-    assert (edited["name"], edited["tz"], edited["zone_changed"]) == (
-        "Zoned now", "America/Chicago", True)
+    edited = vagus_in_process(
+        "person", "edit", person["id"], "--tz", "America/Chicago", "--name", "Zoned now", "--json"
+    ).json()
+    assert (edited["name"], edited["tz"], edited["zone_changed"]) == ("Zoned now", "America/Chicago", True)
     assert _pending_and_stored(pool, person["id"])[0] is True
     text = vagus_in_process("person", "show", person["id"])
     assert "Zoned now, America/Chicago" in text.stdout and not text.stdout.startswith("{")

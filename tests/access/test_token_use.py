@@ -11,8 +11,9 @@ from tests.support.people import bearer, new_person, patient_token
 
 def _last_used(pool, token: str):
     with system_connection(pool) as conn:
-        return conn.execute("SELECT last_used_at FROM api_token WHERE token_hash = %s",
-                            (hash_token(token),)).fetchone()["last_used_at"]
+        return conn.execute(
+            "SELECT last_used_at FROM api_token WHERE token_hash = %s", (hash_token(token),)
+        ).fetchone()["last_used_at"]
 
 
 def test_last_used_at_is_set_on_use_and_written_at_most_once_a_minute(pool, client):
@@ -24,8 +25,9 @@ def test_last_used_at_is_set_on_use_and_written_at_most_once_a_minute(pool, clie
     client.get("/v1/me", headers=bearer(token))
     assert _last_used(pool, token) == first  # within the minute: no second write
     with system_connection(pool) as conn:
-        conn.execute("UPDATE api_token SET last_used_at = last_used_at - interval '2 minutes' "
-                     "WHERE token_hash = %s", (hash_token(token),))
+        conn.execute(
+            "UPDATE api_token SET last_used_at = last_used_at - interval '2 minutes' WHERE token_hash = %s",
+            (hash_token(token),),
+        )
     client.get("/v1/me", headers=bearer(token))
     assert _last_used(pool, token) > first - dt.timedelta(minutes=2)
-

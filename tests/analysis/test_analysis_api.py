@@ -18,8 +18,9 @@ T0 = dt.datetime(2024, 5, 4, 7, 0, tzinfo=dt.UTC)
 
 def _rr_csv(path: Path, start: dt.datetime, rr_ms: np.ndarray) -> Path:
     ends = start + np.cumsum(rr_ms) * dt.timedelta(milliseconds=1)
-    path.write_text("time,rr_ms\n" + "".join(
-        f"{t.isoformat()},{v:.3f}\n" for t, v in zip(ends, rr_ms, strict=True)))
+    path.write_text(
+        "time,rr_ms\n" + "".join(f"{t.isoformat()},{v:.3f}\n" for t, v in zip(ends, rr_ms, strict=True))
+    )
     return path
 
 
@@ -38,8 +39,11 @@ def test_alternating_series_gives_exact_time_domain_values_through_the_api(clien
     person_id, headers = person
     rr = np.tile([800.0, 900.0], 200)  # 400 beats, 340 s
     load(_rr_csv(tmp_path / "alt.csv", T0, rr))
-    body = client.get(f"/v1/persons/{person_id}/hrv", headers=headers, params={
-        "from": T0.isoformat(), "to": (T0 + dt.timedelta(seconds=300)).isoformat()}).json()
+    body = client.get(
+        f"/v1/persons/{person_id}/hrv",
+        headers=headers,
+        params={"from": T0.isoformat(), "to": (T0 + dt.timedelta(seconds=300)).isoformat()},
+    ).json()
     [window] = body["windows"]
     assert window["data_kind"] == "beat_to_beat" and window["status"] in ("ok", "partial")
     assert window["hrv"]["rmssd"] == pytest.approx(100.0)
@@ -55,12 +59,13 @@ def test_windows_label_heart_rate_only_and_no_data_without_numbers(client, perso
     load(_rr_csv(tmp_path / "rr.csv", T0, rr))
     hr = tmp_path / "hr.csv"
     times = [T0 + dt.timedelta(minutes=10, seconds=5 * i) for i in range(120)]
-    hr.write_text("timestamp,bpm\n" + "".join(f"{t.isoformat()},{62 + i % 3}\n"
-                                              for i, t in enumerate(times)))
+    hr.write_text("timestamp,bpm\n" + "".join(f"{t.isoformat()},{62 + i % 3}\n" for i, t in enumerate(times)))
     load(hr)
-    body = client.get(f"/v1/persons/{person_id}/hrv", headers=headers, params={
-        "from": T0.isoformat(), "to": (T0 + dt.timedelta(minutes=25)).isoformat(),
-        "window": 300}).json()
+    body = client.get(
+        f"/v1/persons/{person_id}/hrv",
+        headers=headers,
+        params={"from": T0.isoformat(), "to": (T0 + dt.timedelta(minutes=25)).isoformat(), "window": 300},
+    ).json()
     kinds = [(w["data_kind"], w["status"]) for w in body["windows"]]
     assert kinds[0] == ("beat_to_beat", "ok") or kinds[0][0] == "beat_to_beat"
     hr_only = body["windows"][2]  # 10-15 min: heart rate, no beats
@@ -75,8 +80,11 @@ def test_windows_label_heart_rate_only_and_no_data_without_numbers(client, perso
 def test_low_coverage_window_is_insufficient_with_the_reason(client, person, load, tmp_path):
     person_id, headers = person
     load(_rr_csv(tmp_path / "short.csv", T0, np.full(120, 900.0)))
-    body = client.get(f"/v1/persons/{person_id}/hrv", headers=headers, params={
-        "from": T0.isoformat(), "to": (T0 + dt.timedelta(seconds=300)).isoformat()}).json()
+    body = client.get(
+        f"/v1/persons/{person_id}/hrv",
+        headers=headers,
+        params={"from": T0.isoformat(), "to": (T0 + dt.timedelta(seconds=300)).isoformat()},
+    ).json()
     [window] = body["windows"]
     assert window["status"] == "insufficient" and "low_coverage" in window["reasons"]
     assert window["hrv"] is None and window["indices"] is None
@@ -98,8 +106,7 @@ def test_chest_strap_wins_over_a_generic_source_unless_overridden(client, person
     assert chosen["windows"][0]["source"]["kind"] == "chest_strap"
     assert chosen["windows"][0]["hrv"]["mean_rr"] == pytest.approx(800, abs=1)
     with system_connection(pool) as conn:
-        conn.execute("UPDATE source SET priority = -1 WHERE person_id = %s AND name = 'RR CSV'",
-                     (person_id,))
+        conn.execute("UPDATE source SET priority = -1 WHERE person_id = %s AND name = 'RR CSV'", (person_id,))
     chosen = client.get(f"/v1/persons/{person_id}/hrv", headers=headers, params=params).json()
     assert chosen["windows"][0]["source"]["name"] == "RR CSV"
 
@@ -113,21 +120,30 @@ def test_recovery_from_morning_windows_against_the_baseline(client, person, load
     for k in range(30):
         day = first + dt.timedelta(days=k)
         scale = 1.0 if k < 29 else 0.15  # the last morning: far less variability
-        rr = simulate_rr(n_beats=400, mean_ms=1000.0 + rng.normal(0, 5),
-                         lf_amplitude_ms=30 * scale, hf_amplitude_ms=25 * scale,
-                         noise_ms=6 * scale, seed=k)
+        rr = simulate_rr(
+            n_beats=400,
+            mean_ms=1000.0 + rng.normal(0, 5),
+            lf_amplitude_ms=30 * scale,
+            hf_amplitude_ms=25 * scale,
+            noise_ms=6 * scale,
+            seed=k,
+        )
         start = dt.datetime.combine(day, dt.time(6, 0), tzinfo=tz)
         ends = start + np.cumsum(rr) * dt.timedelta(milliseconds=1)
         rows += [f"{t.isoformat()},{v:.2f}" for t, v in zip(ends, rr, strict=True)]
     path = tmp_path / "mornings.csv"
     path.write_text("\n".join(rows) + "\n")
     load(path)
-    response = client.get(f"/v1/persons/{person_id}/recovery", headers=headers,
-                          params={"from": "2024-03-01", "to": "2024-03-30"})
+    response = client.get(
+        f"/v1/persons/{person_id}/recovery",
+        headers=headers,
+        params={"from": "2024-03-01", "to": "2024-03-30"},
+    )
     assert response.status_code == 200, response.text
     days = response.json()["days"]
     assert [d["measured_from"] for d in days] == ["morning_window"] * 30, [
-        (d["date"], d["measured_from"]) for d in days]
+        (d["date"], d["measured_from"]) for d in days
+    ]
     assert days[0]["status"] == "insufficient_data"  # no history yet
     assert days[20]["status"] == "within"
     assert days[-1]["status"] == "below"
@@ -137,12 +153,18 @@ def test_recovery_from_morning_windows_against_the_baseline(client, person, load
 
 def test_analysis_range_limits_are_problems(client, person):
     person_id, headers = person
-    too_long = client.get(f"/v1/persons/{person_id}/hrv", headers=headers, params={
-        "from": "2024-01-01T00:00:00Z", "to": "2024-03-01T00:00:00Z"})
+    too_long = client.get(
+        f"/v1/persons/{person_id}/hrv",
+        headers=headers,
+        params={"from": "2024-01-01T00:00:00Z", "to": "2024-03-01T00:00:00Z"},
+    )
     assert too_long.status_code == 422
     assert too_long.headers["content-type"] == "application/problem+json"
-    naive = client.get(f"/v1/persons/{person_id}/hrv", headers=headers, params={
-        "from": "2024-01-01T00:00:00", "to": "2024-01-01T01:00:00"})
+    naive = client.get(
+        f"/v1/persons/{person_id}/hrv",
+        headers=headers,
+        params={"from": "2024-01-01T00:00:00", "to": "2024-01-01T01:00:00"},
+    )
     assert naive.status_code == 422
 
 
@@ -151,15 +173,28 @@ def test_device_hrv_only_window_is_labelled_and_named(client, person, pool):
 
     person_id, headers = person
     with system_connection(pool) as conn:
-        source = conn.execute("INSERT INTO source (person_id, key, name, kind) VALUES "
-                              "(%s, 'garmin', 'Garmin watch', 'watch') RETURNING id",
-                              (person_id,)).fetchone()["id"]
-        conn.execute("INSERT INTO observation (person_id, metric, source_id, ts, value) VALUES "
-                     "(%s, 'hrv_rmssd', %s, %s, 42.0), (%s, 'hrv_rmssd', %s, %s, 46.0)",
-                     (person_id, source, T0 + dt.timedelta(minutes=1),
-                      person_id, source, T0 + dt.timedelta(minutes=3)))
-    [window] = client.get(f"/v1/persons/{person_id}/hrv", headers=headers, params={
-        "from": T0.isoformat(), "to": (T0 + dt.timedelta(minutes=5)).isoformat()}).json()["windows"]
+        source = conn.execute(
+            "INSERT INTO source (person_id, key, name, kind) VALUES "
+            "(%s, 'garmin', 'Garmin watch', 'watch') RETURNING id",
+            (person_id,),
+        ).fetchone()["id"]
+        conn.execute(
+            "INSERT INTO observation (person_id, metric, source_id, ts, value) VALUES "
+            "(%s, 'hrv_rmssd', %s, %s, 42.0), (%s, 'hrv_rmssd', %s, %s, 46.0)",
+            (
+                person_id,
+                source,
+                T0 + dt.timedelta(minutes=1),
+                person_id,
+                source,
+                T0 + dt.timedelta(minutes=3),
+            ),
+        )
+    [window] = client.get(
+        f"/v1/persons/{person_id}/hrv",
+        headers=headers,
+        params={"from": T0.isoformat(), "to": (T0 + dt.timedelta(minutes=5)).isoformat()},
+    ).json()["windows"]
     assert (window["data_kind"], window["status"]) == ("device_hrv", "limited")
     assert window["device_hrv"]["rmssd"] == pytest.approx(44.0)
     assert window["device_hrv"]["sdnn"] is None and window["hrv"] is None

@@ -68,8 +68,7 @@ def subject(pool):
 
         def source(key: str, kind: str) -> int:
             return conn.execute(
-                "INSERT INTO source (person_id, key, name, kind) VALUES "
-                "(%s, %s, %s, %s) RETURNING id",
+                "INSERT INTO source (person_id, key, name, kind) VALUES (%s, %s, %s, %s) RETURNING id",
                 (person, key, key, kind),
             ).fetchone()["id"]
 
@@ -134,9 +133,7 @@ def test_post_window_from_another_device_makes_the_session_insufficient(client, 
 
 
 def test_device_changed_sessions_are_left_out_of_the_evidence_with_the_reason(client, subject):
-    body = client.get(
-        f"/v1/persons/{subject['person']}/evidence", headers=subject["headers"]
-    ).json()
+    body = client.get(f"/v1/persons/{subject['person']}/evidence", headers=subject["headers"]).json()
     [acute] = [c for c in body["claims"] if c["claim"] == "acute_stress"]
     [ln] = [e for e in acute["endpoints"] if e["metric"] == "ln_rmssd"]
     assert ln["excluded"].get("device_changed") == 1

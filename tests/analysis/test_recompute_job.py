@@ -22,22 +22,36 @@ def _ctx(pool, settings):
     return registry.JobContext(pool, settings, {"attempts": 1})
 
 
-def test_late_data_recomputes_stored_responses_once_and_emits_events(
-        jobs_pool, jobs_settings, tmp_path):
+def test_late_data_recomputes_stored_responses_once_and_emits_events(jobs_pool, jobs_settings, tmp_path):
     person = new_person(jobs_pool, "Late data")
     day = dt.date(2024, 4, 10)
     start = dt.datetime.combine(day, dt.time(15), tzinfo=TZ)
     with rls.system_connection(jobs_pool) as conn:
-        session = sessions.create(conn, person_id=person, starts_at=start,
-                                  ends_at=start + dt.timedelta(hours=1), modality="swedish",
-                                  pressure="light")
+        session = sessions.create(
+            conn,
+            person_id=person,
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=1),
+            modality="swedish",
+            pressure="light",
+        )
         app = accounts.create(conn, role="app", name="Coach app")
-        grants.create(conn, person_id=person, grantee_id=str(app["id"]),
-                      scopes=["read:evidence"], status="active", requested_by=str(app["id"]),
-                      expires_at=None, note=None)
-        conn.execute("INSERT INTO webhook_subscription (account_id, url, secret, events) VALUES "
-                     "(%s, 'http://127.0.0.1:9/hook', 's', "
-                     "'{session.response.ready,evidence.updated}')", (app["id"],))
+        grants.create(
+            conn,
+            person_id=person,
+            grantee_id=str(app["id"]),
+            scopes=["read:evidence"],
+            status="active",
+            requested_by=str(app["id"]),
+            expires_at=None,
+            note=None,
+        )
+        conn.execute(
+            "INSERT INTO webhook_subscription (account_id, url, secret, events) VALUES "
+            "(%s, 'http://127.0.0.1:9/hook', 's', "
+            "'{session.response.ready,evidence.updated}')",
+            (app["id"],),
+        )
 
     first = recompute_person(_ctx(jobs_pool, jobs_settings), {"person_id": person})
     assert first["sessions_recomputed"] == [session["id"]]
@@ -59,20 +73,28 @@ def test_late_data_recomputes_stored_responses_once_and_emits_events(
     # Nothing changed since: a rerun (a retried job) recomputes nothing and sends nothing new.
     third = recompute_person(_ctx(jobs_pool, jobs_settings), {"person_id": person})
     assert third["sessions_recomputed"] == []
-    events = sql(jobs_pool, "SELECT payload->'event'->>'type' AS type FROM job "
-                            "WHERE kind = 'webhook_deliver' AND payload->'event'->>'person_id' = %s",
-                 (person,))
-    assert sorted(e["type"] for e in events) == ["evidence.updated", "evidence.updated",
-                                                 "session.response.ready",
-                                                 "session.response.ready"]
+    events = sql(
+        jobs_pool,
+        "SELECT payload->'event'->>'type' AS type FROM job "
+        "WHERE kind = 'webhook_deliver' AND payload->'event'->>'person_id' = %s",
+        (person,),
+    )
+    assert sorted(e["type"] for e in events) == [
+        "evidence.updated",
+        "evidence.updated",
+        "session.response.ready",
+        "session.response.ready",
+    ]
 
 
 def test_nightly_baselines_records_the_days_status(jobs_pool, jobs_settings):
     person = new_person(jobs_pool, "Nightly")
-    result = nightly_baselines(_ctx(jobs_pool, jobs_settings),
-                               {"person_id": person, "local_date": "2024-04-10"})
+    result = nightly_baselines(
+        _ctx(jobs_pool, jobs_settings), {"person_id": person, "local_date": "2024-04-10"}
+    )
     assert result["status"] == "insufficient_data" and result["ln_rmssd"] is None
-    gone = nightly_baselines(_ctx(jobs_pool, jobs_settings),
-                             {"person_id": "00000000-0000-0000-0000-000000000000",
-                              "local_date": "2024-04-10"})
+    gone = nightly_baselines(
+        _ctx(jobs_pool, jobs_settings),
+        {"person_id": "00000000-0000-0000-0000-000000000000", "local_date": "2024-04-10"},
+    )
     assert gone["skipped"] == "person no longer exists"

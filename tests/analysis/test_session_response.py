@@ -21,8 +21,9 @@ SESSION_DAY = 4  # index of the day with the massage
 def _afternoon_rr(day: dt.date, seed: int, *, relaxed_after: dt.datetime | None) -> list[str]:
     """14:20-16:45 local of chest-strap-like RR; after ``relaxed_after`` more HF and slower HR."""
     start = dt.datetime.combine(day, dt.time(14, 20), tzinfo=TZ)
-    rr = simulate_rr(n_beats=10_000, mean_ms=850.0, lf_amplitude_ms=25.0, hf_amplitude_ms=18.0,
-                     noise_ms=6.0, seed=seed)
+    rr = simulate_rr(
+        n_beats=10_000, mean_ms=850.0, lf_amplitude_ms=25.0, hf_amplitude_ms=18.0, noise_ms=6.0, seed=seed
+    )
     ends = start + np.cumsum(rr) * dt.timedelta(milliseconds=1)
     keep = ends < start + dt.timedelta(hours=2, minutes=25)
     rr, ends = rr[keep], ends[keep]
@@ -39,26 +40,39 @@ def _afternoon_rr(day: dt.date, seed: int, *, relaxed_after: dt.datetime | None)
 def subject(pool, tmp_path_factory):
     """A person with 10 afternoons of RR, one massage session on day 4, and a bare session."""
     person = new_person(pool, "Responder", tz="Europe/Berlin")
-    session_start = dt.datetime.combine(FIRST + dt.timedelta(days=SESSION_DAY), dt.time(15, 0),
-                                        tzinfo=TZ)
+    session_start = dt.datetime.combine(FIRST + dt.timedelta(days=SESSION_DAY), dt.time(15, 0), tzinfo=TZ)
     session_end = session_start + dt.timedelta(hours=1)
     lines = ["time,rr_ms"]
     for k in range(10):
         day = FIRST + dt.timedelta(days=k)
-        lines += _afternoon_rr(day, seed=k,
-                               relaxed_after=session_end if k == SESSION_DAY else None)
+        lines += _afternoon_rr(day, seed=k, relaxed_after=session_end if k == SESSION_DAY else None)
     path = tmp_path_factory.mktemp("resp") / "afternoons.csv"
     path.write_text("\n".join(lines) + "\n")
     import_file(pool, person, path)
     with system_connection(pool) as conn:
-        session = sessions.create(conn, person_id=person, starts_at=session_start,
-                                  ends_at=session_end, modality="swedish", pressure="moderate")
-        bare = sessions.create(conn, person_id=person,
-                               starts_at=session_start + dt.timedelta(days=30),
-                               ends_at=session_end + dt.timedelta(days=30), modality="other",
-                               pressure=None)
-    return {"person": person, "session": session["id"], "bare": bare["id"],
-            "headers": bearer(patient_token(pool, person)), "start": session_start}
+        session = sessions.create(
+            conn,
+            person_id=person,
+            starts_at=session_start,
+            ends_at=session_end,
+            modality="swedish",
+            pressure="moderate",
+        )
+        bare = sessions.create(
+            conn,
+            person_id=person,
+            starts_at=session_start + dt.timedelta(days=30),
+            ends_at=session_end + dt.timedelta(days=30),
+            modality="other",
+            pressure=None,
+        )
+    return {
+        "person": person,
+        "session": session["id"],
+        "bare": bare["id"],
+        "headers": bearer(patient_token(pool, person)),
+        "start": session_start,
+    }
 
 
 def test_session_response_is_control_adjusted(client, subject):
@@ -82,8 +96,7 @@ def test_session_response_is_control_adjusted(client, subject):
 
 
 def test_session_without_data_says_insufficient_with_reason_not_numbers(client, subject):
-    body = client.get(f"/v1/sessions/{subject['bare']}/response",
-                      headers=subject["headers"]).json()
+    body = client.get(f"/v1/sessions/{subject['bare']}/response", headers=subject["headers"]).json()
     for name, metric in body["metrics"].items():
         assert metric["pre"] is None and metric["delta"] is None, name
         assert "no_data" in metric["reason"], (name, metric["reason"])
@@ -110,20 +123,31 @@ def test_evidence_lists_every_claim_with_kind_and_literature(client, subject):
     assert response.status_code == 200, response.text
     body = response.json()
     claims = {c["claim"]: c for c in body["claims"]}
-    assert set(claims) == {"acute_stress", "sleep", "stress_hormones", "recovery", "pain",
-                           "headache", "anxiety", "immune", "circulation", "posture",
-                           "flexibility"}
+    assert set(claims) == {
+        "acute_stress",
+        "sleep",
+        "stress_hormones",
+        "recovery",
+        "pain",
+        "headache",
+        "anxiety",
+        "immune",
+        "circulation",
+        "posture",
+        "flexibility",
+    }
     assert claims["acute_stress"]["evidence_kind"] == "wearable"
     assert claims["stress_hormones"]["verdict"] == "not measured"  # no cortisol logged
     assert claims["immune"]["evidence_kind"] == "none"
     # Two sessions are far below the six needed to leave "insufficient data"; claims that
     # nothing logged measures are "not measured" instead.
     unmeasured = {"stress_hormones", "immune", "circulation", "posture", "flexibility"}
-    assert all(c["verdict"] == ("not measured" if c["claim"] in unmeasured else "insufficient data")
-               for c in body["claims"])
+    assert all(
+        c["verdict"] == ("not measured" if c["claim"] in unmeasured else "insufficient data")
+        for c in body["claims"]
+    )
     assert all(c["estimate"] is None and c["ci_low"] is None for c in body["claims"])
-    assert all(c["literature"] for c in body["claims"] if c["claim"] in ("acute_stress",
-                                                                         "stress_hormones"))
+    assert all(c["literature"] for c in body["claims"] if c["claim"] in ("acute_stress", "stress_hormones"))
     assert "association" in body["summary"]
 
 
@@ -148,8 +172,7 @@ def test_windows_are_configurable_and_part_of_the_version(pool, settings, subjec
 
     narrow = settings.model_copy(update={"pre_window_search_min": 10, "control_days": 3})
     with TestClient(create_app(narrow, pool=pool)) as other:
-        body = other.get(f"/v1/sessions/{subject['session']}/response",
-                         headers=subject["headers"]).json()
+        body = other.get(f"/v1/sessions/{subject['session']}/response", headers=subject["headers"]).json()
     pre = body["windows"]["pre"]["search"]
     span = dt.datetime.fromisoformat(pre["end"]) - dt.datetime.fromisoformat(pre["start"])
     assert span == dt.timedelta(minutes=10)

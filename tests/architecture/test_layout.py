@@ -17,8 +17,11 @@ from tests.conftest import REPO_ROOT
 
 PACKAGES = ("service", "connectors", "signal_processing")
 #: Where SQL may be written: repositories, the database plumbing, and the COPY loader.
-SQL_HOMES = (re.compile(r"^service/[a-z_]+/repository(\.py|/)"), re.compile(r"^service/core/db/"),
-             re.compile(r"^service/imports/loader\.py$"))
+SQL_HOMES = (
+    re.compile(r"^service/[a-z_]+/repository(\.py|/)"),
+    re.compile(r"^service/core/db/"),
+    re.compile(r"^service/imports/loader\.py$"),
+)
 SQL_CALL = re.compile(r"\.(execute|executemany|copy)\(")
 
 
@@ -87,8 +90,7 @@ def _cycles() -> list[list[str]]:
                 if member == node:
                     break
             # A package's __init__ importing its own submodule is not a cycle of concern.
-            if len(component) > 1 and not all(c.startswith(node) or node.startswith(c)
-                                               for c in component):
+            if len(component) > 1 and not all(c.startswith(node) or node.startswith(c) for c in component):
                 found.append(sorted(component))
 
     for node in GRAPH:
@@ -102,49 +104,71 @@ def test_no_import_cycles():
 
 
 def test_the_cycle_check_finds_a_cycle(monkeypatch):
-    monkeypatch.setitem(GRAPH, "service.core.settings",
-                        [*GRAPH["service.core.settings"], "service.app"])
+    monkeypatch.setitem(GRAPH, "service.core.settings", [*GRAPH["service.core.settings"], "service.app"])
     assert any("service.app" in cycle for cycle in _cycles())
 
 
-@pytest.mark.parametrize("package, forbidden", [
-    ("connectors", ("service", "signal_processing", "psycopg", "fastapi")),
-    ("signal_processing", ("service", "connectors", "psycopg", "fastapi")),
-])
+@pytest.mark.parametrize(
+    "package, forbidden",
+    [
+        ("connectors", ("service", "signal_processing", "psycopg", "fastapi")),
+        ("signal_processing", ("service", "connectors", "psycopg", "fastapi")),
+    ],
+)
 def test_pure_layers_import_no_io(package, forbidden):
     offenders = []
     for path in (REPO_ROOT / package).rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import | ast.ImportFrom):
-                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                         else [node.module or ""])
-                offenders += [f"{path.relative_to(REPO_ROOT)}:{node.lineno} imports {n}"
-                              for n in names if n.split(".")[0] in forbidden and not node.level]
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                offenders += [
+                    f"{path.relative_to(REPO_ROOT)}:{node.lineno} imports {n}"
+                    for n in names
+                    if n.split(".")[0] in forbidden and not node.level
+                ]
     assert offenders == []
 
 
 def test_job_machinery_and_core_import_no_domain():
     """``service.core`` and the queue machinery sit below every domain."""
-    low = [m for m in MODULES if m.startswith("service.core")
-           or m in ("service.jobs.queue", "service.jobs.registry", "service.jobs.worker",
-                    "service.jobs.scheduler", "service.jobs.runtime", "service.jobs.context")]
+    low = [
+        m
+        for m in MODULES
+        if m.startswith("service.core")
+        or m
+        in (
+            "service.jobs.queue",
+            "service.jobs.registry",
+            "service.jobs.worker",
+            "service.jobs.scheduler",
+            "service.jobs.runtime",
+            "service.jobs.context",
+        )
+    ]
     allowed = ("service.core", "service.jobs", "service", "connectors", "signal_processing")
-    offenders = [f"{m} imports {t}" for m in low for t in GRAPH[m]
-                 if not any(t == a or t.startswith(a + ".") for a in allowed[:2])
-                 and t not in ("service",)]
+    offenders = [
+        f"{m} imports {t}"
+        for m in low
+        for t in GRAPH[m]
+        if not any(t == a or t.startswith(a + ".") for a in allowed[:2]) and t not in ("service",)
+    ]
     assert offenders == []
 
 
 def test_endpoints_are_imported_only_by_the_app():
-    offenders = [f"{m} imports {t}" for m, targets in GRAPH.items() for t in targets
-                 if t.rsplit(".", 1)[-1] == "endpoints" or ".endpoints." in t
-                 if m != "service.app" and not m.startswith(t.rsplit(".", 1)[0])]
+    offenders = [
+        f"{m} imports {t}"
+        for m, targets in GRAPH.items()
+        for t in targets
+        if t.rsplit(".", 1)[-1] == "endpoints" or ".endpoints." in t
+        if m != "service.app" and not m.startswith(t.rsplit(".", 1)[0])
+    ]
     assert offenders == []
 
 
 def test_sql_lives_in_repositories():
     offenders = []
-    for name, path in MODULES.items():
+    for path in MODULES.values():
         rel = path.relative_to(REPO_ROOT).as_posix()
         if not rel.startswith("service/") or any(h.search(rel) for h in SQL_HOMES):
             continue

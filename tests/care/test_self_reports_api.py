@@ -24,14 +24,17 @@ def report(client, person, headers, **body):
 
 def test_a_report_at_any_time_reads_back_in_local_time(client, patient):
     person, headers = patient
-    response = report(client, person, headers, time="2024-05-04T22:15:00", kind="Sleep quality",
-                      value=7.5)
+    response = report(client, person, headers, time="2024-05-04T22:15:00", kind="Sleep quality", value=7.5)
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["time"] == "2024-05-04T20:15:00Z"
     assert body["time_local"] == "2024-05-04T22:15:00+02:00"
     assert (body["kind"], body["value"], body["session_id"], body["phase"]) == (
-        "sleep_quality", 7.5, None, None)
+        "sleep_quality",
+        7.5,
+        None,
+        None,
+    )
     assert body["headache"] is None
     assert client.get(f"/v1/self-reports/{body['id']}", headers=headers).json() == body
 
@@ -44,11 +47,18 @@ def test_headache_zero_means_none_and_positive_is_its_intensity(client, patient)
     assert (some["headache"], some["value"]) == (True, 7)
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"value": 11}, "value"), ({"value": -1}, "value"), ({"value": "high"}, "value"),
-    ({"kind": "mood"}, "kind"), ({"time": "2024-03-31T02:15:00"}, "time"),
-    ({"phase": "before"}, "phase"), ({"phase": "during", "session_id": 1}, "phase"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"value": 11}, "value"),
+        ({"value": -1}, "value"),
+        ({"value": "high"}, "value"),
+        ({"kind": "mood"}, "kind"),
+        ({"time": "2024-03-31T02:15:00"}, "time"),
+        ({"phase": "before"}, "phase"),
+        ({"phase": "during", "session_id": 1}, "phase"),
+    ],
+)
 def test_invalid_reports_are_422_naming_the_field(client, patient, body, field):
     person, headers = patient
     assert_problem(report(client, person, headers, **body), 422, field)
@@ -58,26 +68,41 @@ def test_reports_attach_to_a_session_of_the_same_person(client, pool, patient):
     person, headers = patient
     session = post(client, person, headers).json()  # 10:00-11:00 Berlin
     before = report(client, person, headers, session_id=session["id"], phase="before", value=7)
-    after = report(client, person, headers, time="2024-05-04T11:10:00", session_id=session["id"],
-                   phase="After", value=3)
+    after = report(
+        client, person, headers, time="2024-05-04T11:10:00", session_id=session["id"], phase="After", value=3
+    )
     assert before.status_code == 201 and after.status_code == 201, after.text
     assert after.json()["phase"] == "after"
     # A session id without a phase, a 'before' after the session, another person's session.
     assert_problem(report(client, person, headers, session_id=session["id"]), 422, "phase")
-    assert_problem(report(client, person, headers, time="2024-05-04T12:00:00+02:00",
-                          session_id=session["id"], phase="before"), 422, "time")
-    assert_problem(report(client, person, headers, time="2024-05-06T12:00:00+02:00",
-                          session_id=session["id"], phase="after"), 422, "time")
+    assert_problem(
+        report(
+            client,
+            person,
+            headers,
+            time="2024-05-04T12:00:00+02:00",
+            session_id=session["id"],
+            phase="before",
+        ),
+        422,
+        "time",
+    )
+    assert_problem(
+        report(
+            client, person, headers, time="2024-05-06T12:00:00+02:00", session_id=session["id"], phase="after"
+        ),
+        422,
+        "time",
+    )
     other = new_person(pool, "Other")
     other_session = post(client, other, bearer(patient_token(pool, other))).json()
-    assert_problem(report(client, person, headers, session_id=other_session["id"],
-                          phase="before"), 422, "session_id")
+    assert_problem(
+        report(client, person, headers, session_id=other_session["id"], phase="before"), 422, "session_id"
+    )
     with system_connection(pool) as conn:
         pairs = self_reports.before_after(conn, person_id=person, kind="pain")
-        assert [(p["session_id"], p["before"], p["after"]) for p in pairs] == [
-            (session["id"], 7, 3)]
-        assert [r["phase"] for r in self_reports.for_session(conn, session["id"])] == [
-            "before", "after"]
+        assert [(p["session_id"], p["before"], p["after"]) for p in pairs] == [(session["id"], 7, 3)]
+        assert [r["phase"] for r in self_reports.for_session(conn, session["id"])] == ["before", "after"]
 
 
 def test_list_filters_by_kind_range_and_session(client, patient):
@@ -96,11 +121,12 @@ def test_list_filters_by_kind_range_and_session(client, patient):
 
     assert values(kind="stress") == [("stress", 6), ("stress", 5), ("stress", 5)]
     assert values(**{"from": "2024-05-02T00:00:00", "to": "2024-05-04T00:00:00"}) == [
-        ("anxiety", 4), ("stress", 5)]
+        ("anxiety", 4),
+        ("stress", 5),
+    ]
     assert values(session_id=session["id"]) == [("stress", 5)]
     first = client.get(url, params={"limit": 3}, headers=headers).json()
-    rest = client.get(url, params={"limit": 3, "cursor": first["next_cursor"]},
-                      headers=headers).json()
+    rest = client.get(url, params={"limit": 3, "cursor": first["next_cursor"]}, headers=headers).json()
     assert len(first["items"]) == 3 and len(rest["items"]) == 1 and rest["next_cursor"] is None
     assert client.get(url, params={"kind": "mood"}, headers=headers).status_code == 422
 

@@ -66,10 +66,19 @@ def test_cortisol_conversion_factor():
     assert units.cortisol_nmol_l(15.2, "nmol/L") == 15.2
 
 
-@pytest.mark.parametrize("spelling, canonical", [
-    ("ug/dL", "ug/dL"), ("µg/dL", "ug/dL"), ("μg/dl", "ug/dL"), ("mcg/dL", "ug/dL"),
-    ("UG/DL", "ug/dL"), ("nmol/L", "nmol/L"), ("nmol/l", "nmol/L"), (" nmol/L ", "nmol/L"),
-])
+@pytest.mark.parametrize(
+    "spelling, canonical",
+    [
+        ("ug/dL", "ug/dL"),
+        ("µg/dL", "ug/dL"),
+        ("μg/dl", "ug/dL"),
+        ("mcg/dL", "ug/dL"),
+        ("UG/DL", "ug/dL"),
+        ("nmol/L", "nmol/L"),
+        ("nmol/l", "nmol/L"),
+        (" nmol/L ", "nmol/L"),
+    ],
+)
 def test_unit_spellings(spelling, canonical):
     assert units.canonical_unit(spelling) == canonical
 

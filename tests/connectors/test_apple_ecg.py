@@ -11,14 +11,25 @@ from connectors.apple_ecg import ecg_beats, parse_ecg
 from connectors.base import ConnectorError
 from tests.support.generators.apple import ECG_RATE_HZ, ecg_signal
 
-HEADER = ["Name,Alex Example", 'Date of Birth,"2 Feb 1990"',
-          "Recorded Date,2024-03-30 10:15:00 +0100", "Classification,Sinus Rhythm",
-          "Symptoms,", "Software Version,2", 'Device,"Watch6,2"', "Sample Rate,512 hertz", "",
-          "Lead,Lead I", "Unit,{unit}", ""]
+HEADER = [
+    "Name,Alex Example",
+    'Date of Birth,"2 Feb 1990"',
+    "Recorded Date,2024-03-30 10:15:00 +0100",
+    "Classification,Sinus Rhythm",
+    "Symptoms,",
+    "Software Version,2",
+    'Device,"Watch6,2"',
+    "Sample Rate,512 hertz",
+    "",
+    "Lead,Lead I",
+    "Unit,{unit}",
+    "",
+]
 
 
-def ecg_text(values: np.ndarray, *, comma: bool = False, unit: str = "µV",
-             header: list[str] | None = None) -> str:
+def ecg_text(
+    values: np.ndarray, *, comma: bool = False, unit: str = "µV", header: list[str] | None = None
+) -> str:
     lines = [line.replace("{unit}", unit) for line in (header or HEADER)]
     if comma:
         body = [f'"{v:.3f}"'.replace(".", ",") for v in values]
@@ -52,8 +63,14 @@ def test_millivolts_are_converted() -> None:
 
 
 def test_translated_header_keys() -> None:
-    german = ["Name,Alex Beispiel", "Aufnahmedatum,2024-03-30 10:15:00 +0100",
-              "Abtastrate,512 Hertz", "Ableitung,Ableitung I", "Einheit,µV", ""]
+    german = [
+        "Name,Alex Beispiel",
+        "Aufnahmedatum,2024-03-30 10:15:00 +0100",
+        "Abtastrate,512 Hertz",
+        "Ableitung,Ableitung I",
+        "Einheit,µV",
+        "",
+    ]
     recording = parse_ecg(ecg_text(ecg_signal(beats_s()), comma=True, header=german), "ekg.csv")
     assert recording.rate_hz == 512 and recording.microvolts.size == 512 * 30
 

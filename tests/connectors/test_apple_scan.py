@@ -48,10 +48,24 @@ class Outcome:
 
 def item_key(item: SampleBatch | Episode) -> tuple[Any, ...]:
     if isinstance(item, SampleBatch):
-        return ("batch", item.source, item.metric, item.utc_offset_s,
-                tuple(sorted((item.tags or {}).items())), item.ts.tolist(), item.value.tolist())
-    return ("episode", item.source, item.kind, item.start, item.end,
-            item.start.utcoffset(), item.end.utcoffset())
+        return (
+            "batch",
+            item.source,
+            item.metric,
+            item.utc_offset_s,
+            tuple(sorted((item.tags or {}).items())),
+            item.ts.tolist(),
+            item.value.tolist(),
+        )
+    return (
+        "episode",
+        item.source,
+        item.kind,
+        item.start,
+        item.end,
+        item.start.utcoffset(),
+        item.end.utcoffset(),
+    )
 
 
 def outcome(path: Path, *, full: bool) -> Outcome:
@@ -65,10 +79,18 @@ def outcome(path: Path, *, full: bool) -> Outcome:
         items.extend(item_key(i) for i in connector.read(path, ReadContext(), report))
     except ConnectorError as exc:
         error = type(exc).__name__
-    return Outcome(items, {"rejected": report.rejected, "skipped": report.skipped,
-                           "notes": report.notes, "bytes_total": report.bytes_total,
-                           "bytes_read": report.bytes_read,
-                           "last_progress": progress[-1:]}, error)
+    return Outcome(
+        items,
+        {
+            "rejected": report.rejected,
+            "skipped": report.skipped,
+            "notes": report.notes,
+            "bytes_total": report.bytes_total,
+            "bytes_read": report.bytes_read,
+            "last_progress": progress[-1:],
+        },
+        error,
+    )
 
 
 @pytest.fixture
@@ -97,47 +119,76 @@ def assert_same(path: Path, *, expect_items: bool = True) -> Outcome:
 
 # -- the fixtures of the Apple tests ------------------------------------------
 
+
 @pytest.mark.usefixtures("scanned_only")
-@pytest.mark.parametrize(("seed", "days", "layout", "ecg"), [
-    (11, 4, "zip", 2), (5, 2, "xml", 0), (3, 2, "folder", 1), (3, 2, "xml", 0),
-    (9, 2, "zip", 0), (2, 3, "xml", 0), (4, 1, "xml", 0), (5, 1, "xml", 0),
-])
-def test_generated_fixtures_read_the_same(tmp_path: Path, seed: int, days: int, layout: str,
-                                          ecg: int) -> None:
+@pytest.mark.parametrize(
+    ("seed", "days", "layout", "ecg"),
+    [
+        (11, 4, "zip", 2),
+        (5, 2, "xml", 0),
+        (3, 2, "folder", 1),
+        (3, 2, "xml", 0),
+        (9, 2, "zip", 0),
+        (2, 3, "xml", 0),
+        (4, 1, "xml", 0),
+        (5, 1, "xml", 0),
+    ],
+)
+def test_generated_fixtures_read_the_same(
+    tmp_path: Path, seed: int, days: int, layout: str, ecg: int
+) -> None:
     target = tmp_path / {"zip": "export.zip", "xml": "export.xml", "folder": "out"}[layout]
-    write_export(target, days=days, seed=seed, layout=layout,  # type: ignore[arg-type]
-                 ecg_count=ecg)
+    write_export(
+        target,
+        days=days,
+        seed=seed,
+        layout=layout,  # type: ignore[arg-type]
+        ecg_count=ecg,
+    )
     assert_same(target if layout != "folder" else target / "apple_health_export")
 
 
 @pytest.mark.usefixtures("scanned_only")
-@pytest.mark.parametrize("body", [
-    hr("61") + hr("abc") + hr("62", start="2024-05-04T07:00:00Z") + hr("63", unit="count/s")
-    + hr("0.45", kind="HKQuantityTypeIdentifierOxygenSaturation", unit="%")
-    + '<Record type="HKCategoryTypeIdentifierSleepAnalysis" sourceName="x" '
-      'startDate="2024-05-04 01:00:00 +0200" endDate="2024-05-04 02:00:00 +0200" '
-      'value="HKCategoryValueSleepAnalysisDreaming"/>\n',
-    hr("70", start="2018-09-10 02:28:55 -0700")
-    + '<Record type="HKCategoryTypeIdentifierMindfulSession" sourceName="Breathe" '
-      'startDate="2018-09-10 12:00:00 -0700" endDate="2018-09-10 12:05:00 -0700" '
-      'value="HKCategoryValueNotApplicable"/>\n',
-    sdnn(["7:00:01.10 AM", "7:00:02.00 AM", "7:00:02.95 AM"])
-    + sdnn(["7:00:01.10 AM", "7:00:02.00 XM"]) + sdnn(["7:30:01.10", "7:30:02.00", "7:30:03.00"])
-    + sdnn(["8:00:01.10", "8:00:02.00"]),
-    '<Correlation type="HKCorrelationTypeIdentifierBloodPressure" sourceName="P" '
-    'startDate="2024-05-04 07:00:00 +0200" endDate="2024-05-04 07:00:00 +0200">'
-    + hr("70") + hr("121", kind="HKQuantityTypeIdentifierBloodPressureSystolic", unit="mmHg")
-    + "</Correlation>\n" + hr("71"),
-], ids=["rejections", "offsets", "beat-lists", "correlation"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        hr("61")
+        + hr("abc")
+        + hr("62", start="2024-05-04T07:00:00Z")
+        + hr("63", unit="count/s")
+        + hr("0.45", kind="HKQuantityTypeIdentifierOxygenSaturation", unit="%")
+        + '<Record type="HKCategoryTypeIdentifierSleepAnalysis" sourceName="x" '
+        'startDate="2024-05-04 01:00:00 +0200" endDate="2024-05-04 02:00:00 +0200" '
+        'value="HKCategoryValueSleepAnalysisDreaming"/>\n',
+        hr("70", start="2018-09-10 02:28:55 -0700")
+        + '<Record type="HKCategoryTypeIdentifierMindfulSession" sourceName="Breathe" '
+        'startDate="2018-09-10 12:00:00 -0700" endDate="2018-09-10 12:05:00 -0700" '
+        'value="HKCategoryValueNotApplicable"/>\n',
+        sdnn(["7:00:01.10 AM", "7:00:02.00 AM", "7:00:02.95 AM"])
+        + sdnn(["7:00:01.10 AM", "7:00:02.00 XM"])
+        + sdnn(["7:30:01.10", "7:30:02.00", "7:30:03.00"])
+        + sdnn(["8:00:01.10", "8:00:02.00"]),
+        '<Correlation type="HKCorrelationTypeIdentifierBloodPressure" sourceName="P" '
+        'startDate="2024-05-04 07:00:00 +0200" endDate="2024-05-04 07:00:00 +0200">'
+        + hr("70")
+        + hr("121", kind="HKQuantityTypeIdentifierBloodPressureSystolic", unit="mmHg")
+        + "</Correlation>\n"
+        + hr("71"),
+    ],
+    ids=["rejections", "offsets", "beat-lists", "correlation"],
+)
 def test_handcrafted_fixtures_read_the_same(tmp_path: Path, body: str) -> None:
     assert_same(export(tmp_path, body))
 
 
 def test_hostile_and_broken_fixtures_fail_the_same(tmp_path: Path) -> None:
     path = tmp_path / "export.xml"
-    for text in (billion_laughs(), external_entity("file:///etc/passwd"),
-                 parameter_entity("file:///etc/passwd"),
-                 "<HealthData>" + hr("72").replace("Alex", "&xxe;") + "</HealthData>"):
+    for text in (
+        billion_laughs(),
+        external_entity("file:///etc/passwd"),
+        parameter_entity("file:///etc/passwd"),
+        "<HealthData>" + hr("72").replace("Alex", "&xxe;") + "</HealthData>",
+    ):
         path.write_text(text)
         assert assert_same(path, expect_items=False).error == "ConnectorError"
     truncated = export(tmp_path, hr("61") * 3)
@@ -163,18 +214,26 @@ def test_random_exports_read_the_same(tmp_path: Path, seed: int) -> None:
     """Seeds vary the size, zone (DST, half-hour offsets), layout and odd formatting."""
     rng = random.Random(seed)
     plain = tmp_path / "plain.xml"
-    write_export(plain, days=rng.randint(1, 3), seed=seed, layout="xml",
-                 tz=ZONES[seed % len(ZONES)],
-                 start=dt.date(2024, 3, 29) + dt.timedelta(days=rng.randrange(0, 220)),
-                 hr_every_s=rng.choice((60, 120, 300)), energy_every_s=rng.choice((60, 240)))
+    write_export(
+        plain,
+        days=rng.randint(1, 3),
+        seed=seed,
+        layout="xml",
+        tz=ZONES[seed % len(ZONES)],
+        start=dt.date(2024, 3, 29) + dt.timedelta(days=rng.randrange(0, 220)),
+        hr_every_s=rng.choice((60, 120, 300)),
+        energy_every_s=rng.choice((60, 240)),
+    )
     text = plain.read_text(encoding="utf-8")
     odd = (0.0, 0.05, 0.3, 0.8)[seed % 4]
     spelled = respell(text, seed, odd=odd, whitespace_in_values=seed % 3 == 0) if odd else text
     if seed % 5 == 4:  # the same document zipped
         target = tmp_path / "export.zip"
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("apple_health_export/export_cda.xml",  # first: must be passed over
-                             "<ClinicalDocument><HealthData/></ClinicalDocument>")
+            archive.writestr(
+                "apple_health_export/export_cda.xml",  # first: must be passed over
+                "<ClinicalDocument><HealthData/></ClinicalDocument>",
+            )
             archive.writestr("apple_health_export/export.xml", spelled.encode("utf-8"))
     else:
         target = tmp_path / "export.xml"
@@ -184,13 +243,11 @@ def test_random_exports_read_the_same(tmp_path: Path, seed: int) -> None:
 
 @pytest.mark.usefixtures("scanned_only")
 @pytest.mark.parametrize("chunk", [1, 7, 100, 4093])
-def test_records_across_chunk_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                         chunk: int) -> None:
+def test_records_across_chunk_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
     plain = tmp_path / "plain.xml"
     write_export(plain, days=1, seed=chunk, layout="xml", hr_every_s=600, energy_every_s=900)
     path = tmp_path / "export.xml"
-    path.write_text(respell(plain.read_text(encoding="utf-8"), chunk, odd=0.3),
-                    encoding="utf-8")
+    path.write_text(respell(plain.read_text(encoding="utf-8"), chunk, odd=0.3), encoding="utf-8")
     reference = outcome(path, full=True)
     monkeypatch.setattr(apple_scan, "CHUNK_BYTES", chunk)
     scanned = outcome(path, full=False)
@@ -200,30 +257,39 @@ def test_records_across_chunk_boundaries(tmp_path: Path, monkeypatch: pytest.Mon
 
 # -- what the scanner decides on its own --------------------------------------
 
+
 def test_prologs_the_scanner_leaves_to_the_full_parse(tmp_path: Path) -> None:
     """Another encoding or a DTD whose attribute types a parser would apply: read by lxml."""
     body = hr("61") + hr("62", start="2024-05-04 07:01:00 +0200")
-    latin = export(tmp_path, body.replace("Alex’s", "Alex's"),
-                   prolog='<?xml version="1.0" encoding="ISO-8859-1"?>\n')
+    latin = export(
+        tmp_path, body.replace("Alex’s", "Alex's"), prolog='<?xml version="1.0" encoding="ISO-8859-1"?>\n'
+    )
     assert apple_scan.read_prolog(latin.read_bytes(), b"HealthData") is None
     assert_same(latin)
-    typed = export(tmp_path, body, prolog='<!DOCTYPE HealthData [\n'
-                   '<!ATTLIST Record type NMTOKEN #REQUIRED>\n]>\n')
+    typed = export(
+        tmp_path, body, prolog="<!DOCTYPE HealthData [\n<!ATTLIST Record type NMTOKEN #REQUIRED>\n]>\n"
+    )
     assert apple_scan.read_prolog(typed.read_bytes(), b"HealthData") is None
     assert_same(typed)
-    plain = export(tmp_path, body, prolog='<?xml version="1.0" encoding="utf-8"?>\n'
-                   '<!DOCTYPE HealthData [\n<!ATTLIST Record type CDATA #REQUIRED>\n]>\n')
+    plain = export(
+        tmp_path,
+        body,
+        prolog='<?xml version="1.0" encoding="utf-8"?>\n'
+        "<!DOCTYPE HealthData [\n<!ATTLIST Record type CDATA #REQUIRED>\n]>\n",
+    )
     assert apple_scan.read_prolog(plain.read_bytes(), b"HealthData") is not None
 
 
-@pytest.mark.parametrize(("body", "message", "line"), [
-    (hr("61") + "<Record type='x'>\n</Workout>\n", "end tag </Workout>", 6),
-    (hr("61") + "<Record type='x' <Record/>\n", "malformed start tag", 5),
-    (hr("61") + "<!DOCTYPE x>\n", "markup declaration", 5),
-    (hr("61") + "<Record type='x'>\n", "where </Record> was expected", 6),
-])
-def test_malformed_structure_names_the_line(tmp_path: Path, body: str, message: str,
-                                            line: int) -> None:
+@pytest.mark.parametrize(
+    ("body", "message", "line"),
+    [
+        (hr("61") + "<Record type='x'>\n</Workout>\n", "end tag </Workout>", 6),
+        (hr("61") + "<Record type='x' <Record/>\n", "malformed start tag", 5),
+        (hr("61") + "<!DOCTYPE x>\n", "markup declaration", 5),
+        (hr("61") + "<Record type='x'>\n", "where </Record> was expected", 6),
+    ],
+)
+def test_malformed_structure_names_the_line(tmp_path: Path, body: str, message: str, line: int) -> None:
     path = export(tmp_path, body)
     with pytest.raises(ConnectorError, match=message) as caught:
         list(AppleHealth().read(path, ReadContext(), ReadReport()))
@@ -241,8 +307,7 @@ def read_ahead_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name == "apple-health-read-ahead"]
 
 
-def test_stopping_early_stops_the_read_ahead(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stopping_early_stops_the_read_ahead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "export.zip"
     write_export(path, days=3, seed=6)
     monkeypatch.setattr(apple_health, "BATCH_SIZE", 50)
@@ -263,7 +328,7 @@ def test_a_damaged_zip_member_is_reported(tmp_path: Path) -> None:
         archive.writestr("apple_health_export/export.xml", plain.read_bytes())
     raw = path.read_bytes()
     at = raw.index(b'unit="kcal"')
-    path.write_bytes(raw[:at] + b'unit="kcaL"' + raw[at + 11:])
+    path.write_bytes(raw[:at] + b'unit="kcaL"' + raw[at + 11 :])
     for full in (False, True):
         connector = AppleHealth()
         connector.full_parse = full
@@ -275,8 +340,11 @@ def test_a_damaged_zip_member_is_reported(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("scanned_only")
 def test_records_inside_comments_cdata_and_instructions_do_not_count(tmp_path: Path) -> None:
     decoy = hr("99", start="2024-05-04 08:00:00 +0200").strip()
-    body = (f"<!-- {decoy} -->\n<![CDATA[ {decoy} ]]>\n<?note {decoy} ?>\n" + hr("61")
-            + hr("62", start="2024-05-04 07:01:00 +0200").replace("/>", f"><!-- {decoy} --></Record>"))
+    body = (
+        f"<!-- {decoy} -->\n<![CDATA[ {decoy} ]]>\n<?note {decoy} ?>\n"
+        + hr("61")
+        + hr("62", start="2024-05-04 07:01:00 +0200").replace("/>", f"><!-- {decoy} --></Record>")
+    )
     path = export(tmp_path, body)
     reference = assert_same(path)
     values = [v for item in reference.items if item[0] == "batch" for v in item[-1]]
@@ -292,7 +360,7 @@ def test_damaged_deflate_data_is_a_connector_error(tmp_path: Path) -> None:
         archive.writestr("apple_health_export/export.xml", plain.read_bytes())
     good = path.read_bytes()
     for offset in range(200, len(good) // 2, 4999):
-        path.write_bytes(good[:offset] + b"\xff" * 8 + good[offset + 8:])
+        path.write_bytes(good[:offset] + b"\xff" * 8 + good[offset + 8 :])
         for full in (False, True):
             connector = AppleHealth()
             connector.full_parse = full

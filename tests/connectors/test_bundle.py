@@ -45,13 +45,13 @@ def _mixed_folder(root: Path) -> Path:
     write_session(root / "empatica" / "1700000000_A01B2C")
     write_polar_export(root / "polar", days=1)
     (root / "phone").mkdir()
-    write_health_connect(root / "phone" / "health_connect_export.db", days=1,
-                         records_per_day=2, samples_per_record=5)
+    write_health_connect(
+        root / "phone" / "health_connect_export.db", days=1, records_per_day=2, samples_per_record=5
+    )
     write_garmin_export(root / "garmin-export.zip", days=2, activities=1)
     with closing(sqlite3.connect(root / "phone" / "app-cache.db")) as other_app:
         other_app.execute("CREATE TABLE cache (key TEXT, value BLOB)")  # not Health Connect's
-    (root / "strap_rr.csv").write_text("time,rr\n2024-05-04T07:00:00Z,812\n"
-                                       "2024-05-04T07:00:00.812Z,820\n")
+    (root / "strap_rr.csv").write_text("time,rr\n2024-05-04T07:00:00Z,812\n2024-05-04T07:00:00.812Z,820\n")
     (root / "notes.docx").write_bytes(b"PK\x03\x04 not really a document")
     (root / "diary.txt").write_text("felt relaxed after the massage\n")
     return root
@@ -61,8 +61,15 @@ def test_mixed_folder_reads_every_part_with_its_own_connector(tmp_path):
     root = _mixed_folder(tmp_path / "everything")
     bundle = detect(root)
     assert isinstance(bundle, Bundle)
-    assert bundle.formats == ["apple_health", "empatica_e4", "garmin_connect", "garmin_fit",
-                              "health_connect", "polar_flow", "rr_csv"]
+    assert bundle.formats == [
+        "apple_health",
+        "empatica_e4",
+        "garmin_connect",
+        "garmin_fit",
+        "health_connect",
+        "polar_flow",
+        "rr_csv",
+    ]
     counts, report = _counts(root)
     # Every part gives exactly what its connector gives on its own.
     alone: Counter[str] = Counter()
@@ -70,14 +77,22 @@ def test_mixed_folder_reads_every_part_with_its_own_connector(tmp_path):
         alone.update(_counts(part.path, part.connector)[0])
     assert counts == alone
     assert {p.format: p.path for p in report.parts} == {
-        "garmin_fit": "fit", "apple_health": "apple/apple_health_export",
-        "empatica_e4": "empatica/1700000000_A01B2C", "polar_flow": "polar",
-        "rr_csv": "strap_rr.csv", "garmin_connect": "garmin-export.zip",
-        "health_connect": "phone/health_connect_export.db"}
+        "garmin_fit": "fit",
+        "apple_health": "apple/apple_health_export",
+        "empatica_e4": "empatica/1700000000_A01B2C",
+        "polar_flow": "polar",
+        "rr_csv": "strap_rr.csv",
+        "garmin_connect": "garmin-export.zip",
+        "health_connect": "phone/health_connect_export.db",
+    }
     for part in report.parts:
         assert part.samples > 0
-    assert next(p for p in report.parts if p.format == "polar_flow").skipped[
-        "Polar Flow file not read (activity)"] == 1
+    assert (
+        next(p for p in report.parts if p.format == "polar_flow").skipped[
+            "Polar Flow file not read (activity)"
+        ]
+        == 1
+    )
     # What no connector recognised is named, counted, and never read.
     assert report.skipped["notes.docx: not recognised as any supported format"] == 1
     assert report.skipped["diary.txt: not recognised as any supported format"] == 1
@@ -91,7 +106,8 @@ def test_bundle_totals_are_the_sum_of_its_parts(tmp_path):
     for reason, count in report.rejected.items():
         assert count == sum(p.rejected[reason] for p in report.parts)
     assert sum(p.samples for p in report.parts) == sum(_counts(root)[0].values()) - sum(
-        p.episodes for p in report.parts)
+        p.episodes for p in report.parts
+    )
 
 
 def test_progress_only_moves_forward(tmp_path):
@@ -130,8 +146,10 @@ def test_mixed_zip_reads_each_format_from_its_own_members(tmp_path):
     assert [p.path for p in report.parts] == ["handover.zip"] * 3
     assert report.skipped["handover.zip!photos: not recognised as any supported format"] == 1
     assert report.skipped["handover.zip!readme.txt: not recognised as any supported format"] == 1
-    assert not any(reason.startswith("handover.zip!apple_health_export")
-                   or reason.startswith("handover.zip!polar") for reason in report.skipped)
+    assert not any(
+        reason.startswith("handover.zip!apple_health_export") or reason.startswith("handover.zip!polar")
+        for reason in report.skipped
+    )
     # Each part counts what it skipped of its own export, not the other exports' files.
     polar = next(p for p in report.parts if p.format == "polar_flow")
     assert dict(polar.skipped) == dict(_counts(polar_folder)[1].skipped)

@@ -29,8 +29,9 @@ class Session:
     hr_bpm: np.ndarray
 
 
-def write_session(folder: Path, seed: int = 0, beats: int = 400, hr_samples: int = 300,
-                  rate: float = 1.0) -> Session:
+def write_session(
+    folder: Path, seed: int = 0, beats: int = 400, hr_samples: int = 300, rate: float = 1.0
+) -> Session:
     """An E4 session folder: IBI.csv with gaps and two impossible intervals, HR.csv, others."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -43,7 +44,8 @@ def write_session(folder: Path, seed: int = 0, beats: int = 400, hr_samples: int
     (folder / "IBI.csv").write_text("\n".join(lines) + "\n")
     bpm = np.round(rng.uniform(55, 95, size=hr_samples), 2)
     (folder / "HR.csv").write_text(
-        f"{START + 10:.6f}\n{rate:.6f}\n" + "\n".join(f"{v:.2f}" for v in bpm) + "\n")
+        f"{START + 10:.6f}\n{rate:.6f}\n" + "\n".join(f"{v:.2f}" for v in bpm) + "\n"
+    )
     (folder / "TEMP.csv").write_text(f"{START:.6f}\n4.000000\n33.1\n33.2\n")
     (folder / "tags.csv").write_text(f"{START + 60:.6f}\n")
 
@@ -54,9 +56,9 @@ def write_session(folder: Path, seed: int = 0, beats: int = 400, hr_samples: int
         beat_ts_us=start_us + np.round(ends[valid] * 1e6).astype(np.int64),
         rr_ms=rr_s[valid] * 1000,
         rr_rejected=int(np.count_nonzero(kept & ~valid)),
-        hr_ts_us=round((START + 10) * 1e6) + np.round(np.arange(hr_samples) * 1e6 / rate)
-        .astype(np.int64),
-        hr_bpm=bpm)
+        hr_ts_us=round((START + 10) * 1e6) + np.round(np.arange(hr_samples) * 1e6 / rate).astype(np.int64),
+        hr_bpm=bpm,
+    )
 
 
 def _read(path: Path) -> tuple[list[SampleBatch], ReadReport]:
@@ -131,11 +133,14 @@ def test_sniff_rejects_other_numeric_files(tmp_path):
     assert not EmpaticaE4().sniff(plain, plain.read_bytes())
 
 
-@pytest.mark.parametrize("content, line", [
-    ("1700000000.0, IBI\n1.0,0.8\n2.0,abc\n", 3),
-    ("1700000000.0, IBI\n1.0;0.8\n", 2),
-    ("1700000000.0, BVP\n1.0,0.8\n", 1),
-])
+@pytest.mark.parametrize(
+    "content, line",
+    [
+        ("1700000000.0, IBI\n1.0,0.8\n2.0,abc\n", 3),
+        ("1700000000.0, IBI\n1.0;0.8\n", 2),
+        ("1700000000.0, BVP\n1.0,0.8\n", 1),
+    ],
+)
 def test_malformed_ibi_names_file_and_line(tmp_path, content, line):
     path = tmp_path / "IBI.csv"
     path.write_text(content)

@@ -122,8 +122,7 @@ def test_wellness_file_round_trips_every_metric():
     data, truth = fit_wellness(seed=4, hours=2)
     batches, report = _decode(data)
     by_metric = {b.metric: b for b in batches}
-    assert set(by_metric) == {"heart_rate", "vendor_stress", "hrv_rmssd", "respiratory_rate",
-                              "rr_interval"}
+    assert set(by_metric) == {"heart_rate", "vendor_stress", "hrv_rmssd", "respiratory_rate", "rr_interval"}
     for metric in ("heart_rate", "vendor_stress", "hrv_rmssd", "respiratory_rate"):
         ts, values = getattr(truth, metric)
         np.testing.assert_array_equal(by_metric[metric].ts, ts, err_msg=metric)
@@ -131,10 +130,12 @@ def test_wellness_file_round_trips_every_metric():
         assert by_metric[metric].utc_offset_s == truth.utc_offset_s
     assert all(b.source.kind == "watch" for b in batches)
 
-    assert report.rejected["FIT stress_level sentinel (negative: not measured)"] \
-        == truth.stress_sentinels > 0
-    assert report.rejected["FIT respiration_rate sentinel (negative: not measured)"] \
-        == truth.respiration_sentinels > 0
+    assert report.rejected["FIT stress_level sentinel (negative: not measured)"] == truth.stress_sentinels > 0
+    assert (
+        report.rejected["FIT respiration_rate sentinel (negative: not measured)"]
+        == truth.respiration_sentinels
+        > 0
+    )
     assert report.skipped["FIT hrv_status_summary (nightly summary of hrv_value)"] == 1
 
 
@@ -154,16 +155,18 @@ def test_raw_bbi_keeps_good_beats_and_counts_flags():
     rr = _one(batches, "rr_interval")
     np.testing.assert_array_equal(rr.ts, truth.bbi[0])
     np.testing.assert_array_equal(rr.value, truth.bbi[1])
-    assert report.rejected["FIT raw_bbi interval flagged low quality by the device"] \
-        == truth.bbi_low_quality > 0
+    assert (
+        report.rejected["FIT raw_bbi interval flagged low quality by the device"] == truth.bbi_low_quality > 0
+    )
     assert report.notes["FIT raw_bbi gap entries"] == truth.bbi_gaps > 0
 
 
 # -- hr messages (HRM stored data) -------------------------------------------------
 
 
-def _hr_file(anchor_unix_s: int, fraction_s: float, anchor_event_s: float,
-             beats_after_s: list[float]) -> bytes:
+def _hr_file(
+    anchor_unix_s: int, fraction_s: float, anchor_event_s: float, beats_after_s: list[float]
+) -> bytes:
     """An anchor ``hr`` message, then the beats packed 8 per message as 12-bit times."""
     builder = FitFileBuilder(auto_define=True)
     file_id = FileIdMessage()
@@ -181,7 +184,7 @@ def _hr_file(anchor_unix_s: int, fraction_s: float, anchor_event_s: float,
     builder.add(anchor)
     counts = [round((anchor_event_s + b) * 1024) for b in beats_after_s]
     for first in range(0, len(counts), 8):
-        chunk = counts[first:first + 8]
+        chunk = counts[first : first + 8]
         chunk += [chunk[-1]] * (8 - len(chunk))  # padding repeats the last time
         packed = sum((c & 0xFFF) << (12 * i) for i, c in enumerate(chunk))
         message = HrMessage(local_id=2)
@@ -198,8 +201,9 @@ def test_hr_event_times_accumulate_across_12_bit_rollovers():
     batches, report = _decode(data)
     hr = _one(batches, "heart_rate")
     start_us = 1_700_000_000_250_000
-    expected = [start_us] + [start_us + round(round((5000.5 + b) * 1024) * 1e6 / 1024
-                                              - 5000.5 * 1e6) for b in beats]
+    expected = [start_us] + [
+        start_us + round(round((5000.5 + b) * 1024) * 1e6 / 1024 - 5000.5 * 1e6) for b in beats
+    ]
     np.testing.assert_allclose(hr.ts, expected, atol=1)
     assert report.skipped["FIT hr padding (repeated beat time)"] == 3  # 21 beats in 3x8 slots
 

@@ -35,8 +35,7 @@ def _read(path: Path) -> tuple[list[SampleBatch], ReadReport]:
 
 def _messages(path: Path, number: int) -> list[fitdecode.FitDataMessage]:
     with fitdecode.FitReader(path) as reader:
-        return [f for f in reader
-                if isinstance(f, fitdecode.FitDataMessage) and f.global_mesg_num == number]
+        return [f for f in reader if isinstance(f, fitdecode.FitDataMessage) and f.global_mesg_num == number]
 
 
 def _valid_hrv_intervals(path: Path) -> int:
@@ -75,10 +74,16 @@ def test_record_heart_rate_matches_the_fitparse_csv(shared_data, name):
     assert rows and all(" PDT " in r["timestamp"] for r in rows)
     pdt = dt.timezone(dt.timedelta(hours=-7))
     expected = {
-        (to_epoch_us(dt.datetime.strptime(r["timestamp"].replace(" PDT", ""),
-                                          "%a %b %d %H:%M:%S %Y").replace(tzinfo=pdt)),
-         float(r["heart_rate"]))
-        for r in rows if r["heart_rate"]
+        (
+            to_epoch_us(
+                dt.datetime.strptime(r["timestamp"].replace(" PDT", ""), "%a %b %d %H:%M:%S %Y").replace(
+                    tzinfo=pdt
+                )
+            ),
+            float(r["heart_rate"]),
+        )
+        for r in rows
+        if r["heart_rate"]
     }
     batches, _ = _read(shared_data / "fit" / f"{name}.fit")
     heart = [b for b in batches if b.metric == "heart_rate"]
@@ -93,8 +98,11 @@ def test_beats_start_at_the_recording_start_and_stay_on_the_record_clock(shared_
     path = shared_data / "fit" / f"{name}.fit"
     batches, report = _read(path)
     rr = next(b for b in batches if b.metric == "rr_interval")
-    starts = [m for m in _messages(path, 21)
-              if m.get_value("event") == "timer" and m.get_value("event_type") == "start"]
+    starts = [
+        m
+        for m in _messages(path, 21)
+        if m.get_value("event") == "timer" and m.get_value("event_type") == "start"
+    ]
     start_us = to_epoch_us(starts[0].get_value("timestamp"))
     assert rr.ts[0] == start_us + round(rr.value[0] * 1000)
     assert np.all(np.diff(rr.ts) > 0)

@@ -27,9 +27,12 @@ def _read(path: Path, tz: str = TZ) -> tuple[list, ReadReport]:
 
 
 def _series(items: list, metric: str, key: str) -> list[tuple[int, float]]:
-    pairs = [(int(t), float(v)) for b in items
-             if isinstance(b, SampleBatch) and b.metric == metric and b.source.key == key
-             for t, v in zip(b.ts, b.value, strict=True)]
+    pairs = [
+        (int(t), float(v))
+        for b in items
+        if isinstance(b, SampleBatch) and b.metric == metric and b.source.key == key
+        for t, v in zip(b.ts, b.value, strict=True)
+    ]
     return sorted(pairs)
 
 
@@ -48,8 +51,7 @@ def test_whole_export_round_trips(tmp_path, layout):
     fit = [b for b in items if isinstance(b, SampleBatch) and b.source.key.startswith("fit:")]
     assert sum(len(b) for b in fit if b.metric == "rr_interval") == truth.rr_count
     assert sum(len(b) for b in fit if b.metric == "heart_rate") == truth.heart_rate_count
-    assert report.rejected["Garmin stress sentinel (negative: not enough data)"] == \
-        truth.stress_sentinels
+    assert report.rejected["Garmin stress sentinel (negative: not enough data)"] == truth.stress_sentinels
     assert report.skipped["Garmin body battery (no Vagus metric for it)"] == 3
     assert report.skipped["Garmin health status SKIN_TEMP_C not read"] == 3
     assert report.skipped["Garmin Connect file not read (DI-Connect-User)"] == 1
@@ -64,9 +66,12 @@ def test_day_values_are_stamped_at_local_midnight_across_daylight_saving(tmp_pat
     hrv = [b for b in items if isinstance(b, SampleBatch) and b.metric == "hrv_rmssd"]
     offsets = {int(t): b.utc_offset_s for b in hrv for t in b.ts}
     stamps = [t for t, _ in truth.health["hrv_rmssd"]]
-    expected = [dt.datetime(2024, 10, 25, 22, tzinfo=dt.UTC), dt.datetime(2024, 10, 26, 22,
-                tzinfo=dt.UTC), dt.datetime(2024, 10, 27, 23, tzinfo=dt.UTC),
-                dt.datetime(2024, 10, 28, 23, tzinfo=dt.UTC)]
+    expected = [
+        dt.datetime(2024, 10, 25, 22, tzinfo=dt.UTC),
+        dt.datetime(2024, 10, 26, 22, tzinfo=dt.UTC),
+        dt.datetime(2024, 10, 27, 23, tzinfo=dt.UTC),
+        dt.datetime(2024, 10, 28, 23, tzinfo=dt.UTC),
+    ]
     assert stamps == [round(m.timestamp() * 1e6) for m in expected]
     assert [offsets[s] for s in stamps] == [7200, 7200, 3600, 3600]
     assert sorted(offsets) == stamps
@@ -76,8 +81,12 @@ def test_reading_twice_gives_identical_items(tmp_path):
     write_garmin_export(tmp_path / "export.zip")
 
     def flat(items: list) -> list:
-        return [(i.kind, i.start, i.end) if isinstance(i, Episode) else
-                (i.metric, i.source, i.ts.tolist(), i.value.tolist()) for i in items]
+        return [
+            (i.kind, i.start, i.end)
+            if isinstance(i, Episode)
+            else (i.metric, i.source, i.ts.tolist(), i.value.tolist())
+            for i in items
+        ]
 
     assert flat(_read(tmp_path / "export.zip")[0]) == flat(_read(tmp_path / "export.zip")[0])
 
@@ -93,12 +102,15 @@ def _replace(tmp_path: Path, name: str, data: bytes) -> Path:
     return path
 
 
-@pytest.mark.parametrize("data, line", [
-    (b"", None),
-    (b'[{"calendarDate": "2024-10-25",\n "restingHeartRate": 5', 2),
-    ('[{"calendarDate": "2024-10-25"}]'.encode("utf-16"), 1),
-    (b'{"calendarDate": "2024-10-25"}', None),
-])
+@pytest.mark.parametrize(
+    "data, line",
+    [
+        (b"", None),
+        (b'[{"calendarDate": "2024-10-25",\n "restingHeartRate": 5', 2),
+        ('[{"calendarDate": "2024-10-25"}]'.encode("utf-16"), 1),
+        (b'{"calendarDate": "2024-10-25"}', None),
+    ],
+)
 def test_broken_json_is_an_error_naming_member_and_line(tmp_path, data, line):
     path = _replace(tmp_path, UDS, data)
     with pytest.raises(ConnectorError) as caught:
@@ -108,31 +120,41 @@ def test_broken_json_is_an_error_naming_member_and_line(tmp_path, data, line):
 
 
 def test_bad_values_are_counted_and_located(tmp_path):
-    days = [{"calendarDate": "2024-13-01", "restingHeartRate": 50},
-            {"calendarDate": "2024-10-26", "restingHeartRate": "fifty"},
-            {"calendarDate": "2024-10-27", "restingHeartRate": 300},
-            {"calendarDate": "2024-10-28", "restingHeartRate": 51}]
+    days = [
+        {"calendarDate": "2024-13-01", "restingHeartRate": 50},
+        {"calendarDate": "2024-10-26", "restingHeartRate": "fifty"},
+        {"calendarDate": "2024-10-27", "restingHeartRate": 300},
+        {"calendarDate": "2024-10-28", "restingHeartRate": 51},
+    ]
     path = _replace(tmp_path, UDS, json.dumps(days).encode())
     items, report = _read(path)
-    assert [v for _, v in _series(items, "resting_heart_rate",
-                                  "garmin_connect:daily_summary")] == [51.0]
+    assert [v for _, v in _series(items, "resting_heart_rate", "garmin_connect:daily_summary")] == [51.0]
     assert report.rejected["Garmin day without a readable calendarDate"] == 1
-    assert report.first_seen["Garmin day without a readable calendarDate"] == \
-        f"{path}!{UDS} (day 0)"
+    assert report.first_seen["Garmin day without a readable calendarDate"] == f"{path}!{UDS} (day 0)"
     assert report.first_seen["Garmin resting_heart_rate is not a number"].endswith("(day 1)")
     assert report.rejected["resting_heart_rate out of physiological bounds"] == 1
 
 
 def test_sleep_without_times_is_counted(tmp_path):
     name = PREFIX + "DI-Connect-Wellness/x_sleepData.json"
-    nights = [{"calendarDate": "2024-10-25", "sleepStartTimestampGMT": "2024-10-24T21:00:00.0"},
-              {"calendarDate": "2024-10-26", "sleepStartTimestampGMT": 1729890000000,
-               "sleepEndTimestampGMT": 1729917000000}]
+    nights = [
+        {"calendarDate": "2024-10-25", "sleepStartTimestampGMT": "2024-10-24T21:00:00.0"},
+        {
+            "calendarDate": "2024-10-26",
+            "sleepStartTimestampGMT": 1729890000000,
+            "sleepEndTimestampGMT": 1729917000000,
+        },
+    ]
     path = _replace(tmp_path, name, json.dumps(nights).encode())
     items, report = _read(path)
     assert report.rejected["Garmin sleep without a readable start and end"] == 1
-    asleep = [e for e in items if isinstance(e, Episode) and e.source.key == "garmin_connect:sleep"
-              and e.start == dt.datetime(2024, 10, 25, 21, 0, tzinfo=dt.UTC)]
+    asleep = [
+        e
+        for e in items
+        if isinstance(e, Episode)
+        and e.source.key == "garmin_connect:sleep"
+        and e.start == dt.datetime(2024, 10, 25, 21, 0, tzinfo=dt.UTC)
+    ]
     assert asleep and asleep[0].end == dt.datetime(2024, 10, 26, 4, 30, tzinfo=dt.UTC)
 
 

@@ -28,8 +28,8 @@ def _samples(items: list) -> dict[tuple[str, str], list[tuple[int, float, int]]]
         if isinstance(batch, SampleBatch):
             package = batch.source.key.split(":", 1)[1].split(" [")[0]
             found.setdefault((package, batch.metric), []).extend(
-                (int(t), float(v), batch.utc_offset_s)
-                for t, v in zip(batch.ts, batch.value, strict=True))
+                (int(t), float(v), batch.utc_offset_s) for t, v in zip(batch.ts, batch.value, strict=True)
+            )
     return {key: sorted(rows) for key, rows in found.items()}
 
 
@@ -41,10 +41,12 @@ def test_known_values_round_trip_per_writing_app(tmp_path, name):
     items, report = _read(path)
     assert _samples(items) == {key: sorted(rows) for key, rows in truth.samples.items()}
     sources = {b.source for b in items if isinstance(b, SampleBatch) and b.metric == "heart_rate"}
-    assert {(s.name, s.kind) for s in sources} == {(WATCH_APP[1], "watch"),
-                                                   (PHONE_APP[1], "phone")}
-    episodes = [(e.source.key.split(":", 1)[1].split(" [")[0], e.kind, e.start, e.end)
-                for e in items if isinstance(e, Episode)]
+    assert {(s.name, s.kind) for s in sources} == {(WATCH_APP[1], "watch"), (PHONE_APP[1], "phone")}
+    episodes = [
+        (e.source.key.split(":", 1)[1].split(" [")[0], e.kind, e.start, e.end)
+        for e in items
+        if isinstance(e, Episode)
+    ]
     assert sorted(episodes) == sorted(truth.episodes)
     assert report.skipped["Health Connect table not read (steps_record_table)"] == truth.steps
     assert report.skipped["Health Connect sleep stage not read (out of bed)"] == truth.out_of_bed
@@ -57,8 +59,12 @@ def test_reading_twice_gives_identical_items(tmp_path):
     write_health_connect(path)
 
     def flat(items: list) -> list:
-        return [(i.kind, i.start, i.end) if isinstance(i, Episode) else
-                (i.metric, i.source, i.ts.tolist(), i.value.tolist()) for i in items]
+        return [
+            (i.kind, i.start, i.end)
+            if isinstance(i, Episode)
+            else (i.metric, i.source, i.ts.tolist(), i.value.tolist())
+            for i in items
+        ]
 
     assert flat(_read(path)[0]) == flat(_read(path)[0])
 
@@ -72,22 +78,39 @@ def _edit(tmp_path: Path, *statements: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("statement, reason", [
-    ("UPDATE heart_rate_record_series_table SET epoch_millis = NULL WHERE row_id = 1",
-     "Health Connect heart_rate without a time"),
-    ("UPDATE heart_rate_record_series_table SET epoch_millis = 'yesterday' WHERE row_id = 1",
-     "Health Connect heart_rate without a time"),
-    ("UPDATE heart_rate_record_table SET start_zone_offset = 86400 WHERE row_id = 1",
-     "Health Connect heart_rate with an impossible zone offset"),
-    ("UPDATE resting_heart_rate_record_table SET zone_offset = 1234",
-     "Health Connect resting_heart_rate with an impossible zone offset"),
-    ("UPDATE heart_rate_record_series_table SET beats_per_minute = 400 WHERE row_id = 1",
-     "heart_rate out of physiological bounds"),
-    ("UPDATE heart_rate_record_series_table SET parent_key = 999 WHERE row_id = 1",
-     "Health Connect heart-rate sample without its record"),
-    ("UPDATE sleep_stages_table SET stage_end_time = stage_start_time - 1 WHERE row_id = 1",
-     "Health Connect sleep that ends before it starts"),
-])
+@pytest.mark.parametrize(
+    "statement, reason",
+    [
+        (
+            "UPDATE heart_rate_record_series_table SET epoch_millis = NULL WHERE row_id = 1",
+            "Health Connect heart_rate without a time",
+        ),
+        (
+            "UPDATE heart_rate_record_series_table SET epoch_millis = 'yesterday' WHERE row_id = 1",
+            "Health Connect heart_rate without a time",
+        ),
+        (
+            "UPDATE heart_rate_record_table SET start_zone_offset = 86400 WHERE row_id = 1",
+            "Health Connect heart_rate with an impossible zone offset",
+        ),
+        (
+            "UPDATE resting_heart_rate_record_table SET zone_offset = 1234",
+            "Health Connect resting_heart_rate with an impossible zone offset",
+        ),
+        (
+            "UPDATE heart_rate_record_series_table SET beats_per_minute = 400 WHERE row_id = 1",
+            "heart_rate out of physiological bounds",
+        ),
+        (
+            "UPDATE heart_rate_record_series_table SET parent_key = 999 WHERE row_id = 1",
+            "Health Connect heart-rate sample without its record",
+        ),
+        (
+            "UPDATE sleep_stages_table SET stage_end_time = stage_start_time - 1 WHERE row_id = 1",
+            "Health Connect sleep that ends before it starts",
+        ),
+    ],
+)
 def test_bad_rows_are_counted_and_located(tmp_path, statement, reason):
     path = _edit(tmp_path, statement)
     _, report = _read(path)
@@ -97,8 +120,7 @@ def test_bad_rows_are_counted_and_located(tmp_path, statement, reason):
 
 
 def test_missing_required_column_is_an_error_naming_the_table(tmp_path):
-    path = _edit(tmp_path, "ALTER TABLE resting_heart_rate_record_table "
-                           "DROP COLUMN beats_per_minute")
+    path = _edit(tmp_path, "ALTER TABLE resting_heart_rate_record_table DROP COLUMN beats_per_minute")
     with pytest.raises(ConnectorError) as caught:
         _read(path)
     assert caught.value.record == "resting_heart_rate_record_table"
@@ -118,7 +140,8 @@ def test_extra_and_reordered_columns_do_not_matter(tmp_path):
             DROP TABLE old_series;""")
     items, _ = _read(path)
     assert _samples(items)[(WATCH_APP[0], "heart_rate")] == sorted(
-        truth.samples[(WATCH_APP[0], "heart_rate")])
+        truth.samples[(WATCH_APP[0], "heart_rate")]
+    )
 
 
 def test_a_database_that_is_not_health_connects_is_a_clear_error(tmp_path):
@@ -137,8 +160,9 @@ def test_damaged_database_is_an_error_naming_the_file(tmp_path, damage):
     path = tmp_path / "export.db"
     write_health_connect(path, days=2)
     data = path.read_bytes()
-    path.write_bytes({"garbage": data[:16] + b"\x00\xff" * 2000,
-                      "truncated": data[:len(data) // 3], "empty": b""}[damage])
+    path.write_bytes(
+        {"garbage": data[:16] + b"\x00\xff" * 2000, "truncated": data[: len(data) // 3], "empty": b""}[damage]
+    )
     with pytest.raises(ConnectorError) as caught:
         _read(path)
     assert caught.value.file == str(path)

@@ -17,8 +17,7 @@ def lines(data: bytes, **options: int) -> list[tuple[int, bytes]]:
 
 @pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"])
 def test_each_line_ending_ends_a_line(end: bytes) -> None:
-    assert lines(b"a" + end + b"b" + end + end + b"c") == [(1, b"a"), (2, b"b"), (3, b""),
-                                                            (4, b"c")]
+    assert lines(b"a" + end + b"b" + end + end + b"c") == [(1, b"a"), (2, b"b"), (3, b""), (4, b"c")]
 
 
 def test_mixed_endings_and_crlf_split_across_chunks_count_once() -> None:
@@ -73,7 +72,6 @@ def test_requires_data_fails_an_input_that_gave_nothing_and_names_the_counts() -
 
 
 def test_a_bundle_skips_an_empty_part_and_fails_only_when_every_part_is_empty(tmp_path) -> None:
-
 
     (tmp_path / "good.csv").write_text("timestamp,bpm\n2024-05-04T10:00:00Z,60\n")
     (tmp_path / "empty.csv").write_text("timestamp,bpm\n")

@@ -23,8 +23,10 @@ def read_all(connector, path: Path, ctx: ReadContext | None = None):
     return ts, values, report, batches
 
 
-@pytest.mark.parametrize(("text", "factor"), [("0.8\n0.9\n1.05\n", 1000.0), ("800\n900\n1050\n", 1.0),
-                                              ("0,8\n0,9\n1,05\n", 1000.0)])
+@pytest.mark.parametrize(
+    ("text", "factor"),
+    [("0.8\n0.9\n1.05\n", 1000.0), ("800\n900\n1050\n", 1.0), ("0,8\n0,9\n1,05\n", 1000.0)],
+)
 def test_rr_text_detects_seconds_or_milliseconds(tmp_path, text, factor):
     path = tmp_path / "rr.txt"
     path.write_text(text)
@@ -70,8 +72,10 @@ def test_rr_csv_with_iso_times_and_local_zone(tmp_path):
     path.write_text("time,rr\n2024-05-04T09:00:00.5,0.8\n2024-05-04T09:00:01.3+02:00,0.8\n")
     ts, values, _, _ = read_all(RrCsv(), path, ReadContext(tz="Europe/Berlin"))
     assert values.tolist() == [800.0, 800.0]
-    assert [from_epoch_us(t) for t in ts] == [START + dt.timedelta(seconds=0.5),
-                                              START + dt.timedelta(seconds=1.3)]
+    assert [from_epoch_us(t) for t in ts] == [
+        START + dt.timedelta(seconds=0.5),
+        START + dt.timedelta(seconds=1.3),
+    ]
 
 
 def test_rr_csv_with_relative_seconds_needs_start(tmp_path):
@@ -108,7 +112,7 @@ def _polar_file(path: Path, rr: np.ndarray, start: dt.datetime, rng) -> np.ndarr
         size = int(rng.integers(1, 4))
         last = min(i + size, rr.size) - 1
         arrival = start + dt.timedelta(milliseconds=float(beats_ms[last] + rng.uniform(20, 400)))
-        for value in rr[i:last + 1]:
+        for value in rr[i : last + 1]:
             lines.append(f"{arrival.replace(tzinfo=None).isoformat(timespec='milliseconds')};{value:.0f}")
         i = last + 1
     path.write_text("\n".join(lines) + "\n")
@@ -120,8 +124,7 @@ def test_polar_beat_times_come_from_intervals_not_arrivals(tmp_path):
     rr = np.round(rng.normal(850, 40, 600))
     local_start = dt.datetime(2024, 5, 4, 9, 0)  # Europe/Berlin wall clock = 07:00 UTC
     true_beats = _polar_file(tmp_path / "polar.txt", rr, local_start, rng)
-    ts, values, _, _ = read_all(PolarSensorLogger(), tmp_path / "polar.txt",
-                                ReadContext(tz="Europe/Berlin"))
+    ts, values, _, _ = read_all(PolarSensorLogger(), tmp_path / "polar.txt", ReadContext(tz="Europe/Berlin"))
     assert values.tolist() == rr.tolist()
     got_ms = (ts - to_epoch_us(START)) / 1000.0
     # Consecutive beat times differ by exactly the intervals ...
@@ -143,12 +146,15 @@ def test_polar_dropout_starts_a_new_anchor(tmp_path):
     assert gaps.max() == pytest.approx(31_000, abs=1)  # the dropout shows as a gap, not lost time
 
 
-@pytest.mark.parametrize(("content", "name"), [
-    ("800\n810\n", "rr_text"),
-    ("time,rr\n2024-05-04T07:00:00Z,800\n", "rr_csv"),
-    ("timestamp,bpm\n2024-05-04T07:00:00Z,61\n", "hr_csv"),
-    ("Phone timestamp;RR-interval [ms]\n2024-05-04T07:00:00.000;800\n", "polar_sensor_logger"),
-])
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [
+        ("800\n810\n", "rr_text"),
+        ("time,rr\n2024-05-04T07:00:00Z,800\n", "rr_csv"),
+        ("timestamp,bpm\n2024-05-04T07:00:00Z,61\n", "hr_csv"),
+        ("Phone timestamp;RR-interval [ms]\n2024-05-04T07:00:00.000;800\n", "polar_sensor_logger"),
+    ],
+)
 def test_detection_from_content(tmp_path, content, name):
     path = tmp_path / "file.dat"
     path.write_text(content)

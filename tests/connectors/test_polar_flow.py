@@ -63,13 +63,17 @@ def test_reading_twice_gives_identical_samples(tmp_path):
     write_polar_export(tmp_path / "export", seed=1)
     first, _ = _read(tmp_path / "export")
     second, _ = _read(tmp_path / "export")
-    assert [(b.metric, b.source, b.ts.tolist(), b.value.tolist()) for b in first] == \
-        [(b.metric, b.source, b.ts.tolist(), b.value.tolist()) for b in second]
+    assert [(b.metric, b.source, b.ts.tolist(), b.value.tolist()) for b in first] == [
+        (b.metric, b.source, b.ts.tolist(), b.value.tolist()) for b in second
+    ]
 
 
 def _ppi_file(path: Path, samples: list[dict]) -> Path:
-    path.write_text(json.dumps([{"date": "2024-10-27", "devicePpiSamplesList": [
-        {"deviceId": DEVICE_ID, "ppiSamples": samples}]}]))
+    path.write_text(
+        json.dumps(
+            [{"date": "2024-10-27", "devicePpiSamplesList": [{"deviceId": DEVICE_ID, "ppiSamples": samples}]}]
+        )
+    )
     return path
 
 
@@ -93,42 +97,56 @@ def test_repeated_hour_when_clocks_go_back_is_placed_by_order(tmp_path):
 
 def test_skipped_hour_when_clocks_go_forward_is_refused_and_counted(tmp_path):
     # Berlin, 2024-03-31: 02:00 CET becomes 03:00 CEST; 02:30 never happened.
-    path = _ppi_file(tmp_path / "ppi_samples_2024-03-31.json", [
-        {"sampleDateTime": "2024-03-31T01:59:59.100", "pulseLength": 900},
-        {"sampleDateTime": "2024-03-31T02:30", "pulseLength": 900},
-        {"sampleDateTime": "2024-03-31T03:00:00.050", "pulseLength": 950},
-    ])
+    path = _ppi_file(
+        tmp_path / "ppi_samples_2024-03-31.json",
+        [
+            {"sampleDateTime": "2024-03-31T01:59:59.100", "pulseLength": 900},
+            {"sampleDateTime": "2024-03-31T02:30", "pulseLength": 900},
+            {"sampleDateTime": "2024-03-31T03:00:00.050", "pulseLength": 950},
+        ],
+    )
     items, report = _read(path)
     ts, _ = _series(items, "rr_interval", "watch")
     assert ts.tolist() == [
         int(dt.datetime(2024, 3, 31, 0, 59, 59, 100_000, dt.UTC).timestamp() * 1e6),
-        int(dt.datetime(2024, 3, 31, 1, 0, 0, 50_000, dt.UTC).timestamp() * 1e6)]
+        int(dt.datetime(2024, 3, 31, 1, 0, 0, 50_000, dt.UTC).timestamp() * 1e6),
+    ]
     reason = f"Polar PPI local time in the daylight-saving gap of {TZ}"
     assert report.rejected[reason] == 1
     assert str(path) in report.first_seen[reason]
 
 
 def test_times_without_seconds_are_read(tmp_path):
-    path = _ppi_file(tmp_path / "ppi_samples_x.json", [
-        {"sampleDateTime": "2024-05-04T01:15", "pulseLength": 1000}])
+    path = _ppi_file(
+        tmp_path / "ppi_samples_x.json", [{"sampleDateTime": "2024-05-04T01:15", "pulseLength": 1000}]
+    )
     items, _ = _read(path, tz="UTC")
-    assert items[0].ts.tolist() == [int(dt.datetime(2024, 5, 4, 1, 15, tzinfo=dt.UTC)
-                                        .timestamp() * 1e6)]
+    assert items[0].ts.tolist() == [int(dt.datetime(2024, 5, 4, 1, 15, tzinfo=dt.UTC).timestamp() * 1e6)]
 
 
-@pytest.mark.parametrize("sample, reason", [
-    ({"pulseLength": 900}, "Polar PPI sample without sampleDateTime"),
-    ({"sampleDateTime": "2024-05-04T01:00:00.500"}, "Polar PPI sample without a numeric "
-                                                     "pulseLength"),
-    ({"sampleDateTime": "04/05/2024 01:00", "pulseLength": 900},
-     "Polar PPI sampleDateTime unreadable (expected local ISO time)"),
-    ({"sampleDateTime": "2024-13-04T01:00:00", "pulseLength": 900},
-     "Polar PPI sampleDateTime unreadable (expected local ISO time)"),
-    ({"sampleDateTime": "2024-05-04T01:00:00Z", "pulseLength": 900},
-     "Polar PPI sampleDateTime unreadable (expected local ISO time)"),
-    ({"sampleDateTime": "2024-05-04T01:00:02", "pulseLength": 90},
-     "rr_interval out of physiological bounds"),
-])
+@pytest.mark.parametrize(
+    "sample, reason",
+    [
+        ({"pulseLength": 900}, "Polar PPI sample without sampleDateTime"),
+        ({"sampleDateTime": "2024-05-04T01:00:00.500"}, "Polar PPI sample without a numeric pulseLength"),
+        (
+            {"sampleDateTime": "04/05/2024 01:00", "pulseLength": 900},
+            "Polar PPI sampleDateTime unreadable (expected local ISO time)",
+        ),
+        (
+            {"sampleDateTime": "2024-13-04T01:00:00", "pulseLength": 900},
+            "Polar PPI sampleDateTime unreadable (expected local ISO time)",
+        ),
+        (
+            {"sampleDateTime": "2024-05-04T01:00:00Z", "pulseLength": 900},
+            "Polar PPI sampleDateTime unreadable (expected local ISO time)",
+        ),
+        (
+            {"sampleDateTime": "2024-05-04T01:00:02", "pulseLength": 90},
+            "rr_interval out of physiological bounds",
+        ),
+    ],
+)
 def test_bad_ppi_samples_are_counted_and_located(tmp_path, sample, reason):
     good = {"sampleDateTime": "2024-05-04T01:00:01", "pulseLength": 900}
     path = _ppi_file(tmp_path / "ppi_samples_bad.json", [good, sample])
@@ -141,8 +159,11 @@ def test_bad_ppi_samples_are_counted_and_located(tmp_path, sample, reason):
 
 
 def _session(tmp_path: Path, **exercise: object) -> Path:
-    body = {"startTime": "2024-05-04T18:30:00", "timezoneOffset": 120,
-            "samples": {"heartRate": [{"dateTime": "2024-05-04T18:30:00", "value": 100}]}}
+    body = {
+        "startTime": "2024-05-04T18:30:00",
+        "timezoneOffset": 120,
+        "samples": {"heartRate": [{"dateTime": "2024-05-04T18:30:00", "value": 100}]},
+    }
     body.update(exercise)
     path = tmp_path / "training-session-2024-05-04-1.json"
     path.write_text(json.dumps({"deviceId": DEVICE_ID, "exercises": [body]}))
@@ -151,8 +172,7 @@ def _session(tmp_path: Path, **exercise: object) -> Path:
 
 def test_session_times_use_the_session_offset(tmp_path):
     items, _ = _read(_session(tmp_path), tz="Asia/Tokyo")  # the person's zone is not used
-    assert items[0].ts.tolist() == [int(dt.datetime(2024, 5, 4, 16, 30, tzinfo=dt.UTC)
-                                        .timestamp() * 1e6)]
+    assert items[0].ts.tolist() == [int(dt.datetime(2024, 5, 4, 16, 30, tzinfo=dt.UTC).timestamp() * 1e6)]
     assert items[0].utc_offset_s == 7200
 
 
@@ -179,12 +199,15 @@ def test_missing_session_offset_is_an_error(tmp_path):
         _read(path)
 
 
-@pytest.mark.parametrize("content, line", [
-    (b"", None),
-    (b'[{"date": "2024-05-04", "devicePpiSamplesList": [\n{"deviceId": "A", "ppiS', 2),
-    ('[{"date": "2024-05-04", "devicePpiSamplesList": []}]'.encode("utf-16"), 1),
-    (b'[{"date": "2024-05-04"}]', None),
-])
+@pytest.mark.parametrize(
+    "content, line",
+    [
+        (b"", None),
+        (b'[{"date": "2024-05-04", "devicePpiSamplesList": [\n{"deviceId": "A", "ppiS', 2),
+        ('[{"date": "2024-05-04", "devicePpiSamplesList": []}]'.encode("utf-16"), 1),
+        (b'[{"date": "2024-05-04"}]', None),
+    ],
+)
 def test_broken_files_are_errors_naming_file_and_line(tmp_path, content, line):
     path = tmp_path / "ppi_samples_2024-05-04.json"
     path.write_bytes(content)
@@ -204,8 +227,9 @@ def test_unknown_zone_is_an_error(tmp_path):
 def test_detected_zipped_and_unzipped(tmp_path):
     write_polar_export(tmp_path / "polar-user-data-export_abc")
     assert detect(tmp_path / "polar-user-data-export_abc").name == "polar_flow"
-    zipped = zip_folder(tmp_path / "polar-user-data-export_abc", tmp_path / "polar.zip",
-                        prefix="polar-user-data-export_abc/")
+    zipped = zip_folder(
+        tmp_path / "polar-user-data-export_abc", tmp_path / "polar.zip", prefix="polar-user-data-export_abc/"
+    )
     assert detect(zipped).name == "polar_flow"
     items, report = _read(zipped)
     assert sum(len(b) for b in items) > 0

@@ -14,8 +14,10 @@ from connectors.registry import detect
 from connectors.samsung_health import SamsungHealth
 from tests.support.generators.samsung import HR_PREFIX, SamsungTruth, write_samsung_export
 
-HEADER = ",".join(HR_PREFIX + c for c in ("start_time", "time_offset", "heart_rate",
-                                         "deviceuuid", "pkg_name")) + ","
+HEADER = (
+    ",".join(HR_PREFIX + c for c in ("start_time", "time_offset", "heart_rate", "deviceuuid", "pkg_name"))
+    + ","
+)
 META = "com.samsung.shealth.tracker.heart_rate,6315003,5\n"
 
 
@@ -25,8 +27,11 @@ def read(path: Path) -> tuple[list[SampleBatch], ReadReport]:
 
 
 def values(batches: list[SampleBatch]) -> dict[tuple[str, int], tuple[float, str]]:
-    return {(b.metric, t): (v, b.source.key) for b in batches
-            for t, v in zip(b.ts.tolist(), b.value.tolist(), strict=True)}
+    return {
+        (b.metric, t): (v, b.source.key)
+        for b in batches
+        for t, v in zip(b.ts.tolist(), b.value.tolist(), strict=True)
+    }
 
 
 def hr_file(folder: Path, rows: str, header: str = HEADER, meta: str = META) -> Path:
@@ -62,8 +67,9 @@ def test_counts_sources_and_rejections_match_the_truth(spring, spring_read) -> N
     assert [report.rejected[r] for r in offsets] == [truth.rejected["offset"]]
     assert [report.rejected[r] for r in dates] == [truth.rejected["date"]]
     assert "heart_rate.20241101120000.csv, first at line" in offsets[0]
-    assert report.skipped[
-        "Samsung Health file not read: com.samsung.shealth.tracker.pedometer_step_count"] == 1
+    assert (
+        report.skipped["Samsung Health file not read: com.samsung.shealth.tracker.pedometer_step_count"] == 1
+    )
 
 
 def test_known_values_round_trip_with_their_source(spring, spring_read) -> None:
@@ -83,8 +89,7 @@ def test_device_profile_names_the_sources(spring_read) -> None:
 
 
 def test_daylight_saving_change_keeps_utc_and_splits_offsets(spring_read) -> None:
-    batches = [b for b in spring_read[0] if b.metric == "heart_rate"
-               and b.source.kind == "watch"]
+    batches = [b for b in spring_read[0] if b.metric == "heart_rate" and b.source.kind == "watch"]
     change = int(dt.datetime(2024, 3, 31, 1, 0, tzinfo=dt.UTC).timestamp()) * 1_000_000
     for batch in batches:
         if batch.utc_offset_s == 3600:
@@ -118,26 +123,29 @@ def test_columns_found_by_name_in_any_order_and_case(tmp_path: Path) -> None:
     path = hr_file(tmp_path, "UTC+0900,64.0,x,2024-05-01 00:00:00.000,\n", header=header)
     (batch,), _report = read(path)
     assert batch.value.tolist() == [64.0] and batch.utc_offset_s == 9 * 3600
-    assert batch.ts.tolist() == [int(dt.datetime(2024, 5, 1, tzinfo=dt.UTC).timestamp())
-                                 * 1_000_000]
+    assert batch.ts.tolist() == [int(dt.datetime(2024, 5, 1, tzinfo=dt.UTC).timestamp()) * 1_000_000]
     assert batch.source.key == "samsung_health:unknown:unknown"
 
 
 def test_missing_required_column_names_the_file_and_header_line(tmp_path: Path) -> None:
-    path = hr_file(tmp_path, "2024-05-01 00:00:00.000,64,\n",
-                   header="com.samsung.health.heart_rate.start_time,"
-                          "com.samsung.health.heart_rate.heart_rate,")
+    path = hr_file(
+        tmp_path,
+        "2024-05-01 00:00:00.000,64,\n",
+        header="com.samsung.health.heart_rate.start_time,com.samsung.health.heart_rate.heart_rate,",
+    )
     with pytest.raises(ConnectorError, match="missing required column 'time_offset'") as error:
         read(path)
     assert error.value.line == 2 and "heart_rate.20240101000000.csv" in str(error.value)
 
 
 def test_bad_offsets_and_dates_are_counted_by_line(tmp_path: Path) -> None:
-    rows = ("2024-05-01 00:00:00.000,UTC+0900,60,d,p,\n"
-            "2024-05-01 00:01:00.000,UTC+0975,61,d,p,\n"  # impossible minutes
-            "2024-05-01 00:02:00.000,UTC-1500,62,d,p,\n"  # beyond -14 h
-            "2024-13-01 00:03:00.000,UTC+0900,63,d,p,\n"  # month 13
-            "2024-05-01 00:04:00.000,UTC+0900,64,d,p,\n")
+    rows = (
+        "2024-05-01 00:00:00.000,UTC+0900,60,d,p,\n"
+        "2024-05-01 00:01:00.000,UTC+0975,61,d,p,\n"  # impossible minutes
+        "2024-05-01 00:02:00.000,UTC-1500,62,d,p,\n"  # beyond -14 h
+        "2024-13-01 00:03:00.000,UTC+0900,63,d,p,\n"  # month 13
+        "2024-05-01 00:04:00.000,UTC+0900,64,d,p,\n"
+    )
     batches, report = read(hr_file(tmp_path, rows))
     assert sorted(v for b in batches for v in b.value.tolist()) == [60.0, 64.0]
     assert sorted(report.rejected.values()) == [1, 2]
@@ -160,8 +168,7 @@ def test_empty_file_and_wrong_encoding_are_errors(tmp_path: Path) -> None:
 
 def test_truncated_binning_file_is_counted_and_the_row_value_kept(tmp_path: Path) -> None:
     header = HEADER + "com.samsung.health.heart_rate.binning_data,"
-    hr_file(tmp_path, "2024-05-01 00:00:00.000,UTC+0900,60,d,p,abc.binning_data.json,\n",
-            header=header)
+    hr_file(tmp_path, "2024-05-01 00:00:00.000,UTC+0900,60,d,p,abc.binning_data.json,\n", header=header)
     bins = tmp_path / "jsons" / "com.samsung.shealth.tracker.heart_rate" / "a"
     bins.mkdir(parents=True)
     (bins / "abc.binning_data.json").write_text('[{"heart_rate": 61.0, "start_time": 17')

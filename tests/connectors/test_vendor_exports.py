@@ -80,35 +80,43 @@ def test_import_then_reimport_inserts_nothing_new(pool, exports, family) -> None
         rows = conn.execute(
             "SELECT s.key, o.metric::text AS metric, count(*) AS n FROM observation o "
             "JOIN source s ON s.id = o.source_id WHERE o.person_id = %s "
-            "GROUP BY s.key, o.metric", (person,)).fetchall()
+            "GROUP BY s.key, o.metric",
+            (person,),
+        ).fetchall()
     keys = {row["key"] for row in rows}
-    prefix = {"fitbit": "fitbit", "samsung_health": "samsung_health:", "oura": "oura:ring",
-              "whoop": "whoop"}[family]
+    prefix = {"fitbit": "fitbit", "samsung_health": "samsung_health:", "oura": "oura:ring", "whoop": "whoop"}[
+        family
+    ]
     assert keys and all(key.startswith(prefix) for key in keys)
     assert "hrv_sdnn" not in {row["metric"] for row in rows}
 
 
 def test_a_known_fitbit_value_is_readable_at_its_instant(pool, tmp_path: Path) -> None:
     path = tmp_path / "takeout.zip"
-    truth = write_fitbit_export(path, days=1, seed=7, start=dt.date(2024, 10, 27),
-                                google_days=0)
+    truth = write_fitbit_export(path, days=1, seed=7, start=dt.date(2024, 10, 27), google_days=0)
     person = new_person(pool, tz="Europe/Berlin")
     import_file(pool, person, path)
     metric, ts_us, value = truth.known[0]
     moment = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=ts_us)
     with system_connection(pool) as conn:
-        row = conn.execute("SELECT value FROM observation WHERE person_id = %s AND metric = %s "
-                           "AND ts = %s", (person, metric, moment)).fetchone()
+        row = conn.execute(
+            "SELECT value FROM observation WHERE person_id = %s AND metric = %s AND ts = %s",
+            (person, metric, moment),
+        ).fetchone()
     assert row is not None and row["value"] == value
 
 
 def test_a_folder_holding_a_single_vendor_file_is_detected(tmp_path: Path) -> None:
     """Detection of a folder looks at its names; a lone file's content is checked too."""
     cases = {
-        "fitbit": ("heart_rate-2024-07-01.json",
-                   '[{"dateTime":"07/01/24 12:00:00","value":{"bpm":70,"confidence":2}}]'),
-        "samsung_health": ("com.samsung.shealth.stress.20240101000000.csv",
-                           "com.samsung.shealth.stress,1,3\nstart_time,time_offset,score,\n"),
+        "fitbit": (
+            "heart_rate-2024-07-01.json",
+            '[{"dateTime":"07/01/24 12:00:00","value":{"bpm":70,"confidence":2}}]',
+        ),
+        "samsung_health": (
+            "com.samsung.shealth.stress.20240101000000.csv",
+            "com.samsung.shealth.stress,1,3\nstart_time,time_offset,score,\n",
+        ),
         "whoop": ("physiological_cycles.csv", "Cycle start time,Cycle timezone\n"),
         "oura": ("sleepmodel.csv", "id;bedtime_start;bedtime_end\n"),
     }

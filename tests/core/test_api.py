@@ -51,8 +51,12 @@ def _imported(client, response, headers, timeout_s: float = 60.0) -> dict:
 
 def _upload(client, person, headers, body=RR_BODY, **params):
     params.setdefault("filename", "rr.txt")
-    return client.post(f"/v1/persons/{person}/imports", params=params, content=body,
-                       headers={**headers, "Content-Type": "application/octet-stream"})
+    return client.post(
+        f"/v1/persons/{person}/imports",
+        params=params,
+        content=body,
+        headers={**headers, "Content-Type": "application/octet-stream"},
+    )
 
 
 def test_health_and_readiness(client, tier):
@@ -130,8 +134,7 @@ def test_empty_upload_is_400(client, alice):
 def test_observations_paginate_in_key_order_and_stream(client, pool):
     person = new_person(pool, "Paged")
     headers = bearer(patient_token(pool, person))
-    assert _imported(client, _upload(client, person, headers, start=START),
-                     headers)["inserted"] == 500
+    assert _imported(client, _upload(client, person, headers, start=START), headers)["inserted"] == 500
     seen, cursor = [], None
     while True:
         params = {"metric": "rr_interval", "limit": 120, **({"cursor": cursor} if cursor else {})}
@@ -144,8 +147,7 @@ def test_observations_paginate_in_key_order_and_stream(client, pool):
     assert len(seen) == 500
     times = [dt.datetime.fromisoformat(o["ts"]) for o in seen]
     assert times == sorted(times) and len(set(times)) == 500
-    streamed = client.get(f"/v1/persons/{person}/observations",
-                          params={"format": "ndjson"}, headers=headers)
+    streamed = client.get(f"/v1/persons/{person}/observations", params={"format": "ndjson"}, headers=headers)
     assert streamed.headers["content-type"].startswith("application/x-ndjson")
     lines = [json.loads(line) for line in streamed.text.splitlines()]
     assert [line["value"] for line in lines] == [o["value"] for o in seen]
@@ -156,15 +158,13 @@ def test_observation_range_filters(client, pool):
     headers = bearer(patient_token(pool, person))
     _imported(client, _upload(client, person, headers, start=START), headers)
     params = {"from": "2024-05-04T07:01:00Z", "to": "2024-05-04T07:02:00Z", "limit": 1000}
-    items = client.get(f"/v1/persons/{person}/observations", params=params,
-                       headers=headers).json()["items"]
+    items = client.get(f"/v1/persons/{person}/observations", params=params, headers=headers).json()["items"]
     assert items and all("07:01" in o["ts"] for o in items)
 
 
 def test_bad_cursor_is_400(client, alice):
     person, headers = alice
-    response = client.get(f"/v1/persons/{person}/observations", params={"cursor": "@@"},
-                          headers=headers)
+    response = client.get(f"/v1/persons/{person}/observations", params={"cursor": "@@"}, headers=headers)
     assert response.status_code == 400
 
 
@@ -203,16 +203,17 @@ def test_a_patient_reaches_no_other_person_on_any_endpoint(client, app, pool, al
     _, alice_headers = alice
     bob = new_person(pool, "Bob")
     bob_headers = bearer(patient_token(pool, bob))
-    assert _imported(client, _upload(client, bob, bob_headers, start=START),
-                     bob_headers)["status"] == "completed"
+    assert (
+        _imported(client, _upload(client, bob, bob_headers, start=START), bob_headers)["status"]
+        == "completed"
+    )
     endpoints = _person_endpoints(app)
     assert len(endpoints) >= 4  # persons, imports (2), observations
     for method, path, required in endpoints:
         url = path.replace("{person_id}", bob)
         # `start` only where declared: an unknown parameter is refused (422) for any caller,
         # before access is decided, so that answer reveals nothing about Bob.
-        response = client.request(method, url, headers=alice_headers,
-                                  params=required, content=b"800\n")
+        response = client.request(method, url, headers=alice_headers, params=required, content=b"800\n")
         assert response.status_code == 404, (method, path, response.status_code)
         assert "Bob" not in response.text and bob_headers["Authorization"] not in response.text
     # Bob's import records are also out of Alice's reach.
@@ -225,8 +226,11 @@ def test_openapi_describes_every_endpoint_with_schemas(app):
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
             assert operation.get("summary") or operation.get("description"), (method, path)
-            ok = (operation["responses"].get("200") or operation["responses"].get("201")
-                  or operation["responses"].get("202"))
+            ok = (
+                operation["responses"].get("200")
+                or operation["responses"].get("201")
+                or operation["responses"].get("202")
+            )
             assert ok and ok.get("content"), (method, path)
             assert re.match(r"^/(v1/|healthz|readyz)", path)
 
@@ -234,15 +238,20 @@ def test_openapi_describes_every_endpoint_with_schemas(app):
 def test_multipart_upload_takes_the_file_part_and_its_name(client, alice):
     person, headers = alice
     files = {"file": ("from-form.txt", RR_BODY, "text/plain")}
-    response = client.post(f"/v1/persons/{person}/imports", headers=headers, files=files,
-                           params={"start": START})
+    response = client.post(
+        f"/v1/persons/{person}/imports", headers=headers, files=files, params={"start": START}
+    )
     assert response.status_code == 202, response.text
     record = _imported(client, response, headers)
     assert (record["file_name"], record["status"]) == ("from-form.txt", "completed")
     assert record["read"] == 500
-    missing = client.post(f"/v1/persons/{person}/imports", headers=headers,
-                          files={"other": ("x.txt", b"800\n", "text/plain")})
+    missing = client.post(
+        f"/v1/persons/{person}/imports", headers=headers, files={"other": ("x.txt", b"800\n", "text/plain")}
+    )
     assert missing.status_code == 422 and "file" in missing.json()["detail"]
-    raw_without_name = client.post(f"/v1/persons/{person}/imports", content=RR_BODY, headers={
-        **headers, "Content-Type": "application/octet-stream"})
+    raw_without_name = client.post(
+        f"/v1/persons/{person}/imports",
+        content=RR_BODY,
+        headers={**headers, "Content-Type": "application/octet-stream"},
+    )
     assert raw_without_name.status_code == 422 and "filename" in raw_without_name.json()["detail"]

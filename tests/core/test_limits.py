@@ -51,8 +51,11 @@ def test_bodies_over_the_limit_are_413_but_uploads_have_their_own(make_client, p
     client = make_client(max_body_bytes=1024)
     person = new_person(pool, "Bodies")
     headers = bearer(patient_token(pool, person))
-    big = {"grantee_id": "00000000-0000-4000-8000-000000000000", "scopes": ["read:evidence"],
-           "note": "x" * 2000}
+    big = {
+        "grantee_id": "00000000-0000-4000-8000-000000000000",
+        "scopes": ["read:evidence"],
+        "note": "x" * 2000,
+    }
     response = client.post(f"/v1/persons/{person}/grants", json=big, headers=headers)
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
@@ -61,12 +64,18 @@ def test_bodies_over_the_limit_are_413_but_uploads_have_their_own(make_client, p
         for _ in range(4):
             yield b"y" * 512
 
-    streamed = client.post(f"/v1/persons/{person}/grants", content=chunks(),
-                           headers={**headers, "Content-Type": "application/json"})
+    streamed = client.post(
+        f"/v1/persons/{person}/grants",
+        content=chunks(),
+        headers={**headers, "Content-Type": "application/json"},
+    )
     assert streamed.status_code == 413
-    upload = client.post(f"/v1/persons/{person}/imports", headers=headers,
-                         params={"filename": "rr.txt", "start": "2024-05-04T07:00:00Z"},
-                         content=b"800\n" * 1000)
+    upload = client.post(
+        f"/v1/persons/{person}/imports",
+        headers=headers,
+        params={"filename": "rr.txt", "start": "2024-05-04T07:00:00Z"},
+        content=b"800\n" * 1000,
+    )
     assert upload.status_code in (201, 202)
 
 
@@ -83,8 +92,11 @@ def test_security_headers_on_every_response(client, pool):
 
 
 def test_cors_is_closed_by_default_and_opens_for_listed_origins(client, make_client):
-    preflight = {"Origin": "https://clinic.example", "Access-Control-Request-Method": "GET",
-                 "Access-Control-Request-Headers": "authorization"}
+    preflight = {
+        "Origin": "https://clinic.example",
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization",
+    }
     closed = client.options("/v1/me", headers=preflight)
     assert "access-control-allow-origin" not in closed.headers
     opened = make_client(cors_origins="https://clinic.example, https://other.example")

@@ -38,10 +38,13 @@ def test_only_files_for_the_tier_are_applied(databases, tier):
     expected = [m.name for m in migrate.load(REPO_ROOT / "migrations") if m.applies_to(tier)]
     assert chosen == tier and applied == expected
     with psycopg.connect(url) as conn:
-        kinds = dict(conn.execute(
-            "SELECT relname, relkind FROM pg_class WHERE relnamespace = 'public'::regnamespace "
-            "AND relname IN ('observation', 'observation_data', 'observation_hourly', "
-            "'observation_ts_brin')").fetchall())
+        kinds = dict(
+            conn.execute(
+                "SELECT relname, relkind FROM pg_class WHERE relnamespace = 'public'::regnamespace "
+                "AND relname IN ('observation', 'observation_data', 'observation_hourly', "
+                "'observation_ts_brin')"
+            ).fetchall()
+        )
         layout = _timescale_layout(conn) if tier != "postgres" else None
     # Samples: a table behind a view on every tier.
     assert (kinds.pop("observation"), kinds.pop("observation_data")) == ("v", "r"), tier
@@ -58,23 +61,33 @@ def test_only_files_for_the_tier_are_applied(databases, tier):
     aggregate = layout["aggregates"]["observation_hourly"]
     assert aggregate["hypertable_name"] == "observation_data", tier
     jobs = layout["jobs"]
-    assert ("policy_refresh_continuous_aggregate",
-            aggregate["materialization_hypertable_name"]) in jobs, jobs
-    assert any(table == "observation_data" and ("compress" in proc or "columnstore" in proc)
-               for proc, table in jobs), jobs
+    assert ("policy_refresh_continuous_aggregate", aggregate["materialization_hypertable_name"]) in jobs, jobs
+    assert any(
+        table == "observation_data" and ("compress" in proc or "columnstore" in proc) for proc, table in jobs
+    ), jobs
 
 
 def _timescale_layout(conn: psycopg.Connection) -> dict:
     """What TimescaleDB's information views (2.x) say about this database's tables."""
-    hypertables = dict(conn.execute(
-        "SELECT hypertable_name, compression_enabled FROM timescaledb_information.hypertables "
-        "WHERE hypertable_schema = 'public'").fetchall())
-    aggregates = {row[0]: {"hypertable_name": row[1], "materialization_hypertable_name": row[2]}
-                  for row in conn.execute(
-                      "SELECT view_name, hypertable_name, materialization_hypertable_name "
-                      "FROM timescaledb_information.continuous_aggregates").fetchall()}
-    jobs = {(proc, table) for proc, table in conn.execute(
-        "SELECT proc_name, hypertable_name FROM timescaledb_information.jobs").fetchall()}
+    hypertables = dict(
+        conn.execute(
+            "SELECT hypertable_name, compression_enabled FROM timescaledb_information.hypertables "
+            "WHERE hypertable_schema = 'public'"
+        ).fetchall()
+    )
+    aggregates = {
+        row[0]: {"hypertable_name": row[1], "materialization_hypertable_name": row[2]}
+        for row in conn.execute(
+            "SELECT view_name, hypertable_name, materialization_hypertable_name "
+            "FROM timescaledb_information.continuous_aggregates"
+        ).fetchall()
+    }
+    jobs = {
+        (proc, table)
+        for proc, table in conn.execute(
+            "SELECT proc_name, hypertable_name FROM timescaledb_information.jobs"
+        ).fetchall()
+    }
     return {"hypertables": hypertables, "aggregates": aggregates, "jobs": jobs}
 
 
@@ -94,17 +107,18 @@ def test_a_declared_comment_only_amendment_is_accepted_and_recorded(databases, m
     jobs = {m.name: m for m in migrate.load(migrations_copy)}["0020_jobs.sql"]
     [earlier] = jobs.amends
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("UPDATE schema_migrations SET checksum = %s WHERE filename = '0020_jobs.sql'",
-                     (earlier,))
+        conn.execute(
+            "UPDATE schema_migrations SET checksum = %s WHERE filename = '0020_jobs.sql'", (earlier,)
+        )
     assert migrate.upgrade(url, migrations_copy)[1] == []
     with psycopg.connect(url) as conn:
-        recorded = conn.execute("SELECT checksum FROM schema_migrations "
-                                "WHERE filename = '0020_jobs.sql'").fetchone()[0]
+        recorded = conn.execute(
+            "SELECT checksum FROM schema_migrations WHERE filename = '0020_jobs.sql'"
+        ).fetchone()[0]
     assert recorded == jobs.checksum
     # Any other earlier text is still an edit.
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("UPDATE schema_migrations SET checksum = 'f00d' "
-                     "WHERE filename = '0020_jobs.sql'")
+        conn.execute("UPDATE schema_migrations SET checksum = 'f00d' WHERE filename = '0020_jobs.sql'")
     with pytest.raises(migrate.MigrationError, match="0020_jobs.sql was edited"):
         migrate.upgrade(url, migrations_copy)
 
@@ -114,10 +128,19 @@ def test_cli_refuses_an_edited_migration_with_the_file_name(databases, migration
     migrate.upgrade(url, migrations_copy)
     core = migrations_copy / "0001_core.sql"
     core.write_text(core.read_text().replace("CREATE TYPE metric", "CREATE TYPE  metric"))
-    env = {"VAGUS_DATABASE_URL": url, "VAGUS_MIGRATIONS_DIR": str(migrations_copy),
-           "VAGUS_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "service.cli", "db", "upgrade"], env=env,
-                            capture_output=True, text=True, cwd=REPO_ROOT)
+    env = {
+        "VAGUS_DATABASE_URL": url,
+        "VAGUS_MIGRATIONS_DIR": str(migrations_copy),
+        "VAGUS_DATA_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "service.cli", "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+    )
     assert result.returncode == 2
     assert "0001_core.sql" in result.stderr and "edited" in result.stderr
 
@@ -153,8 +176,8 @@ def test_no_transaction_file_runs_statement_by_statement(databases, tmp_path):
     (folder / "0001_t.sql").write_text("CREATE TABLE t (x int);\n")
     # CREATE INDEX CONCURRENTLY cannot run inside a transaction block.
     (folder / "0002_idx.sql").write_text(
-        "-- vagus: no-transaction\nCREATE INDEX CONCURRENTLY t_x ON t (x);\n"
-        "INSERT INTO t VALUES (1);\n")
+        "-- vagus: no-transaction\nCREATE INDEX CONCURRENTLY t_x ON t (x);\nINSERT INTO t VALUES (1);\n"
+    )
     url = databases.create()
     _, applied = migrate.upgrade(url, folder)
     assert applied == ["0001_t.sql", "0002_idx.sql"]
@@ -186,5 +209,7 @@ def test_headers_are_parsed_and_unknown_options_refused(tmp_path):
 
 def test_statement_splitting_keeps_multiline_statements():
     sql = "-- c\nCREATE VIEW v AS\nSELECT 1;\n\nSELECT add_policy('v',\n  x => 1);\n"
-    assert migrate.split_statements(sql) == ["CREATE VIEW v AS\nSELECT 1",
-                                             "SELECT add_policy('v',\n  x => 1)"]
+    assert migrate.split_statements(sql) == [
+        "CREATE VIEW v AS\nSELECT 1",
+        "SELECT add_policy('v',\n  x => 1)",
+    ]

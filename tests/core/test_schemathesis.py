@@ -44,16 +44,21 @@ def test_no_server_errors_and_responses_match_the_schema(fuzz_schema, callers):
         operation = result.ok()
 
         @hypothesis.given(case=operation.as_strategy())
-        @hypothesis.settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-                             database=None, suppress_health_check=list(hypothesis.HealthCheck))
+        @hypothesis.settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(hypothesis.HealthCheck),
+        )
         def check(case) -> None:
             for headers in callers.values():
                 response = case.call(headers=headers)
                 calls.append(response.status_code)
-                assert response.status_code < 500, (case.method, case.path,
-                                                    response.text[:300])
-                case.validate_response(response, checks=[response_schema_conformance,
-                                                         content_type_conformance])
+                assert response.status_code < 500, (case.method, case.path, response.text[:300])
+                case.validate_response(
+                    response, checks=[response_schema_conformance, content_type_conformance]
+                )
 
         try:
             check()

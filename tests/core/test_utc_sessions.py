@@ -15,7 +15,7 @@ def test_sessions_read_instants_in_utc_on_a_server_set_to_another_zone(databases
     url = databases.create()
     name = psycopg.conninfo.conninfo_to_dict(url)["dbname"]
     with psycopg.connect(databases.server_url, autocommit=True) as admin:
-        admin.execute(f'ALTER DATABASE "{name}" SET TimeZone TO \'Asia/Tokyo\'')
+        admin.execute(f"ALTER DATABASE \"{name}\" SET TimeZone TO 'Asia/Tokyo'")
     with psycopg.connect(url) as plain:  # what a session without the setting sees
         assert plain.execute("SELECT now()").fetchone()[0].utcoffset() == dt.timedelta(hours=9)
     pool = create_pool(url, 1)

@@ -21,8 +21,7 @@ def demo(pool, data_dir):
 
 def test_demo_evidence_states_kinds_and_shows_literature(client, demo):
     assert all(o.status == "completed" for o in demo.imports)
-    response = client.get(f"/v1/persons/{demo.person_id}/evidence",
-                          headers=bearer(demo.patient_token))
+    response = client.get(f"/v1/persons/{demo.person_id}/evidence", headers=bearer(demo.patient_token))
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["n_sessions"] == 8
@@ -41,8 +40,7 @@ def test_demo_evidence_states_kinds_and_shows_literature(client, demo):
 
 
 def test_demo_rest_sessions_make_the_evidence_massage_versus_resting(client, demo):
-    body = client.get(f"/v1/persons/{demo.person_id}/evidence",
-                      headers=bearer(demo.patient_token)).json()
+    body = client.get(f"/v1/persons/{demo.person_id}/evidence", headers=bearer(demo.patient_token)).json()
     assert body["n_rest_sessions"] == 6
     acute = next(c for c in body["claims"] if c["claim"] == "acute_stress")
     assert acute["comparison"] == "rest" and acute["n_rest_sessions"] >= 4
@@ -61,8 +59,7 @@ def test_demo_therapist_follows_the_patient_with_consent(client, demo):
     clients = client.get("/v1/clients", headers=bearer(demo.therapist_token))
     assert clients.status_code == 200, clients.text
     assert [c["person_id"] for c in clients.json()["items"]] == [demo.person_id]
-    evidence = client.get(f"/v1/persons/{demo.person_id}/evidence",
-                          headers=bearer(demo.therapist_token))
+    evidence = client.get(f"/v1/persons/{demo.person_id}/evidence", headers=bearer(demo.therapist_token))
     assert evidence.status_code == 200
 
 
@@ -77,7 +74,8 @@ def test_running_the_demo_again_adds_nothing(pool, demo, data_dir):
     assert sum(o.duplicates for o in again.imports) == sum(o.inserted for o in demo.imports)
     with system_connection(pool) as conn:
         assert len(sessions.in_range(conn, person_id=demo.person_id)) == (
-            demo_module.SESSION_DAYS + demo_module.REST_DAYS)
+            demo_module.SESSION_DAYS + demo_module.REST_DAYS
+        )
 
 
 def test_a_demo_rerun_revokes_the_previous_demo_tokens(client, demo, pool, data_dir):
@@ -87,8 +85,7 @@ def test_a_demo_rerun_revokes_the_previous_demo_tokens(client, demo, pool, data_
 
     again = demo_service.load(pool, data_dir)
     assert again.person_id == demo.person_id
-    for old, new in ((demo.patient_token, again.patient_token),
-                     (demo.admin_token, again.admin_token)):
+    for old, new in ((demo.patient_token, again.patient_token), (demo.admin_token, again.admin_token)):
         assert client.get("/v1/me", headers=bearer(old)).status_code == 401
         assert client.get("/v1/me", headers=bearer(new)).status_code == 200
     admin = client.get("/v1/me", headers=bearer(again.admin_token)).json()["account_id"]
@@ -96,5 +93,9 @@ def test_a_demo_rerun_revokes_the_previous_demo_tokens(client, demo, pool, data_
         patient = accounts.patient_account(conn, demo.person_id)
         assert len(accounts.live_tokens_named(conn, str(patient["id"]), "demo")) == 1
         assert len(accounts.live_tokens_named(conn, admin, "demo")) == 1
-        assert conn.execute("SELECT count(*) AS n FROM account WHERE role = 'admin' "
-                            "AND name = 'demo admin'").fetchone()["n"] == 1
+        assert (
+            conn.execute(
+                "SELECT count(*) AS n FROM account WHERE role = 'admin' AND name = 'demo admin'"
+            ).fetchone()["n"]
+            == 1
+        )

@@ -25,8 +25,20 @@ def verdict(**kwargs):
     kwargs["min_n"] = kwargs.pop("min_sessions", 6)
     return VERDICT_OF[decide(**kwargs)]
 
-CLAIM_IDS = ["acute_stress", "sleep", "stress_hormones", "recovery", "pain", "headache", "anxiety",
-             "immune", "circulation", "posture", "flexibility"]
+
+CLAIM_IDS = [
+    "acute_stress",
+    "sleep",
+    "stress_hormones",
+    "recovery",
+    "pain",
+    "headache",
+    "anxiety",
+    "immune",
+    "circulation",
+    "posture",
+    "flexibility",
+]
 
 
 def test_claims_table_ids_kinds_and_literature() -> None:
@@ -58,7 +70,10 @@ BASE = dict(swc=0.05, better="higher")
         (dict(n=5, estimate=0.3, ci_low=0.2, ci_high=0.4, p_value=0.001), "insufficient data"),
         (dict(n=8, estimate=0.3, ci_low=0.2, ci_high=0.4, p_value=0.01), "supported"),
         (dict(n=8, estimate=0.3, ci_low=0.2, ci_high=0.4, p_value=0.08), "inconclusive"),  # CI vs p disagree
-        (dict(n=8, estimate=0.03, ci_low=0.01, ci_high=0.045, p_value=0.01), "not supported"),  # real but trivial
+        (
+            dict(n=8, estimate=0.03, ci_low=0.01, ci_high=0.045, p_value=0.01),
+            "not supported",
+        ),  # real but trivial
         (dict(n=8, estimate=0.04, ci_low=0.01, ci_high=0.09, p_value=0.01), "inconclusive"),  # below SWC
         (dict(n=8, estimate=-0.3, ci_low=-0.4, ci_high=-0.2, p_value=0.01), "contradicted"),
         (dict(n=8, estimate=0.0, ci_low=-0.04, ci_high=0.04, p_value=0.9), "not supported"),
@@ -123,9 +138,12 @@ def test_person_applies_holm_to_secondary_only_and_lists_every_claim() -> None:
 
 def test_person_wording_never_overstates() -> None:
     rng = np.random.default_rng(3)
-    eps = [EndpointData("acute_stress", "ln_rmssd", list(rng.normal(0.3, 0.05, 8)), swc=0.05,
-                        n_control_adjusted=8),
-           EndpointData("stress_hormones", "sns_index", list(rng.normal(-0.5, 0.1, 8)), swc=0.1)]
+    eps = [
+        EndpointData(
+            "acute_stress", "ln_rmssd", list(rng.normal(0.3, 0.05, 8)), swc=0.05, n_control_adjusted=8
+        ),
+        EndpointData("stress_hormones", "sns_index", list(rng.normal(-0.5, 0.1, 8)), swc=0.1),
+    ]
     results = {r.claim: r for r in assess_person(eps)}
     acute = results["acute_stress"]
     assert acute.verdict == "supported" and acute.comparison == "ordinary_day"
@@ -144,15 +162,25 @@ def test_person_wording_never_overstates() -> None:
 
 def test_cortisol_results_take_precedence_over_proxy() -> None:
     rng = np.random.default_rng(4)
-    eps = [EndpointData("stress_hormones", "cortisol", list(rng.normal(-1, 2, 6)), swc=0.5),
-           EndpointData("stress_hormones", "sns_index", list(rng.normal(-0.5, 0.1, 8)), swc=0.1)]
+    eps = [
+        EndpointData("stress_hormones", "cortisol", list(rng.normal(-1, 2, 6)), swc=0.5),
+        EndpointData("stress_hormones", "sns_index", list(rng.normal(-0.5, 0.1, 8)), swc=0.1),
+    ]
     r = next(r for r in assess_person(eps) if r.claim == "stress_hormones")
     assert r.metric == "cortisol" and r.evidence_kind == "lab"
 
 
 def test_raw_change_fallback_is_stated() -> None:
-    eps = [EndpointData("acute_stress", "ln_rmssd", [0.1, 0.2, 0.15, 0.12, 0.3, 0.05], swc=0.05,
-                        n_control_adjusted=4, excluded={"post window: low coverage": 2})]
+    eps = [
+        EndpointData(
+            "acute_stress",
+            "ln_rmssd",
+            [0.1, 0.2, 0.15, 0.12, 0.3, 0.05],
+            swc=0.05,
+            n_control_adjusted=4,
+            excluded={"post window: low coverage": 2},
+        )
+    ]
     r = assess_person(eps)[0]
     assert "4 of 6" in r.summary
     assert any("raw pre/post change" in c for c in r.caveats)
@@ -174,9 +202,17 @@ def test_cohort_pools_and_reports_heterogeneity() -> None:
 
 def test_cohort_breakdowns_are_flagged_exploratory() -> None:
     rng = np.random.default_rng(6)
-    sessions = [SessionDelta(f"p{p}", float(rng.normal(0.1, 0.1)), modality=("swedish" if s % 2 else "deep tissue"),
-                             pressure="moderate", duration_min=60 if s % 3 else 90)
-                for p in range(4) for s in range(8)]
+    sessions = [
+        SessionDelta(
+            f"p{p}",
+            float(rng.normal(0.1, 0.1)),
+            modality=("swedish" if s % 2 else "deep tissue"),
+            pressure="moderate",
+            duration_min=60 if s % 3 else 90,
+        )
+        for p in range(4)
+        for s in range(8)
+    ]
     out = cohort_breakdowns("acute_stress", "ln_rmssd", sessions, swc=0.05)
     groups = {tuple(r.group.items())[0] for r in out}
     assert ("modality", "swedish") in groups and ("modality", "deep tissue") in groups
@@ -193,14 +229,28 @@ def test_person_effect_variance_is_read_off_the_exact_interval() -> None:
     pe = person_effect("p", d)
     assert pe is not None and pe.variance == pytest.approx(hl_variance(d))
     # Below the pooled minimum a person has no exact 95 % interval, so no variance to pool.
-    assert person_effect("q", list(d[:MIN_SESSIONS_PER_PERSON_POOLED - 1])) is None
+    assert person_effect("q", list(d[: MIN_SESSIONS_PER_PERSON_POOLED - 1])) is None
 
 
 def test_assess_claim_single_claim_result_fields() -> None:
     d = list(np.random.default_rng(9).normal(-1.5, 0.8, 9))
     r = assess_claim("anxiety", d, swc=0.5).to_dict()
-    for key in ("claim", "verdict", "evidence_kind", "n_sessions", "estimate", "ci_low", "ci_high", "hedges_g",
-                "p_value", "p_adjusted", "swc", "summary", "caveats", "literature"):
+    for key in (
+        "claim",
+        "verdict",
+        "evidence_kind",
+        "n_sessions",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "hedges_g",
+        "p_value",
+        "p_adjusted",
+        "swc",
+        "summary",
+        "caveats",
+        "literature",
+    ):
         assert key in r
     assert r["claim"] == "anxiety" and r["evidence_kind"] == "self_report" and r["n_sessions"] == 9
     assert r["verdict"] == "supported" and r["estimate"] < 0

@@ -14,9 +14,14 @@ def _sessions(pool, person: str, n: int) -> None:
     start = dt.datetime(2024, 6, 3, 15, tzinfo=dt.UTC)
     with system_connection(pool) as conn:
         for k in range(n):
-            sessions.create(conn, person_id=person, starts_at=start + dt.timedelta(days=7 * k),
-                            ends_at=start + dt.timedelta(days=7 * k, hours=1),
-                            modality="swedish" if k % 2 else "sports", pressure="moderate")
+            sessions.create(
+                conn,
+                person_id=person,
+                starts_at=start + dt.timedelta(days=7 * k),
+                ends_at=start + dt.timedelta(days=7 * k, hours=1),
+                modality="swedish" if k % 2 else "sports",
+                pressure="moderate",
+            )
 
 
 def test_cohort_counts_only_clients_who_granted_evidence(client, pool):
@@ -46,9 +51,9 @@ def test_cohort_counts_only_clients_who_granted_evidence(client, pool):
 
 def test_cohort_filters_and_roles(client, pool):
     _, token = account_token(pool, "therapist")
-    filtered = client.get("/v1/cohorts/evidence", params={"modality": "swedish",
-                                                           "pressure": "deep"},
-                          headers=bearer(token)).json()
+    filtered = client.get(
+        "/v1/cohorts/evidence", params={"modality": "swedish", "pressure": "deep"}, headers=bearer(token)
+    ).json()
     assert filtered["filters"] == {"modality": "swedish", "pressure": "deep"}
     patient = bearer(patient_token(pool, new_person(pool, "Patient")))
     assert client.get("/v1/cohorts/evidence", headers=patient).status_code == 403

@@ -25,12 +25,50 @@ from tests.hostile.seeds import START, TZ
 
 #: Tokens spliced into files: values and bytes that broke readers before.
 TOKENS: tuple[bytes, ...] = (
-    b"nan", b"NaN", b"inf", b"-inf", b"1e308", b"-1e308", b"1e999", b"99999999999",
-    b"99999999999999999999999", b"0", b"-1", b"-0", b"", b"\r", b"\r\n", b"\n\n", b"\x00",
-    b"\xff\xfe", b"\xef\xbb\xbf", b"\xc3\x28", b"+2500", b"-2500", b"+14:01", b"2024-02-30",
-    b"2024-03-31T02:30:00", b"0000-00-00", b"9999-12-31T23:59:59", b'"', b"'", b",", b";",
-    b"[" * 64, b"{" * 64, b"]", b"}", b"null", b"true", b"<", b"<!ENTITY a 'b'>", b"&a;",
-    b"PK\x03\x04", b"\x0e\x10", b".FIT", b"SQLite format 3\x00",
+    b"nan",
+    b"NaN",
+    b"inf",
+    b"-inf",
+    b"1e308",
+    b"-1e308",
+    b"1e999",
+    b"99999999999",
+    b"99999999999999999999999",
+    b"0",
+    b"-1",
+    b"-0",
+    b"",
+    b"\r",
+    b"\r\n",
+    b"\n\n",
+    b"\x00",
+    b"\xff\xfe",
+    b"\xef\xbb\xbf",
+    b"\xc3\x28",
+    b"+2500",
+    b"-2500",
+    b"+14:01",
+    b"2024-02-30",
+    b"2024-03-31T02:30:00",
+    b"0000-00-00",
+    b"9999-12-31T23:59:59",
+    b'"',
+    b"'",
+    b",",
+    b";",
+    b"[" * 64,
+    b"{" * 64,
+    b"]",
+    b"}",
+    b"null",
+    b"true",
+    b"<",
+    b"<!ENTITY a 'b'>",
+    b"&a;",
+    b"PK\x03\x04",
+    b"\x0e\x10",
+    b".FIT",
+    b"SQLite format 3\x00",
 )
 #: Peak Python/numpy allocation one small input may cause (traced with tracemalloc).
 MEMORY_LIMIT_BYTES = 256 << 20
@@ -60,13 +98,13 @@ def mutate(data: bytes, edits: Iterable[Edit]) -> bytes:
         elif edit.kind == "truncate":
             del out[at:]
         elif edit.kind == "delete":
-            del out[at:at + edit.length]
+            del out[at : at + edit.length]
         elif edit.kind == "duplicate":
-            out[at:at] = out[at:at + edit.length]
+            out[at:at] = out[at : at + edit.length]
         elif edit.kind == "insert":
             out[at:at] = edit.token
         elif edit.kind == "replace":
-            out[at:at + max(len(edit.token), 1)] = edit.token
+            out[at : at + max(len(edit.token), 1)] = edit.token
     return bytes(out)
 
 

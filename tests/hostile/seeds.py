@@ -54,8 +54,9 @@ class Seed:
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def _unzipped(archive: Path) -> dict[str, bytes]:
@@ -65,8 +66,10 @@ def _unzipped(archive: Path) -> dict[str, bytes]:
 
 def _fewer_json_records(files: dict[str, bytes], pattern: str, keep: int) -> dict[str, bytes]:
     """Files whose name contains ``pattern`` (JSON arrays) cut to their first ``keep`` records."""
-    return {name: json.dumps(json.loads(data)[:keep]).encode() if pattern in name else data
-            for name, data in files.items()}
+    return {
+        name: json.dumps(json.loads(data)[:keep]).encode() if pattern in name else data
+        for name, data in files.items()
+    }
 
 
 def _fewer_rows(files: dict[str, bytes], keep_lines: int, keep_bins: int) -> dict[str, bytes]:
@@ -95,8 +98,7 @@ def _rr_csv() -> bytes:
 
 
 def _hr_csv() -> bytes:
-    rows = [f"{(START + dt.timedelta(seconds=5 * i)).isoformat()},{60 + i % 30}"
-            for i in range(100)]
+    rows = [f"{(START + dt.timedelta(seconds=5 * i)).isoformat()},{60 + i % 30}" for i in range(100)]
     return ("timestamp,bpm\n" + "\n".join(rows) + "\n").encode()
 
 
@@ -113,8 +115,7 @@ def _empatica() -> dict[str, bytes]:
     start = START.timestamp()
     ibi = [f"{start:.6f}, IBI"] + [f"{10 + i * 0.8:.6f},0.800000" for i in range(80)]
     hr = [f"{start + 10:.6f}", "1.000000"] + [f"{60 + i % 20:.2f}" for i in range(80)]
-    return {"IBI.csv": ("\n".join(ibi) + "\n").encode(),
-            "HR.csv": ("\n".join(hr) + "\n").encode()}
+    return {"IBI.csv": ("\n".join(ibi) + "\n").encode(), "HR.csv": ("\n".join(hr) + "\n").encode()}
 
 
 @functools.cache
@@ -127,8 +128,9 @@ def seeds() -> tuple[Seed, ...]:
         fit, _truth = fit_activity(minutes=0.5)
         write_fitbit_export(tmp / "fitbit", days=1, google_days=0)
         write_garmin_export(tmp / "garmin", days=1, activities=1, layout="folder")
-        write_health_connect(tmp / "health_connect_export.db", days=1, samples_per_record=5,
-                             records_per_day=4)
+        write_health_connect(
+            tmp / "health_connect_export.db", days=1, samples_per_record=5, records_per_day=4
+        )
         write_oura_export(tmp / "oura", days=1)
         write_polar_export(tmp / "polar", days=1, beats_per_day=60, session_minutes=0.5)
         write_samsung_export(tmp / "samsung", days=1)
@@ -138,17 +140,17 @@ def seeds() -> tuple[Seed, ...]:
             Seed("polar_flow", _tree(tmp / "polar"), folder=True),
             Seed("garmin_connect", _tree(tmp / "garmin"), folder=True),
             Seed("garmin_fit", {"activity.fit": fit}, folder=False),
-            Seed("health_connect", {"health_connect_export.db":
-                                    (tmp / "health_connect_export.db").read_bytes()},
-                 folder=False),
+            Seed(
+                "health_connect",
+                {"health_connect_export.db": (tmp / "health_connect_export.db").read_bytes()},
+                folder=False,
+            ),
             Seed("empatica_e4", _empatica(), folder=True),
-            Seed("fitbit", _fewer_json_records(_tree(tmp / "fitbit"), "/heart_rate-", 300),
-                 folder=True),
+            Seed("fitbit", _fewer_json_records(_tree(tmp / "fitbit"), "/heart_rate-", 300), folder=True),
             Seed("samsung_health", _fewer_rows(_tree(tmp / "samsung"), 16, 6), folder=True),
             Seed("oura", _tree(tmp / "oura"), folder=True),
             Seed("whoop", _tree(tmp / "whoop"), folder=True),
-            Seed("polar_sensor_logger", {"Polar_H10_RR.txt": _polar_sensor_logger()},
-                 folder=False),
+            Seed("polar_sensor_logger", {"Polar_H10_RR.txt": _polar_sensor_logger()}, folder=False),
             Seed("rr_csv", {"rr.csv": _rr_csv()}, folder=False),
             Seed("hr_csv", {"hr.csv": _hr_csv()}, folder=False),
             Seed("rr_text", {"rr.txt": _plain_rr()}, folder=False),

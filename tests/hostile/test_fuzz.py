@@ -33,16 +33,25 @@ from tests.hostile import fuzzing
 from tests.hostile.seeds import seed, seeds
 
 EXAMPLES = int(os.environ.get("VAGUS_FUZZ_EXAMPLES", "25"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=dt.timedelta(seconds=20), database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-                print_blob=True)
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=dt.timedelta(seconds=20),
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+)
 
-edits = st.lists(st.builds(
-    fuzzing.Edit,
-    kind=st.sampled_from(fuzzing.EDIT_KINDS),
-    where=st.floats(0, 1),
-    length=st.integers(1, 512),
-    token=st.sampled_from(fuzzing.TOKENS)), min_size=1, max_size=6)
+edits = st.lists(
+    st.builds(
+        fuzzing.Edit,
+        kind=st.sampled_from(fuzzing.EDIT_KINDS),
+        where=st.floats(0, 1),
+        length=st.integers(1, 512),
+        token=st.sampled_from(fuzzing.TOKENS),
+    ),
+    min_size=1,
+    max_size=6,
+)
 
 
 def test_every_connector_has_a_seed() -> None:

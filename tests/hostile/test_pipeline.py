@@ -27,10 +27,12 @@ YEAR = (dt.datetime(2024, 1, 1, tzinfo=dt.UTC), dt.datetime(2025, 1, 1, tzinfo=d
 def _stored(pool, person_id: str) -> dict[str, object]:
     with system_connection(pool) as conn:
         samples = conn.execute(
-            "SELECT count(*) AS n, min(ts) AS first, max(ts) AS last FROM observation "
-            "WHERE person_id = %s", (person_id,)).fetchone()
-        episodes = conn.execute("SELECT count(*) AS n FROM sleep_episode WHERE person_id = %s",
-                                (person_id,)).fetchone()["n"]
+            "SELECT count(*) AS n, min(ts) AS first, max(ts) AS last FROM observation WHERE person_id = %s",
+            (person_id,),
+        ).fetchone()
+        episodes = conn.execute(
+            "SELECT count(*) AS n FROM sleep_episode WHERE person_id = %s", (person_id,)
+        ).fetchone()["n"]
     return {**samples, "episodes": episodes}
 
 
@@ -59,7 +61,8 @@ def test_case_through_the_import_pipeline(case: Case, pool, tmp_path) -> None:
         assert outcome.inserted == case.expect.samples
     assert YEAR[0] <= stored["first"] and stored["last"] < YEAR[1], stored
     for fragment, count in case.expect.rejected.items():
-        assert sum(n for reason, n in outcome.rejected_reasons.items() if fragment in reason) \
-            == count, outcome.rejected_reasons
+        assert sum(n for reason, n in outcome.rejected_reasons.items() if fragment in reason) == count, (
+            outcome.rejected_reasons
+        )
     with system_connection(pool) as conn:  # the database is still there for the next import
         assert conn.execute("SELECT 1 AS ok").fetchone()["ok"] == 1

@@ -14,8 +14,13 @@ from service.imports import repository as imports
 from service.imports.service import run_import
 from tests.support.people import new_person
 
-FIT_FILES = ["garmin-edge-820-bike.fit", "garmin-fenix-5-run.fit", "garmin-fenix-5-walk.fit",
-             "event_timestamp.fit", "MonitoringFile.fit"]
+FIT_FILES = [
+    "garmin-edge-820-bike.fit",
+    "garmin-fenix-5-run.fit",
+    "garmin-fenix-5-walk.fit",
+    "event_timestamp.fit",
+    "MonitoringFile.fit",
+]
 
 
 def _import(pool, person: str, path: Path):
@@ -26,8 +31,9 @@ def _import(pool, person: str, path: Path):
 
 def _stored(pool, person: str, metric: str) -> int:
     with system_connection(pool) as conn:
-        return conn.execute("SELECT count(*) AS n FROM observation WHERE person_id = %s "
-                            "AND metric = %s", (person, metric)).fetchone()["n"]
+        return conn.execute(
+            "SELECT count(*) AS n FROM observation WHERE person_id = %s AND metric = %s", (person, metric)
+        ).fetchone()["n"]
 
 
 def _valid_hrv_times(path: Path) -> int:
@@ -88,10 +94,14 @@ def test_apple_samples_import_their_heart_rate_records(pool, shared_data, name):
     assert outcome.status == "completed", outcome.error
     assert expected >= 1 and _stored(pool, person, "heart_rate") == expected
     # The record's HKMetadataKeyHeartRateMotionContext is kept (0 = not set).
-    contexts = [r.find("MetadataEntry[@key='HKMetadataKeyHeartRateMotionContext']")
-                for r in root.findall("Record[@type='HKQuantityTypeIdentifierHeartRate']")]
+    contexts = [
+        r.find("MetadataEntry[@key='HKMetadataKeyHeartRateMotionContext']")
+        for r in root.findall("Record[@type='HKQuantityTypeIdentifierHeartRate']")
+    ]
     with system_connection(pool) as conn:
-        stored = conn.execute("SELECT context FROM observation WHERE person_id = %s "
-                              "AND metric = 'heart_rate' ORDER BY ts", (person,)).fetchall()
+        stored = conn.execute(
+            "SELECT context FROM observation WHERE person_id = %s AND metric = 'heart_rate' ORDER BY ts",
+            (person,),
+        ).fetchall()
     assert [r["context"] for r in stored] == [int(c.get("value")) for c in contexts]
     assert _import(pool, person, shared_data / "apple" / name).inserted == 0

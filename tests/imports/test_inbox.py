@@ -60,8 +60,9 @@ def test_inbox_imports_stable_files_once_and_files_them_away(jobs_pool, jobs_set
     assert (folder / "processed" / "strap-copy.csv").is_file()
     note = (folder / "processed" / "strap-copy.csv.duplicate.txt").read_text()
     assert f"import {record['id']}" in note
-    assert sql(jobs_pool, "SELECT count(*) AS n FROM observation WHERE person_id = %s",
-               (person,))[0]["n"] == 300
+    assert (
+        sql(jobs_pool, "SELECT count(*) AS n FROM observation WHERE person_id = %s", (person,))[0]["n"] == 300
+    )
 
 
 def test_a_bad_inbox_file_ends_in_failed_with_its_reason(jobs_pool, jobs_settings):
@@ -79,5 +80,6 @@ def test_a_bad_inbox_file_ends_in_failed_with_its_reason(jobs_pool, jobs_setting
     assert failed.is_file() and not (folder / "processed").exists()
     reason = (folder / "failed" / "broken.csv.error.txt").read_text()
     assert record["error"] in reason and "broken.csv" in reason
-    assert sql(jobs_pool, "SELECT count(*) AS n FROM observation WHERE person_id = %s",
-               (person,))[0]["n"] == 0
+    assert (
+        sql(jobs_pool, "SELECT count(*) AS n FROM observation WHERE person_id = %s", (person,))[0]["n"] == 0
+    )

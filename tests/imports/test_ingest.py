@@ -25,8 +25,9 @@ def _import(pool, person_id: str, path: Path, **kwargs):
 
 def _count(pool, person_id: str, metric: str = "rr_interval") -> int:
     with system_connection(pool) as conn:
-        return conn.execute("SELECT count(*) AS n FROM observation WHERE person_id = %s "
-                            "AND metric = %s", (person_id, metric)).fetchone()["n"]
+        return conn.execute(
+            "SELECT count(*) AS n FROM observation WHERE person_id = %s AND metric = %s", (person_id, metric)
+        ).fetchone()["n"]
 
 
 def test_same_file_twice_inserts_nothing_the_second_time(pool, tmp_path):
@@ -64,8 +65,9 @@ def test_garbage_after_a_full_batch_leaves_nothing_and_names_the_line(pool, tmp_
     assert _count(pool, person) == 0
     with system_connection(pool) as conn:
         record = imports.get(conn, outcome.import_id)
-        sources = conn.execute("SELECT count(*) AS n FROM source WHERE person_id = %s",
-                               (person,)).fetchone()["n"]
+        sources = conn.execute("SELECT count(*) AS n FROM source WHERE person_id = %s", (person,)).fetchone()[
+            "n"
+        ]
     assert record["status"] == "failed" and record["error"] == outcome.error
     assert sources == 0
     # The same file, mended, imports fully.
@@ -96,11 +98,13 @@ def test_stored_beats_keep_their_times_and_values(pool, tmp_path):
     path = write_rr_text(tmp_path / "rr.txt", [800.5, 1000.25, 900])
     _import(pool, person, path, start=START)
     with system_connection(pool) as conn:
-        rows = conn.execute("SELECT ts, value FROM observation WHERE person_id = %s ORDER BY ts",
-                            (person,)).fetchall()
+        rows = conn.execute(
+            "SELECT ts, value FROM observation WHERE person_id = %s ORDER BY ts", (person,)
+        ).fetchall()
     assert [r["value"] for r in rows] == [800.5, 1000.25, 900.0]
-    assert [r["ts"] for r in rows] == [START + dt.timedelta(milliseconds=ms)
-                                       for ms in (800.5, 1800.75, 2700.75)]
+    assert [r["ts"] for r in rows] == [
+        START + dt.timedelta(milliseconds=ms) for ms in (800.5, 1800.75, 2700.75)
+    ]
 
 
 def test_file_without_times_needs_a_start(pool, tmp_path):
@@ -112,13 +116,24 @@ def test_file_without_times_needs_a_start(pool, tmp_path):
 def test_copy_encoding_round_trips_through_postgres(conn):
     ts = np.array([0, 1_714_806_000_123_456, -86_400_000_000], dtype=np.int64)
     value = np.array([1.5, -0.25, 1e300])
-    conn.execute("CREATE TEMP TABLE s (source_id int, metric_code smallint, ts timestamptz, "
-                 "value double precision, context smallint)")
+    conn.execute(
+        "CREATE TEMP TABLE s (source_id int, metric_code smallint, ts timestamptz, "
+        "value double precision, context smallint)"
+    )
     with conn.cursor() as cur, cur.copy("COPY s FROM STDIN (FORMAT BINARY)") as copy:
-        copy.write(encode_copy_binary(np.array([7, 8, 9], np.int32), np.array([1, 2, 3], np.int16),
-                                      ts, value, np.array([-1, 0, 2], np.int16)))
-    rows = conn.execute("SELECT source_id, metric_code, context, "
-                        "(extract(epoch FROM ts) * 1000000)::bigint AS us, value FROM s").fetchall()
+        copy.write(
+            encode_copy_binary(
+                np.array([7, 8, 9], np.int32),
+                np.array([1, 2, 3], np.int16),
+                ts,
+                value,
+                np.array([-1, 0, 2], np.int16),
+            )
+        )
+    rows = conn.execute(
+        "SELECT source_id, metric_code, context, "
+        "(extract(epoch FROM ts) * 1000000)::bigint AS us, value FROM s"
+    ).fetchall()
     assert [r["context"] for r in rows] == [-1, 0, 2]
     assert [r["source_id"] for r in rows] == [7, 8, 9]
     assert [r["metric_code"] for r in rows] == [1, 2, 3]
@@ -146,10 +161,17 @@ class _TaggedHeartRate:
 
         source = SourceInfo(key="watch", name="Watch", kind="watch")
         base = 1_714_806_000_000_000
-        for k, tags in enumerate(({"motion_context": "sedentary"}, {"motion_context": "active"},
-                                  {"motion_context": "not_set"}, None)):
-            yield SampleBatch(source, "heart_rate", np.array([base + k * 1_000_000]),
-                              np.array([60.0 + k]), tags=tags)
+        for k, tags in enumerate(
+            (
+                {"motion_context": "sedentary"},
+                {"motion_context": "active"},
+                {"motion_context": "not_set"},
+                None,
+            )
+        ):
+            yield SampleBatch(
+                source, "heart_rate", np.array([base + k * 1_000_000]), np.array([60.0 + k]), tags=tags
+            )
 
 
 def test_motion_context_is_stored_with_heart_rate(pool, tmp_path):
@@ -159,10 +181,10 @@ def test_motion_context_is_stored_with_heart_rate(pool, tmp_path):
         row = imports.create(conn, person_id=person, file_name=path.name)
     assert run_import(pool, row["id"], path, connector=_TaggedHeartRate()).inserted == 4
     with system_connection(pool) as conn:
-        stored = conn.execute("SELECT value, context FROM observation WHERE person_id = %s "
-                              "ORDER BY ts", (person,)).fetchall()
-    assert [(r["value"], r["context"]) for r in stored] == [(60.0, 1), (61.0, 2), (62.0, 0),
-                                                            (63.0, None)]
+        stored = conn.execute(
+            "SELECT value, context FROM observation WHERE person_id = %s ORDER BY ts", (person,)
+        ).fetchall()
+    assert [(r["value"], r["context"]) for r in stored] == [(60.0, 1), (61.0, 2), (62.0, 0), (63.0, None)]
 
 
 def test_a_file_whose_every_sample_is_dropped_fails_with_the_reason(pool, tmp_path):

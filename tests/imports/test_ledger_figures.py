@@ -37,8 +37,9 @@ def test_started_and_finished_bracket_the_real_run(pool, tmp_path):
     connector = SimpleNamespace(name=real.name, description="slow", read=slow_read)
     person = new_person(pool)
     import_id = _register(pool, person, path.name)
-    outcome = run_import(pool, import_id, path, connector=connector,
-                         start=dt.datetime(2024, 5, 4, 7, tzinfo=dt.UTC))
+    outcome = run_import(
+        pool, import_id, path, connector=connector, start=dt.datetime(2024, 5, 4, 7, tzinfo=dt.UTC)
+    )
     assert outcome.status == "completed", outcome.error
     row = _row(pool, import_id)
     assert (row["finished_at"] - row["started_at"]).total_seconds() >= pause_s
@@ -56,8 +57,7 @@ def test_a_zips_progress_is_measured_in_one_unit_and_never_passes_one(pool, clie
     # ledger's denominator is in that same unit.
     assert row["bytes_read"] > row["size_bytes"]
     assert 0 < row["bytes_read"] <= row["bytes_total"]
-    record = client.get(f"/v1/imports/{import_id}",
-                        headers=bearer(patient_token(pool, person))).json()
+    record = client.get(f"/v1/imports/{import_id}", headers=bearer(patient_token(pool, person))).json()
     assert record["progress"] == 1.0 and record["bytes_total"] == row["bytes_total"]
 
 
@@ -68,12 +68,16 @@ def test_an_empty_file_is_worded_alike_by_api_and_cli(pool, client, vagus_in_pro
     cli = vagus_in_process("import", str(empty), "--person", person, "--json")
     assert cli.code == 1
     assert cli.json()["error"] == "empty.txt: empty file (0 bytes): nothing to import"
-    api = client.post(f"/v1/persons/{person}/imports?filename=empty.txt", content=b"",
-                      headers=bearer(patient_token(pool, person)))
+    api = client.post(
+        f"/v1/persons/{person}/imports?filename=empty.txt",
+        content=b"",
+        headers=bearer(patient_token(pool, person)),
+    )
     assert api.status_code == 400
     assert "empty.txt: empty file (0 bytes): nothing to import" in api.json()["detail"]
-    listed = client.get(f"/v1/persons/{person}/imports",
-                        headers=bearer(patient_token(pool, person))).json()["items"]
+    listed = client.get(f"/v1/persons/{person}/imports", headers=bearer(patient_token(pool, person))).json()[
+        "items"
+    ]
     empty_error = "empty.txt: empty file (0 bytes): nothing to import"
     assert [i["error"] for i in listed] == [empty_error] * 2
 
@@ -92,8 +96,9 @@ def test_an_unrecognised_format_names_the_way_to_choose_one_for_each_way_in(pool
 def test_cli_import_text_lists_rejection_reasons(pool, vagus_in_process, tmp_path):
     person = new_person(pool)
     path = write_rr_text(tmp_path / "rr.txt", rr_ms=[800.0] * 50 + [20.0, 9000.0] + [810.0] * 50)
-    result = vagus_in_process("import", str(path), "--person", person, "--start",
-                              "2024-05-04T07:00:00Z", "-q")
+    result = vagus_in_process(
+        "import", str(path), "--person", person, "--start", "2024-05-04T07:00:00Z", "-q"
+    )
     assert result.code == 0, result.stderr
     assert "rejected 2" in result.stdout
     reasons = [line.strip() for line in result.stdout.splitlines() if line.startswith("  ")]

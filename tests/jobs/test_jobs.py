@@ -58,22 +58,28 @@ def test_unique_key_queues_once(jobs_pool):
 def test_many_workers_run_each_job_exactly_once(jobs_pool, jobs_settings):
     RUNS.clear()
     ids = [_enqueue(jobs_pool, "test_record", {"n": i})["id"] for i in range(60)]
-    workers = [Worker(jobs_pool, jobs_settings, concurrency=3, kinds=["test_record"])
-               for _ in range(2)]
+    workers = [Worker(jobs_pool, jobs_settings, concurrency=3, kinds=["test_record"]) for _ in range(2)]
     for worker in workers:
         worker.start()
     try:
-        wait_for(lambda: sql(jobs_pool, "SELECT count(*) AS n FROM job WHERE id = ANY(%s) "
-                                        "AND state = 'succeeded'", (ids,))[0]["n"] == len(ids),
-                 what="60 jobs to succeed")
+        wait_for(
+            lambda: (
+                sql(
+                    jobs_pool,
+                    "SELECT count(*) AS n FROM job WHERE id = ANY(%s) AND state = 'succeeded'",
+                    (ids,),
+                )[0]["n"]
+                == len(ids)
+            ),
+            what="60 jobs to succeed",
+        )
     finally:
         for worker in workers:
             worker.stop()
     assert sorted(r for r in RUNS if r in set(ids)) == sorted(ids)  # each once, none twice
     attempts = sql(jobs_pool, "SELECT DISTINCT attempts FROM job WHERE id = ANY(%s)", (ids,))
     assert attempts == [{"attempts": 1}]
-    owners = sql(jobs_pool, "SELECT count(DISTINCT result->>'n') AS n FROM job "
-                            "WHERE id = ANY(%s)", (ids,))
+    owners = sql(jobs_pool, "SELECT count(DISTINCT result->>'n') AS n FROM job WHERE id = ANY(%s)", (ids,))
     assert owners[0]["n"] == 60
 
 
@@ -108,8 +114,9 @@ def test_failures_back_off_then_die_and_an_admin_requeues(jobs_pool, jobs_settin
     worker = Worker(jobs_pool, jobs_settings, kinds=["test_flaky"])
     worker.start()
     try:
-        dead = wait_for(lambda: (j := _job(jobs_pool, job_id))["state"] == "dead" and j,
-                        what="the job to die")
+        dead = wait_for(
+            lambda: (j := _job(jobs_pool, job_id))["state"] == "dead" and j, what="the job to die"
+        )
     finally:
         worker.stop()
     assert dead["attempts"] == 3 and "planned failure of doomed" in dead["last_error"]
@@ -132,13 +139,13 @@ def test_failures_back_off_then_die_and_an_admin_requeues(jobs_pool, jobs_settin
         worker = Worker(jobs_pool, jobs_settings, kinds=["test_flaky"])
         worker.start()  # FAILURES_LEFT is spent: the re-queued job now succeeds
         try:
-            wait_for(lambda: _job(jobs_pool, job_id)["state"] == "succeeded",
-                     what="the re-queued job to succeed")
+            wait_for(
+                lambda: _job(jobs_pool, job_id)["state"] == "succeeded", what="the re-queued job to succeed"
+            )
         finally:
             worker.stop()
         fetched = client.get(f"/v1/jobs/{job_id}", headers=admin).json()
-        assert (fetched["state"], fetched["attempts"], fetched["result"]) == (
-            "succeeded", 1, {"ok": True})
+        assert (fetched["state"], fetched["attempts"], fetched["result"]) == ("succeeded", 1, {"ok": True})
 
 
 def test_an_exhausted_job_whose_worker_died_is_buried(jobs_pool):
@@ -168,33 +175,52 @@ def test_serve_runs_api_scheduler_and_worker_in_one_process(jobs_pool, jobs_sett
     headers = bearer(patient_token(jobs_pool, person))
     body = "\n".join(str(800 + i % 9 * 10) for i in range(300)).encode()
     with TestClient(create_app(settings, pool=jobs_pool, background=True)) as client:
-        accepted = client.post(f"/v1/persons/{person}/imports", content=body, headers={
-            **headers, "Content-Type": "application/octet-stream"},
-            params={"filename": "rr.txt", "start": "2024-05-04T07:00:00Z"})
+        accepted = client.post(
+            f"/v1/persons/{person}/imports",
+            content=body,
+            headers={**headers, "Content-Type": "application/octet-stream"},
+            params={"filename": "rr.txt", "start": "2024-05-04T07:00:00Z"},
+        )
         assert accepted.status_code == 202 and accepted.json()["status"] == "queued"
         import_id = accepted.json()["id"]
-        record = wait_for(lambda: (r := client.get(f"/v1/imports/{import_id}",
-                                                   headers=headers).json())["status"]
-                          not in ("queued", "running") and r, what="the import to finish")
+        record = wait_for(
+            lambda: (
+                (r := client.get(f"/v1/imports/{import_id}", headers=headers).json())["status"]
+                not in ("queued", "running")
+                and r
+            ),
+            what="the import to finish",
+        )
         assert (record["status"], record["inserted"]) == ("completed", 300)
-        recompute = wait_for(lambda: sql(
-            jobs_pool, "SELECT * FROM job WHERE kind = 'recompute_person' "
-                       "AND payload->>'person_id' = %s AND state = 'succeeded'", (person,)),
-            what="the recompute of the person with new data")
+        recompute = wait_for(
+            lambda: sql(
+                jobs_pool,
+                "SELECT * FROM job WHERE kind = 'recompute_person' "
+                "AND payload->>'person_id' = %s AND state = 'succeeded'",
+                (person,),
+            ),
+            what="the recompute of the person with new data",
+        )
     assert recompute[0]["payload"]["import_ids"] == [import_id]
 
 
-def test_maintenance_prunes_old_finished_jobs_but_keeps_dead_work(jobs_pool, jobs_settings,
-                                                                  jobs_url, record_property):
+def test_maintenance_prunes_old_finished_jobs_but_keeps_dead_work(
+    jobs_pool, jobs_settings, jobs_url, record_property
+):
     from service.jobs.maintenance import maintenance
 
     old = "now() - interval '30 days'"
     ids = {}
-    for name, kind, state in (("done", "test_record", "succeeded"),
-                              ("dead_periodic", "inbox_sync", "dead"),
-                              ("dead_import", "import", "dead")):
-        ids[name] = sql(jobs_pool, f"INSERT INTO job (kind, state, finished_at) "
-                                   f"VALUES (%s, %s, {old}) RETURNING id", (kind, state))[0]["id"]
+    for name, kind, state in (
+        ("done", "test_record", "succeeded"),
+        ("dead_periodic", "inbox_sync", "dead"),
+        ("dead_import", "import", "dead"),
+    ):
+        ids[name] = sql(
+            jobs_pool,
+            f"INSERT INTO job (kind, state, finished_at) VALUES (%s, %s, {old}) RETURNING id",
+            (kind, state),
+        )[0]["id"]
     recent = _enqueue(jobs_pool, "test_record", {"n": -1})["id"]
     result = maintenance(registry.JobContext(jobs_pool, jobs_settings, {"attempts": 1}), {})
     tier = server_tier(jobs_url)
@@ -202,6 +228,7 @@ def test_maintenance_prunes_old_finished_jobs_but_keeps_dead_work(jobs_pool, job
     # A materialised view is refreshed here; on the Timescale licence a policy does it.
     assert result["rollups_refreshed"] is rollups_refreshed_by_maintenance(tier), tier
     assert result["jobs_pruned"] >= 2
-    left = {r["id"] for r in sql(jobs_pool, "SELECT id FROM job WHERE id = ANY(%s)",
-                                 ([*ids.values(), recent],))}
+    left = {
+        r["id"] for r in sql(jobs_pool, "SELECT id FROM job WHERE id = ANY(%s)", ([*ids.values(), recent],))
+    }
     assert left == {ids["dead_import"], recent}

@@ -60,22 +60,38 @@ def _running_with_progress(pool, import_id):
 def _assert_imported_once(pool, person, import_id, beats):
     record = _import(pool, import_id)
     assert (record["status"], record["read"], record["inserted"], record["duplicates"]) == (
-        "completed", beats, beats, 0)
-    counts = sql(pool, "SELECT count(*) AS n, count(DISTINCT ts) AS distinct_ts, "
-                       "count(*) FILTER (WHERE import_id = %s) AS from_import "
-                       "FROM observation WHERE person_id = %s", (import_id, person))[0]
+        "completed",
+        beats,
+        beats,
+        0,
+    )
+    counts = sql(
+        pool,
+        "SELECT count(*) AS n, count(DISTINCT ts) AS distinct_ts, "
+        "count(*) FILTER (WHERE import_id = %s) AS from_import "
+        "FROM observation WHERE person_id = %s",
+        (import_id, person),
+    )[0]
     assert counts == {"n": beats, "distinct_ts": beats, "from_import": beats}
-    assert sql(pool, "SELECT count(*) AS n FROM import WHERE person_id = %s",
-               (person,))[0]["n"] == 1
+    assert sql(pool, "SELECT count(*) AS n FROM import WHERE person_id = %s", (person,))[0]["n"] == 1
 
 
 def _worker_process(url: str, data_dir, log_path) -> subprocess.Popen:
-    env = {**os.environ, "VAGUS_DATABASE_URL": url, "VAGUS_DATA_DIR": str(data_dir),
-           "VAGUS_JOB_LEASE_S": "2", "VAGUS_JOB_POLL_S": "0.1",
-           "VAGUS_JOB_RETRY_BASE_S": "0.1"}
+    env = {
+        **os.environ,
+        "VAGUS_DATABASE_URL": url,
+        "VAGUS_DATA_DIR": str(data_dir),
+        "VAGUS_JOB_LEASE_S": "2",
+        "VAGUS_JOB_POLL_S": "0.1",
+        "VAGUS_JOB_RETRY_BASE_S": "0.1",
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "service.cli", "-v", "worker", "--no-scheduler"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log_path.open("w"))
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log_path.open("w"),
+    )
 
 
 @pytest.fixture
@@ -88,8 +104,7 @@ def processes():
         proc.wait(30)
 
 
-def test_sigkill_mid_import_another_worker_finishes_it_once(jobs_pool, jobs_url, tmp_path,
-                                                            processes):
+def test_sigkill_mid_import_another_worker_finishes_it_once(jobs_pool, jobs_url, tmp_path, processes):
     beats = 600_000
     person = new_person(jobs_pool)
     path = write_big_rr(tmp_path / "big-rr.txt", beats)
@@ -106,8 +121,11 @@ def test_sigkill_mid_import_another_worker_finishes_it_once(jobs_pool, jobs_url,
 
     second = _worker_process(jobs_url, tmp_path / "w2", tmp_path / "w2.log")
     processes.append(second)
-    done = wait_for(lambda: (j := _job(jobs_pool, job_id))["state"] == "succeeded" and j,
-                    timeout_s=120, what="the second worker to finish the job")
+    done = wait_for(
+        lambda: (j := _job(jobs_pool, job_id))["state"] == "succeeded" and j,
+        timeout_s=120,
+        what="the second worker to finish the job",
+    )
     assert done["attempts"] == 2 and done["locked_by"] is None
     assert "lease expired" in done["last_error"] and killed["locked_by"] in done["last_error"]
     _assert_imported_once(jobs_pool, person, import_id, beats)
@@ -127,10 +145,14 @@ def test_killed_connections_mid_job_are_retried(jobs_pool, jobs_settings, tmp_pa
             killed = admin.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                "AND state IN ('active', 'idle in transaction')").fetchone()[0]
+                "AND state IN ('active', 'idle in transaction')"
+            ).fetchone()[0]
         assert killed >= 1  # at least the import's open transaction
-        done = wait_for(lambda: (j := _job(jobs_pool, job_id))["state"] == "succeeded" and j,
-                        timeout_s=120, what="the retried job to finish")
+        done = wait_for(
+            lambda: (j := _job(jobs_pool, job_id))["state"] == "succeeded" and j,
+            timeout_s=120,
+            what="the retried job to finish",
+        )
     finally:
         worker.stop()
         worker_pool.close()
@@ -139,8 +161,7 @@ def test_killed_connections_mid_job_are_retried(jobs_pool, jobs_settings, tmp_pa
     _assert_imported_once(jobs_pool, person, import_id, beats)
 
 
-def test_database_outage_readyz_reports_it_and_the_job_completes_after(
-        jobs_pool, jobs_url, tmp_path):
+def test_database_outage_readyz_reports_it_and_the_job_completes_after(jobs_pool, jobs_url, tmp_path):
     beats = 400_000
     person = new_person(jobs_pool)
     import_id, job_id = queue_import(jobs_pool, person, write_big_rr(tmp_path / "rr.txt", beats))
@@ -154,18 +175,19 @@ def test_database_outage_readyz_reports_it_and_the_job_completes_after(
         with TestClient(create_app(settings, pool=pool)) as client:
             assert client.get("/readyz").status_code == 200
             worker.start()
-            wait_for(lambda: _running_with_progress(jobs_pool, import_id),
-                     what="the import to run")
+            wait_for(lambda: _running_with_progress(jobs_pool, import_id), what="the import to run")
             proxy.cut()
             down = client.get("/readyz")
             assert down.status_code == 503
             assert down.json()["database"] == "unreachable"
             assert _job(jobs_pool, job_id)["state"] == "running"  # nobody could record a thing
             proxy.start()
-            wait_for(lambda: client.get("/readyz").status_code == 200,
-                     what="/readyz to recover")
-            done = wait_for(lambda: (j := _job(jobs_pool, job_id))["state"] == "succeeded" and j,
-                            timeout_s=120, what="the job to finish after the outage")
+            wait_for(lambda: client.get("/readyz").status_code == 200, what="/readyz to recover")
+            done = wait_for(
+                lambda: (j := _job(jobs_pool, job_id))["state"] == "succeeded" and j,
+                timeout_s=120,
+                what="the job to finish after the outage",
+            )
     finally:
         worker.stop()
         proxy.cut()

@@ -26,10 +26,16 @@ def person(pool, tmp_path_factory):
 def test_offset_less_times_are_read_in_the_persons_zone(client, person):
     person_id, me = person
     url = f"/v1/persons/{person_id}/observations"
-    local = client.get(url, params={"metric": "rr_interval", "from": "2024-05-04T09:01:00",
-                                    "to": "2024-05-04T09:02:00"}, headers=me)
-    utc = client.get(url, params={"metric": "rr_interval", "from": "2024-05-04T07:01:00Z",
-                                  "to": "2024-05-04T07:02:00Z"}, headers=me)
+    local = client.get(
+        url,
+        params={"metric": "rr_interval", "from": "2024-05-04T09:01:00", "to": "2024-05-04T09:02:00"},
+        headers=me,
+    )
+    utc = client.get(
+        url,
+        params={"metric": "rr_interval", "from": "2024-05-04T07:01:00Z", "to": "2024-05-04T07:02:00Z"},
+        headers=me,
+    )
     assert local.status_code == 200, local.text
     assert local.json()["items"] and local.json() == utc.json()
     gap = client.get(url, params={"from": "2024-03-31T02:30:00"}, headers=me)
@@ -38,8 +44,9 @@ def test_offset_less_times_are_read_in_the_persons_zone(client, person):
 
 def test_ndjson_honours_limit_and_writes_utc_times_with_z(client, person):
     person_id, me = person
-    response = client.get(f"/v1/persons/{person_id}/observations",
-                          params={"format": "ndjson", "limit": 7}, headers=me)
+    response = client.get(
+        f"/v1/persons/{person_id}/observations", params={"format": "ndjson", "limit": 7}, headers=me
+    )
     lines = response.text.strip().splitlines()
     assert response.headers["content-type"].startswith("application/x-ndjson")
     assert len(lines) == 7
@@ -50,30 +57,35 @@ def test_ndjson_honours_limit_and_writes_utc_times_with_z(client, person):
 
 def test_csv_has_a_header_row_and_one_line_per_sample(client, person):
     person_id, me = person
-    response = client.get(f"/v1/persons/{person_id}/observations",
-                          params={"format": "csv", "metric": "rr_interval"}, headers=me)
+    response = client.get(
+        f"/v1/persons/{person_id}/observations", params={"format": "csv", "metric": "rr_interval"}, headers=me
+    )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert list(rows[0]) == ["metric", "ts", "value", "source_id", "source", "context"]
     assert len(rows) == 300 and rows[0]["metric"] == "rr_interval"
     assert rows[0]["ts"] == "2024-05-04T07:00:00.800000Z" and float(rows[0]["value"]) == 800
-    limited = client.get(f"/v1/persons/{person_id}/observations",
-                         params={"format": "csv", "limit": 3}, headers=me)
+    limited = client.get(
+        f"/v1/persons/{person_id}/observations", params={"format": "csv", "limit": 3}, headers=me
+    )
     assert len(limited.text.strip().splitlines()) == 4  # header and three rows
-    by_accept = client.get(f"/v1/persons/{person_id}/observations",
-                           headers={**me, "Accept": "text/csv"})
+    by_accept = client.get(f"/v1/persons/{person_id}/observations", headers={**me, "Accept": "text/csv"})
     assert by_accept.headers["content-type"].startswith("text/csv")
 
 
 def test_vagus_export_csv_matches_the_api(vagus_in_process, client, person, tmp_path):
     person_id, me = person
     out = tmp_path / "obs.csv"
-    result = vagus_in_process("export", "--person", person_id, "--csv", "--from",
-                              "2024-05-04T09:00:00", "-o", str(out))
+    result = vagus_in_process(
+        "export", "--person", person_id, "--csv", "--from", "2024-05-04T09:00:00", "-o", str(out)
+    )
     assert result.code == 0, result.stderr
-    api = client.get(f"/v1/persons/{person_id}/observations",
-                     params={"format": "csv", "from": "2024-05-04T09:00:00"}, headers=me)
+    api = client.get(
+        f"/v1/persons/{person_id}/observations",
+        params={"format": "csv", "from": "2024-05-04T09:00:00"},
+        headers=me,
+    )
     assert out.read_bytes().decode() == api.text
     bad = vagus_in_process("export", "--person", person_id, "--metric", "steps")
     assert bad.code == 2

@@ -19,15 +19,21 @@ from tests.support.tiers import rollups_refreshed_by_maintenance
 
 def _rollup_rows(url: str, person: str) -> int:
     with connect.connect(url) as owner:  # the rollup is owner-only
-        return owner.execute("SELECT count(*) AS n FROM observation_hourly WHERE person_id = %s",
-                             (person,)).fetchone()["n"]
+        return owner.execute(
+            "SELECT count(*) AS n FROM observation_hourly WHERE person_id = %s", (person,)
+        ).fetchone()["n"]
 
 
-def test_erasure_queues_a_rollup_refresh_that_removes_the_person(client, pool, settings,
-                                                                 database_url, tier, tmp_path):
+def test_erasure_queues_a_rollup_refresh_that_removes_the_person(
+    client, pool, settings, database_url, tier, tmp_path
+):
     person = new_person(pool, "Rolled up")
-    import_file(pool, person, write_rr_text(tmp_path / "rr.txt", n=600),
-                start=dt.datetime(2024, 5, 4, 7, tzinfo=dt.UTC))
+    import_file(
+        pool,
+        person,
+        write_rr_text(tmp_path / "rr.txt", n=600),
+        start=dt.datetime(2024, 5, 4, 7, tzinfo=dt.UTC),
+    )
     with connect.connect(database_url, autocommit=True) as owner:
         # A periodic refresh: the materialised view is refreshed; a continuous aggregate is
         # left to its policy (Timescale licence), whose window is the last 90 days only, so
@@ -41,12 +47,12 @@ def test_erasure_queues_a_rollup_refresh_that_removes_the_person(client, pool, s
     response = client.delete(f"/v1/persons/{person}", headers=bearer(patient_token(pool, person)))
     assert response.status_code == 200, response.text
     with rls.system_connection(pool) as conn:
-        queued = conn.execute("SELECT kind FROM job WHERE unique_key = %s",
-                              (f"maintenance:erasure:{person}",)).fetchall()
+        queued = conn.execute(
+            "SELECT kind FROM job WHERE unique_key = %s", (f"maintenance:erasure:{person}",)
+        ).fetchall()
     assert [q["kind"] for q in queued] == ["maintenance"]
 
     # After an erasure every tier refreshes, the continuous aggregate in full.
-    result = maintenance(registry.JobContext(pool, settings, {"attempts": 1}),
-                         {"reason": "erasure"})
+    result = maintenance(registry.JobContext(pool, settings, {"attempts": 1}), {"reason": "erasure"})
     assert result["rollups_refreshed"] is True, tier
     assert _rollup_rows(database_url, person) == 0, tier

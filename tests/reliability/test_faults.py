@@ -37,8 +37,7 @@ from tests.support.server import http, serving
 pytestmark = pytest.mark.slow
 
 
-def test_sixty_concurrent_readers_on_a_pool_of_three_all_get_answers(
-        database_url, settings, tmp_path):
+def test_sixty_concurrent_readers_on_a_pool_of_three_all_get_answers(database_url, settings, tmp_path):
     """More waiting requests than endpoint threads (40) and far more than connections:
     before the fix, sync dependencies could not give connections back (PoolTimeout 500s)."""
     small = create_pool(database_url, 3)
@@ -46,16 +45,14 @@ def test_sixty_concurrent_readers_on_a_pool_of_three_all_get_answers(
         person_id = new_person(small, "Many readers")
         import_file(small, person_id, write_rr_text(tmp_path / "rr.txt"), start=START)
         token = patient_token(small, person_id)
-        patient = settings.model_copy(update={"request_pool_timeout_s": 120,
-                                              "rate_limit_per_minute": 0})
+        patient = settings.model_copy(update={"request_pool_timeout_s": 120, "rate_limit_per_minute": 0})
         with serving(create_app(patient, pool=small)) as base:
             url = f"{base}/v1/persons/{person_id}/observations?limit=200"
             answers: list[int] = []
             lock = threading.Lock()
 
             def read() -> None:
-                status = http("GET", url, headers={"Authorization": f"Bearer {token}"},
-                              timeout=300).status
+                status = http("GET", url, headers={"Authorization": f"Bearer {token}"}, timeout=300).status
                 with lock:
                     answers.append(status)
 
@@ -71,8 +68,7 @@ def test_sixty_concurrent_readers_on_a_pool_of_three_all_get_answers(
         small.close()
 
 
-def test_database_cut_during_reads_answers_503_problems_then_recovers(
-        jobs_pool, jobs_url, tmp_path):
+def test_database_cut_during_reads_answers_503_problems_then_recovers(jobs_pool, jobs_url, tmp_path):
     person_id = new_person(jobs_pool, "Outage reader")
     headers = bearer(patient_token(jobs_pool, person_id))
     proxy = TcpProxy(jobs_url)
@@ -89,20 +85,31 @@ def test_database_cut_during_reads_answers_503_problems_then_recovers(
             assert down.headers["content-type"] == "application/problem+json"
             assert int(down.headers["retry-after"]) > 0
         proxy.start()
-        wait_for(lambda: client.get(f"/v1/persons/{person_id}", headers=headers
-                                    ).status_code == 200, what="reads to recover")
+        wait_for(
+            lambda: client.get(f"/v1/persons/{person_id}", headers=headers).status_code == 200,
+            what="reads to recover",
+        )
     finally:
         proxy.cut()
         pool.close()
 
 
 def _worker_process(url: str, data_dir, log_path) -> subprocess.Popen:
-    env = {**os.environ, "VAGUS_DATABASE_URL": url, "VAGUS_DATA_DIR": str(data_dir),
-           "VAGUS_JOB_LEASE_S": "2", "VAGUS_JOB_POLL_S": "0.1",
-           "VAGUS_JOB_RETRY_BASE_S": "0.1"}
+    env = {
+        **os.environ,
+        "VAGUS_DATABASE_URL": url,
+        "VAGUS_DATA_DIR": str(data_dir),
+        "VAGUS_JOB_LEASE_S": "2",
+        "VAGUS_JOB_POLL_S": "0.1",
+        "VAGUS_JOB_RETRY_BASE_S": "0.1",
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "service.cli", "-v", "worker", "--no-scheduler"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log_path.open("w"))
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log_path.open("w"),
+    )
 
 
 @pytest.fixture
@@ -116,8 +123,7 @@ def processes():
         proc.wait(30)
 
 
-def test_a_worker_paused_past_its_lease_never_commits(jobs_pool, jobs_url, tmp_path,
-                                                      processes):
+def test_a_worker_paused_past_its_lease_never_commits(jobs_pool, jobs_url, tmp_path, processes):
     """SIGSTOP mid-import; another worker takes over and finishes; SIGCONT: the paused
     attempt stops (or fails its commit-time check) and the ledger counts every beat once."""
     beats = 400_000
@@ -126,21 +132,33 @@ def test_a_worker_paused_past_its_lease_never_commits(jobs_pool, jobs_url, tmp_p
     paused_log = tmp_path / "paused.log"
     paused = _worker_process(jobs_url, tmp_path, paused_log)
     processes.append(paused)
-    wait_for(lambda: (r := sql(jobs_pool, "SELECT status, bytes_read FROM import WHERE id = %s",
-                               (import_id,))[0])["status"] == "running" and r["bytes_read"] > 0,
-             timeout_s=180, what="the import to run")
+    wait_for(
+        lambda: (
+            (r := sql(jobs_pool, "SELECT status, bytes_read FROM import WHERE id = %s", (import_id,))[0])[
+                "status"
+            ]
+            == "running"
+            and r["bytes_read"] > 0
+        ),
+        timeout_s=180,
+        what="the import to run",
+    )
     os.kill(paused.pid, signal.SIGSTOP)
     rescuer = _worker_process(jobs_url, tmp_path, tmp_path / "rescuer.log")
     processes.append(rescuer)
-    wait_for(lambda: sql(jobs_pool, "SELECT attempts FROM job WHERE id = %s",
-                         (job_id,))[0]["attempts"] >= 2, timeout_s=180,
-             what="the other worker to claim the lapsed job")
+    wait_for(
+        lambda: sql(jobs_pool, "SELECT attempts FROM job WHERE id = %s", (job_id,))[0]["attempts"] >= 2,
+        timeout_s=180,
+        what="the other worker to claim the lapsed job",
+    )
     # The paused worker wakes up (a VM pause or a long GC ends): before the fix both
     # attempts ran to their commits and the ledger said "inserted 0, duplicates N".
     os.kill(paused.pid, signal.SIGCONT)
-    wait_for(lambda: sql(jobs_pool, "SELECT state FROM job WHERE id = %s",
-                         (job_id,))[0]["state"] == "succeeded", timeout_s=300,
-             what="the other worker to finish the import")
+    wait_for(
+        lambda: sql(jobs_pool, "SELECT state FROM job WHERE id = %s", (job_id,))[0]["state"] == "succeeded",
+        timeout_s=300,
+        what="the other worker to finish the import",
+    )
     assert "lost the lease" in paused_log.read_text()
     rescuer.terminate()
     paused.terminate()
@@ -148,9 +166,16 @@ def test_a_worker_paused_past_its_lease_never_commits(jobs_pool, jobs_url, tmp_p
         proc.wait(60)
     record = sql(jobs_pool, "SELECT * FROM import WHERE id = %s", (import_id,))[0]
     assert (record["status"], record["read"], record["inserted"], record["duplicates"]) == (
-        "completed", beats, beats, 0)
-    counts = sql(jobs_pool, "SELECT count(*) AS n, count(DISTINCT ts) AS d FROM observation "
-                            "WHERE person_id = %s", (person,))[0]
+        "completed",
+        beats,
+        beats,
+        0,
+    )
+    counts = sql(
+        jobs_pool,
+        "SELECT count(*) AS n, count(DISTINCT ts) AS d FROM observation WHERE person_id = %s",
+        (person,),
+    )[0]
     assert counts == {"n": beats, "d": beats}
 
 
@@ -166,23 +191,41 @@ def test_two_api_replicas_and_two_workers_share_one_database(jobs_url, jobs_sett
         ids = []
         for i, replica in enumerate(replicas * 2):
             body = b"".join(b"%d\n" % (700 + (i * 37 + k) % 300) for k in range(300))
-            answer = replica.post(f"/v1/persons/{person_id}/imports", content=body, headers={
-                **headers, "Content-Type": "application/octet-stream"}, params={
-                "filename": f"rr{i}.txt", "start": f"2024-05-0{i + 1}T07:00:00Z"})
+            answer = replica.post(
+                f"/v1/persons/{person_id}/imports",
+                content=body,
+                headers={**headers, "Content-Type": "application/octet-stream"},
+                params={"filename": f"rr{i}.txt", "start": f"2024-05-0{i + 1}T07:00:00Z"},
+            )
             assert answer.status_code == 202, answer.text
             ids.append(answer.json()["id"])
         for import_id in ids:
-            wait_for(lambda: replicas[1].get(f"/v1/imports/{import_id}", headers=headers
-                                             ).json()["status"] == "completed",
-                     timeout_s=180, what=f"import {import_id}")
-        totals = sql(pools[0], "SELECT sum(inserted) AS inserted, sum(duplicates) AS dup "
-                               "FROM import WHERE person_id = %s", (person_id,))[0]
-        stored = sql(pools[0], "SELECT count(*) AS n FROM observation WHERE person_id = %s",
-                     (person_id,))[0]["n"]
+            wait_for(
+                lambda import_id=import_id: (
+                    replicas[1].get(f"/v1/imports/{import_id}", headers=headers).json()["status"]
+                    == "completed"
+                ),
+                timeout_s=180,
+                what=f"import {import_id}",
+            )
+        totals = sql(
+            pools[0],
+            "SELECT sum(inserted) AS inserted, sum(duplicates) AS dup FROM import WHERE person_id = %s",
+            (person_id,),
+        )[0]
+        stored = sql(pools[0], "SELECT count(*) AS n FROM observation WHERE person_id = %s", (person_id,))[0][
+            "n"
+        ]
         assert (totals["inserted"], totals["dup"], stored) == (4 * 300, 0, 4 * 300)
-        assert sql(pools[0], "SELECT count(*) AS n FROM job WHERE kind = 'import' AND "
-                             "payload->>'import_id' = ANY(%s) AND attempts = 1",
-                   ([str(i) for i in ids],))[0]["n"] == 4  # each ran exactly once
+        assert (
+            sql(
+                pools[0],
+                "SELECT count(*) AS n FROM job WHERE kind = 'import' AND "
+                "payload->>'import_id' = ANY(%s) AND attempts = 1",
+                ([str(i) for i in ids],),
+            )[0]["n"]
+            == 4
+        )  # each ran exactly once
     finally:
         for worker in workers:
             worker.stop()

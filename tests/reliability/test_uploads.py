@@ -28,8 +28,10 @@ def _files_under(folder: Path) -> list[Path]:
 
 
 def _multipart(boundary: bytes, size: int, chunk: int = 64 * 1024):
-    yield (b"--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; '
-           b'filename="big.txt"\r\nContent-Type: text/plain\r\n\r\n')
+    yield (
+        b"--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; '
+        b'filename="big.txt"\r\nContent-Type: text/plain\r\n\r\n'
+    )
     sent = 0
     while sent < size:
         yield b"8" * chunk
@@ -59,13 +61,24 @@ def test_chunked_multipart_over_the_limit_is_refused_while_streaming(pool, setti
     async def send(message: dict) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": "POST", "scheme": "http", "path": f"/v1/persons/{person_id}/imports",
-             "raw_path": f"/v1/persons/{person_id}/imports".encode(), "query_string": b"",
-             "root_path": "", "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 80),
-             "headers": [(b"authorization", f"Bearer {token}".encode()),
-                         (b"content-type", b"multipart/form-data; boundary=" + boundary),
-                         (b"transfer-encoding", b"chunked")]}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": f"/v1/persons/{person_id}/imports",
+        "raw_path": f"/v1/persons/{person_id}/imports".encode(),
+        "query_string": b"",
+        "root_path": "",
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 80),
+        "headers": [
+            (b"authorization", f"Bearer {token}".encode()),
+            (b"content-type", b"multipart/form-data; boundary=" + boundary),
+            (b"transfer-encoding", b"chunked"),
+        ],
+    }
     anyio.run(app, scope, receive, send)
     start = next(m for m in sent if m["type"] == "http.response.start")
     assert start["status"] == 413
@@ -74,8 +87,7 @@ def test_chunked_multipart_over_the_limit_is_refused_while_streaming(pool, setti
     assert not sql(pool, "SELECT 1 FROM import WHERE person_id = %s", (person_id,))
 
 
-def test_a_failure_after_the_file_was_written_leaves_no_import_and_no_file(
-        pool, settings, monkeypatch):
+def test_a_failure_after_the_file_was_written_leaves_no_import_and_no_file(pool, settings, monkeypatch):
     person_id = new_person(pool, "Failing enqueue")
     headers = bearer(patient_token(pool, person_id))
 
@@ -84,9 +96,12 @@ def test_a_failure_after_the_file_was_written_leaves_no_import_and_no_file(
 
     monkeypatch.setattr("service.imports.endpoints.enqueue", broken_enqueue)
     client = TestClient(create_app(settings, pool=pool))
-    response = client.post(f"/v1/persons/{person_id}/imports", content=RR, headers={
-        **headers, "Content-Type": "application/octet-stream"}, params={
-        "filename": "rr.txt", "start": "2024-05-04T07:00:00Z"})
+    response = client.post(
+        f"/v1/persons/{person_id}/imports",
+        content=RR,
+        headers={**headers, "Content-Type": "application/octet-stream"},
+        params={"filename": "rr.txt", "start": "2024-05-04T07:00:00Z"},
+    )
     assert response.status_code == 503, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert "retry-after" in response.headers
@@ -104,9 +119,12 @@ def test_a_full_disk_answers_507_and_stores_nothing(pool, settings):
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
     resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, hard))
     try:
-        response = client.post(f"/v1/persons/{person_id}/imports", content=big, headers={
-            **headers, "Content-Type": "application/octet-stream"}, params={
-            "filename": "rr.txt", "start": "2024-05-04T07:00:00Z"})
+        response = client.post(
+            f"/v1/persons/{person_id}/imports",
+            content=big,
+            headers={**headers, "Content-Type": "application/octet-stream"},
+            params={"filename": "rr.txt", "start": "2024-05-04T07:00:00Z"},
+        )
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
         signal.signal(signal.SIGXFSZ, previous_handler)
@@ -122,22 +140,35 @@ def test_a_waiting_upload_does_not_block_the_event_loop(database_url, pool, sett
     server still answers /healthz: the upload's database work is not on the event loop."""
     person_id = new_person(pool, "Loop")
     token = patient_token(pool, person_id)
-    with serving(create_app(settings, pool=pool)) as base, \
-            psycopg.connect(database_url) as locker:
+    with serving(create_app(settings, pool=pool)) as base, psycopg.connect(database_url) as locker:
         locker.execute("LOCK TABLE import IN SHARE ROW EXCLUSIVE MODE")  # inserts wait
         outcome: list = []
-        uploader = threading.Thread(target=lambda: outcome.append(http(
-            "POST", f"{base}/v1/persons/{person_id}/imports?filename=rr.txt"
-                    "&start=2024-05-04T07:00:00Z", body=RR, timeout=300,
-            headers={"Authorization": f"Bearer {token}",
-                     "Content-Type": "application/octet-stream"})), daemon=True)
+        uploader = threading.Thread(
+            target=lambda: outcome.append(
+                http(
+                    "POST",
+                    f"{base}/v1/persons/{person_id}/imports?filename=rr.txt&start=2024-05-04T07:00:00Z",
+                    body=RR,
+                    timeout=300,
+                    headers={"Authorization": f"Bearer {token}", "Content-Type": "application/octet-stream"},
+                )
+            ),
+            daemon=True,
+        )
         uploader.start()
-        wait_for(lambda: locker.execute(
-            "SELECT count(*) FROM pg_locks WHERE relation = 'import'::regclass "
-            "AND NOT granted").fetchone()[0] > 0, what="the upload to wait on the lock")
+        wait_for(
+            lambda: (
+                locker.execute(
+                    "SELECT count(*) FROM pg_locks WHERE relation = 'import'::regclass AND NOT granted"
+                ).fetchone()[0]
+                > 0
+            ),
+            what="the upload to wait on the lock",
+        )
         health: list = []
-        prober = threading.Thread(target=lambda: health.append(
-            http("GET", f"{base}/healthz", timeout=120).status), daemon=True)
+        prober = threading.Thread(
+            target=lambda: health.append(http("GET", f"{base}/healthz", timeout=120).status), daemon=True
+        )
         prober.start()
         prober.join(120)  # before the fix the loop was stuck until the lock went away
         answered_while_waiting = health == [200] and uploader.is_alive()

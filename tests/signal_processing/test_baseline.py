@@ -65,9 +65,7 @@ def test_resting_hr_tracked_separately():
     n = 70
     rhr = np.full(n, 55.0) + np.random.default_rng(2).normal(0, 1, n)
     rhr[-7:] = 65.0
-    out = daily_recovery(
-        _days(n), np.full(n, 4.0) + np.random.default_rng(3).normal(0, 0.05, n), rhr
-    )
+    out = daily_recovery(_days(n), np.full(n, 4.0) + np.random.default_rng(3).normal(0, 0.05, n), rhr)
     assert out[-1].resting_hr.status == "above"
 
 

@@ -47,8 +47,9 @@ def interval_coverage(dist: str, n: int, replicates: int, seed: int) -> tuple[fl
     return hits / shown, float(np.mean(levels)), replicates - shown
 
 
-def pooled_coverage(sessions: int, persons: int, tau_ratio: float, replicates: int,
-                    seed: int) -> tuple[float, float]:
+def pooled_coverage(
+    sessions: int, persons: int, tau_ratio: float, replicates: int, seed: int
+) -> tuple[float, float]:
     """Coverage and two-sided false-positive rate of the pooled Hartung-Knapp interval at no effect.
 
     Person i's true effect ~ N(0, tau^2), session changes ~ N(effect_i, 1), tau = tau_ratio;

@@ -28,7 +28,7 @@ def peng_alpha1(nn: np.ndarray) -> float:
     for n in hrv.DFA_ALPHA1_SCALES:
         residuals = []
         for b in range(len(y) // n):
-            box = y[b * n:(b + 1) * n]
+            box = y[b * n : (b + 1) * n]
             x = np.arange(n)
             line = np.polyval(np.polyfit(x, box, 1), x)
             residuals.extend(box - line)
@@ -77,7 +77,9 @@ def test_alpha1_undefined_for_flat_or_short_series():
     assert hrv.dfa_alpha1(simulate_rr(300, seed=1)[: hrv.MIN_BEATS_DFA - 1]) is None
 
 
-@pytest.mark.skipif(not (PYHRV_FILES / "SampleNNISeriesLong.npy").exists(), reason="pyhrv sample files absent")
+@pytest.mark.skipif(
+    not (PYHRV_FILES / "SampleNNISeriesLong.npy").exists(), reason="pyhrv sample files absent"
+)
 def test_alpha1_equals_fathon_on_pyhrv_sample_series():
     nn = np.load(PYHRV_FILES / "SampleNNISeriesLong.npy").astype(float)[:300]
     assert hrv.dfa_alpha1(nn) == pytest.approx(fathon_alpha1(nn), rel=1e-9)

@@ -69,6 +69,8 @@ def test_signal_processing_holds_no_claims_citations_or_verdict_words() -> None:
     root = Path(__file__).resolve().parents[2] / "signal_processing"
     claims = re.compile(r"acute_stress|stress_hormones|Moyer|Meier|Crawford|Bervoets")
     assert [p.name for p in root.glob("*.py") if claims.search(p.read_text())] == []
-    verdict_words = re.compile(r"\"(supported|not supported|contradicted|inconclusive|"
-                               r"insufficient data|not measured)\"")
+    verdict_words = re.compile(
+        r"\"(supported|not supported|contradicted|inconclusive|"
+        r"insufficient data|not measured)\""
+    )
     assert not verdict_words.search((root / "evidence.py").read_text())

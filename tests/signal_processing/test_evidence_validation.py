@@ -102,9 +102,7 @@ def test_a_device_change_after_the_session_is_excluded_not_measured(sim) -> None
     cfg = sim.SimConfig()
     person = sim.simulate_person([5, 4], cfg, world)
     bodies = dict(
-        zip(
-            [d for d, _ in person.sessions], [b for _, b in sim.responses(person, cfg)], strict=True
-        )
+        zip([d for d, _ in person.sessions], [b for _, b in sim.responses(person, cfg)], strict=True)
     )
     assert person.device_changed
     for day, body in bodies.items():

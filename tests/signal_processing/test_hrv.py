@@ -71,7 +71,7 @@ def test_lf_and_lf_hf_need_window_length():
     two_min = nn[np.cumsum(nn) <= 150_000]
     m = compute_hrv(two_min, duration_s=150.0)
     assert m.hf is not None and m.lf is not None and m.lf_hf is None and m.hf_nu is None
-    m = compute_hrv(two_min[: 100], duration_s=90.0)
+    m = compute_hrv(two_min[:100], duration_s=90.0)
     assert m.hf is not None and m.lf is None
 
 
@@ -82,9 +82,14 @@ def test_time_domain_and_poincare_equal_neurokit2(seed):
     peaks = _nk_peaks(nn)
     t = nk.hrv_time(peaks, sampling_rate=1000).iloc[0]
     n = nk.hrv_nonlinear(peaks, sampling_rate=1000).iloc[0]
-    for mine, theirs in [(ours.mean_rr, t["HRV_MeanNN"]), (ours.sdnn, t["HRV_SDNN"]),
-                         (ours.rmssd, t["HRV_RMSSD"]), (ours.pnn50, t["HRV_pNN50"]),
-                         (ours.sd1, n["HRV_SD1"]), (ours.sd2, n["HRV_SD2"])]:
+    for mine, theirs in [
+        (ours.mean_rr, t["HRV_MeanNN"]),
+        (ours.sdnn, t["HRV_SDNN"]),
+        (ours.rmssd, t["HRV_RMSSD"]),
+        (ours.pnn50, t["HRV_pNN50"]),
+        (ours.sd1, n["HRV_SD1"]),
+        (ours.sd2, n["HRV_SD2"]),
+    ]:
         assert mine == pytest.approx(theirs, rel=1e-9)
 
 
@@ -108,8 +113,9 @@ def test_neurokit2_detrend_argument_is_broken_in_this_version():
     """Why we detrend ourselves: nk 0.3.0 forwards detrend= to scipy's welch twice."""
     peaks = _nk_peaks(np.round(simulate_rr(120, seed=5)))
     with pytest.raises(TypeError, match="detrend"):
-        nk.hrv_frequency(peaks, sampling_rate=1000, interpolation_rate=4, normalize=False,
-                         detrend="tarvainen2002")
+        nk.hrv_frequency(
+            peaks, sampling_rate=1000, interpolation_rate=4, normalize=False, detrend="tarvainen2002"
+        )
 
 
 def test_smoothness_priors_equals_neurokit2():
@@ -131,10 +137,14 @@ def test_known_lf_hf_power_from_sinusoids(lf_amp, hf_amp):
 def _pyhrv_report() -> dict[str, float]:
     text = (PYHRV_FILES / "SampleReport.txt").read_text()
     out = {}
-    for key, pattern in {"sdnn": r"^SDNN \(ms\)\s*;\s*([\d.]+)", "rmssd": r"^RMSSD \(ms\)\s*;\s*([\d.]+)",
-                         "sd1": r"^SD1 \(ms\)\s*;\s*([\d.]+)", "sd2": r"^SD2 \(ms\)\s*;\s*([\d.]+)",
-                         "lf_hf": r"^LF/HF Ratio \(-\)\s*;\s*([\d.]+)",  # first one: Welch
-                         "n": r"^Number of NNIs \(-\)\s*;\s*([\d.]+)"}.items():
+    for key, pattern in {
+        "sdnn": r"^SDNN \(ms\)\s*;\s*([\d.]+)",
+        "rmssd": r"^RMSSD \(ms\)\s*;\s*([\d.]+)",
+        "sd1": r"^SD1 \(ms\)\s*;\s*([\d.]+)",
+        "sd2": r"^SD2 \(ms\)\s*;\s*([\d.]+)",
+        "lf_hf": r"^LF/HF Ratio \(-\)\s*;\s*([\d.]+)",  # first one: Welch
+        "n": r"^Number of NNIs \(-\)\s*;\s*([\d.]+)",
+    }.items():
         match = re.search(pattern, text, flags=re.MULTILINE)
         assert match, f"{key} not found in SampleReport.txt"
         out[key] = float(match.group(1))

@@ -52,9 +52,14 @@ def derive_sqrt_si_norm(n_people: int, seed: int = 2010) -> tuple[float, float, 
     roots, sis = [], []
     for _ in range(n_people):
         mean_rr, sdnn = rng.normal(926.0, 90.0), max(rng.normal(50.0, 16.0), 10.0)
-        nn = simulate_rr(300, mean_ms=mean_rr, lf_amplitude_ms=math.sqrt(1.5) * sdnn,
-                         hf_amplitude_ms=math.sqrt(0.3) * sdnn, noise_ms=math.sqrt(0.1) * sdnn,
-                         seed=int(rng.integers(2**31)))
+        nn = simulate_rr(
+            300,
+            mean_ms=mean_rr,
+            lf_amplitude_ms=math.sqrt(1.5) * sdnn,
+            hf_amplitude_ms=math.sqrt(0.3) * sdnn,
+            noise_ms=math.sqrt(0.1) * sdnn,
+            seed=int(rng.integers(2**31)),
+        )
         si = baevsky_stress_index(nn)
         sis.append(si)
         roots.append(math.sqrt(si))
@@ -80,8 +85,9 @@ def test_pns_sns_are_zero_at_the_norms():
     assert pns_index(n["mean_rr"].mean, n["rmssd"].mean) == pytest.approx(0.0)
     assert sns_index(n["mean_hr"].mean, n["sqrt_si"].mean, n["sd2"].mean) == pytest.approx(0.0)
     # One SD above on every PNS input gives +1.
-    assert pns_index(n["mean_rr"].mean + n["mean_rr"].sd,
-                     n["rmssd"].mean + n["rmssd"].sd) == pytest.approx(1.0)
+    assert pns_index(n["mean_rr"].mean + n["mean_rr"].sd, n["rmssd"].mean + n["rmssd"].sd) == pytest.approx(
+        1.0
+    )
 
 
 def test_rmssd_counts_once_in_the_pns_index():
@@ -105,14 +111,27 @@ def test_z_scores_are_sane_on_ordinary_resting_windows():
     rows = []
     for _ in range(60):
         mean_rr, sdnn = rng.normal(926.0, 90.0), max(rng.normal(50.0, 16.0), 15.0)
-        nn = simulate_rr(300, mean_ms=mean_rr, lf_amplitude_ms=math.sqrt(1.5) * sdnn,
-                         hf_amplitude_ms=math.sqrt(0.3) * sdnn, noise_ms=math.sqrt(0.1) * sdnn,
-                         seed=int(rng.integers(2**31)))
+        nn = simulate_rr(
+            300,
+            mean_ms=mean_rr,
+            lf_amplitude_ms=math.sqrt(1.5) * sdnn,
+            hf_amplitude_ms=math.sqrt(0.3) * sdnn,
+            noise_ms=math.sqrt(0.1) * sdnn,
+            seed=int(rng.integers(2**31)),
+        )
         m = compute_hrv(nn)
         si = stress_indices(nn, m)
-        rows.append([z_score(m.mean_rr, NORMS["mean_rr"]), z_score(m.rmssd, NORMS["rmssd"]),
-                     z_score(m.mean_hr, NORMS["mean_hr"]), z_score(si.sqrt_stress_index, NORMS["sqrt_si"]),
-                     z_score(m.sd2, NORMS["sd2"]), si.pns_index, si.sns_index])
+        rows.append(
+            [
+                z_score(m.mean_rr, NORMS["mean_rr"]),
+                z_score(m.rmssd, NORMS["rmssd"]),
+                z_score(m.mean_hr, NORMS["mean_hr"]),
+                z_score(si.sqrt_stress_index, NORMS["sqrt_si"]),
+                z_score(m.sd2, NORMS["sd2"]),
+                si.pns_index,
+                si.sns_index,
+            ]
+        )
     z = np.array(rows)
     assert np.mean(np.abs(z) < 3.0) > 0.97
     assert np.all(np.abs(np.median(z, axis=0)) < 0.6)  # centred: the norms fit the population

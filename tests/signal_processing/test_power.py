@@ -43,8 +43,7 @@ def test_sessions_for_power_is_the_smallest_total_reaching_the_target():
     assert total is not None
     assert power.two_sample_power(0.3, 0.3, total - total // 2, total // 2) >= 0.8
     smaller = total - 1
-    assert power.two_sample_power(0.3, 0.3, smaller - round(smaller / 2),
-                                  round(smaller / 2)) < 0.8
+    assert power.two_sample_power(0.3, 0.3, smaller - round(smaller / 2), round(smaller / 2)) < 0.8
     # The textbook normal approximation, 2 (z_.975 + z_.8)^2 / d^2 per arm with d = 1: ~16
     # per arm; the t test needs one more per arm.
     assert 32 <= total <= 36
@@ -52,5 +51,4 @@ def test_sessions_for_power_is_the_smallest_total_reaching_the_target():
 
 def test_change_sd_and_typical_error():
     assert power.change_sd(0.2, 4) == pytest.approx(0.2 * math.sqrt(1.25))
-    assert power.typical_error_to_difference_sd(21.1) == pytest.approx(
-        math.sqrt(2) * math.log(1.211))
+    assert power.typical_error_to_difference_sd(21.1) == pytest.approx(math.sqrt(2) * math.log(1.211))

@@ -11,8 +11,9 @@ from signal_processing.synthetic import simulate_rr
 from signal_processing.windows import analyze_window
 
 
-def breathing_rr(per_min: float, *, rsa_ms: float = 30.0, noise_ms: float = 10.0, seconds: float = 300.0,
-                 seed: int = 0) -> np.ndarray:
+def breathing_rr(
+    per_min: float, *, rsa_ms: float = 30.0, noise_ms: float = 10.0, seconds: float = 300.0, seed: int = 0
+) -> np.ndarray:
     """RR with RSA at ``per_min`` breaths/min; Mayer waves (0.1 Hz, 40 ms) unless breathing is slow.
 
     At slow breathing the RSA itself sits near 0.1 Hz and is large (resonance), as in paced
@@ -20,10 +21,18 @@ def breathing_rr(per_min: float, *, rsa_ms: float = 30.0, noise_ms: float = 10.0
     """
     f = per_min / 60.0
     if f < 0.15:
-        return simulate_rr(seconds, lf_amplitude_ms=2 * rsa_ms, lf_hz=f, hf_amplitude_ms=0.0,
-                           noise_ms=noise_ms, seed=seed)
-    return simulate_rr(seconds, lf_amplitude_ms=40.0, lf_hz=0.1, hf_amplitude_ms=rsa_ms, hf_hz=f,
-                       noise_ms=noise_ms, seed=seed)
+        return simulate_rr(
+            seconds, lf_amplitude_ms=2 * rsa_ms, lf_hz=f, hf_amplitude_ms=0.0, noise_ms=noise_ms, seed=seed
+        )
+    return simulate_rr(
+        seconds,
+        lf_amplitude_ms=40.0,
+        lf_hz=0.1,
+        hf_amplitude_ms=rsa_ms,
+        hf_hz=f,
+        noise_ms=noise_ms,
+        seed=seed,
+    )
 
 
 @pytest.mark.parametrize("per_min", [6.0, 8.0, 12.0, 15.0, 20.0])
@@ -69,8 +78,9 @@ def test_too_short_window():
 
 def test_fast_breathing_above_the_hf_band_at_a_fast_heart_rate():
     """30/min (0.5 Hz) is above the 0.4 Hz HF edge but below half of 100 bpm: still found."""
-    nn = simulate_rr(300, mean_ms=600.0, lf_amplitude_ms=15.0, hf_amplitude_ms=12.0, hf_hz=0.5,
-                     noise_ms=4.0, seed=2)
+    nn = simulate_rr(
+        300, mean_ms=600.0, lf_amplitude_ms=15.0, hf_amplitude_ms=12.0, hf_hz=0.5, noise_ms=4.0, seed=2
+    )
     est = estimate_breathing(nn)
     assert est.rate_per_min == pytest.approx(30.0, abs=0.5)
 

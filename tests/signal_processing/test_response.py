@@ -158,9 +158,7 @@ def test_lower_is_better_metric_direction() -> None:
     s = date(2026, 3, 15)
     session = _day(s, 3.5, 3.5)
     controls = [
-        DayWindows(
-            s + timedelta(days=k), WindowValues({"mean_hr": 70.0}), WindowValues({"mean_hr": 71.0})
-        )
+        DayWindows(s + timedelta(days=k), WindowValues({"mean_hr": 70.0}), WindowValues({"mean_hr": 71.0}))
         for k in (1, 2, 3)
     ]
     r = session_response(session, controls, ["mean_hr", "hf"])
@@ -183,11 +181,7 @@ def test_smallest_worthwhile_change_scales_with_spread() -> None:
 
 
 def test_smallest_worthwhile_change_falls_back_without_spread() -> None:
-    assert (
-        smallest_worthwhile_change("ln_rmssd", [0.1, 0.2])
-        == METRICS["ln_rmssd"].swc.fallback
-        == 0.05
-    )
+    assert smallest_worthwhile_change("ln_rmssd", [0.1, 0.2]) == METRICS["ln_rmssd"].swc.fallback == 0.05
     assert smallest_worthwhile_change("mean_hr", [0.3, 0.3, 0.3]) == 1.0  # no spread at all
     assert smallest_worthwhile_change("pain", [1.0, 5.0, 9.0]) == 1.0  # fixed: spread ignored
 
@@ -203,9 +197,7 @@ def test_metric_response_to_dict_carries_derived_fields() -> None:
     s = date(2026, 3, 15)
     controls = [_day(s + timedelta(days=k), 3.5, 3.4) for k in (1, 2, 3)]
     d = metric_response(_day(s, 3.5, 3.6), controls, "ln_rmssd").to_dict()
-    assert (
-        d["delta"] == pytest.approx(0.2) and d["improved"] is True and d["control_adjusted"] is True
-    )
+    assert d["delta"] == pytest.approx(0.2) and d["improved"] is True and d["control_adjusted"] is True
     assert {"pre", "post", "change", "control_change", "n_controls", "reason"} <= set(d)
 
 
@@ -218,17 +210,11 @@ def test_level_response_against_control_nights() -> None:
         for k, v in ((1, 3.9), (2, 4.0), (3, 4.1), (4, 2.0))
     ]
     r = level_response(s, WindowValues({"night_ln_rmssd": 4.2}), nights, "night_ln_rmssd")
-    assert (
-        r.control_median == pytest.approx(3.95)
-        and r.delta == pytest.approx(0.25)
-        and r.n_controls == 4
-    )
+    assert r.control_median == pytest.approx(3.95) and r.delta == pytest.approx(0.25) and r.n_controls == 4
     assert r.same_weekday_controls == 0 and r.weekday_matched is False
     few = level_response(s, WindowValues({"night_ln_rmssd": 4.2}), nights[:2], "night_ln_rmssd")
     assert few.delta is None and "need 3" in few.reason
-    missing = level_response(
-        s, WindowValues(insufficient_reason="no_data"), nights, "night_ln_rmssd"
-    )
+    missing = level_response(s, WindowValues(insufficient_reason="no_data"), nights, "night_ln_rmssd")
     assert missing.delta is None and missing.reason == "no_data"
     hr = level_response(
         s,
@@ -260,9 +246,7 @@ def test_same_weekday_controls_are_used_when_there_are_enough() -> None:
 def test_excluded_session_day_has_no_numbers_and_says_why() -> None:
     s = date(2026, 3, 16)
     controls = [_day(s + timedelta(days=k), 3.5, 3.4) for k in (1, 2, 3)]
-    day = DayWindows(
-        s, WindowValues({"ln_rmssd": 3.5}), WindowValues({"ln_rmssd": 3.9}), "device_changed"
-    )
+    day = DayWindows(s, WindowValues({"ln_rmssd": 3.5}), WindowValues({"ln_rmssd": 3.9}), "device_changed")
     r = metric_response(day, controls, "ln_rmssd")
     assert r.delta is None and r.change is None and r.reason == "device_changed"
 
@@ -282,6 +266,4 @@ def test_same_device_day_prefers_one_device_and_flags_a_change() -> None:
     assert (changed.pre_source, changed.post_source) == (1, 2)
     # Only one side anywhere: the preferred source with data, with its reasons.
     one = same_device_day(s, [(1, none, none), (2, ok, none)])
-    assert (
-        one.source == 2 and one.windows.excluded is None and one.windows.change("ln_rmssd") is None
-    )
+    assert one.source == 2 and one.windows.excluded is None and one.windows.change("ln_rmssd") is None

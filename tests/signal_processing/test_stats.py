@@ -67,8 +67,10 @@ def test_hedges_g_undefined_at_two_values() -> None:
 
 @pytest.mark.parametrize("n", [1, 2, 5, 9])
 def test_signed_rank_cdf_equals_enumeration_of_all_sign_patterns(n: int) -> None:
-    sums = [sum(r for r, plus in zip(range(1, n + 1), signs, strict=True) if plus)
-            for signs in itertools.product([False, True], repeat=n)]
+    sums = [
+        sum(r for r, plus in zip(range(1, n + 1), signs, strict=True) if plus)
+        for signs in itertools.product([False, True], repeat=n)
+    ]
     counts = np.bincount(sums, minlength=n * (n + 1) // 2 + 1)
     assert signed_rank_cdf(n) == pytest.approx(np.cumsum(counts) / 2**n, abs=1e-15)
 
@@ -79,8 +81,12 @@ def test_hl_interval_inverts_scipys_exact_wilcoxon_test() -> None:
     ci = hl_interval(x)
     assert ci.reason is None and ci.low < hodges_lehmann(x) < ci.high
     eps = 1e-9
-    for theta, rejects in [(ci.low - eps, True), (ci.low + eps, False),
-                           (ci.high - eps, False), (ci.high + eps, True)]:
+    for theta, rejects in [
+        (ci.low - eps, True),
+        (ci.low + eps, False),
+        (ci.high - eps, False),
+        (ci.high + eps, True),
+    ]:
         p = wilcoxon(x - theta, method="exact").pvalue
         assert (p <= 1 - ci.achieved_level + 1e-12) == rejects, (theta, p)
     assert 0.95 <= ci.achieved_level < 0.97

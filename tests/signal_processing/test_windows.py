@@ -68,7 +68,7 @@ def test_long_gap_withholds_frequency_measures_only():
     t = np.cumsum(rr) / 1000.0
     cut = np.searchsorted(t, 150.0)
     keep = np.ones(rr.size, bool)
-    keep[cut: cut + 15] = False  # ~13 s missing
+    keep[cut : cut + 15] = False  # ~13 s missing
     c = clean_rr(rr[keep], t[keep])
     r = analyze_window(c, 20.0, 320.0, thresholds=QualityThresholds(min_coverage=0.9))
     assert r.quality.longest_gap_s > 10.0
@@ -95,7 +95,9 @@ def test_heart_rate_only_window_is_labelled_and_has_no_hrv():
     bpm = 60 + 5 * np.sin(t / 30)
     r = summarize_heart_rate(t, bpm, 0.0, 300.0)
     assert r.data_kind == "heart_rate_only" and r.status == "limited" and r.hrv is None
-    assert r.heart_rate.mean_hr == pytest.approx(bpm.mean()) and r.heart_rate.min_hr == pytest.approx(bpm.min())
+    assert r.heart_rate.mean_hr == pytest.approx(bpm.mean()) and r.heart_rate.min_hr == pytest.approx(
+        bpm.min()
+    )
     assert "heart_rate_only" in r.reasons
     assert summarize_heart_rate(t, bpm, 400.0, 700.0).reasons == ("no_data",)
 
@@ -125,8 +127,9 @@ def test_summarize_window_falls_back_and_keeps_reasons():
     r = summarize_window(20.0, 320.0, clean=bad, heart_rate=hr)
     assert r.status == "limited" and r.data_kind == "heart_rate_only" and r.hrv is None
     assert r.reasons == ("too_many_artifacts", "heart_rate_only")
-    r = summarize_window(20.0, 320.0, clean=bad, heart_rate=hr,
-                         device_rmssd=(np.array([100.0]), np.array([35.0])))
+    r = summarize_window(
+        20.0, 320.0, clean=bad, heart_rate=hr, device_rmssd=(np.array([100.0]), np.array([35.0]))
+    )
     assert r.data_kind == "device_hrv" and r.device_hrv.rmssd == 35.0 and r.device_hrv.sdnn is None
     assert r.heart_rate.mean_hr == 70.0
     good = clean_rr(simulate_rr(400, seed=6))

@@ -17,13 +17,21 @@ def account_token(pool, role: str, name: str | None = None) -> tuple[str, str]:
         return str(account["id"]), token
 
 
-def grant(pool, person_id: str, grantee_id: str, scopes: list[str],
-          expires_at: dt.datetime | None = None) -> int:
+def grant(
+    pool, person_id: str, grantee_id: str, scopes: list[str], expires_at: dt.datetime | None = None
+) -> int:
     """An active grant, as if the patient had created it."""
     with system_connection(pool) as conn:
-        row = grants.create(conn, person_id=person_id, grantee_id=grantee_id, scopes=scopes,
-                            status="active", requested_by=grantee_id, expires_at=expires_at,
-                            note=None)
+        row = grants.create(
+            conn,
+            person_id=person_id,
+            grantee_id=grantee_id,
+            scopes=scopes,
+            status="active",
+            requested_by=grantee_id,
+            expires_at=expires_at,
+            note=None,
+        )
         return row["id"]
 
 

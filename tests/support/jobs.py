@@ -26,8 +26,13 @@ from tests.conftest import REPO_ROOT
 START = dt.datetime(2024, 5, 4, 7, 0, tzinfo=dt.UTC)
 
 
-def wait_for(predicate: Callable[[], Any], *, timeout_s: float = 90.0,
-             interval_s: float = 0.05, what: str = "condition") -> Any:
+def wait_for(
+    predicate: Callable[[], Any],
+    *,
+    timeout_s: float = 90.0,
+    interval_s: float = 0.05,
+    what: str = "condition",
+) -> Any:
     """Poll until ``predicate()`` is truthy and return it; fail after a generous timeout."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -56,10 +61,18 @@ def jobs_pool(jobs_url: str) -> Iterator:
 def job_settings(url: str, data_dir: Path, **overrides: Any) -> Settings:
     """Settings with short leases, polls and backoff (fast tests; nothing is timed)."""
     values: dict[str, Any] = {
-        "database_url": url, "data_dir": data_dir, "migrations_dir": REPO_ROOT / "migrations",
-        "job_lease_s": 2.0, "job_poll_s": 0.05, "job_retry_base_s": 0.1,
-        "job_retry_max_s": 1.0, "scheduler_election_s": 0.2, "inbox": data_dir / "inbox",
-        "webhook_timeout_s": 5.0, "webhook_allow_networks": "127.0.0.0/8"}
+        "database_url": url,
+        "data_dir": data_dir,
+        "migrations_dir": REPO_ROOT / "migrations",
+        "job_lease_s": 2.0,
+        "job_poll_s": 0.05,
+        "job_retry_base_s": 0.1,
+        "job_retry_max_s": 1.0,
+        "scheduler_election_s": 0.2,
+        "inbox": data_dir / "inbox",
+        "webhook_timeout_s": 5.0,
+        "webhook_allow_networks": "127.0.0.0/8",
+    }
     values.update(overrides)
     return Settings(**values)
 
@@ -90,8 +103,9 @@ def queue_import(pool, person_id: str, path: Path, start: dt.datetime = START) -
     from service.jobs.queue import enqueue
 
     with rls.system_connection(pool) as conn:
-        row = imports.create(conn, person_id=person_id, file_name=path.name,
-                             stored_path=str(path), start_hint=start)
+        row = imports.create(
+            conn, person_id=person_id, file_name=path.name, stored_path=str(path), start_hint=start
+        )
         job = enqueue(conn, "import", {"import_id": row["id"], "start": start.isoformat()})
     return row["id"], job["id"]
 
@@ -103,8 +117,7 @@ class TcpProxy:
         info = conninfo_to_dict(server_url)
         host = info.get("host") or "localhost"
         port = int(info.get("port") or 5432)
-        self.upstream: Any = (os.path.join(host, f".s.PGSQL.{port}") if host.startswith("/")
-                              else (host, port))
+        self.upstream: Any = os.path.join(host, f".s.PGSQL.{port}") if host.startswith("/") else (host, port)
         self.port = _free_port()
         self._listener: socket.socket | None = None
         self._sockets: list[socket.socket] = []

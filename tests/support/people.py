@@ -33,8 +33,9 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def write_rr_text(path: Path, rr_ms: list[float] | None = None, n: int = 600,
-                  header: str | None = None) -> Path:
+def write_rr_text(
+    path: Path, rr_ms: list[float] | None = None, n: int = 600, header: str | None = None
+) -> Path:
     values = rr_ms if rr_ms is not None else [800 + (i % 9) * 12 for i in range(n)]
     lines = ([header] if header else []) + [f"{v:g}" for v in values]
     path.write_text("\n".join(lines) + "\n")

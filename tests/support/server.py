@@ -24,8 +24,9 @@ def serving(app, *, timeout_s: float = 60.0) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout_s
@@ -51,8 +52,14 @@ class Answer:
         return self.body.decode("utf-8", "replace")
 
 
-def http(method: str, url: str, *, body: bytes | None = None,
-         headers: dict[str, str] | None = None, timeout: float = 120.0) -> Answer:
+def http(
+    method: str,
+    url: str,
+    *,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 120.0,
+) -> Answer:
     """One plain HTTP request (the standard library's client); any status is an answer."""
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:

@@ -78,16 +78,17 @@ def connect(client, pool, vendor):
     def run(provider: str, person: str | None = None) -> Connected:
         person = person or new_person(pool, tz="Europe/Berlin")
         headers = bearer(patient_token(pool, person))
-        started = client.post(f"/v1/persons/{person}/connections", json={"provider": provider},
-                              headers=headers)
+        started = client.post(
+            f"/v1/persons/{person}/connections", json={"provider": provider}, headers=headers
+        )
         assert started.status_code == 201, started.text
         back = authorize_at_vendor(started.json()["authorization_url"])
-        done = client.get("/v1/sync/callback", params={"code": back["code"],
-                                                        "state": back["state"]})
+        done = client.get("/v1/sync/callback", params={"code": back["code"], "state": back["state"]})
         assert done.status_code == 200, done.text
         with rls.system_connection(pool) as conn:
-            row = conn.execute("SELECT id FROM sync_connection WHERE person_id = %s AND "
-                               "provider = %s", (person, provider)).fetchone()
+            row = conn.execute(
+                "SELECT id FROM sync_connection WHERE person_id = %s AND provider = %s", (person, provider)
+            ).fetchone()
         return Connected(person, headers, row["id"], provider)
 
     return run

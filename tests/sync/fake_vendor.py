@@ -27,8 +27,11 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-CLIENTS = {"oura": ("oura-client", "oura-secret"), "whoop": ("whoop-client", "whoop-secret"),
-           "fitbit": ("fitbit-client", "fitbit-secret")}
+CLIENTS = {
+    "oura": ("oura-client", "oura-secret"),
+    "whoop": ("whoop-client", "whoop-secret"),
+    "fitbit": ("fitbit-client", "fitbit-secret"),
+}
 #: Vendors whose token endpoint takes the client's credentials as HTTP Basic only.
 BASIC_AUTH = ("fitbit",)
 #: Oura's ``/v2/usercollection/<type>`` endpoints and WHOOP's, by the sync's data type.
@@ -86,9 +89,15 @@ class FakeVendor:
 
     # -- test controls -------------------------------------------------------------------
 
-    def fail(self, path_contains: str, status: int, times: int = 1,
-             headers: dict[str, str] | None = None, body: bytes | None = None,
-             skip: int = 0) -> None:
+    def fail(
+        self,
+        path_contains: str,
+        status: int,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+        skip: int = 0,
+    ) -> None:
         with self.lock:
             self.faults.append(Fault(path_contains, status, times, headers or {}, body, skip))
 
@@ -146,21 +155,41 @@ class FakeVendor:
                 await asyncio.sleep(fault.delay_s)
                 fault = None
             if fault is not None:
-                response: Response = Response(fault.body or b'{"error":"fault"}',
-                                              status_code=fault.status, headers=fault.headers,
-                                              media_type="application/json")
+                response: Response = Response(
+                    fault.body or b'{"error":"fault"}',
+                    status_code=fault.status,
+                    headers=fault.headers,
+                    media_type="application/json",
+                )
             else:
                 response = await call_next(request)
-            vendor.seen.append(Seen(arrived, request.method, request.url.path,
-                                    dict(request.query_params), response.status_code))
+            vendor.seen.append(
+                Seen(
+                    arrived,
+                    request.method,
+                    request.url.path,
+                    dict(request.query_params),
+                    response.status_code,
+                )
+            )
             return response
 
         @app.get("/{provider}/oauth/authorize")
-        def authorize(provider: str, client_id: str, redirect_uri: str, state: str,
-                      code_challenge: str, code_challenge_method: str, response_type: str,
-                      scope: str = "") -> Response:
-            if client_id != CLIENTS[provider][0] or code_challenge_method != "S256" \
-                    or response_type != "code":
+        def authorize(
+            provider: str,
+            client_id: str,
+            redirect_uri: str,
+            state: str,
+            code_challenge: str,
+            code_challenge_method: str,
+            response_type: str,
+            scope: str = "",
+        ) -> Response:
+            if (
+                client_id != CLIENTS[provider][0]
+                or code_challenge_method != "S256"
+                or response_type != "code"
+            ):
                 return JSONResponse({"error": "invalid_request"}, 400)
             code = secrets.token_urlsafe(12)
             vendor.codes[code] = (provider, code_challenge, redirect_uri)
@@ -174,18 +203,24 @@ class FakeVendor:
                 return JSONResponse({"error": "invalid_client"}, 401)
             if form.get("grant_type") == "authorization_code":
                 issued = vendor.codes.pop(form.get("code", ""), None)
-                if issued is None or issued[0] != provider or issued[2] != form.get(
-                        "redirect_uri"):
+                if issued is None or issued[0] != provider or issued[2] != form.get("redirect_uri"):
                     return JSONResponse({"error": "invalid_grant"}, 400)
                 digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
                 if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != issued[1]:
-                    return JSONResponse({"error": "invalid_grant",
-                                         "error_description": "PKCE verifier mismatch"}, 400)
+                    return JSONResponse(
+                        {"error": "invalid_grant", "error_description": "PKCE verifier mismatch"}, 400
+                    )
                 return JSONResponse(vendor._issue(provider))
             if form.get("grant_type") == "refresh_token":
                 with vendor.lock:
-                    old = next((g for g in vendor.grants if g.refresh == form.get(
-                        "refresh_token") and g.provider == provider), None)
+                    old = next(
+                        (
+                            g
+                            for g in vendor.grants
+                            if g.refresh == form.get("refresh_token") and g.provider == provider
+                        ),
+                        None,
+                    )
                     if old is None:
                         return JSONResponse({"error": "invalid_grant"}, 400)
                     vendor.grants.remove(old)  # refresh tokens rotate: the old one is spent
@@ -252,8 +287,7 @@ class FakeVendor:
             limit = min(int(q.get("limit", "10")), 25, vendor.page_size)
             lo, hi = _instant(q["start"]), _instant(q["end"])
             key = "start" if data_type == "sleep" else "created_at"
-            chosen = [r for r in vendor.records["whoop"].get(data_type, [])
-                      if lo <= _instant(r[key]) < hi]
+            chosen = [r for r in vendor.records["whoop"].get(data_type, []) if lo <= _instant(r[key]) < hi]
             page, token = vendor._page(chosen, q.get("nextToken"), limit)
             body: dict[str, Any] = {"records": page}
             if token:
@@ -269,33 +303,42 @@ class FakeVendor:
         if parts[3:5] == ["activities", "heart"] and parts[-2:] == ["1d", "1min"]:
             day = parts[6]
             assert query.get("timezone") == "UTC"
-            return {"activities-heart": [{"dateTime": day, "value": {}}],
-                    "activities-heart-intraday": {"dataset": data.get("intraday", {}).get(
-                        day, []), "datasetInterval": 1, "datasetType": "minute"}}
+            return {
+                "activities-heart": [{"dateTime": day, "value": {}}],
+                "activities-heart-intraday": {
+                    "dataset": data.get("intraday", {}).get(day, []),
+                    "datasetInterval": 1,
+                    "datasetType": "minute",
+                },
+            }
         start, end = parts[-2], parts[-1]
         if parts[3:5] == ["activities", "heart"]:
-            return {"activities-heart": [d for d in data.get("heart_daily", [])
-                                         if start <= d["dateTime"] <= end]}
+            return {
+                "activities-heart": [d for d in data.get("heart_daily", []) if start <= d["dateTime"] <= end]
+            }
         if parts[3] == "hrv":
             return {"hrv": [d for d in data.get("hrv", []) if start <= d["dateTime"] <= end]}
         if parts[0] == "1.2" and parts[3] == "sleep":
-            return {"sleep": [d for d in data.get("sleep", [])
-                              if start <= d["dateOfSleep"] <= end]}
+            return {"sleep": [d for d in data.get("sleep", []) if start <= d["dateOfSleep"] <= end]}
         raise AssertionError(f"the fake Fitbit has no {rest}")
 
     def _issue(self, provider: str) -> dict[str, Any]:
-        grant = Grant(provider, "acc-" + secrets.token_urlsafe(16),
-                      "ref-" + secrets.token_urlsafe(16), self.access_uses)
+        grant = Grant(
+            provider, "acc-" + secrets.token_urlsafe(16), "ref-" + secrets.token_urlsafe(16), self.access_uses
+        )
         with self.lock:
             self.grants.append(grant)
             self.all_issued += [grant.access, grant.refresh]
-        return {"access_token": grant.access, "refresh_token": grant.refresh,
-                "token_type": "bearer", "expires_in": self.access_ttl_s}
+        return {
+            "access_token": grant.access,
+            "refresh_token": grant.refresh,
+            "token_type": "bearer",
+            "expires_in": self.access_ttl_s,
+        }
 
     def _revoke(self, provider: str, access: str) -> Response:
         with self.lock:
-            grant = next((g for g in self.grants if g.access == access
-                          and g.provider == provider), None)
+            grant = next((g for g in self.grants if g.access == access and g.provider == provider), None)
             if grant is None:
                 return JSONResponse({"error": "invalid_token"}, 401)
             self.grants.remove(grant)
@@ -303,13 +346,13 @@ class FakeVendor:
         return Response(status_code=200 if provider == "oura" else 204)
 
     @staticmethod
-    def _page(records: list[dict[str, Any]], token: str | None,
-              size: int) -> tuple[list[dict[str, Any]], str | None]:
+    def _page(
+        records: list[dict[str, Any]], token: str | None, size: int
+    ) -> tuple[list[dict[str, Any]], str | None]:
         offset = int(base64.urlsafe_b64decode(token).decode()) if token else 0
-        page = records[offset:offset + size]
+        page = records[offset : offset + size]
         more = offset + size < len(records)
-        return page, base64.urlsafe_b64encode(str(offset + size).encode()).decode() if more \
-            else None
+        return page, base64.urlsafe_b64encode(str(offset + size).encode()).decode() if more else None
 
 
 def _client_ok(provider: str, form: dict[str, str], authorization: str) -> bool:
@@ -333,8 +376,9 @@ class Running:
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         sock.close()
-        config = uvicorn.Config(vendor.app, host="127.0.0.1", port=self.port,
-                                log_level="warning", lifespan="off")
+        config = uvicorn.Config(
+            vendor.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -40,11 +40,13 @@ def test_same_seed_same_plan_and_another_seed_another(conn):
 
 def _person(conn) -> str:
     from service.access.repository import persons
+
     return str(persons.create(conn, name="Trial person", tz=TZ)["id"])
 
 
-@pytest.mark.parametrize("weeks, per_week, share", [(8, 2, 0.5), (7, 3, 0.5), (10, 4, 0.3),
-                                                    (5, 5, 0.5), (3, 7, 0.6)])
+@pytest.mark.parametrize(
+    "weeks, per_week, share", [(8, 2, 0.5), (7, 3, 0.5), (10, 4, 0.3), (5, 5, 0.5), (3, 7, 0.6)]
+)
 def test_arms_are_balanced_over_weekdays_and_weeks(conn, weeks, per_week, share):
     person = _person(conn)
     for seed in range(5):
@@ -63,8 +65,7 @@ def test_arms_are_balanced_over_weekdays_and_weeks(conn, weeks, per_week, share)
 
 
 def test_schedule_is_in_the_future_at_the_local_time_on_spread_weekdays(conn):
-    out = plan(conn, _person(conn), weeks=4, per_week=2, time_of_day="07:30",
-               duration_minutes=45)
+    out = plan(conn, _person(conn), weeks=4, per_week=2, time_of_day="07:30", duration_minutes=45)
     assert out["first_day"] == dt.date(2024, 4, 16) and out["weekdays"] == ["mon", "fri"]
     for s in out["sessions"]:
         assert s["start"] > NOW
@@ -75,8 +76,14 @@ def test_schedule_is_in_the_future_at_the_local_time_on_spread_weekdays(conn):
     starts = [s["start"] for s in out["sessions"]]
     assert starts == sorted(starts) and [s["seq"] for s in out["sessions"]] == list(range(1, 9))
     # Across the daylight-saving change of 2024-10-27 the local time stays 07:30.
-    autumn = plan(conn, _person(conn), now=dt.datetime(2024, 10, 20, tzinfo=dt.UTC),
-                  weeks=3, per_week=1, time_of_day="07:30")
+    autumn = plan(
+        conn,
+        _person(conn),
+        now=dt.datetime(2024, 10, 20, tzinfo=dt.UTC),
+        weeks=3,
+        per_week=1,
+        time_of_day="07:30",
+    )
     offsets = {s["start_local"].utcoffset() for s in autumn["sessions"]}
     assert offsets == {dt.timedelta(hours=2), dt.timedelta(hours=1)}
     assert {s["start_local"].time() for s in autumn["sessions"]} == {dt.time(7, 30)}
@@ -101,7 +108,8 @@ def test_stored_plan_reads_back(conn):
     stored = repository.get(conn, out["plan_id"])
     shown = trials.show_plan(conn, stored, now=NOW)
     assert [(s["start"], s["kind"]) for s in shown["sessions"]] == [
-        (s["start"], s["kind"]) for s in out["sessions"]]
+        (s["start"], s["kind"]) for s in out["sessions"]
+    ]
     assert shown["power"] == out["power"] and shown["seed"] == 42
     assert repository.latest(conn, person)["id"] == out["plan_id"]
 
@@ -128,20 +136,39 @@ def test_adherence_counts_matching_sessions(conn):
     rest = [s for s in planned if s["kind"] == "rest"]
     massage = [s for s in planned if s["kind"] == "massage"]
     # A rest session 90 minutes late fulfils the first rest slot.
-    logged_rest = sessions.create(conn, person_id=person,
-                                  starts_at=rest[0]["start"] + dt.timedelta(minutes=90),
-                                  ends_at=rest[0]["end"] + dt.timedelta(minutes=90),
-                                  modality="rest", pressure=None)
+    logged_rest = sessions.create(
+        conn,
+        person_id=person,
+        starts_at=rest[0]["start"] + dt.timedelta(minutes=90),
+        ends_at=rest[0]["end"] + dt.timedelta(minutes=90),
+        modality="rest",
+        pressure=None,
+    )
     # A massage logged at a rest slot fulfils nothing; a massage 3 hours off neither.
-    sessions.create(conn, person_id=person, starts_at=rest[1]["start"],
-                    ends_at=rest[1]["end"], modality="swedish", pressure="light")
-    sessions.create(conn, person_id=person,
-                    starts_at=massage[0]["start"] - dt.timedelta(hours=3),
-                    ends_at=massage[0]["start"] - dt.timedelta(hours=2), modality="swedish",
-                    pressure="light")
-    logged_massage = sessions.create(conn, person_id=person, starts_at=massage[1]["start"],
-                                     ends_at=massage[1]["end"], modality="deep_tissue",
-                                     pressure="deep")
+    sessions.create(
+        conn,
+        person_id=person,
+        starts_at=rest[1]["start"],
+        ends_at=rest[1]["end"],
+        modality="swedish",
+        pressure="light",
+    )
+    sessions.create(
+        conn,
+        person_id=person,
+        starts_at=massage[0]["start"] - dt.timedelta(hours=3),
+        ends_at=massage[0]["start"] - dt.timedelta(hours=2),
+        modality="swedish",
+        pressure="light",
+    )
+    logged_massage = sessions.create(
+        conn,
+        person_id=person,
+        starts_at=massage[1]["start"],
+        ends_at=massage[1]["end"],
+        modality="deep_tissue",
+        pressure="deep",
+    )
     after_all = planned[-1]["start"] + dt.timedelta(days=1)
     result = trials.adherence(conn, person, now=after_all)
     assert result["plan_id"] == out["plan_id"] and result["tolerance_minutes"] == 120
@@ -159,12 +186,19 @@ def test_adherence_counts_matching_sessions(conn):
 
 # --- the person's own variability -------------------------------------------------------------
 
+
 def _evening_rr(day: dt.date, seed: int) -> list[str]:
     """16:50-19:40 local chest-strap-like RR with a day-specific level."""
     zone = ZoneInfo(TZ)
     start = dt.datetime.combine(day, dt.time(16, 50), tzinfo=zone)
-    rr = simulate_rr(n_beats=12_000, mean_ms=850.0 + 10 * (seed % 3), lf_amplitude_ms=25.0,
-                     hf_amplitude_ms=12.0 + 3 * (seed % 4), noise_ms=6.0, seed=seed)
+    rr = simulate_rr(
+        n_beats=12_000,
+        mean_ms=850.0 + 10 * (seed % 3),
+        lf_amplitude_ms=25.0,
+        hf_amplitude_ms=12.0 + 3 * (seed % 4),
+        noise_ms=6.0,
+        seed=seed,
+    )
     ends = start + np.cumsum(rr) * dt.timedelta(milliseconds=1)
     keep = ends < start + dt.timedelta(hours=2, minutes=50)
     return [f"{t.isoformat()},{v:.2f}" for t, v in zip(ends[keep], rr[keep], strict=True)]
@@ -182,9 +216,14 @@ def measured_person(pool, tmp_path_factory) -> str:
     import_file(pool, person, path)
     with system_connection(pool) as conn:
         start = dt.datetime(2024, 4, 5, 18, tzinfo=ZoneInfo(TZ))
-        sessions.create(conn, person_id=person, starts_at=start,
-                        ends_at=start + dt.timedelta(hours=1), modality="swedish",
-                        pressure="moderate")
+        sessions.create(
+            conn,
+            person_id=person,
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=1),
+            modality="swedish",
+            pressure="moderate",
+        )
     return person
 
 
@@ -194,8 +233,8 @@ def test_power_uses_the_persons_own_variability(conn, measured_person):
     assert p["sd_source"] == "person" and p["person_days"] == 11, p
     assert "11 recent days" in p["sd_detail"]
     sd, days = trials.observed_difference_sd(
-        conn, {"id": measured_person, "tz": TZ}, dt.time(18), dt.timedelta(hours=1),
-        dt.date(2024, 4, 15))
+        conn, {"id": measured_person, "tz": TZ}, dt.time(18), dt.timedelta(hours=1), dt.date(2024, 4, 15)
+    )
     assert days == 11 and p["sd"] == pytest.approx(sd * (1 + 1 / 3) ** 0.5, abs=1e-4)
     # Another clock time has no data: too few days, so the literature default.
     elsewhere = plan(conn, measured_person, time_of_day="08:00")["power"]
@@ -221,9 +260,13 @@ def test_personal_power_needs_read_evidence(client, pool, measured_person):
 
     with system_connection(pool) as conn:
         personal = plan(conn, measured_person, time_of_day="18:00")
-        kept_out = trials.create_plan(conn, {"id": measured_person, "tz": TZ},
-                                      TrialPlanCreate(weeks=6, per_week=2, seed=42), now=NOW,
-                                      may_read_measurements=False)
+        kept_out = trials.create_plan(
+            conn,
+            {"id": measured_person, "tz": TZ},
+            TrialPlanCreate(weeks=6, per_week=2, seed=42),
+            now=NOW,
+            may_read_measurements=False,
+        )
     assert personal["power"]["sd_source"] == "person"
     assert kept_out["power"]["sd_source"] == "literature"
     assert "read:evidence" in kept_out["power"]["sd_detail"]
@@ -234,10 +277,12 @@ def test_personal_power_needs_read_evidence(client, pool, measured_person):
     assert shown["power"]["value"] is None and shown["power"]["sd"] is None
     assert shown["power"]["sd_source"] == "person" and len(shown["sessions"]) == 12
     listed = client.get(f"/v1/persons/{measured_person}/trial-plans", headers=scheduler).json()
-    assert {p["plan_id"]: p["power"]["value"] for p in listed["items"]}[
-        personal["plan_id"]] is None
-    made = client.post(f"/v1/persons/{measured_person}/trial-plans", headers=scheduler,
-                       json={"weeks": 2, "per_week": 2, "seed": 1})
+    assert {p["plan_id"]: p["power"]["value"] for p in listed["items"]}[personal["plan_id"]] is None
+    made = client.post(
+        f"/v1/persons/{measured_person}/trial-plans",
+        headers=scheduler,
+        json={"weeks": 2, "per_week": 2, "seed": 1},
+    )
     assert made.status_code == 201, made.text
     assert "read:evidence" in made.json()["power"]["sd_detail"]
     own = bearer(patient_token(pool, measured_person))

@@ -18,14 +18,16 @@ def patient(pool) -> tuple[str, dict[str, str]]:
 
 
 def make(client, person, headers, **body):
-    return client.post(f"/v1/persons/{person}/trial-plans",
-                       json={"weeks": 4, "per_week": 2, "seed": 5, **body}, headers=headers)
+    return client.post(
+        f"/v1/persons/{person}/trial-plans",
+        json={"weeks": 4, "per_week": 2, "seed": 5, **body},
+        headers=headers,
+    )
 
 
 def test_post_returns_the_contract_keys_and_a_future_local_schedule(client, patient):
     person, headers = patient
-    response = make(client, person, headers, rest_share=0.5, time_of_day="19:15",
-                    duration_minutes=50)
+    response = make(client, person, headers, rest_share=0.5, time_of_day="19:15", duration_minutes=50)
     assert response.status_code == 201, response.text
     plan = response.json()
     assert {"plan_id", "sessions", "power"} <= set(plan)
@@ -43,10 +45,10 @@ def test_post_returns_the_contract_keys_and_a_future_local_schedule(client, pati
     assert power["sd_source"] == "literature" and 0 < power["value"] < 1
     assert (power["n_massage"], power["n_rest"], power["effect_ln_rmssd"]) == (4, 4, 0.1)
     # The same design and seed on the same day: the same schedule.
-    again = make(client, person, headers, rest_share=0.5, time_of_day="19:15",
-                 duration_minutes=50).json()
+    again = make(client, person, headers, rest_share=0.5, time_of_day="19:15", duration_minutes=50).json()
     assert [(s["start"], s["kind"]) for s in again["sessions"]] == [
-        (s["start"], s["kind"]) for s in plan["sessions"]]
+        (s["start"], s["kind"]) for s in plan["sessions"]
+    ]
 
 
 def test_read_one_list_and_page(client, patient):
@@ -54,8 +56,11 @@ def test_read_one_list_and_page(client, patient):
     ids = [make(client, person, headers, seed=seed).json()["plan_id"] for seed in (1, 2, 3)]
     page = client.get(f"/v1/persons/{person}/trial-plans?limit=2", headers=headers).json()
     assert [p["plan_id"] for p in page["items"]] == ids[:2] and page["next_cursor"]
-    rest = client.get(f"/v1/persons/{person}/trial-plans",
-                      params={"limit": 2, "cursor": page["next_cursor"]}, headers=headers).json()
+    rest = client.get(
+        f"/v1/persons/{person}/trial-plans",
+        params={"limit": 2, "cursor": page["next_cursor"]},
+        headers=headers,
+    ).json()
     assert [p["plan_id"] for p in rest["items"]] == ids[2:] and rest["next_cursor"] is None
     one = client.get(f"/v1/trial-plans/{ids[1]}", headers=headers)
     assert one.status_code == 200, one.text
@@ -71,24 +76,36 @@ def test_logged_rest_session_counts_in_adherence(client, patient, pool):
     person, headers = patient
     plan = make(client, person, headers).json()
     slot = next(s for s in plan["sessions"] if s["kind"] == "rest")
-    logged = client.post(f"/v1/persons/{person}/sessions", headers=headers,
-                         json={"start": slot["start"], "end": slot["end"], "modality": "rest"})
+    logged = client.post(
+        f"/v1/persons/{person}/sessions",
+        headers=headers,
+        json={"start": slot["start"], "end": slot["end"], "modality": "rest"},
+    )
     assert logged.status_code == 201, logged.text
     body = client.get(f"/v1/trial-plans/{plan['plan_id']}", headers=headers).json()
     assert body["adherence"]["rest"]["logged"] == 1
     assert body["adherence"]["massage"]["logged"] == 0
-    assert {"seq": slot["seq"], "kind": "rest", "session_id": logged.json()["id"]} in \
-        body["adherence"]["matches"]
+    assert {"seq": slot["seq"], "kind": "rest", "session_id": logged.json()["id"]} in body["adherence"][
+        "matches"
+    ]
     from service.core.db.rls import system_connection
+
     with system_connection(pool) as conn:
         assert trials.adherence(conn, person)["rest"]["logged"] == 1
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"weeks": 0}, "weeks"), ({"per_week": 8}, "per_week"), ({"rest_share": 1}, "rest_share"),
-    ({"weekdays": ["mon"]}, "weekdays"), ({"start_date": "2020-01-01"}, "start_date"),
-    ({"time_of_day": "25:00"}, "time_of_day"), ({"surprise": 1}, "surprise"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"weeks": 0}, "weeks"),
+        ({"per_week": 8}, "per_week"),
+        ({"rest_share": 1}, "rest_share"),
+        ({"weekdays": ["mon"]}, "weekdays"),
+        ({"start_date": "2020-01-01"}, "start_date"),
+        ({"time_of_day": "25:00"}, "time_of_day"),
+        ({"surprise": 1}, "surprise"),
+    ],
+)
 def test_refused_designs_name_the_field(client, patient, body, field):
     person, headers = patient
     response = make(client, person, headers, **body)

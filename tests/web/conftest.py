@@ -32,9 +32,17 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 #: Chromium as root in a container with a closed network (see the machine notes):
 #: no sandbox, no GPU, and none of its own background connections.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 TIMINGS: list[tuple[str, float, str]] = []
 
 
@@ -50,16 +58,18 @@ def pytest_terminal_summary(terminalreporter) -> None:
     for what, ms, note in TIMINGS:
         terminalreporter.write_line(f"{what:<52} {ms:>9.1f} ms  {note}")
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "timings.json").write_text(json.dumps(
-        [{"what": w, "ms": round(ms, 1), "note": n} for w, ms, n in TIMINGS], indent=2))
+    (ARTIFACTS / "timings.json").write_text(
+        json.dumps([{"what": w, "ms": round(ms, 1), "note": n} for w, ms, n in TIMINGS], indent=2)
+    )
 
 
 def _unavailable(reason: str):
     if os.environ.get("VAGUS_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"browser tests required (VAGUS_REQUIRE_BROWSER=1) but {reason}",
-                    pytrace=False)
-    pytest.skip(f"browser tests need Chromium and Playwright: {reason} "
-                "(apt-get install -y chromium; pip install -e '.[dev]')")
+        pytest.fail(f"browser tests required (VAGUS_REQUIRE_BROWSER=1) but {reason}", pytrace=False)
+    pytest.skip(
+        f"browser tests need Chromium and Playwright: {reason} "
+        "(apt-get install -y chromium; pip install -e '.[dev]')"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -82,8 +92,7 @@ def browser(chromium_path: str):
     except ImportError:
         _unavailable("the Python package playwright is not installed")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS,
-                                             headless=True)
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
 
@@ -117,13 +126,17 @@ def live_server(databases, tmp_path_factory, chromium_path) -> Iterator[LiveServ
 
     url = databases.create()
     migrate.upgrade(url, REPO_ROOT / "migrations")
-    settings = Settings(database_url=url, data_dir=tmp_path_factory.mktemp("vagus-web-data"),
-                        migrations_dir=REPO_ROOT / "migrations")
+    settings = Settings(
+        database_url=url,
+        data_dir=tmp_path_factory.mktemp("vagus-web-data"),
+        migrations_dir=REPO_ROOT / "migrations",
+    )
     pool = create_pool(url, 8)
     app = create_app(settings, pool=pool, background=True)
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, name="vagus-live-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

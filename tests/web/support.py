@@ -71,7 +71,9 @@ def drop_file(page, selector: str, path: Path, mime: str = "text/csv") -> None:
              const dt = new DataTransfer();
              dt.items.add(new File([text], name, { type: mime }));
              return dt;
-           }""", [path.name, path.read_text(), mime])
+           }""",
+        [path.name, path.read_text(), mime],
+    )
     page.dispatch_event(selector, "dragenter", {"dataTransfer": data_transfer})
     page.dispatch_event(selector, "drop", {"dataTransfer": data_transfer})
 

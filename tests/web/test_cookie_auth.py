@@ -14,8 +14,7 @@ from service.web import STATIC_DIR, TEMPLATE_DIR
 from tests.conftest import REPO_ROOT
 from tests.support.people import bearer, new_person, patient_token
 
-SESSION = {"start": "2024-05-04T10:00:00+02:00", "end": "2024-05-04T11:00:00+02:00",
-           "modality": "swedish"}
+SESSION = {"start": "2024-05-04T10:00:00+02:00", "end": "2024-05-04T11:00:00+02:00", "modality": "swedish"}
 
 
 @pytest.fixture
@@ -33,8 +32,12 @@ def signed_in(browser_client, pool):
     csrf = browser_client.cookies[cookies.CSRF_COOKIE]
     answer = browser_client.post("/signin", data={"token": token, "csrf_token": csrf})
     assert answer.status_code == 303 and answer.headers["location"] == "/"
-    return {"client": browser_client, "person_id": person_id, "token": token,
-            "set_cookie": answer.headers.get_list("set-cookie")}
+    return {
+        "client": browser_client,
+        "person_id": person_id,
+        "token": token,
+        "set_cookie": answer.headers.get_list("set-cookie"),
+    }
 
 
 def test_sign_in_keeps_the_token_in_an_httponly_strict_cookie(signed_in):
@@ -73,15 +76,15 @@ def test_cookie_reads_but_writes_only_with_the_csrf_header(signed_in):
     assert created.status_code == 201
     session_id = created.json()["id"]
     assert client.delete(f"/v1/sessions/{session_id}").status_code == 403
-    assert client.delete(f"/v1/sessions/{session_id}",
-                         headers={cookies.CSRF_HEADER: csrf}).status_code == 200
+    assert client.delete(f"/v1/sessions/{session_id}", headers={cookies.CSRF_HEADER: csrf}).status_code == 200
 
 
 def test_a_bearer_token_needs_no_csrf_header(app, pool):
     person_id = new_person(pool)
     with TestClient(app) as client:
-        answer = client.post(f"/v1/persons/{person_id}/sessions", json=SESSION,
-                             headers=bearer(patient_token(pool, person_id)))
+        answer = client.post(
+            f"/v1/persons/{person_id}/sessions", json=SESSION, headers=bearer(patient_token(pool, person_id))
+        )
     assert answer.status_code == 201
 
 
@@ -97,8 +100,17 @@ def test_sign_out_needs_the_form_token_and_clears_both_cookies(signed_in):
     assert client.get("/").headers["location"] == "/signin"
 
 
-@pytest.mark.parametrize("path", ["/", "/consent", "/account", "/cohort", "/sessions/1",
-                                  "/persons/00000000-0000-0000-0000-000000000000/evidence"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/consent",
+        "/account",
+        "/cohort",
+        "/sessions/1",
+        "/persons/00000000-0000-0000-0000-000000000000/evidence",
+    ],
+)
 def test_pages_send_a_visitor_without_a_sign_in_to_sign_in(browser_client, path):
     answer = browser_client.get(path)
     assert answer.status_code == 303 and answer.headers["location"] == "/signin"
@@ -118,15 +130,18 @@ def test_a_therapist_has_no_patient_pages(browser_client, pool):
         account = accounts.create(conn, role="therapist", name="Dr Pages")
         token, _ = auth.issue_token(conn, account_id=str(account["id"]))
     browser_client.get("/signin")
-    browser_client.post("/signin", data={"token": token,
-                                         "csrf_token": browser_client.cookies[cookies.CSRF_COOKIE]})
+    browser_client.post(
+        "/signin", data={"token": token, "csrf_token": browser_client.cookies[cookies.CSRF_COOKIE]}
+    )
     assert "Your clients" in browser_client.get("/").text
     assert browser_client.get("/consent").status_code == 404
     assert browser_client.get("/account").status_code == 404
 
 
-@pytest.mark.parametrize("path, asset", [("/docs", "vendor/swagger-ui/swagger-ui-bundle.js"),
-                                         ("/redoc", "vendor/redoc/redoc.standalone.js")])
+@pytest.mark.parametrize(
+    "path, asset",
+    [("/docs", "vendor/swagger-ui/swagger-ui-bundle.js"), ("/redoc", "vendor/redoc/redoc.standalone.js")],
+)
 def test_api_docs_load_their_assets_from_this_service(browser_client, path, asset):
     page = browser_client.get(path)
     assert page.status_code == 200
@@ -143,6 +158,9 @@ def test_every_page_file_is_packaged():
     files = [p for root in (TEMPLATE_DIR, STATIC_DIR) for p in root.rglob("*") if p.is_file()]
     assert len(files) > 20
     relative = [PurePosixPath(p.relative_to(service).as_posix()) for p in files]
-    unpackaged = [str(rel) for rel in relative
-                  if not any(rel.match(str(g)) and len(rel.parts) == len(g.parts) for g in globs)]
+    unpackaged = [
+        str(rel)
+        for rel in relative
+        if not any(rel.match(str(g)) and len(rel.parts) == len(g.parts) for g in globs)
+    ]
     assert unpackaged == []

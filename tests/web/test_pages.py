@@ -30,29 +30,38 @@ def test_every_page_type_on_the_demo_data(live_server, context, demo_data):
     base, person_id = live_server.url, demo_data["person_id"]
     page = context.new_page()
     outside: list[str] = []
-    page.on("request", lambda r: outside.append(r.url)
-            if urlsplit(r.url).hostname not in ("127.0.0.1", None) else None)
+    page.on(
+        "request",
+        lambda r: outside.append(r.url) if urlsplit(r.url).hostname not in ("127.0.0.1", None) else None,
+    )
     sign_in(page, base, demo_data["token"])
-    pages = [("home", f"{base}/", "home"),
-             ("trends", f"{base}/persons/{person_id}", "trends-30"),
-             ("session", f"{base}/sessions/{demo_data['session_id']}", "session"),
-             ("evidence", f"{base}/persons/{person_id}/evidence", "evidence"),
-             ("upload", f"{base}/persons/{person_id}/upload", "upload"),
-             ("log-session", f"{base}/persons/{person_id}/sessions/new", "log"),
-             ("consent", f"{base}/consent", "consent"),
-             ("account", f"{base}/account", "account")]
+    pages = [
+        ("home", f"{base}/", "home"),
+        ("trends", f"{base}/persons/{person_id}", "trends-30"),
+        ("session", f"{base}/sessions/{demo_data['session_id']}", "session"),
+        ("evidence", f"{base}/persons/{person_id}/evidence", "evidence"),
+        ("upload", f"{base}/persons/{person_id}/upload", "upload"),
+        ("log-session", f"{base}/persons/{person_id}/sessions/new", "log"),
+        ("consent", f"{base}/consent", "consent"),
+        ("account", f"{base}/account", "account"),
+    ]
     api_calls: list[tuple[float, str]] = []
-    page.on("requestfinished",
-            lambda r: api_calls.append((r.timing["responseEnd"], urlsplit(r.url).path))
-            if "/v1/" in r.url else None)
+    page.on(
+        "requestfinished",
+        lambda r: (
+            api_calls.append((r.timing["responseEnd"], urlsplit(r.url).path)) if "/v1/" in r.url else None
+        ),
+    )
     for name, url, loaded in pages:
         open_page(page, url, loaded)  # first visit warms the server's caches
         api_calls.clear()
         ms = open_page(page, url, loaded)
         slowest = max(api_calls, default=(0.0, "no API call"))
-        record_timing(f"demo {name} page", ms,
-                      f"second visit; slowest API call {slowest[0]:.0f} ms "
-                      f"{slowest[1].replace(person_id, '{id}')}")
+        record_timing(
+            f"demo {name} page",
+            ms,
+            f"second visit; slowest API call {slowest[0]:.0f} ms {slowest[1].replace(person_id, '{id}')}",
+        )
         shot(page, f"demo-{name}")
         assert accessibility_problems(page) == [], name
     open_page(page, f"{base}/sessions/{demo_data['session_id']}", "session")
@@ -67,8 +76,9 @@ def test_every_page_type_on_the_demo_data(live_server, context, demo_data):
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
 
-    phone = context.browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                        device_scale_factor=2)
+    phone = context.browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, device_scale_factor=2
+    )
     try:
         small = phone.new_page()
         sign_in(small, base, demo_data["token"])
@@ -92,8 +102,7 @@ def test_print_stylesheet_hides_navigation(live_server, context, demo_data):
     page.pdf(path=str(shot.__globals__["ARTIFACTS"] / "session-report.pdf"))
 
 
-@pytest.mark.parametrize("path, ready", [("/docs", ".swagger-ui .info .title"),
-                                          ("/redoc", "h1")])
+@pytest.mark.parametrize("path, ready", [("/docs", ".swagger-ui .info .title"), ("/redoc", "h1")])
 def test_api_docs_are_served_locally(live_server, context, path, ready):
     page = context.new_page()
     hosts, blocked = [], []
@@ -128,8 +137,12 @@ def test_a_year_of_heart_rate_draws_on_the_client_page(live_server, context, tmp
     chart = page.locator("#chart-hr")
     assert int(chart.get_attribute("data-points")) == n
     assert series_pixels(page, "#chart-hr") > 1000
-    record_timing("year of heart rate: chart draw", float(chart.get_attribute("data-draw-ms")),
-                  f"{n:,} points, uPlot, data in hand to canvas drawn")
-    record_timing("year of heart rate: NDJSON fetch + parse",
-                  float(chart.get_attribute("data-fetch-ms")), f"{n:,} rows")
+    record_timing(
+        "year of heart rate: chart draw",
+        float(chart.get_attribute("data-draw-ms")),
+        f"{n:,} points, uPlot, data in hand to canvas drawn",
+    )
+    record_timing(
+        "year of heart rate: NDJSON fetch + parse", float(chart.get_attribute("data-fetch-ms")), f"{n:,} rows"
+    )
     shot(page, "trends-year")

@@ -24,17 +24,22 @@ def patient(live_server, tmp_path_factory):
     folder = tmp_path_factory.mktemp("exports")
     today = dt.datetime.now(ZoneInfo(TZ)).date()
     first = dt.datetime.combine(today - dt.timedelta(days=14), dt.time(0), tzinfo=ZoneInfo(TZ))
-    session_start = dt.datetime.combine(today - dt.timedelta(days=5), dt.time(15),
-                                        tzinfo=ZoneInfo(TZ))
+    session_start = dt.datetime.combine(today - dt.timedelta(days=5), dt.time(15), tzinfo=ZoneInfo(TZ))
     session_end = session_start + dt.timedelta(hours=1)
     heart_rate = folder / "watch-heart-rate.csv"
     write_heart_rate(heart_rate, first, 14)
     polar = folder / f"polar-h10-{session_start:%Y-%m-%d}.txt"
-    write_polar_session(polar, session_start - dt.timedelta(minutes=45), 2.5, seed=11,
-                        relaxed_from=session_end)
+    write_polar_session(
+        polar, session_start - dt.timedelta(minutes=45), 2.5, seed=11, relaxed_from=session_end
+    )
     person_id = new_person(live_server.pool, name="Robin Web", tz=TZ)
-    return {"person_id": person_id, "token": patient_token(live_server.pool, person_id),
-            "files": [heart_rate, polar], "start": session_start, "end": session_end}
+    return {
+        "person_id": person_id,
+        "token": patient_token(live_server.pool, person_id),
+        "files": [heart_rate, polar],
+        "start": session_start,
+        "end": session_end,
+    }
 
 
 def _api(context, base, token, path):
@@ -72,7 +77,9 @@ def test_patient_uploads_logs_a_session_and_sees_its_chart(live_server, context,
     page.wait_for_function(
         """(previous) => { const c = document.querySelector('.counts');
                            return c && c.dataset.importId !== previous && c.dataset.status === 'completed'; }""",
-        arg=str(first["id"]), timeout=120_000)
+        arg=str(first["id"]),
+        timeout=120_000,
+    )
     second = _watch_import(page, context, base, token)
     assert second["connector"] and second["inserted"] > 5000  # 2.5 h of beats
 
@@ -121,8 +128,9 @@ def test_evidence_page_shows_the_hormone_claims_verdict(live_server, context, pa
     sign_in(page, base, token)
     ms = open_page(page, f"{base}/persons/{person_id}/evidence", "evidence")
     record_timing("evidence page, patient without lab results", ms)
-    claims = {c["claim"]: c for c in _api(context, base, token,
-                                          f"/v1/persons/{person_id}/evidence")["claims"]}
+    claims = {
+        c["claim"]: c for c in _api(context, base, token, f"/v1/persons/{person_id}/evidence")["claims"]
+    }
     hormone = claims["stress_hormones"]
     card = page.locator('[data-claim="stress_hormones"]')
     assert card.locator(".badge").inner_text() == hormone["verdict"]
@@ -166,6 +174,7 @@ def test_patient_deletes_the_account_after_confirming(live_server, context):
     page.get_by_label("Type delete to confirm").fill("delete")
     page.get_by_role("button", name="Delete my account and data").click()
     page.wait_for_url(f"{live_server.url}/signin?signed_out=1")
-    gone = context.request.get(f"{live_server.url}/v1/persons/{person_id}",
-                               headers={"Authorization": f"Bearer {token}"})
+    gone = context.request.get(
+        f"{live_server.url}/v1/persons/{person_id}", headers={"Authorization": f"Bearer {token}"}
+    )
     assert gone.status == 401  # the person's own tokens died with it

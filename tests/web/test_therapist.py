@@ -27,17 +27,31 @@ def client(live_server, tmp_path_factory):
     start = dt.datetime.combine(today - dt.timedelta(days=3), dt.time(11), tzinfo=ZoneInfo(TZ))
     person_id = new_person(live_server.pool, name="Casey Client", tz=TZ)
     write_heart_rate(folder / "hr.csv", first, 10)
-    write_polar_session(folder / "polar.txt", start - dt.timedelta(minutes=45), 2.5, seed=3,
-                        relaxed_from=start + dt.timedelta(hours=1))
+    write_polar_session(
+        folder / "polar.txt",
+        start - dt.timedelta(minutes=45),
+        2.5,
+        seed=3,
+        relaxed_from=start + dt.timedelta(hours=1),
+    )
     for name in ("hr.csv", "polar.txt"):
         import_file(live_server.pool, person_id, folder / name)
     with system_connection(live_server.pool) as conn:
-        session = sessions.create(conn, person_id=person_id, starts_at=start,
-                                  ends_at=start + dt.timedelta(hours=1), modality="swedish",
-                                  pressure="light", body_areas=["upper_back"],
-                                  notes=None)
-    return {"person_id": person_id, "token": patient_token(live_server.pool, person_id),
-            "session_id": session["id"]}
+        session = sessions.create(
+            conn,
+            person_id=person_id,
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=1),
+            modality="swedish",
+            pressure="light",
+            body_areas=["upper_back"],
+            notes=None,
+        )
+    return {
+        "person_id": person_id,
+        "token": patient_token(live_server.pool, person_id),
+        "session_id": session["id"],
+    }
 
 
 def _client_requests(urls: list[str], person_id: str, session_id: int) -> list[str]:
@@ -78,8 +92,9 @@ def test_therapist_sees_a_client_only_while_consent_is_live(live_server, browser
         assert row.locator(".badge").count() == 1  # today's recovery status
         shot(page, "therapist-home")
         row.get_by_role("link", name="Casey Client").click()
-        ms = page.wait_for_selector('body[data-loaded="trends-30"]', state="attached") and \
-            page.evaluate("performance.now()")
+        ms = page.wait_for_selector('body[data-loaded="trends-30"]', state="attached") and page.evaluate(
+            "performance.now()"
+        )
         record_timing("client page, 30 days", ms)
         assert series_pixels(page, "#chart-hr") > 300
         shot(page, "client-page")

@@ -72,20 +72,30 @@ def app_account(jobs_pool):
     with rls.system_connection(jobs_pool) as conn:
         account = accounts.create(conn, role="app", name="Fitness app")
         token, _ = auth.issue_token(conn, account_id=str(account["id"]))
-        grants.create(conn, person_id=person, grantee_id=str(account["id"]),
-                      scopes=["read:observations"], status="active",
-                      requested_by=str(account["id"]), expires_at=None, note=None)
+        grants.create(
+            conn,
+            person_id=person,
+            grantee_id=str(account["id"]),
+            scopes=["read:observations"],
+            status="active",
+            requested_by=str(account["id"]),
+            expires_at=None,
+            note=None,
+        )
     return person, bearer(token)
 
 
 def test_receiver_failing_twice_gets_the_event_once_on_the_third_try(
-        jobs_pool, jobs_settings, app_account, tmp_path):
+    jobs_pool, jobs_settings, app_account, tmp_path
+):
     person, app_headers = app_account
     client = TestClient(create_app(jobs_settings, pool=jobs_pool))
     with Receiver(failures=2) as receiver:
-        created = client.post("/v1/webhooks", headers=app_headers, json={
-            "url": receiver.url, "events": ["import.completed", "import.failed"],
-            "person_id": person})
+        created = client.post(
+            "/v1/webhooks",
+            headers=app_headers,
+            json={"url": receiver.url, "events": ["import.completed", "import.failed"], "person_id": person},
+        )
         assert created.status_code == 201, created.text
         subscription = created.json()
         secret = subscription["secret"]
@@ -97,10 +107,19 @@ def test_receiver_failing_twice_gets_the_event_once_on_the_third_try(
         worker = Worker(jobs_pool, jobs_settings, kinds=["import", "webhook_deliver"])
         worker.start()
         try:
-            job = wait_for(lambda: (rows := sql(
-                jobs_pool, "SELECT * FROM job WHERE kind = 'webhook_deliver' "
-                           "AND state IN ('succeeded', 'dead')")) and rows[0],
-                what="the delivery to finish")
+            job = wait_for(
+                lambda: (
+                    (
+                        rows := sql(
+                            jobs_pool,
+                            "SELECT * FROM job WHERE kind = 'webhook_deliver' "
+                            "AND state IN ('succeeded', 'dead')",
+                        )
+                    )
+                    and rows[0]
+                ),
+                what="the delivery to finish",
+            )
         finally:
             worker.stop()
 
@@ -109,18 +128,15 @@ def test_receiver_failing_twice_gets_the_event_once_on_the_third_try(
     assert statuses == [500, 500, 200]  # accepted once, on the third try
     headers, body, _ = receiver.requests[-1]
     assert verify_signature(secret, body, headers["Vagus-Signature"])
-    assert not verify_signature(secret, body.replace(b"completed", b"failed"),
-                                headers["Vagus-Signature"])
-    assert {h["Vagus-Delivery"] for h, _, _ in receiver.requests} == {
-        f"import.completed:import:{import_id}"}
+    assert not verify_signature(secret, body.replace(b"completed", b"failed"), headers["Vagus-Signature"])
+    assert {h["Vagus-Delivery"] for h, _, _ in receiver.requests} == {f"import.completed:import:{import_id}"}
     event = json.loads(body)
     assert (event["type"], event["person_id"]) == ("import.completed", person)
     assert (event["data"]["id"], event["data"]["inserted"]) == (import_id, 600)
 
     log = client.get(f"/v1/webhooks/{subscription['id']}/deliveries", headers=app_headers)
     assert log.status_code == 200
-    attempts = [(d["attempt"], d["status_code"], d["succeeded"])
-                for d in reversed(log.json()["items"])]
+    attempts = [(d["attempt"], d["status_code"], d["succeeded"]) for d in reversed(log.json()["items"])]
     assert attempts == [(1, 500, False), (2, 500, False), (3, 200, True)]
 
 
@@ -131,14 +147,16 @@ def test_no_event_without_consent_and_only_apps_subscribe(jobs_pool, jobs_settin
     stranger = new_person(jobs_pool)
     with rls.system_connection(jobs_pool) as conn:
         account = accounts.create(conn, role="app", name="Nosy app")
-        conn.execute("INSERT INTO webhook_subscription (account_id, url, secret, events) "
-                     "VALUES (%s, 'http://127.0.0.1:9/x', 's', '{import.completed}')",
-                     (account["id"],))
-        queued = emit(conn, "import.completed", person_id=stranger, subject="import:0",
-                      data={})
+        conn.execute(
+            "INSERT INTO webhook_subscription (account_id, url, secret, events) "
+            "VALUES (%s, 'http://127.0.0.1:9/x', 's', '{import.completed}')",
+            (account["id"],),
+        )
+        queued = emit(conn, "import.completed", person_id=stranger, subject="import:0", data={})
     assert queued == 0  # no grant on this person: nothing leaves
     client = TestClient(create_app(jobs_settings, pool=jobs_pool))
     patient = bearer(patient_token(jobs_pool, stranger))
-    response = client.post("/v1/webhooks", headers=patient,
-                           json={"url": "http://127.0.0.1:9/x", "events": ["import.failed"]})
+    response = client.post(
+        "/v1/webhooks", headers=patient, json={"url": "http://127.0.0.1:9/x", "events": ["import.failed"]}
+    )
     assert response.status_code == 403

@@ -18,9 +18,13 @@ router = APIRouter(tags=["audit"], responses=PROBLEM_RESPONSES)
 
 
 @router.get("/v1/persons/{person_id}/audit", response_model=AuditPage)
-def list_audit(person_id: UUID, conn: Db, caller: Caller,
-               limit: Annotated[int, Query(ge=1, le=500)] = 100,
-               cursor_: Annotated[str | None, Query(alias="cursor")] = None) -> AuditPage:
+def list_audit(
+    person_id: UUID,
+    conn: Db,
+    caller: Caller,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor_: Annotated[str | None, Query(alias="cursor")] = None,
+) -> AuditPage:
     """Every read or export of this person's data by someone else, newest first: who
     (account and role), what (scope and request), when, and from where (address, user agent)."""
     person_or_404(conn, caller, str(person_id), authz.READ_AUDIT)

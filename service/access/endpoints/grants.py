@@ -24,8 +24,10 @@ from service.core.db.types import Conn, returned
 from service.core.http.openapi import LOCATION
 from service.core.http.problems import PROBLEM_RESPONSES, Problem, ProblemError
 
-RESPONSES = {**PROBLEM_RESPONSES, 409: {"model": Problem, "description": "Conflict",
-                                        "content": {"application/problem+json": {}}}}
+RESPONSES = {
+    **PROBLEM_RESPONSES,
+    409: {"model": Problem, "description": "Conflict", "content": {"application/problem+json": {}}},
+}
 router = APIRouter(tags=["consent"], responses=RESPONSES)
 
 GrantId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -37,40 +39,55 @@ Managed = Annotated[dict, person_with(authz.MANAGE_GRANTS)]
 def me(conn: Db, caller: Caller) -> Me:
     """The calling account: its id (what a patient grants access to), role and person."""
     account = returned(accounts.get(conn, caller.account_id))  # authenticated: it exists
-    return Me(account_id=caller.account_id, role=caller.role, name=account["name"],
-              person_id=caller.person_id)
+    return Me(
+        account_id=caller.account_id, role=caller.role, name=account["name"], person_id=caller.person_id
+    )
 
 
-@router.post("/v1/persons/{person_id}/grants", response_model=Grant, status_code=201,
-             responses={201: LOCATION})
-def create_grant(person_id: UUID, body: GrantCreate, conn: Db, caller: Caller,
-                 _: Managed, response: Response) -> Grant:
+@router.post(
+    "/v1/persons/{person_id}/grants", response_model=Grant, status_code=201, responses={201: LOCATION}
+)
+def create_grant(
+    person_id: UUID, body: GrantCreate, conn: Db, caller: Caller, _: Managed, response: Response
+) -> Grant:
     """Grant a therapist or app account scopes on this person (the patient, or an admin)."""
     grantee = accounts.get(conn, str(body.grantee_id))
     if grantee is None or grantee["role"] not in ("therapist", "app"):
-        raise ProblemError(422, "validation-error",
-                           "grantee_id: not a therapist or app account")
+        raise ProblemError(422, "validation-error", "grantee_id: not a therapist or app account")
     if grants.open_for(conn, person_id=str(person_id), grantee_id=str(body.grantee_id)):
-        raise ProblemError(409, "conflict", "this account already has an open grant or request: "
-                           "approve or revoke it first")
-    row = _insert(conn, person_id=str(person_id), grantee_id=str(body.grantee_id),
-                  scopes=list(body.scopes), status="active", requested_by=caller.account_id,
-                  expires_at=body.expires_at, note=body.note)
+        raise ProblemError(
+            409, "conflict", "this account already has an open grant or request: approve or revoke it first"
+        )
+    row = _insert(
+        conn,
+        person_id=str(person_id),
+        grantee_id=str(body.grantee_id),
+        scopes=list(body.scopes),
+        status="active",
+        requested_by=caller.account_id,
+        expires_at=body.expires_at,
+        note=body.note,
+    )
     response.headers["Location"] = f"/v1/persons/{person_id}/grants?status=active"
     return Grant(**row)
 
 
 @router.get("/v1/persons/{person_id}/grants", response_model=GrantList)
-def list_person_grants(person_id: UUID, conn: Db, _: Managed,
-                       status: Annotated[GrantStatus | None, Query()] = None) -> GrantList:
+def list_person_grants(
+    person_id: UUID, conn: Db, _: Managed, status: Annotated[GrantStatus | None, Query()] = None
+) -> GrantList:
     """Every grant and pending request on this person, newest first (patient or admin)."""
-    return GrantList(items=[Grant(**r) for r in grants.list_for_person(conn, str(person_id),
-                                                                         status)])
+    return GrantList(items=[Grant(**r) for r in grants.list_for_person(conn, str(person_id), status)])
 
 
 @router.post("/v1/persons/{person_id}/grants/{grant_id}/approve", response_model=Grant)
-def approve_grant(person_id: UUID, grant_id: GrantId, conn: Db, _: Managed,
-                  body: Annotated[GrantApproval | None, Body()] = None) -> Grant:
+def approve_grant(
+    person_id: UUID,
+    grant_id: GrantId,
+    conn: Db,
+    _: Managed,
+    body: Annotated[GrantApproval | None, Body()] = None,
+) -> Grant:
     """Approve a pending access request (patient or admin)."""
     _grant_of(conn, person_id, grant_id)
     row = grants.approve(conn, grant_id, expires_at=body.expires_at if body else None)
@@ -89,8 +106,7 @@ def revoke_grant(person_id: UUID, grant_id: GrantId, conn: Db, _: Managed) -> Gr
     return Grant(**row)
 
 
-@router.post("/v1/access-requests", response_model=Grant, status_code=201,
-             responses={201: LOCATION})
+@router.post("/v1/access-requests", response_model=Grant, status_code=201, responses={201: LOCATION})
 def request_access(body: AccessRequest, conn: Db, caller: Caller, response: Response) -> Grant:
     """A therapist or app asks a person for scopes; the patient approves or declines it.
 
@@ -100,19 +116,24 @@ def request_access(body: AccessRequest, conn: Db, caller: Caller, response: Resp
         raise ProblemError(403, "forbidden", "only therapist and app accounts request access")
     if grants.open_for(conn, person_id=str(body.person_id), grantee_id=caller.account_id):
         raise ProblemError(409, "conflict", "an open grant or request exists for this person")
-    row = _insert(conn, person_id=str(body.person_id), grantee_id=caller.account_id,
-                  scopes=list(body.scopes), status="pending", requested_by=caller.account_id,
-                  expires_at=body.expires_at, note=body.note)
+    row = _insert(
+        conn,
+        person_id=str(body.person_id),
+        grantee_id=caller.account_id,
+        scopes=list(body.scopes),
+        status="pending",
+        requested_by=caller.account_id,
+        expires_at=body.expires_at,
+        note=body.note,
+    )
     response.headers["Location"] = "/v1/grants?status=pending"
     return Grant(**row)
 
 
 @router.get("/v1/grants", response_model=GrantList)
-def my_grants(conn: Db, caller: Caller,
-              status: Annotated[GrantStatus | None, Query()] = None) -> GrantList:
+def my_grants(conn: Db, caller: Caller, status: Annotated[GrantStatus | None, Query()] = None) -> GrantList:
     """Grants and requests held by the calling therapist or app account (pending ones too)."""
-    return GrantList(items=[Grant(**r) for r in grants.list_for_grantee(conn, caller.account_id,
-                                                                          status)])
+    return GrantList(items=[Grant(**r) for r in grants.list_for_grantee(conn, caller.account_id, status)])
 
 
 def _grant_of(conn: Conn, person_id: UUID, grant_id: int) -> dict:

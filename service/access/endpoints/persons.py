@@ -19,8 +19,13 @@ from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
 router = APIRouter(prefix="/v1/persons", tags=["persons"], responses=PROBLEM_RESPONSES)
 
 
-@router.post("", response_model=Person, status_code=201, responses={201: LOCATION},
-             dependencies=[Depends(require_admin)])
+@router.post(
+    "",
+    response_model=Person,
+    status_code=201,
+    responses={201: LOCATION},
+    dependencies=[Depends(require_admin)],
+)
 def create_person(body: PersonCreate, conn: Db, response: Response) -> Person:
     """Create a person (admin). Give them a patient token with `vagus token create`."""
     person = persons.create(conn, name=body.name, tz=body.tz)
@@ -30,8 +35,11 @@ def create_person(body: PersonCreate, conn: Db, response: Response) -> Person:
 
 
 @router.get("", response_model=PersonPage, dependencies=[Depends(require_admin)])
-def list_persons(conn: Db, limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                 cursor_: Annotated[str | None, Query(alias="cursor")] = None) -> PersonPage:
+def list_persons(
+    conn: Db,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor_: Annotated[str | None, Query(alias="cursor")] = None,
+) -> PersonPage:
     """All people (admin), in id order."""
     after = cursor.decode(cursor_, cursor.UUID)[0] if cursor_ else None
     rows = persons.list_all(conn, limit=limit, after=after)
@@ -46,8 +54,9 @@ def get_person(person_id: UUID, conn: Db, caller: Caller) -> Person:
 
 
 @router.patch("/{person_id}", response_model=Person)
-def edit_person(person_id: UUID, body: PersonUpdate, conn: Db,
-                _: Annotated[dict, person_with(authz.EDIT_PERSON)]) -> Person:
+def edit_person(
+    person_id: UUID, body: PersonUpdate, conn: Db, _: Annotated[dict, person_with(authz.EDIT_PERSON)]
+) -> Person:
     """Change a person's name or time zone (the person, or an admin). A new zone drops the
     stored session responses and queues the person for recompute: nights, local mornings and
     control days are counted in it."""

@@ -14,8 +14,10 @@ from service.core.db.types import Conn, returned
 from service.core.http.openapi import LOCATION
 from service.core.http.problems import PROBLEM_RESPONSES, Problem, ProblemError
 
-RESPONSES = {**PROBLEM_RESPONSES, 409: {"model": Problem, "description": "Conflict",
-                                        "content": {"application/problem+json": {}}}}
+RESPONSES = {
+    **PROBLEM_RESPONSES,
+    409: {"model": Problem, "description": "Conflict", "content": {"application/problem+json": {}}},
+}
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"], responses=RESPONSES)
 
 TokenId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -27,8 +29,7 @@ def list_tokens(conn: Db, caller: Caller) -> TokenList:
     return TokenList(items=[TokenInfo(**r) for r in accounts.list_tokens(conn, caller.account_id)])
 
 
-@router.post("/{token_id}/rotate", response_model=NewToken, status_code=201,
-             responses={201: LOCATION})
+@router.post("/{token_id}/rotate", response_model=NewToken, status_code=201, responses={201: LOCATION})
 def rotate(token_id: TokenId, conn: Db, caller: Caller, response: Response) -> NewToken:
     """Replace one of the caller's live tokens: the old one stops now, the new one is shown once."""
     _own(conn, caller.account_id, token_id)

@@ -14,8 +14,7 @@ COLUMNS = """g.id, g.person_id, g.grantee_id, a.role::text AS grantee_role, a.na
              p.name AS person_name"""
 # The person's name comes through row-level security: a grantee sees it only while its
 # grant is live (a pending request or a revoked grant shows null).
-_FROM = ("FROM consent_grant g JOIN account a ON a.id = g.grantee_id "
-         "LEFT JOIN person p ON p.id = g.person_id")
+_FROM = "FROM consent_grant g JOIN account a ON a.id = g.grantee_id LEFT JOIN person p ON p.id = g.person_id"
 
 
 def live_scopes(conn: Conn, *, person_id: str, grantee_id: str) -> set[str] | None:
@@ -24,20 +23,31 @@ def live_scopes(conn: Conn, *, person_id: str, grantee_id: str) -> set[str] | No
         """SELECT scopes FROM consent_grant
            WHERE person_id = %s AND grantee_id = %s AND status = 'active'
              AND (expires_at IS NULL OR expires_at > now())""",
-        (person_id, grantee_id)).fetchone()
+        (person_id, grantee_id),
+    ).fetchone()
     return set(row["scopes"]) if row else None
 
 
-def create(conn: Conn, *, person_id: str, grantee_id: str, scopes: list[str],
-           status: str, requested_by: str | None, expires_at: dt.datetime | None,
-           note: str | None) -> dict[str, Any]:
-    row = returned(conn.execute(
-        """INSERT INTO consent_grant (person_id, grantee_id, scopes, status, requested_by,
+def create(
+    conn: Conn,
+    *,
+    person_id: str,
+    grantee_id: str,
+    scopes: list[str],
+    status: str,
+    requested_by: str | None,
+    expires_at: dt.datetime | None,
+    note: str | None,
+) -> dict[str, Any]:
+    row = returned(
+        conn.execute(
+            """INSERT INTO consent_grant (person_id, grantee_id, scopes, status, requested_by,
                                       expires_at, note, approved_at)
            VALUES (%s, %s, %s, %s, %s, %s, %s, CASE WHEN %s = 'active' THEN now() END)
            RETURNING id""",
-        (person_id, grantee_id, sorted(set(scopes)), status, requested_by, expires_at, note,
-         status)).fetchone())
+            (person_id, grantee_id, sorted(set(scopes)), status, requested_by, expires_at, note, status),
+        ).fetchone()
+    )
     return returned(get(conn, row["id"]))
 
 
@@ -49,30 +59,34 @@ def open_for(conn: Conn, *, person_id: str, grantee_id: str) -> dict[str, Any] |
     """The pending or active grant of this grantee on this person, if any."""
     return conn.execute(
         f"SELECT {COLUMNS} {_FROM} WHERE g.person_id = %s AND g.grantee_id = %s "
-        "AND g.status IN ('pending', 'active')", (person_id, grantee_id)).fetchone()
+        "AND g.status IN ('pending', 'active')",
+        (person_id, grantee_id),
+    ).fetchone()
 
 
-def list_for_person(conn: Conn, person_id: str,
-                    status: str | None = None) -> list[dict[str, Any]]:
+def list_for_person(conn: Conn, person_id: str, status: str | None = None) -> list[dict[str, Any]]:
     return conn.execute(
         f"SELECT {COLUMNS} {_FROM} WHERE g.person_id = %s AND (%s::text IS NULL OR g.status = %s) "
-        "ORDER BY g.id DESC", (person_id, status, status)).fetchall()
+        "ORDER BY g.id DESC",
+        (person_id, status, status),
+    ).fetchall()
 
 
-def list_for_grantee(conn: Conn, grantee_id: str,
-                     status: str | None = None) -> list[dict[str, Any]]:
+def list_for_grantee(conn: Conn, grantee_id: str, status: str | None = None) -> list[dict[str, Any]]:
     return conn.execute(
         f"SELECT {COLUMNS} {_FROM} WHERE g.grantee_id = %s AND (%s::text IS NULL OR g.status = %s) "
-        "ORDER BY g.id DESC", (grantee_id, status, status)).fetchall()
+        "ORDER BY g.id DESC",
+        (grantee_id, status, status),
+    ).fetchall()
 
 
-def approve(conn: Conn, grant_id: int, *,
-            expires_at: dt.datetime | None) -> dict[str, Any] | None:
+def approve(conn: Conn, grant_id: int, *, expires_at: dt.datetime | None) -> dict[str, Any] | None:
     row = conn.execute(
         """UPDATE consent_grant SET status = 'active', approved_at = now(),
                   expires_at = coalesce(%s, expires_at)
            WHERE id = %s AND status = 'pending' RETURNING id""",
-        (expires_at, grant_id)).fetchone()
+        (expires_at, grant_id),
+    ).fetchone()
     return get(conn, row["id"]) if row else None
 
 
@@ -83,15 +97,18 @@ def revoke(conn: Conn, grant_id: int) -> dict[str, Any] | None:
            SET status = CASE status WHEN 'pending' THEN 'declined' ELSE 'revoked' END,
                revoked_at = now()
            WHERE id = %s AND status IN ('pending', 'active') RETURNING id""",
-        (grant_id,)).fetchone()
+        (grant_id,),
+    ).fetchone()
     return get(conn, row["id"]) if row else None
 
 
-def list_all(conn: Conn, *, person_id: str | None = None, grantee_id: str | None = None,
-             status: str | None = None) -> list[dict[str, Any]]:
+def list_all(
+    conn: Conn, *, person_id: str | None = None, grantee_id: str | None = None, status: str | None = None
+) -> list[dict[str, Any]]:
     """Grants visible to the connection, optionally of one person and/or one grantee."""
     return conn.execute(
         f"SELECT {COLUMNS} {_FROM} WHERE (%(p)s::uuid IS NULL OR g.person_id = %(p)s::uuid) "
         "AND (%(g)s::uuid IS NULL OR g.grantee_id = %(g)s::uuid) "
         "AND (%(s)s::text IS NULL OR g.status = %(s)s) ORDER BY g.id DESC",
-        {"p": person_id, "g": grantee_id, "s": status}).fetchall()
+        {"p": person_id, "g": grantee_id, "s": status},
+    ).fetchall()

@@ -28,22 +28,35 @@ def create_lab_result(person: http.WritablePerson, body: LabResultCreate, conn: 
 
 
 @router.get("/v1/persons/{person_id}/lab-results", response_model=LabResultPage)
-def list_lab_results(person: http.ReadablePerson, conn: Db, from_: http.FromQuery = None,
-                     to: http.ToQuery = None,
-                     analyte: Literal[ANALYTES] | None = None,  # type: ignore[valid-type]
-                     session_id: RowId | None = None, limit: http.LimitQuery = 100,
-                     cursor_: http.CursorQuery = None) -> LabResultPage:
+def list_lab_results(
+    person: http.ReadablePerson,
+    conn: Db,
+    from_: http.FromQuery = None,
+    to: http.ToQuery = None,
+    analyte: Literal[ANALYTES] | None = None,  # type: ignore[valid-type]
+    session_id: RowId | None = None,
+    limit: http.LimitQuery = 100,
+    cursor_: http.CursorQuery = None,
+) -> LabResultPage:
     """Results sampled in [from, to), oldest first."""
     start, end = http.time_range(person, from_, to)
-    rows = lab_results.page(conn, person_id=str(person["id"]), start=start, end=end,
-                            analyte=analyte, session_id=session_id, limit=limit,
-                            after=http.page_after(cursor_))
-    return LabResultPage(items=[LabResult(**care.lab_out(r, person["tz"])) for r in rows],
-                         next_cursor=http.next_cursor(rows, limit, "ts"))
+    rows = lab_results.page(
+        conn,
+        person_id=str(person["id"]),
+        start=start,
+        end=end,
+        analyte=analyte,
+        session_id=session_id,
+        limit=limit,
+        after=http.page_after(cursor_),
+    )
+    return LabResultPage(
+        items=[LabResult(**care.lab_out(r, person["tz"])) for r in rows],
+        next_cursor=http.next_cursor(rows, limit, "ts"),
+    )
 
 
-def _result_and_person(conn, caller, result_id: int, scope: str
-                       ) -> tuple[dict[str, Any], dict[str, Any]]:
+def _result_and_person(conn, caller, result_id: int, scope: str) -> tuple[dict[str, Any], dict[str, Any]]:
     row = lab_results.get(conn, result_id)
     return http.owned_or_404(conn, caller, row, f"lab result {result_id}", scope)
 

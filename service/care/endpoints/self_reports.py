@@ -27,19 +27,35 @@ def create_report(person: http.WritablePerson, body: SelfReportCreate, conn: Db)
 
 
 @router.get("/v1/persons/{person_id}/self-reports", response_model=SelfReportPage)
-def list_reports(person: http.ReadablePerson, conn: Db, from_: http.FromQuery = None, to: http.ToQuery = None,
-                 kind: ReportKind | None = None, session_id: RowId | None = None,
-                 limit: http.LimitQuery = 100, cursor_: http.CursorQuery = None) -> SelfReportPage:
+def list_reports(
+    person: http.ReadablePerson,
+    conn: Db,
+    from_: http.FromQuery = None,
+    to: http.ToQuery = None,
+    kind: ReportKind | None = None,
+    session_id: RowId | None = None,
+    limit: http.LimitQuery = 100,
+    cursor_: http.CursorQuery = None,
+) -> SelfReportPage:
     """Reports in [from, to), oldest first; optionally one kind or one session's."""
     start, end = http.time_range(person, from_, to)
-    rows = self_reports.page(conn, person_id=str(person["id"]), start=start, end=end, kind=kind,
-                             session_id=session_id, limit=limit, after=http.page_after(cursor_))
-    return SelfReportPage(items=[SelfReport(**care.report_out(r, person["tz"])) for r in rows],
-                          next_cursor=http.next_cursor(rows, limit, "ts"))
+    rows = self_reports.page(
+        conn,
+        person_id=str(person["id"]),
+        start=start,
+        end=end,
+        kind=kind,
+        session_id=session_id,
+        limit=limit,
+        after=http.page_after(cursor_),
+    )
+    return SelfReportPage(
+        items=[SelfReport(**care.report_out(r, person["tz"])) for r in rows],
+        next_cursor=http.next_cursor(rows, limit, "ts"),
+    )
 
 
-def _report_and_person(conn, caller, report_id: int, scope: str
-                       ) -> tuple[dict[str, Any], dict[str, Any]]:
+def _report_and_person(conn, caller, report_id: int, scope: str) -> tuple[dict[str, Any], dict[str, Any]]:
     row = self_reports.get(conn, report_id)
     return http.owned_or_404(conn, caller, row, f"self-report {report_id}", scope)
 

@@ -7,34 +7,51 @@ from typing import Any
 
 from service.core.db.types import Conn, returned
 
-COLUMNS = ("id, person_id, ts, analyte, specimen, value, unit, value_nmol_l, session_id, phase, "
-           "created_at")
+COLUMNS = "id, person_id, ts, analyte, specimen, value, unit, value_nmol_l, session_id, phase, created_at"
 
 
-def create(conn: Conn, *, person_id: str, ts: dt.datetime, analyte: str,
-           value: float, unit: str, value_nmol_l: float | None, specimen: str | None = None,
-           session_id: int | None = None, phase: str | None = None) -> dict[str, Any]:
-    return returned(conn.execute(
-        f"""INSERT INTO lab_result (person_id, ts, analyte, specimen, value, unit, value_nmol_l,
+def create(
+    conn: Conn,
+    *,
+    person_id: str,
+    ts: dt.datetime,
+    analyte: str,
+    value: float,
+    unit: str,
+    value_nmol_l: float | None,
+    specimen: str | None = None,
+    session_id: int | None = None,
+    phase: str | None = None,
+) -> dict[str, Any]:
+    return returned(
+        conn.execute(
+            f"""INSERT INTO lab_result (person_id, ts, analyte, specimen, value, unit, value_nmol_l,
                                     session_id, phase)
             VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {COLUMNS}""",
-        (person_id, ts, analyte, specimen, value, unit, value_nmol_l, session_id,
-         phase)).fetchone())
+            (person_id, ts, analyte, specimen, value, unit, value_nmol_l, session_id, phase),
+        ).fetchone()
+    )
 
 
 def get(conn: Conn, result_id: int) -> dict[str, Any] | None:
-    return conn.execute(f"SELECT {COLUMNS} FROM lab_result WHERE id = %s",
-                        (result_id,)).fetchone()
+    return conn.execute(f"SELECT {COLUMNS} FROM lab_result WHERE id = %s", (result_id,)).fetchone()
 
 
 def delete(conn: Conn, result_id: int) -> bool:
     return conn.execute("DELETE FROM lab_result WHERE id = %s", (result_id,)).rowcount == 1
 
 
-def page(conn: Conn, *, person_id: str, start: dt.datetime | None = None,
-         end: dt.datetime | None = None, analyte: str | None = None,
-         session_id: int | None = None, limit: int = 100,
-         after: tuple[dt.datetime, int] | None = None) -> list[dict[str, Any]]:
+def page(
+    conn: Conn,
+    *,
+    person_id: str,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    analyte: str | None = None,
+    session_id: int | None = None,
+    limit: int = 100,
+    after: tuple[dt.datetime, int] | None = None,
+) -> list[dict[str, Any]]:
     """Results sampled in [start, end), in (time, id) order, after a cursor key."""
     sql = f"""SELECT {COLUMNS} FROM lab_result
               WHERE person_id = %(person)s
@@ -42,16 +59,23 @@ def page(conn: Conn, *, person_id: str, start: dt.datetime | None = None,
                 AND (%(end)s::timestamptz IS NULL OR ts < %(end)s)
                 AND (%(analyte)s::text IS NULL OR analyte = %(analyte)s)
                 AND (%(session)s::bigint IS NULL OR session_id = %(session)s)"""
-    params: dict[str, Any] = {"person": person_id, "start": start, "end": end,
-                              "analyte": analyte, "session": session_id, "limit": limit}
+    params: dict[str, Any] = {
+        "person": person_id,
+        "start": start,
+        "end": end,
+        "analyte": analyte,
+        "session": session_id,
+        "limit": limit,
+    }
     if after is not None:
         sql += " AND (ts, id) > (%(c_ts)s, %(c_id)s)"
         params.update(c_ts=after[0], c_id=after[1])
     return conn.execute(sql + " ORDER BY ts, id LIMIT %(limit)s", params).fetchall()
 
 
-def cortisol(conn: Conn, *, person_id: str, start: dt.datetime | None = None,
-             end: dt.datetime | None = None) -> list[dict[str, Any]]:
+def cortisol(
+    conn: Conn, *, person_id: str, start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> list[dict[str, Any]]:
     """Every cortisol result of a person in [start, end), oldest first; compare value_nmol_l."""
     return conn.execute(
         f"""SELECT {COLUMNS} FROM lab_result
@@ -59,11 +83,11 @@ def cortisol(conn: Conn, *, person_id: str, start: dt.datetime | None = None,
               AND (%(start)s::timestamptz IS NULL OR ts >= %(start)s)
               AND (%(end)s::timestamptz IS NULL OR ts < %(end)s)
             ORDER BY ts, id""",
-        {"person": person_id, "start": start, "end": end}).fetchall()
+        {"person": person_id, "start": start, "end": end},
+    ).fetchall()
 
 
-def cortisol_before_after(conn: Conn, *, person_id: str,
-                          specimen: str | None = None) -> list[dict[str, Any]]:
+def cortisol_before_after(conn: Conn, *, person_id: str, specimen: str | None = None) -> list[dict[str, Any]]:
     """Per session with a `before` and an `after` cortisol result: both in nmol/L.
 
     Saliva and serum differ by an order of magnitude, so a pair never mixes
@@ -100,4 +124,5 @@ def cortisol_before_after(conn: Conn, *, person_id: str,
                     ORDER BY s.id, (a.specimen IS NOT NULL AND b.specimen IS NOT NULL) DESC,
                              b.specimen NULLS LAST)
            SELECT * FROM pairs ORDER BY starts_at, session_id""",
-        {"person": person_id, "specimen": specimen}).fetchall()
+        {"person": person_id, "specimen": specimen},
+    ).fetchall()

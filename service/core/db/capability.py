@@ -25,8 +25,7 @@ TIERS: tuple[Tier, ...] = ("timescale", "apache", "postgres")
 
 def probe(conn: Conn) -> Tier:
     """The best tier this database offers, creating the extension when it can."""
-    available = conn.execute(
-        "SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'").fetchone()
+    available = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'").fetchone()
     if not available:
         return "postgres"
     try:
@@ -39,14 +38,12 @@ def probe(conn: Conn) -> Tier:
 
 def current_tier(conn: Conn) -> Tier:
     """The tier in use, without creating anything."""
-    installed = conn.execute(
-        "SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'").fetchone()
+    installed = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'").fetchone()
     return _licence_tier(conn) if installed else "postgres"
 
 
 def _licence_tier(conn: Conn) -> Tier:
-    row = returned(conn.execute(
-        "SELECT current_setting('timescaledb.license', true) AS licence").fetchone())
+    row = returned(conn.execute("SELECT current_setting('timescaledb.license', true) AS licence").fetchone())
     licence = row["licence"] or ""
     return "timescale" if licence == "timescale" else "apache"
 
@@ -79,8 +76,11 @@ def refresh_rollups(conn: Conn, tier: Tier, *, everything: bool = False) -> bool
             return False
         conn.execute("CALL refresh_continuous_aggregate('observation_hourly', NULL, NULL)")
         return True
-    row = returned(conn.execute("SELECT relispopulated FROM pg_class "
-                                "WHERE oid = 'observation_hourly'::regclass").fetchone())
+    row = returned(
+        conn.execute(
+            "SELECT relispopulated FROM pg_class WHERE oid = 'observation_hourly'::regclass"
+        ).fetchone()
+    )
     populated = row["relispopulated"]
     # CONCURRENTLY keeps the view readable, but needs a first plain refresh.
     mode = "CONCURRENTLY " if populated else ""

@@ -34,13 +34,19 @@ def create_pool(url: str, size: int, *, system: bool = False) -> Pool:
     ``system=True`` is the operator's pool (the CLI): every connection starts in
     the system context, which sees every person. Never hand it to the API.
     """
-    configure, reset = (rls.configure_system, rls.reset_system) if system else (rls.configure,
-                                                                                 rls.reset)
+    configure, reset = (rls.configure_system, rls.reset_system) if system else (rls.configure, rls.reset)
     return ConnectionPool(
-        url, connection_class=Conn, min_size=1, max_size=size, open=True,
-        check=ConnectionPool.check_connection, configure=configure, reset=reset,
+        url,
+        connection_class=Conn,
+        min_size=1,
+        max_size=size,
+        open=True,
+        check=ConnectionPool.check_connection,
+        configure=configure,
+        reset=reset,
         kwargs={"row_factory": dict_row, "options": UTC_SESSION},
-        name="vagus-system" if system else "vagus")
+        name="vagus-system" if system else "vagus",
+    )
 
 
 def try_session_lock(conn: Conn, lock_id: int) -> bool:

@@ -64,8 +64,10 @@ class Status:
 def load(folder: Path) -> list[Migration]:
     """Every migration file in ``folder``, in order, with its parsed header."""
     if not any(folder.glob("*.sql")):
-        raise MigrationError(f"{folder}: no migration files here (set VAGUS_MIGRATIONS_DIR to the "
-                             "project's migrations/ folder)")
+        raise MigrationError(
+            f"{folder}: no migration files here (set VAGUS_MIGRATIONS_DIR to the "
+            "project's migrations/ folder)"
+        )
     migrations = []
     for path in sorted(folder.glob("*.sql")):
         if not _NAME.match(path.name):
@@ -126,12 +128,12 @@ def _check_unedited(migrations: list[Migration], applied: dict[str, str]) -> Non
     """
     for migration in migrations:
         recorded = applied.get(migration.name)
-        if recorded is not None and recorded != migration.checksum \
-                and recorded not in migration.amends:
+        if recorded is not None and recorded != migration.checksum and recorded not in migration.amends:
             raise MigrationError(
                 f"{migration.path} was edited after it was applied (recorded sha256 "
                 f"{recorded[:12]}..., file now {migration.checksum[:12]}...). Applied migrations "
-                "must not change: restore the file and put the change in a new migration.")
+                "must not change: restore the file and put the change in a new migration."
+            )
 
 
 def status(url: str, folder: Path) -> Status:
@@ -166,8 +168,10 @@ def upgrade(url: str, folder: Path) -> tuple[Tier, list[str]]:
             _check_unedited(migrations, applied)
             for migration in migrations:
                 if applied.get(migration.name) in migration.amends:
-                    conn.execute("UPDATE schema_migrations SET checksum = %s WHERE filename = %s",
-                                 (migration.checksum, migration.name))
+                    conn.execute(
+                        "UPDATE schema_migrations SET checksum = %s WHERE filename = %s",
+                        (migration.checksum, migration.name),
+                    )
             tier = probe(conn)
             done = []
             for migration in migrations:
@@ -181,8 +185,10 @@ def upgrade(url: str, folder: Path) -> tuple[Tier, list[str]]:
 
 
 def _apply(conn: Conn, migration: Migration, tier: Tier) -> None:
-    record = ("INSERT INTO schema_migrations (filename, checksum, tier) VALUES (%s, %s, %s)",
-              (migration.name, migration.checksum, tier))
+    record = (
+        "INSERT INTO schema_migrations (filename, checksum, tier) VALUES (%s, %s, %s)",
+        (migration.name, migration.checksum, tier),
+    )
     try:
         if migration.transactional:
             with conn.transaction():

@@ -45,5 +45,6 @@ def exclusive_requested(conn: Conn, person_id: str) -> bool:
                           WHERE locktype = 'advisory' AND classid = %s::oid AND objid = %s::oid
                             AND objsubid = 2 AND mode = 'ExclusiveLock' AND NOT granted
                          ) AS waiting""",
-        (_NAMESPACE, _key(person_id))).fetchone()
+        (_NAMESPACE, _key(person_id)),
+    ).fetchone()
     return bool(row and row["waiting"])

@@ -32,8 +32,14 @@ from contextlib import contextmanager
 from service.core.db.types import Conn, Pool
 
 SERVICE_ROLE = "vagus_service"
-_KEYS = ("vagus.account_id", "vagus.person_id", "vagus.role", "vagus.client_ip",
-         "vagus.user_agent", "vagus.request")
+_KEYS = (
+    "vagus.account_id",
+    "vagus.person_id",
+    "vagus.role",
+    "vagus.client_ip",
+    "vagus.user_agent",
+    "vagus.request",
+)
 
 
 def _set(conn: Conn, values: dict[str, str]) -> None:
@@ -63,14 +69,16 @@ def act_as_system(conn: Conn) -> None:
     _set(conn, {"vagus.role": "system"})
 
 
-def set_request_info(conn: Conn, *, client_ip: str | None,
-                     user_agent: str | None, request: str | None) -> None:
+def set_request_info(
+    conn: Conn, *, client_ip: str | None, user_agent: str | None, request: str | None
+) -> None:
     """Where the current request comes from; audit rows pick it up (see repositories.audit)."""
     local = not conn.autocommit
     conn.execute(
         "SELECT set_config('vagus.client_ip', %s, %s), set_config('vagus.user_agent', %s, %s), "
         "set_config('vagus.request', %s, %s)",
-        (client_ip or "", local, (user_agent or "")[:500], local, (request or "")[:500], local))
+        (client_ip or "", local, (user_agent or "")[:500], local, (request or "")[:500], local),
+    )
 
 
 @contextmanager

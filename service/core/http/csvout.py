@@ -35,8 +35,7 @@ def cell(value: Any) -> str | int | float:
     return value if isinstance(value, int | float | str) else str(value)
 
 
-def lines(columns: Sequence[str], rows: Iterable[Mapping[str, Any]],
-          batch: int = 2000) -> Iterator[str]:
+def lines(columns: Sequence[str], rows: Iterable[Mapping[str, Any]], batch: int = 2000) -> Iterator[str]:
     """The CSV text: the header, then the rows (missing keys empty), ``batch`` rows a chunk."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180 line ends
@@ -52,8 +51,10 @@ def lines(columns: Sequence[str], rows: Iterable[Mapping[str, Any]],
     yield buffer.getvalue()
 
 
-def response(columns: Sequence[str], rows: Iterable[Mapping[str, Any]],
-             filename: str | None = None) -> StreamingResponse:
+def response(
+    columns: Sequence[str], rows: Iterable[Mapping[str, Any]], filename: str | None = None
+) -> StreamingResponse:
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'} if filename else None
-    return StreamingResponse((chunk.encode() for chunk in lines(columns, rows)),
-                             media_type=MEDIA_TYPE, headers=headers)
+    return StreamingResponse(
+        (chunk.encode() for chunk in lines(columns, rows)), media_type=MEDIA_TYPE, headers=headers
+    )

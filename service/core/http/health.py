@@ -43,11 +43,17 @@ def readyz(request: Request):
             conn.autocommit = True
             status = migrate.status_on(conn, settings.migrations_dir)
     except (PoolTimeout, psycopg.Error) as exc:
-        body = Readiness(status="unavailable", database="unreachable", migrations="unknown",
-                         detail=type(exc).__name__)
+        body = Readiness(
+            status="unavailable", database="unreachable", migrations="unknown", detail=type(exc).__name__
+        )
         return JSONResponse(body.model_dump(), status_code=503)
     if status.pending:
-        body = Readiness(status="unavailable", database="ok", migrations="pending",
-                         tier=status.tier, detail=f"pending: {', '.join(status.pending)}")
+        body = Readiness(
+            status="unavailable",
+            database="ok",
+            migrations="pending",
+            tier=status.tier,
+            detail=f"pending: {', '.join(status.pending)}",
+        )
         return JSONResponse(body.model_dump(), status_code=503)
     return Readiness(status="ready", database="ok", migrations="current", tier=status.tier)

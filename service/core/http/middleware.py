@@ -47,12 +47,25 @@ _UNLIMITED_PATHS = ("/healthz", "/readyz")
 _DOC_PATHS = ("/docs", "/redoc", "/openapi.json")
 
 
-async def _problem(send: Send, status: int, slug: str, title: str, detail: str, path: str,
-                   headers: dict[str, str] | None = None) -> None:
-    body = json.dumps({"type": PROBLEM_TYPE_BASE + slug, "title": title, "status": status,
-                       "detail": detail, "instance": path}).encode()
-    raw = [(b"content-type", b"application/problem+json"),
-           (b"content-length", str(len(body)).encode())]
+async def _problem(
+    send: Send,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    path: str,
+    headers: dict[str, str] | None = None,
+) -> None:
+    body = json.dumps(
+        {
+            "type": PROBLEM_TYPE_BASE + slug,
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "instance": path,
+        }
+    ).encode()
+    raw = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})
@@ -99,8 +112,7 @@ class TokenBuckets:
 
     def _forget_full(self, now: float) -> None:
         # A bucket that has refilled holds no state worth keeping.
-        full = [k for k, b in self.buckets.items()
-                if b.tokens + (now - b.stamp) * self.rate >= self.burst]
+        full = [k for k, b in self.buckets.items() if b.tokens + (now - b.stamp) * self.rate >= self.burst]
         for key in full:
             del self.buckets[key]
         if len(self.buckets) >= self.max_keys:
@@ -111,8 +123,7 @@ class RateLimit:
     #: Verified tokens remembered (hash to account id), least recently used dropped first.
     MAX_VERIFIED = 100_000
 
-    def __init__(self, app: ASGIApp, *, per_minute: float, burst: int,
-                 trusted_proxies: str = "") -> None:
+    def __init__(self, app: ASGIApp, *, per_minute: float, burst: int, trusted_proxies: str = "") -> None:
         self.app = app
         self.buckets = TokenBuckets(per_minute, burst)
         self.trusted_proxies = trusted_proxies
@@ -135,9 +146,15 @@ class RateLimit:
         key = f"a:{account}" if account else address
         wait = self.buckets.take(key) if account else self.buckets.wait(key)
         if wait > 0:
-            await _problem(send, 429, "rate-limited", "Too Many Requests",
-                           "too many requests: slow down", scope["path"],
-                           {"Retry-After": str(max(1, math.ceil(wait)))})
+            await _problem(
+                send,
+                429,
+                "rate-limited",
+                "Too Many Requests",
+                "too many requests: slow down",
+                scope["path"],
+                {"Retry-After": str(max(1, math.ceil(wait)))},
+            )
             return
         try:
             await self.app(scope, receive, send)
@@ -171,8 +188,9 @@ def _bearer_hash(scope: Scope) -> str | None:
 
 @lru_cache(maxsize=16)
 def _networks(setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(item.strip(), strict=False)
-                 for item in setting.split(",") if item.strip())
+    return tuple(
+        ipaddress.ip_network(item.strip(), strict=False) for item in setting.split(",") if item.strip()
+    )
 
 
 def _trusted(address: str, networks: tuple) -> bool:
@@ -192,9 +210,13 @@ def client_ip(scope: Scope, trusted_proxies: str) -> str:
     networks = _networks(trusted_proxies)
     if not networks or not _trusted(peer, networks):
         return peer
-    forwarded = [part.strip() for name, value in scope["headers"]
-                 if name == b"x-forwarded-for"
-                 for part in value.decode("latin-1").split(",") if part.strip()]
+    forwarded = [
+        part.strip()
+        for name, value in scope["headers"]
+        if name == b"x-forwarded-for"
+        for part in value.decode("latin-1").split(",")
+        if part.strip()
+    ]
     for hop in reversed(forwarded):
         if not _trusted(hop, networks):
             return hop
@@ -215,8 +237,7 @@ class BodyLimit:
         if declared is not None:
             # The server holds the client to its Content-Length.
             if not declared.isdigit() or int(declared) > self.max_bytes:
-                await _problem(send, 413, "body-too-large", "Content Too Large", detail,
-                               scope["path"])
+                await _problem(send, 413, "body-too-large", "Content Too Large", detail, scope["path"])
                 return
             await self.app(scope, receive, send)
             return
@@ -230,11 +251,11 @@ class BodyLimit:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self.max_bytes:
-                await _problem(send, 413, "body-too-large", "Content Too Large", detail,
-                               scope["path"])
+                await _problem(send, 413, "body-too-large", "Content Too Large", detail, scope["path"])
                 return
-        await self.app(scope, _replay([{"type": "http.request", "body": body,
-                                         "more_body": False}], receive), send)
+        await self.app(
+            scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send
+        )
 
 
 def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
@@ -258,12 +279,14 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        extra = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
-                 (b"referrer-policy", b"no-referrer"),
-                 (b"cross-origin-opener-policy", b"same-origin")]
+        extra = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"no-referrer"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+        ]
         if not path.startswith(_DOC_PATHS):
-            extra.append((b"content-security-policy",
-                          b"default-src 'none'; frame-ancestors 'none'"))
+            extra.append((b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"))
         if path.startswith("/v1/"):
             extra.append((b"cache-control", b"no-store"))  # health data stays out of caches
         if self.hsts:
@@ -273,7 +296,8 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [
-                    (name, value) for name, value in extra if name not in present]
+                    (name, value) for name, value in extra if name not in present
+                ]
             await send(message)
 
         await self.app(scope, receive, with_headers)
@@ -283,12 +307,18 @@ def install(app: FastAPI, settings: Settings) -> None:
     """Add the middleware; the last added runs first (security headers wrap everything)."""
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.rate_limit_per_minute > 0:
-        app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute,
-                           burst=settings.rate_limit_burst,
-                           trusted_proxies=settings.trusted_proxies)
+        app.add_middleware(
+            RateLimit,
+            per_minute=settings.rate_limit_per_minute,
+            burst=settings.rate_limit_burst,
+            trusted_proxies=settings.trusted_proxies,
+        )
     if settings.cors_origin_list:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list,
-                           allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
-                           allow_headers=["Authorization", "Content-Type"], max_age=600)
-    app.add_middleware(SecurityHeaders,
-                       hsts=(settings.public_url or "").startswith("https://"))
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeaders, hsts=(settings.public_url or "").startswith("https://"))

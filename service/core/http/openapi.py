@@ -20,14 +20,23 @@ PROBLEM = "application/problem+json"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 #: ``responses={201: LOCATION}`` on a route that sets the ``Location`` header.
-LOCATION: dict[str, Any] = {"headers": {"Location": {
-    "description": "The created resource (or the import to follow)",
-    "schema": {"type": "string", "format": "uri-reference"}}}}
+LOCATION: dict[str, Any] = {
+    "headers": {
+        "Location": {
+            "description": "The created resource (or the import to follow)",
+            "schema": {"type": "string", "format": "uri-reference"},
+        }
+    }
+}
 
 RATE_LIMITED: dict[str, Any] = {
     "description": "Too Many Requests: the token's request budget is spent",
-    "headers": {"Retry-After": {"description": "Seconds to wait before the next request",
-                                "schema": {"type": "integer"}}},
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait before the next request",
+            "schema": {"type": "integer"},
+        }
+    },
     "content": {PROBLEM: {"schema": PROBLEM_REF}},
 }
 
@@ -39,16 +48,16 @@ def finish(document: dict[str, Any]) -> dict[str, Any]:
             responses = operation.get("responses", {})
             for response in responses.values():
                 content = response.get("content", {})
-                if PROBLEM in content and content.get("application/json", {}).get(
-                        "schema") == PROBLEM_REF:
+                if PROBLEM in content and content.get("application/json", {}).get("schema") == PROBLEM_REF:
                     content[PROBLEM] = {"schema": PROBLEM_REF}
                     del content["application/json"]
             if path.startswith("/v1/"):
                 responses.setdefault("429", RATE_LIMITED)
     for operations in document.get("webhooks", {}).values():
         for operation in operations.values():
-            operation["responses"] = {"2XX": {"description": "Received: any 2xx answer; "
-                                                             "anything else is retried"}}
+            operation["responses"] = {
+                "2XX": {"description": "Received: any 2xx answer; anything else is retried"}
+            }
     # FastAPI's own validation-error schemas, left behind by the event documentation only.
     schemas = document.get("components", {}).get("schemas", {})
     if "#/components/schemas/HTTPValidationError" not in json.dumps(document.get("paths", {})):
@@ -62,10 +71,18 @@ def install(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = finish(get_openapi(
-                title=app.title, version=app.version, openapi_version=app.openapi_version,
-                description=app.description, routes=app.routes, webhooks=app.webhooks.routes,
-                tags=app.openapi_tags, servers=app.servers))
+            app.openapi_schema = finish(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    openapi_version=app.openapi_version,
+                    description=app.description,
+                    routes=app.routes,
+                    webhooks=app.webhooks.routes,
+                    tags=app.openapi_tags,
+                    servers=app.servers,
+                )
+            )
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

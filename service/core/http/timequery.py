@@ -11,8 +11,10 @@ from fastapi import Query
 from service.core import localtime
 from service.core.http.problems import ProblemError
 
-FromQuery = Annotated[dt.datetime | None, Query(
-    alias="from", description="Inclusive; ISO 8601, without an offset read in the person's zone")]
+FromQuery = Annotated[
+    dt.datetime | None,
+    Query(alias="from", description="Inclusive; ISO 8601, without an offset read in the person's zone"),
+]
 ToQuery = Annotated[dt.datetime | None, Query(description="Exclusive; like `from`")]
 
 
@@ -23,12 +25,16 @@ def to_utc(value: dt.datetime | None, tz: str, name: str) -> dt.datetime | None:
     try:
         return localtime.to_utc(value, tz).utc
     except localtime.LocalTimeError as exc:
-        raise ProblemError(422, "validation-error", f"{name}: {exc}",
-                           errors=[{"loc": ["query", name], "msg": str(exc),
-                                    "type": "value_error"}]) from None
+        raise ProblemError(
+            422,
+            "validation-error",
+            f"{name}: {exc}",
+            errors=[{"loc": ["query", name], "msg": str(exc), "type": "value_error"}],
+        ) from None
 
 
-def utc_range(tz: str, start: dt.datetime | None, end: dt.datetime | None
-              ) -> tuple[dt.datetime | None, dt.datetime | None]:
+def utc_range(
+    tz: str, start: dt.datetime | None, end: dt.datetime | None
+) -> tuple[dt.datetime | None, dt.datetime | None]:
     """``from`` and ``to`` as UTC instants, read in zone ``tz`` when they carry no offset."""
     return to_utc(start, tz, "from"), to_utc(end, tz, "to")

@@ -36,8 +36,12 @@ def refuse_unknown_query(request: Request) -> None:
     if unknown:
         allowed = ", ".join(sorted(known)) or "none"
         raise ProblemError(
-            422, "unknown-query-parameter",
+            422,
+            "unknown-query-parameter",
             f"unknown query parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)} "
             f"(this operation accepts: {allowed})",
-            errors=[{"loc": ["query", name], "msg": "unknown query parameter",
-                     "type": "unknown_parameter"} for name in unknown])
+            errors=[
+                {"loc": ["query", name], "msg": "unknown query parameter", "type": "unknown_parameter"}
+                for name in unknown
+            ],
+        )

@@ -96,8 +96,9 @@ class Provider:
     def data_type(self, name: str) -> DataType | None:
         return next((d for d in self.data_types if d.name == name), None)
 
-    def revocation(self, api_url: str, token_url: str, access_token: str,
-                   basic: str | None = None) -> Revocation | None:
+    def revocation(
+        self, api_url: str, token_url: str, access_token: str, basic: str | None = None
+    ) -> Revocation | None:
         """The request that revokes the grant; None when the vendor offers none.
         ``basic`` is the client's ``Authorization: Basic`` value, for vendors that want it."""
         return None
@@ -109,8 +110,7 @@ class Provider:
         """The notification's user and data type; None when it is not one."""
         return None
 
-    def verification_challenge(self, verification_token: str | None,
-                               query: Mapping[str, str]) -> str | None:
+    def verification_challenge(self, verification_token: str | None, query: Mapping[str, str]) -> str | None:
         """For a vendor that confirms a push subscription by GET: the challenge to echo."""
         return None
 

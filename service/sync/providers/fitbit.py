@@ -44,16 +44,17 @@ def _intraday(body: Mapping[str, Any]) -> list[Any] | None:
     if not isinstance(body.get("activities-heart-intraday"), Mapping):
         return None
     summary = body.get("activities-heart")
-    days = [d.get("dateTime") for d in summary if isinstance(d, Mapping)] \
-        if isinstance(summary, list) else []
-    return [{"date": days[0] if days else None,
-             "activities-heart-intraday": body["activities-heart-intraday"]}]
+    days = [d.get("dateTime") for d in summary if isinstance(d, Mapping)] if isinstance(summary, list) else []
+    return [
+        {"date": days[0] if days else None, "activities-heart-intraday": body["activities-heart-intraday"]}
+    ]
 
 
 def _under(key: str):
     def extract(body: Mapping[str, Any]) -> list[Any] | None:
         records = body.get(key)
         return records if isinstance(records, list) else None
+
     return extract
 
 
@@ -65,22 +66,39 @@ class Fitbit(Provider):
     api_url = "https://api.fitbit.com"
     scopes = ("heartrate", "sleep", "profile")
     data_types = (
-        DataType("heart_intraday",
-                 lambda s, e: f"/1/user/-/activities/heart/date/{_day(s)}/1d/1min.json",
-                 lambda s, e: {"timezone": "UTC"}, window=dt.timedelta(days=1),
-                 overlap=dt.timedelta(hours=6), extract=_intraday,
-                 shape="an object with activities-heart-intraday (is intraday access granted?)"),
-        DataType("heart_daily",
-                 lambda s, e: f"/1/user/-/activities/heart/date/{_day(s)}/{_last_day(s, e)}.json",
-                 _none, window=dt.timedelta(days=30), extract=_under("activities-heart"),
-                 shape="an object with an 'activities-heart' list"),
-        DataType("hrv", lambda s, e: f"/1/user/-/hrv/date/{_day(s)}/{_last_day(s, e)}.json",
-                 _none, window=dt.timedelta(days=30), extract=_under("hrv"),
-                 shape="an object with an 'hrv' list"),
-        DataType("sleep",
-                 lambda s, e: f"/1.2/user/-/sleep/date/{_day(s)}/{_last_day(s, e)}.json",
-                 _none, window=dt.timedelta(days=100), extract=_under("sleep"),
-                 shape="an object with a 'sleep' list"),
+        DataType(
+            "heart_intraday",
+            lambda s, e: f"/1/user/-/activities/heart/date/{_day(s)}/1d/1min.json",
+            lambda s, e: {"timezone": "UTC"},
+            window=dt.timedelta(days=1),
+            overlap=dt.timedelta(hours=6),
+            extract=_intraday,
+            shape="an object with activities-heart-intraday (is intraday access granted?)",
+        ),
+        DataType(
+            "heart_daily",
+            lambda s, e: f"/1/user/-/activities/heart/date/{_day(s)}/{_last_day(s, e)}.json",
+            _none,
+            window=dt.timedelta(days=30),
+            extract=_under("activities-heart"),
+            shape="an object with an 'activities-heart' list",
+        ),
+        DataType(
+            "hrv",
+            lambda s, e: f"/1/user/-/hrv/date/{_day(s)}/{_last_day(s, e)}.json",
+            _none,
+            window=dt.timedelta(days=30),
+            extract=_under("hrv"),
+            shape="an object with an 'hrv' list",
+        ),
+        DataType(
+            "sleep",
+            lambda s, e: f"/1.2/user/-/sleep/date/{_day(s)}/{_last_day(s, e)}.json",
+            _none,
+            window=dt.timedelta(days=100),
+            extract=_under("sleep"),
+            shape="an object with a 'sleep' list",
+        ),
     )
     paging = Paging(records_key="", token_key=None)
     rate_limit = RateLimit(150, 3600.0, per_user=True)
@@ -88,8 +106,13 @@ class Fitbit(Provider):
     user_field = "user.encodedId"
     token_auth = "basic"
 
-    def revocation(self, api_url: str, token_url: str, access_token: str,
-                   basic: str | None = None) -> Revocation:
+    def revocation(
+        self, api_url: str, token_url: str, access_token: str, basic: str | None = None
+    ) -> Revocation:
         base = token_url.rsplit("/", 1)[0]
-        return Revocation("POST", f"{base}/revoke", params={"token": access_token},
-                          headers={"Authorization": basic} if basic else {})
+        return Revocation(
+            "POST",
+            f"{base}/revoke",
+            params={"token": access_token},
+            headers={"Authorization": basic} if basic else {},
+        )

@@ -31,8 +31,10 @@ def _datetimes(start: dt.datetime, end: dt.datetime) -> dict[str, str]:
 
 
 def _dates(start: dt.datetime, end: dt.datetime) -> dict[str, str]:
-    return {"start_date": start.astimezone(dt.UTC).date().isoformat(),
-            "end_date": end.astimezone(dt.UTC).date().isoformat()}
+    return {
+        "start_date": start.astimezone(dt.UTC).date().isoformat(),
+        "end_date": end.astimezone(dt.UTC).date().isoformat(),
+    }
 
 
 class Oura(Provider):
@@ -43,8 +45,13 @@ class Oura(Provider):
     api_url = "https://api.ouraring.com"
     scopes = ("personal", "daily", "heartrate", "session")
     data_types = (
-        DataType("heartrate", "/v2/usercollection/heartrate", _datetimes,
-                 window=dt.timedelta(days=30), overlap=dt.timedelta(hours=6)),
+        DataType(
+            "heartrate",
+            "/v2/usercollection/heartrate",
+            _datetimes,
+            window=dt.timedelta(days=30),
+            overlap=dt.timedelta(hours=6),
+        ),
         DataType("sleep", "/v2/usercollection/sleep", _dates),
         DataType("daily_readiness", "/v2/usercollection/daily_readiness", _dates),
         DataType("session", "/v2/usercollection/session", _dates),
@@ -54,8 +61,9 @@ class Oura(Provider):
     user_path = "/v2/usercollection/personal_info"
     user_field = "id"
 
-    def revocation(self, api_url: str, token_url: str, access_token: str,
-                   basic: str | None = None) -> Revocation:
+    def revocation(
+        self, api_url: str, token_url: str, access_token: str, basic: str | None = None
+    ) -> Revocation:
         base = token_url.rsplit("/", 1)[0]
         return Revocation("GET", f"{base}/revoke", params={"access_token": access_token})
 
@@ -75,8 +83,7 @@ class Oura(Provider):
         event = f"{data_type}:{body.get('object_id')}:{body.get('event_time')}"
         return Push(str(user), str(data_type) if known else None, event)
 
-    def verification_challenge(self, verification_token: str | None,
-                               query: Mapping[str, str]) -> str | None:
+    def verification_challenge(self, verification_token: str | None, query: Mapping[str, str]) -> str | None:
         given = query.get("verification_token", "")
         if verification_token and hmac.compare_digest(given, verification_token):
             return query.get("challenge")

@@ -47,10 +47,14 @@ class Whoop(Provider):
     user_path = "/developer/v2/user/profile/basic"
     user_field = "user_id"
 
-    def revocation(self, api_url: str, token_url: str, access_token: str,
-                   basic: str | None = None) -> Revocation:
-        return Revocation("DELETE", f"{api_url}/developer/v2/user/access",
-                          headers={"Authorization": f"Bearer {access_token}"})
+    def revocation(
+        self, api_url: str, token_url: str, access_token: str, basic: str | None = None
+    ) -> Revocation:
+        return Revocation(
+            "DELETE",
+            f"{api_url}/developer/v2/user/access",
+            headers={"Authorization": f"Bearer {access_token}"},
+        )
 
     def verify_push(self, secret: str, headers: Mapping[str, str], body: bytes) -> bool:
         signature = headers.get("x-whoop-signature", "")

@@ -42,12 +42,13 @@ WATCH = "Alex’s Apple Watch"
 PHONE = "Alex’s iPhone"
 STRAP_APP = "Polar Flow"
 PLAIN_APP = "HeartWatch"
-_WATCH_DEVICE = ("name:Apple Watch, manufacturer:Apple Inc., model:Watch, "
-                 "hardware:Watch6,2, software:{software}")
-_PHONE_DEVICE = ("name:iPhone, manufacturer:Apple Inc., model:iPhone, "
-                 "hardware:iPhone13,2, software:17.4")
-_STRAP_DEVICE = ("name:Polar H10 8A2B3C4D, manufacturer:Polar Electro Oy, model:H10, "
-                 "hardware:00760690.03, software:5.0.0")
+_WATCH_DEVICE = (
+    "name:Apple Watch, manufacturer:Apple Inc., model:Watch, hardware:Watch6,2, software:{software}"
+)
+_PHONE_DEVICE = "name:iPhone, manufacturer:Apple Inc., model:iPhone, hardware:iPhone13,2, software:17.4"
+_STRAP_DEVICE = (
+    "name:Polar H10 8A2B3C4D, manufacturer:Polar Electro Oy, model:H10, hardware:00760690.03, software:5.0.0"
+)
 
 #: Beat-time formats seen in real exports, by phone locale.
 BEAT_TIME_VARIANTS = ("12h-nnbsp", "12h-space", "24h-dot", "24h-comma", "12h-comma")
@@ -123,10 +124,19 @@ class AppleTruth:
     xml_bytes: int = 0
 
 
-def write_export(dest: Path, *, days: int = 3, seed: int = 0,
-                 start: dt.date = dt.date(2024, 3, 30), tz: str = "Europe/Berlin",
-                 layout: Layout = "zip", ecg_count: int = 0, hr_every_s: int = 120,
-                 energy_every_s: int = 60, compresslevel: int = 6) -> AppleTruth:
+def write_export(
+    dest: Path,
+    *,
+    days: int = 3,
+    seed: int = 0,
+    start: dt.date = dt.date(2024, 3, 30),
+    tz: str = "Europe/Berlin",
+    layout: Layout = "zip",
+    ecg_count: int = 0,
+    hr_every_s: int = 120,
+    energy_every_s: int = 60,
+    compresslevel: int = 6,
+) -> AppleTruth:
     """Write an export of ``days`` days from ``start`` to ``dest``; return its truth.
 
     ``layout`` "zip" writes ``dest`` as ``export.zip``; "folder" writes
@@ -135,10 +145,8 @@ def write_export(dest: Path, *, days: int = 3, seed: int = 0,
     truth = AppleTruth()
     writer = _Writer(random.Random(seed), ZoneInfo(tz), truth, hr_every_s, energy_every_s)
     if layout == "zip":
-        with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED,
-                             compresslevel=compresslevel) as archive:
-            with archive.open("apple_health_export/export.xml", "w",
-                              force_zip64=True) as handle:
+        with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as archive:
+            with archive.open("apple_health_export/export.xml", "w", force_zip64=True) as handle:
                 writer.write(handle, start, days)
             for index in range(ecg_count):
                 name, text = _ecg_file(writer.rng, start, index, ZoneInfo(tz), truth)
@@ -160,8 +168,9 @@ def write_export(dest: Path, *, days: int = 3, seed: int = 0,
 class _Writer:
     """Formats one day at a time; keeps only the random state between days."""
 
-    def __init__(self, rng: random.Random, zone: ZoneInfo, truth: AppleTruth,
-                 hr_every_s: int, energy_every_s: int) -> None:
+    def __init__(
+        self, rng: random.Random, zone: ZoneInfo, truth: AppleTruth, hr_every_s: int, energy_every_s: int
+    ) -> None:
         self.rng = rng
         self.zone = zone
         self.truth = truth
@@ -189,21 +198,34 @@ class _Writer:
         t = time.gmtime(epoch + offset)
         sign = "+" if offset >= 0 else "-"
         hours, minutes = divmod(abs(offset) // 60, 60)
-        return (f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d} "
-                f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} {sign}{hours:02d}{minutes:02d}")
+        return (
+            f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d} "
+            f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} {sign}{hours:02d}{minutes:02d}"
+        )
 
     def device(self, template: str, software: str = "") -> str:
         pointer = self.rng.getrandbits(36) | (1 << 37)
         text = f"<<HKDevice: 0x{pointer:x}>, " + template.format(software=software) + ">"
         return text.replace("<", "&lt;").replace(">", "&gt;")
 
-    def record(self, kind: str, source: str, device: str | None, start: int, end: int,
-               value: str, unit: str | None = None, children: str = "") -> str:
+    def record(
+        self,
+        kind: str,
+        source: str,
+        device: str | None,
+        start: int,
+        end: int,
+        value: str,
+        unit: str | None = None,
+        children: str = "",
+    ) -> str:
         dev = f' device="{device}"' if device else ""
         unit_attr = f' unit="{unit}"' if unit else ""
-        head = (f'<Record type="{kind}" sourceName="{source}" sourceVersion="10.1"{dev}'
-                f'{unit_attr} creationDate="{self.stamp(end + 30)}" '
-                f'startDate="{self.stamp(start)}" endDate="{self.stamp(end)}" value="{value}"')
+        head = (
+            f'<Record type="{kind}" sourceName="{source}" sourceVersion="10.1"{dev}'
+            f'{unit_attr} creationDate="{self.stamp(end + 30)}" '
+            f'startDate="{self.stamp(start)}" endDate="{self.stamp(end)}" value="{value}"'
+        )
         if not children:
             return f" {head}/>\n"
         return f" {head}>\n{children} </Record>\n"
@@ -212,16 +234,17 @@ class _Writer:
 
     def write(self, handle: BinaryIO, start: dt.date, days: int) -> None:
         first = int(dt.datetime.combine(start, dt.time(), self.zone).timestamp())
-        head = (_DTD + '<HealthData locale="en_US">\n'
-                f' <ExportDate value="{self.stamp(first + days * 86400)}"/>\n'
-                ' <Me HKCharacteristicTypeIdentifierDateOfBirth="1990-02-02" '
-                'HKCharacteristicTypeIdentifierBiologicalSex="HKBiologicalSexFemale"/>\n')
+        head = (
+            _DTD + '<HealthData locale="en_US">\n'
+            f' <ExportDate value="{self.stamp(first + days * 86400)}"/>\n'
+            ' <Me HKCharacteristicTypeIdentifierDateOfBirth="1990-02-02" '
+            'HKCharacteristicTypeIdentifierBiologicalSex="HKBiologicalSexFemale"/>\n'
+        )
         self._emit(handle, head)
         for index in range(days):
             day = start + dt.timedelta(days=index)
             begin = int(dt.datetime.combine(day, dt.time(), self.zone).timestamp())
-            end = int(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(),
-                                          self.zone).timestamp())
+            end = int(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), self.zone).timestamp())
             software = "10.1" if index < days // 2 else "10.2"  # an update mid-export
             parts: list[str] = []
             self._heart_rate(parts, begin, end, software)
@@ -250,11 +273,19 @@ class _Writer:
             context = contexts[self._hr_written % len(contexts)]
             children = ""
             if context is not None:
-                children = (f'  <MetadataEntry key="HKMetadataKeyHeartRateMotionContext" '
-                            f'value="{context}"/>\n')
-            parts.append(self.record("HKQuantityTypeIdentifierHeartRate", WATCH,
-                                     self.device(_WATCH_DEVICE, software), t, t, str(bpm),
-                                     "count/min", children))
+                children = f'  <MetadataEntry key="HKMetadataKeyHeartRateMotionContext" value="{context}"/>\n'
+            parts.append(
+                self.record(
+                    "HKQuantityTypeIdentifierHeartRate",
+                    WATCH,
+                    self.device(_WATCH_DEVICE, software),
+                    t,
+                    t,
+                    str(bpm),
+                    "count/min",
+                    children,
+                )
+            )
             if bpm > 250:
                 truth.rejected["heart_rate"] += 1
             else:
@@ -264,9 +295,17 @@ class _Writer:
     def _strap(self, parts: list[str], begin: int) -> None:
         """A 20-minute chest-strap session written by a third-party app."""
         for t in range(begin + 18 * 3600, begin + 18 * 3600 + 1200, 5):
-            parts.append(self.record("HKQuantityTypeIdentifierHeartRate", STRAP_APP,
-                                     self.device(_STRAP_DEVICE), t, t,
-                                     f"{self.rng.uniform(90, 150):.0f}", "count/min"))
+            parts.append(
+                self.record(
+                    "HKQuantityTypeIdentifierHeartRate",
+                    STRAP_APP,
+                    self.device(_STRAP_DEVICE),
+                    t,
+                    t,
+                    f"{self.rng.uniform(90, 150):.0f}",
+                    "count/min",
+                )
+            )
             self.truth.samples["heart_rate"] += 1
             self.truth.motion_contexts["none"] += 1
 
@@ -295,84 +334,176 @@ class _Writer:
             for k, at_cs in enumerate(beats_cs):
                 local_ms = ((t0 + beat_offset) % 86400) * 1000 + int(at_cs) * 10
                 rr = rr_cs[k - 1] * 10 if k else 1000
-                lines.append(f'   <InstantaneousBeatsPerMinute bpm="{round(60000 / rr)}" '
-                             f'time="{_beat_time(local_ms % 86_400_000, variant)}"/>\n')
+                lines.append(
+                    f'   <InstantaneousBeatsPerMinute bpm="{round(60000 / rr)}" '
+                    f'time="{_beat_time(local_ms % 86_400_000, variant)}"/>\n'
+                )
             lines.append("  </HeartRateVariabilityMetadataList>\n")
             sdnn = float(np.std(np.asarray(rr_cs) * 10.0, ddof=1))
-            parts.append(self.record("HKQuantityTypeIdentifierHeartRateVariabilitySDNN", WATCH,
-                                     self.device(_WATCH_DEVICE, software), t0, t1,
-                                     f"{sdnn:.4f}", "ms", "".join(lines)))
+            parts.append(
+                self.record(
+                    "HKQuantityTypeIdentifierHeartRateVariabilitySDNN",
+                    WATCH,
+                    self.device(_WATCH_DEVICE, software),
+                    t0,
+                    t1,
+                    f"{sdnn:.4f}",
+                    "ms",
+                    "".join(lines),
+                )
+            )
             self.truth.samples["hrv_sdnn"] += 1
             self.truth.samples["rr_interval"] += len(rr_cs) - (self._hrv_written % 7 == 0)
             self.truth.beat_variants[variant] += 1
 
     def _daily(self, parts: list[str], begin: int, software: str) -> None:
         noon = begin + 12 * 3600
-        parts.append(self.record("HKQuantityTypeIdentifierRestingHeartRate", WATCH,
-                                 self.device(_WATCH_DEVICE, software), noon, noon,
-                                 str(self.rng.randint(50, 65)), "count/min"))
-        parts.append(self.record("HKQuantityTypeIdentifierRestingHeartRate", PLAIN_APP, None,
-                                 noon, noon, str(self.rng.randint(50, 65)), "count/min"))
+        parts.append(
+            self.record(
+                "HKQuantityTypeIdentifierRestingHeartRate",
+                WATCH,
+                self.device(_WATCH_DEVICE, software),
+                noon,
+                noon,
+                str(self.rng.randint(50, 65)),
+                "count/min",
+            )
+        )
+        parts.append(
+            self.record(
+                "HKQuantityTypeIdentifierRestingHeartRate",
+                PLAIN_APP,
+                None,
+                noon,
+                noon,
+                str(self.rng.randint(50, 65)),
+                "count/min",
+            )
+        )
         self.truth.samples["resting_heart_rate"] += 2
         if (begin // 86400) % 3 == 0:
-            parts.append(self.record("HKCategoryTypeIdentifierMindfulSession", WATCH,
-                                     self.device(_WATCH_DEVICE, software), noon + 600,
-                                     noon + 1200, "HKCategoryValueNotApplicable"))
+            parts.append(
+                self.record(
+                    "HKCategoryTypeIdentifierMindfulSession",
+                    WATCH,
+                    self.device(_WATCH_DEVICE, software),
+                    noon + 600,
+                    noon + 1200,
+                    "HKCategoryValueNotApplicable",
+                )
+            )
             self.truth.episodes["mindful"] += 1
 
     def _night(self, parts: list[str], begin: int, software: str) -> None:
         """The night from 22:45 this day: stages, breathing, SpO2."""
         rng, truth = self.rng, self.truth
         bed, rise = begin + 22 * 3600 + 2700, begin + 30 * 3600 + 2700
-        parts.append(self.record("HKCategoryTypeIdentifierSleepAnalysis", PHONE,
-                                 self.device(_PHONE_DEVICE), bed, rise,
-                                 "HKCategoryValueSleepAnalysisInBed"))
+        parts.append(
+            self.record(
+                "HKCategoryTypeIdentifierSleepAnalysis",
+                PHONE,
+                self.device(_PHONE_DEVICE),
+                bed,
+                rise,
+                "HKCategoryValueSleepAnalysisInBed",
+            )
+        )
         truth.episodes["in_bed"] += 1
-        parts.append(self.record("HKCategoryTypeIdentifierSleepAnalysis", PLAIN_APP, None,
-                                 bed + 600, rise - 300, "HKCategoryValueSleepAnalysisAsleep"))
+        parts.append(
+            self.record(
+                "HKCategoryTypeIdentifierSleepAnalysis",
+                PLAIN_APP,
+                None,
+                bed + 600,
+                rise - 300,
+                "HKCategoryValueSleepAnalysisAsleep",
+            )
+        )
         truth.episodes["asleep"] += 1
-        stages = (("AsleepCore", "asleep_core", 40), ("AsleepDeep", "asleep_deep", 30),
-                  ("AsleepCore", "asleep_core", 20), ("AsleepREM", "asleep_rem", 25),
-                  ("Awake", "awake", 3), ("AsleepUnspecified", "asleep", 10))
+        stages = (
+            ("AsleepCore", "asleep_core", 40),
+            ("AsleepDeep", "asleep_deep", 30),
+            ("AsleepCore", "asleep_core", 20),
+            ("AsleepREM", "asleep_rem", 25),
+            ("Awake", "awake", 3),
+            ("AsleepUnspecified", "asleep", 10),
+        )
         t, k = bed + 300, 0
         while t < rise - 900:
             value, kind, minutes = stages[k % len(stages)]
             t_end = t + minutes * 60 + rng.randrange(120)
-            parts.append(self.record("HKCategoryTypeIdentifierSleepAnalysis", WATCH,
-                                     self.device(_WATCH_DEVICE, software), t, t_end,
-                                     f"HKCategoryValueSleepAnalysis{value}"))
+            parts.append(
+                self.record(
+                    "HKCategoryTypeIdentifierSleepAnalysis",
+                    WATCH,
+                    self.device(_WATCH_DEVICE, software),
+                    t,
+                    t_end,
+                    f"HKCategoryValueSleepAnalysis{value}",
+                )
+            )
             truth.episodes[kind] += 1
             t, k = t_end, k + 1
         for t in range(bed + 900, rise, 1800):
-            parts.append(self.record("HKQuantityTypeIdentifierRespiratoryRate", WATCH,
-                                     self.device(_WATCH_DEVICE, software), t, t + 60,
-                                     f"{rng.uniform(11, 18):.1f}", "count/min"))
+            parts.append(
+                self.record(
+                    "HKQuantityTypeIdentifierRespiratoryRate",
+                    WATCH,
+                    self.device(_WATCH_DEVICE, software),
+                    t,
+                    t + 60,
+                    f"{rng.uniform(11, 18):.1f}",
+                    "count/min",
+                )
+            )
             truth.samples["respiratory_rate"] += 1
         for t in range(bed + 3600, rise, 7200):
-            parts.append(self.record("HKQuantityTypeIdentifierOxygenSaturation", WATCH,
-                                     self.device(_WATCH_DEVICE, software), t, t,
-                                     f"{rng.randint(92, 100) / 100:.2f}", "%"))
+            parts.append(
+                self.record(
+                    "HKQuantityTypeIdentifierOxygenSaturation",
+                    WATCH,
+                    self.device(_WATCH_DEVICE, software),
+                    t,
+                    t,
+                    f"{rng.randint(92, 100) / 100:.2f}",
+                    "%",
+                )
+            )
             truth.samples["spo2"] += 1
 
-    def _skipped(self, parts: list[str], begin: int, end: int, index: int,
-                 software: str) -> None:
+    def _skipped(self, parts: list[str], begin: int, end: int, index: int, software: str) -> None:
         """What the connector must skip (and count) quickly."""
         rng, skipped = self.rng, self.truth.skipped
         watch = self.device(_WATCH_DEVICE, software)
         for t in range(begin, end, self.energy_every_s):
-            parts.append(self.record("HKQuantityTypeIdentifierActiveEnergyBurned", WATCH, watch,
-                                     t, t + self.energy_every_s,
-                                     f"{rng.uniform(0.1, 3):.3f}", "kcal"))
+            parts.append(
+                self.record(
+                    "HKQuantityTypeIdentifierActiveEnergyBurned",
+                    WATCH,
+                    watch,
+                    t,
+                    t + self.energy_every_s,
+                    f"{rng.uniform(0.1, 3):.3f}",
+                    "kcal",
+                )
+            )
             skipped["HKQuantityTypeIdentifierActiveEnergyBurned"] += 1
         for t in range(begin + 7 * 3600, begin + 22 * 3600, 3600):
-            for kind, unit in (("HKQuantityTypeIdentifierStepCount", "count"),
-                               ("HKQuantityTypeIdentifierDistanceWalkingRunning", "km")):
-                parts.append(self.record(kind, PHONE, self.device(_PHONE_DEVICE), t, t + 3600,
-                                         str(rng.randint(0, 900)), unit))
+            for kind, unit in (
+                ("HKQuantityTypeIdentifierStepCount", "count"),
+                ("HKQuantityTypeIdentifierDistanceWalkingRunning", "km"),
+            ):
+                parts.append(
+                    self.record(
+                        kind, PHONE, self.device(_PHONE_DEVICE), t, t + 3600, str(rng.randint(0, 900)), unit
+                    )
+                )
                 skipped[kind] += 1
-        parts.append(f' <ActivitySummary dateComponents="{self.stamp(begin)[:10]}" '
-                     f'activeEnergyBurned="{rng.uniform(200, 800):.3f}" '
-                     'activeEnergyBurnedUnit="kcal"/>\n')
+        parts.append(
+            f' <ActivitySummary dateComponents="{self.stamp(begin)[:10]}" '
+            f'activeEnergyBurned="{rng.uniform(200, 800):.3f}" '
+            'activeEnergyBurnedUnit="kcal"/>\n'
+        )
         skipped["ActivitySummary"] += 1
         if index % 5 == 2:
             self._blood_pressure(parts, begin + 8 * 3600)
@@ -381,32 +512,37 @@ class _Writer:
 
     def _blood_pressure(self, parts: list[str], t: int) -> None:
         """A correlation; as in real exports its records also appear at top level."""
-        inner = [self.record("HKQuantityTypeIdentifierBloodPressureSystolic", PHONE, None,
-                             t, t, "121", "mmHg"),
-                 self.record("HKQuantityTypeIdentifierBloodPressureDiastolic", PHONE, None,
-                             t, t, "79", "mmHg")]
+        inner = [
+            self.record("HKQuantityTypeIdentifierBloodPressureSystolic", PHONE, None, t, t, "121", "mmHg"),
+            self.record("HKQuantityTypeIdentifierBloodPressureDiastolic", PHONE, None, t, t, "79", "mmHg"),
+        ]
         parts.extend(inner)
         self.truth.skipped["HKQuantityTypeIdentifierBloodPressureSystolic"] += 1
         self.truth.skipped["HKQuantityTypeIdentifierBloodPressureDiastolic"] += 1
-        parts.append(f' <Correlation type="HKCorrelationTypeIdentifierBloodPressure" '
-                     f'sourceName="{PHONE}" sourceVersion="17.4" '
-                     f'creationDate="{self.stamp(t)}" startDate="{self.stamp(t)}" '
-                     f'endDate="{self.stamp(t)}">\n' + "".join(inner) + " </Correlation>\n")
+        parts.append(
+            f' <Correlation type="HKCorrelationTypeIdentifierBloodPressure" '
+            f'sourceName="{PHONE}" sourceVersion="17.4" '
+            f'creationDate="{self.stamp(t)}" startDate="{self.stamp(t)}" '
+            f'endDate="{self.stamp(t)}">\n' + "".join(inner) + " </Correlation>\n"
+        )
         self.truth.skipped["Correlation"] += 1
 
     def _workout(self, parts: list[str], t: int) -> None:
         points = "".join(
             f'   <Location date="{self.stamp(t + 5 * i)}" latitude="{52.52 + i * 1e-4:.6f}" '
             f'longitude="{13.40 + i * 1e-4:.6f}" altitude="35.1" speed="2.9"/>\n'
-            for i in range(20))
-        parts.append(f' <Workout workoutActivityType="HKWorkoutActivityTypeRunning" '
-                     f'duration="30" durationUnit="min" sourceName="{WATCH}" '
-                     f'sourceVersion="10.1" creationDate="{self.stamp(t + 1800)}" '
-                     f'startDate="{self.stamp(t)}" endDate="{self.stamp(t + 1800)}">\n'
-                     f'  <MetadataEntry key="HKTimeZone" value="Europe/Berlin"/>\n'
-                     f'  <WorkoutRoute sourceName="{PHONE}" sourceVersion="17.4" '
-                     f'startDate="{self.stamp(t)}" endDate="{self.stamp(t + 1800)}">\n'
-                     f'{points}  </WorkoutRoute>\n </Workout>\n')
+            for i in range(20)
+        )
+        parts.append(
+            f' <Workout workoutActivityType="HKWorkoutActivityTypeRunning" '
+            f'duration="30" durationUnit="min" sourceName="{WATCH}" '
+            f'sourceVersion="10.1" creationDate="{self.stamp(t + 1800)}" '
+            f'startDate="{self.stamp(t)}" endDate="{self.stamp(t + 1800)}">\n'
+            f'  <MetadataEntry key="HKTimeZone" value="Europe/Berlin"/>\n'
+            f'  <WorkoutRoute sourceName="{PHONE}" sourceVersion="17.4" '
+            f'startDate="{self.stamp(t)}" endDate="{self.stamp(t + 1800)}">\n'
+            f"{points}  </WorkoutRoute>\n </Workout>\n"
+        )
         self.truth.skipped["Workout"] += 1
 
 
@@ -435,14 +571,20 @@ ECG_RATE_HZ = 512
 ECG_SECONDS = 30
 
 
-def ecg_signal(beats_s: np.ndarray, rate: int = ECG_RATE_HZ,
-               seconds: int = ECG_SECONDS, seed: int = 0) -> np.ndarray:
+def ecg_signal(
+    beats_s: np.ndarray, rate: int = ECG_RATE_HZ, seconds: int = ECG_SECONDS, seed: int = 0
+) -> np.ndarray:
     """A lead-I-like trace in µV with a P-QRS-T complex at each beat time."""
     t = np.arange(rate * seconds) / rate
     trace = np.zeros_like(t)
     # (delay from the R peak in s, width in s, amplitude in µV)
-    waves = ((-0.16, 0.025, 120.0), (-0.03, 0.010, -150.0), (0.0, 0.012, 1100.0),
-             (0.03, 0.010, -250.0), (0.25, 0.045, 300.0))
+    waves = (
+        (-0.16, 0.025, 120.0),
+        (-0.03, 0.010, -150.0),
+        (0.0, 0.012, 1100.0),
+        (0.03, 0.010, -250.0),
+        (0.25, 0.045, 300.0),
+    )
     for beat in beats_s:
         for delay, width, amplitude in waves:
             trace += amplitude * np.exp(-0.5 * ((t - beat - delay) / width) ** 2)
@@ -450,8 +592,9 @@ def ecg_signal(beats_s: np.ndarray, rate: int = ECG_RATE_HZ,
     return trace + noise
 
 
-def _ecg_file(rng: random.Random, start: dt.date, index: int, zone: ZoneInfo,
-              truth: AppleTruth) -> tuple[str, str]:
+def _ecg_file(
+    rng: random.Random, start: dt.date, index: int, zone: ZoneInfo, truth: AppleTruth
+) -> tuple[str, str]:
     """One ``electrocardiograms/ecg_*.csv``; odd files use a comma-decimal locale."""
     recorded = dt.datetime.combine(start + dt.timedelta(days=index), dt.time(10, 15), zone)
     rr_s = [rng.uniform(0.75, 1.05) for _ in range(40)]
@@ -461,10 +604,18 @@ def _ecg_file(rng: random.Random, start: dt.date, index: int, zone: ZoneInfo,
     comma = index % 2 == 1
     stamp = recorded.strftime("%Y-%m-%d %H:%M:%S %z")
     header = [
-        "Name,Alex Example", 'Date of Birth,"2 Feb 1990"', f"Recorded Date,{stamp}",
-        "Classification,Sinus Rhythm", "Symptoms,", "Software Version,2",
-        'Device,"Watch6,2"', f"Sample Rate,{ECG_RATE_HZ} {'Hertz' if comma else 'hertz'}",
-        "", "Lead,Lead I", "Unit,µV", "",
+        "Name,Alex Example",
+        'Date of Birth,"2 Feb 1990"',
+        f"Recorded Date,{stamp}",
+        "Classification,Sinus Rhythm",
+        "Symptoms,",
+        "Software Version,2",
+        'Device,"Watch6,2"',
+        f"Sample Rate,{ECG_RATE_HZ} {'Hertz' if comma else 'hertz'}",
+        "",
+        "Lead,Lead I",
+        "Unit,µV",
+        "",
     ]
     if comma:
         body = [f'"{v:.3f}"'.replace(".", ",") for v in values]

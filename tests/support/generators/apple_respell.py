@@ -29,9 +29,11 @@ _ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
 _REFERENCE = re.compile(r"(&[^;]+;)")
 _END_TAG = re.compile(r"</(\w+)>")
 
-_LOOKALIKE = ('<Record type="HKQuantityTypeIdentifierHeartRate" sourceName="decoy" '
-              'unit="count/min" startDate="2024-05-04 07:00:00 +0200" '
-              'endDate="2024-05-04 07:00:00 +0200" value="99"/>')
+_LOOKALIKE = (
+    '<Record type="HKQuantityTypeIdentifierHeartRate" sourceName="decoy" '
+    'unit="count/min" startDate="2024-05-04 07:00:00 +0200" '
+    'endDate="2024-05-04 07:00:00 +0200" value="99"/>'
+)
 _EXTRAS = (
     f"<!-- {_LOOKALIKE} -->",
     "<!-- a comment - with - dashes ->- inside -->",
@@ -51,9 +53,11 @@ def respell(text: str, seed: int, odd: float = 0.3, whitespace_in_values: bool =
     prolog, body = text[:root_end], text[root_end:]
     if rng.random() < 0.5:  # a comment and a PI in the prolog
         prolog = prolog.replace("<!DOCTYPE", "<?vagus-test prolog?>\n<!DOCTYPE", 1)
-        prolog = prolog.replace("<!ELEMENT ExportDate",
-                                "<!-- declarations follow; <HealthData> is not here -->\n"
-                                "<!ELEMENT ExportDate", 1)
+        prolog = prolog.replace(
+            "<!ELEMENT ExportDate",
+            "<!-- declarations follow; <HealthData> is not here -->\n<!ELEMENT ExportDate",
+            1,
+        )
 
     def tag(match: re.Match[str]) -> str:
         if rng.random() >= odd:
@@ -82,8 +86,9 @@ def respell(text: str, seed: int, odd: float = 0.3, whitespace_in_values: bool =
             lines[index] = rng.choice(_EXTRAS) + lines[index]
     body = "\n".join(lines)
     body = _TAG.sub(tag, body)
-    body = _END_TAG.sub(lambda m: m.group() if rng.random() >= odd
-                        else f"</{m.group(1)}{rng.choice(_SEPARATORS)}>", body)
+    body = _END_TAG.sub(
+        lambda m: m.group() if rng.random() >= odd else f"</{m.group(1)}{rng.choice(_SEPARATORS)}>", body
+    )
     if rng.random() < 0.5:
         body += "<!-- after the root -->\n<?vagus-test end?>\n"
     return prolog + body
@@ -98,7 +103,7 @@ def _respell_value(value: str, rng: random.Random, whitespace: bool) -> str:
             at = rng.randrange(len(piece))
             char = piece[at]
             ref = f"&#{ord(char)};" if rng.random() < 0.5 else f"&#x{ord(char):x};"
-            pieces[index] = piece[:at] + ref + piece[at + 1:]
+            pieces[index] = piece[:at] + ref + piece[at + 1 :]
     value = "".join(pieces)
     if rng.random() < 0.5:
         value = value.replace("&gt;", ">")

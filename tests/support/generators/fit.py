@@ -104,9 +104,16 @@ def _rr_series(rng: np.random.Generator, seconds: float) -> np.ndarray:
     return rr[: int(np.searchsorted(np.cumsum(rr), seconds * 1000)) + 1]
 
 
-def fit_activity(*, seed: int = 0, minutes: float = 5.0, start: dt.datetime = _DEFAULT_START,
-                 utc_offset_s: int = 7200, strap: bool = True, sentinel_rate: float = 0.02,
-                 dropout: tuple[float, float] | None = None) -> tuple[bytes, FitActivityTruth]:
+def fit_activity(
+    *,
+    seed: int = 0,
+    minutes: float = 5.0,
+    start: dt.datetime = _DEFAULT_START,
+    utc_offset_s: int = 7200,
+    strap: bool = True,
+    sentinel_rate: float = 0.02,
+    dropout: tuple[float, float] | None = None,
+) -> tuple[bytes, FitActivityTruth]:
     """An activity FIT file and its truth.
 
     ``dropout=(at_s, length_s)`` loses the beats in that span (no ``hrv``
@@ -160,11 +167,17 @@ def fit_activity(*, seed: int = 0, minutes: float = 5.0, start: dt.datetime = _D
 
     kept = ~lost
     truth = FitActivityTruth(
-        start_us=int(start_ms * 1000), utc_offset_s=utc_offset_s,
-        beat_ts_us=_us(start_ms + ends_ms[kept]), rr_ms=rr[kept].astype(np.float64),
-        sentinels=int(np.count_nonzero(sentinel_before & kept)), hrv_messages=hrv_messages,
-        heart_rate_ts_us=_us(np.asarray(hr_ts)), heart_rate_bpm=np.asarray(hr_bpm, np.float64),
-        strap=strap, dropped_beats=int(np.count_nonzero(lost)))
+        start_us=int(start_ms * 1000),
+        utc_offset_s=utc_offset_s,
+        beat_ts_us=_us(start_ms + ends_ms[kept]),
+        rr_ms=rr[kept].astype(np.float64),
+        sentinels=int(np.count_nonzero(sentinel_before & kept)),
+        hrv_messages=hrv_messages,
+        heart_rate_ts_us=_us(np.asarray(hr_ts)),
+        heart_rate_bpm=np.asarray(hr_bpm, np.float64),
+        strap=strap,
+        dropped_beats=int(np.count_nonzero(lost)),
+    )
     return builder.build().to_bytes(), truth
 
 
@@ -203,8 +216,9 @@ def _rollover_start(near: dt.datetime, before_wrap_s: int) -> int:
     return (wrap - before_wrap_s + FIT_EPOCH_S) * 1000
 
 
-def fit_wellness(*, seed: int = 0, hours: float = 2.0, start: dt.datetime = _DEFAULT_START,
-                 utc_offset_s: int = -18000) -> tuple[bytes, FitWellnessTruth]:
+def fit_wellness(
+    *, seed: int = 0, hours: float = 2.0, start: dt.datetime = _DEFAULT_START, utc_offset_s: int = -18000
+) -> tuple[bytes, FitWellnessTruth]:
     """A monitoring FIT file and its truth.
 
     The start is moved to 10 minutes before the FIT clock's low 16 bits wrap,
@@ -295,13 +309,16 @@ def fit_wellness(*, seed: int = 0, hours: float = 2.0, start: dt.datetime = _DEF
         respiratory_rate=(_us(np.asarray(resp_ts)), np.asarray(resp_val, np.float64)),
         respiration_sentinels=resp_bad,
         bbi=(np.asarray(bbi_ts, np.int64), np.asarray(bbi_val, np.float64)),
-        bbi_low_quality=low_quality, bbi_gaps=gaps, summaries=1)
+        bbi_low_quality=low_quality,
+        bbi_gaps=gaps,
+        summaries=1,
+    )
     return builder.build().to_bytes(), truth
 
 
-def _raw_bbi_events(rng: np.random.Generator, start_ms: int, end_ms: int,
-                    events: list[tuple[int, int, object]]
-                    ) -> tuple[list[int], list[int], int, int]:
+def _raw_bbi_events(
+    rng: np.random.Generator, start_ms: int, end_ms: int, events: list[tuple[int, int, object]]
+) -> tuple[list[int], list[int], int, int]:
     """raw_bbi messages of 15 entries over the first 10 minutes, added to ``events``.
 
     Returns the truth: beat times (us) and intervals (ms) of the good entries,

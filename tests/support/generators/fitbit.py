@@ -79,21 +79,26 @@ def _us(moment: dt.datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def write_fitbit_export(dest: Path, *, days: int = 3, seed: int = 0,
-                        start: dt.date = dt.date(2024, 3, 1), zone: str = "Europe/Berlin",
-                        with_profile: bool = True, google_days: int = 1) -> FitbitTruth:
+def write_fitbit_export(
+    dest: Path,
+    *,
+    days: int = 3,
+    seed: int = 0,
+    start: dt.date = dt.date(2024, 3, 1),
+    zone: str = "Europe/Berlin",
+    with_profile: bool = True,
+    google_days: int = 1,
+) -> FitbitTruth:
     """Write the export; ``google_days`` last days as Google Health CSV instead of JSON."""
     truth = FitbitTruth(zone=zone)
     with ExitStack() as stack:
         if dest.suffix == ".zip":
-            archive = stack.enter_context(zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED,
-                                                          compresslevel=1))
+            archive = stack.enter_context(zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=1))
             sink: _Sink = _ZipSink(archive)
         else:
             dest.mkdir(parents=True, exist_ok=True)
             sink = _FolderSink(dest)
-        writer = _Writer(sink, random.Random(seed), np.random.default_rng(seed),
-                         ZoneInfo(zone), truth)
+        writer = _Writer(sink, random.Random(seed), np.random.default_rng(seed), ZoneInfo(zone), truth)
         if with_profile:
             writer.profile()
         writer.days(start, days, google_days)
@@ -101,8 +106,9 @@ def write_fitbit_export(dest: Path, *, days: int = 3, seed: int = 0,
 
 
 class _Writer:
-    def __init__(self, sink: _Sink, rng: random.Random, nprng: np.random.Generator,
-                 zone: ZoneInfo, truth: FitbitTruth) -> None:
+    def __init__(
+        self, sink: _Sink, rng: random.Random, nprng: np.random.Generator, zone: ZoneInfo, truth: FitbitTruth
+    ) -> None:
         self.sink, self.rng, self.nprng, self.zone, self.truth = sink, rng, nprng, zone, truth
 
     def put(self, name: str, text: str) -> None:
@@ -117,24 +123,26 @@ class _Writer:
         return _us(dt.datetime.combine(day, dt.time(), tzinfo=self.zone))
 
     def profile(self) -> None:
-        self.put("Your Profile/Profile.csv",
-                 "id,full_name,first_name,last_name,display_name_setting,display_name,"
-                 "username,email_address,date_of_birth,child,country,state,city,timezone,"
-                 "locale,member_since,about_me,start_of_week,sleep_tracking,"
-                 "time_display_format,gender,height,weight\n"
-                 f"ABC123,Test Person,Test,Person,name,Test,,test@example.org,1980-01-01,false,"
-                 f"DE,,Berlin,{self.zone.key},de_DE,2019-05-01,,MONDAY,Normal,24hour,"
-                 "FEMALE,170.0,65.0\n")
+        self.put(
+            "Your Profile/Profile.csv",
+            "id,full_name,first_name,last_name,display_name_setting,display_name,"
+            "username,email_address,date_of_birth,child,country,state,city,timezone,"
+            "locale,member_since,about_me,start_of_week,sleep_tracking,"
+            "time_display_format,gender,height,weight\n"
+            f"ABC123,Test Person,Test,Person,name,Test,,test@example.org,1980-01-01,false,"
+            f"DE,,Berlin,{self.zone.key},de_DE,2019-05-01,,MONDAY,Normal,24hour,"
+            "FEMALE,170.0,65.0\n",
+        )
 
     def days(self, start: dt.date, days: int, google_days: int) -> None:
         all_days = [start + dt.timedelta(days=i) for i in range(days)]
-        json_days = all_days[:max(0, days - google_days)]
+        json_days = all_days[: max(0, days - google_days)]
         for day in json_days:
             self.heart_rate_json(day)
         if len(json_days) < days:
-            self.heart_rate_google(all_days[len(json_days):])
+            self.heart_rate_google(all_days[len(json_days) :])
         for block in range(0, days, 30):
-            chunk = all_days[block:block + 30]
+            chunk = all_days[block : block + 30]
             self.resting(chunk)
             self.sleep(chunk)
             self.steps(chunk[0])
@@ -150,10 +158,8 @@ class _Writer:
         steps = self.nprng.choice([5, 10, 15], size=n) * 1_000_000
         times = begin + np.cumsum(steps)
         times = times[times < end]
-        hours = np.array([self.local(int(t)).hour for t in times[::360]]).repeat(360)[
-            :times.size]
-        bpm = 62 + 14 * np.sin((hours - 4) / 24 * 2 * np.pi - np.pi / 2) + \
-            self.nprng.normal(0, 4, times.size)
+        hours = np.array([self.local(int(t)).hour for t in times[::360]]).repeat(360)[: times.size]
+        bpm = 62 + 14 * np.sin((hours - 4) / 24 * 2 * np.pi - np.pi / 2) + self.nprng.normal(0, 4, times.size)
         bpm = np.round(np.clip(bpm, 40, 180)).astype(int)
         bad = self.nprng.random(times.size) < 0.0005
         bpm[bad] = 255  # a sensor glitch Fitbit has been seen to write
@@ -166,11 +172,12 @@ class _Writer:
         parts = []
         for t, value in zip(times.tolist(), bpm.tolist(), strict=True):
             stamp = self.local(t).strftime("%m/%d/%y %H:%M:%S")
-            parts.append(f'{{\n  "dateTime" : "{stamp}",\n  "value" : {{\n    "bpm" : {value},'
-                         f'\n    "confidence" : {self.rng.randint(0, 3)}\n  }}\n}}')
+            parts.append(
+                f'{{\n  "dateTime" : "{stamp}",\n  "value" : {{\n    "bpm" : {value},'
+                f'\n    "confidence" : {self.rng.randint(0, 3)}\n  }}\n}}'
+            )
         self._known("heart_rate", times, bpm)
-        self.put(f"Global Export Data/heart_rate-{day.isoformat()}.json",
-                 "[" + ",".join(parts) + "]")
+        self.put(f"Global Export Data/heart_rate-{day.isoformat()}.json", "[" + ",".join(parts) + "]")
 
     def heart_rate_google(self, days: list[dt.date]) -> None:
         # Google Health files are split at UTC midnight, whatever the account zone.
@@ -181,10 +188,13 @@ class _Writer:
             for t, value in zip(times.tolist(), bpm.tolist(), strict=True):
                 moment = EPOCH + dt.timedelta(microseconds=t)
                 by_utc_day.setdefault(moment.date().isoformat(), []).append(
-                    f"{moment.strftime('%Y-%m-%dT%H:%M:%S')}Z,{value}\n")
+                    f"{moment.strftime('%Y-%m-%dT%H:%M:%S')}Z,{value}\n"
+                )
         for name, rows in by_utc_day.items():
-            self.put(f"Physical Activity_GoogleData/heart_rate_{name}.csv",
-                     "timestamp,beats per minute\n" + "".join(rows))
+            self.put(
+                f"Physical Activity_GoogleData/heart_rate_{name}.csv",
+                "timestamp,beats per minute\n" + "".join(rows),
+            )
 
     def _known(self, metric: str, times: np.ndarray, values: np.ndarray) -> None:
         for index in (0, times.size // 2):
@@ -198,53 +208,77 @@ class _Writer:
         for day in chunk:
             stamp = day.strftime("%m/%d/%y")
             if self.rng.random() < 0.1:
-                records.append({"dateTime": f"{stamp} 00:00:00",
-                                "value": {"date": None, "value": 0.0, "error": 0.0}})
+                records.append(
+                    {"dateTime": f"{stamp} 00:00:00", "value": {"date": None, "value": 0.0, "error": 0.0}}
+                )
                 self.truth.rejected["resting_heart_rate"] += 1
                 continue
             value = round(self.rng.uniform(48, 60), 2)
-            records.append({"dateTime": f"{stamp} 00:00:00",
-                            "value": {"date": stamp, "value": value,
-                                      "error": round(self.rng.uniform(5, 8), 2)}})
+            records.append(
+                {
+                    "dateTime": f"{stamp} 00:00:00",
+                    "value": {"date": stamp, "value": value, "error": round(self.rng.uniform(5, 8), 2)},
+                }
+            )
             self.truth.samples["resting_heart_rate"] += 1
             noon = _us(dt.datetime.combine(day, dt.time(12), tzinfo=self.zone))
             self.truth.known.append(("resting_heart_rate", noon, value))
-        self.put(f"Global Export Data/resting_heart_rate-{chunk[0].isoformat()}.json",
-                 json.dumps(records, indent=2))
+        self.put(
+            f"Global Export Data/resting_heart_rate-{chunk[0].isoformat()}.json",
+            json.dumps(records, indent=2),
+        )
 
     def sleep(self, chunk: list[dt.date]) -> None:
         logs = []
         for day in chunk:
             bed = dt.datetime.combine(day, dt.time(22, 40), tzinfo=self.zone) + dt.timedelta(
-                minutes=self.rng.randint(0, 90), seconds=30)
+                minutes=self.rng.randint(0, 90), seconds=30
+            )
             bed_us = _us(bed)
             stages, clock = [], bed_us
             while clock < bed_us + 7 * 3600 * 1_000_000:
                 level = self.rng.choice(["light", "light", "deep", "rem", "wake"])
                 seconds = self.rng.choice([30, 60, 90]) * self.rng.randint(2, 40)
-                stages.append({"dateTime": self.local(clock).strftime("%Y-%m-%dT%H:%M:%S.000"),
-                               "level": level, "seconds": seconds})
-                self.truth.episodes[{"light": "asleep_core", "deep": "asleep_deep",
-                                     "rem": "asleep_rem", "wake": "awake"}[level]] += 1
+                stages.append(
+                    {
+                        "dateTime": self.local(clock).strftime("%Y-%m-%dT%H:%M:%S.000"),
+                        "level": level,
+                        "seconds": seconds,
+                    }
+                )
+                self.truth.episodes[
+                    {"light": "asleep_core", "deep": "asleep_deep", "rem": "asleep_rem", "wake": "awake"}[
+                        level
+                    ]
+                ] += 1
                 clock += seconds * 1_000_000
             self.truth.episodes["in_bed"] += 1
             short = [{"dateTime": stages[1]["dateTime"], "level": "wake", "seconds": 60}]
-            logs.append({
-                "logId": 40000000000 + self.rng.randint(0, 10**9),
-                "dateOfSleep": (day + dt.timedelta(days=1)).isoformat(),
-                "startTime": self.local(bed_us).strftime("%Y-%m-%dT%H:%M:%S.000"),
-                "endTime": self.local(clock).strftime("%Y-%m-%dT%H:%M:%S.000"),
-                "duration": (clock - bed_us) // 1000, "minutesToFallAsleep": 0,
-                "minutesAsleep": 400, "minutesAwake": 40, "timeInBed": 440,
-                "efficiency": 93, "type": "stages", "infoCode": 0, "mainSleep": True,
-                "levels": {"summary": {}, "data": stages, "shortData": short},
-            })
-        self.put(f"Global Export Data/sleep-{chunk[0].isoformat()}.json",
-                 json.dumps(logs, indent=2))
+            logs.append(
+                {
+                    "logId": 40000000000 + self.rng.randint(0, 10**9),
+                    "dateOfSleep": (day + dt.timedelta(days=1)).isoformat(),
+                    "startTime": self.local(bed_us).strftime("%Y-%m-%dT%H:%M:%S.000"),
+                    "endTime": self.local(clock).strftime("%Y-%m-%dT%H:%M:%S.000"),
+                    "duration": (clock - bed_us) // 1000,
+                    "minutesToFallAsleep": 0,
+                    "minutesAsleep": 400,
+                    "minutesAwake": 40,
+                    "timeInBed": 440,
+                    "efficiency": 93,
+                    "type": "stages",
+                    "infoCode": 0,
+                    "mainSleep": True,
+                    "levels": {"summary": {}, "data": stages, "shortData": short},
+                }
+            )
+        self.put(f"Global Export Data/sleep-{chunk[0].isoformat()}.json", json.dumps(logs, indent=2))
 
     def steps(self, day: dt.date) -> None:
-        self.put(f"Global Export Data/steps-{day.isoformat()}.json",
-                 json.dumps([{"dateTime": day.strftime("%m/%d/%y 08:00:00"), "value": "42"}]))
+        self.put(
+            f"Global Export Data/steps-{day.isoformat()}.json",
+            json.dumps([{"dateTime": day.strftime("%m/%d/%y 08:00:00"), "value": "42"}]),
+        )
         self.truth.skipped_files += 1
 
     # -- CSV sections --------------------------------------------------------------------
@@ -261,57 +295,70 @@ class _Writer:
                     t = start + k * 300 * 1_000_000
                     rmssd = round(self.rng.uniform(20, 70), 3)
                     stamp = self.local(t).strftime("%Y-%m-%dT%H:%M:%S")
-                    rows.append(f"{stamp},{rmssd},{round(self.rng.uniform(0.6, 1), 3)},"
-                                f"{round(self.rng.uniform(200, 900), 3)},"
-                                f"{round(self.rng.uniform(100, 700), 3)}\n")
+                    rows.append(
+                        f"{stamp},{rmssd},{round(self.rng.uniform(0.6, 1), 3)},"
+                        f"{round(self.rng.uniform(200, 900), 3)},"
+                        f"{round(self.rng.uniform(100, 700), 3)}\n"
+                    )
                     self.truth.samples["hrv_rmssd"] += 1
                     if k == 10:
                         self.truth.known.append(("hrv_rmssd", t, rmssd))
-                self.put("Heart Rate Variability/Heart Rate Variability Details - "
-                         f"{night.isoformat()}.csv",
-                         "timestamp,rmssd,coverage,low_frequency,high_frequency\n"
-                         + "".join(rows))
+                self.put(
+                    f"Heart Rate Variability/Heart Rate Variability Details - {night.isoformat()}.csv",
+                    "timestamp,rmssd,coverage,low_frequency,high_frequency\n" + "".join(rows),
+                )
             rmssd = round(self.rng.uniform(25, 60), 3)
             summaries.setdefault(f"{night:%Y-%m}", []).append(
                 f"{night.isoformat()}T00:00:00,{rmssd},{round(self.rng.uniform(50, 60), 3)},"
-                f"{round(self.rng.uniform(2, 3), 3)}\n")
+                f"{round(self.rng.uniform(2, 3), 3)}\n"
+            )
             if not with_details:
                 self.truth.samples["hrv_rmssd"] += 1
                 midnight = _us(dt.datetime.combine(night, dt.time(), tzinfo=self.zone))
                 self.truth.known.append(("hrv_rmssd", midnight, rmssd))
         for month, rows in summaries.items():
             first = rows[0][8:10]
-            self.put("Heart Rate Variability/Daily Heart Rate Variability Summary - "
-                     f"{month}-({first}).csv", "timestamp,rmssd,nremhr,entropy\n" + "".join(rows))
+            self.put(
+                f"Heart Rate Variability/Daily Heart Rate Variability Summary - {month}-({first}).csv",
+                "timestamp,rmssd,nremhr,entropy\n" + "".join(rows),
+            )
 
     def stress(self, all_days: list[dt.date]) -> None:
         rows = []
         for day in all_days:
             if self.rng.random() < 0.15:
-                rows.append(f"{day.isoformat()}T00:00:00,{day.isoformat()}T09:12:44.113,0,0,30,"
-                            "0,30,0,40,READY,true\n")
+                rows.append(
+                    f"{day.isoformat()}T00:00:00,{day.isoformat()}T09:12:44.113,0,0,30,0,30,0,40,READY,true\n"
+                )
                 self.truth.rejected["vendor_stress"] += 1
                 continue
             score = self.rng.randint(55, 95)
-            rows.append(f"{day.isoformat()}T00:00:00,{day.isoformat()}T09:12:44.113,{score},"
-                        f"25,30,20,30,30,40,READY,false\n")
+            rows.append(
+                f"{day.isoformat()}T00:00:00,{day.isoformat()}T09:12:44.113,{score},"
+                f"25,30,20,30,30,40,READY,false\n"
+            )
             self.truth.samples["vendor_stress"] += 1
             noon = _us(dt.datetime.combine(day, dt.time(12), tzinfo=self.zone))
             self.truth.known.append(("vendor_stress", noon, float(score)))
-        self.put("Stress Score/Stress Score.csv",
-                 "DATE,UPDATED_AT,STRESS_SCORE,SLEEP_POINTS,MAX_SLEEP_POINTS,"
-                 "RESPONSIVENESS_POINTS,MAX_RESPONSIVENESS_POINTS,EXERTION_POINTS,"
-                 "MAX_EXERTION_POINTS,STATUS,CALCULATION_FAILED\n" + "".join(rows))
+        self.put(
+            "Stress Score/Stress Score.csv",
+            "DATE,UPDATED_AT,STRESS_SCORE,SLEEP_POINTS,MAX_SLEEP_POINTS,"
+            "RESPONSIVENESS_POINTS,MAX_RESPONSIVENESS_POINTS,EXERTION_POINTS,"
+            "MAX_EXERTION_POINTS,STATUS,CALCULATION_FAILED\n" + "".join(rows),
+        )
 
     def readiness(self, all_days: list[dt.date]) -> None:
         rows = []
         for day in all_days:
             score = self.rng.randint(40, 95)
-            rows.append(f"{day.isoformat()},{score},{self.rng.choice(['LOW', 'MODERATE', 'HIGH'])}"
-                        f",{self.rng.randint(50, 100)},{self.rng.randint(50, 100)}\n")
+            rows.append(
+                f"{day.isoformat()},{score},{self.rng.choice(['LOW', 'MODERATE', 'HIGH'])}"
+                f",{self.rng.randint(50, 100)},{self.rng.randint(50, 100)}\n"
+            )
             self.truth.samples["vendor_readiness"] += 1
             noon = _us(dt.datetime.combine(day, dt.time(12), tzinfo=self.zone))
             self.truth.known.append(("vendor_readiness", noon, float(score)))
-        self.put("Health Fitness Data_GoogleData/daily_readiness.csv",
-                 "date,readiness score,readiness state,sleep subcomponent,hrv subcomponent\n"
-                 + "".join(rows))
+        self.put(
+            "Health Fitness Data_GoogleData/daily_readiness.csv",
+            "date,readiness score,readiness state,sleep subcomponent,hrv subcomponent\n" + "".join(rows),
+        )

@@ -49,8 +49,7 @@ def _us(moment: dt.datetime) -> int:
     return round(moment.timestamp() * 1_000_000)
 
 
-def _day(date: dt.date, zone: ZoneInfo, rng: np.random.Generator, truth: GarminTruth,
-         index: int) -> dict:
+def _day(date: dt.date, zone: ZoneInfo, rng: np.random.Generator, truth: GarminTruth, index: int) -> dict:
     start = dt.datetime.combine(date, dt.time(0), zone)
     end = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(0), zone)
     resting = int(rng.integers(48, 60))
@@ -61,50 +60,79 @@ def _day(date: dt.date, zone: ZoneInfo, rng: np.random.Generator, truth: GarminT
     else:
         truth.stress_sentinels += 1
     return {
-        "userProfilePK": 1234567, "calendarDate": date.isoformat(),
-        "uuid": f"day-{index}", "totalSteps": int(rng.integers(2000, 12000)),
-        "wellnessStartTimeGmt": _gmt(start), "wellnessEndTimeGmt": _gmt(end),
+        "userProfilePK": 1234567,
+        "calendarDate": date.isoformat(),
+        "uuid": f"day-{index}",
+        "totalSteps": int(rng.integers(2000, 12000)),
+        "wellnessStartTimeGmt": _gmt(start),
+        "wellnessEndTimeGmt": _gmt(end),
         "wellnessStartTimeLocal": start.strftime("%Y-%m-%dT%H:%M:%S.0"),
         "wellnessEndTimeLocal": end.strftime("%Y-%m-%dT%H:%M:%S.0"),
-        "restingHeartRate": resting, "minHeartRate": resting - 3, "maxHeartRate": 150,
-        "allDayStress": {"calendarDate": date.isoformat(), "aggregatorList": [
-            {"type": "TOTAL", "averageStressLevel": stress, "maxStressLevel": 90},
-            {"type": "AWAKE", "averageStressLevel": stress + 5 if stress >= 0 else -2},
-            {"type": "ASLEEP", "averageStressLevel": -2}]},
-        "bodyBattery": {"chargedValue": 60, "drainedValue": 55, "bodyBatteryStatList": [
-            {"bodyBatteryStatType": "HIGHEST", "statsValue": 80,
-             "statTimestamp": _gmt(start + dt.timedelta(hours=7))},
-            {"bodyBatteryStatType": "LOWEST", "statsValue": 20}]},
+        "restingHeartRate": resting,
+        "minHeartRate": resting - 3,
+        "maxHeartRate": 150,
+        "allDayStress": {
+            "calendarDate": date.isoformat(),
+            "aggregatorList": [
+                {"type": "TOTAL", "averageStressLevel": stress, "maxStressLevel": 90},
+                {"type": "AWAKE", "averageStressLevel": stress + 5 if stress >= 0 else -2},
+                {"type": "ASLEEP", "averageStressLevel": -2},
+            ],
+        },
+        "bodyBattery": {
+            "chargedValue": 60,
+            "drainedValue": 55,
+            "bodyBatteryStatList": [
+                {
+                    "bodyBatteryStatType": "HIGHEST",
+                    "statsValue": 80,
+                    "statTimestamp": _gmt(start + dt.timedelta(hours=7)),
+                },
+                {"bodyBatteryStatType": "LOWEST", "statsValue": 20},
+            ],
+        },
         "respiration": {"avgWakingRespirationValue": 15.0},
     }
 
 
-def _health(date: dt.date, zone: ZoneInfo, rng: np.random.Generator,
-            truth: GarminTruth) -> dict:
+def _health(date: dt.date, zone: ZoneInfo, rng: np.random.Generator, truth: GarminTruth) -> dict:
     midnight = _us(dt.datetime.combine(date, dt.time(0), zone))
     hrv = float(rng.integers(35, 70))
     heart = float(rng.integers(48, 60))
     breath = round(float(rng.uniform(12, 16)), 1)
-    for metric, value in (("hrv_rmssd", hrv), ("resting_heart_rate", heart),
-                          ("respiratory_rate", breath)):
+    for metric, value in (("hrv_rmssd", hrv), ("resting_heart_rate", heart), ("respiratory_rate", breath)):
         truth.health.setdefault(metric, []).append((midnight, value))
-    return {"calendarDate": date.isoformat(), "metrics": [
-        {"type": "HRV", "value": hrv, "baselineLowerLimit": 40.0, "baselineUpperLimit": 60.0,
-         "status": "IN_RANGE"},
-        {"type": "HR", "value": heart, "baselineLowerLimit": 47.0, "baselineUpperLimit": 58.0},
-        {"type": "RESPIRATION", "value": breath, "baselineLowerLimit": 12.0},
-        {"type": "SKIN_TEMP_C", "value": -0.2},
-        {"type": "SPO2", "value": None},
-    ]}
+    return {
+        "calendarDate": date.isoformat(),
+        "metrics": [
+            {
+                "type": "HRV",
+                "value": hrv,
+                "baselineLowerLimit": 40.0,
+                "baselineUpperLimit": 60.0,
+                "status": "IN_RANGE",
+            },
+            {"type": "HR", "value": heart, "baselineLowerLimit": 47.0, "baselineUpperLimit": 58.0},
+            {"type": "RESPIRATION", "value": breath, "baselineLowerLimit": 12.0},
+            {"type": "SKIN_TEMP_C", "value": -0.2},
+            {"type": "SPO2", "value": None},
+        ],
+    }
 
 
 def _night(date: dt.date, zone: ZoneInfo, staged: bool, truth: GarminTruth) -> dict:
     start = dt.datetime.combine(date - dt.timedelta(days=1), dt.time(23, 0), zone)
     end = dt.datetime.combine(date, dt.time(6, 30), zone)
-    night = {"calendarDate": date.isoformat(), "sleepStartTimestampGMT": _gmt(start),
-             "sleepEndTimestampGMT": _gmt(end), "deepSleepSeconds": 5400,
-             "lightSleepSeconds": 14400, "remSleepSeconds": 5400, "awakeSleepSeconds": 1800,
-             "sleepScores": {"overallScore": 80}}
+    night = {
+        "calendarDate": date.isoformat(),
+        "sleepStartTimestampGMT": _gmt(start),
+        "sleepEndTimestampGMT": _gmt(end),
+        "deepSleepSeconds": 5400,
+        "lightSleepSeconds": 14400,
+        "remSleepSeconds": 5400,
+        "awakeSleepSeconds": 1800,
+        "sleepScores": {"overallScore": 80},
+    }
     if not staged:
         truth.episodes.append(("asleep", start.astimezone(dt.UTC), end.astimezone(dt.UTC)))
         return night
@@ -113,9 +141,13 @@ def _night(date: dt.date, zone: ZoneInfo, staged: bool, truth: GarminTruth) -> d
     for level, minutes in stages:
         finish = min(clock + dt.timedelta(minutes=minutes), end)
         levels.append({"startGMT": _gmt(clock), "endGMT": _gmt(finish), "activityLevel": level})
-        truth.episodes.append(({0: "asleep_deep", 1: "asleep_core", 2: "asleep_rem",
-                                3: "awake"}[level], clock.astimezone(dt.UTC),
-                               finish.astimezone(dt.UTC)))
+        truth.episodes.append(
+            (
+                {0: "asleep_deep", 1: "asleep_core", 2: "asleep_rem", 3: "awake"}[level],
+                clock.astimezone(dt.UTC),
+                finish.astimezone(dt.UTC),
+            )
+        )
         clock = finish
     night["sleepLevels"] = levels
     return night
@@ -125,8 +157,7 @@ def _uploads(seed: int, activities: int, start: dt.date, truth: GarminTruth) -> 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as inner:
         for index in range(activities):
-            moment = dt.datetime.combine(start + dt.timedelta(days=index), dt.time(16, 0),
-                                         dt.UTC)
+            moment = dt.datetime.combine(start + dt.timedelta(days=index), dt.time(16, 0), dt.UTC)
             data, fit = fit_activity(seed=seed + index, minutes=1, start=moment)
             inner.writestr(f"{USER}_{1000 + index}.fit", data)
             truth.rr_count += int(fit.rr_ms.size)
@@ -135,9 +166,16 @@ def _uploads(seed: int, activities: int, start: dt.date, truth: GarminTruth) -> 
     return buffer.getvalue()
 
 
-def write_garmin_export(dest: Path, *, seed: int = 0, days: int = 3,
-                        start: dt.date = dt.date(2024, 10, 25), tz: str = "Europe/Berlin",
-                        activities: int = 2, layout: str = "zip") -> GarminTruth:
+def write_garmin_export(
+    dest: Path,
+    *,
+    seed: int = 0,
+    days: int = 3,
+    start: dt.date = dt.date(2024, 10, 25),
+    tz: str = "Europe/Berlin",
+    activities: int = 2,
+    layout: str = "zip",
+) -> GarminTruth:
     """Write an export of ``days`` days; ``layout`` "zip" (``dest`` is the zip) or "folder"."""
     rng = np.random.default_rng(seed)
     zone = ZoneInfo(tz)
@@ -145,19 +183,24 @@ def write_garmin_export(dest: Path, *, seed: int = 0, days: int = 3,
     dates = [start + dt.timedelta(days=i) for i in range(days)]
     end = dates[-1].isoformat()
     members = {
-        f"DI-Connect-Aggregator/UDSFile_{start.isoformat()}_{end}.json":
-            json.dumps([_day(d, zone, rng, truth, i) for i, d in enumerate(dates)]),
-        f"DI-Connect-Wellness/{start.isoformat()}_{end}_1234567_healthStatusData.json":
-            json.dumps([_health(d, zone, rng, truth) for d in dates]),
-        f"DI-Connect-Wellness/{start.isoformat()}_{end}_1234567_sleepData.json":
-            json.dumps([_night(d, zone, i % 2 == 0, truth) for i, d in enumerate(dates)]),
+        f"DI-Connect-Aggregator/UDSFile_{start.isoformat()}_{end}.json": json.dumps(
+            [_day(d, zone, rng, truth, i) for i, d in enumerate(dates)]
+        ),
+        f"DI-Connect-Wellness/{start.isoformat()}_{end}_1234567_healthStatusData.json": json.dumps(
+            [_health(d, zone, rng, truth) for d in dates]
+        ),
+        f"DI-Connect-Wellness/{start.isoformat()}_{end}_1234567_sleepData.json": json.dumps(
+            [_night(d, zone, i % 2 == 0, truth) for i, d in enumerate(dates)]
+        ),
         "DI-Connect-User/user_profile.json": json.dumps({"userName": USER}),
         "DI-Connect-Fitness/someone_0_summarizedActivities.json": json.dumps(
-            [{"summarizedActivitiesExport": []}]),
+            [{"summarizedActivitiesExport": []}]
+        ),
     }
     encoded = {PREFIX + name: text.encode() for name, text in members.items()}
     encoded[PREFIX + "DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip"] = _uploads(
-        seed, activities, start, truth)
+        seed, activities, start, truth
+    )
     truth.members = encoded
     if layout == "zip":
         with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -53,8 +53,15 @@ CREATE TABLE steps_record_table (row_id INTEGER PRIMARY KEY AUTOINCREMENT,
     app_info_id INTEGER, start_time INTEGER, end_time INTEGER, count INTEGER);
 """
 #: Health Connect stage types written, and what Vagus makes of them.
-STAGES = [(4, "asleep_core", 60), (5, "asleep_deep", 80), (6, "asleep_rem", 40),
-          (1, "awake", 10), (4, "asleep_core", 90), (3, None, 5), (6, "asleep_rem", 60)]
+STAGES = [
+    (4, "asleep_core", 60),
+    (5, "asleep_deep", 80),
+    (6, "asleep_rem", 40),
+    (1, "awake", 10),
+    (4, "asleep_core", 90),
+    (3, None, 5),
+    (6, "asleep_rem", 60),
+]
 
 
 @dataclass
@@ -78,10 +85,16 @@ def _offset(moment: dt.datetime, zone: ZoneInfo) -> int:
     return int(moment.astimezone(zone).utcoffset().total_seconds())  # type: ignore[union-attr]
 
 
-def write_health_connect(path: Path, *, seed: int = 0, days: int = 2,
-                         start: dt.date = dt.date(2024, 3, 30), tz: str = "Europe/Berlin",
-                         samples_per_record: int = 60, records_per_day: int = 24) -> (
-                             HealthConnectTruth):
+def write_health_connect(
+    path: Path,
+    *,
+    seed: int = 0,
+    days: int = 2,
+    start: dt.date = dt.date(2024, 3, 30),
+    tz: str = "Europe/Berlin",
+    samples_per_record: int = 60,
+    records_per_day: int = 24,
+) -> HealthConnectTruth:
     """Write the database ``path`` (a ``.zip`` name writes it zipped); return its truth."""
     rng = np.random.default_rng(seed)
     zone = ZoneInfo(tz)
@@ -92,17 +105,20 @@ def write_health_connect(path: Path, *, seed: int = 0, days: int = 2,
     with connection:
         connection.executescript(SCHEMA)
         for package, name in (WATCH_APP, PHONE_APP):
-            connection.execute("INSERT INTO application_info_table (package_name, app_name) "
-                               "VALUES (?, ?)", (package, name))
-        connection.execute("INSERT INTO device_info_table (manufacturer, model, device_type) "
-                           "VALUES ('Samsung', 'Galaxy Watch6', 1)")
-        connection.execute("INSERT INTO device_info_table (manufacturer, model, device_type) "
-                           "VALUES ('Google', 'Pixel 8', 2)")
+            connection.execute(
+                "INSERT INTO application_info_table (package_name, app_name) VALUES (?, ?)", (package, name)
+            )
+        connection.execute(
+            "INSERT INTO device_info_table (manufacturer, model, device_type) "
+            "VALUES ('Samsung', 'Galaxy Watch6', 1)"
+        )
+        connection.execute(
+            "INSERT INTO device_info_table (manufacturer, model, device_type) VALUES ('Google', 'Pixel 8', 2)"
+        )
         for day in range(days):
             date = start + dt.timedelta(days=day)
             midnight = dt.datetime.combine(date, dt.time(0), zone)
-            _heart_rate(connection, truth, rng, zone, midnight, records_per_day,
-                        samples_per_record)
+            _heart_rate(connection, truth, rng, zone, midnight, records_per_day, samples_per_record)
             morning = dt.datetime.combine(date, dt.time(7, 0), zone)
             offset = _offset(morning, zone)
             resting = int(rng.integers(48, 60))
@@ -110,17 +126,22 @@ def write_health_connect(path: Path, *, seed: int = 0, days: int = 2,
             connection.execute(
                 "INSERT INTO resting_heart_rate_record_table (uuid, app_info_id, "
                 "device_info_id, time, zone_offset, beats_per_minute) VALUES (?, 1, 1, ?, ?, ?)",
-                (uuid.uuid4().bytes, _millis(morning), offset, resting))
+                (uuid.uuid4().bytes, _millis(morning), offset, resting),
+            )
             truth.add(WATCH_APP[0], "resting_heart_rate", _millis(morning), resting, offset)
             connection.execute(
                 "INSERT INTO heart_rate_variability_rmssd_record_table (uuid, app_info_id, "
                 "device_info_id, time, zone_offset, heart_rate_variability_millis) "
-                "VALUES (?, 1, 1, ?, ?, ?)", (uuid.uuid4().bytes, _millis(morning), offset, rmssd))
+                "VALUES (?, 1, 1, ?, ?, ?)",
+                (uuid.uuid4().bytes, _millis(morning), offset, rmssd),
+            )
             truth.add(WATCH_APP[0], "hrv_rmssd", _millis(morning), rmssd, offset)
             _sleep(connection, truth, zone, date, staged=day % 2 == 0)
-            connection.execute("INSERT INTO steps_record_table (app_info_id, start_time, "
-                               "end_time, count) VALUES (2, ?, ?, 500)",
-                               (_millis(morning), _millis(morning) + 600_000))
+            connection.execute(
+                "INSERT INTO steps_record_table (app_info_id, start_time, "
+                "end_time, count) VALUES (2, ?, ?, 500)",
+                (_millis(morning), _millis(morning) + 600_000),
+            )
             truth.steps += 1
     connection.close()
     if path.suffix == ".zip":
@@ -130,9 +151,15 @@ def write_health_connect(path: Path, *, seed: int = 0, days: int = 2,
     return truth
 
 
-def _heart_rate(connection: sqlite3.Connection, truth: HealthConnectTruth,
-                rng: np.random.Generator, zone: ZoneInfo, midnight: dt.datetime,
-                records: int, per_record: int) -> None:
+def _heart_rate(
+    connection: sqlite3.Connection,
+    truth: HealthConnectTruth,
+    rng: np.random.Generator,
+    zone: ZoneInfo,
+    midnight: dt.datetime,
+    records: int,
+    per_record: int,
+) -> None:
     """Hourly records from the watch app, one record in four also from the phone app."""
     hour = dt.timedelta(hours=1)
     first = midnight.astimezone(dt.UTC)
@@ -145,8 +172,16 @@ def _heart_rate(connection: sqlite3.Connection, truth: HealthConnectTruth,
                 "INSERT INTO heart_rate_record_table (uuid, app_info_id, device_info_id, "
                 "start_time, start_zone_offset, end_time, end_zone_offset) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (uuid.uuid4().bytes, app_id, device_id, _millis(begin), offset,
-                 _millis(begin + hour), _offset(begin + hour, zone)))
+                (
+                    uuid.uuid4().bytes,
+                    app_id,
+                    device_id,
+                    _millis(begin),
+                    offset,
+                    _millis(begin + hour),
+                    _offset(begin + hour, zone),
+                ),
+            )
             step = 3_600_000 // per_record
             rows = []
             for sample in range(per_record):
@@ -154,12 +189,16 @@ def _heart_rate(connection: sqlite3.Connection, truth: HealthConnectTruth,
                 bpm = int(rng.integers(55, 95))
                 rows.append((cursor.lastrowid, bpm, millis))
                 truth.add(package, "heart_rate", millis, bpm, offset)
-            connection.executemany("INSERT INTO heart_rate_record_series_table (parent_key, "
-                                   "beats_per_minute, epoch_millis) VALUES (?, ?, ?)", rows)
+            connection.executemany(
+                "INSERT INTO heart_rate_record_series_table (parent_key, "
+                "beats_per_minute, epoch_millis) VALUES (?, ?, ?)",
+                rows,
+            )
 
 
-def _sleep(connection: sqlite3.Connection, truth: HealthConnectTruth, zone: ZoneInfo,
-           date: dt.date, staged: bool) -> None:
+def _sleep(
+    connection: sqlite3.Connection, truth: HealthConnectTruth, zone: ZoneInfo, date: dt.date, staged: bool
+) -> None:
     start = dt.datetime.combine(date, dt.time(23, 0), zone).astimezone(dt.UTC)
     stages, clock = [], start
     for stage_type, kind, minutes in STAGES:
@@ -169,15 +208,24 @@ def _sleep(connection: sqlite3.Connection, truth: HealthConnectTruth, zone: Zone
     cursor = connection.execute(
         "INSERT INTO sleep_session_record_table (uuid, app_info_id, device_info_id, start_time, "
         "start_zone_offset, end_time, end_zone_offset, title) VALUES (?, 1, 1, ?, ?, ?, ?, ?)",
-        (uuid.uuid4().bytes, _millis(start), _offset(start, zone), _millis(clock),
-         _offset(clock, zone), "Sleep"))
+        (
+            uuid.uuid4().bytes,
+            _millis(start),
+            _offset(start, zone),
+            _millis(clock),
+            _offset(clock, zone),
+            "Sleep",
+        ),
+    )
     if not staged:
         truth.episodes.append((WATCH_APP[0], "asleep", start, clock))
         return
     for stage_type, kind, begin, end in stages:
-        connection.execute("INSERT INTO sleep_stages_table (parent_key, stage_start_time, "
-                           "stage_end_time, stage_type) VALUES (?, ?, ?, ?)",
-                           (cursor.lastrowid, _millis(begin), _millis(end), stage_type))
+        connection.execute(
+            "INSERT INTO sleep_stages_table (parent_key, stage_start_time, "
+            "stage_end_time, stage_type) VALUES (?, ?, ?, ?)",
+            (cursor.lastrowid, _millis(begin), _millis(end), stage_type),
+        )
         if kind is None:
             truth.out_of_bed += 1
         else:

@@ -50,8 +50,7 @@ def _us(moment: dt.datetime) -> int:
     return round(moment.timestamp() * 1_000_000)
 
 
-def ppi_day(start_utc: dt.datetime, tz: str, beats: int, rng: np.random.Generator,
-            truth: PolarTruth) -> dict:
+def ppi_day(start_utc: dt.datetime, tz: str, beats: int, rng: np.random.Generator, truth: PolarTruth) -> dict:
     """One day object: ``beats`` consecutive beats from ``start_utc``, times written local."""
     zone = ZoneInfo(tz)
     rr = np.clip(rng.normal(900, 60, beats), 400, 1600).round()
@@ -59,17 +58,21 @@ def ppi_day(start_utc: dt.datetime, tz: str, beats: int, rng: np.random.Generato
     samples = []
     for value in rr:
         clock += dt.timedelta(milliseconds=float(value))
-        samples.append({"sampleDateTime": java_local(clock.astimezone(zone).replace(tzinfo=None)),
-                        "pulseLength": int(value)})
+        samples.append(
+            {
+                "sampleDateTime": java_local(clock.astimezone(zone).replace(tzinfo=None)),
+                "pulseLength": int(value),
+            }
+        )
         truth.ppi_ts.append(_us(clock))
         truth.ppi_ms.append(float(value))
     local_day = start_utc.astimezone(zone).date().isoformat()
-    return {"date": local_day,
-            "devicePpiSamplesList": [{"deviceId": DEVICE_ID, "ppiSamples": samples}]}
+    return {"date": local_day, "devicePpiSamplesList": [{"deviceId": DEVICE_ID, "ppiSamples": samples}]}
 
 
-def training_session(start_utc: dt.datetime, offset_min: int, minutes: float,
-                     rng: np.random.Generator, truth: PolarTruth) -> dict:
+def training_session(
+    start_utc: dt.datetime, offset_min: int, minutes: float, rng: np.random.Generator, truth: PolarTruth
+) -> dict:
     """A session: 1 Hz heart rate and the strap's RR, wall clock at ``offset_min``."""
     local = dt.timezone(dt.timedelta(minutes=offset_min))
 
@@ -95,23 +98,42 @@ def training_session(start_utc: dt.datetime, offset_min: int, minutes: float,
         truth.rr_ms.append(float(value))
     end = start_utc + dt.timedelta(seconds=seconds)
     return {
-        "exportVersion": "1.6", "deviceId": DEVICE_ID, "product": {"modelName": MODEL},
-        "name": "Running", "startTime": wall(start_utc), "stopTime": wall(end),
+        "exportVersion": "1.6",
+        "deviceId": DEVICE_ID,
+        "product": {"modelName": MODEL},
+        "name": "Running",
+        "startTime": wall(start_utc),
+        "stopTime": wall(end),
         "timezoneOffset": offset_min,
-        "exercises": [{
-            "startTime": wall(start_utc), "stopTime": wall(end), "timezoneOffset": offset_min,
-            "sport": "RUNNING", "kiloCalories": 420,
-            "heartRate": {"min": 95, "avg": 121, "max": 150},
-            "samples": {"heartRate": heart, "rr": rr,
-                        "speed": [{"dateTime": wall(start_utc), "value": 10.2}]},
-        }],
+        "exercises": [
+            {
+                "startTime": wall(start_utc),
+                "stopTime": wall(end),
+                "timezoneOffset": offset_min,
+                "sport": "RUNNING",
+                "kiloCalories": 420,
+                "heartRate": {"min": 95, "avg": 121, "max": 150},
+                "samples": {
+                    "heartRate": heart,
+                    "rr": rr,
+                    "speed": [{"dateTime": wall(start_utc), "value": 10.2}],
+                },
+            }
+        ],
     }
 
 
-def write_polar_export(folder: Path, *, seed: int = 0, days: int = 2,
-                       start: dt.date = dt.date(2024, 5, 4), tz: str = "Europe/Berlin",
-                       beats_per_day: int = 600, sessions: int = 1,
-                       session_minutes: float = 2.0) -> PolarTruth:
+def write_polar_export(
+    folder: Path,
+    *,
+    seed: int = 0,
+    days: int = 2,
+    start: dt.date = dt.date(2024, 5, 4),
+    tz: str = "Europe/Berlin",
+    beats_per_day: int = 600,
+    sessions: int = 1,
+    session_minutes: float = 2.0,
+) -> PolarTruth:
     """Write an unzipped export into ``folder``; see the module docstring."""
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -127,8 +149,7 @@ def write_polar_export(folder: Path, *, seed: int = 0, days: int = 2,
         date = start + dt.timedelta(days=index % max(days, 1))
         begin = dt.datetime.combine(date, dt.time(18, 30), zone)
         offset = int(begin.utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
-        session = training_session(begin.astimezone(dt.UTC), offset, session_minutes, rng,
-                                   truth)
+        session = training_session(begin.astimezone(dt.UTC), offset, session_minutes, rng, truth)
         path = folder / f"training-session-{date.isoformat()}-{8000000 + index}.json"
         path.write_text(json.dumps(session))
         truth.files.append(path)

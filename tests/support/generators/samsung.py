@@ -38,13 +38,46 @@ WATCH = ("Wt4XkQ9sLm", "Galaxy Watch6", "SM-R940", "360003")
 PHONE = ("Ph0nE7aB2c", "Galaxy S23", "SM-S911B", "360001")
 APP = "com.sec.android.app.shealth"
 HR_PREFIX = "com.samsung.health.heart_rate."
-HR_COLUMNS = ("create_sh_ver", "start_time", "custom", "binning_data", "modify_sh_ver",
-              "update_time", "source", "tag_id", "create_time", "max", "min", "deviceuuid",
-              "comment", "pkg_name", "end_time", "time_offset", "datauuid", "heart_rate",
-              "heart_beat_count")
-STRESS_COLUMNS = ("create_sh_ver", "start_time", "custom", "binning_data", "tag_id",
-                  "create_time", "max", "min", "score", "algorithm", "deviceuuid",
-                  "comment", "pkg_name", "end_time", "time_offset", "datauuid", "update_time")
+HR_COLUMNS = (
+    "create_sh_ver",
+    "start_time",
+    "custom",
+    "binning_data",
+    "modify_sh_ver",
+    "update_time",
+    "source",
+    "tag_id",
+    "create_time",
+    "max",
+    "min",
+    "deviceuuid",
+    "comment",
+    "pkg_name",
+    "end_time",
+    "time_offset",
+    "datauuid",
+    "heart_rate",
+    "heart_beat_count",
+)
+STRESS_COLUMNS = (
+    "create_sh_ver",
+    "start_time",
+    "custom",
+    "binning_data",
+    "tag_id",
+    "create_time",
+    "max",
+    "min",
+    "score",
+    "algorithm",
+    "deviceuuid",
+    "comment",
+    "pkg_name",
+    "end_time",
+    "time_offset",
+    "datauuid",
+    "update_time",
+)
 
 
 @dataclass
@@ -74,17 +107,22 @@ def _stamp(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
 
 
-def write_samsung_export(dest: Path, *, days: int = 2, seed: int = 0,
-                         start: dt.date = dt.date(2024, 3, 30), zone: str = "Europe/Berlin",
-                         quirks: bool = True) -> SamsungTruth:
+def write_samsung_export(
+    dest: Path,
+    *,
+    days: int = 2,
+    seed: int = 0,
+    start: dt.date = dt.date(2024, 3, 30),
+    zone: str = "Europe/Berlin",
+    quirks: bool = True,
+) -> SamsungTruth:
     truth = SamsungTruth()
     rng = random.Random(seed)
     tz = ZoneInfo(zone)
     with ExitStack() as stack:
         archive = None
         if dest.suffix == ".zip":
-            archive = stack.enter_context(zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED,
-                                                          compresslevel=1))
+            archive = stack.enter_context(zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=1))
 
         def put(name: str, data: bytes) -> None:
             truth.bytes_written += len(data)
@@ -98,21 +136,34 @@ def write_samsung_export(dest: Path, *, days: int = 2, seed: int = 0,
 
         begin = dt.datetime.combine(start, dt.time(), tzinfo=tz).astimezone(dt.UTC)
         hr_rows = _heart_rate(rng, tz, begin, days, truth, put, quirks)
-        put(f"com.samsung.shealth.tracker.heart_rate.{STAMP}.csv",
-            _csv("com.samsung.shealth.tracker.heart_rate", [HR_PREFIX + c for c in HR_COLUMNS],
-                 hr_rows))
+        put(
+            f"com.samsung.shealth.tracker.heart_rate.{STAMP}.csv",
+            _csv("com.samsung.shealth.tracker.heart_rate", [HR_PREFIX + c for c in HR_COLUMNS], hr_rows),
+        )
         stress_rows = _stress(rng, tz, begin, days, truth, put)
-        put(f"com.samsung.shealth.stress.{STAMP}.csv",
-            _csv("com.samsung.shealth.stress", list(STRESS_COLUMNS), stress_rows))
-        put(f"com.samsung.health.device_profile.{STAMP}.csv", _csv(
-            "com.samsung.health.device_profile",
-            ["deviceuuid", "name", "model", "device_group", "manufacturer", "datauuid"],
-            [[d[0], d[1], d[2], d[3], "Samsung", str(uuid.UUID(int=rng.getrandbits(128)))]
-             for d in (WATCH, PHONE)]))
-        put(f"com.samsung.shealth.tracker.pedometer_step_count.{STAMP}.csv", _csv(
-            "com.samsung.shealth.tracker.pedometer_step_count",
-            ["com.samsung.health.step_count.start_time", "com.samsung.health.step_count.count"],
-            [["2024-03-30 08:00:00.000", "120"]]))
+        put(
+            f"com.samsung.shealth.stress.{STAMP}.csv",
+            _csv("com.samsung.shealth.stress", list(STRESS_COLUMNS), stress_rows),
+        )
+        put(
+            f"com.samsung.health.device_profile.{STAMP}.csv",
+            _csv(
+                "com.samsung.health.device_profile",
+                ["deviceuuid", "name", "model", "device_group", "manufacturer", "datauuid"],
+                [
+                    [d[0], d[1], d[2], d[3], "Samsung", str(uuid.UUID(int=rng.getrandbits(128)))]
+                    for d in (WATCH, PHONE)
+                ],
+            ),
+        )
+        put(
+            f"com.samsung.shealth.tracker.pedometer_step_count.{STAMP}.csv",
+            _csv(
+                "com.samsung.shealth.tracker.pedometer_step_count",
+                ["com.samsung.health.step_count.start_time", "com.samsung.health.step_count.count"],
+                [["2024-03-30 08:00:00.000", "120"]],
+            ),
+        )
     return truth
 
 
@@ -122,8 +173,9 @@ def _csv(kind: str, columns: list[str], rows: list[list[str]]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _heart_rate(rng: random.Random, tz: ZoneInfo, begin: dt.datetime, days: int,
-                truth: SamsungTruth, put, quirks: bool) -> list[list[str]]:
+def _heart_rate(
+    rng: random.Random, tz: ZoneInfo, begin: dt.datetime, days: int, truth: SamsungTruth, put, quirks: bool
+) -> list[list[str]]:
     rows = []
     watch_key = f"samsung_health:{APP}:{WATCH[0]}"
     phone_key = f"samsung_health:{APP}:{PHONE[0]}"
@@ -135,18 +187,27 @@ def _heart_rate(rng: random.Random, tz: ZoneInfo, begin: dt.datetime, days: int,
         binning = ""
         if rng.random() < 0.7:
             binning = f"{data_id}.com.samsung.health.heart_rate.binning_data.json"
-            items = [{"heart_rate": v, "heart_rate_min": v - 3, "heart_rate_max": v + 4,
-                      "start_time": _us(moment + dt.timedelta(minutes=i)) // 1000,
-                      "end_time": _us(moment + dt.timedelta(minutes=i + 1)) // 1000 - 1}
-                     for i, v in enumerate(minute_means)]
-            put(f"jsons/com.samsung.shealth.tracker.heart_rate/{data_id[0]}/{binning}",
-                json.dumps(items).encode())
+            items = [
+                {
+                    "heart_rate": v,
+                    "heart_rate_min": v - 3,
+                    "heart_rate_max": v + 4,
+                    "start_time": _us(moment + dt.timedelta(minutes=i)) // 1000,
+                    "end_time": _us(moment + dt.timedelta(minutes=i + 1)) // 1000 - 1,
+                }
+                for i, v in enumerate(minute_means)
+            ]
+            put(
+                f"jsons/com.samsung.shealth.tracker.heart_rate/{data_id[0]}/{binning}",
+                json.dumps(items).encode(),
+            )
             truth.samples["heart_rate"] += 10
             truth.by_source[watch_key] += 10
             truth.binned_rows += 1
             if k % 37 == 0:
-                truth.known.append(("heart_rate", _us(moment + dt.timedelta(minutes=3)),
-                                    minute_means[3], watch_key))
+                truth.known.append(
+                    ("heart_rate", _us(moment + dt.timedelta(minutes=3)), minute_means[3], watch_key)
+                )
         else:
             truth.samples["heart_rate"] += 1
             truth.by_source[watch_key] += 1
@@ -159,8 +220,17 @@ def _heart_rate(rng: random.Random, tz: ZoneInfo, begin: dt.datetime, days: int,
             moment = begin + dt.timedelta(days=day, hours=hour, seconds=rng.randint(0, 3000))
             moment = moment.replace(microsecond=rng.randint(0, 999) * 1000)
             value = float(rng.randint(60, 95))
-            rows.append(_hr_row(moment, moment + dt.timedelta(seconds=40), tz, "", PHONE[0],
-                                str(uuid.UUID(int=rng.getrandbits(128))), value))
+            rows.append(
+                _hr_row(
+                    moment,
+                    moment + dt.timedelta(seconds=40),
+                    tz,
+                    "",
+                    PHONE[0],
+                    str(uuid.UUID(int=rng.getrandbits(128))),
+                    value,
+                )
+            )
             truth.samples["heart_rate"] += 1
             truth.by_source[phone_key] += 1
             truth.known.append(("heart_rate", _us(moment), value, phone_key))
@@ -176,19 +246,36 @@ def _heart_rate(rng: random.Random, tz: ZoneInfo, begin: dt.datetime, days: int,
     return rows
 
 
-def _hr_row(start: dt.datetime, end: dt.datetime, tz: ZoneInfo, binning: str, device: str,
-            data_id: str, mean: float) -> list[str]:
-    values = {"create_sh_ver": "6315003", "start_time": _stamp(start), "custom": "",
-              "binning_data": binning, "modify_sh_ver": "", "update_time": _stamp(end),
-              "source": "0", "tag_id": "21313", "create_time": _stamp(end),
-              "max": f"{mean + 9}", "min": f"{mean - 8}", "deviceuuid": device, "comment": "",
-              "pkg_name": APP, "end_time": _stamp(end), "time_offset": _offset_text(start, tz),
-              "datauuid": data_id, "heart_rate": f"{mean}", "heart_beat_count": "1"}
+def _hr_row(
+    start: dt.datetime, end: dt.datetime, tz: ZoneInfo, binning: str, device: str, data_id: str, mean: float
+) -> list[str]:
+    values = {
+        "create_sh_ver": "6315003",
+        "start_time": _stamp(start),
+        "custom": "",
+        "binning_data": binning,
+        "modify_sh_ver": "",
+        "update_time": _stamp(end),
+        "source": "0",
+        "tag_id": "21313",
+        "create_time": _stamp(end),
+        "max": f"{mean + 9}",
+        "min": f"{mean - 8}",
+        "deviceuuid": device,
+        "comment": "",
+        "pkg_name": APP,
+        "end_time": _stamp(end),
+        "time_offset": _offset_text(start, tz),
+        "datauuid": data_id,
+        "heart_rate": f"{mean}",
+        "heart_beat_count": "1",
+    }
     return [values[c] for c in HR_COLUMNS]
 
 
-def _stress(rng: random.Random, tz: ZoneInfo, begin: dt.datetime, days: int,
-            truth: SamsungTruth, put) -> list[list[str]]:
+def _stress(
+    rng: random.Random, tz: ZoneInfo, begin: dt.datetime, days: int, truth: SamsungTruth, put
+) -> list[list[str]]:
     rows = []
     key = f"samsung_health:{APP}:{WATCH[0]}"
     for k in range(days * 48):
@@ -198,22 +285,41 @@ def _stress(rng: random.Random, tz: ZoneInfo, begin: dt.datetime, days: int,
         binning = ""
         if k % 2:
             binning = f"{data_id}.binning_data.json"
-            items = [{"score": score + i, "score_min": score, "score_max": score + 9,
-                      "level": 1, "start_time": _us(moment + dt.timedelta(minutes=i)) // 1000,
-                      "end_time": _us(moment + dt.timedelta(minutes=i + 1)) // 1000 - 1}
-                     for i in range(5)]
-            put(f"jsons/com.samsung.shealth.stress/{data_id[0]}/{binning}",
-                json.dumps(items).encode())
+            items = [
+                {
+                    "score": score + i,
+                    "score_min": score,
+                    "score_max": score + 9,
+                    "level": 1,
+                    "start_time": _us(moment + dt.timedelta(minutes=i)) // 1000,
+                    "end_time": _us(moment + dt.timedelta(minutes=i + 1)) // 1000 - 1,
+                }
+                for i in range(5)
+            ]
+            put(f"jsons/com.samsung.shealth.stress/{data_id[0]}/{binning}", json.dumps(items).encode())
             truth.samples["vendor_stress"] += 5
         else:
             truth.samples["vendor_stress"] += 1
             truth.known.append(("vendor_stress", _us(moment), score, key))
         end = moment + dt.timedelta(minutes=5)
-        values = {"create_sh_ver": "6315003", "start_time": _stamp(moment), "custom": "",
-                  "binning_data": binning, "tag_id": "", "create_time": _stamp(end),
-                  "max": f"{score + 9}", "min": f"{score}", "score": f"{score}",
-                  "algorithm": "1", "deviceuuid": WATCH[0], "comment": "", "pkg_name": APP,
-                  "end_time": _stamp(end), "time_offset": _offset_text(moment, tz),
-                  "datauuid": data_id, "update_time": _stamp(end)}
+        values = {
+            "create_sh_ver": "6315003",
+            "start_time": _stamp(moment),
+            "custom": "",
+            "binning_data": binning,
+            "tag_id": "",
+            "create_time": _stamp(end),
+            "max": f"{score + 9}",
+            "min": f"{score}",
+            "score": f"{score}",
+            "algorithm": "1",
+            "deviceuuid": WATCH[0],
+            "comment": "",
+            "pkg_name": APP,
+            "end_time": _stamp(end),
+            "time_offset": _offset_text(moment, tz),
+            "datauuid": data_id,
+            "update_time": _stamp(end),
+        }
         rows.append([values[c] for c in STRESS_COLUMNS])
     return rows
