@@ -17,7 +17,7 @@ from service.core import localtime
 from service.core.db.types import Conn, Row, returned
 from service.core.http import cursor
 from service.core.http.openapi import LOCATION
-from service.core.http.problems import PROBLEM_RESPONSES, ProblemError
+from service.core.http.problems import PROBLEM_RESPONSES, Problem, ProblemError
 from service.imports import receive, uploads
 from service.imports import repository as imports
 from service.imports.schemas import ImportPage, ImportRecord
@@ -64,7 +64,14 @@ def _record(conn: Conn, row: Row) -> ImportRecord:
     response_model=ImportRecord,
     status_code=202,
     openapi_extra=_UPLOAD_BODY,
-    responses={202: LOCATION, 507: {"description": "No room to store the upload"}},
+    responses={
+        202: LOCATION,
+        507: {
+            "model": Problem,
+            "content": {"application/problem+json": {}},
+            "description": "No room to store the upload",
+        },
+    },
 )
 async def upload(
     person_id: UUID,

@@ -25,9 +25,15 @@ def declared_query(dependant: Dependant) -> frozenset[str]:
     return frozenset(names)
 
 
+#: Vendor-facing endpoints: an OAuth redirect and a push notification carry whatever
+#: parameters the vendor adds (``scope``, a verification challenge), which are not ours to refuse.
+VENDOR_FACING = ("/v1/sync/callback", "/v1/sync/push/")
+
+
 def refuse_unknown_query(request: Request) -> None:
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute) or not request.url.path.startswith("/v1/"):
+    path = request.url.path
+    if not isinstance(route, APIRoute) or not path.startswith("/v1/") or path.startswith(VENDOR_FACING):
         return
     known = _declared_cache.get(id(route))
     if known is None:
