@@ -57,8 +57,8 @@ def create_app(
             if own_pool:
                 app.state.pool.close()
 
-    # Web app hook: docs_url/redoc_url off (FastAPI's load from a CDN); web.install serves
-    # the pages, their static files and local /docs and /redoc (service/web/).
+    # FastAPI's own /docs and /redoc load from a CDN: off. web.install serves the pages, their
+    # static files and local /docs and /redoc (service/web/).
     app = FastAPI(
         title="Vagus",
         version=__version__,
